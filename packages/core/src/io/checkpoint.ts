@@ -1,0 +1,122 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { createModel } from '../nn/architectures.js';
+import type { JsonObject, Model } from '../nn/model.js';
+import { loraLayers } from '../lora/inject.js';
+import { readSafetensorsFile, writeSafetensorsFile } from './tensor-file.js';
+
+export const CHECKPOINT_FORMAT = 'rankwise-checkpoint';
+export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_CONFIG = 'config.json';
+export const CHECKPOINT_WEIGHTS = 'model.safetensors';
+
+/** `config.json` of a checkpoint directory. */
+export interface CheckpointConfig {
+  format: typeof CHECKPOINT_FORMAT;
+  version: number;
+  architecture: string;
+  task: string;
+  config: JsonObject;
+  /** Anything that travels with the weights, e.g. the tokenizer's vocabulary. */
+  extra: JsonObject;
+}
+
+/**
+ * Writes `config.json` and `model.safetensors` (keys = parameter paths, tfjs layout [in, out]).
+ * A model with unmerged LoRA adapters is refused: its weights alone would lose them.
+ */
+export async function saveCheckpoint(model: Model, dir: string, extra: JsonObject = {}): Promise<void> {
+  const adapters = loraLayers(model);
+  if (adapters.length > 0) {
+    throw new Error(
+      `cannot save a checkpoint of a model with ${adapters.length} LoRA layers (${adapters.map(([p]) => p).join(', ')}); ` +
+        'merge them first (mergeAndUnload) or save the adapter (saveAdapter)',
+    );
+  }
+  const config: CheckpointConfig = {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    architecture: model.architecture,
+    task: model.task,
+    config: model.config,
+    extra,
+  };
+  await mkdir(dir, { recursive: true });
+  await writeSafetensorsFile(
+    join(dir, CHECKPOINT_WEIGHTS),
+    model.namedParameters().map(([name, tensor]) => ({ name, tensor })),
+    { format: 'pt', producer: 'rankwise', layout: 'tfjs [in, out]' },
+  );
+  await writeFile(join(dir, CHECKPOINT_CONFIG), `${JSON.stringify(config, null, 2)}\n`);
+}
+
+export interface LoadedCheckpoint {
+  model: Model;
+  config: CheckpointConfig;
+}
+
+export async function readCheckpointConfig(dir: string): Promise<CheckpointConfig> {
+  const file = join(dir, CHECKPOINT_CONFIG);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new Error(`${dir}: not a checkpoint directory (${CHECKPOINT_CONFIG} missing)`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  const c = raw as Partial<CheckpointConfig>;
+  const bad = (pointer: string, found: unknown, allowed: string): never => {
+    throw new Error(`${file}: ${pointer}: found ${JSON.stringify(found)}, allowed: ${allowed}`);
+  };
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('', raw, 'an object');
+  if (c.format !== CHECKPOINT_FORMAT) bad('/format', c.format, JSON.stringify(CHECKPOINT_FORMAT));
+  if (c.version !== CHECKPOINT_VERSION) bad('/version', c.version, String(CHECKPOINT_VERSION));
+  if (typeof c.architecture !== 'string') bad('/architecture', c.architecture, 'an architecture name');
+  if (typeof c.config !== 'object' || c.config === null || Array.isArray(c.config)) bad('/config', c.config, 'an object');
+  return { ...c, extra: c.extra ?? {} } as CheckpointConfig;
+}
+
+/** Rebuilds the architecture from `config.json`, then loads every parameter, checking names and shapes. */
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const config = await readCheckpointConfig(dir);
+  let model: Model;
+  try {
+    model = createModel(config.architecture, config.config, 0);
+  } catch (error) {
+    throw new Error(`${join(dir, CHECKPOINT_CONFIG)}: /config: ${(error as Error).message}`);
+  }
+  try {
+    await loadWeightsInto(model, join(dir, CHECKPOINT_WEIGHTS));
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return { model, config };
+}
+
+/** Assigns every parameter of `model` from a safetensors file with exactly the same names and shapes. */
+export async function loadWeightsInto(model: Model, file: string): Promise<void> {
+  const { tensors } = await readSafetensorsFile(file);
+  const params = model.namedParameters();
+  const expected = new Set(params.map(([name]) => name));
+  const missing = params.filter(([name]) => !tensors.has(name)).map(([name]) => name);
+  if (missing.length > 0) throw new Error(`${file}: missing tensors ${missing.join(', ')}`);
+  const unexpected = [...tensors.keys()].filter((name) => !expected.has(name));
+  if (unexpected.length > 0) throw new Error(`${file}: unexpected tensors ${unexpected.join(', ')}; the model has ${[...expected].join(', ')}`);
+  for (const [name, variable] of params) {
+    const t = tensors.get(name)!;
+    if (t.shape.join(',') !== variable.shape.join(',')) {
+      throw new Error(`${file}: tensor "${name}": shape [${t.shape.join(', ')}] in the file, the model expects [${variable.shape.join(', ')}]`);
+    }
+  }
+  for (const [name, variable] of params) {
+    const t = tensors.get(name)!;
+    tf.tidy(() => variable.assign(tf.tensor(t.data, t.shape, 'float32')));
+  }
+}

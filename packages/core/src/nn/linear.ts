@@ -1,0 +1,66 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../random.js';
+import { kaimingUniform, uniform } from './init.js';
+import { Module } from './module.js';
+import type { Site, SiteModule } from './site.js';
+
+export interface LinearOptions {
+  bias?: boolean;
+  role?: string;
+  layer?: number | null;
+}
+
+/** Flattens leading axes so a 2-D matmul does the work: [..., C] → [N, C]. */
+export function flattenLeading(x: tf.Tensor): tf.Tensor2D {
+  const c = x.shape[x.shape.length - 1];
+  return x.reshape([-1, c]) as tf.Tensor2D;
+}
+
+/** Restores the leading axes of `like`: [N, out] → [..., out]. */
+export function unflattenLeading(y: tf.Tensor, like: tf.Tensor): tf.Tensor {
+  if (like.rank === 2) return y;
+  return y.reshape([...like.shape.slice(0, -1), y.shape[y.shape.length - 1]]);
+}
+
+/** y = x·W + b with a tfjs-layout kernel W: [in, out]. Init as PyTorch's nn.Linear. */
+export class Linear extends Module implements SiteModule {
+  readonly role: string;
+  readonly layer: number | null;
+
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    rng: Rng,
+    options: LinearOptions = {},
+  ) {
+    super();
+    if (!Number.isInteger(inFeatures) || inFeatures < 1 || !Number.isInteger(outFeatures) || outFeatures < 1) {
+      throw new Error(`Linear needs positive integer sizes, got [${inFeatures}, ${outFeatures}]`);
+    }
+    this.role = options.role ?? 'hidden';
+    this.layer = options.layer ?? null;
+    this.addParameter('weight', kaimingUniform([inFeatures, outFeatures], inFeatures, rng));
+    if (options.bias ?? true) this.addParameter('bias', uniform([outFeatures], 1 / Math.sqrt(inFeatures), rng));
+  }
+
+  get weight(): tf.Variable {
+    return this.param('weight');
+  }
+
+  get bias(): tf.Variable | null {
+    return this.optionalParam('bias');
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const x2 = flattenLeading(x); // [N, in]
+      const bias = this.bias ?? undefined;
+      const y = tf.fused.matMul({ a: x2, b: this.weight, bias }); // [N, in]·[in, out] → [N, out]
+      return unflattenLeading(y, x);
+    });
+  }
+
+  describeSite(path: string): Site {
+    return { path, inFeatures: this.inFeatures, outFeatures: this.outFeatures, layer: this.layer, role: this.role, adapted: false };
+  }
+}

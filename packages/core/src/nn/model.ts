@@ -1,0 +1,17 @@
+import { Module } from './module.js';
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** What a model's outputs mean, which decides its loss and metrics. */
+export type ModelTask = 'classification' | 'language-model';
+
+/** A whole network: a module tree that knows how to describe (and so re-create) itself. */
+export abstract class Model extends Module {
+  /** Zoo name, e.g. `mlp`, `gpt`. */
+  abstract readonly architecture: string;
+  abstract readonly task: ModelTask;
+  /** JSON-serialisable constructor config; `createModel(architecture, config)` rebuilds the same shapes. */
+  abstract readonly config: JsonObject;
+}

@@ -1,0 +1,29 @@
+import * as tf from '@tensorflow/tfjs';
+import { clipByGlobalNorm } from './clip.js';
+
+export interface StepInput {
+  /** Builds the scalar loss from the current variables. */
+  loss: () => tf.Scalar;
+  /** Exactly the variables to update (trainable ones); gradients are computed for these only. */
+  variables: tf.Variable[];
+  optimizer: tf.Optimizer;
+  /** Clip the global gradient norm to this value (off when undefined). */
+  clipNorm?: number;
+}
+
+export interface StepOutput {
+  loss: tf.Scalar;
+  /** Global gradient norm before clipping. */
+  gradNorm: tf.Scalar;
+}
+
+/** One optimizer step; returns tensors the caller disposes (read them with `await data()`). */
+export function trainStep({ loss, variables, optimizer, clipNorm }: StepInput): StepOutput {
+  if (variables.length === 0) throw new Error('nothing to train: no trainable variables (did you freeze without injecting?)');
+  return tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(loss, variables);
+    const { grads: clipped, norm } = clipByGlobalNorm(grads, clipNorm ?? Infinity);
+    optimizer.applyGradients(clipNorm === undefined ? grads : clipped);
+    return { loss: value, gradNorm: norm };
+  });
+}
