@@ -19,7 +19,7 @@ describe('checkpoints', () => {
     const model = new Mlp({ sizes: [10, 7, 3], activation: 'gelu' }, 42);
     const x = seededTensor([4, 10], 1);
     const expected = await take(model.forward(x));
-    await saveCheckpoint(model, dir, { note: 'hello' });
+    await saveCheckpoint(model, dir, { extra: { note: 'hello' } });
     const tensors = tf.memory().numTensors;
     const { model: loaded, config } = await loadCheckpoint(dir);
     expect(config.architecture).toBe('mlp');
@@ -37,7 +37,7 @@ describe('checkpoints', () => {
   test('refuses to save unmerged adapters', async () => {
     const model = new Mlp({ sizes: [4, 2] }, 0);
     injectLora(model, [{ path: 'layers.0', r: 1, alpha: 1 }], 0);
-    await expect(saveCheckpoint(model, await tempDir())).rejects.toThrow('merge them first (mergeAndUnload) or save the adapter');
+    await expect(saveCheckpoint(model, await tempDir())).rejects.toThrow('merge them first (mergeAndUnload), pass { merge: true }, or save the adapter (saveAdapter)');
     model.dispose();
   });
 

@@ -22,18 +22,53 @@ export interface CheckpointConfig {
   extra: JsonObject;
 }
 
+export interface SaveCheckpointOptions {
+  /** Anything that travels with the weights, e.g. the tokenizer's vocabulary. */
+  extra?: JsonObject;
+  /** Write LoRA layers as merged weights W + scaling·A·B (the model itself is not changed). */
+  merge?: boolean;
+}
+
+/**
+ * The checkpoint tensors of `model`: parameter paths in tfjs layout [in, out]. LoRA layers appear as the plain
+ * Linear they merge into (`<site>.weight` = W + scaling·A·B, `<site>.bias`); the caller disposes `owned`.
+ */
+function checkpointTensors(model: Model): { tensors: Array<{ name: string; tensor: tf.Tensor }>; owned: tf.Tensor[] } {
+  const lora = new Map(loraLayers(model));
+  const owned: tf.Tensor[] = [];
+  const tensors: Array<{ name: string; tensor: tf.Tensor }> = [];
+  for (const [name, tensor] of model.namedParameters()) {
+    const site = [...lora.keys()].find((p) => name.startsWith(`${p}.`));
+    if (site === undefined) {
+      tensors.push({ name, tensor });
+      continue;
+    }
+    const layer = lora.get(site)!;
+    const local = name.slice(site.length + 1);
+    if (local === 'base.weight') {
+      const merged = layer.merged ? tensor : tf.tidy(() => tensor.add(layer.delta()));
+      if (merged !== tensor) owned.push(merged);
+      tensors.push({ name: `${site}.weight`, tensor: merged });
+    } else if (local === 'base.bias') {
+      tensors.push({ name: `${site}.bias`, tensor });
+    }
+  }
+  return { tensors, owned };
+}
+
 /**
  * Writes `config.json` and `model.safetensors` (keys = parameter paths, tfjs layout [in, out]).
- * A model with unmerged LoRA adapters is refused: its weights alone would lose them.
+ * A model with LoRA layers is refused unless `merge: true`: its base weights alone would lose the adapters.
  */
-export async function saveCheckpoint(model: Model, dir: string, extra: JsonObject = {}): Promise<void> {
+export async function saveCheckpoint(model: Model, dir: string, options: SaveCheckpointOptions = {}): Promise<void> {
   const adapters = loraLayers(model);
-  if (adapters.length > 0) {
+  if (adapters.length > 0 && !options.merge) {
     throw new Error(
       `cannot save a checkpoint of a model with ${adapters.length} LoRA layers (${adapters.map(([p]) => p).join(', ')}); ` +
-        'merge them first (mergeAndUnload) or save the adapter (saveAdapter)',
+        'merge them first (mergeAndUnload), pass { merge: true }, or save the adapter (saveAdapter)',
     );
   }
+  const extra = options.extra ?? {};
   const config: CheckpointConfig = {
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
@@ -43,11 +78,12 @@ export async function saveCheckpoint(model: Model, dir: string, extra: JsonObjec
     extra,
   };
   await mkdir(dir, { recursive: true });
-  await writeSafetensorsFile(
-    join(dir, CHECKPOINT_WEIGHTS),
-    model.namedParameters().map(([name, tensor]) => ({ name, tensor })),
-    { format: 'pt', producer: 'rankwise', layout: 'tfjs [in, out]' },
-  );
+  const { tensors, owned } = checkpointTensors(model);
+  try {
+    await writeSafetensorsFile(join(dir, CHECKPOINT_WEIGHTS), tensors, { format: 'pt', producer: 'rankwise', layout: 'tfjs [in, out]' });
+  } finally {
+    tf.dispose(owned);
+  }
   await writeFile(join(dir, CHECKPOINT_CONFIG), `${JSON.stringify(config, null, 2)}\n`);
 }
 

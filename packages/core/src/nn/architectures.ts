@@ -1,10 +1,13 @@
+import type { ModelDescription } from './description.js';
 import type { Model, JsonObject } from './model.js';
-import { Mlp, type MlpConfig } from './mlp.js';
+import { describeMlp, Mlp, type MlpConfig } from './mlp.js';
 
-/** A zoo entry: builds a freshly initialised model from its config and a seed. */
+/** A zoo entry: describes a config without tensors, and builds a freshly initialised model from it. */
 export interface Architecture {
   name: string;
   description: string;
+  /** Validates the config (throwing ConfigError with a pointer into it) and lists the sites. */
+  describe(config: JsonObject): ModelDescription;
   create(config: JsonObject, seed: number): Model;
 }
 
@@ -18,14 +21,23 @@ export function architectureNames(): string[] {
   return [...registry.keys()].sort();
 }
 
-export function createModel(name: string, config: JsonObject, seed: number): Model {
+export function getArchitecture(name: string): Architecture {
   const architecture = registry.get(name);
   if (!architecture) throw new Error(`unknown architecture "${name}"; known: ${architectureNames().join(', ')}`);
-  return architecture.create(config, seed);
+  return architecture;
+}
+
+export function createModel(name: string, config: JsonObject, seed: number): Model {
+  return getArchitecture(name).create(config, seed);
+}
+
+export function describeModel(name: string, config: JsonObject): ModelDescription {
+  return getArchitecture(name).describe(config);
 }
 
 registerArchitecture({
   name: 'mlp',
   description: 'multilayer perceptron classifier (Linear sites layers.0 … layers.n, ReLU/GELU/tanh)',
+  describe: describeMlp,
   create: (config, seed) => new Mlp(config as unknown as MlpConfig, seed),
 });

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random.js';
 import { activate, ACTIVATIONS, type ActivationName } from './activations.js';
 import { seededDropout } from './dropout.js';
+import { ConfigError, rejectUnknownKeys, type ModelDescription } from './description.js';
 import { Linear } from './linear.js';
 import { Model, type JsonObject } from './model.js';
 import { Sequential } from './sequential.js';
@@ -26,16 +27,11 @@ export class Mlp extends Model {
 
   constructor(config: Partial<MlpConfig> & Pick<MlpConfig, 'sizes'>, seed: number) {
     super();
-    this.config = { activation: 'relu', dropout: 0, ...config };
-    const { sizes, activation } = this.config;
-    if (sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
-      throw new Error(`mlp sizes must be at least two positive integers, got [${sizes.join(', ')}]`);
-    }
-    if (!ACTIVATIONS.includes(activation)) throw new Error(`unknown activation "${activation}"; known: ${ACTIVATIONS.join(', ')}`);
+    this.config = describeMlp(config).config as MlpConfig;
+    const { sizes } = this.config;
     const rng = new Rng(seed);
-    const last = sizes.length - 2;
     const layers = sizes.slice(0, -1).map(
-      (n, i) => new Linear(n, sizes[i + 1], rng.fork(`layers.${i}`), { role: i === last ? 'head' : 'hidden', layer: i }),
+      (n, i) => new Linear(n, sizes[i + 1], rng.fork(`layers.${i}`), { role: mlpRole(i, sizes), layer: i }),
     );
     this.addModule('layers', new Sequential(layers));
     this.dropoutRng = new Rng(seed).fork('dropout');
@@ -55,4 +51,23 @@ export class Mlp extends Model {
       return h; // [B, classes]
     });
   }
+}
+
+const mlpRole = (i: number, sizes: readonly number[]): string => (i === sizes.length - 2 ? 'head' : 'hidden');
+
+/** Validates an MLP config and lists its sites, without creating tensors. */
+export function describeMlp(raw: JsonObject | Partial<MlpConfig>): ModelDescription {
+  const input = raw as JsonObject;
+  rejectUnknownKeys(input, ['sizes', 'activation', 'dropout']);
+  const config: MlpConfig = { activation: 'relu', dropout: 0, sizes: [], ...(raw as Partial<MlpConfig>) };
+  const { sizes, activation, dropout } = config;
+  if (!Array.isArray(sizes) || sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s < 1)) {
+    throw new ConfigError('/sizes', `mlp sizes must be at least two positive integers, got ${JSON.stringify(sizes)}`);
+  }
+  if (!ACTIVATIONS.includes(activation)) throw new ConfigError('/activation', `unknown activation "${activation}"; known: ${ACTIVATIONS.join(', ')}`);
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new ConfigError('/dropout', `found ${JSON.stringify(dropout)}, allowed: a number in [0, 1)`);
+  const sites = sizes.slice(0, -1).map((n, i) => ({
+    path: `layers.${i}`, inFeatures: n, outFeatures: sizes[i + 1], layer: i, role: mlpRole(i, sizes), adapted: false,
+  }));
+  return { architecture: 'mlp', task: 'classification', config, sites, inputFeatures: sizes[0], classes: sizes[sizes.length - 1] };
 }

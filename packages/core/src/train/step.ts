@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { clipByGlobalNorm } from './clip.js';
+import { clipByGlobalNorm, globalNorm } from './clip.js';
 
 export interface StepInput {
   /** Builds the scalar loss from the current variables. */
@@ -11,19 +11,25 @@ export interface StepInput {
   clipNorm?: number;
 }
 
-export interface StepOutput {
+/** A type alias (not an interface) so it is a tf.TensorContainer that tf.dispose accepts. */
+export type StepOutput = {
   loss: tf.Scalar;
   /** Global gradient norm before clipping. */
   gradNorm: tf.Scalar;
-}
+};
 
 /** One optimizer step; returns tensors the caller disposes (read them with `await data()`). */
 export function trainStep({ loss, variables, optimizer, clipNorm }: StepInput): StepOutput {
   if (variables.length === 0) throw new Error('nothing to train: no trainable variables (did you freeze without injecting?)');
   return tf.tidy(() => {
     const { value, grads } = tf.variableGrads(loss, variables);
-    const { grads: clipped, norm } = clipByGlobalNorm(grads, clipNorm ?? Infinity);
-    optimizer.applyGradients(clipNorm === undefined ? grads : clipped);
-    return { loss: value, gradNorm: norm };
+    if (clipNorm === undefined) {
+      const gradNorm = globalNorm(grads);
+      optimizer.applyGradients(grads);
+      return { loss: value, gradNorm };
+    }
+    const clipped = clipByGlobalNorm(grads, clipNorm);
+    optimizer.applyGradients(clipped.grads);
+    return { loss: value, gradNorm: clipped.norm };
   });
 }

@@ -1,0 +1,199 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Module } from '../nn/module.js';
+import { listSites } from '../nn/site.js';
+import { injectLora, loraLayers } from '../lora/inject.js';
+import type { LoraLinear } from '../lora/lora-linear.js';
+import { readSafetensorsFile, writeSafetensorsFile } from './tensor-file.js';
+
+export const ADAPTER_CONFIG = 'adapter_config.json';
+export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
+/** PEFT prefixes module names with the wrapper path; keys read `base_model.model.<site>.lora_A.weight`. */
+export const PEFT_PREFIX = 'base_model.model.';
+
+/** One adapted site with its factors in rankwise layout: A [in, r], B [r, out]. */
+export interface AdapterSite {
+  path: string;
+  r: number;
+  alpha: number;
+  rslora: boolean;
+  dropout: number;
+  a: tf.Tensor;
+  b: tf.Tensor;
+}
+
+/** Adapter weights detached from a model (clones), e.g. kept after merge so save can still write them. */
+export interface AdapterSnapshot {
+  sites: AdapterSite[];
+  dispose(): void;
+}
+
+export function snapshotAdapter(model: Module): AdapterSnapshot {
+  const sites = loraLayers(model).map(([path, l]) => siteOf(path, l, l.loraA.clone(), l.loraB.clone()));
+  return { sites, dispose: () => sites.forEach((s) => tf.dispose([s.a, s.b])) };
+}
+
+function siteOf(path: string, layer: LoraLinear, a: tf.Tensor, b: tf.Tensor): AdapterSite {
+  return { path, r: layer.r, alpha: layer.alpha, rslora: layer.rslora, dropout: layer.dropout, a, b };
+}
+
+/** The most common value (PEFT keeps one global r / lora_alpha and patterns for the exceptions). */
+function mode(values: number[]): number {
+  const counts = new Map<number, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0])[0][0];
+}
+
+export interface AdapterSaveOptions {
+  /** Where the base model came from (PEFT's base_model_name_or_path). */
+  baseModel?: string;
+}
+
+/**
+ * Writes PEFT's layout: adapter_config.json (peft_type LORA, r, lora_alpha, target_modules, rank_pattern,
+ * alpha_pattern…) and adapter_model.safetensors with lora_A.weight [r, in] = Aᵀ and lora_B.weight [out, r] = Bᵀ.
+ */
+export async function saveAdapterSites(sites: readonly AdapterSite[], dir: string, options: AdapterSaveOptions = {}): Promise<void> {
+  if (sites.length === 0) throw new Error('no LoRA adapters to save (no inject stage ran, or they were merged without a snapshot)');
+  const r = mode(sites.map((s) => s.r));
+  const alpha = mode(sites.map((s) => s.alpha));
+  const config = {
+    peft_type: 'LORA',
+    task_type: null,
+    base_model_name_or_path: options.baseModel ?? null,
+    r,
+    lora_alpha: alpha,
+    lora_dropout: sites[0].dropout,
+    use_rslora: sites[0].rslora,
+    target_modules: sites.map((s) => s.path),
+    rank_pattern: Object.fromEntries(sites.filter((s) => s.r !== r).map((s) => [s.path, s.r])),
+    alpha_pattern: Object.fromEntries(sites.filter((s) => s.alpha !== alpha).map((s) => [s.path, s.alpha])),
+    bias: 'none',
+    fan_in_fan_out: false,
+    init_lora_weights: true,
+    inference_mode: true,
+    modules_to_save: null,
+    layers_to_transform: null,
+    layers_pattern: null,
+    revision: null,
+    rankwise: {
+      version: 1,
+      sites: sites.map((s) => ({ path: s.path, r: s.r, alpha: s.alpha, rslora: s.rslora, dropout: s.dropout })),
+    },
+  };
+  await mkdir(dir, { recursive: true });
+  const tensors = tf.tidy(() =>
+    sites.flatMap((s) => [
+      { name: `${PEFT_PREFIX}${s.path}.lora_A.weight`, tensor: s.a.transpose() }, // [in, r] → [r, in]
+      { name: `${PEFT_PREFIX}${s.path}.lora_B.weight`, tensor: s.b.transpose() }, // [r, out] → [out, r]
+    ]),
+  );
+  try {
+    await writeSafetensorsFile(join(dir, ADAPTER_WEIGHTS), tensors, { format: 'pt', producer: 'rankwise' });
+  } finally {
+    tf.dispose(tensors.map((t) => t.tensor));
+  }
+  await writeFile(join(dir, ADAPTER_CONFIG), `${JSON.stringify(config, null, 2)}\n`);
+}
+
+/** Saves the adapters currently in `model`. */
+export async function saveAdapter(model: Module, dir: string, options: AdapterSaveOptions = {}): Promise<void> {
+  const sites = loraLayers(model).map(([path, l]) => siteOf(path, l, l.loraA, l.loraB));
+  await saveAdapterSites(sites, dir, options);
+}
+
+interface PeftConfig {
+  peft_type?: unknown;
+  r?: unknown;
+  lora_alpha?: unknown;
+  lora_dropout?: unknown;
+  use_rslora?: unknown;
+  rank_pattern?: unknown;
+  alpha_pattern?: unknown;
+  rankwise?: { sites?: Array<{ path: string; r: number; alpha: number; rslora?: boolean; dropout?: number }> };
+}
+
+/** Reads and checks adapter_config.json (not the weights). */
+export async function readAdapterConfig(dir: string): Promise<{ config: PeftConfig; file: string }> {
+  const file = join(dir, ADAPTER_CONFIG);
+  let config: PeftConfig;
+  try {
+    config = JSON.parse(await readFile(file, 'utf8')) as PeftConfig;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(code === 'ENOENT' ? `${dir}: not an adapter directory (${ADAPTER_CONFIG} missing)` : `${file}: not valid JSON (${(error as Error).message})`);
+  }
+  const bad = (pointer: string, found: unknown, allowed: string): never => {
+    throw new Error(`${file}: ${pointer}: found ${JSON.stringify(found)}, allowed: ${allowed}`);
+  };
+  if (config.peft_type !== 'LORA') bad('/peft_type', config.peft_type, '"LORA"');
+  if (!Number.isInteger(config.r) || (config.r as number) < 1) bad('/r', config.r, 'a positive integer');
+  if (typeof config.lora_alpha !== 'number' || !(config.lora_alpha > 0)) bad('/lora_alpha', config.lora_alpha, 'a positive number');
+  return { config, file };
+}
+
+/** Matches PEFT's pattern lookup: a key applies to a site equal to it or ending in `.<key>`. */
+function patternValue(patterns: unknown, path: string): number | undefined {
+  if (typeof patterns !== 'object' || patterns === null) return undefined;
+  for (const [key, value] of Object.entries(patterns as Record<string, unknown>)) {
+    if ((path === key || path.endsWith(`.${key}`)) && typeof value === 'number') return value;
+  }
+  return undefined;
+}
+
+/**
+ * Loads a PEFT-layout adapter onto `model`: sites come from the weight file's keys, ranks from the shapes
+ * (checked against r / rank_pattern), alphas from lora_alpha / alpha_pattern. Everything is checked before
+ * the model is touched.
+ */
+export async function loadAdapter(model: Module, dir: string, seed = 0): Promise<LoraLinear[]> {
+  const { config, file: configFile } = await readAdapterConfig(dir);
+  const weightsFile = join(dir, ADAPTER_WEIGHTS);
+  const { tensors } = await readSafetensorsFile(weightsFile);
+  const sites = new Map(listSites(model).map((s) => [s.path, s]));
+  const paths: string[] = [];
+  for (const name of tensors.keys()) {
+    const match = /^(?:base_model\.model\.)?(.+)\.lora_([AB])(?:\.default)?\.weight$/.exec(name);
+    if (!match) throw new Error(`${weightsFile}: tensor "${name}": not a LoRA weight (expected <site>.lora_A.weight or <site>.lora_B.weight)`);
+    if (match[2] === 'A') paths.push(match[1]);
+  }
+  const key = (path: string, ab: 'A' | 'B') =>
+    [`${PEFT_PREFIX}${path}.lora_${ab}.weight`, `${path}.lora_${ab}.weight`].find((k) => tensors.has(k)) ?? `${PEFT_PREFIX}${path}.lora_${ab}.weight`;
+  const targets = paths.map((path) => {
+    const site = sites.get(path);
+    if (!site) throw new Error(`${weightsFile}: site "${path}" is not in the model; available sites: ${[...sites.keys()].join(', ')}`);
+    if (site.adapted) throw new Error(`${weightsFile}: site "${path}" already has a LoRA adapter`);
+    const a = tensors.get(key(path, 'A'));
+    const b = tensors.get(key(path, 'B'));
+    if (!a || !b) throw new Error(`${weightsFile}: site "${path}" has lora_A but no lora_B`);
+    const r = a.shape[0];
+    if (a.shape.length !== 2 || a.shape[1] !== site.inFeatures) {
+      throw new Error(`${weightsFile}: tensor "${key(path, 'A')}": shape [${a.shape.join(', ')}], the model expects [r, ${site.inFeatures}]`);
+    }
+    if (b.shape.length !== 2 || b.shape[0] !== site.outFeatures || b.shape[1] !== r) {
+      throw new Error(`${weightsFile}: tensor "${key(path, 'B')}": shape [${b.shape.join(', ')}], the model expects [${site.outFeatures}, ${r}]`);
+    }
+    const own = config.rankwise?.sites?.find((s) => s.path === path);
+    const expectedR = own?.r ?? patternValue(config.rank_pattern, path) ?? (config.r as number);
+    if (expectedR !== r) throw new Error(`${configFile}: site "${path}" has rank ${r} in the weights but ${expectedR} in the config`);
+    const alpha = own?.alpha ?? patternValue(config.alpha_pattern, path) ?? (config.lora_alpha as number);
+    const rslora = own?.rslora ?? config.use_rslora === true;
+    const dropout = own?.dropout ?? (typeof config.lora_dropout === 'number' ? config.lora_dropout : 0);
+    return { path, r, alpha, rslora, dropout, a: a.data, b: b.data };
+  });
+  for (const name of tensors.keys()) {
+    const path = /^(?:base_model\.model\.)?(.+)\.lora_[AB](?:\.default)?\.weight$/.exec(name)![1];
+    if (!paths.includes(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
+  }
+  if (targets.length === 0) throw new Error(`${weightsFile}: holds no LoRA weights`);
+  const layers = injectLora(model, targets, seed);
+  layers.forEach((layer, i) => {
+    const t = targets[i];
+    tf.tidy(() => {
+      layer.loraA.assign(tf.tensor2d(t.a, [t.r, layer.base.inFeatures]).transpose()); // [r, in] → [in, r]
+      layer.loraB.assign(tf.tensor2d(t.b, [layer.base.outFeatures, t.r]).transpose()); // [out, r] → [r, out]
+    });
+  });
+  return layers;
+}

@@ -1,0 +1,132 @@
+import type { ErrorObject } from 'ajv/dist/2020.js';
+
+/** One thing wrong with an input file: where (file + JSON pointer), what was found, what is allowed. */
+export interface ValidationIssue {
+  file: string;
+  /** RFC 6901 JSON pointer into the file ('' for the whole document). */
+  pointer: string;
+  message: string;
+}
+
+export function formatIssue(issue: ValidationIssue): string {
+  return `${issue.file}: ${issue.pointer === '' ? '/' : issue.pointer}: ${issue.message}`;
+}
+
+/** Invalid input: the CLI prints every issue and exits with code 2; nothing was loaded or trained. */
+export class PipelineValidationError extends Error {
+  readonly exitCode = 2;
+
+  constructor(readonly issues: ValidationIssue[]) {
+    super(issues.map(formatIssue).join('\n'));
+    this.name = 'PipelineValidationError';
+  }
+}
+
+export function escapePointer(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+export function valueAt(data: unknown, pointer: string): unknown {
+  if (pointer === '') return data;
+  let value: unknown = data;
+  for (const raw of pointer.slice(1).split('/')) {
+    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[token];
+  }
+  return value;
+}
+
+/** A value as a user would write it, shortened. */
+export function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  integer: 'an integer',
+  number: 'a number',
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'an object',
+  array: 'an array',
+  null: 'null',
+};
+
+type Schema = Record<string, unknown>;
+
+/** The schema's own sentence for a composite rule (`x-message`), if it has one. */
+function customMessage(error: ErrorObject): string | undefined {
+  const parent = error.parentSchema as Schema | undefined;
+  const own = parent?.['x-message'];
+  return typeof own === 'string' ? own : undefined;
+}
+
+/** Turns ajv's errors into one issue per real defect: no "must match then schema" noise. */
+export function ajvIssues(errors: readonly ErrorObject[], data: unknown, file: string, prefix = ''): ValidationIssue[] {
+  const composite = errors.filter((e) => ['oneOf', 'anyOf', 'not'].includes(e.keyword) && customMessage(e));
+  const insideComposite = (e: ErrorObject) => composite.some((c) => c !== e && e.schemaPath.startsWith(`${c.schemaPath}/`));
+  const issues: ValidationIssue[] = [];
+  const seen = new Set<string>();
+  for (const error of errors) {
+    if (error.keyword === 'if' || insideComposite(error)) continue;
+    const issue = describe(error, data);
+    if (!issue) continue;
+    const full = { file, pointer: prefix + issue.pointer, message: issue.message };
+    const key = `${full.pointer}\u0000${full.message}`;
+    if (!seen.has(key)) {
+      seen.add(key);
+      issues.push(full);
+    }
+  }
+  return issues;
+}
+
+function describe(error: ErrorObject, data: unknown): { pointer: string; message: string } | null {
+  const pointer = error.instancePath;
+  const found = show(valueAt(data, pointer));
+  const p = error.params as Record<string, unknown>;
+  const parent = (error.parentSchema ?? {}) as Schema;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const allowed = Object.keys((parent.properties as Schema | undefined) ?? {});
+      return { pointer: `${pointer}/${escapePointer(String(p.additionalProperty))}`, message: `unknown key "${p.additionalProperty}"; allowed: ${allowed.join(', ')}` };
+    }
+    case 'required':
+      return { pointer, message: `missing required key "${p.missingProperty}"` };
+    case 'dependentRequired':
+      return { pointer, message: `"${p.property}" needs "${p.missingProperty}" too` };
+    case 'type': {
+      const types = String(p.type).split(',');
+      return { pointer, message: `found ${found}, allowed: ${types.map((t) => TYPE_WORDS[t] ?? t).join(' or ')}` };
+    }
+    case 'enum':
+      return { pointer, message: `found ${found}, allowed: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    case 'const':
+      return { pointer, message: `found ${found}, allowed: ${JSON.stringify(p.allowedValue)}` };
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum':
+      return { pointer, message: `found ${found}, allowed: ${String(p.comparison)} ${String(p.limit)}` };
+    case 'pattern':
+      return { pointer, message: `found ${found}, allowed: a string matching /${String(p.pattern)}/` };
+    case 'minLength':
+      return { pointer, message: `found ${found}, allowed: at least ${String(p.limit)} characters` };
+    case 'maxLength':
+      return { pointer, message: `found ${found}, allowed: at most ${String(p.limit)} characters` };
+    case 'minItems':
+      return { pointer, message: `found ${found}, allowed: at least ${String(p.limit)} items` };
+    case 'maxItems':
+      return { pointer, message: `found ${found}, allowed: at most ${String(p.limit)} items` };
+    case 'uniqueItems':
+      return { pointer, message: `found ${found}, allowed: no duplicates (items ${String(p.j)} and ${String(p.i)} are equal)` };
+    case 'oneOf':
+    case 'anyOf':
+    case 'not':
+      return { pointer, message: customMessage(error) ?? `found ${found}, which does not fit this field (${error.message ?? error.keyword})` };
+    default:
+      return { pointer, message: `found ${found}: ${error.message ?? error.keyword}` };
+  }
+}

@@ -1,0 +1,201 @@
+import { mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import type { DependencyContainer } from 'tsyringe';
+import { describeBackend, resolveBackend, type BackendRequest, type ResolvedBackend } from '../backend/resolve.js';
+import { parameterReport } from '../lora/parameter-report.js';
+import type { Model } from '../nn/model.js';
+import type { ProgressReporter } from '../progress/reporter.js';
+import { RunInterrupted, type Stage } from '../stages/stage.js';
+import { stageToken, TOKENS } from '../tokens.js';
+import { MetricsLog, RunContext, type EvaluationRecord } from './run-context.js';
+import type { StageSpec } from './types.js';
+import type { ValidatedPipeline } from './validate.js';
+
+export interface RunOptions {
+  /** Root of run directories (default `runs` in the working directory). */
+  out?: string;
+  /** Overrides the pipeline's backend. */
+  backend?: BackendRequest;
+  /** Overrides the pipeline's seed. */
+  seed?: number;
+  signal?: AbortSignal;
+  /** Return the final model instead of disposing it (the caller disposes it). */
+  keepModel?: boolean;
+  /** Re-run `from` pipelines even when their result is up to date. */
+  force?: boolean;
+  /** Use this started backend instead of resolving one (runs of `from` pipelines share their parent's). */
+  resolvedBackend?: ResolvedBackend;
+}
+
+export type RunStatus = 'completed' | 'failed' | 'interrupted';
+
+export interface RunSummary {
+  pipeline: string;
+  file: string;
+  hash: string;
+  status: RunStatus;
+  runDir: string;
+  backend: { name: string; tfBackend: string; reason: string; info: Record<string, string | number | boolean>; skipped: Array<{ name: string; reason: string }> };
+  seed: number;
+  trainableParams: number;
+  totalParams: number;
+  parameterReport: string;
+  durationMs: number;
+  startedAt: string;
+  finishedAt: string;
+  evaluations: EvaluationRecord[];
+  training: RunContext['trainings'];
+  artifacts: Record<string, string>;
+  error?: string;
+}
+
+export interface RunResult {
+  runDir: string;
+  summary: RunSummary;
+  /** The final model when `keepModel` was set. */
+  model: Model | null;
+}
+
+/** A run that failed or was interrupted; says where its partial outputs are. */
+export class RunFailed extends Error {
+  constructor(
+    readonly summary: RunSummary,
+    cause: unknown,
+  ) {
+    super(`${summary.pipeline}: ${summary.status === 'interrupted' ? 'interrupted' : 'failed'}: ${(cause as Error).message}; partial run in ${summary.runDir}`, { cause });
+    this.name = 'RunFailed';
+  }
+}
+
+/** Runs validated pipelines: one child container and one run directory per run. */
+export class PipelineRunner {
+  private readonly runOptions = new WeakMap<RunContext, RunOptions>();
+
+  constructor(
+    private readonly container: DependencyContainer,
+    private readonly progress: ProgressReporter,
+  ) {}
+
+  async run(validated: ValidatedPipeline, options: RunOptions = {}): Promise<RunResult> {
+    const outRoot = resolve(options.out ?? 'runs');
+    const pipeline = validated.pipeline;
+    const backend = options.resolvedBackend ?? (await resolveBackend(options.backend ?? pipeline.backend ?? 'auto'));
+    const seed = options.seed ?? pipeline.seed ?? 0;
+    const runDir = await createRunDir(outRoot, pipeline.name);
+    const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
+    const signal = options.signal ?? new AbortController().signal;
+    const ctx = new RunContext(validated, seed, backend, runDir, outRoot, signal, metrics);
+    this.runOptions.set(ctx, options);
+    await writeFile(join(runDir, 'pipeline.json'), `${JSON.stringify({ ...pipeline, seed, backend: backend.name }, null, 2)}\n`);
+    this.progress.info(`run ${pipeline.name} → ${relative(process.cwd(), runDir) || runDir}`);
+    this.progress.info(describeBackend(backend));
+    const startedAt = new Date();
+    const child = this.container.createChildContainer();
+    child.register(TOKENS.Run, { useValue: ctx });
+    let status: RunStatus = 'completed';
+    let failure: unknown;
+    try {
+      for (const [index, spec] of pipeline.stages.entries()) {
+        if (signal.aborted) throw new RunInterrupted(`stage ${index} (${spec.stage})`);
+        const started = performance.now();
+        await child.resolve<Stage<StageSpec>>(stageToken(spec.stage)).run(spec, index);
+        metrics.write({ event: 'stage', index, stage: spec.stage, label: spec.label, durationMs: performance.now() - started });
+      }
+    } catch (error) {
+      status = error instanceof RunInterrupted || signal.aborted ? 'interrupted' : 'failed';
+      failure = error;
+    }
+    const summary = this.summarize(ctx, validated, runDir, status, startedAt, failure);
+    await metrics.flush();
+    await writeFile(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    const model = options.keepModel && status === 'completed' ? ctx.model : null;
+    if (model) ctx.model = null;
+    ctx.dispose();
+    child.dispose();
+    if (failure) throw new RunFailed(summary, failure);
+    return { runDir, summary, model };
+  }
+
+  /**
+   * The merged-model directory a `from` pipeline produced with its current content hash; when there is none
+   * (never run, edited since, interrupted), runs it first with the parent's backend and output root.
+   */
+  async ensureArtifact(dependency: ValidatedPipeline, parent: RunContext): Promise<string> {
+    const options = this.runOptions.get(parent) ?? {};
+    const name = dependency.pipeline.name;
+    if (!options.force) {
+      const found = await findArtifact(parent.outRoot, name, dependency.hash);
+      if (found) {
+        this.progress.info(`load: ${name} is up to date (${relative(process.cwd(), found) || found})`);
+        return found;
+      }
+    }
+    this.progress.info(`load: ${name} has no up-to-date result (content hash ${dependency.hash.slice(0, 12)}); running ${dependency.display} first`);
+    const result = await this.run(dependency, { out: parent.outRoot, signal: parent.signal, resolvedBackend: parent.backend, force: options.force });
+    return join(result.runDir, 'merged');
+  }
+
+  private summarize(ctx: RunContext, validated: ValidatedPipeline, runDir: string, status: RunStatus, startedAt: Date, failure: unknown): RunSummary {
+    const lastTraining = ctx.trainings[ctx.trainings.length - 1];
+    const report = ctx.model ? parameterReport(ctx.model) : null;
+    const { name, tfBackend, reason, info, skipped } = ctx.backend;
+    return {
+      pipeline: validated.pipeline.name,
+      file: validated.display,
+      hash: validated.hash,
+      status,
+      runDir,
+      backend: { name, tfBackend, reason, info, skipped },
+      seed: ctx.seed,
+      trainableParams: lastTraining?.trainableParams ?? report?.trainable ?? 0,
+      totalParams: lastTraining?.totalParams ?? report?.total ?? 0,
+      parameterReport: report?.text ?? '',
+      durationMs: Date.now() - startedAt.getTime(),
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      evaluations: ctx.evaluations,
+      training: ctx.trainings,
+      artifacts: ctx.artifacts,
+      ...(failure ? { error: (failure as Error).message } : {}),
+    };
+  }
+}
+
+/** runs/<name>/<YYYYMMDD-HHMMSS>[-n], and runs/<name>/latest pointing at it. */
+async function createRunDir(outRoot: string, name: string): Promise<string> {
+  const base = join(outRoot, name);
+  await mkdir(base, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  for (let n = 0; ; n++) {
+    const id = n === 0 ? stamp : `${stamp}-${n}`;
+    try {
+      await mkdir(join(base, id));
+      const latest = join(base, 'latest');
+      await rm(latest, { force: true });
+      await symlink(id, latest).catch(() => writeFile(latest, id));
+      return join(base, id);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+}
+
+/** The newest completed run of `name` with this content hash that saved a merged model. */
+export async function findArtifact(outRoot: string, name: string, hash: string): Promise<string | null> {
+  const base = join(outRoot, name);
+  const entries = await readdir(base).catch(() => [] as string[]);
+  let best: { dir: string; finishedAt: string } | null = null;
+  for (const entry of entries) {
+    if (entry === 'latest') continue;
+    try {
+      const summary = JSON.parse(await readFile(join(base, entry, 'summary.json'), 'utf8')) as Partial<RunSummary>;
+      if (summary.status !== 'completed' || summary.hash !== hash || !summary.artifacts?.merged) continue;
+      const merged = join(base, entry, summary.artifacts.merged);
+      if (!(await stat(join(merged, 'model.safetensors')).catch(() => null))) continue;
+      if (!best || (summary.finishedAt ?? '') > best.finishedAt) best = { dir: merged, finishedAt: summary.finishedAt ?? '' };
+    } catch {
+      // no summary: an unfinished or foreign directory
+    }
+  }
+  return best?.dir ?? null;
+}

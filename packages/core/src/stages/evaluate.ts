@@ -1,0 +1,30 @@
+import { inject, injectable } from 'tsyringe';
+import type { DatasetSource } from '../pipeline/datasets.js';
+import type { RunContext } from '../pipeline/run-context.js';
+import type { EvaluateStageSpec } from '../pipeline/types.js';
+import type { ProgressReporter } from '../progress/reporter.js';
+import { prepareTaskData } from '../tasks/prepare.js';
+import { TOKENS } from '../tokens.js';
+import type { Stage } from './stage.js';
+
+/** Metrics of the current model on a split (classification: loss, accuracy). */
+@injectable()
+export class EvaluateStage implements Stage<EvaluateStageSpec> {
+  constructor(
+    @inject(TOKENS.Run) private readonly ctx: RunContext,
+    @inject(TOKENS.Datasets) private readonly datasets: DatasetSource,
+    @inject(TOKENS.Progress) private readonly progress: ProgressReporter,
+  ) {}
+
+  async run(spec: EvaluateStageSpec, index: number): Promise<void> {
+    const model = this.ctx.requireModel('evaluate');
+    const data = await prepareTaskData(spec.data, this.ctx, this.datasets, 0);
+    model.eval();
+    const metrics = await data.evaluate(model, spec.batchSize ?? 500);
+    const label = this.ctx.stageLabel(index);
+    this.ctx.evaluations.push({ stage: label, index, data: data.name, metrics });
+    this.ctx.metrics.write({ event: 'evaluate', stage: label, data: data.name, ...metrics });
+    const shown = Object.entries(metrics).map(([k, v]) => `${k} ${k === 'accuracy' ? `${(100 * v).toFixed(2)}%` : v.toFixed(4)}`);
+    this.progress.info(`evaluate[${label}]: ${data.name}: ${shown.join(', ')}`);
+  }
+}

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Model } from '../nn/model.js';
+import type { ClassificationArrays } from '../pipeline/datasets.js';
+import { accuracy, sparseSoftmaxCrossEntropy } from '../train/loss.js';
+import { EpochSampler } from './batcher.js';
+import type { TaskData } from './task-data.js';
+
+/** Classification: x [n, features] → logits [n, classes]; loss = mean cross-entropy; metrics loss and accuracy. */
+export function classificationTask(data: ClassificationArrays, seed: number): TaskData {
+  const sampler = new EpochSampler(data.n, seed);
+  const { features } = data;
+  return {
+    name: data.name,
+    size: data.n,
+    batch(batchSize) {
+      const rows = sampler.next(batchSize);
+      const x = new Float32Array(batchSize * features);
+      const y = new Int32Array(batchSize);
+      rows.forEach((row, k) => {
+        x.set(data.x.subarray(row * features, (row + 1) * features), k * features);
+        y[k] = data.y[row];
+      });
+      return { x: tf.tensor2d(x, [batchSize, features]), y: tf.tensor1d(y, 'int32') };
+    },
+    loss: (model: Model, x: tf.Tensor, y: tf.Tensor) => sparseSoftmaxCrossEntropy(model.forward(x), y),
+    async evaluate(model, batchSize) {
+      let lossSum = 0;
+      let correct = 0;
+      for (let start = 0; start < data.n; start += batchSize) {
+        const count = Math.min(batchSize, data.n - start);
+        const [loss, acc] = tf.tidy(() => {
+          const x = tf.tensor2d(data.x.subarray(start * features, (start + count) * features), [count, features]);
+          const y = tf.tensor1d(data.y.subarray(start, start + count), 'int32');
+          const logits = model.forward(x); // [count, classes]
+          return [sparseSoftmaxCrossEntropy(logits, y), accuracy(logits, y)];
+        });
+        const [l, a] = await Promise.all([loss.data(), acc.data()]);
+        tf.dispose([loss, acc]);
+        lossSum += l[0] * count;
+        correct += Math.round(a[0] * count);
+      }
+      return { loss: lossSum / data.n, accuracy: correct / data.n };
+    },
+  };
+}

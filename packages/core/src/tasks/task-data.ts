@@ -1,0 +1,14 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { Model } from '../nn/model.js';
+
+/** Prepared data for one stage: training batches, the loss, and evaluation, for one task type. */
+export interface TaskData {
+  name: string;
+  /** Examples (classification) or tokens (language modelling). */
+  size: number;
+  /** A training batch; the caller disposes both tensors. */
+  batch(batchSize: number): { x: tf.Tensor; y: tf.Tensor };
+  loss(model: Model, x: tf.Tensor, y: tf.Tensor): tf.Scalar;
+  /** Metrics over the whole split (model in eval mode). */
+  evaluate(model: Model, batchSize: number): Promise<Record<string, number>>;
+}

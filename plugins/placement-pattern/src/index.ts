@@ -1,0 +1,81 @@
+import { definePlacementPlugin, PlacementError, type PlacementChoice, type Site } from '@rankwise/core';
+import { compilePattern, type Matcher } from './matcher.js';
+
+export interface PatternOptions {
+  /** `"all-linear"` (every Linear but the output head), one pattern, or a list (a site matching any is chosen). */
+  target: string | string[];
+  /** Patterns of sites never to adapt. */
+  exclude?: string | string[];
+  /** Only sites whose layer index is listed (PEFT's layers_to_transform). */
+  layers?: number[];
+  /** Per-pattern rank overrides; the first matching key wins (PEFT's rank_pattern). */
+  rankPattern?: Record<string, number>;
+  /** Per-pattern alpha overrides; the first matching key wins (PEFT's alpha_pattern). */
+  alphaPattern?: Record<string, number>;
+}
+
+const patternList = { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }] };
+
+const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+const listPointer = (value: string | string[] | undefined, base: string, i: number): string => (Array.isArray(value) ? `${base}/${i}` : base);
+
+function compileAll(value: string | string[] | undefined, base: string): Matcher[] {
+  return list(value).map((p, i) => compilePattern(p, listPointer(value, base, i)));
+}
+
+function firstMatch(patterns: Record<string, number> | undefined, base: string, path: string): number | undefined {
+  for (const [key, value] of Object.entries(patterns ?? {})) {
+    if (compilePattern(key, `${base}/${key}`)(path)) return value;
+  }
+  return undefined;
+}
+
+export default definePlacementPlugin<PatternOptions>({
+  name: '@rankwise/placement-pattern',
+  description: 'choose sites by name: exact, .suffix, glob, /regex/, "all-linear"; exclude; layers; rank/alpha patterns',
+  optionsSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['target'],
+    properties: {
+      target: patternList,
+      exclude: patternList,
+      layers: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
+      rankPattern: { type: 'object', additionalProperties: { type: 'integer', minimum: 1, maximum: 4096 } },
+      alphaPattern: { type: 'object', additionalProperties: { type: 'number', exclusiveMinimum: 0 } },
+    },
+  },
+  select(sites: readonly Site[], options: PatternOptions): PlacementChoice[] {
+    const allLinear = options.target === 'all-linear';
+    const targets = allLinear ? [] : compileAll(options.target, '/target');
+    const excludes = compileAll(options.exclude, '/exclude');
+    if (options.layers) {
+      const known = [...new Set(sites.map((s) => s.layer).filter((l): l is number => l !== null))].sort((a, b) => a - b);
+      options.layers.forEach((layer, i) => {
+        if (!known.includes(layer)) {
+          throw new PlacementError(`layer ${layer} does not exist; the model's layers are ${known.join(', ')}`, `/layers/${i}`);
+        }
+      });
+    }
+    const chosen = sites.filter((site) => {
+      const targeted = allLinear ? site.role !== 'head' : targets.some((m) => m(site.path));
+      const inLayers = options.layers === undefined || (site.layer !== null && options.layers.includes(site.layer));
+      return targeted && inLayers && !excludes.some((m) => m(site.path));
+    });
+    for (const [key, patterns] of [['rankPattern', options.rankPattern], ['alphaPattern', options.alphaPattern]] as const) {
+      for (const pattern of Object.keys(patterns ?? {})) {
+        if (!chosen.some((s) => compilePattern(pattern, `/${key}/${pattern}`)(s.path))) {
+          throw new PlacementError(
+            `${key} key ${JSON.stringify(pattern)} matches none of the chosen sites (${chosen.map((s) => s.path).join(', ') || 'none'})`,
+            `/${key}/${pattern.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+          );
+        }
+      }
+    }
+    return chosen.map((site) => {
+      const r = firstMatch(options.rankPattern, '/rankPattern', site.path);
+      const alpha = firstMatch(options.alphaPattern, '/alphaPattern', site.path);
+      return { path: site.path, ...(r === undefined ? {} : { r }), ...(alpha === undefined ? {} : { alpha }) };
+    });
+  },
+});
