@@ -1,0 +1,28 @@
+export { SplitMix32, deriveSeed } from './random.js';
+export { ceilFraction } from './ceil-fraction.js';
+
+export { classCounts, checkClassificationData, type ClassificationData } from './classification.js';
+export { ClassificationBatcher, type ClassificationBatch } from './classification-batcher.js';
+export { describeDataset } from './describe.js';
+
+export { loadDigits, type DigitsOptions } from './digits/load-digits.js';
+export {
+  DIGIT_TRANSFORMS,
+  PERMUTE_PIXELS_SEED,
+  pixelPermutation,
+  transformImages,
+  type DigitTransform,
+} from './digits/transforms.js';
+export { DIGIT_CLASSES, DIGIT_PIXELS, DIGIT_SIDE } from './digits/mnist-files.js';
+
+export { loadText, TEXT_CORPORA, type TextSource, type TextCorpus } from './text/load-text.js';
+export { sotuPresidents, sotuParties, type SotuFilter } from './text/sotu.js';
+export { CharVocab, UNKNOWN_TOKEN, REPLACEMENT_CHARACTER, type CharVocabJson } from './text/char-vocab.js';
+export {
+  splitTextBlocks,
+  DEFAULT_BLOCK_SIZE,
+  type TextSplitOptions,
+  type TextSplit,
+} from './text/split-text-blocks.js';
+export { TokenBatcher, type TokenBatch } from './text/token-batcher.js';
+export { evaluationWindows, type EvaluationWindows } from './text/evaluation-windows.js';
