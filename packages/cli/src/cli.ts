@@ -1,0 +1,85 @@
+import { Command, CommanderError, Option } from 'commander';
+import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, SilentProgress, formatIssue, type ModuleLoader } from '@rankwise/core';
+import { listCommand } from './commands/list.js';
+import { runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import { expandFiles } from './expand-files.js';
+import { parseRunFlags, UsageError, type CommonRunFlags } from './options.js';
+import { TerminalProgress } from './progress-bar.js';
+
+/** Optional packages are looked up from the CLI's own dependencies first, then as core does. */
+const cliLoader: ModuleLoader = async (specifier) => {
+  try {
+    return await import(specifier);
+  } catch {
+    return defaultModuleLoader(specifier);
+  }
+};
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function runOptions(command: Command): Command {
+  return command
+    .option('--out <dir>', 'root of run directories', 'runs')
+    .addOption(new Option('--backend <name>', `TensorFlow.js backend (${BACKEND_REQUESTS.join(', ')})`))
+    .option('--seed <n>', 'seed for init, data order and dropout (overrides the file)')
+    .option('--set <path=value>', 'override a field: --set stages.3.steps=100 or --set /stages/3/optimizer/lr=0.001 (repeatable)', collect, [])
+    .option('--force', 'recompute results that are cached (from-pipelines, grid cells)')
+    .option('--workers <n>', 'grid cells in parallel worker processes', '1')
+    .option('--quiet', 'no progress output');
+}
+
+/** Runs the CLI on `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], signal: AbortSignal = new AbortController().signal): Promise<ExitCode> {
+  let code: ExitCode = EXIT.ok;
+  const program = new Command('rankwise')
+    .description('Declarative LoRA fine-tuning for TensorFlow.js: run, validate and list pipeline files.')
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  runOptions(program.command('run').description('validate, then run pipeline files in order').argument('<files...>', 'pipeline files or globs'))
+    .action(async (files: string[], flags: CommonRunFlags) => {
+      const parsed = parseRunFlags(flags);
+      const progress = parsed.quiet ? new SilentProgress() : process.stdout.isTTY ? new TerminalProgress() : new LineProgress();
+      const rankwise = createRankwise({ progress, loader: cliLoader });
+      code = await runCommand(rankwise, await expandFiles(files), parsed, signal);
+    });
+
+  program
+    .command('validate')
+    .description('check pipeline files (schema, plugins and their options, from-chains, data vs model) without running')
+    .argument('<files...>', 'pipeline files or globs')
+    .option('--set <path=value>', 'apply overrides before validating (repeatable)', collect, [])
+    .action(async (files: string[], flags: { set: string[] }) => {
+      const parsed = parseRunFlags({ out: 'runs', set: flags.set });
+      code = await validateCommand(createRankwise({ progress: new SilentProgress(), loader: cliLoader }), await expandFiles(files), parsed.overrides);
+    });
+
+  program
+    .command('list')
+    .description('pipelines found, placement plugins installed, architectures')
+    .argument('[globs...]', 'where to look for pipelines (default pipelines/**/*.json)')
+    .action(async (globs: string[]) => {
+      code = await listCommand(createRankwise({ progress: new SilentProgress(), loader: cliLoader }), globs);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    if (error instanceof UsageError) {
+      console.error(`✖ ${error.message}`);
+      return EXIT.invalid;
+    }
+    if (error instanceof PipelineValidationError) {
+      for (const issue of error.issues) console.error(`✖ ${formatIssue(issue)}`);
+      return EXIT.invalid;
+    }
+    console.error(`✖ ${(error as Error).message}`);
+    if (process.env.RANKWISE_DEBUG) console.error((error as Error).stack);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,44 @@
+import { formatIssue, PipelineValidationError, RunFailed, type Rankwise, type ValidatedPipeline } from '@rankwise/core';
+import { EXIT, type ExitCode } from '../exit-codes.js';
+import type { ParsedRunFlags } from '../options.js';
+import { formatSummary } from '../report.js';
+
+/** Validates every file first (invalid ⇒ exit 2, nothing trained), then runs them in order. */
+export async function runCommand(rankwise: Rankwise, files: string[], flags: ParsedRunFlags, signal: AbortSignal): Promise<ExitCode> {
+  const validated: ValidatedPipeline[] = [];
+  let invalid = false;
+  for (const file of files) {
+    try {
+      validated.push(await rankwise.validateFile(file, flags.overrides));
+    } catch (error) {
+      if (!(error instanceof PipelineValidationError)) throw error;
+      invalid = true;
+      for (const issue of error.issues) console.error(`✖ ${formatIssue(issue)}`);
+    }
+  }
+  if (invalid) return EXIT.invalid;
+  for (const pipeline of validated) {
+    try {
+      const { summary } = await rankwise.run(pipeline, { out: flags.out, signal, force: flags.force });
+      console.log(formatSummary(summary));
+    } catch (error) {
+      if (error instanceof RunFailed) {
+        console.error(formatSummary(error.summary));
+        if (error.summary.status === 'interrupted') {
+          console.error(`stopped by Ctrl-C; the partial run is in ${error.summary.runDir} (summary.json, metrics.jsonl)`);
+          return EXIT.interrupted;
+        }
+        const cause = error.cause;
+        if (cause instanceof PipelineValidationError) {
+          for (const issue of cause.issues) console.error(`✖ ${formatIssue(issue)}`);
+          return EXIT.invalid;
+        }
+        console.error(`✖ ${error.message}`);
+        if (process.env.RANKWISE_DEBUG && cause instanceof Error) console.error(cause.stack);
+        return EXIT.failed;
+      }
+      throw error;
+    }
+  }
+  return EXIT.ok;
+}

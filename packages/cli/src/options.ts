@@ -1,0 +1,59 @@
+import { BACKEND_REQUESTS, parseOverride, type BackendRequest, type Override } from '@rankwise/core';
+
+/** A bad command-line flag: exit code 2, like any invalid input. */
+export class UsageError extends Error {
+  readonly exitCode = 2;
+}
+
+export interface CommonRunFlags {
+  out: string;
+  backend?: string;
+  seed?: string;
+  set: string[];
+  force?: boolean;
+  workers?: string;
+  quiet?: boolean;
+}
+
+export interface ParsedRunFlags {
+  out: string;
+  backend?: BackendRequest;
+  seed?: number;
+  overrides: Override[];
+  force: boolean;
+  workers: number;
+  quiet: boolean;
+}
+
+/** Checks every flag before anything loads; `--seed` and `--backend` become overrides that are re-validated. */
+export function parseRunFlags(flags: CommonRunFlags): ParsedRunFlags {
+  const overrides: Override[] = [];
+  for (const text of flags.set) {
+    try {
+      overrides.push(parseOverride(text));
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  let backend: BackendRequest | undefined;
+  if (flags.backend !== undefined) {
+    if (!BACKEND_REQUESTS.includes(flags.backend as BackendRequest)) {
+      throw new UsageError(`--backend: found "${flags.backend}", allowed: ${BACKEND_REQUESTS.join(', ')}`);
+    }
+    backend = flags.backend as BackendRequest;
+    overrides.push({ pointer: '/backend', value: backend, source: `--backend ${backend}` });
+  }
+  let seed: number | undefined;
+  if (flags.seed !== undefined) {
+    seed = Number(flags.seed);
+    if (!/^\d+$/.test(flags.seed) || !Number.isSafeInteger(seed) || seed > 4294967295) {
+      throw new UsageError(`--seed: found "${flags.seed}", allowed: an integer from 0 to 4294967295`);
+    }
+    overrides.push({ pointer: '/seed', value: seed, source: `--seed ${seed}` });
+  }
+  const workers = flags.workers === undefined ? 1 : Number(flags.workers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
+    throw new UsageError(`--workers: found "${flags.workers}", allowed: an integer from 1 to 64`);
+  }
+  return { out: flags.out, backend, seed, overrides, force: flags.force ?? false, workers, quiet: flags.quiet ?? false };
+}

@@ -1,0 +1,26 @@
+import { relative } from 'node:path';
+import type { RunSummary } from '@rankwise/core';
+
+const percentMetrics = new Set(['accuracy']);
+
+function formatMetric(name: string, value: number): string {
+  return percentMetrics.has(name) ? `${(100 * value).toFixed(2)}%` : value.toFixed(4);
+}
+
+/** The end-of-run table: one line per evaluate stage. */
+export function formatSummary(summary: RunSummary): string {
+  const lines = [
+    `${summary.status === 'completed' ? '✔' : '✖'} ${summary.pipeline} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s ` +
+      `on ${summary.backend.name} → ${relative(process.cwd(), summary.runDir) || summary.runDir}`,
+  ];
+  if (summary.parameterReport) lines.push(`  ${summary.parameterReport}`);
+  const metricNames = [...new Set(summary.evaluations.flatMap((e) => Object.keys(e.metrics)))];
+  if (summary.evaluations.length > 0) {
+    const rows = summary.evaluations.map((e) => [String(e.stage), e.data, ...metricNames.map((m) => (m in e.metrics ? formatMetric(m, e.metrics[m]) : ''))]);
+    const header = ['stage', 'data', ...metricNames];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]) => `  ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`;
+    lines.push(line(header), ...rows.map(line));
+  }
+  return lines.join('\n');
+}
