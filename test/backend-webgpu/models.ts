@@ -86,7 +86,8 @@ function gelu(x: tf.Tensor): tf.Tensor {
 
 function dense(x: tf.Tensor, w: tf.Tensor): tf.Tensor {
   const [rows, inner] = [x.size / x.shape[x.shape.length - 1], x.shape[x.shape.length - 1]];
-  return tf.reshape(tf.matMul(tf.reshape(x, [rows, inner]), w), [...x.shape.slice(0, -1), w.shape[1]]);
+  const outer: number = w.shape[w.shape.length - 1] ?? 0;
+  return tf.reshape(tf.matMul(tf.reshape(x, [rows, inner]), w), [...x.shape.slice(0, -1), outer]);
 }
 
 function splitHeads(x: tf.Tensor): tf.Tensor {

@@ -69,7 +69,7 @@ describe.skipIf(noAdapter)(suiteName, () => {
         tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([2, 3, 9], 'int32'), 10), tf.relu(tf.gather(table, ids))),
       );
       const optimizer = tf.train.adam(0.01);
-      optimizer.applyGradients(grads);
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
       optimizer.dispose();
       const out = value.clone();
       tf.dispose([table, ids, value, grads]);

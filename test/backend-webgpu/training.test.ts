@@ -39,7 +39,7 @@ async function adamSteps(backend: BackendName, values: readonly Float32Array[], 
   try {
     for (let step = 0; step < steps; step++) {
       const { value, grads } = tf.variableGrads(() => mlpLoss(variables));
-      optimizer.applyGradients(grads);
+      optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
       tf.dispose([value, grads]);
     }
     return await Promise.all(variables.map(async (v) => Float32Array.from(await v.data())));
