@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
 import { provider } from '@rankwise/backend-webgpu';
 import { noAdapter, started, suiteName } from './support.js';
 
@@ -84,6 +85,13 @@ describe.skipIf(noAdapter)(suiteName, () => {
     expect(started.kind).toBe('gpu');
     for (const key of ['vendor', 'architecture', 'device', 'description', 'isFallback', 'backend', 'driver']) expect(started.info).toHaveProperty(key);
     expect(['vulkan', 'opengl']).toContain(started.info.backend);
+  });
+
+  it('registers into the same tfjs-core that `@tensorflow/tfjs` uses (one instance)', async () => {
+    expect(tf.findBackendFactory('webgpu')).toBeTypeOf('function');
+    expect(await tf.setBackend('webgpu')).toBe(true);
+    expect(tf.backend().constructor.name).toBe('WebGPUBackend');
+    expect(tf.env().getBool('WEBGPU_CPU_FORWARD')).toBe(false);
   });
 
   it.skipIf(!software)('refuses a software adapter when allowSoftware is false', async () => {
