@@ -11,7 +11,11 @@ export const noAdapter = !started.ok;
 export const suiteName = started.ok
   ? `webgpu on ${started.info.description} (${started.info.backend})`
   : `webgpu SKIPPED, no adapter: ${started.reason}`;
-if (!started.ok) console.warn(`[backend-webgpu tests] skipped: ${started.reason}`);
+if (!started.ok) {
+  // CI installs the software driver and sets this, so a broken driver setup fails instead of skipping.
+  if (process.env.RANKWISE_REQUIRE_WEBGPU === '1') throw new Error(`RANKWISE_REQUIRE_WEBGPU=1 but ${started.reason}`);
+  console.warn(`[backend-webgpu tests] skipped: ${started.reason}`);
+}
 
 /** mulberry32: deterministic inputs, identical for both backends. */
 export function seededRandom(seed: number): () => number {
