@@ -1,4 +1,4 @@
-import { definePlacementPlugin, PlacementError, type PlacementChoice, type Site } from '@rankwise/core';
+import { definePlacementPlugin, escapePointer, PlacementError, type PlacementChoice, type Site } from '@rankwise/core';
 import { compilePattern, type Matcher } from './matcher.js';
 
 export interface PatternOptions {
@@ -14,7 +14,10 @@ export interface PatternOptions {
   alphaPattern?: Record<string, number>;
 }
 
-const patternList = { oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }] };
+const patternList = {
+  oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }],
+  'x-allowed': 'a pattern (name, .suffix, glob, /regex/) or a non-empty list of patterns',
+};
 
 const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const listPointer = (value: string | string[] | undefined, base: string, i: number): string => (Array.isArray(value) ? `${base}/${i}` : base);
@@ -25,7 +28,7 @@ function compileAll(value: string | string[] | undefined, base: string): Matcher
 
 function firstMatch(patterns: Record<string, number> | undefined, base: string, path: string): number | undefined {
   for (const [key, value] of Object.entries(patterns ?? {})) {
-    if (compilePattern(key, `${base}/${key}`)(path)) return value;
+    if (compilePattern(key, `${base}/${escapePointer(key)}`)(path)) return value;
   }
   return undefined;
 }
@@ -67,7 +70,7 @@ export default definePlacementPlugin<PatternOptions>({
         if (!chosen.some((s) => compilePattern(pattern, `/${key}/${pattern}`)(s.path))) {
           throw new PlacementError(
             `${key} key ${JSON.stringify(pattern)} matches none of the chosen sites (${chosen.map((s) => s.path).join(', ') || 'none'})`,
-            `/${key}/${pattern.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+            `/${key}/${escapePointer(pattern)}`,
           );
         }
       }

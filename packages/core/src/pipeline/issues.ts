@@ -56,11 +56,17 @@ const TYPE_WORDS: Record<string, string> = {
 
 type Schema = Record<string, unknown>;
 
-/** The schema's own sentence for a composite rule (`x-message`), if it has one. */
-function customMessage(error: ErrorObject): string | undefined {
+/**
+ * The schema's own words for a composite rule: `x-message` is a whole sentence ("give exactly one of…"),
+ * `x-allowed` describes the allowed values ("a name or a list of names") and is shown after what was found.
+ */
+function customMessage(error: ErrorObject, found?: string): string | undefined {
   const parent = error.parentSchema as Schema | undefined;
-  const own = parent?.['x-message'];
-  return typeof own === 'string' ? own : undefined;
+  const message = parent?.['x-message'];
+  if (typeof message === 'string') return message;
+  const allowed = parent?.['x-allowed'];
+  if (typeof allowed === 'string') return found === undefined ? allowed : `found ${found}, allowed: ${allowed}`;
+  return undefined;
 }
 
 /** Turns ajv's errors into one issue per real defect: no "must match then schema" noise. */
@@ -125,7 +131,7 @@ function describe(error: ErrorObject, data: unknown): { pointer: string; message
     case 'oneOf':
     case 'anyOf':
     case 'not':
-      return { pointer, message: customMessage(error) ?? `found ${found}, which does not fit this field (${error.message ?? error.keyword})` };
+      return { pointer, message: customMessage(error, found) ?? `found ${found}, which does not fit this field (${error.message ?? error.keyword})` };
     default:
       return { pointer, message: `found ${found}: ${error.message ?? error.keyword}` };
   }

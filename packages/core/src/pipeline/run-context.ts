@@ -25,6 +25,8 @@ export interface TrainingRecord {
   finalLoss: number;
   trainableParams: number;
   totalParams: number;
+  /** PEFT-style line for what this stage trained. */
+  parameterReport: string;
   optimizerStateBytes: number;
 }
 

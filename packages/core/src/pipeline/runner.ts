@@ -1,5 +1,6 @@
 import { mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import { describeBackend, resolveBackend, type BackendRequest, type ResolvedBackend } from '../backend/resolve.js';
 import { parameterReport } from '../lora/parameter-report.js';
@@ -37,10 +38,13 @@ export interface RunSummary {
   runDir: string;
   backend: { name: string; tfBackend: string; reason: string; info: Record<string, string | number | boolean>; skipped: Array<{ name: string; reason: string }> };
   seed: number;
+  /** Of the last train stage (what was trained); of the final model when nothing trained. */
   trainableParams: number;
   totalParams: number;
   parameterReport: string;
   durationMs: number;
+  /** tf.memory() tensor counts around the run (equal unless the model was kept) and peak resident memory. */
+  memory: { numTensorsBefore: number; numTensorsAfter: number; peakRssBytes: number };
   startedAt: string;
   finishedAt: string;
   evaluations: EvaluationRecord[];
@@ -90,6 +94,7 @@ export class PipelineRunner {
     this.progress.info(`run ${pipeline.name} → ${relative(process.cwd(), runDir) || runDir}`);
     this.progress.info(describeBackend(backend));
     const startedAt = new Date();
+    const numTensorsBefore = tf.memory().numTensors;
     const child = this.container.createChildContainer();
     child.register(TOKENS.Run, { useValue: ctx });
     let status: RunStatus = 'completed';
@@ -106,12 +111,13 @@ export class PipelineRunner {
       failure = error;
     }
     const summary = this.summarize(ctx, validated, runDir, status, startedAt, failure);
-    await metrics.flush();
-    await writeFile(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     const model = options.keepModel && status === 'completed' ? ctx.model : null;
     if (model) ctx.model = null;
     ctx.dispose();
     child.dispose();
+    summary.memory = { numTensorsBefore, numTensorsAfter: tf.memory().numTensors, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
+    await metrics.flush();
+    await writeFile(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     if (failure) throw new RunFailed(summary, failure);
     return { runDir, summary, model };
   }
@@ -149,13 +155,14 @@ export class PipelineRunner {
       seed: ctx.seed,
       trainableParams: lastTraining?.trainableParams ?? report?.trainable ?? 0,
       totalParams: lastTraining?.totalParams ?? report?.total ?? 0,
-      parameterReport: report?.text ?? '',
+      parameterReport: lastTraining?.parameterReport ?? report?.text ?? '',
       durationMs: Date.now() - startedAt.getTime(),
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       evaluations: ctx.evaluations,
       training: ctx.trainings,
       artifacts: ctx.artifacts,
+      memory: { numTensorsBefore: 0, numTensorsAfter: 0, peakRssBytes: 0 },
       ...(failure ? { error: (failure as Error).message } : {}),
     };
   }

@@ -17,6 +17,7 @@ export function pipelineSchema(): JsonObject {
 export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, allowUnionTypes: true });
   ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
+  ajv.addKeyword({ keyword: 'x-allowed', schemaType: 'string' });
   return ajv;
 }
 

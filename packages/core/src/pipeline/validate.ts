@@ -45,6 +45,8 @@ interface WalkState {
   adapted: Set<string>;
   frozen: boolean;
   hadAdapters: boolean;
+  /** An inject stage with issues of its own: later stages assume it would have adapted something. */
+  injectFailed: boolean;
 }
 
 /** Reads, overrides, schema-checks and semantically checks a pipeline file and, recursively, its `from` files. */
@@ -74,7 +76,7 @@ export async function validatePipelineData(
   const issues: ValidationIssue[] = [];
   const dependencies = new Map<number, ValidatedPipeline>();
   const hashParts: string[] = [canonicalJson(pipeline)];
-  const state: WalkState = { model: null, adapted: new Set(), frozen: false, hadAdapters: false };
+  const state: WalkState = { model: null, adapted: new Set(), frozen: false, hadAdapters: false, injectFailed: false };
   const at = (i: number, suffix = '') => `/stages/${i}${suffix}`;
   const issue = (pointer: string, message: string) => issues.push({ file: where.display, pointer, message });
 
@@ -109,10 +111,11 @@ export async function validatePipelineData(
           state.adapted.add(choice.path);
         }
         state.hadAdapters ||= (chosen?.length ?? 0) > 0;
+        state.injectFailed ||= chosen === null;
         break;
       }
       case 'train':
-        if (state.frozen && state.adapted.size === 0) {
+        if (state.frozen && state.adapted.size === 0 && !state.injectFailed) {
           issue(at(i), 'nothing to train: every parameter is frozen and no adapter was injected before this stage');
         }
         checkData(stage.data, state.model!, at(i, '/data'), issue);
@@ -123,11 +126,11 @@ export async function validatePipelineData(
         if (stage.samples && state.model!.task !== 'language-model') issue(at(i, '/samples'), 'text samples need a language model');
         break;
       case 'merge':
-        if (state.adapted.size === 0) issue(at(i), 'nothing to merge: no adapter was injected or loaded before this stage');
+        if (state.adapted.size === 0 && !state.injectFailed) issue(at(i), 'nothing to merge: no adapter was injected or loaded before this stage');
         state.adapted.clear();
         break;
       case 'save':
-        if (stage.adapter && !state.hadAdapters) issue(at(i, '/adapter'), 'no adapter to save: no inject stage (or load.adapter) before this stage');
+        if (stage.adapter && !state.hadAdapters && !state.injectFailed) issue(at(i, '/adapter'), 'no adapter to save: no inject stage (or load.adapter) before this stage');
         break;
     }
   }

@@ -62,6 +62,7 @@ export class TrainStage implements Stage<TrainStageSpec> {
         finalLoss: result.finalLoss,
         trainableParams: report.trainable,
         totalParams: report.total,
+        parameterReport: report.text,
         optimizerStateBytes: optimizer.stateBytes(),
       });
       this.progress.info(`train: done, loss ${result.finalLoss.toFixed(4)}, ${result.stepsPerSec.toFixed(1)} steps/s, ${(result.durationMs / 1000).toFixed(1)} s`);

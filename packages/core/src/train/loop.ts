@@ -54,8 +54,14 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   let pendingNorms: tf.Scalar[] = [];
   let finalLoss = NaN;
   let lastFields: { loss?: number; lr?: number } = {};
+  let lastYield = performance.now();
   try {
     for (let step = 0; step < o.steps; step++) {
+      if (performance.now() - lastYield > 50) {
+        // CPU backends resolve reads as microtasks: let timers, signals (Ctrl-C) and output run.
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
       throwIfAborted(o.signal, `training step ${step + 1}/${o.steps}`);
       const lr = learningRateAt(step, o.steps, o.lr, o.schedule);
       o.optimizer.setLearningRate(lr);
