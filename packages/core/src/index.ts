@@ -63,3 +63,6 @@ export { trainLoop, type TrainLoopOptions, type LogRecord } from './train/loop.j
 export { classificationTask } from './tasks/classification.js';
 export type { TaskData } from './tasks/task-data.js';
 export type { ValidatedPipeline, ValidateOptions } from './pipeline/validate.js';
+export { Gpt, describeGpt, type GptConfig } from './nn/gpt.js';
+export { CausalSelfAttention, causalMask } from './nn/attention.js';
+export { describeMlp } from './nn/mlp.js';

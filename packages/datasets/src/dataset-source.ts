@@ -32,13 +32,16 @@ export interface TextSpec {
   splitSeed?: number;
 }
 
+/** A corpus without a split (e.g. for building a vocabulary). */
+export type CorpusSpec = Omit<TextSpec, 'split' | 'validationFraction' | 'blockSize' | 'splitSeed'>;
+
 export interface TextSplitData {
   name: string;
   ids: Int32Array;
   coverage: number;
 }
 
-function textSource(spec: TextSpec, baseDir: string): TextSource {
+function textSource(spec: CorpusSpec, baseDir: string): TextSource {
   if (spec.dataset === 'moby-dick') return { corpus: 'moby-dick' };
   if (spec.dataset === 'sotu') return { corpus: 'sotu', president: spec.president, party: spec.party, years: spec.years };
   return { corpus: 'file', path: resolve(baseDir, spec.path ?? '') };
@@ -46,7 +49,7 @@ function textSource(spec: TextSpec, baseDir: string): TextSource {
 
 /** What @rankwise/core's pipelines call to get data (its `DatasetSource` interface). */
 export function createDatasetSource() {
-  const corpusText = async (spec: TextSpec, baseDir: string): Promise<{ name: string; text: string }> => {
+  const corpusText = async (spec: CorpusSpec, baseDir: string): Promise<{ name: string; text: string }> => {
     const corpus = await loadText(textSource(spec, baseDir));
     const text = spec.maxChars === undefined ? corpus.text : corpus.text.slice(0, spec.maxChars);
     return { name: spec.maxChars === undefined ? corpus.name : `${corpus.name}[:${spec.maxChars}]`, text };
@@ -54,7 +57,7 @@ export function createDatasetSource() {
   return {
     classification: (spec: DigitsSpec): Promise<ClassificationData> =>
       loadDigits({ split: spec.split, seed: spec.splitSeed ?? 0, testFraction: spec.testFraction, transform: spec.transform, limit: spec.limit }),
-    corpusText: async (spec: TextSpec, baseDir: string): Promise<string> => (await corpusText(spec, baseDir)).text,
+    corpusText: async (spec: CorpusSpec, baseDir: string): Promise<string> => (await corpusText(spec, baseDir)).text,
     async text(spec: TextSpec, vocab: CharVocab, baseDir: string): Promise<TextSplitData> {
       const { name, text } = await corpusText(spec, baseDir);
       const split = splitTextBlocks(vocab.encode(text), {
@@ -67,7 +70,7 @@ export function createDatasetSource() {
       for (const id of ids) if (id !== 0) known++;
       return { name: `${name}/${spec.split}`, ids, coverage: ids.length === 0 ? 1 : known / ids.length };
     },
-    buildVocabulary: async (text: string): Promise<CharVocab> => CharVocab.build(text),
+    buildVocabulary: async (text: string, maxSize?: number): Promise<CharVocab> => CharVocab.build(text, maxSize === undefined ? {} : { maxSize }),
     vocabularyFromJSON: async (json: unknown): Promise<CharVocab> => CharVocab.fromJSON(json as Parameters<typeof CharVocab.fromJSON>[0]),
   };
 }

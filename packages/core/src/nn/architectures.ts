@@ -1,5 +1,6 @@
 import type { ModelDescription } from './description.js';
 import type { Model, JsonObject } from './model.js';
+import { describeGpt, Gpt, type GptConfig } from './gpt.js';
 import { describeMlp, Mlp, type MlpConfig } from './mlp.js';
 
 /** A zoo entry: describes a config without tensors, and builds a freshly initialised model from it. */
@@ -40,4 +41,11 @@ registerArchitecture({
   description: 'multilayer perceptron classifier (Linear sites layers.0 … layers.n, ReLU/GELU/tanh)',
   describe: describeMlp,
   create: (config, seed) => new Mlp(config as unknown as MlpConfig, seed),
+});
+
+registerArchitecture({
+  name: 'gpt',
+  description: 'decoder-only character transformer (sites blocks.N.attn.q/k/v/o, blocks.N.mlp.fc/proj, head)',
+  describe: describeGpt,
+  create: (config, seed) => new Gpt(config as unknown as GptConfig, seed),
 });

@@ -14,4 +14,9 @@ export abstract class Model extends Module {
   abstract readonly task: ModelTask;
   /** JSON-serialisable constructor config; `createModel(architecture, config)` rebuilds the same shapes. */
   abstract readonly config: JsonObject;
+
+  /** Language models: the longest sequence they take. */
+  get contextLength(): number | undefined {
+    return undefined;
+  }
 }

@@ -1,5 +1,5 @@
 import { defaultModuleLoader, type ModuleLoader } from '../backend/module-loader.js';
-import type { DigitsDataSpec, TextDataSpec } from './types.js';
+import type { CorpusSpec, DigitsDataSpec, TextDataSpec } from './types.js';
 
 /** Classification data as arrays: x [n, features] row-major, y [n] labels. */
 export interface ClassificationArrays {
@@ -31,9 +31,10 @@ export interface TextArrays {
 export interface DatasetSource {
   classification(spec: DigitsDataSpec): Promise<ClassificationArrays>;
   /** The raw text of a corpus (for building a vocabulary) and one split encoded with `vocab`. */
-  corpusText(spec: TextDataSpec, baseDir: string): Promise<string>;
+  corpusText(spec: CorpusSpec, baseDir: string): Promise<string>;
   text(spec: TextDataSpec, vocab: Vocabulary, baseDir: string): Promise<TextArrays>;
-  buildVocabulary(text: string): Promise<Vocabulary>;
+  /** Characters of `text`, at most `maxSize` ids including the unknown id 0 (the most frequent kept). */
+  buildVocabulary(text: string, maxSize?: number): Promise<Vocabulary>;
   vocabularyFromJSON(json: unknown): Promise<Vocabulary>;
 }
 
@@ -54,7 +55,7 @@ export function lazyDatasetSource(loader: ModuleLoader = defaultModuleLoader): D
     classification: async (spec) => (await get()).classification(spec),
     corpusText: async (spec, dir) => (await get()).corpusText(spec, dir),
     text: async (spec, vocab, dir) => (await get()).text(spec, vocab, dir),
-    buildVocabulary: async (text) => (await get()).buildVocabulary(text),
+    buildVocabulary: async (text, maxSize) => (await get()).buildVocabulary(text, maxSize),
     vocabularyFromJSON: async (json) => (await get()).vocabularyFromJSON(json),
   };
 }

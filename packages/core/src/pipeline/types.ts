@@ -51,7 +51,11 @@ export interface LoadStageSpec extends StageBase {
   checkpoint?: string;
   from?: string;
   adapter?: string;
+  vocabulary?: CorpusSpec;
 }
+
+/** A corpus without a split (for building a vocabulary). */
+export type CorpusSpec = Omit<TextDataSpec, 'split' | 'validationFraction' | 'blockSize' | 'maxWindows' | 'splitSeed'>;
 
 export interface FreezeStageSpec extends StageBase {
   stage: 'freeze';

@@ -163,7 +163,11 @@ async function describeLoad(
   const at = (suffix: string) => `/stages/${i}${suffix}`;
   if (stage.architecture !== undefined) {
     try {
-      return { model: describeModel(stage.architecture, stage.config ?? {}) };
+      const model = describeModel(stage.architecture, stage.config ?? {});
+      if (model.task === 'language-model' && !stage.vocabulary) {
+        issue(at(''), `a ${stage.architecture} language model built from scratch needs "vocabulary": the corpus whose characters it reads`);
+      }
+      return { model };
     } catch (error) {
       if (error instanceof ConfigError) issue(at(`/config${error.pointer}`), error.message.replace(/^\S+: /, ''));
       else issue(at('/architecture'), (error as Error).message);

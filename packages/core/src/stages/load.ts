@@ -22,11 +22,20 @@ export class LoadStage implements Stage<LoadStageSpec> {
     @inject(TOKENS.Progress) private readonly progress: ProgressReporter,
   ) {}
 
+  /** A character vocabulary from the corpus, no larger than the model's vocabSize. */
+  private async buildVocabulary(spec: LoadStageSpec): Promise<void> {
+    const model = this.ctx.model!;
+    const maxSize = (model.config as { vocabSize?: number }).vocabSize;
+    const text = await this.datasets.corpusText(spec.vocabulary!, this.ctx.pipeline.dir);
+    this.ctx.vocabulary = await this.datasets.buildVocabulary(text, maxSize);
+  }
+
   async run(spec: LoadStageSpec, index: number): Promise<void> {
     const dir = this.ctx.pipeline.dir;
     if (spec.architecture !== undefined) {
       this.ctx.model = createModel(spec.architecture, spec.config ?? {}, this.ctx.seed);
       this.ctx.baseModel = `${spec.architecture} (seed ${this.ctx.seed})`;
+      if (spec.vocabulary) await this.buildVocabulary(spec);
     } else {
       let checkpointDir: string;
       if (spec.checkpoint !== undefined) {
@@ -46,6 +55,7 @@ export class LoadStage implements Stage<LoadStageSpec> {
       this.progress.info(`load: adapter with ${layers.length} LoRA layers from ${spec.adapter}`);
     }
     const report = parameterReport(this.ctx.model);
+    if (this.ctx.vocabulary) this.progress.info(`load: vocabulary of ${this.ctx.vocabulary.size} ids (id 0 = unknown)`);
     this.progress.info(`load: ${this.ctx.model.architecture} from ${this.ctx.baseModel}; ${report.total.toLocaleString('en-US')} parameters`);
   }
 }

@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Model } from '../nn/model.js';
+import type { TextArrays } from '../pipeline/datasets.js';
+import { Rng } from '../random.js';
+import { sparseSoftmaxCrossEntropy } from '../train/loss.js';
+import type { TaskData } from './task-data.js';
+
+/** Default number of validation windows an evaluation reads (evenly spread over the split). */
+export const DEFAULT_EVAL_WINDOWS = 64;
+
+/** Start offsets of `count` windows of `span` tokens spread evenly over `length` (deterministic). */
+export function windowStarts(length: number, span: number, count: number): number[] {
+  const last = length - span;
+  if (last < 0) throw new Error(`the text has ${length} tokens, fewer than one window of ${span}`);
+  const n = Math.max(1, Math.min(count, Math.floor(length / span)));
+  return Array.from({ length: n }, (_, k) => (n === 1 ? 0 : Math.round((k * last) / (n - 1))));
+}
+
+/**
+ * Next-character prediction: random windows x = ids[s, s+T), y = ids[s+1, s+T+1) for training; evaluation reads
+ * evenly spread windows and reports loss (nats/char), perplexity = e^loss and bitsPerChar = loss / ln 2.
+ */
+export function languageModelTask(data: TextArrays, context: number, seed: number, maxWindows = DEFAULT_EVAL_WINDOWS): TaskData {
+  const rng = new Rng(seed);
+  const { ids } = data;
+  if (ids.length < context + 2) throw new Error(`${data.name}: ${ids.length} tokens, but one training window needs ${context + 1}`);
+  const windows = (starts: number[]) => {
+    const x = new Int32Array(starts.length * context);
+    const y = new Int32Array(starts.length * context);
+    starts.forEach((s, k) => {
+      x.set(ids.subarray(s, s + context), k * context);
+      y.set(ids.subarray(s + 1, s + context + 1), k * context);
+    });
+    return { x: tf.tensor2d(x, [starts.length, context], 'int32'), y: tf.tensor2d(y, [starts.length, context], 'int32') };
+  };
+  return {
+    name: data.name,
+    size: ids.length,
+    batch(batchSize) {
+      return windows(Array.from({ length: batchSize }, () => rng.int(ids.length - context - 1 + 1)));
+    },
+    loss: (model: Model, x: tf.Tensor, y: tf.Tensor) => sparseSoftmaxCrossEntropy(model.forward(x), y), // logits [B, T, V]
+    async evaluate(model, batchSize) {
+      const starts = windowStarts(ids.length, context + 1, maxWindows);
+      const perBatch = Math.max(1, Math.floor(batchSize / context) || 1);
+      let total = 0;
+      for (let i = 0; i < starts.length; i += perBatch) {
+        const chunk = starts.slice(i, i + perBatch);
+        const loss = tf.tidy(() => {
+          const { x, y } = windows(chunk);
+          return sparseSoftmaxCrossEntropy(model.forward(x), y);
+        });
+        total += (await loss.data())[0] * chunk.length;
+        loss.dispose();
+      }
+      const nats = total / starts.length;
+      return { loss: nats, perplexity: Math.exp(nats), bitsPerChar: nats / Math.LN2, tokens: starts.length * context };
+    },
+  };
+}
