@@ -1,11 +1,5 @@
 import { relative } from 'node:path';
-import type { RunSummary } from '@rankwise/core';
-
-const percentMetrics = new Set(['accuracy']);
-
-function formatMetric(name: string, value: number): string {
-  return percentMetrics.has(name) ? `${(100 * value).toFixed(2)}%` : value.toFixed(4);
-}
+import { formatMetric, type RunSummary } from '@rankwise/core';
 
 /** The end-of-run table: one line per evaluate stage. */
 export function formatSummary(summary: RunSummary): string {

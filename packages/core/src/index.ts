@@ -47,7 +47,7 @@ export type { SaveCheckpointOptions } from './io/checkpoint.js';
 
 export { Rankwise, createRankwise, type RankwiseOptions } from './pipeline/rankwise.js';
 export { Session, type SessionOptions } from './pipeline/session.js';
-export { PipelineRunner, RunFailed, findArtifact, type RunOptions, type RunResult, type RunSummary, type RunStatus } from './pipeline/runner.js';
+export { PipelineRunner, RunFailed, findArtifact, createRunDir, type ArtifactOptions, type RunOptions, type RunResult, type RunSummary, type RunStatus } from './pipeline/runner.js';
 export { RunContext, type EvaluationRecord, type TrainingRecord } from './pipeline/run-context.js';
 export { PipelineValidationError, formatIssue, escapePointer, type ValidationIssue } from './pipeline/issues.js';
 export { parseOverride, applyOverrides, type Override } from './pipeline/overrides.js';
@@ -66,3 +66,8 @@ export type { ValidatedPipeline, ValidateOptions } from './pipeline/validate.js'
 export { Gpt, describeGpt, type GptConfig } from './nn/gpt.js';
 export { CausalSelfAttention, causalMask } from './nn/attention.js';
 export { describeMlp } from './nn/mlp.js';
+export { expandGrid, gridAlpha, FULL_FINE_TUNING, type GridCellPlan } from './pipeline/grid-expand.js';
+export { TASK_METRICS } from './pipeline/grid-check.js';
+export { languageModelTask, windowStarts } from './tasks/language-model.js';
+export { sampleText, type SampleOptions } from './tasks/sample.js';
+export { formatMetric } from './progress/format-metric.js';

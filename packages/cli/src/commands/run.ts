@@ -2,6 +2,7 @@ import { formatIssue, PipelineValidationError, RunFailed, type Rankwise, type Va
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { ParsedRunFlags } from '../options.js';
 import { formatSummary } from '../report.js';
+import { runGridCommand } from './run-grid.js';
 
 /** Validates every file first (invalid ⇒ exit 2, nothing trained), then runs them in order. */
 export async function runCommand(rankwise: Rankwise, files: string[], flags: ParsedRunFlags, signal: AbortSignal): Promise<ExitCode> {
@@ -18,6 +19,11 @@ export async function runCommand(rankwise: Rankwise, files: string[], flags: Par
   }
   if (invalid) return EXIT.invalid;
   for (const pipeline of validated) {
+    if (pipeline.pipeline.grid) {
+      const code = await runGridCommand(rankwise, pipeline, flags, signal);
+      if (code !== EXIT.ok) return code;
+      continue;
+    }
     try {
       const { summary } = await rankwise.run(pipeline, { out: flags.out, signal, force: flags.force });
       console.log(formatSummary(summary));

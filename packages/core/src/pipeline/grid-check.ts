@@ -1,10 +1,49 @@
+import type { ModelDescription } from '../nn/description.js';
+import type { PluginRegistry } from '../plugins/registry.js';
 import type { ValidationIssue } from './issues.js';
+import { selectPlacement } from './placement-check.js';
 import type { Pipeline } from './types.js';
 
-/** A grid varies the rank and placement of the pipeline's single inject stage. */
-export function checkGrid(pipeline: Pipeline, file: string, issues: ValidationIssue[]): void {
+/** Metrics each task's evaluations report (the grid colours by one of them). */
+export const TASK_METRICS: Record<string, string[]> = {
+  classification: ['accuracy', 'loss'],
+  'language-model': ['bitsPerChar', 'perplexity', 'loss'],
+};
+
+/**
+ * A grid varies the rank and placement of the pipeline's single inject stage. Every grid placement is checked
+ * (plugin, options, selection) on the sites the model has at that stage; the metric and evaluation must exist.
+ */
+export async function checkGrid(
+  pipeline: Pipeline,
+  file: string,
+  plugins: PluginRegistry,
+  modelAtInject: ModelDescription | null,
+  issues: ValidationIssue[],
+): Promise<void> {
+  const grid = pipeline.grid!;
+  const issue = (pointer: string, message: string) => issues.push({ file, pointer, message });
   const injects = pipeline.stages.filter((s) => s.stage === 'inject').length;
   if (injects !== 1) {
-    issues.push({ file, pointer: '/grid', message: `a grid needs exactly one "inject" stage to vary; found ${injects}` });
+    issue('/grid', `a grid needs exactly one "inject" stage to vary; found ${injects}`);
+    return;
+  }
+  if (!pipeline.stages.some((s) => s.stage === 'evaluate')) issue('/grid', 'a grid needs an "evaluate" stage: its metrics are what the grid compares');
+  const labels = pipeline.stages.filter((s) => s.stage === 'evaluate' && s.label !== undefined).map((s) => s.label!);
+  if (grid.evaluation !== undefined && !labels.includes(grid.evaluation)) {
+    issue('/grid/evaluation', `found ${JSON.stringify(grid.evaluation)}, allowed: the label of an evaluate stage (${labels.map((l) => JSON.stringify(l)).join(', ') || 'none has a label'})`);
+  }
+  const seen = new Set<string>();
+  grid.placement.forEach((p, i) => {
+    if (seen.has(p.label)) issue(`/grid/placement/${i}/label`, `found ${JSON.stringify(p.label)} twice; labels name the grid's rows and must differ`);
+    seen.add(p.label);
+  });
+  if (!modelAtInject) return;
+  const metrics = TASK_METRICS[modelAtInject.task] ?? [];
+  if (grid.metric !== undefined && !metrics.includes(grid.metric)) {
+    issue('/grid/metric', `found ${JSON.stringify(grid.metric)}, allowed: ${metrics.map((m) => JSON.stringify(m)).join(', ')} (${modelAtInject.task})`);
+  }
+  for (const [i, placement] of grid.placement.entries()) {
+    await selectPlacement(placement, modelAtInject.sites, `/grid/placement/${i}`, file, plugins, issues);
   }
 }

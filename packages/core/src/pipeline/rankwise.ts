@@ -33,6 +33,7 @@ export class Rankwise {
   readonly container: DependencyContainer;
   readonly plugins: PluginRegistry;
   readonly runner: PipelineRunner;
+  readonly progressReporter: ProgressReporter;
   private readonly cwd: string;
 
   constructor(options: RankwiseOptions = {}) {
@@ -41,6 +42,7 @@ export class Rankwise {
     this.plugins = new PluginRegistry(options.loader ?? defaultModuleLoader, this.cwd);
     for (const plugin of options.plugins ?? []) this.plugins.register(plugin as PlacementPlugin<unknown>);
     const progress = options.progress ?? new LineProgress();
+    this.progressReporter = progress;
     this.runner = new PipelineRunner(this.container, progress);
     this.container.register(TOKENS.Plugins, { useValue: this.plugins });
     this.container.register(TOKENS.Datasets, { useValue: options.datasets ?? lazyDatasetSource(options.loader) });

@@ -26,6 +26,15 @@ export interface RunOptions {
   force?: boolean;
   /** Use this started backend instead of resolving one (runs of `from` pipelines share their parent's). */
   resolvedBackend?: ResolvedBackend;
+  /** Run in exactly this directory (emptied first) instead of `<out>/<name>/<run-id>` (grid cells use it). */
+  runDir?: string;
+}
+
+export interface ArtifactOptions {
+  outRoot: string;
+  signal: AbortSignal;
+  backend: ResolvedBackend;
+  force?: boolean;
 }
 
 export type RunStatus = 'completed' | 'failed' | 'interrupted';
@@ -85,7 +94,7 @@ export class PipelineRunner {
     const pipeline = validated.pipeline;
     const backend = options.resolvedBackend ?? (await resolveBackend(options.backend ?? pipeline.backend ?? 'auto'));
     const seed = options.seed ?? pipeline.seed ?? 0;
-    const runDir = await createRunDir(outRoot, pipeline.name);
+    const runDir = options.runDir ? await freshDir(resolve(options.runDir)) : await createRunDir(outRoot, pipeline.name);
     const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
     const signal = options.signal ?? new AbortController().signal;
     const ctx = new RunContext(validated, seed, backend, runDir, outRoot, signal, metrics);
@@ -124,21 +133,25 @@ export class PipelineRunner {
 
   /**
    * The merged-model directory a `from` pipeline produced with its current content hash; when there is none
-   * (never run, edited since, interrupted), runs it first with the parent's backend and output root.
+   * (never run, edited since, interrupted), runs it first with the given backend and output root.
    */
-  async ensureArtifact(dependency: ValidatedPipeline, parent: RunContext): Promise<string> {
-    const options = this.runOptions.get(parent) ?? {};
+  async ensureArtifact(dependency: ValidatedPipeline, where: ArtifactOptions): Promise<string> {
     const name = dependency.pipeline.name;
-    if (!options.force) {
-      const found = await findArtifact(parent.outRoot, name, dependency.hash);
+    if (!where.force) {
+      const found = await findArtifact(where.outRoot, name, dependency.hash);
       if (found) {
         this.progress.info(`load: ${name} is up to date (${relative(process.cwd(), found) || found})`);
         return found;
       }
     }
     this.progress.info(`load: ${name} has no up-to-date result (content hash ${dependency.hash.slice(0, 12)}); running ${dependency.display} first`);
-    const result = await this.run(dependency, { out: parent.outRoot, signal: parent.signal, resolvedBackend: parent.backend, force: options.force });
+    const result = await this.run(dependency, { out: where.outRoot, signal: where.signal, resolvedBackend: where.backend, force: where.force });
     return join(result.runDir, 'merged');
+  }
+
+  /** Where a run's `from` results live and how to make them: what `ensureArtifact` needs of its caller. */
+  artifactOptions(ctx: RunContext): ArtifactOptions {
+    return { outRoot: ctx.outRoot, signal: ctx.signal, backend: ctx.backend, force: this.runOptions.get(ctx)?.force };
   }
 
   private summarize(ctx: RunContext, validated: ValidatedPipeline, runDir: string, status: RunStatus, startedAt: Date, failure: unknown): RunSummary {
@@ -168,8 +181,14 @@ export class PipelineRunner {
   }
 }
 
+async function freshDir(dir: string): Promise<string> {
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
 /** runs/<name>/<YYYYMMDD-HHMMSS>[-n], and runs/<name>/latest pointing at it. */
-async function createRunDir(outRoot: string, name: string): Promise<string> {
+export async function createRunDir(outRoot: string, name: string): Promise<string> {
   const base = join(outRoot, name);
   await mkdir(base, { recursive: true });
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);

@@ -149,7 +149,7 @@ export interface GridSpec {
   rank: number[];
   placement: GridPlacementSpec[];
   alpha?: number | string;
-  fullFineTune?: boolean;
+  fullFineTune?: boolean | { lr: number };
   metric?: string;
   evaluation?: string;
 }

@@ -80,6 +80,7 @@ export async function validatePipelineData(
   const at = (i: number, suffix = '') => `/stages/${i}${suffix}`;
   const issue = (pointer: string, message: string) => issues.push({ file: where.display, pointer, message });
 
+  let modelAtInject: ModelDescription | null = null;
   for (const [i, stage] of pipeline.stages.entries()) {
     if (stage.stage !== 'load' && !state.model) {
       issue(at(i, '/stage'), `"${stage.stage}" needs a model: the first stage must be "load"`);
@@ -105,6 +106,7 @@ export async function validatePipelineData(
         state.frozen = false;
         break;
       case 'inject': {
+        modelAtInject = state.model;
         const chosen = await selectPlacement(stage.placement, state.model!.sites, at(i, '/placement'), where.display, options.plugins, issues);
         for (const choice of chosen ?? []) {
           if (state.adapted.has(choice.path)) issue(at(i, '/placement'), `site "${choice.path}" already has a LoRA adapter`);
@@ -134,7 +136,7 @@ export async function validatePipelineData(
         break;
     }
   }
-  if (pipeline.grid) checkGrid(pipeline, where.display, issues);
+  if (pipeline.grid) await checkGrid(pipeline, where.display, options.plugins, modelAtInject, issues);
   if (issues.length > 0) throw new PipelineValidationError(issues);
   return {
     file: where.file,

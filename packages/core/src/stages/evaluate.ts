@@ -3,6 +3,7 @@ import type { DatasetSource } from '../pipeline/datasets.js';
 import type { RunContext } from '../pipeline/run-context.js';
 import type { EvaluateStageSpec } from '../pipeline/types.js';
 import type { ProgressReporter } from '../progress/reporter.js';
+import { formatMetric } from '../progress/format-metric.js';
 import { prepareTaskData } from '../tasks/prepare.js';
 import { sampleText } from '../tasks/sample.js';
 import { TOKENS } from '../tokens.js';
@@ -35,7 +36,7 @@ export class EvaluateStage implements Stage<EvaluateStageSpec> {
         record.samples.push(prompt + (await sampleText(model, this.ctx.vocabulary, { prompt, length, temperature, topK, seed, context: model.contextLength })));
       }
     }
-    const shown = Object.entries(metrics).map(([k, v]) => `${k} ${k === 'accuracy' ? `${(100 * v).toFixed(2)}%` : v.toFixed(4)}`);
+    const shown = Object.entries(metrics).map(([k, v]) => `${k} ${formatMetric(k, v)}`);
     this.progress.info(`evaluate[${label}]: ${data.name}: ${shown.join(', ')}`);
     for (const sample of record.samples ?? []) this.progress.info(`evaluate[${label}]: sample:\n${indent(sample)}`);
   }

@@ -34,7 +34,7 @@ export class LoadStage implements Stage<LoadStageSpec> {
     const dir = this.ctx.pipeline.dir;
     if (spec.architecture !== undefined) {
       this.ctx.model = createModel(spec.architecture, spec.config ?? {}, this.ctx.seed);
-      this.ctx.baseModel = `${spec.architecture} (seed ${this.ctx.seed})`;
+      this.ctx.baseModel = `${spec.architecture} built from its config (seed ${this.ctx.seed})`;
       if (spec.vocabulary) await this.buildVocabulary(spec);
     } else {
       let checkpointDir: string;
@@ -43,7 +43,7 @@ export class LoadStage implements Stage<LoadStageSpec> {
       } else {
         const dependency = this.ctx.pipeline.dependencies.get(index);
         if (!dependency) throw new Error(`load: the "from" pipeline of stage ${index} was not validated`);
-        checkpointDir = await this.runner.ensureArtifact(dependency, this.ctx);
+        checkpointDir = await this.runner.ensureArtifact(dependency, this.runner.artifactOptions(this.ctx));
       }
       const { model, config } = await loadCheckpoint(checkpointDir);
       this.ctx.model = model;

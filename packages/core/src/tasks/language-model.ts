@@ -54,7 +54,7 @@ export function languageModelTask(data: TextArrays, context: number, seed: numbe
         loss.dispose();
       }
       const nats = total / starts.length;
-      return { loss: nats, perplexity: Math.exp(nats), bitsPerChar: nats / Math.LN2, tokens: starts.length * context };
+      return { loss: nats, perplexity: Math.exp(nats), bitsPerChar: nats / Math.LN2, tokens: starts.length * context, coverage: data.coverage };
     },
   };
 }

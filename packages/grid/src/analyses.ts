@@ -1,0 +1,117 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readSafetensorsFile, type ValidatedPipeline } from '@rankwise/core';
+import { amplificationFactor, spectrum, subspaceSimilarity, type GridAnalyses, type Matrix, type SiteAnalysis, type SubspaceComparison } from '@rankwise/report';
+import type { CellOutcome } from './run-cells.js';
+import { matrix, multiply, qr, scale, subtract, transpose } from './linalg.js';
+
+interface AdapterFactors {
+  site: string;
+  /** A [in, r] and B [r, out], rankwise layout; scaling folded in later. */
+  a: Matrix;
+  b: Matrix;
+  r: number;
+  scaling: number;
+}
+
+/** Reads a PEFT-layout adapter: lora_A.weight [r, in] = Aᵀ, lora_B.weight [out, r] = Bᵀ. */
+async function readAdapter(dir: string): Promise<AdapterFactors[]> {
+  const config = JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8')) as {
+    rankwise?: { sites: Array<{ path: string; r: number; alpha: number; rslora: boolean }> };
+  };
+  const { tensors } = await readSafetensorsFile(join(dir, 'adapter_model.safetensors'));
+  return (config.rankwise?.sites ?? []).map((s) => {
+    const a = tensors.get(`base_model.model.${s.path}.lora_A.weight`)!;
+    const b = tensors.get(`base_model.model.${s.path}.lora_B.weight`)!;
+    return {
+      site: s.path,
+      a: transpose(matrix(a.shape[0], a.shape[1], a.data)),
+      b: transpose(matrix(b.shape[0], b.shape[1], b.data)),
+      r: s.r,
+      scaling: s.rslora ? s.alpha / Math.sqrt(s.r) : s.alpha / s.r,
+    };
+  });
+}
+
+async function readWeights(file: string): Promise<Map<string, Matrix>> {
+  const { tensors } = await readSafetensorsFile(file);
+  const out = new Map<string, Matrix>();
+  for (const [name, t] of tensors) if (name.endsWith('.weight') && t.shape.length === 2) out.set(name.slice(0, -'.weight'.length), matrix(t.shape[0], t.shape[1], t.data));
+  return out;
+}
+
+/**
+ * A rank-r update ΔW = s·A·B reduced to r×r without losing anything the analyses need: with A = Qa·Ra and
+ * Bᵀ = Qb·Rb, ΔW = Qa·(s·Ra·Rbᵀ)·Qbᵀ, so ΔW's singular values are those of C = s·Ra·Rbᵀ, its top directions are
+ * Qa·U_C and Qb·V_C, and Uᵀ·W·V = U_Cᵀ·(Qaᵀ·W·Qb)·V_C.
+ */
+function reduced(f: AdapterFactors, w: Matrix | undefined): { core: Matrix; projectedW: Matrix | null } {
+  const qa = qr(f.a);
+  const qb = qr(transpose(f.b));
+  const core = scale(multiply(qa.r, transpose(qb.r)), f.scaling);
+  const projectedW = w ? multiply(multiply(transpose(qa.q), w), qb.q) : null;
+  return { core, projectedW };
+}
+
+/**
+ * The LoRA paper's analyses over a grid's cells: the spectrum of ΔW and the amplification factor for every adapted
+ * site (LoRA cells and full fine-tuning), and the subspace similarity φ of A between the lowest (8 when present)
+ * and highest rank at each placement's first site.
+ */
+export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: string | null): Promise<GridAnalyses> {
+  const base = baseWeightsFile ? await readWeights(baseWeightsFile) : new Map<string, Matrix>();
+  const sites: SiteAnalysis[] = [];
+  const adapters = new Map<CellOutcome, AdapterFactors[]>();
+  for (const outcome of outcomes) {
+    if (!outcome.summary) continue;
+    const { plan } = outcome.cell;
+    if (plan.kind === 'lora') {
+      const factors = await readAdapter(join(outcome.cell.dir, 'adapter'));
+      adapters.set(outcome, factors);
+      for (const f of factors) {
+        const { core, projectedW } = reduced(f, base.get(f.site));
+        sites.push({
+          site: f.site,
+          placement: plan.placement,
+          rank: f.r,
+          spectrum: spectrum(core, f.r),
+          amplification: projectedW ? amplificationFactor(core, projectedW, f.r) : null,
+        });
+      }
+    } else if (base.size > 0) {
+      const tuned = await readWeights(join(outcome.cell.dir, 'merged', 'model.safetensors'));
+      const topRank = Math.max(...outcomes.map((o) => o.cell.plan.rank ?? 0), 1);
+      for (const [site, w] of base) {
+        const after = tuned.get(site);
+        if (!after) continue;
+        const delta = subtract(after, w);
+        sites.push({ site, placement: plan.placement, rank: null, spectrum: spectrum(delta, topRank), amplification: amplificationFactor(delta, w, topRank) });
+      }
+    }
+  }
+  const subspace: SubspaceComparison[] = [];
+  const placements = [...new Set(outcomes.filter((o) => o.cell.plan.kind === 'lora').map((o) => o.cell.plan.placement))];
+  for (const placement of placements) {
+    const cells = outcomes.filter((o) => o.cell.plan.placement === placement && adapters.has(o)).sort((x, y) => x.cell.plan.rank! - y.cell.plan.rank!);
+    if (cells.length < 2) continue;
+    const high = cells[cells.length - 1];
+    const low = cells.find((c) => c.cell.plan.rank === 8 && c !== high) ?? cells[0];
+    const site = adapters.get(low)![0].site;
+    const a1 = adapters.get(low)!.find((f) => f.site === site);
+    const a2 = adapters.get(high)!.find((f) => f.site === site);
+    if (!a1 || !a2) continue;
+    const phi = subspaceSimilarity(a1.a, a2.a);
+    const rows: number[][] = [];
+    for (let i = 0; i < phi.rows; i++) rows.push(Array.from(phi.data.subarray(i * phi.cols, (i + 1) * phi.cols)));
+    subspace.push({ site, placement, r1: a1.r, r2: a2.r, phi: rows });
+  }
+  return { sites, subspace };
+}
+
+/** Where the grid's base weights are: the `from` pipeline's merged model, or the checkpoint it loads. */
+export function baseWeightsFile(grid: ValidatedPipeline, artifactDir: string | null): string | null {
+  const load = grid.pipeline.stages[0];
+  if (load.stage !== 'load') return null;
+  if (load.checkpoint) return join(grid.dir, load.checkpoint, 'model.safetensors');
+  return artifactDir ? join(artifactDir, 'model.safetensors') : null;
+}

@@ -1,0 +1,49 @@
+import { relative } from 'node:path';
+import { TASK_METRICS, type ValidatedPipeline } from '@rankwise/core';
+import type { GridCell, GridResult } from '@rankwise/report';
+import type { CellOutcome } from './run-cells.js';
+
+/** Metric the heatmap colours by: the grid's `metric`, else accuracy (classification) or bitsPerChar (text). */
+export function gridMetric(grid: ValidatedPipeline): { metric: string; higherIsBetter: boolean } {
+  const task = grid.output?.task ?? 'classification';
+  const metric = grid.pipeline.grid?.metric ?? TASK_METRICS[task]?.[0] ?? 'loss';
+  return { metric, higherIsBetter: metric === 'accuracy' };
+}
+
+/** One row of grid.json per finished cell: what it trained, what it scored, where its run is. */
+export function gridResult(grid: ValidatedPipeline, outcomes: CellOutcome[], gridDir: string, backend: string): GridResult {
+  const spec = grid.pipeline.grid!;
+  const { metric, higherIsBetter } = gridMetric(grid);
+  const cells: GridCell[] = [];
+  for (const { cell, summary, cached } of outcomes) {
+    if (!summary) continue;
+    const evaluation = spec.evaluation === undefined ? summary.evaluations.at(-1) : summary.evaluations.find((e) => e.stage === spec.evaluation);
+    // PEFT's "all params" counts the adapters; the base model is what is left.
+    const baseParams = cell.plan.kind === 'full' ? summary.totalParams : summary.totalParams - summary.trainableParams;
+    cells.push({
+      id: cell.validated.hash.slice(0, 16),
+      kind: cell.plan.kind,
+      rank: cell.plan.rank,
+      placement: cell.plan.placement,
+      alpha: cell.plan.alpha,
+      trainableParams: summary.trainableParams,
+      totalParams: baseParams,
+      percentOfFull: (100 * summary.trainableParams) / baseParams,
+      metrics: evaluation?.metrics ?? {},
+      evaluations: summary.evaluations.map(({ stage, data, metrics }) => ({ stage, data, metrics })),
+      durationMs: summary.durationMs,
+      runDir: relative(gridDir, summary.runDir),
+      cached,
+    });
+  }
+  return {
+    pipeline: grid.pipeline.name,
+    metric,
+    higherIsBetter,
+    ranks: [...spec.rank],
+    placements: spec.placement.map((p) => p.label),
+    cells,
+    createdAt: new Date().toISOString(),
+    backend,
+  };
+}

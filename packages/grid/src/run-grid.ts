@@ -1,0 +1,71 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { createRunDir, describeBackend, resolveBackend, type BackendRequest, type Rankwise, type ValidatedPipeline } from '@rankwise/core';
+import { writeGridReport, type GridResult } from '@rankwise/report';
+import { analyseGrid, baseWeightsFile } from './analyses.js';
+import { planCells } from './cells.js';
+import { GridInterrupted, runCells, type CellOutcome } from './run-cells.js';
+import { gridResult } from './result.js';
+
+export interface GridRunOptions {
+  out?: string;
+  signal?: AbortSignal;
+  /** Recompute cells even when a finished run of the same configuration exists. */
+  force?: boolean;
+  /** Cells in parallel worker processes (each with its own TensorFlow.js); 1 runs them here. */
+  workers?: number;
+  backend?: BackendRequest;
+}
+
+export interface GridRunResult {
+  runDir: string;
+  gridDir: string;
+  result: GridResult;
+  files: string[];
+  failed: CellOutcome[];
+}
+
+/**
+ * The expressivity-vs-rank grid: the base once (a `from` pipeline's cached result), then every (rank, placement)
+ * cell and the full fine-tuning corner, each cached by content hash under runs/<name>/cells/ (so a re-run or an
+ * interrupted grid only runs what is missing), then grid.json, grid.md, heatmap.svg, tradeoff.svg, report.html.
+ */
+export async function runGrid(rankwise: Rankwise, grid: ValidatedPipeline, options: GridRunOptions = {}): Promise<GridRunResult> {
+  if (!grid.pipeline.grid) throw new Error(`${grid.display} has no "grid"`);
+  const progress = rankwise.progressReporter;
+  const outRoot = resolve(options.out ?? 'runs');
+  const signal = options.signal ?? new AbortController().signal;
+  const started = Date.now();
+  const backend = await resolveBackend(options.backend ?? grid.pipeline.backend ?? 'auto');
+  progress.info(describeBackend(backend));
+  const dependency = grid.dependencies.get(0);
+  const artifact = dependency ? await rankwise.runner.ensureArtifact(dependency, { outRoot, signal, backend }) : null;
+  const cells = await planCells(rankwise, grid, outRoot, options.force ?? false);
+  const runDir = await createRunDir(outRoot, grid.pipeline.name);
+  const gridDir = join(runDir, 'grid');
+  await mkdir(gridDir, { recursive: true });
+  await writeFile(join(runDir, 'pipeline.json'), `${JSON.stringify(grid.pipeline, null, 2)}\n`);
+  progress.info(`grid ${grid.pipeline.name} → ${relative(process.cwd(), runDir) || runDir}`);
+  const writeSummary = (status: string, extra: Record<string, unknown>) =>
+    writeFile(join(runDir, 'summary.json'), `${JSON.stringify({ pipeline: grid.pipeline.name, status, backend: backend.name, cells: cells.length, durationMs: Date.now() - started, ...extra }, null, 2)}\n`);
+  let outcomes: CellOutcome[];
+  try {
+    outcomes = await runCells(cells, { rankwise, workers: options.workers ?? 1, outRoot, backend, signal, progress });
+  } catch (error) {
+    if (error instanceof GridInterrupted) await writeSummary('interrupted', { done: error.done, error: error.message });
+    throw error;
+  }
+  const result = gridResult(grid, outcomes, gridDir, backend.name);
+  progress.info('grid: analyses (ΔW spectra, amplification factors, subspace similarity)…');
+  result.analyses = await analyseGrid(outcomes, baseWeightsFile(grid, artifact));
+  const files = await writeGridReport(gridDir, result);
+  const failed = outcomes.filter((o) => !o.summary);
+  await writeSummary(failed.length > 0 ? 'failed' : 'completed', {
+    cached: outcomes.filter((o) => o.cached).length,
+    failed: failed.map((o) => ({ cell: o.cell.plan.key, error: o.error })),
+    gridDir: relative(runDir, gridDir),
+    files,
+  });
+  progress.info(`grid: wrote ${files.join(', ')} → ${relative(process.cwd(), gridDir) || gridDir}`);
+  return { runDir, gridDir, result, files, failed };
+}
