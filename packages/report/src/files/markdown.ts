@@ -16,7 +16,7 @@ export function gridMarkdown(result: GridResult): string {
   const lines = [
     `# ${esc(result.pipeline)}: expressivity vs rank`,
     '',
-    `LoRA rank r (columns) × adapted weights (rows), plus full fine-tuning. Metric: **${metricTitle(info)}**, ${direction}${result.higherIsBetter ? '' : ' (smaller numbers are better)'}; the best cell is in **bold** (${esc(facts.best)}).`,
+    `LoRA rank r (columns) × adapted weights (rows), plus full fine-tuning. Metric: **${metricTitle(info)}**, ${direction}; the best cell is in **bold** (${esc(facts.best)}).`,
     '',
     `Backend ${esc(result.backend)} · created ${esc(result.createdAt)} · ${facts.cells} · ${facts.cached} · ${facts.duration} of runs · base model ${facts.totalParams} parameters.`,
     '',

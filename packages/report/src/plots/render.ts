@@ -78,7 +78,21 @@ type RendererConstructor = new (loader: unknown) => HeadlessSvgRenderer;
  * Text is measured with DejaVu Sans widths instead of vega's 0.8 em-per-character guess.
  */
 export function renderSvg(spec: PlotSpec): string {
-  return withTextMetrics(() => renderNow(spec));
+  return scopeIds(withTextMetrics(() => renderNow(spec)));
+}
+
+/**
+ * Vega numbers gradients and clip paths from a process-wide counter ("gradient_4"), so two SVGs inlined in one page
+ * could define the same id. Prefixes every id (and its url(#…) / href="#…" references) with a hash of the SVG.
+ */
+export function scopeIds(svg: string): string {
+  const ids = [...svg.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+  if (ids.length === 0) return svg;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < svg.length; i++) h = Math.imul(h ^ svg.charCodeAt(i), 0x01000193);
+  const prefix = `rw${(h >>> 0).toString(36)}-`;
+  const wanted = new Set(ids);
+  return svg.replace(/(\sid="|url\(#|href="#)([^")]+)/g, (all, lead: string, id: string) => (wanted.has(id) ? `${lead}${prefix}${id}` : all));
 }
 
 function renderNow(spec: PlotSpec): string {
@@ -112,7 +126,7 @@ export async function renderSvgAsync(spec: PlotSpec): Promise<string> {
   metrics.width = vegaTextWidth;
   const view = new vega.View(vega.parse(toVega(spec)), { renderer: 'none' });
   try {
-    return await view.toSVG();
+    return scopeIds(await view.toSVG());
   } finally {
     view.finalize();
     metrics.width = previous;
