@@ -42,16 +42,13 @@ function withTextMetrics<T>(fn: () => T): T {
   }
 }
 
+type CompileLogger = NonNullable<NonNullable<Parameters<typeof compile>[1]>['logger']>;
+
 /** The Vega runtime spec of a vega-lite spec; vega-lite's warnings become errors (they mean a broken plot). */
 function toVega(spec: PlotSpec): vega.Spec {
   const problems: string[] = [];
-  const logger = {
-    level: (): number => 0,
-    error: (...m: unknown[]) => (problems.push(m.join(' ')), logger),
-    warn: (...m: unknown[]) => (problems.push(m.join(' ')), logger),
-    info: () => logger,
-    debug: () => logger,
-  } as unknown as Parameters<typeof compile>[1] extends infer O ? (O extends { logger?: infer L } ? L : never) : never;
+  const collect = (...m: unknown[]): void => void problems.push(m.join(' '));
+  const logger = { level: () => 0, error: collect, warn: collect, info: () => undefined, debug: () => undefined } as unknown as CompileLogger;
   const config = mergeConfig(PLOT_CONFIG as Record<string, unknown>, (spec.config ?? {}) as Record<string, unknown>);
   const compiled = compile({ ...spec, config } as TopLevelSpec, { logger }).spec;
   if (problems.length) throw new Error(`vega-lite: ${problems.join('; ')}`);
