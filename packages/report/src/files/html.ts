@@ -1,0 +1,114 @@
+import { directionText, formatCompact, formatInteger, formatMetric, formatPercent, metricTitle } from '../grid/metrics.js';
+import type { GridModel } from '../grid/model.js';
+import { SPECTRUM_COLUMNS, gridFacts, spectrumRows } from '../grid/summary.js';
+import { FULL_FINE_TUNING, type GridAnalyses, type GridCell, type SubspaceComparison } from '../types.js';
+import { REPORT_CSS } from './html-style.js';
+
+export interface ReportSvgs {
+  heatmap: string;
+  tradeoff: string;
+  spectrum: string | null;
+  subspace: Array<{ comparison: SubspaceComparison; svg: string }>;
+}
+
+/** The self-contained page: inline CSS and SVGs, no scripts, no links (the only URLs are SVG namespace declarations). */
+export function assembleHtml(model: GridModel, svgs: ReportSvgs, title?: string): string {
+  const { result, info } = model;
+  const facts = gridFacts(model);
+  const heading = title ?? `${result.pipeline}: expressivity vs rank`;
+  const direction = directionText(result.higherIsBetter);
+  const body = [
+    `<h1>${esc(heading)}</h1>`,
+    `<p class="lede">An expressivity-vs-rank grid: the pipeline <code>${esc(result.pipeline)}</code> was run once per LoRA rank r (x axis) and per choice of adapted weight matrices (y axis, the placement)${model.full ? ', and once with every weight trained (full fine-tuning, the far corner)' : ''}. Each run is scored by <strong>${esc(metricTitle(info))}</strong> on its evaluation; ${direction}.</p>`,
+    `<dl class="facts">${fact('metric', `${metricTitle(info)} — ${direction}`)}${fact('best', facts.best)}${fact('grid', facts.cells)}${fact('runs', `${facts.cached}; ${facts.duration} of run time in all`)}${fact('base model', `${facts.totalParams} parameters`)}${fact('backend', result.backend)}${fact('created', result.createdAt)}</dl>`,
+    '<h2>Metric by rank and placement</h2>',
+    figure(svgs.heatmap, `Each cell is one run: its ${esc(info.label)} in bold, below it the trainable parameters and their share of the base model. Darker is better (${direction}). Read along a row to see how much rank a placement needs before the metric saturates; read down a column to compare placements at the same rank. The outlined black cell is full fine-tuning; the orange outline marks the best cell.`),
+    '<h2>Metric vs trainable parameters</h2>',
+    figure(svgs.tradeoff, `The same runs against their parameter cost (log scale). A line flattening early means extra rank buys little; a placement whose line lies ${result.higherIsBetter ? 'above' : 'below'} another reaches the same ${esc(info.label)} with fewer parameters. The black star is full fine-tuning: how close the LoRA lines come to it is the expressivity gap.`),
+    '<h2>Table</h2>',
+    gridTable(model),
+    '<p>— : not run; n/a : the run has no value for the metric.</p>',
+    '<h3>All cells</h3>',
+    cellsTable(model),
+    ...(result.analyses && (result.analyses.sites.length || result.analyses.subspace.length) ? analysesSection(result.analyses, svgs) : []),
+    `<footer>Written by @rankwise/report from grid.json. All figures are inline SVG; the page loads nothing.</footer>`,
+  ];
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(heading)}</title>
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<main>
+${body.join('\n')}
+</main>
+</body>
+</html>
+`;
+}
+
+function gridTable(model: GridModel): string {
+  const { info } = model;
+  const head = `<tr><th>placement \\ rank r</th>${model.ranks.map((r) => `<th>${r}</th>`).join('')}${model.full ? '<th>full</th>' : ''}</tr>`;
+  const td = (cell: GridCell | undefined): string => {
+    if (!cell) return '<td class="empty">—</td>';
+    const v = model.value(cell);
+    const cls = [cell === model.best ? 'best' : '', cell.kind === 'full' ? 'full' : ''].filter(Boolean).join(' ');
+    return `<td${cls ? ` class="${cls}"` : ''}>${v === null ? 'n/a' : formatMetric(info, v)}<span class="sub">${formatCompact(cell.trainableParams)} · ${formatPercent(cell.percentOfFull)}</span></td>`;
+  };
+  const rows = model.placements.map((p) => `<tr><td class="label">${esc(p)}</td>${model.ranks.map((r) => td(model.at(p, r))).join('')}${model.full ? '<td class="empty"></td>' : ''}</tr>`);
+  if (model.full) rows.push(`<tr><td class="label">${FULL_FINE_TUNING}</td>${model.ranks.map(() => '<td class="empty"></td>').join('')}${td(model.full)}</tr>`);
+  return `<div class="wide"><table class="grid"><caption>${esc(metricTitle(info))} (${directionText(model.result.higherIsBetter)}); below: trainable parameters · share of the base model</caption>${head}${rows.join('')}</table></div>`;
+}
+
+function cellsTable(model: GridModel): string {
+  const { info, result } = model;
+  const head = ['placement', 'rank r', 'alpha', metricTitle(info), 'other metrics', 'trainable params', '% of base', 'run time', 'reused', 'run dir'];
+  const rows = result.cells.map((c) => {
+    const v = model.value(c);
+    const other = Object.entries(c.metrics).filter(([k]) => k !== result.metric).map(([k, x]) => `${k} ${Number(x.toPrecision(4))}`).join(', ');
+    const cells = [c.rank === null ? 'full' : String(c.rank), c.alpha === null ? '—' : String(c.alpha), v === null ? 'n/a' : formatMetric(info, v), other, formatInteger(c.trainableParams), formatPercent(c.percentOfFull), `${(c.durationMs / 1000).toFixed(1)} s`, c.cached ? 'yes' : 'no'];
+    return `<tr><td class="label">${esc(c.placement)}</td>${cells.map((x) => `<td>${esc(x)}</td>`).join('')}<td class="label"><code>${esc(c.runDir)}</code></td></tr>`;
+  });
+  return `<div class="wide"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`;
+}
+
+function analysesSection(analyses: GridAnalyses, svgs: ReportSvgs): string[] {
+  const out = ['<h2>Analyses (LoRA paper, Hu et al. 2021, §7)</h2>'];
+  if (analyses.sites.length) {
+    const rows = spectrumRows(analyses).map((r) => `<tr>${SPECTRUM_COLUMNS.map(([k], i) => `<td${i < 2 ? ' class="label"' : ''}>${esc(r[k])}</td>`).join('')}</tr>`);
+    out.push(
+      '<h3>Spectra of the weight updates ΔW</h3>',
+      `<div class="wide"><table><tr>${SPECTRUM_COLUMNS.map(([, t]) => `<th>${esc(t)}</th>`).join('')}</tr>${rows.join('')}</table></div>`,
+      '<ul>',
+      '<li><strong>Effective rank</strong> = exp(entropy of pᵢ = σᵢ / Σσ) (Roy &amp; Vetterli 2007): k equal singular values give k. Far below r means the adapter uses only a few of its directions.</li>',
+      '<li><strong>Top-r share</strong> = Σ<sub>i≤r</sub> σᵢ² / Σ σᵢ²: the share of ‖ΔW‖²<sub>F</sub> (squared) in the top r directions — 100 % for any rank-r LoRA update; for full fine-tuning it shows how low-rank the full update is.</li>',
+      '<li><strong>Amplification</strong> = ‖ΔW‖<sub>F</sub> / ‖UᵀWV‖<sub>F</sub>, U and V the top-r singular vectors of ΔW (§7.3): how strongly ΔW amplifies directions that W already has but does not emphasise (the paper finds ≈ 21.5 at r = 4 and ≈ 2 at r = 64).</li>',
+      '</ul>',
+    );
+    if (svgs.spectrum) out.push(figure(svgs.spectrum, 'Singular values of each cell’s ΔW (log scale). A rank-r LoRA update stops after r values; if the full fine-tuning curve drops steeply after a few values, a small rank is enough to capture most of the update.'));
+  }
+  if (svgs.subspace.length) {
+    out.push(
+      '<h3>Subspace similarity between ranks</h3>',
+      '<p>φ(i, j) = ‖U₁[:, :i]ᵀ U₂[:, :j]‖²<sub>F</sub> / min(i, j), with U₁, U₂ the left singular vectors of two runs’ A factors ([in, r]) at the same site (§7.2, Fig. 3). 1: the top-i directions of one lie inside the top-j directions of the other; random subspaces give about max(i, j) / in. A bright first row means the top direction is shared across ranks: the extra directions of the larger rank add little.</p>',
+      `<div class="grid-figures">${svgs.subspace.map((s) => figure(s.svg, `${esc(s.comparison.site)} (${esc(s.comparison.placement)}): r = ${s.comparison.r1} vs r = ${s.comparison.r2}.`)).join('')}</div>`,
+    );
+  }
+  return out;
+}
+
+function figure(svg: string, caption: string): string {
+  return `<figure>${svg}<figcaption>${caption}</figcaption></figure>`;
+}
+
+function fact(term: string, value: string): string {
+  return `<dt>${esc(term)}</dt><dd>${esc(value)}</dd>`;
+}
+
+export function esc(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}

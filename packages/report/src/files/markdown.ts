@@ -1,0 +1,80 @@
+import { formatInteger, formatMetric, formatPercent, metricTitle, directionText } from '../grid/metrics.js';
+import { gridModel, type GridModel } from '../grid/model.js';
+import { SPECTRUM_COLUMNS, gridFacts, spectrumRows } from '../grid/summary.js';
+import { FULL_FINE_TUNING, type GridCell, type GridResult } from '../types.js';
+
+/**
+ * The grid as Markdown: the metric as a placement × rank table (with the full fine-tuning row at column "full"),
+ * the trainable parameters (share of the base model) in the same layout, a note on the metric's direction,
+ * every cell in long form, and the spectra table when analyses exist.
+ */
+export function gridMarkdown(result: GridResult): string {
+  const model = gridModel(result);
+  const { info } = model;
+  const facts = gridFacts(model);
+  const direction = directionText(result.higherIsBetter);
+  const lines = [
+    `# ${esc(result.pipeline)}: expressivity vs rank`,
+    '',
+    `LoRA rank r (columns) × adapted weights (rows), plus full fine-tuning. Metric: **${metricTitle(info)}**, ${direction}; the best cell is in **bold** (${esc(facts.best)}).`,
+    '',
+    `Backend ${esc(result.backend)} · created ${esc(result.createdAt)} · ${facts.cells} · ${facts.cached} · ${facts.duration} of runs · base model ${facts.totalParams} parameters.`,
+    '',
+    `## ${metricTitle(info)} — ${direction}`,
+    '',
+    ...layoutTable(model, (cell) => {
+      const v = model.value(cell);
+      if (v === null) return 'n/a';
+      const text = formatMetric(info, v);
+      return cell === model.best ? `**${text}**` : text;
+    }),
+    '',
+    `## trainable parameters (share of the base model's ${facts.totalParams})`,
+    '',
+    ...layoutTable(model, (cell) => `${formatInteger(cell.trainableParams)} (${formatPercent(cell.percentOfFull)})`),
+    '',
+    '"—": not run; "n/a": the run has no value for the metric.',
+    '',
+    '## all cells',
+    '',
+    ...table(
+      ['placement', 'rank r', 'alpha', metricTitle(info), 'other metrics', 'trainable params', '% of base', 'run time', 'reused', 'run dir'],
+      ['l', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'l', 'l'],
+      result.cells.map((c) => [
+        c.placement,
+        c.rank === null ? 'full' : String(c.rank),
+        c.alpha === null ? '—' : String(c.alpha),
+        model.value(c) === null ? 'n/a' : formatMetric(info, model.value(c) as number),
+        Object.entries(c.metrics).filter(([k]) => k !== result.metric).map(([k, v]) => `${k} ${Number(v.toPrecision(4))}`).join(', '),
+        formatInteger(c.trainableParams),
+        formatPercent(c.percentOfFull),
+        `${(c.durationMs / 1000).toFixed(1)} s`,
+        c.cached ? 'yes' : 'no',
+        `\`${c.runDir}\``,
+      ]),
+    ),
+  ];
+  if (result.analyses && result.analyses.sites.length) {
+    lines.push('', '## analyses (LoRA paper §7)', '');
+    lines.push(...table(SPECTRUM_COLUMNS.map(([, t]) => t), SPECTRUM_COLUMNS.map((_, i) => (i < 2 ? 'l' : 'r')), spectrumRows(result.analyses).map((r) => SPECTRUM_COLUMNS.map(([k]) => r[k]))));
+    lines.push('', 'Effective rank: exp(entropy of σᵢ/Σσ). Top-r share: Σ_{i≤r} σᵢ² / Σ σᵢ² (a squared share). Amplification: ‖ΔW‖_F / ‖UᵀWV‖_F with U, V the top-r singular vectors of ΔW.');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function layoutTable(model: GridModel, text: (cell: GridCell) => string): string[] {
+  const header = ['placement \\ rank', ...model.ranks.map(String), ...(model.full ? ['full'] : [])];
+  const rows = model.placements.map((p) => [p, ...model.ranks.map((r) => (model.at(p, r) ? text(model.at(p, r) as GridCell) : '—')), ...(model.full ? [''] : [])]);
+  if (model.full) rows.push([FULL_FINE_TUNING, ...model.ranks.map(() => ''), text(model.full)]);
+  return table(header, header.map((_, i) => (i === 0 ? 'l' : 'r')), rows);
+}
+
+function table(header: string[], align: Array<'l' | 'r'>, rows: string[][]): string[] {
+  const line = (cells: string[]) => `| ${cells.map(esc).join(' | ')} |`;
+  return [line(header), `| ${align.map((a) => (a === 'r' ? '---:' : '---')).join(' | ')} |`, ...rows.map(line)];
+}
+
+/** Escapes the Markdown table separator. */
+function esc(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}

@@ -1,0 +1,81 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gridModel } from '../grid/model.js';
+import { heatmapSpec } from '../plots/heatmap.js';
+import { renderSvg } from '../plots/render.js';
+import { spectrumSpec } from '../plots/spectrum-plot.js';
+import { subspaceSpec } from '../plots/subspace-plot.js';
+import { tradeoffSpec } from '../plots/tradeoff.js';
+import type { GridAnalyses, GridResult, SubspaceComparison } from '../types.js';
+import { assembleHtml, type ReportSvgs } from './html.js';
+import { gridMarkdown } from './markdown.js';
+
+export interface RenderedReport extends ReportSvgs {
+  html: string;
+  subspace: Array<{ comparison: SubspaceComparison; svg: string; file: string }>;
+}
+
+/** Renders every figure once and the page around them. */
+export function renderReport(result: GridResult, extra: { title?: string } = {}): RenderedReport {
+  const model = gridModel(result);
+  const analyses = result.analyses;
+  if (analyses) validateAnalyses(analyses);
+  const svgs = {
+    heatmap: renderSvg(heatmapSpec(model)),
+    tradeoff: renderSvg(tradeoffSpec(model)),
+    spectrum: analyses && analyses.sites.length ? renderSvg(spectrumSpec(analyses)) : null,
+    subspace: subspaceFiles(analyses?.subspace ?? []).map(({ comparison, file }) => ({ comparison, file, svg: renderSvg(subspaceSpec(comparison)) })),
+  };
+  return { ...svgs, html: assembleHtml(model, svgs, extra.title) };
+}
+
+/** One self-contained HTML page: heading, what the grid is, heatmap, trade-off plot, tables, analyses and how to read them. */
+export function reportHtml(result: GridResult, extra?: { title?: string }): string {
+  return renderReport(result, extra).html;
+}
+
+/**
+ * Writes grid.json, grid.md, heatmap.svg, tradeoff.svg, report.html — plus spectrum.svg and one
+ * subspace-<site>-<placement>-r<r1>-vs-r<r2>.svg per comparison when analyses exist — into `dir` (created if needed)
+ * and returns the file names. Validates before writing anything. Non-finite numbers become null in grid.json.
+ */
+export async function writeGridReport(dir: string, result: GridResult): Promise<string[]> {
+  const report = renderReport(result);
+  const files: Array<[string, string]> = [
+    ['grid.json', `${JSON.stringify(result, null, 2)}\n`],
+    ['grid.md', gridMarkdown(result)],
+    ['heatmap.svg', report.heatmap],
+    ['tradeoff.svg', report.tradeoff],
+    ...(report.spectrum ? [['spectrum.svg', report.spectrum] as [string, string]] : []),
+    ...report.subspace.map((s) => [s.file, s.svg] as [string, string]),
+    ['report.html', report.html],
+  ];
+  await mkdir(dir, { recursive: true });
+  for (const [name, text] of files) await writeFile(join(dir, name), text, 'utf8');
+  return files.map(([name]) => name);
+}
+
+function subspaceFiles(comparisons: SubspaceComparison[]): Array<{ comparison: SubspaceComparison; file: string }> {
+  const used = new Set<string>();
+  return comparisons.map((comparison) => {
+    const base = `subspace-${slug(comparison.site)}-${slug(comparison.placement)}-r${comparison.r1}-vs-r${comparison.r2}`;
+    let file = `${base}.svg`;
+    for (let k = 2; used.has(file); k++) file = `${base}-${k}.svg`;
+    used.add(file);
+    return { comparison, file };
+  });
+}
+
+function slug(s: string): string {
+  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+}
+
+function validateAnalyses(a: GridAnalyses): void {
+  if (!Array.isArray(a.sites) || !Array.isArray(a.subspace)) throw new TypeError('grid analyses: expected { sites: [], subspace: [] }');
+  a.sites.forEach((s, i) => {
+    if (typeof s.site !== 'string' || !s.spectrum || !Array.isArray(s.spectrum.singularValues)) {
+      throw new TypeError(`grid analyses: site entry ${i} needs a site name and a spectrum with singularValues`);
+    }
+    if (s.rank !== null && (!Number.isInteger(s.rank) || s.rank < 1)) throw new RangeError(`grid analyses: site entry ${i} (${s.site}) has rank ${s.rank}`);
+  });
+}

@@ -1,0 +1,46 @@
+import { FULL_FINE_TUNING, type GridCell, type GridResult } from '../types.js';
+import { metricInfo, type MetricInfo } from './metrics.js';
+import { validateGridResult } from './validate.js';
+
+/** A validated grid with lookups shared by the table, the plots and the page. */
+export interface GridModel {
+  result: GridResult;
+  info: MetricInfo;
+  /** LoRA rows in y order (result.placements without "full fine-tuning"). */
+  placements: string[];
+  ranks: number[];
+  full: GridCell | undefined;
+  /** The best cell by the metric and its direction (LoRA or full). */
+  best: GridCell | undefined;
+  /** The LoRA cell at (placement, rank), if it ran. */
+  at(placement: string, rank: number): GridCell | undefined;
+  /** The cell's value of the grid metric, or null when it has none. */
+  value(cell: GridCell): number | null;
+}
+
+export function gridModel(result: GridResult): GridModel {
+  validateGridResult(result);
+  const byKey = new Map<string, GridCell>();
+  for (const cell of result.cells) if (cell.kind === 'lora') byKey.set(`${cell.placement}\u0000${cell.rank}`, cell);
+  const value = (cell: GridCell): number | null => {
+    const v = cell.metrics[result.metric];
+    return Number.isFinite(v) ? v : null;
+  };
+  let best: GridCell | undefined;
+  for (const cell of result.cells) {
+    const v = value(cell);
+    if (v === null) continue;
+    const b = best ? (value(best) as number) : null;
+    if (b === null || (result.higherIsBetter ? v > b : v < b)) best = cell;
+  }
+  return {
+    result,
+    info: metricInfo(result.metric),
+    placements: result.placements.filter((p) => p !== FULL_FINE_TUNING),
+    ranks: result.ranks,
+    full: result.cells.find((c) => c.kind === 'full'),
+    best,
+    at: (placement, rank) => byKey.get(`${placement}\u0000${rank}`),
+    value,
+  };
+}

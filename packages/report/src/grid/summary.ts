@@ -1,0 +1,74 @@
+import { FULL_FINE_TUNING, type GridAnalyses, type GridResult } from '../types.js';
+import { directionText, formatInteger, formatMetric, formatSignificant, metricTitle } from './metrics.js';
+import type { GridModel } from './model.js';
+
+/** One-line facts about the run: cells, reuse, training time, best cell. */
+export function gridFacts(model: GridModel): { cells: string; cached: string; duration: string; best: string; totalParams: string } {
+  const { result, info } = model;
+  const cached = result.cells.filter((c) => c.cached).length;
+  const ms = result.cells.reduce((t, c) => t + c.durationMs, 0);
+  const best = model.best;
+  const bestValue = best ? model.value(best) : null;
+  return {
+    cells: `${result.cells.length} cells (${model.placements.length} placements × ${model.ranks.length} ranks${model.full ? ' + full fine-tuning' : ''}${missingCount(model) ? `, ${missingCount(model)} not run` : ''})`,
+    cached: `${cached} reused from an earlier run`,
+    duration: formatDuration(ms),
+    best: best && bestValue !== null ? `${best.kind === 'full' ? FULL_FINE_TUNING : `${best.placement}, r = ${best.rank}`}: ${formatMetric(info, bestValue)}${info.unit ? ` ${info.unit}` : ''}` : 'none',
+    totalParams: formatInteger(result.cells[0].totalParams),
+  };
+}
+
+export function missingCount(model: GridModel): number {
+  let n = 0;
+  for (const p of model.placements) for (const r of model.ranks) if (!model.at(p, r)) n++;
+  return n;
+}
+
+/** "accuracy (%), higher is better". */
+export function metricSentence(result: GridResult, model: GridModel): string {
+  return `${metricTitle(model.info)}, ${directionText(result.higherIsBetter)}`;
+}
+
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${s % 60} s`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
+/** Rows of the spectra table (shared by Markdown and HTML). */
+export interface SpectrumRow {
+  site: string;
+  placement: string;
+  rank: string;
+  effectiveRank: string;
+  topShare: string;
+  amplification: string;
+  frobenius: string;
+  sigma1: string;
+}
+
+export function spectrumRows(analyses: GridAnalyses): SpectrumRow[] {
+  return analyses.sites.map((s) => ({
+    site: s.site,
+    placement: s.placement,
+    rank: s.rank === null ? 'full' : String(s.rank),
+    effectiveRank: s.spectrum.effectiveRank.toFixed(2),
+    topShare: s.spectrum.topShare === null ? '—' : `${(100 * s.spectrum.topShare).toFixed(1)} %`,
+    amplification: s.amplification === null ? '—' : Number.isFinite(s.amplification.factor) ? s.amplification.factor.toFixed(1) : '∞',
+    frobenius: formatSignificant(s.spectrum.frobenius, 4),
+    sigma1: formatSignificant(s.spectrum.singularValues[0] ?? 0, 4),
+  }));
+}
+
+export const SPECTRUM_COLUMNS: Array<[keyof SpectrumRow, string]> = [
+  ['site', 'site'],
+  ['placement', 'placement'],
+  ['rank', 'rank r'],
+  ['effectiveRank', 'effective rank'],
+  ['topShare', 'top-r share of ‖ΔW‖²_F'],
+  ['amplification', 'amplification ‖ΔW‖_F / ‖UᵀWV‖_F'],
+  ['frobenius', '‖ΔW‖_F'],
+  ['sigma1', 'σ₁'],
+];

@@ -1,0 +1,24 @@
+/**
+ * @rankwise/report: files and analyses for rankwise's expressivity-vs-rank grid.
+ * Plain typed arrays and JSON in; JSON, Markdown, SVG (vega-lite rendered headless) and a self-contained HTML page out.
+ */
+export type { GridAnalyses, GridCell, GridResult, SiteAnalysis, SubspaceComparison } from './types.js';
+export { FULL_FINE_TUNING } from './types.js';
+
+export type { Matrix } from './linalg/matrix.js';
+export { fromRows, toRows, transpose, matmul, frobeniusNorm } from './linalg/matrix.js';
+export { svd, singularValues, type Svd } from './linalg/svd.js';
+export { subspaceSimilarity } from './analysis/subspace.js';
+export { spectrum, type Spectrum } from './analysis/spectrum.js';
+export { amplificationFactor, type Amplification } from './analysis/amplification.js';
+export { analyzeSite, compareSubspaces, loraDelta, type SiteInput } from './analysis/site-analysis.js';
+
+export { validateGridResult } from './grid/validate.js';
+export { metricInfo, type MetricInfo } from './grid/metrics.js';
+export { gridMarkdown } from './files/markdown.js';
+export { heatmapSvg } from './plots/heatmap.js';
+export { tradeoffSvg } from './plots/tradeoff.js';
+export { subspaceSvg } from './plots/subspace-plot.js';
+export { spectrumSvg, type SpectrumPlotOptions } from './plots/spectrum-plot.js';
+export { renderSvg, renderSvgAsync, type PlotSpec } from './plots/render.js';
+export { reportHtml, writeGridReport, renderReport, type RenderedReport } from './files/report.js';

@@ -1,0 +1,70 @@
+import type { Amplification } from './analysis/amplification.js';
+import type { Spectrum } from './analysis/spectrum.js';
+
+/** One point of the expressivity-vs-rank grid: a LoRA run (rank × placement) or the full fine-tuning corner. */
+export interface GridCell {
+  /** Content hash of the cell. */
+  id: string;
+  kind: 'lora' | 'full';
+  /** LoRA rank; null for full fine-tuning. */
+  rank: number | null;
+  /** Placement label, e.g. "first layer", "all layers"; "full fine-tuning" for the corner. */
+  placement: string;
+  alpha: number | null;
+  trainableParams: number;
+  /** Parameters of the base model. */
+  totalParams: number;
+  /** 100 · trainableParams / totalParams. */
+  percentOfFull: number;
+  /** Metrics of the chosen evaluation, e.g. { accuracy: 0.94, loss: 0.2 } or { bitsPerChar: 2.1, perplexity: 4.3, loss: 1.4 }. */
+  metrics: Record<string, number>;
+  evaluations: Array<{ stage: string | number; data: string; metrics: Record<string, number> }>;
+  durationMs: number;
+  /** Relative to the grid directory. */
+  runDir: string;
+  /** Reused from an earlier run. */
+  cached: boolean;
+}
+
+export interface GridResult {
+  pipeline: string;
+  /** The metric the heatmap colours by. */
+  metric: string;
+  /** accuracy: true; loss / bitsPerChar / perplexity: false. */
+  higherIsBetter: boolean;
+  /** x axis order. */
+  ranks: number[];
+  /** y axis order. */
+  placements: string[];
+  cells: GridCell[];
+  createdAt: string;
+  backend: string;
+  analyses?: GridAnalyses;
+}
+
+/** Analyses of one adapted weight matrix ("site", e.g. "layers.0") in one grid cell. */
+export interface SiteAnalysis {
+  site: string;
+  placement: string;
+  /** LoRA rank; null for full fine-tuning. */
+  rank: number | null;
+  spectrum: Spectrum;
+  amplification: Amplification | null;
+}
+
+/** φ between the A factors of two runs at the same site (paper Fig. 3), φ[i−1][j−1] for i ≤ r1, j ≤ r2. */
+export interface SubspaceComparison {
+  site: string;
+  placement: string;
+  r1: number;
+  r2: number;
+  phi: number[][];
+}
+
+export interface GridAnalyses {
+  sites: SiteAnalysis[];
+  subspace: SubspaceComparison[];
+}
+
+/** The placement label of the full fine-tuning corner. */
+export const FULL_FINE_TUNING = 'full fine-tuning';
