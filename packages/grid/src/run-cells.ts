@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RunFailed, type ProgressReporter, type Rankwise, type ResolvedBackend, type RunSummary } from '@rankwise/core';
+import { formatMetric, RunFailed, type ProgressReporter, type Rankwise, type ResolvedBackend, type RunSummary } from '@rankwise/core';
 import type { PlannedCell } from './cells.js';
 import type { ParentMessage, WorkerMessage } from './worker-protocol.js';
 
@@ -40,7 +40,7 @@ export async function runCells(cells: PlannedCell[], o: RunCellsOptions): Promis
     finished++;
     outcomes.set(cell, outcome);
     const metrics = outcome.summary?.evaluations.at(-1)?.metrics ?? {};
-    const shown = Object.entries(metrics).filter(([k]) => ['accuracy', 'bitsPerChar', 'loss'].includes(k)).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ');
+    const shown = Object.entries(metrics).filter(([k]) => ['accuracy', 'bitsPerChar', 'loss'].includes(k)).map(([k, v]) => `${k} ${formatMetric(k, v)}`).join(' ');
     o.progress.info(`grid: [${finished}/${todo.length}] ${cell.plan.key} ${outcome.error ? `failed: ${outcome.error}` : `done in ${(ms / 1000).toFixed(1)} s: ${shown}`}`);
   };
   if (o.workers <= 1 || todo.length <= 1) {

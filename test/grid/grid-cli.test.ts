@@ -1,0 +1,86 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { GridResult } from '@rankwise/report';
+import { tinyCopies } from '../helpers/tiny-pipelines.js';
+
+const CLI = ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts'];
+const env = { ...process.env, FORCE_COLOR: '0' };
+
+/** The shipped digits grid, shrunk: ranks 1 and 4 × {last two layers, all layers} + full fine-tuning = 5 cells. */
+async function tinyGrid() {
+  return tinyCopies({
+    'pipelines/digits-base.json': { steps: 30, limit: 400 },
+    'pipelines/digits-grid.json': {
+      steps: 15,
+      limit: 300,
+      edit: (p) => {
+        p.grid!.rank = [1, 4];
+        p.grid!.placement = p.grid!.placement.slice(1);
+      },
+    },
+  });
+}
+
+const gridJson = (out: string): GridResult => {
+  const base = join(out, 'digits-grid', 'latest', 'grid');
+  return JSON.parse(readFileSync(join(base, 'grid.json'), 'utf8')) as GridResult;
+};
+
+describe('grid through the CLI', () => {
+  test('a killed grid run resumes: the second run finishes only the missing cells', async () => {
+    const { dir, path } = await tinyGrid();
+    const out = join(dir, 'runs');
+    // Run until the second cell has finished, then kill the process outright (no clean shutdown).
+    const child = spawn('node', [...CLI, 'run', path('digits-grid.json'), '--out', out], { env });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (/grid: \[2\/5\]/.test(stdout)) child.kill('SIGKILL');
+    });
+    await new Promise((resolve) => child.on('exit', resolve));
+    expect(stdout).toContain('grid: 5 cells, 0 finished earlier, 5 to run');
+    const finishedBefore = readdirSync(join(out, 'digits-grid', 'cells')).filter((d) => {
+      try {
+        return JSON.parse(readFileSync(join(out, 'digits-grid', 'cells', d, 'summary.json'), 'utf8')).status === 'completed';
+      } catch {
+        return false;
+      }
+    });
+    expect(finishedBefore.length).toBeGreaterThanOrEqual(2);
+    expect(finishedBefore.length).toBeLessThan(5);
+
+    const again = spawnSync('node', [...CLI, 'run', path('digits-grid.json'), '--out', out], { encoding: 'utf8', env });
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain(`grid: 5 cells, ${finishedBefore.length} finished earlier, ${5 - finishedBefore.length} to run`);
+    const result = gridJson(out);
+    expect(result.cells).toHaveLength(5);
+    expect(result.cells.filter((c) => c.cached)).toHaveLength(finishedBefore.length);
+    const files = readdirSync(join(out, 'digits-grid', 'latest', 'grid'));
+    for (const f of ['grid.json', 'grid.md', 'heatmap.svg', 'tradeoff.svg', 'report.html']) expect(files).toContain(f);
+
+    // A third run reuses everything; --force recomputes everything, with the same numbers (same seed and backend).
+    const third = spawnSync('node', [...CLI, 'run', path('digits-grid.json'), '--out', out], { encoding: 'utf8', env });
+    expect(third.stdout).toContain('grid: 5 cells, 5 finished earlier, 0 to run');
+    const forced = spawnSync('node', [...CLI, 'run', path('digits-grid.json'), '--out', out, '--force'], { encoding: 'utf8', env });
+    expect(forced.stdout).toContain('grid: 5 cells, 0 finished earlier, 5 to run');
+    expect(gridJson(out).cells.map((c) => c.metrics)).toEqual(result.cells.map((c) => c.metrics));
+  }, 300_000);
+
+  test('--workers 2 gives the same grid as one process', async () => {
+    const { dir, path } = await tinyGrid();
+    const sequential = spawnSync('node', [...CLI, 'run', path('digits-grid.json'), '--out', join(dir, 'a'), '--quiet'], { encoding: 'utf8', env });
+    expect(sequential.status).toBe(0);
+    const parallel = spawnSync('node', [...CLI, 'run', path('digits-grid.json'), '--out', join(dir, 'b'), '--workers', '2'], { encoding: 'utf8', env });
+    expect(parallel.stderr).toBe('');
+    expect(parallel.status).toBe(0);
+    expect(parallel.stdout).toContain('(2 at a time)');
+    expect(parallel.stdout).toMatch(/\[w2\] running/);
+    const a = gridJson(join(dir, 'a'));
+    const b = gridJson(join(dir, 'b'));
+    const key = (r: GridResult) => r.cells.map((c) => [c.placement, c.rank, c.trainableParams, c.metrics]);
+    expect(key(b)).toEqual(key(a));
+    expect(b.analyses).toEqual(a.analyses);
+  }, 300_000);
+});
