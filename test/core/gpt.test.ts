@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  CausalSelfAttention, describeGpt, freeze, Gpt, injectLora, listSites, loadCheckpoint, loraLayers, mergeAdapters, Rng, saveCheckpoint,
+  CausalSelfAttention, describeGpt, freeze, sampleText, Gpt, injectLora, listSites, loadCheckpoint, loraLayers, mergeAdapters, Rng, saveCheckpoint,
   sparseSoftmaxCrossEntropy, type GptConfig,
 } from '@rankwise/core';
 import attention from '@rankwise/placement-attention';
 import { useTestBackend } from '../helpers/backend.js';
+import { checkGradients } from '../helpers/finite-difference.js';
 import { maxAbsDiff, normRelativeError, seededTensor, take, values } from '../helpers/numeric.js';
 
 beforeAll(async () => {
@@ -140,26 +141,9 @@ describe('GPT', () => {
     const x = ids([[1, 2, 3, 4], [4, 3, 2, 1]]);
     const y = ids([[2, 3, 4, 5], [3, 2, 1, 0]]);
     const lossOf = () => sparseSoftmaxCrossEntropy(model.forward(x), y);
-    const variables = model.trainableParameters();
-    const { grads, value } = tf.variableGrads(lossOf, variables);
-    value.dispose();
-    const eps = 1e-2;
-    for (const variable of variables) {
-      const analytic = await take(grads[variable.name]);
-      const base = await values(variable);
-      for (const index of [0, base.length - 1]) {
-        const at = async (delta: number) => {
-          const shifted = base.slice();
-          shifted[index] += delta;
-          tf.tidy(() => variable.assign(tf.tensor(shifted, variable.shape)));
-          return (await take(lossOf()))[0];
-        };
-        const numeric = ((await at(eps)) - (await at(-eps))) / (2 * eps);
-        tf.tidy(() => variable.assign(tf.tensor(base, variable.shape)));
-        const rel = Math.abs(analytic[index] - numeric) / Math.max(Math.abs(analytic[index]), Math.abs(numeric), 1e-3);
-        expect(rel, `${variable.name}[${index}]`).toBeLessThan(1e-2);
-      }
-    }
+    const checks = await checkGradients(lossOf, model.trainableParameters(), (n) => [0, n - 1]);
+    expect(checks).toHaveLength(8); // 2 sites × (A, B) × 2 entries
+    for (const c of checks) expect(c.relativeError, `${c.name}[${c.index}]`).toBeLessThan(1e-2);
     expect(loraLayers(model)).toHaveLength(2);
     tf.dispose([x, y]);
     model.dispose();
@@ -177,6 +161,28 @@ describe('GPT', () => {
     expect(maxAbsDiff(await take(loaded.forward(input)), expected)).toBe(0);
     input.dispose();
     loaded.dispose();
+    model.dispose();
+  });
+});
+
+describe('sampling', () => {
+  /** A vocabulary of 5 ids (0 = unknown, 'a'…'d') for a model whose vocabSize is 13. */
+  const vocab = {
+    size: 5,
+    encode: (text: string) => Int32Array.from(text, (c) => Math.max(0, 'abcd'.indexOf(c) + 1)),
+    decode: (ids: ArrayLike<number>) => Array.from(ids, (i) => (i === 0 ? '?' : 'abcd'[i - 1])).join(''),
+    toJSON: () => ({}),
+  };
+
+  test('seeded, restricted to known ids, and top-k 1 is greedy', async () => {
+    const model = new Gpt(tiny, 9);
+    const options = { prompt: 'ab', length: 24, temperature: 1, seed: 4, context: 8 };
+    const first = await sampleText(model, vocab, options);
+    expect(await sampleText(model, vocab, options)).toBe(first);
+    expect(first).toMatch(/^[abcd]{24}$/); // never id 0 (unknown) nor ids ≥ 5 the vocabulary does not have
+    expect(await sampleText(model, vocab, { ...options, seed: 5 })).not.toBe(first);
+    const greedy = await sampleText(model, vocab, { ...options, topK: 1, seed: 1 });
+    expect(await sampleText(model, vocab, { ...options, topK: 1, seed: 2 })).toBe(greedy);
     model.dispose();
   });
 });

@@ -5,6 +5,7 @@ import {
   parameterReport, sparseSoftmaxCrossEntropy, trainStep, unmergeAdapters,
 } from '@rankwise/core';
 import { useTestBackend } from '../helpers/backend.js';
+import { checkGradients } from '../helpers/finite-difference.js';
 import { maxAbsDiff, normRelativeError, seededLabels, seededTensor, take, values } from '../helpers/numeric.js';
 
 beforeAll(async () => {
@@ -180,28 +181,9 @@ describe('training', () => {
     const x = seededTensor([7, 6], 5, 2);
     const y = seededLabels(7, 4, 6);
     const lossOf = () => sparseSoftmaxCrossEntropy(model.forward(x), y);
-    const variables = model.trainableParameters();
-    const { grads, value } = tf.variableGrads(lossOf, variables);
-    value.dispose();
-    const eps = 1e-2;
-    let checked = 0;
-    for (const variable of variables) {
-      const analytic = await take(grads[variable.name]);
-      const base = await values(variable);
-      for (const index of [0, Math.floor(base.length / 2), base.length - 1]) {
-        const at = async (delta: number): Promise<number> => {
-          const shifted = base.slice();
-          shifted[index] += delta;
-          tf.tidy(() => variable.assign(tf.tensor(shifted, variable.shape)));
-          return (await take(lossOf()))[0];
-        };
-        const numeric = ((await at(eps)) - (await at(-eps))) / (2 * eps);
-        tf.tidy(() => variable.assign(tf.tensor(base, variable.shape)));
-        const rel = Math.abs(analytic[index] - numeric) / Math.max(Math.abs(analytic[index]), Math.abs(numeric), 1e-3);
-        expect(rel, `${variable.name}[${index}] analytic ${analytic[index]} numeric ${numeric}`).toBeLessThan(1e-2);
-        checked++;
-      }
-    }
+    const checks = await checkGradients(lossOf, model.trainableParameters(), (n) => [0, Math.floor(n / 2), n - 1]);
+    for (const c of checks) expect(c.relativeError, `${c.name}[${c.index}] analytic ${c.analytic} numeric ${c.numeric}`).toBeLessThan(1e-2);
+    const checked = checks.length;
     expect(checked).toBe(12); // 2 sites × (A, B) × 3 entries
     x.dispose();
     y.dispose();

@@ -29,7 +29,7 @@ export { resolveBackend, describeBackend, activeBackend, BackendUnavailableError
 export type { ResolvedBackend, BackendRequest, SkippedBackend, ResolveOptions } from './backend/resolve.js';
 export { defaultCandidates, BACKEND_NAMES, type BackendCandidate, type BackendName } from './backend/candidates.js';
 export { defaultModuleLoader, type ModuleLoader } from './backend/module-loader.js';
-export type { BackendProvider, BackendStartResult, BackendStarted, BackendUnavailable, AdamSpec } from './backend/provider.js';
+export type { BackendProvider, BackendStartResult, BackendStarted, BackendUnavailable, BackendStartOptions, AdamSpec } from './backend/provider.js';
 
 export { sparseSoftmaxCrossEntropy, accuracy } from './train/loss.js';
 export { clipByGlobalNorm } from './train/clip.js';

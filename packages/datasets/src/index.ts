@@ -26,4 +26,4 @@ export {
 } from './text/split-text-blocks.js';
 export { TokenBatcher, type TokenBatch } from './text/token-batcher.js';
 export { evaluationWindows, type EvaluationWindows } from './text/evaluation-windows.js';
-export { createDatasetSource, type DigitsSpec, type TextSpec, type TextSplitData } from './dataset-source.js';
+export { createDatasetSource } from './dataset-source.js';
