@@ -162,6 +162,25 @@ describe('training', () => {
     model.dispose();
   });
 
+  test('no gradient work for frozen weights: no matmul of a LoRA step outputs a W-shaped [in, out] tensor', async () => {
+    const model = new Mlp({ sizes: [20, 16, 12, 5] }, 5);
+    freeze(model);
+    injectLora(model, allLinear(model, 3), 5);
+    const x = seededTensor([32, 20], 3);
+    const y = seededLabels(32, 5, 4);
+    const variables = model.trainableParameters();
+    const profile = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => sparseSoftmaxCrossEntropy(model.forward(x), y), variables);
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    const matmuls = profile.kernels.filter((k) => /MatMul/.test(k.name)); // Identity/Reshape views of W are free
+    const shapes = matmuls.flatMap((k) => k.outputShapes.map((s) => (s ?? []).join('x')));
+    expect(shapes).toContain('20x3'); // dA of the first site: the LoRA gradients are there…
+    for (const frozen of ['20x16', '16x12', '12x5']) expect(shapes).not.toContain(frozen); // …but no dW = xᵀ·dy
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
   test('merge and unmerge leak no tensors', async () => {
     const model = new Mlp({ sizes: [8, 6, 3] }, 1);
     injectLora(model, allLinear(model, 2), 1);

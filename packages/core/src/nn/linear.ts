@@ -10,6 +10,13 @@ export interface LinearOptions {
   layer?: number | null;
 }
 
+/** True inside tf.grad / tf.variableGrads, where ops are being recorded for backpropagation. */
+export function recordingGradients(): boolean {
+  return tf.engine().state.gradientDepth > 0;
+}
+
+const addBias = (y: tf.Tensor, bias: tf.Tensor | undefined): tf.Tensor => (bias ? y.add(bias) : y);
+
 /** Flattens leading axes so a 2-D matmul does the work: [..., C] → [N, C]. */
 export function flattenLeading(x: tf.Tensor): tf.Tensor2D {
   const c = x.shape[x.shape.length - 1];
@@ -55,7 +62,12 @@ export class Linear extends Module implements SiteModule {
     return tf.tidy(() => {
       const x2 = flattenLeading(x); // [N, in]
       const bias = this.bias ?? undefined;
-      const y = tf.fused.matMul({ a: x2, b: this.weight, bias }); // [N, in]·[in, out] → [N, out]
+      // A frozen W under a gradient tape: plain matMul (+ add), whose gradients are computed only where needed,
+      // so no dW = xᵀ·dy is made for a weight nobody trains; the fused op's custom gradient computes all of them.
+      const frozen = !this.weight.trainable && recordingGradients();
+      const y = frozen
+        ? addBias(tf.matMul(x2, this.weight), bias) // [N, in]·[in, out] → [N, out]
+        : tf.fused.matMul({ a: x2, b: this.weight, bias }); // [N, in]·[in, out] → [N, out]
       return unflattenLeading(y, x);
     });
   }
