@@ -85,7 +85,8 @@ export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: stri
         const after = tuned.get(site);
         if (!after) continue;
         const delta = subtract(after, w);
-        sites.push({ site, placement: plan.placement, rank: null, spectrum: spectrum(delta, topRank), amplification: amplificationFactor(delta, w, topRank) });
+        const r = Math.min(topRank, w.rows, w.cols); // the grid's largest rank, as far as the matrix allows
+        sites.push({ site, placement: plan.placement, rank: null, spectrum: spectrum(delta, r), amplification: amplificationFactor(delta, w, r) });
       }
     }
   }

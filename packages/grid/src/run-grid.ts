@@ -57,7 +57,14 @@ export async function runGrid(rankwise: Rankwise, grid: ValidatedPipeline, optio
   }
   const result = gridResult(grid, outcomes, gridDir, backend.name);
   progress.info('grid: analyses (ΔW spectra, amplification factors, subspace similarity)…');
-  result.analyses = await analyseGrid(outcomes, baseWeightsFile(grid, artifact));
+  let analysisError: string | undefined;
+  try {
+    result.analyses = await analyseGrid(outcomes, baseWeightsFile(grid, artifact));
+  } catch (error) {
+    // The cells' results stand on their own: write the grid without the analyses, and say why.
+    analysisError = (error as Error).message;
+    progress.info(`grid: analyses failed (${analysisError}); writing the grid without them`);
+  }
   const files = await writeGridReport(gridDir, result);
   const failed = outcomes.filter((o) => !o.summary);
   await writeSummary(failed.length > 0 ? 'failed' : 'completed', {
@@ -65,6 +72,7 @@ export async function runGrid(rankwise: Rankwise, grid: ValidatedPipeline, optio
     failed: failed.map((o) => ({ cell: o.cell.plan.key, error: o.error })),
     gridDir: relative(runDir, gridDir),
     files,
+    ...(analysisError ? { analysisError } : {}),
   });
   progress.info(`grid: wrote ${files.join(', ')} → ${relative(process.cwd(), gridDir) || gridDir}`);
   return { runDir, gridDir, result, files, failed };
