@@ -21,7 +21,7 @@ export interface MlpSpec {
 
 function glorot(shape: [number, number], seed: number, name: string): tf.Variable {
   const limit = Math.sqrt(6 / (shape[0] + shape[1]));
-  return tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed), true, name);
+  return tf.tidy(() => tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed), true, name));
 }
 
 let uniqueId = 0;
@@ -41,7 +41,7 @@ export function makeMlp(spec: MlpSpec = { sizes: [784, 512, 512, 10], batch: 128
   const variables: tf.Variable[] = [];
   for (let i = 0; i + 1 < sizes.length; i += 1) {
     variables.push(glorot([sizes[i], sizes[i + 1]], seed + i, `${prefix}/w${i}`));
-    variables.push(tf.variable(tf.zeros([sizes[i + 1]]), true, `${prefix}/b${i}`));
+    variables.push(tf.tidy(() => tf.variable(tf.zeros([sizes[i + 1]]), true, `${prefix}/b${i}`)));
   }
   const x = tf.randomNormal([batch, sizes[0]], 0, 1, 'float32', seed + 100);
   const classes = sizes[sizes.length - 1];
@@ -89,9 +89,9 @@ export function makeGpt(spec: GptSpec = gptBenchSpec): TrainingWorkload {
   const prefix = uniqueName('gpt');
   let s = seed;
   const normal = (shape: number[], std: number, name: string): tf.Variable =>
-    tf.variable(tf.randomNormal(shape, 0, std, 'float32', (s += 1)), true, `${prefix}/${name}`);
+    tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, std, 'float32', (s += 1)), true, `${prefix}/${name}`));
   const constant = (shape: number[], value: number, name: string): tf.Variable =>
-    tf.variable(tf.fill(shape, value), true, `${prefix}/${name}`);
+    tf.tidy(() => tf.variable(tf.fill(shape, value), true, `${prefix}/${name}`));
   const wte = normal([vocab, d], 0.02, 'wte');
   const wpe = normal([T, d], 0.02, 'wpe');
   const blocks = Array.from({ length: layers }, (_, l) => ({

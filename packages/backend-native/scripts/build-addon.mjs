@@ -6,6 +6,7 @@
  *
  * Env: CC (compiler, default cc), RANKWISE_NODE_INCLUDE (dir with node_api.h),
  *      RANKWISE_NATIVE_SKIP_BUILD=1 (record "skipped" instead of building).
+ * Args: --out DIR (build somewhere else than build/, e.g. to test a failing build).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const nativeDir = join(root, 'native');
-const buildDir = join(root, 'build');
+const outIndex = process.argv.indexOf('--out');
+const buildDir = outIndex > 0 && process.argv[outIndex + 1] ? resolve(process.argv[outIndex + 1]) : join(root, 'build');
 const objDir = join(buildDir, 'obj');
 const addonPath = join(buildDir, 'rankwise_native.node');
 const unavailablePath = join(buildDir, 'unavailable.json');
