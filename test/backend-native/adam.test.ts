@@ -102,6 +102,20 @@ describe.skipIf(skipReason !== '')(`fused native Adam ${skipReason}`, () => {
     await tf.setBackend('cpu');
   });
 
+  it("never writes into the caller's array (tf.tensor keeps it as the tensor's storage)", async () => {
+    await tf.setBackend('native');
+    const mine = randomArray(16, 10);
+    const copy = Float32Array.from(mine);
+    const v = tf.tidy(() => tf.variable(tf.tensor(mine, [4, 4]), true, 'adam_user_array'));
+    const optimizer = createAdam!(spec);
+    for (let s = 0; s < 3; s += 1) tf.tidy(() => optimizer.applyGradients({ [v.name]: tf.ones([4, 4]) }));
+    expect(Array.from(mine)).toEqual(Array.from(copy));
+    expect(normRelativeError((await v.data()) as Float32Array, copy)).toBeGreaterThan(0);
+    optimizer.dispose();
+    v.dispose();
+    await tf.setBackend('cpu');
+  });
+
   it('never writes into a buffer shared with another tensor', async () => {
     await tf.setBackend('native');
     const initial = tf.tensor(randomArray(16, 9), [4, 4]);

@@ -74,6 +74,16 @@ describe.skipIf(skipReason !== '')(`native reductions and layout kernels ${skipR
     await tf.setBackend('cpu');
   });
 
+  it('arrays returned by data() stay valid after dispose, when their buffers are reused', async () => {
+    await tf.setBackend('native');
+    const a = tf.add(tf.ones([64, 64]), 1);
+    const values = (await a.data()) as Float32Array;
+    a.dispose();
+    for (let i = 0; i < 4; i += 1) tf.dispose(tf.add(tf.ones([64, 64]), 5 + i)); // reuses a's buffer
+    expect(values.every((v) => v === 2)).toBe(true);
+    await tf.setBackend('cpu');
+  });
+
   it('UnsortedSegmentSum with repeated, missing and out-of-range ids', async () => {
     const err = await compareBackends(() =>
       tf.unsortedSegmentSum(rand([9, 7, 3], 91), tf.tensor1d([0, 2, 2, 5, 0, 4, 4, 4, 7], 'int32'), 6),

@@ -4,9 +4,8 @@
  * own state (accBeta1/2, the m and v variables), so getWeights / setWeights / dispose are inherited.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-
 import type { NativeAddon } from './addon.js';
+import type { NativeBackend } from './backend.js';
 import type { AdamSpec } from './types.js';
 
 /** AdamOptimizer's private state (same names as in tfjs-core). */
@@ -32,7 +31,7 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
   }
 
   override applyGradients(variableGradients: Gradients): void {
-    const fused = tf.getBackend() === this.backendName && this.fusedUpdate(variableGradients, tf.backend() as MathBackendCPU);
+    const fused = tf.getBackend() === this.backendName && this.fusedUpdate(variableGradients, tf.backend() as NativeBackend);
     if (!fused) this.referenceUpdate(variableGradients);
   }
 
@@ -54,7 +53,7 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
   }
 
   /** false (and nothing changed) when some tensor is not float32 data of this backend. */
-  private fusedUpdate(variableGradients: Gradients, backend: MathBackendCPU): boolean {
+  private fusedUpdate(variableGradients: Gradients, backend: NativeBackend): boolean {
     const { accBeta1, accBeta2, accumulatedFirstMoment: ms, accumulatedSecondMoment: vs } = this.state;
     const acc1 = ownFloats(backend, accBeta1);
     const acc2 = ownFloats(backend, accBeta2);
@@ -106,22 +105,26 @@ function pairs(variableGradients: Gradients): Array<{ value: tf.Variable | undef
   return Object.keys(variableGradients).map((name) => ({ value: variables[name], gradient: variableGradients[name] }));
 }
 /** The Float32Array behind a float32 tensor of this backend (undefined when it lives elsewhere). */
-function ownFloats(backend: MathBackendCPU, t: tf.Tensor): Float32Array | undefined {
+function ownFloats(backend: NativeBackend, t: tf.Tensor): Float32Array | undefined {
   if (t.dtype !== 'float32' || t.isDisposed || !backend.data.has(t.dataId)) return undefined;
   const values = backend.data.get(t.dataId).values;
   return values instanceof Float32Array ? values : undefined;
 }
 
 /**
- * The variable's Float32Array, safe to write in place: when its buffer is shared with another tensor
- * (refCount > 1, e.g. the tensor it was created from is still alive) it first gets a private copy.
+ * The variable's Float32Array, safe to write in place: unless its buffer is a pooled one held only by
+ * this variable (it may be shared with another tensor, or be an array the user passed to tf.tensor),
+ * the variable first gets a private pooled copy.
  */
-function exclusiveFloats(backend: MathBackendCPU, variable: tf.Variable): Float32Array {
-  const data = backend.data.get(variable.dataId);
-  if (data.refCount === 1 && data.values instanceof Float32Array) return data.values;
-  const copy = tf.tensor(Float32Array.from(data.values as Float32Array), variable.shape, 'float32');
-  variable.assign(copy);
-  copy.dispose();
+function exclusiveFloats(backend: NativeBackend, variable: tf.Variable): Float32Array {
+  if (!backend.isExclusive(variable.dataId)) {
+    const source = backend.data.get(variable.dataId).values as Float32Array;
+    const copy = backend.allocFloat32(source.length);
+    copy.set(source);
+    const t = tf.tensor(copy, variable.shape, 'float32');
+    variable.assign(t);
+    t.dispose();
+  }
   return backend.data.get(variable.dataId).values as Float32Array;
 }
 

@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 import type { NativeAddon } from './addon.js';
-import type { KernelContext, NativeKernel } from './kernels/context.js';
+import { defaultPoolBytes, Float32Pool } from './buffer-pool.js';
+import type { NativeKernel } from './kernels/context.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { layoutKernels } from './kernels/layout.js';
 import { matMulKernels } from './kernels/matmul.js';
@@ -14,11 +15,59 @@ import { reduceKernels } from './kernels/reduce.js';
 
 export const NATIVE_BACKEND_NAME = 'native';
 
+type DataId = object;
+
 export class NativeBackend extends MathBackendCPU {
-  constructor(readonly addon: NativeAddon) {
+  readonly pool: Float32Pool;
+
+  constructor(readonly addon: NativeAddon, poolBytes = defaultPoolBytes()) {
     super();
+    this.pool = new Float32Pool(poolBytes);
     // MathBackendCPU prints a "use tfjs-node" banner on first write; this backend is the native one.
     (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  /** A float32 output buffer (pooled, contents arbitrary: write every element). */
+  allocFloat32(length: number): Float32Array {
+    return this.pool.alloc(length);
+  }
+
+  /** True when the data's buffer is pooled and held by this one entry and one tensor: safe to update in place. */
+  isExclusive(dataId: DataId): boolean {
+    if (!this.data.has(dataId)) return false;
+    const entry = this.data.get(dataId);
+    return entry.refCount === 1 && this.pool.holderCount(entry.values) === 1;
+  }
+
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): DataId {
+    const dataId = super.write(values, shape, dtype);
+    this.pool.retain(values);
+    return dataId;
+  }
+
+  override move(dataId: DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+    const previous = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    super.move(dataId, values, shape, dtype, refCount);
+    this.pool.retain(values);
+    this.pool.release(previous);
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const result = super.disposeData(dataId, force);
+    if (values !== undefined && !this.data.has(dataId)) this.pool.release(values);
+    return result;
+  }
+
+  /** Pooled buffers are reused after dispose, so readers get a copy. */
+  override readSync(dataId: DataId): tf.backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    return this.pool.owns(values) ? values.slice() : values;
+  }
+
+  override dispose(): void {
+    this.pool.clear();
+    super.dispose();
   }
 }
 
@@ -43,7 +92,6 @@ export function nativeKernelNames(): string[] {
 export function registerNativeBackend(addon: NativeAddon, name = NATIVE_BACKEND_NAME): void {
   if (tf.findBackendFactory(name) != null) return;
   const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((config) => [config.kernelName, config]));
-  const context: KernelContext = { addon };
   const replaced = new Map(nativeKernels.map((k) => [k.kernelName, k]));
   for (const config of cpuKernels.values()) {
     if (tf.getKernel(config.kernelName, name) != null) continue;
@@ -51,7 +99,7 @@ export function registerNativeBackend(addon: NativeAddon, name = NATIVE_BACKEND_
     const original = config.kernelFunc;
     const kernelFunc: tf.KernelFunc = native
       ? (args) => {
-          const result = native.run(args, args.backend as NativeBackend, context);
+          const result = native.run(args, args.backend as NativeBackend);
           if (result !== undefined) return result;
           fallbacks.set(native.kernelName, (fallbacks.get(native.kernelName) ?? 0) + 1);
           return original(args);

@@ -1,19 +1,15 @@
-/** What every native kernel gets: its arguments, the backend (whose data it reads), the addon. */
+/** What every native kernel gets: its arguments and the backend (its data, its addon, its buffer pool). */
 import * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
-import type { NativeAddon } from '../addon.js';
+import type { NativeBackend } from '../backend.js';
 
 export type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-export interface KernelContext {
-  addon: NativeAddon;
-}
 
 export interface NativeKernel {
   kernelName: string;
   /** Returns undefined to hand the call to the cpu kernel of the same name (dtypes, cases not handled). */
-  run(args: KernelArgs, backend: MathBackendCPU, context: KernelContext): tf.TensorInfo | tf.TensorInfo[] | undefined;
+  run(args: KernelArgs, backend: NativeBackend): tf.TensorInfo | tf.TensorInfo[] | undefined;
 }
 
 /**

@@ -35,7 +35,8 @@ const unaryDefs: UnaryDef[] = [
 function unaryKernel(def: UnaryDef): NativeKernel {
   return {
     kernelName: def.kernelName,
-    run({ inputs, attrs }, backend, { addon }) {
+    run({ inputs, attrs }, backend) {
+      const { addon } = backend;
       const x = inputs.x;
       if (!x || x.dtype !== 'float32') return undefined;
       const size = sizeOf(x.shape);
@@ -43,7 +44,7 @@ function unaryKernel(def: UnaryDef): NativeKernel {
       if (!xv || size === 0) return undefined;
       const alphaValue = def.alphaAttr ? attrs?.[def.alphaAttr] : 0;
       const alpha = typeof alphaValue === 'number' ? alphaValue : 0;
-      const out = new Float32Array(size);
+      const out = backend.allocFloat32(size);
       addon.unary(addon.ops.unary[def.op], xv, out, alpha);
       return floatOutput(backend, x.shape.slice(), out);
     },
@@ -72,7 +73,8 @@ const binaryDefs: BinaryDef[] = [
 function binaryKernel(def: BinaryDef): NativeKernel {
   return {
     kernelName: def.kernelName,
-    run({ inputs }, backend, { addon }) {
+    run({ inputs }, backend) {
+      const { addon } = backend;
       const a = inputs[def.a];
       const b = inputs[def.b];
       if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
@@ -81,13 +83,13 @@ function binaryKernel(def: BinaryDef): NativeKernel {
       if (!av || !bv) return undefined;
       // x ** scalar (GELU's x^3, gradients' x^2): one unary pass.
       if (def.op === 'POW' && bv.length === 1 && b.shape.length <= a.shape.length && av.length > 0) {
-        const out = new Float32Array(av.length);
+        const out = backend.allocFloat32(av.length);
         addon.unary(addon.ops.unary.POW_SCALAR, av, out, bv[0]);
         return floatOutput(backend, a.shape.slice(), out);
       }
       const plan = planBroadcast(a.shape, b.shape);
       if (!plan || plan.size === 0) return undefined;
-      const out = new Float32Array(plan.size);
+      const out = backend.allocFloat32(plan.size);
       addon.binary(addon.ops.binary[def.op], av, bv, out, plan.spec);
       return floatOutput(backend, plan.outShape, out);
     },

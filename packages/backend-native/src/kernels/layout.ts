@@ -1,15 +1,14 @@
 /** Transpose, GatherV2 and UnsortedSegmentSum for 4-byte dtypes (float32 / int32). */
 import * as tf from '@tensorflow/tfjs-core';
 import { util, type TensorInfo } from '@tensorflow/tfjs-core';
-import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-
 import type { Data32 } from '../addon.js';
+import type { NativeBackend } from '../backend.js';
 import { floatValues, int32Values, MAX_NATIVE_RANK, sizeOf, stridesOf, type NativeKernel } from './context.js';
 
 /** The tensor's own storage when it is a 4-byte typed array of its dtype, plus an empty output of that kind. */
-function data32(backend: MathBackendCPU, t: TensorInfo): { values: Data32; make: (n: number) => Float32Array | Int32Array } | undefined {
+function data32(backend: NativeBackend, t: TensorInfo): { values: Data32; make: (n: number) => Float32Array | Int32Array } | undefined {
   const values = backend.data.get(t.dataId).values;
-  if (t.dtype === 'float32' && values instanceof Float32Array) return { values, make: (n) => new Float32Array(n) };
+  if (t.dtype === 'float32' && values instanceof Float32Array) return { values, make: (n) => backend.allocFloat32(n) };
   if (t.dtype === 'int32' && values instanceof Int32Array) return { values, make: (n) => new Int32Array(n) };
   return undefined;
 }
@@ -40,7 +39,8 @@ export function planTranspose(shape: readonly number[], perm: readonly number[])
 
 const transposeKernel: NativeKernel = {
   kernelName: tf.Transpose,
-  run({ inputs, attrs }, backend, { addon }) {
+  run({ inputs, attrs }, backend) {
+      const { addon } = backend;
     const x = inputs.x;
     const perm = attrs?.perm;
     if (!x || !Array.isArray(perm) || perm.length !== x.shape.length) return undefined;
@@ -58,7 +58,8 @@ const transposeKernel: NativeKernel = {
 
 const gatherKernel: NativeKernel = {
   kernelName: tf.GatherV2,
-  run({ inputs, attrs }, backend, { addon }) {
+  run({ inputs, attrs }, backend) {
+      const { addon } = backend;
     const { x, indices } = inputs;
     if (!x || !indices || (attrs?.batchDims ?? 0) !== 0) return undefined;
     const src = data32(backend, x);
@@ -82,7 +83,8 @@ const gatherKernel: NativeKernel = {
 
 const segmentSumKernel: NativeKernel = {
   kernelName: tf.UnsortedSegmentSum,
-  run({ inputs, attrs }, backend, { addon }) {
+  run({ inputs, attrs }, backend) {
+      const { addon } = backend;
     const { x, segmentIds } = inputs;
     const numSegments = attrs?.numSegments;
     if (!x || !segmentIds || typeof numSegments !== 'number') return undefined;
@@ -94,7 +96,7 @@ const segmentSumKernel: NativeKernel = {
     const innerShape = x.shape.slice(idRank);
     const inner = sizeOf(innerShape);
     if (ids.length === 0 || inner === 0) return undefined;
-    const out = new Float32Array(numSegments * inner);
+    const out = backend.allocFloat32(numSegments * inner);
     addon.segmentSum(xv, ids, out, inner, numSegments);
     return backend.makeTensorInfo([numSegments, ...innerShape], 'float32', out);
   },

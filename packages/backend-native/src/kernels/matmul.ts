@@ -1,9 +1,8 @@
 /** BatchMatMul and _FusedMatMul on cblas_sgemm, with tfjs's batch broadcasting (batch index modulo each side). */
 import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
-import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-
 import type { NativeAddon, UnaryOpName } from '../addon.js';
+import type { NativeBackend } from '../backend.js';
 import { planBroadcast } from './broadcast.js';
 import { floatOutput, floatValues, sizeOf, type NativeKernel } from './context.js';
 
@@ -13,7 +12,7 @@ interface MatMulResult {
 }
 
 /** Undefined for anything the cpu kernel should handle (dtypes, size 0, unusual batch shapes). */
-export function nativeMatMul(addon: NativeAddon, backend: MathBackendCPU, a: TensorInfo, b: TensorInfo,
+export function nativeMatMul(backend: NativeBackend, a: TensorInfo, b: TensorInfo,
   transposeA: boolean, transposeB: boolean): MatMulResult | undefined {
   if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
   const aRank = a.shape.length;
@@ -37,17 +36,18 @@ export function nativeMatMul(addon: NativeAddon, backend: MathBackendCPU, a: Ten
   const av = floatValues(backend, a);
   const bv = floatValues(backend, b);
   if (!av || !bv) return undefined;
-  const values = new Float32Array(batch * m * n);
-  addon.sgemm(transposeA, transposeB, m, n, k, av, bv, values, batch, batchA, batchB);
+  const values = backend.allocFloat32(batch * m * n);
+  backend.addon.sgemm(transposeA, transposeB, m, n, k, av, bv, values, batch, batchA, batchB);
   return { shape: [...outer, m, n], values };
 }
 
 const batchMatMulKernel: NativeKernel = {
   kernelName: tf.BatchMatMul,
-  run({ inputs, attrs }, backend, { addon }) {
+  run({ inputs, attrs }, backend) {
+      const { addon } = backend;
     const { a, b } = inputs;
     if (!a || !b) return undefined;
-    const result = nativeMatMul(addon, backend, a, b, attrs?.transposeA === true, attrs?.transposeB === true);
+    const result = nativeMatMul(backend, a, b, attrs?.transposeA === true, attrs?.transposeB === true);
     return result && floatOutput(backend, result.shape, result.values);
   },
 };
@@ -62,7 +62,7 @@ const activations: Record<string, UnaryOpName | undefined> = {
 };
 
 /** out += bias in place when the broadcast keeps out's shape. Returns false when it would not. */
-function addBiasInPlace(addon: NativeAddon, backend: MathBackendCPU, out: MatMulResult, bias: TensorInfo): boolean {
+function addBiasInPlace(addon: NativeAddon, backend: NativeBackend, out: MatMulResult, bias: TensorInfo): boolean {
   const bv = floatValues(backend, bias);
   if (!bv) return false;
   const cols = out.shape[out.shape.length - 1];
@@ -77,7 +77,7 @@ function addBiasInPlace(addon: NativeAddon, backend: MathBackendCPU, out: MatMul
   return true;
 }
 
-function activateInPlace(addon: NativeAddon, backend: MathBackendCPU, out: MatMulResult, activation: string,
+function activateInPlace(addon: NativeAddon, backend: NativeBackend, out: MatMulResult, activation: string,
   alpha: number, preluWeights: TensorInfo | undefined): boolean {
   if (activation === 'prelu') {
     const wv = preluWeights && floatValues(backend, preluWeights);
@@ -94,13 +94,14 @@ function activateInPlace(addon: NativeAddon, backend: MathBackendCPU, out: MatMu
 
 const fusedMatMulKernel: NativeKernel = {
   kernelName: tf._FusedMatMul,
-  run({ inputs, attrs }, backend, { addon }) {
+  run({ inputs, attrs }, backend) {
+      const { addon } = backend;
     const { a, b, bias, preluActivationWeights } = inputs;
     if (!a || !b) return undefined;
     const activation = typeof attrs?.activation === 'string' ? attrs.activation : 'linear';
     if (activation !== 'prelu' && !activations[activation]) return undefined;
     if (bias && bias.dtype !== 'float32') return undefined;
-    const result = nativeMatMul(addon, backend, a, b, attrs?.transposeA === true, attrs?.transposeB === true);
+    const result = nativeMatMul(backend, a, b, attrs?.transposeA === true, attrs?.transposeB === true);
     if (!result) return undefined;
     if (bias && !addBiasInPlace(addon, backend, result, bias)) return undefined;
     const alpha = typeof attrs?.leakyreluAlpha === 'number' ? attrs.leakyreluAlpha : 0.2;

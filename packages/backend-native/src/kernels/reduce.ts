@@ -55,13 +55,14 @@ export function planReduce(shape: readonly number[], axisAttr: unknown, keepDims
 function reduceKernel(kernelName: string, op: ReduceOpName, axisAttr: string): NativeKernel {
   return {
     kernelName,
-    run({ inputs, attrs }, backend, { addon }) {
+    run({ inputs, attrs }, backend) {
+      const { addon } = backend;
       const x = inputs.x;
       if (!x || x.dtype !== 'float32' || sizeOf(x.shape) === 0) return undefined;
       const plan = planReduce(x.shape, attrs?.[axisAttr], attrs?.keepDims === true);
       const xv = floatValues(backend, x);
       if (!plan || !xv) return undefined;
-      const out = new Float32Array(plan.outer * plan.inner);
+      const out = backend.allocFloat32(plan.outer * plan.inner);
       addon.reduce(addon.ops.reduce[op], xv, out, plan.outer, plan.reduceSize, plan.inner);
       return floatOutput(backend, plan.outShape, out);
     },
@@ -70,7 +71,8 @@ function reduceKernel(kernelName: string, op: ReduceOpName, axisAttr: string): N
 
 const softmaxKernel: NativeKernel = {
   kernelName: tf.Softmax,
-  run({ inputs, attrs }, backend, { addon }) {
+  run({ inputs, attrs }, backend) {
+      const { addon } = backend;
     const logits = inputs.logits;
     if (!logits || logits.dtype !== 'float32') return undefined;
     const rank = logits.shape.length;
@@ -80,7 +82,7 @@ const softmaxKernel: NativeKernel = {
     const size = sizeOf(logits.shape);
     const xv = floatValues(backend, logits);
     if (!xv || size === 0) return undefined;
-    const out = new Float32Array(size);
+    const out = backend.allocFloat32(size);
     addon.softmax(xv, out, size / cols, cols);
     return floatOutput(backend, logits.shape.slice(), out);
   },
