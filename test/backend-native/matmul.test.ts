@@ -46,9 +46,15 @@ describe.skipIf(skipReason !== '')(`native BatchMatMul / _FusedMatMul ${skipReas
     }
   });
 
-  it('a large product that is split across threads', async () => {
-    const err = await compareBackends(() => tf.matMul(rand([256, 300], 5), rand([300, 200], 6)), normRelativeError);
-    expect(err).toBeLessThan(TOL);
+  it('large products split across threads by rows and by columns', async () => {
+    const cases: Array<[number[], number[], boolean, boolean]> = [
+      [[256, 300], [300, 200], false, false], [[300, 256], [200, 300], true, true],
+      [[64, 300], [300, 512], false, false], [[300, 64], [512, 300], true, true], [[64, 300], [512, 300], false, true],
+    ];
+    for (const [aShape, bShape, ta, tb] of cases) {
+      const err = await compareBackends(() => tf.matMul(rand(aShape, 5), rand(bShape, 6), ta, tb), normRelativeError);
+      expect(err, `${aShape} x ${bShape}`).toBeLessThan(TOL);
+    }
   });
 
   it('int32 products fall back to the cpu kernel', async () => {

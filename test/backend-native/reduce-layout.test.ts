@@ -84,6 +84,29 @@ describe.skipIf(skipReason !== '')(`native reductions and layout kernels ${skipR
     await tf.setBackend('cpu');
   });
 
+  it('Concat along every axis, with empty inputs, float32 and int32', async () => {
+    const before = nativeFallbackCounts().Concat ?? 0;
+    const err = await compareBackends(() => [
+      tf.concat([rand([1, 32, 4, 8], 101), rand([2, 32, 4, 8], 102), rand([1, 32, 4, 8], 103)], 0),
+      tf.concat([rand([3, 2, 5], 104), rand([3, 7, 5], 105)], 1),
+      tf.concat([rand([3, 2, 5], 106), rand([3, 2, 0], 107), rand([3, 2, 1], 108)], -1),
+      tf.concat([tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor2d([5, 6], [2, 1], 'int32')], 1),
+    ]);
+    expect(err).toBe(0);
+    expect(nativeFallbackCounts().Concat ?? 0).toBe(before);
+  });
+
+  it('slices that are views of a pooled buffer keep it from being reused', async () => {
+    await tf.setBackend('native');
+    const source = tf.add(tf.ones([8, 512]), 1); // pooled buffer
+    const view = tf.slice(source, [2, 0], [3, 512]); // tfjs's cpu Slice returns a subarray view
+    source.dispose();
+    for (let i = 0; i < 4; i += 1) tf.dispose(tf.add(tf.ones([8, 512]), 7 + i)); // same length as source
+    expect(((await view.data()) as Float32Array).every((v) => v === 2)).toBe(true);
+    view.dispose();
+    await tf.setBackend('cpu');
+  });
+
   it('UnsortedSegmentSum with repeated, missing and out-of-range ids', async () => {
     const err = await compareBackends(() =>
       tf.unsortedSegmentSum(rand([9, 7, 3], 91), tf.tensor1d([0, 2, 2, 5, 0, 4, 4, 4, 7], 'int32'), 6),

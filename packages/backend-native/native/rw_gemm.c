@@ -8,28 +8,32 @@ typedef struct {
   const float *a, *b;
   float *c;
   size_t batch_a, batch_b;
-  int split_rows; /* 1: units are rows of the single product; 0: units are batch entries */
+  int split; /* 0: units are batch entries; 1: rows of the single product; 2: its columns */
 } gemm_ctx;
 
-static void gemm_one(const gemm_ctx *g, size_t bi, int row0, int rows) {
+/* Rows [row0, row0 + rows) and columns [col0, col0 + cols) of product bi. */
+static void gemm_block(const gemm_ctx *g, size_t bi, int row0, int rows, int col0, int cols) {
   const float *a = g->a + (bi % g->batch_a) * (size_t)g->m * g->k;
   const float *b = g->b + (bi % g->batch_b) * (size_t)g->k * g->n;
   float *c = g->c + bi * (size_t)g->m * g->n;
   const int lda = g->trans_a ? g->m : g->k;
   const int ldb = g->trans_b ? g->k : g->n;
-  /* Rows row0.. of op(A): with A transposed they are columns of the stored matrix. */
+  /* Rows of op(A) are columns of A when it is transposed; likewise columns of op(B). */
   const float *a_rows = g->trans_a ? a + row0 : a + (size_t)row0 * lda;
+  const float *b_cols = g->trans_b ? b + (size_t)col0 * ldb : b + col0;
   g->blas->sgemm(RW_CBLAS_ROW_MAJOR, g->trans_a ? RW_CBLAS_TRANS : RW_CBLAS_NO_TRANS,
-                 g->trans_b ? RW_CBLAS_TRANS : RW_CBLAS_NO_TRANS, rows, g->n, g->k, 1.0f, a_rows, lda, b, ldb, 0.0f,
-                 c + (size_t)row0 * g->n, g->n);
+                 g->trans_b ? RW_CBLAS_TRANS : RW_CBLAS_NO_TRANS, rows, cols, g->k, 1.0f, a_rows, lda, b_cols, ldb, 0.0f,
+                 c + (size_t)row0 * g->n + col0, g->n);
 }
 
 static void gemm_range(void *arg, size_t begin, size_t end) {
   const gemm_ctx *g = arg;
-  if (g->split_rows) {
-    gemm_one(g, 0, (int)begin, (int)(end - begin));
+  if (g->split == 1) {
+    gemm_block(g, 0, (int)begin, (int)(end - begin), 0, g->n);
+  } else if (g->split == 2) {
+    gemm_block(g, 0, 0, g->m, (int)begin, (int)(end - begin));
   } else {
-    for (size_t bi = begin; bi < end; bi++) gemm_one(g, bi, 0, g->m);
+    for (size_t bi = begin; bi < end; bi++) gemm_block(g, bi, 0, g->m, 0, g->n);
   }
 }
 
@@ -65,7 +69,10 @@ void rw_sgemm_batched(const rw_blas *blas, rw_gemm_threading threading, int tran
     rw_parallel_for(batch, grain, 1, gemm_range, &g);
     return;
   }
-  g.split_rows = 1;
-  size_t grain = flops >= 2e6 ? (size_t)(m + threads - 1) / threads : (size_t)m;
-  rw_parallel_for((size_t)m, grain, 16, gemm_range, &g);
+  /* One block per thread. Splitting rows repacks all of op(B) in each thread, splitting columns all
+     of op(A): split the dimension that duplicates the smaller operand. */
+  g.split = m >= n ? 1 : 2;
+  size_t extent = (size_t)(g.split == 1 ? m : n);
+  size_t grain = flops >= 4e6 ? (extent + threads - 1) / threads : extent;
+  rw_parallel_for(extent, grain, 16, gemm_range, &g);
 }

@@ -4,7 +4,6 @@
 #include "rw_kernels.h"
 #include "rw_mathf.h"
 
-#define RW_LANES 8
 #define RW_COLS_CHUNK 256
 
 /* Sum of a row in double (as tfjs accumulates), optionally of x / divisor rounded to float first (tfjs Mean). */
@@ -22,33 +21,24 @@ static double row_sum(const float *x, size_t n, int mean, float divisor) {
 
 /* Max (or min) of a row; NaN anywhere gives NaN like tfjs's maxImpl. */
 static float row_extreme(const float *x, size_t n, int is_max) {
-  float lanes[RW_LANES];
+  float m = x[0];
   int nan = 0;
-  for (int l = 0; l < RW_LANES; l++) lanes[l] = x[0];
-  size_t j = 0;
   if (is_max) {
-    for (; j + RW_LANES <= n; j += RW_LANES)
-      for (int l = 0; l < RW_LANES; l++) {
-        float v = x[j + l];
-        nan |= v != v;
-        lanes[l] = v > lanes[l] ? v : lanes[l];
-      }
+#pragma omp simd reduction(max : m) reduction(| : nan)
+    for (size_t j = 0; j < n; j++) {
+      float v = x[j];
+      nan |= v != v;
+      m = v > m ? v : m;
+    }
   } else {
-    for (; j + RW_LANES <= n; j += RW_LANES)
-      for (int l = 0; l < RW_LANES; l++) {
-        float v = x[j + l];
-        nan |= v != v;
-        lanes[l] = v < lanes[l] ? v : lanes[l];
-      }
+#pragma omp simd reduction(min : m) reduction(| : nan)
+    for (size_t j = 0; j < n; j++) {
+      float v = x[j];
+      nan |= v != v;
+      m = v < m ? v : m;
+    }
   }
-  float r = lanes[0];
-  for (int l = 1; l < RW_LANES; l++) r = is_max ? (lanes[l] > r ? lanes[l] : r) : (lanes[l] < r ? lanes[l] : r);
-  for (; j < n; j++) {
-    float v = x[j];
-    nan |= v != v;
-    r = is_max ? (v > r ? v : r) : (v < r ? v : r);
-  }
-  return nan ? NAN : r;
+  return nan ? NAN : m;
 }
 
 static float row_prod(const float *x, size_t n) {

@@ -79,6 +79,13 @@ void rw_reduce(int op, const float *x, float *out, size_t outer, size_t reduce_s
   reduce_ctx c = {op, x, out, reduce_size, inner};
   size_t per_output = reduce_size ? reduce_size : 1;
   size_t grain = per_output >= RW_GRAIN ? 1 : RW_GRAIN / per_output;
+  if (inner > 1 && outer == 1) {
+    /* Column sums read every row once per chunk: few, wide chunks (one per thread) keep rows contiguous. */
+    size_t threads = (size_t)rw_pool_threads();
+    size_t wide = (inner + threads - 1) / threads;
+    if (wide < 64) wide = 64;
+    if (grain < wide) grain = wide;
+  }
   rw_parallel_for(outer * inner, grain, inner > 1 ? 16 : 1, reduce_range, &c);
 }
 

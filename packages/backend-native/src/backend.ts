@@ -36,7 +36,7 @@ export class NativeBackend extends MathBackendCPU {
   isExclusive(dataId: DataId): boolean {
     if (!this.data.has(dataId)) return false;
     const entry = this.data.get(dataId);
-    return entry.refCount === 1 && this.pool.holderCount(entry.values) === 1;
+    return entry.refCount === 1 && this.pool.isSoleHolder(entry.values);
   }
 
   override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): DataId {
@@ -92,7 +92,9 @@ export function nativeKernelNames(): string[] {
 export function registerNativeBackend(addon: NativeAddon, name = NATIVE_BACKEND_NAME): void {
   if (tf.findBackendFactory(name) != null) return;
   const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((config) => [config.kernelName, config]));
-  const replaced = new Map(nativeKernels.map((k) => [k.kernelName, k]));
+  // RANKWISE_NATIVE_DISABLE=Concat,Max keeps tfjs's cpu kernels for those names (diagnostics).
+  const disabled = new Set((process.env.RANKWISE_NATIVE_DISABLE ?? '').split(',').map((n) => n.trim()));
+  const replaced = new Map(nativeKernels.filter((k) => !disabled.has(k.kernelName)).map((k) => [k.kernelName, k]));
   for (const config of cpuKernels.values()) {
     if (tf.getKernel(config.kernelName, name) != null) continue;
     const native = replaced.get(config.kernelName);

@@ -1,6 +1,6 @@
-/** Transpose, GatherV2 and UnsortedSegmentSum for 4-byte dtypes (float32 / int32). */
+/** Transpose, GatherV2, UnsortedSegmentSum and Concat for 4-byte dtypes (float32 / int32). */
 import * as tf from '@tensorflow/tfjs-core';
-import { util, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { Data32 } from '../addon.js';
 import type { NativeBackend } from '../backend.js';
 import { floatValues, int32Values, MAX_NATIVE_RANK, sizeOf, stridesOf, type NativeKernel } from './context.js';
@@ -102,4 +102,43 @@ const segmentSumKernel: NativeKernel = {
   },
 };
 
-export const layoutKernels: NativeKernel[] = [transposeKernel, gatherKernel, segmentSumKernel];
+/** Concat of float32 / int32 tensors: one typed-array copy per input and outer index. */
+const concatKernel: NativeKernel = {
+  kernelName: tf.Concat,
+  run({ inputs, attrs }, backend) {
+    // Concat's inputs are an array (typed as a map).
+    const all = Object.keys(inputs)
+      .sort((a, b) => Number(a) - Number(b))
+      .map((key) => inputs[key])
+      .filter((t): t is TensorInfo => t !== undefined);
+    const tensors = all.filter((t) => sizeOf(t.shape) > 0);
+    if (tensors.length < 2) return undefined;
+    const dtype = tensors[0].dtype;
+    const sources = tensors.map((t) => (t.dtype === dtype ? data32(backend, t) : undefined));
+    if (sources.some((src) => !src)) return undefined;
+    let axis: number;
+    let outShape: number[];
+    try {
+      axis = util.parseAxisParam(attrs?.axis as number, all[0].shape)[0];
+      backend_util.assertParamsConsistent(all.map((t) => t.shape), axis);
+      outShape = backend_util.computeOutShape(all.map((t) => t.shape), axis);
+    } catch {
+      return undefined;
+    }
+    const outer = sizeOf(outShape.slice(0, axis));
+    const chunks = tensors.map((t) => sizeOf(t.shape.slice(axis)));
+    const rowLength = chunks.reduce((a, b) => a + b, 0);
+    const out = sources[0]!.make(outer * rowLength);
+    for (let o = 0; o < outer; o += 1) {
+      let offset = o * rowLength;
+      sources.forEach((src, i) => {
+        const chunk = chunks[i];
+        out.set(src!.values.subarray(o * chunk, (o + 1) * chunk), offset);
+        offset += chunk;
+      });
+    }
+    return backend.makeTensorInfo(outShape, dtype, out);
+  },
+};
+
+export const layoutKernels: NativeKernel[] = [transposeKernel, gatherKernel, segmentSumKernel, concatKernel];
