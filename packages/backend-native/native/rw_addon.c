@@ -57,9 +57,7 @@ static napi_value describe(napi_env env) {
   rw_set_number(env, info, "blasThreads", blas.get_num_threads ? blas.get_num_threads() : -1);
   rw_set_number(env, info, "threads", rw_pool_threads());
   rw_set_string(env, info, "isa", isa);
-  rw_set_string(env, info, "gemmThreading", gemm_threading == RW_GEMM_THREADS_POOL   ? "pool"
-                                            : gemm_threading == RW_GEMM_THREADS_BLAS ? "blas"
-                                                                                     : "hybrid");
+  rw_set_string(env, info, "gemmThreading", gemm_threading == RW_GEMM_THREADS_POOL ? "pool" : "blas");
   return info;
 }
 
@@ -85,9 +83,7 @@ static napi_value init(napi_env env, napi_callback_info cb) {
   }
   rw_pool_start(threads);
   isa = rw_ops_init(force_base);
-  gemm_threading = strcmp(threading, "blas") == 0     ? RW_GEMM_THREADS_BLAS
-                   : strcmp(threading, "pool") == 0   ? RW_GEMM_THREADS_POOL
-                                                      : RW_GEMM_THREADS_HYBRID;
+  gemm_threading = strcmp(threading, "blas") == 0 ? RW_GEMM_THREADS_BLAS : RW_GEMM_THREADS_POOL;
   if (blas.set_num_threads) blas.set_num_threads(gemm_threading == RW_GEMM_THREADS_POOL ? 1 : rw_pool_threads());
   initialized = 1;
   return describe(env);

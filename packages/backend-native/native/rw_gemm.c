@@ -51,18 +51,6 @@ void rw_sgemm_batched(const rw_blas *blas, rw_gemm_threading threading, int tran
     gemm_range(&g, 0, batch);
     return;
   }
-  if (threading == RW_GEMM_THREADS_HYBRID) {
-    /* Many small products: one per pool thread at a time, BLAS single-threaded meanwhile. */
-    if (batch >= (size_t)threads && flops < 16e6 && blas->set_num_threads) {
-      size_t grain = flops >= 1e6 ? 1 : (size_t)(1e6 / flops) + 1;
-      blas->set_num_threads(1);
-      rw_parallel_for(batch, grain, 1, gemm_range, &g);
-      blas->set_num_threads(threads);
-    } else {
-      gemm_range(&g, 0, batch);
-    }
-    return;
-  }
   if (batch > 1) {
     /* Enough work per thread: about 1 MFLOP. */
     size_t grain = flops >= 1e6 ? 1 : (size_t)(1e6 / flops) + 1;
