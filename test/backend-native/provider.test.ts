@@ -49,8 +49,11 @@ describe('native provider: contract and fallbacks', () => {
   });
 
   it('chooses OPENBLAS_CORETYPE from CPU flags, and the environment wins', () => {
-    const flags = (line: string) => parseCpuinfo(`vendor_id\t: AuthenticAMD\nflags\t\t: ${line}\n`).flags;
-    expect(coretypeForFlags(flags('sse2 avx avx2 fma'))).toEqual({ coretype: 'Haswell', detail: 'avx2+fma' });
+    const amd = parseCpuinfo('processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: sse2 avx avx2 fma\n');
+    expect(amd.vendor).toBe('AuthenticAMD');
+    expect(coretypeForFlags(amd.flags, amd.vendor)).toEqual({ coretype: 'Zen', detail: 'AMD, avx2+fma' });
+    const flags = (line: string) => parseCpuinfo(`vendor_id\t: GenuineIntel\nflags\t\t: ${line}\n`).flags;
+    expect(coretypeForFlags(flags('sse2 avx avx2 fma'), 'GenuineIntel')).toEqual({ coretype: 'Haswell', detail: 'avx2+fma' });
     expect(coretypeForFlags(flags('avx2 fma avx512f avx512bw avx512vl')).coretype).toBe('SkylakeX');
     expect(coretypeForFlags(flags('avx2 fma avx512f avx512bw avx512vl avx512_bf16')).coretype).toBe('Cooperlake');
     expect(coretypeForFlags(flags('sse2 avx')).coretype).toBe('Sandybridge');

@@ -21,17 +21,19 @@ export function parseCpuinfo(text: string): { flags: Set<string>; vendor: string
 }
 
 /**
- * avx512 (bf16) → Cooperlake, avx512 → SkylakeX, avx2 + fma → Haswell, avx → Sandybridge.
- * Haswell for every AVX2 CPU, AMD Zen included: measured on a Zen 3 EPYC (2 threads) Haswell
- * kernels ran sgemm as fast as or faster than OpenBLAS's "Zen" (see README).
+ * avx512 (bf16) → Cooperlake, avx512 → SkylakeX, avx2 + fma → Zen on AMD / Haswell otherwise,
+ * avx → Sandybridge. On a Zen 3 EPYC, Zen and Haswell measured the same sgemm speed (OpenBLAS's
+ * Zen target uses the Haswell kernels), both 3-4x Prescott's (see README).
  */
-export function coretypeForFlags(flags: Set<string>): { coretype: string; detail: string } {
+export function coretypeForFlags(flags: Set<string>, vendor = ''): { coretype: string; detail: string } {
   if (flags.has('avx512f') && flags.has('avx512bw') && flags.has('avx512vl')) {
     return flags.has('avx512_bf16')
       ? { coretype: 'Cooperlake', detail: 'avx512_bf16' }
       : { coretype: 'SkylakeX', detail: 'avx512f' };
   }
-  if (flags.has('avx2') && flags.has('fma')) return { coretype: 'Haswell', detail: 'avx2+fma' };
+  if (flags.has('avx2') && flags.has('fma')) {
+    return vendor === 'AuthenticAMD' ? { coretype: 'Zen', detail: 'AMD, avx2+fma' } : { coretype: 'Haswell', detail: 'avx2+fma' };
+  }
   if (flags.has('avx')) return { coretype: 'Sandybridge', detail: 'avx' };
   return { coretype: '', detail: 'no avx: OpenBLAS detects' };
 }
@@ -46,6 +48,7 @@ export function chooseCoretype(env: NodeJS.ProcessEnv = process.env, cpuinfoPath
   } catch {
     return { coretype: '', source: 'none', detail: `${cpuinfoPath} unreadable: OpenBLAS detects` };
   }
-  const { coretype, detail } = coretypeForFlags(parseCpuinfo(text).flags);
+  const { flags, vendor } = parseCpuinfo(text);
+  const { coretype, detail } = coretypeForFlags(flags, vendor);
   return { coretype, source: coretype ? 'cpuinfo' : 'none', detail };
 }
