@@ -1,6 +1,7 @@
 /**
  * Micro benchmark of @rankwise/backend-native.
  *   node --conditions=source --import tsx packages/backend-native/scripts/microbench.ts [--quick] [--transformer] [--cpu-transformer]
+ *   (or: pnpm --filter @rankwise/backend-native run microbench -- --transformer)
  * 1. cblas_sgemm GFLOP/s for a few shapes, for each OPENBLAS_CORETYPE candidate (one child process
  *    each: OpenBLAS reads the variable when it is loaded).
  * 2. ms per full training step (forward, gradients, Adam) of the MLP 784-512-512-10, batch 128, on
@@ -83,9 +84,11 @@ async function childStep(backendName: string, workloadName: string, optimizerKin
     optimizer = tf.train.adam(spec.learningRate, spec.beta1, spec.beta2, spec.epsilon);
   }
   const workload = workloadName === 'gpt' ? makeGpt() : makeMlp();
-  const slow = backendName !== 'native' && workloadName === 'gpt';
-  const warmup = slow ? 1 : 3;
-  const steps = slow ? 2 : workloadName === 'gpt' ? (quick ? 3 : 5) : quick ? 20 : 50;
+  // cpu needs ~1.5 s per MLP step and ~2 min per transformer step: fewer steps there.
+  const steps = { native: { mlp: quick ? 20 : 50, gpt: quick ? 3 : 6 }, wasm: { mlp: 10, gpt: 2 }, cpu: { mlp: 3, gpt: 1 } }[
+    backendName as 'native' | 'wasm' | 'cpu'
+  ][workloadName === 'gpt' ? 'gpt' : 'mlp'];
+  const warmup = backendName === 'native' ? 3 : 1;
   for (let i = 0; i < warmup; i += 1) await trainStep(workload, optimizer);
   const before = tf.memory().numTensors;
   const times: number[] = [];
@@ -109,7 +112,7 @@ async function main(): Promise<void> {
   }
   console.log('## sgemm GFLOP/s (row-major C = A B, m x n x k), best of 5 rounds');
   const candidates: Array<[string, Record<string, string>]> = [
-    ['chosen (cpuinfo)', {}],
+    ['chosen', {}],
     ['Haswell', { OPENBLAS_CORETYPE: 'Haswell' }],
     ['Zen', { OPENBLAS_CORETYPE: 'Zen' }],
     ['Sandybridge', { OPENBLAS_CORETYPE: 'Sandybridge' }],
@@ -120,30 +123,38 @@ async function main(): Promise<void> {
   }
   const threadSettings: Array<[string, Record<string, string>]> = [['pool x2', {}], ['1 thread', { RANKWISE_THREADS: '1' }]];
   for (const [label, env] of candidates) {
-    for (const [threadLabel, threadEnv] of label.startsWith('chosen') ? threadSettings : threadSettings.slice(0, 1)) {
+    for (const [threadLabel, threadEnv] of label === 'chosen' ? threadSettings : threadSettings.slice(0, 1)) {
       const r = child('sgemm', { ...env, ...threadEnv });
       console.log(`${label.padEnd(18)} ${threadLabel.padEnd(9)} ${r.error ? `error: ${r.error}` : `${String(r.coretype).padEnd(12)} ${JSON.stringify(r.gflops)}`}`);
     }
   }
   const blasThreads = child('sgemm', { RANKWISE_GEMM_THREADS: 'blas' });
-  console.log(`${'chosen, OpenBLAS threads'.padEnd(28)} ${blasThreads.error ? `error: ${blasThreads.error}` : JSON.stringify(blasThreads.gflops)}`);
+  console.log(`${'chosen'.padEnd(18)} ${'OpenBLAS'.padEnd(9)} ${blasThreads.error ? `error: ${blasThreads.error}` : `${String(blasThreads.coretype).padEnd(12)} ${JSON.stringify(blasThreads.gflops)}`}`);
 
   console.log('\n## MLP 784-512-512-10, batch 128, full step (loss + grads + Adam), ms');
-  const runs: Array<[string, string]> = [['native', 'fused'], ['native', 'tf'], ['cpu', 'tf'], ['wasm', 'tf']];
-  for (const [backend, opt] of runs) {
-    const r = child(backend, backend === 'native' && opt === 'fused' ? {} : {}, ['mlp', opt]);
-    console.log(`${`${backend} (${opt === 'fused' ? 'fused Adam' : 'tf.train.adam'})`.padEnd(28)} ${r.error ? `error: ${r.error}` : `median ${r.medianMs} ms, min ${r.minMs} ms over ${r.steps} steps, leaked tensors ${r.leaked}`}`);
+  const runs: Array<[string, string, string, Record<string, string>]> = [
+    ['native (fused Adam)', 'native', 'fused', {}],
+    ['native, OpenBLAS threads', 'native', 'fused', { RANKWISE_GEMM_THREADS: 'blas' }],
+    ['native, 1 thread', 'native', 'fused', { RANKWISE_THREADS: '1' }],
+    ['native (tf.train.adam)', 'native', 'tf', {}],
+    ['wasm (tf.train.adam)', 'wasm', 'tf', {}],
+    ['cpu (tf.train.adam)', 'cpu', 'tf', {}],
+  ];
+  for (const [label, backend, opt, env] of runs) {
+    const r = child(backend, env, ['mlp', opt]);
+    console.log(`${label.padEnd(28)} ${r.error ? `error: ${r.error}` : `median ${r.medianMs} ms, min ${r.minMs} ms over ${r.steps} steps, leaked tensors ${r.leaked}`}`);
   }
-  const single = child('native', { RANKWISE_THREADS: '1' }, ['mlp', 'fused']);
-  console.log(`${'native 1 thread (fused)'.padEnd(28)} ${single.error ? `error: ${single.error}` : `median ${single.medianMs} ms, min ${single.minMs} ms`}`);
 
   if (args.includes('--transformer') || args.includes('--cpu-transformer')) {
     console.log('\n## GPT-style transformer (vocab 96, d 128, 4 layers, 4 heads, context 128, batch 32), full step, ms');
-    const gptRuns: Array<[string, string, Record<string, string>]> = [['native', 'fused', {}], ['native', 'fused', { RANKWISE_THREADS: '1' }]];
+    const gptRuns: Array<[string, string, Record<string, string>]> = [
+      ['native', 'fused', {}], ['native', 'fused', { RANKWISE_THREADS: '1' }],
+    ];
+    console.log('(wasm cannot run it: tfjs-backend-wasm 4.22.0 has no UnsortedSegmentSum kernel, the gradient of gather)');
     if (args.includes('--cpu-transformer')) gptRuns.push(['cpu', 'tf', {}]);
     for (const [backend, opt, env] of gptRuns) {
       const r = child(backend, env, ['gpt', opt]);
-      const label = `${backend}${env.RANKWISE_THREADS ? ' 1 thread' : ''} (${opt === 'fused' ? 'fused Adam' : 'tf.train.adam'})`;
+      const label = `${backend}${env.RANKWISE_THREADS ? ', 1 thread' : ''} (${opt === 'fused' ? 'fused Adam' : 'tf.train.adam'})`;
       console.log(`${label.padEnd(28)} ${r.error ? `error: ${r.error}` : `median ${r.medianMs} ms, min ${r.minMs} ms over ${r.steps} steps, leaked tensors ${r.leaked}`}`);
     }
   }
