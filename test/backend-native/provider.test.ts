@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 
 import { chooseCoretype, coretypeForFlags, parseCpuinfo, provider, startNativeBackend } from '@rankwise/backend-native';
+import { loadAddon } from '../../packages/backend-native/src/addon.js';
 import { native, skipReason } from './helpers.js';
 
 const packageDir = resolve(import.meta.dirname, '../../packages/backend-native');
@@ -77,6 +78,21 @@ describe.skipIf(skipReason !== '')(`native provider with the addon built ${skipR
     product.dispose();
     await tf.setBackend('cpu');
     expect(native.ok).toBe(true);
+  });
+
+  it('the addon checks every length: bad sizes throw instead of touching memory', () => {
+    const loaded = loadAddon();
+    if (!loaded.ok) throw new Error(loaded.reason);
+    const { addon } = loaded;
+    const f = new Float32Array(10);
+    expect(() => addon.sgemm(false, false, 4, 4, 4, f, f, f, 1, 1, 1)).toThrow(/array too short/);
+    expect(() => addon.sgemm(false, false, 2 ** 30, 2 ** 30, 2 ** 30, f, f, f, 2 ** 40, 1, 1)).toThrow(/array too short/);
+    expect(() => addon.binary(addon.ops.binary.ADD, f, f, f, Float64Array.from([1, 11, 1, 1]))).toThrow(/output too short/);
+    expect(() => addon.binary(addon.ops.binary.ADD, f, f, f, Float64Array.from([2, 2, 5, 1e15, 1, 0, 0]))).toThrow(/input too short/);
+    expect(() => addon.reduce(addon.ops.reduce.SUM, f, f, 2, 6, 1)).toThrow(/array too short/);
+    expect(() => addon.transpose(f, f, Float64Array.from([3, 5]), Float64Array.from([1, 3]))).toThrow(/too short/);
+    expect(() => addon.unary(addon.ops.unary.EXP, new Int32Array(3) as unknown as Float32Array, f, 0)).toThrow(/Float32Array/);
+    expect(addon.gather(f, Int32Array.from([0, 12]), f, 1, 10, 1)).toBe(1);
   });
 
   it('reports an unloadable BLAS (RANKWISE_BLAS=/nonexistent) as unavailable, in a fresh process', () => {

@@ -12,6 +12,14 @@
 #define CHECK(cond, msg) \
   if (!(cond)) return rw_throw(env, msg);
 
+/* a * b * c <= limit, for non-negative a, b, c, without overflow. */
+static int fits(int64_t a, int64_t b, int64_t c, size_t limit) {
+  uint64_t ab, abc;
+  if (a < 0 || b < 0 || c < 0) return 0;
+  if (__builtin_mul_overflow((uint64_t)a, (uint64_t)b, &ab) || __builtin_mul_overflow(ab, (uint64_t)c, &abc)) return 0;
+  return abc <= (uint64_t)limit;
+}
+
 /* sgemm(transA, transB, m, n, k, a, b, c, batch, batchA, batchB) */
 static napi_value sgemm(napi_env env, napi_callback_info cb) {
   ARGS(11)
@@ -28,8 +36,7 @@ static napi_value sgemm(napi_env env, napi_callback_info cb) {
   CHECK(blas, "sgemm: BLAS not loaded (call init first)")
   CHECK(m >= 0 && n >= 0 && k >= 0 && m < (1LL << 31) && n < (1LL << 31) && k < (1LL << 31), "sgemm: bad sizes")
   CHECK(batch_a >= 1 && batch_b >= 1 && batch >= 0, "sgemm: bad batch sizes")
-  CHECK((size_t)(batch_a * m * k) <= la && (size_t)(batch_b * k * n) <= lb && (size_t)(batch * m * n) <= lc,
-        "sgemm: array too short")
+  CHECK(fits(batch_a, m, k, la) && fits(batch_b, k, n, lb) && fits(batch, m, n, lc), "sgemm: array too short")
   rw_sgemm_batched(blas, (rw_gemm_threading)rw_gemm_threading_mode(), ta, tb, (int)m, (int)n, (int)k, a, b, c,
                    (size_t)batch, (size_t)batch_a, (size_t)batch_b);
   return rw_undefined(env);
@@ -51,8 +58,19 @@ static napi_value unary(napi_env env, napi_callback_info cb) {
   return rw_undefined(env);
 }
 
-/* Reads [rank, dims..., aStrides..., bStrides...] and checks both inputs are long enough. */
-static int read_nd(napi_env env, napi_value spec_value, rw_nd *nd, size_t la, size_t lb, size_t *total) {
+/* Largest offset a strided walk over dims reaches, if it stays below limit (else -1). */
+static int64_t reach(const int64_t *dims, const int64_t *strides, int rank, size_t limit) {
+  uint64_t total = 0, term;
+  for (int d = 0; d < rank; d++) {
+    if (__builtin_mul_overflow((uint64_t)(dims[d] - 1), (uint64_t)strides[d], &term) ||
+        __builtin_add_overflow(total, term, &total) || total >= (uint64_t)limit)
+      return -1;
+  }
+  return (int64_t)total;
+}
+
+/* Reads [rank, dims..., aStrides..., bStrides...]; checks out (lo) and both inputs are long enough. */
+static int read_nd(napi_env env, napi_value spec_value, rw_nd *nd, size_t la, size_t lb, size_t lo, size_t *total) {
   double *spec;
   size_t ls;
   if (rw_f64(env, spec_value, &spec, &ls)) return -1;
@@ -62,20 +80,18 @@ static int read_nd(napi_env env, napi_value spec_value, rw_nd *nd, size_t la, si
     return -1;
   }
   nd->rank = rank;
-  size_t count = 1, a_max = 0, b_max = 0;
+  size_t count = 1;
   for (int d = 0; d < rank; d++) {
     nd->dims[d] = (int64_t)spec[1 + d];
     nd->a_strides[d] = (int64_t)spec[1 + rank + d];
     nd->b_strides[d] = (int64_t)spec[1 + 2 * rank + d];
-    if (nd->dims[d] < 1 || nd->a_strides[d] < 0 || nd->b_strides[d] < 0) {
-      rw_throw(env, "binary: bad broadcast spec");
+    if (nd->dims[d] < 1 || nd->a_strides[d] < 0 || nd->b_strides[d] < 0 || !fits((int64_t)count, nd->dims[d], 1, lo)) {
+      rw_throw(env, "binary: bad broadcast spec or output too short");
       return -1;
     }
     count *= (size_t)nd->dims[d];
-    a_max += (size_t)(nd->dims[d] - 1) * (size_t)nd->a_strides[d];
-    b_max += (size_t)(nd->dims[d] - 1) * (size_t)nd->b_strides[d];
   }
-  if (a_max >= la || b_max >= lb) {
+  if (reach(nd->dims, nd->a_strides, rank, la) < 0 || reach(nd->dims, nd->b_strides, rank, lb) < 0) {
     rw_throw(env, "binary: input too short for the broadcast spec");
     return -1;
   }
@@ -91,10 +107,9 @@ static napi_value binary(napi_env env, napi_callback_info cb) {
   size_t la, lb, lo, total;
   rw_nd nd;
   if (rw_int(env, argv[0], &op) || rw_f32(env, argv[1], &a, &la) || rw_f32(env, argv[2], &b, &lb) ||
-      rw_f32(env, argv[3], &out, &lo) || read_nd(env, argv[4], &nd, la, lb, &total))
+      rw_f32(env, argv[3], &out, &lo) || read_nd(env, argv[4], &nd, la, lb, lo, &total))
     return NULL;
   CHECK(op >= 0 && op < RW_BINARY_COUNT, "binary: unknown op")
-  CHECK(total <= lo, "binary: output too short")
   rw_binary((int)op, &nd, a, b, out, total);
   return rw_undefined(env);
 }
@@ -110,7 +125,7 @@ static napi_value reduce(napi_env env, napi_callback_info cb) {
     return NULL;
   CHECK(op >= 0 && op < RW_REDUCE_COUNT, "reduce: unknown op")
   CHECK(outer >= 0 && r >= 1 && inner >= 1, "reduce: bad sizes")
-  CHECK((size_t)(outer * r * inner) <= lx && (size_t)(outer * inner) <= lo, "reduce: array too short")
+  CHECK(fits(outer, r, inner, lx) && fits(outer, inner, 1, lo), "reduce: array too short")
   rw_reduce((int)op, x, out, (size_t)outer, (size_t)r, (size_t)inner);
   return rw_undefined(env);
 }
@@ -124,7 +139,7 @@ static napi_value softmax(napi_env env, napi_callback_info cb) {
   if (rw_f32(env, argv[0], &x, &lx) || rw_f32(env, argv[1], &y, &ly) || rw_int(env, argv[2], &rows) ||
       rw_int(env, argv[3], &cols))
     return NULL;
-  CHECK(rows >= 0 && cols >= 1 && (size_t)(rows * cols) <= lx && (size_t)(rows * cols) <= ly, "softmax: bad sizes")
+  CHECK(cols >= 1 && fits(rows, cols, 1, lx) && fits(rows, cols, 1, ly), "softmax: bad sizes")
   rw_softmax(x, y, (size_t)rows, (size_t)cols);
   return rw_undefined(env);
 }
@@ -138,7 +153,7 @@ static napi_value bias_rows(napi_env env, napi_callback_info cb) {
   if (rw_f32(env, argv[0], &c, &lc) || rw_f32(env, argv[1], &bias, &lb) || rw_int(env, argv[2], &rows) ||
       rw_int(env, argv[3], &cols))
     return NULL;
-  CHECK(rows >= 0 && cols >= 1 && (size_t)(rows * cols) <= lc && (size_t)cols <= lb, "biasRows: bad sizes")
+  CHECK(cols >= 1 && fits(rows, cols, 1, lc) && (size_t)cols <= lb, "biasRows: bad sizes")
   rw_bias_rows(c, bias, (size_t)rows, (size_t)cols);
   return rw_undefined(env);
 }
@@ -166,17 +181,17 @@ static napi_value transpose(napi_env env, napi_callback_info cb) {
   if (rw_any32(env, argv[0], &x, &lx) || rw_any32(env, argv[1], &out, &lo) || rw_f64(env, argv[2], &dims_d, &ld) ||
       rw_f64(env, argv[3], &strides_d, &ls))
     return NULL;
-  CHECK(ld == ls && ld <= RW_MAX_RANK, "transpose: bad rank")
+  CHECK(ld == ls && ld >= 1 && ld <= RW_MAX_RANK, "transpose: bad rank")
   int64_t dims[RW_MAX_RANK], strides[RW_MAX_RANK];
-  size_t total = 1, in_max = 0;
+  size_t total = 1;
   for (size_t d = 0; d < ld; d++) {
     dims[d] = (int64_t)dims_d[d];
     strides[d] = (int64_t)strides_d[d];
     CHECK(dims[d] >= 1 && strides[d] >= 0, "transpose: bad dims")
+    CHECK(fits((int64_t)total, dims[d], 1, lo), "transpose: output too short")
     total *= (size_t)dims[d];
-    in_max += (size_t)(dims[d] - 1) * (size_t)strides[d];
   }
-  CHECK(total <= lo && in_max < lx, "transpose: array too short")
+  CHECK(reach(dims, strides, (int)ld, lx) >= 0, "transpose: input too short")
   rw_transpose32(x, out, (int)ld, dims, strides);
   return rw_undefined(env);
 }
@@ -193,7 +208,7 @@ static napi_value gather(napi_env env, napi_callback_info cb) {
       rw_int(env, argv[5], &inner))
     return NULL;
   CHECK(outer >= 0 && axis_dim >= 0 && inner >= 0, "gather: bad sizes")
-  CHECK((size_t)(outer * axis_dim * inner) <= lp && (size_t)outer * li * (size_t)inner <= lo, "gather: array too short")
+  CHECK(fits(outer, axis_dim, inner, lp) && fits(outer, (int64_t)li, inner, lo), "gather: array too short")
   int64_t bad = rw_gather32(params, indices, out, (size_t)outer, (size_t)axis_dim, (size_t)inner, li);
   napi_value result;
   napi_create_double(env, (double)bad, &result);
@@ -211,7 +226,7 @@ static napi_value segment_sum(napi_env env, napi_callback_info cb) {
       rw_int(env, argv[3], &inner) || rw_int(env, argv[4], &segments))
     return NULL;
   CHECK(inner >= 1 && segments >= 0, "segmentSum: bad sizes")
-  CHECK(li * (size_t)inner <= ld && (size_t)(segments * inner) <= lo, "segmentSum: array too short")
+  CHECK(fits((int64_t)li, inner, 1, ld) && fits(segments, inner, 1, lo), "segmentSum: array too short")
   CHECK(rw_unsorted_segment_sum(data, ids, out, li, (size_t)inner, (size_t)segments) == 0, "segmentSum: out of memory")
   return rw_undefined(env);
 }
