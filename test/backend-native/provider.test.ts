@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 
-import { chooseCoretype, coretypeForFlags, parseCpuinfo, provider, startNativeBackend } from '@rankwise/backend-native';
+import { chooseCoretype, coretypeForFlags, coretypeProblem, parseCpuinfo, provider, startNativeBackend } from '@rankwise/backend-native';
 import { loadAddon } from '../../packages/backend-native/src/addon.js';
 import { native, skipReason } from './helpers.js';
 
@@ -61,6 +61,16 @@ describe('native provider: contract and fallbacks', () => {
     expect(coretypeForFlags(flags('sse2 sse4_2')).coretype).toBe('');
     expect(chooseCoretype({ OPENBLAS_CORETYPE: 'Zen' })).toMatchObject({ coretype: 'Zen', source: 'environment' });
     expect(chooseCoretype({}, '/nonexistent/cpuinfo')).toMatchObject({ coretype: '', source: 'none' });
+    expect(coretypeProblem('SkylakeX', flags('sse2 avx avx2 fma'))).toBe('OPENBLAS_CORETYPE=SkylakeX needs avx512f, avx512bw, avx512vl, which this CPU lacks');
+    expect(coretypeProblem('Haswell', flags('avx2 fma'))).toBeUndefined();
+    expect(coretypeProblem('SomethingNew', flags(''))).toBeUndefined();
+  });
+
+  it('refuses an OPENBLAS_CORETYPE the CPU cannot execute instead of crashing in BLAS', async () => {
+    const cpuinfo = await import('node:fs').then((fs) => fs.readFileSync('/proc/cpuinfo', 'utf8')).catch(() => '');
+    if (process.arch !== 'x64' || /\bavx512f\b/.test(cpuinfo) || !cpuinfo) return;
+    const result = await startNativeBackend({ env: { ...process.env, OPENBLAS_CORETYPE: 'SkylakeX' } });
+    expect(result).toEqual({ ok: false, reason: expect.stringMatching(/OPENBLAS_CORETYPE=SkylakeX needs avx512f/) });
   });
 });
 

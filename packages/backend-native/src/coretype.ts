@@ -11,6 +11,8 @@ export interface CoretypeChoice {
   source: 'environment' | 'cpuinfo' | 'none';
   /** Why, in a few words (the CPU flag that decided it). */
   detail: string;
+  /** Set when the environment names a core type this CPU cannot execute (loading it would crash). */
+  problem?: string;
 }
 
 /** Flags line and vendor of the first CPU in /proc/cpuinfo text. */
@@ -38,16 +40,41 @@ export function coretypeForFlags(flags: Set<string>, vendor = ''): { coretype: s
   return { coretype: '', detail: 'no avx: OpenBLAS detects' };
 }
 
+/** CPU flags a core type's kernels execute (OpenBLAS dies with SIGILL on a CPU without them). */
+const requiredFlags: Record<string, string[]> = {
+  cooperlake: ['avx512f', 'avx512bw', 'avx512vl', 'avx512_bf16'],
+  sapphirerapids: ['avx512f', 'avx512bw', 'avx512vl', 'avx512_bf16'],
+  skylakex: ['avx512f', 'avx512bw', 'avx512vl'],
+  haswell: ['avx2', 'fma'],
+  zen: ['avx2', 'fma'],
+  excavator: ['avx2'],
+  sandybridge: ['avx'],
+};
+
+/** Why `coretype` cannot run on a CPU with these flags (undefined when it can, or is unknown here). */
+export function coretypeProblem(coretype: string, flags: Set<string>): string | undefined {
+  const missing = (requiredFlags[coretype.toLowerCase()] ?? []).filter((flag) => !flags.has(flag));
+  return missing.length ? `OPENBLAS_CORETYPE=${coretype} needs ${missing.join(', ')}, which this CPU lacks` : undefined;
+}
+
+function readCpuinfo(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
 export function chooseCoretype(env: NodeJS.ProcessEnv = process.env, cpuinfoPath = '/proc/cpuinfo'): CoretypeChoice {
   const fromEnv = env.OPENBLAS_CORETYPE;
-  if (fromEnv) return { coretype: fromEnv, source: 'environment', detail: 'OPENBLAS_CORETYPE set' };
-  if (process.arch !== 'x64') return { coretype: '', source: 'none', detail: `${process.arch}: OpenBLAS detects` };
-  let text: string;
-  try {
-    text = readFileSync(cpuinfoPath, 'utf8');
-  } catch {
-    return { coretype: '', source: 'none', detail: `${cpuinfoPath} unreadable: OpenBLAS detects` };
+  if (fromEnv) {
+    const text = process.arch === 'x64' ? readCpuinfo(cpuinfoPath) : undefined;
+    const problem = text ? coretypeProblem(fromEnv, parseCpuinfo(text).flags) : undefined;
+    return { coretype: fromEnv, source: 'environment', detail: problem ?? 'OPENBLAS_CORETYPE set', problem };
   }
+  if (process.arch !== 'x64') return { coretype: '', source: 'none', detail: `${process.arch}: OpenBLAS detects` };
+  const text = readCpuinfo(cpuinfoPath);
+  if (text === undefined) return { coretype: '', source: 'none', detail: `${cpuinfoPath} unreadable: OpenBLAS detects` };
   const { flags, vendor } = parseCpuinfo(text);
   const { coretype, detail } = coretypeForFlags(flags, vendor);
   return { coretype, source: coretype ? 'cpuinfo' : 'none', detail };

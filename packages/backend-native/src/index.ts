@@ -5,7 +5,7 @@
 export { provider, startNativeBackend, DEFAULT_BLAS_PATHS, INSTALL_HINT, type NativeStartOptions } from './provider.js';
 export { NativeAdamOptimizer } from './adam.js';
 export { NATIVE_BACKEND_NAME, nativeFallbackCounts, nativeKernelNames } from './backend.js';
-export { chooseCoretype, coretypeForFlags, parseCpuinfo, type CoretypeChoice } from './coretype.js';
+export { chooseCoretype, coretypeForFlags, coretypeProblem, parseCpuinfo, type CoretypeChoice } from './coretype.js';
 export type {
   AdamSpec,
   BackendProvider,

@@ -49,11 +49,12 @@ export async function startNativeBackend(options: NativeStartOptions = {}): Prom
     if (!loaded.ok) return { ok: false, reason: loaded.reason };
     const { addon } = loaded;
     const choice = chooseCoretype(env);
+    if (choice.problem) return { ok: false, reason: `${choice.problem}; unset it or name a core type this CPU supports` };
     const blasPaths = options.blasPaths ?? (env.RANKWISE_BLAS || DEFAULT_BLAS_PATHS.join(':'));
     const gemmThreading = options.gemmThreading ?? (env.RANKWISE_GEMM_THREADS === 'blas' ? 'blas' : 'pool');
     const init = addon.init({
       blasPaths,
-      coretype: choice.source === 'cpuinfo' ? choice.coretype : '',
+      coretype: choice.coretype, // set only if the process environment has none (setenv without overwrite)
       threads: options.threads ?? positiveInt(env.RANKWISE_THREADS),
       forceBaseline: options.forceBaseline ?? env.RANKWISE_NATIVE_BASELINE === '1',
       gemmThreading,
