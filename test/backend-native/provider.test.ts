@@ -3,7 +3,8 @@
  * without build/unavailable.json), no C compiler at build time, BLAS not loadable. start() never throws.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, realpathSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -17,6 +18,14 @@ import { native, skipReason } from './helpers.js';
 const packageDir = resolve(import.meta.dirname, '../../packages/backend-native');
 
 describe('native provider: contract and fallbacks', () => {
+  it('shares one @tensorflow/tfjs-core with @tensorflow/tfjs (pnpm dedupes the pinned 4.22.0)', () => {
+    const fromPackage = createRequire(join(packageDir, 'package.json')).resolve('@tensorflow/tfjs-core');
+    const tfjsDir = realpathSync(join(packageDir, '../../node_modules/@tensorflow/tfjs'));
+    const fromTfjs = createRequire(join(tfjsDir, 'package.json')).resolve('@tensorflow/tfjs-core');
+    expect(realpathSync(fromPackage)).toBe(realpathSync(fromTfjs));
+    expect(fromPackage).toMatch(/tfjs-core@4\.22\.0/);
+  });
+
   it('has the contract fields', () => {
     expect(provider.name).toBe('native');
     expect(provider.kind).toBe('cpu');
