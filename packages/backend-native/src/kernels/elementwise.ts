@@ -36,7 +36,7 @@ function unaryKernel(def: UnaryDef): NativeKernel {
   return {
     kernelName: def.kernelName,
     run({ inputs, attrs }, backend) {
-      const { addon } = backend;
+    const { addon } = backend;
       const x = inputs.x;
       if (!x || x.dtype !== 'float32') return undefined;
       const size = sizeOf(x.shape);
@@ -74,7 +74,7 @@ function binaryKernel(def: BinaryDef): NativeKernel {
   return {
     kernelName: def.kernelName,
     run({ inputs }, backend) {
-      const { addon } = backend;
+    const { addon } = backend;
       const a = inputs[def.a];
       const b = inputs[def.b];
       if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;

@@ -40,7 +40,7 @@ export function planTranspose(shape: readonly number[], perm: readonly number[])
 const transposeKernel: NativeKernel = {
   kernelName: tf.Transpose,
   run({ inputs, attrs }, backend) {
-      const { addon } = backend;
+    const { addon } = backend;
     const x = inputs.x;
     const perm = attrs?.perm;
     if (!x || !Array.isArray(perm) || perm.length !== x.shape.length) return undefined;
@@ -59,7 +59,7 @@ const transposeKernel: NativeKernel = {
 const gatherKernel: NativeKernel = {
   kernelName: tf.GatherV2,
   run({ inputs, attrs }, backend) {
-      const { addon } = backend;
+    const { addon } = backend;
     const { x, indices } = inputs;
     if (!x || !indices || (attrs?.batchDims ?? 0) !== 0) return undefined;
     const src = data32(backend, x);
@@ -84,7 +84,7 @@ const gatherKernel: NativeKernel = {
 const segmentSumKernel: NativeKernel = {
   kernelName: tf.UnsortedSegmentSum,
   run({ inputs, attrs }, backend) {
-      const { addon } = backend;
+    const { addon } = backend;
     const { x, segmentIds } = inputs;
     const numSegments = attrs?.numSegments;
     if (!x || !segmentIds || typeof numSegments !== 'number') return undefined;

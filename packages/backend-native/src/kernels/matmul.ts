@@ -31,7 +31,8 @@ export function nativeMatMul(backend: NativeBackend, a: TensorInfo, b: TensorInf
     return undefined;
   }
   const batch = Math.max(batchA, batchB);
-  // tfjs computes max(batchA, batchB) products with index bi % batch; other broadcasts stay with it.
+  // tfjs computes max(batchA, batchB) products, reading a[bi % batchA] and b[bi % batchB]; other
+  // broadcasts of the batch dims stay with the cpu kernel.
   if (sizeOf(outer) !== batch || batch * m * n === 0) return undefined;
   const av = floatValues(backend, a);
   const bv = floatValues(backend, b);
@@ -44,7 +45,6 @@ export function nativeMatMul(backend: NativeBackend, a: TensorInfo, b: TensorInf
 const batchMatMulKernel: NativeKernel = {
   kernelName: tf.BatchMatMul,
   run({ inputs, attrs }, backend) {
-      const { addon } = backend;
     const { a, b } = inputs;
     if (!a || !b) return undefined;
     const result = nativeMatMul(backend, a, b, attrs?.transposeA === true, attrs?.transposeB === true);
@@ -95,7 +95,7 @@ function activateInPlace(addon: NativeAddon, backend: NativeBackend, out: MatMul
 const fusedMatMulKernel: NativeKernel = {
   kernelName: tf._FusedMatMul,
   run({ inputs, attrs }, backend) {
-      const { addon } = backend;
+    const { addon } = backend;
     const { a, b, bias, preluActivationWeights } = inputs;
     if (!a || !b) return undefined;
     const activation = typeof attrs?.activation === 'string' ? attrs.activation : 'linear';

@@ -56,7 +56,7 @@ function reduceKernel(kernelName: string, op: ReduceOpName, axisAttr: string): N
   return {
     kernelName,
     run({ inputs, attrs }, backend) {
-      const { addon } = backend;
+    const { addon } = backend;
       const x = inputs.x;
       if (!x || x.dtype !== 'float32' || sizeOf(x.shape) === 0) return undefined;
       const plan = planReduce(x.shape, attrs?.[axisAttr], attrs?.keepDims === true);
@@ -72,7 +72,7 @@ function reduceKernel(kernelName: string, op: ReduceOpName, axisAttr: string): N
 const softmaxKernel: NativeKernel = {
   kernelName: tf.Softmax,
   run({ inputs, attrs }, backend) {
-      const { addon } = backend;
+    const { addon } = backend;
     const logits = inputs.logits;
     if (!logits || logits.dtype !== 'float32') return undefined;
     const rank = logits.shape.length;
