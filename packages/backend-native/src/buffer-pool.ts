@@ -1,0 +1,95 @@
+/**
+ * Reuse of float32 output buffers. tfjs disposes tensors explicitly, so a buffer can go back to a
+ * per-length free list the moment the last data entry holding it is disposed: no page faults and no
+ * zero-filling for the next output of that length (both cost more than the arithmetic of an
+ * element-wise kernel). Only buffers allocated here are ever reused, and only once no data entry
+ * holds them or a view of them (tfjs's cpu Slice returns subarray views); reads hand out copies,
+ * so arrays returned by `data()` stay valid forever.
+ */
+import { totalmem } from 'node:os';
+
+/** Below this length buffers are tracked (for in-place updates) but not reused: allocation is cheap. */
+const MIN_POOLED_LENGTH = 1024;
+
+interface Entry {
+  array: Float32Array;
+  /** Data entries holding the buffer (through the array itself or a view of it). */
+  holders: number;
+}
+
+function uninitialized(length: number): Float32Array {
+  // allocUnsafeSlow: a dedicated ArrayBuffer of exactly length * 4 bytes, not zero-filled.
+  const bytes = Buffer.allocUnsafeSlow(length * 4);
+  return new Float32Array(bytes.buffer, bytes.byteOffset, length);
+}
+
+export function defaultPoolBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const mb = Number(env.RANKWISE_POOL_MB);
+  if (env.RANKWISE_POOL_MB && Number.isFinite(mb) && mb >= 0) return mb * 1024 * 1024;
+  return Math.min(2 * 1024 ** 3, Math.floor(totalmem() / 8));
+}
+
+export class Float32Pool {
+  private readonly free = new Map<number, Float32Array[]>();
+  private readonly entries = new WeakMap<ArrayBufferLike, Entry>();
+  private pooledBytes = 0;
+
+  constructor(private readonly maxPooledBytes: number) {}
+
+  /** An output buffer whose every element the caller will write (contents are arbitrary). */
+  alloc(length: number): Float32Array {
+    const reused = length >= MIN_POOLED_LENGTH ? this.free.get(length)?.pop() : undefined;
+    if (reused) this.pooledBytes -= reused.byteLength;
+    const array = reused ?? (length >= MIN_POOLED_LENGTH ? uninitialized(length) : new Float32Array(length));
+    this.entries.set(array.buffer, { array, holders: 0 });
+    return array;
+  }
+
+  private entryOf(values: unknown): Entry | undefined {
+    return ArrayBuffer.isView(values) ? this.entries.get(values.buffer) : undefined;
+  }
+
+  /** True for a pooled buffer or any view of one. */
+  owns(values: unknown): values is Float32Array {
+    return this.entryOf(values) !== undefined;
+  }
+
+  /** True when `values` is a whole pooled buffer held by exactly one data entry. */
+  isSoleHolder(values: unknown): boolean {
+    const entry = this.entryOf(values);
+    return entry !== undefined && entry.array === values && entry.holders === 1;
+  }
+
+  retain(values: unknown): void {
+    const entry = this.entryOf(values);
+    if (entry) entry.holders += 1;
+  }
+
+  release(values: unknown): void {
+    const entry = this.entryOf(values);
+    if (!entry) return;
+    entry.holders -= 1;
+    if (entry.holders > 0) return;
+    const { array } = entry;
+    if (array.length < MIN_POOLED_LENGTH || this.pooledBytes + array.byteLength > this.maxPooledBytes) {
+      this.entries.delete(array.buffer); // left to the garbage collector
+      return;
+    }
+    let list = this.free.get(array.length);
+    if (!list) {
+      list = [];
+      this.free.set(array.length, list);
+    }
+    list.push(array);
+    this.pooledBytes += array.byteLength;
+  }
+
+  clear(): void {
+    this.free.clear();
+    this.pooledBytes = 0;
+  }
+
+  get bytes(): number {
+    return this.pooledBytes;
+  }
+}
