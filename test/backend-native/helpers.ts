@@ -18,7 +18,11 @@ export async function nativeStart(): Promise<BackendStartResult> {
 /** Evaluated when the file loads, for describe.skipIf. */
 export const native = await nativeStart();
 export const skipReason = native.ok ? '' : `native backend unavailable: ${native.reason}`;
-if (!native.ok) console.warn(`[backend-native tests] skipping: ${skipReason}`);
+if (!native.ok) {
+  // CI installs OpenBLAS and sets this, so a broken native build fails instead of skipping.
+  if (process.env.RANKWISE_REQUIRE_NATIVE === '1') throw new Error(`RANKWISE_REQUIRE_NATIVE=1 but ${skipReason}`);
+  console.warn(`[backend-native tests] skipping: ${skipReason}`);
+}
 
 /** Deterministic pseudo-random floats in [lo, hi). */
 export function randomArray(size: number, seed: number, lo = -1, hi = 1): Float32Array {
