@@ -5,7 +5,7 @@ import { formatDuration, formatFields, rate, type ProgressReporter, type Progres
 export class TerminalProgress implements ProgressReporter {
   private readonly bars = new cliProgress.MultiBar(
     {
-      format: '{label} [{bar}] {value}/{total} {fields} {speed} steps/s ETA {eta}',
+      format: '{label} [{bar}] {value}/{total} {fields} {speed} steps/s ETA {remaining}',
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
@@ -23,13 +23,13 @@ export class TerminalProgress implements ProgressReporter {
 
   task(label: string, total: number): ProgressTask {
     const startedAt = Date.now();
-    const bar = this.bars.create(total, 0, { label, fields: '', speed: '0.0', eta: '?' });
+    const bar = this.bars.create(total, 0, { label, fields: '', speed: '0.0', remaining: '?' }); // {eta} is cli-progress's own
     this.active++;
     let stopped = false;
     return {
       update: (done, fields = {}) => {
         const { stepsPerSec, etaSec } = rate(done, total, startedAt);
-        bar.update(done, { fields: formatFields(fields), speed: stepsPerSec.toFixed(1), eta: formatDuration(etaSec) });
+        bar.update(done, { fields: formatFields(fields), speed: stepsPerSec.toFixed(1), remaining: formatDuration(etaSec) });
       },
       stop: () => {
         if (stopped) return;

@@ -39,7 +39,7 @@ export async function runGrid(rankwise: Rankwise, grid: ValidatedPipeline, optio
   const backend = await resolveBackend(options.backend ?? grid.pipeline.backend ?? 'auto');
   progress.info(describeBackend(backend));
   const dependency = grid.dependencies.get(0);
-  const artifact = dependency ? await rankwise.runner.ensureArtifact(dependency, { outRoot, signal, backend }) : null;
+  const artifact = dependency ? await rankwise.runner.ensureArtifact(dependency, { outRoot, signal, backend, force: options.force }) : null;
   const cells = await planCells(rankwise, grid, outRoot, options.force ?? false);
   const runDir = await createRunDir(outRoot, grid.pipeline.name);
   const gridDir = join(runDir, 'grid');

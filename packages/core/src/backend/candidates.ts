@@ -118,7 +118,7 @@ export function defaultCandidates(): BackendCandidate[] {
       'native',
       '@rankwise/backend-native',
       'cpu',
-      'apt-get install libopenblas0-pthread (and a C compiler), then pnpm rebuild @rankwise/backend-native',
+      'apt-get install libopenblas0-pthread (and a C compiler), then pnpm --filter @rankwise/backend-native run build:addon',
     ),
     wasmCandidate,
     cpuCandidate,

@@ -34,7 +34,7 @@ export class LoadStage implements Stage<LoadStageSpec> {
     const dir = this.ctx.pipeline.dir;
     if (spec.architecture !== undefined) {
       this.ctx.model = createModel(spec.architecture, spec.config ?? {}, this.ctx.seed);
-      this.ctx.baseModel = `${spec.architecture} built from its config (seed ${this.ctx.seed})`;
+      this.ctx.baseModel = `${spec.architecture} (built from its config, seed ${this.ctx.seed})`;
       if (spec.vocabulary) await this.buildVocabulary(spec);
     } else {
       let checkpointDir: string;
@@ -56,6 +56,7 @@ export class LoadStage implements Stage<LoadStageSpec> {
     }
     const report = parameterReport(this.ctx.model);
     if (this.ctx.vocabulary) this.progress.info(`load: vocabulary of ${this.ctx.vocabulary.size} ids (id 0 = unknown)`);
-    this.progress.info(`load: ${this.ctx.model.architecture} from ${this.ctx.baseModel}; ${report.total.toLocaleString('en-US')} parameters`);
+    const origin = spec.architecture !== undefined ? this.ctx.baseModel : `${this.ctx.model.architecture} from ${this.ctx.baseModel}`;
+    this.progress.info(`load: ${origin}; ${report.total.toLocaleString('en-US')} parameters`);
   }
 }
