@@ -34,12 +34,30 @@ const stats = (values: number[]): Stats => {
   return { median: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2, min: sorted[0], max: sorted[sorted.length - 1] };
 };
 
-/** Warm-up steps (not timed: first calls compile shaders, allocate pools), then timed steps within a time budget. */
-async function measure(w: Workload, warmup: number, steps: number, budgetMs: number): Promise<WorkloadResult> {
-  for (let i = 0; i < warmup; i++) await w.step();
+interface Plan {
+  warmup: number;
+  /** Timed steps at least (unless the budget runs out first; never fewer than 2). */
+  minSteps: number;
+  /** Keep timing fast workloads until this much time has passed, for a stable median. */
+  minTimeMs: number;
+  maxSteps: number;
+  budgetMs: number;
+}
+
+/**
+ * Warm-up steps (not timed: first calls compile shaders, fill buffer pools; cut short for very slow workloads),
+ * then timed steps: at least `minSteps` and `minTimeMs`, at most `maxSteps`, within `budgetMs`.
+ */
+async function measure(w: Workload, plan: Plan): Promise<WorkloadResult> {
+  const warmStart = performance.now();
+  for (let i = 0; i < plan.warmup && performance.now() - warmStart < plan.budgetMs / 4; i++) await w.step();
   const times: number[] = [];
   const start = performance.now();
-  while (times.length < steps && (times.length < 3 || performance.now() - start < budgetMs)) {
+  for (;;) {
+    const elapsed = performance.now() - start;
+    const enough = times.length >= plan.minSteps && elapsed >= plan.minTimeMs;
+    const outOfTime = times.length >= 2 && elapsed >= plan.budgetMs;
+    if (enough || outOfTime || times.length >= plan.maxSteps) break;
     const t0 = performance.now();
     await w.step();
     times.push(performance.now() - t0);
@@ -116,7 +134,9 @@ if (workloads.length === 0) {
   process.exit(2);
 }
 tf.enableProdMode();
-const [warmup, steps, budgetMs] = opts.quick ? [1, 5, 8_000] : [3, 20, 60_000];
+const plan: Plan = opts.quick
+  ? { warmup: 1, minSteps: 5, minTimeMs: 1_000, maxSteps: 500, budgetMs: 8_000 }
+  : { warmup: 3, minSteps: 20, minTimeMs: 5_000, maxSteps: 2_000, budgetMs: 60_000 };
 const date = new Date().toISOString().slice(0, 10);
 for (const backend of await backendsToRun(requested as BackendName[] | null)) {
   await resolveBackend(backend.name);
@@ -125,7 +145,7 @@ for (const backend of await backendsToRun(requested as BackendName[] | null)) {
   for (const factory of workloads) {
     const workload = factory.create(backend.createAdam);
     try {
-      const result = await measure(workload, warmup, steps, budgetMs);
+      const result = await measure(workload, plan);
       results.push(result);
       console.log(`  ${result.id}: ${result.msPerStep.median.toFixed(1)} ms/step (${result.steps} steps, ${result.gflopsPerSec.toFixed(1)} GFLOP/s)`);
     } finally {
