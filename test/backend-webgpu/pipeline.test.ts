@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { createRankwise, freeze, Gpt, injectLora, listSites, resolveBackend, SilentProgress, sparseSoftmaxCrossEntropy, type Pipeline, type RunSummary } from '@rankwise/core';
+import { createOptimizer, createRankwise, freeze, globalNorm, Gpt, trainStep, injectLora, listSites, resolveBackend, SilentProgress, sparseSoftmaxCrossEntropy, type Pipeline, type RunSummary } from '@rankwise/core';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';
 import { normwiseError, noAdapter, suiteName } from './support.js';
@@ -45,6 +45,36 @@ describe.skipIf(noAdapter)(`${suiteName}: rankwise pipelines and models`, () => 
     expect(Math.abs(lora.metrics.accuracy - cpu.summary.evaluations[0].metrics.accuracy)).toBeLessThanOrEqual(1 / 300);
     expect(gpu.summary.memory.numTensorsAfter).toBe(gpu.summary.memory.numTensorsBefore);
   }, 240_000);
+
+  it('the global gradient norm over 16 gradients (more than one shader may bind) is exact', async () => {
+    await resolveBackend('webgpu');
+    const grads: tf.NamedTensorMap = {};
+    for (let i = 0; i < 16; i++) grads[`g${i}`] = tf.fill([128, 8], 0.5);
+    const norm = globalNorm(grads);
+    expect((await norm.data())[0]).toBeCloseTo(Math.sqrt(16 * 1024 * 0.25), 3); // = 64; AddN of 16 gave 0 here
+    tf.dispose([norm, ...Object.values(grads)]);
+  });
+
+  it('a training step over many variables gives cpu\'s loss and gradient norm', async () => {
+    const step = async (backend: 'cpu' | 'webgpu') => {
+      await resolveBackend(backend);
+      const model = new Gpt({ vocabSize: 11, dim: 16, layers: 3, heads: 2, context: 8 }, 4);
+      const variables = model.trainableParameters(); // 3 blocks: 45 variables
+      const x = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8]], [1, 8], 'int32');
+      const y = tf.tensor2d([[2, 3, 4, 5, 6, 7, 8, 9]], [1, 8], 'int32');
+      const { optimizer } = createOptimizer({ name: 'adam', lr: 1e-3 });
+      const out = trainStep({ loss: () => sparseSoftmaxCrossEntropy(model.forward(x), y), variables, optimizer });
+      const values = [(await out.loss.data())[0], (await out.gradNorm.data())[0]];
+      tf.dispose([out.loss, out.gradNorm, x, y]);
+      optimizer.dispose();
+      model.dispose();
+      return { values, count: variables.length };
+    };
+    const cpu = await step('cpu');
+    const gpu = await step('webgpu');
+    expect(gpu.count).toBeGreaterThan(8);
+    gpu.values.forEach((v, i) => expect(Math.abs(v - cpu.values[i]) / cpu.values[i]).toBeLessThan(1e-5));
+  }, 120_000);
 
   it('LoRA gradients of a tiny GPT (rankwise Gpt) match cpu to 1e-5 (normwise)', async () => {
     const grads = async (backend: 'cpu' | 'webgpu') => {

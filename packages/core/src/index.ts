@@ -32,7 +32,7 @@ export { defaultModuleLoader, type ModuleLoader } from './backend/module-loader.
 export type { BackendProvider, BackendStartResult, BackendStarted, BackendUnavailable, BackendStartOptions, AdamSpec } from './backend/provider.js';
 
 export { sparseSoftmaxCrossEntropy, accuracy } from './train/loss.js';
-export { clipByGlobalNorm } from './train/clip.js';
+export { clipByGlobalNorm, globalNorm } from './train/clip.js';
 export { trainStep, type StepInput, type StepOutput } from './train/step.js';
 export { createOptimizer, type OptimizerSpec, type OptimizerName, type ScheduledOptimizer } from './train/optimizer.js';
 

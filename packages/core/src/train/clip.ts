@@ -1,9 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** ‖g‖₂ of all gradients together (a scalar tensor, inside the caller's tidy). */
+/**
+ * ‖g‖₂ of all gradients together (a scalar tensor, inside the caller's tidy). The per-variable sums are stacked and
+ * summed rather than `addN`-ed: WebGPU's AddN binds every input to one shader, and past 7 inputs it exceeds the
+ * default limit of 8 storage buffers per stage (Concat, under stack, splits its inputs).
+ */
 export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
   const squares = Object.values(grads).map((g) => g.square().sum());
-  return (squares.length === 0 ? tf.scalar(0) : tf.addN(squares).sqrt()) as tf.Scalar;
+  return (squares.length === 0 ? tf.scalar(0) : tf.stack(squares).sum().sqrt()) as tf.Scalar;
 }
 
 /**
