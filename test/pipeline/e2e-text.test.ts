@@ -15,7 +15,7 @@ function shrinkText(p: Pipeline): void {
 }
 
 test('e2e: moby-base → sotu-lora with tiny sizes through the CLI: bits per char, samples, adapter, no leaks', async () => {
-  const { dir, path } = await tinyCopies({
+  const { dir } = await tinyCopies({
     'pipelines/moby-base.json': {
       steps: 12,
       limit: 0,

@@ -125,13 +125,6 @@ export abstract class Module {
   dispose(): void {
     for (const variable of this.parameters()) variable.dispose();
   }
-
-  /** Makes `variable` (owned elsewhere) reachable from this module without owning it twice. */
-  protected shareParameter(name: string, variable: tf.Variable): tf.Variable {
-    if (this.paramMap.has(name)) throw new Error(`duplicate parameter name "${name}"`);
-    this.paramMap.set(name, variable);
-    return variable;
-  }
 }
 
 export function join(prefix: string, name: string): string {

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { container as globalContainer, type DependencyContainer } from 'tsyringe';
 import { defaultModuleLoader, type ModuleLoader } from '../backend/module-loader.js';
 import type { PlacementPlugin } from '../plugins/placement.js';

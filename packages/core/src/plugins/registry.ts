@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import fg from 'fast-glob';
 import { defaultModuleLoader, isNotInstalled, type ModuleLoader } from '../backend/module-loader.js';
 import type { PlacementPlugin } from './placement.js';
