@@ -68,17 +68,6 @@ export function normwiseError(actual: Float32Array, expected: Float32Array): num
   return scale === 0 ? diff : diff / scale;
 }
 
-/** Largest |a − e| / (|e| + floor): elementwise relative error, with an absolute floor near zero. */
-export function elementwiseError(actual: Float32Array, expected: Float32Array, floor: number): number {
-  if (actual.length !== expected.length) return Infinity;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    const error = Math.abs(actual[i] - expected[i]) / (Math.abs(expected[i]) + floor);
-    if (!(error <= worst)) worst = Number.isNaN(error) ? Infinity : Math.max(worst, error);
-  }
-  return worst;
-}
-
 /** Runs `build` on cpu then webgpu and returns the worst normwise error over all outputs. */
 export async function compareBackends(build: () => tf.Tensor[]): Promise<{ error: number; cpu: Float32Array[]; gpu: Float32Array[] }> {
   const cpu = await runOn('cpu', build);
