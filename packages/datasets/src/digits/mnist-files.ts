@@ -4,8 +4,8 @@
  * The package's own `set()` is buggy, so its files are read directly. Parsed once per process.
  */
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { cachedLoader, packageDataDirectory } from '../text/package-data.js';
 import { scanNumberArray } from './parse-number-array.js';
 
 export const DIGIT_SIDE = 28;
@@ -17,13 +17,6 @@ export interface DigitClassImages {
   digit: number;
   count: number;
   pixels: Float32Array;
-}
-
-let cache: Promise<DigitClassImages[]> | undefined;
-
-function digitsDirectory(): string {
-  const require = createRequire(import.meta.url);
-  return path.join(path.dirname(require.resolve('mnist/package.json')), 'src', 'digits');
 }
 
 async function readDigitFile(file: string, digit: number): Promise<DigitClassImages> {
@@ -44,16 +37,7 @@ async function readDigitFile(file: string, digit: number): Promise<DigitClassIma
 }
 
 /** All ten classes, read and parsed on first use, then shared (do not modify the arrays). */
-export function loadDigitClasses(): Promise<DigitClassImages[]> {
-  if (cache === undefined) {
-    const dir = digitsDirectory();
-    const pending = Promise.all(
-      Array.from({ length: DIGIT_CLASSES }, (_, d) => readDigitFile(path.join(dir, `${d}.json`), d)),
-    );
-    cache = pending.catch((error: unknown) => {
-      cache = undefined; // let a later call retry
-      throw error;
-    });
-  }
-  return cache;
-}
+export const loadDigitClasses: () => Promise<DigitClassImages[]> = cachedLoader(() => {
+  const dir = packageDataDirectory('mnist', path.join('src', 'digits'));
+  return Promise.all(Array.from({ length: DIGIT_CLASSES }, (_, d) => readDigitFile(path.join(dir, `${d}.json`), d)));
+});
