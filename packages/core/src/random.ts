@@ -46,11 +46,13 @@ export class Rng {
     return new Rng(hashString(label, this.state));
   }
 
-  /** In-place Fisher–Yates shuffle. */
-  shuffle<T>(items: T[]): T[] {
+  /** In-place Fisher–Yates shuffle of an array or typed array. */
+  shuffle<T extends { length: number; [index: number]: unknown }>(items: T): T {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
-      [items[i], items[j]] = [items[j], items[i]];
+      const t = items[i];
+      items[i] = items[j];
+      items[j] = t;
     }
     return items;
   }

@@ -32,10 +32,7 @@ function unsortedSegmentSum({ inputs, attrs, backend }: { inputs: tf.NamedTensor
   return out;
 }
 
-let registered = false;
-
 export function registerWasmKernels(): void {
-  if (registered || tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
+  if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
   tf.registerKernel({ kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum as unknown as tf.KernelFunc });
-  registered = true;
 }

@@ -9,6 +9,7 @@ import { LayerNorm } from './layer-norm.js';
 import { flattenLeading, Linear, unflattenLeading } from './linear.js';
 import { Model, type JsonObject } from './model.js';
 import { Module } from './module.js';
+import { Sequential } from './sequential.js';
 import type { Site } from './site.js';
 
 export interface GptConfig extends JsonObject {
@@ -88,8 +89,7 @@ export class Gpt extends Model {
     const rng = new Rng(seed);
     const wte = this.addModule('wte', new Embedding(c.vocabSize, c.dim, rng.fork('wte')));
     this.addModule('wpe', new Embedding(c.context, c.dim, rng.fork('wpe')));
-    const blocks = this.addModule('blocks', new BlockList());
-    for (let l = 0; l < c.layers; l++) blocks.push(new Block(c, l, rng.fork(`blocks.${l}`)));
+    this.addModule('blocks', new Sequential(Array.from({ length: c.layers }, (_, l) => new Block(c, l, rng.fork(`blocks.${l}`)))));
     this.addModule('lnF', new LayerNorm(c.dim));
     this.addModule('head', c.tiedHead ? new TiedHead(wte) : new Linear(c.dim, c.vocabSize, rng.fork('head'), { role: 'head', layer: null, bias: false }));
     this.dropoutRng = rng.fork('dropout');
@@ -109,19 +109,6 @@ export class Gpt extends Model {
       h = this.child('blocks').forward(h);
       return this.child('head').forward(this.child('lnF').forward(h)); // [B, T, V]
     });
-  }
-}
-
-/** The blocks, `blocks.0` … `blocks.{L-1}`, applied in order. */
-class BlockList extends Module {
-  private count = 0;
-
-  push(block: Block): void {
-    this.addModule(String(this.count++), block);
-  }
-
-  forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.namedChildren().reduce((h, [, block]) => block.forward(h), x));
   }
 }
 

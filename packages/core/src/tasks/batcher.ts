@@ -8,7 +8,6 @@ export class EpochSampler {
   private order: Uint32Array;
   private cursor = 0;
   private readonly rng: Rng;
-  epoch = 0;
 
   constructor(
     private readonly n: number,
@@ -20,15 +19,7 @@ export class EpochSampler {
   }
 
   private permutation(): Uint32Array {
-    const order = new Uint32Array(this.n);
-    for (let i = 0; i < this.n; i++) order[i] = i;
-    for (let i = this.n - 1; i > 0; i--) {
-      const j = this.rng.int(i + 1);
-      const t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
-    return order;
+    return this.rng.shuffle(Uint32Array.from({ length: this.n }, (_, i) => i));
   }
 
   next(batchSize: number): Uint32Array {
@@ -37,7 +28,6 @@ export class EpochSampler {
       if (this.cursor === this.n) {
         this.order = this.permutation();
         this.cursor = 0;
-        this.epoch++;
       }
       out[k] = this.order[this.cursor++];
     }

@@ -37,12 +37,12 @@ export function languageModelTask(data: TextArrays, context: number, seed: numbe
     name: data.name,
     size: ids.length,
     batch(batchSize) {
-      return windows(Array.from({ length: batchSize }, () => rng.int(ids.length - context - 1 + 1)));
+      return windows(Array.from({ length: batchSize }, () => rng.int(ids.length - context))); // windows of context + 1 tokens start in 0 … length − context − 1
     },
     loss: (model: Model, x: tf.Tensor, y: tf.Tensor) => sparseSoftmaxCrossEntropy(model.forward(x), y), // logits [B, T, V]
     async evaluate(model, batchSize) {
       const starts = windowStarts(ids.length, context + 1, maxWindows);
-      const perBatch = Math.max(1, Math.floor(batchSize / context) || 1);
+      const perBatch = Math.max(1, Math.floor(batchSize / context));
       let total = 0;
       for (let i = 0; i < starts.length; i += perBatch) {
         const chunk = starts.slice(i, i + perBatch);

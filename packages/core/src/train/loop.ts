@@ -56,6 +56,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   let lastFields: { loss?: number; lr?: number } = {};
   let lastYield = performance.now();
   try {
+    o.model.train();
     for (let step = 0; step < o.steps; step++) {
       if (performance.now() - lastYield > 50) {
         // CPU backends resolve reads as microtasks: let timers, signals (Ctrl-C) and output run.
@@ -65,7 +66,6 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
       throwIfAborted(o.signal, `training step ${step + 1}/${o.steps}`);
       const lr = learningRateAt(step, o.steps, o.lr, o.schedule);
       o.optimizer.setLearningRate(lr);
-      o.model.train();
       const { x, y } = o.data.batch(o.batchSize);
       const out = trainStep({ loss: () => o.data.loss(o.model, x, y), variables: o.variables, optimizer: o.optimizer.optimizer, clipNorm: o.clipNorm });
       tf.dispose([x, y]);
@@ -86,6 +86,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
       if (o.evalEvery && o.evalData && done % o.evalEvery === 0 && done !== o.steps) {
         o.model.eval();
         o.onEval?.(done, await o.evalData.evaluate(o.model, o.evalBatchSize ?? 500));
+        o.model.train();
       }
     }
   } finally {
