@@ -34,3 +34,8 @@ export function softwareName(report: AdapterReport): string {
   const match = `${report.device} ${report.description}`.match(SOFTWARE_DRIVERS);
   return match ? match[0] : report.device || report.description || 'unknown';
 }
+
+/** Why a software adapter is refused when software was not asked for. */
+export function softwareRefusal(report: AdapterReport): string {
+  return `software adapter only (${softwareName(report)}); use --backend webgpu to run on it anyway`;
+}

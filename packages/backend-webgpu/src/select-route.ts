@@ -1,4 +1,4 @@
-import { softwareName } from './adapter-report.js';
+import { softwareRefusal } from './adapter-report.js';
 import { GPU_DRIVER_HINT, SOFTWARE_DRIVER_APT } from './install-hints.js';
 import type { RouteProbe } from './probe.js';
 
@@ -15,7 +15,7 @@ export function selectRoutes(probes: readonly RouteProbe[], allowSoftware: boole
   const candidates = allowSoftware ? [...hardware, ...software] : hardware;
   if (candidates.length > 0) return { ok: true, candidates };
   if (software.length > 0 && software[0].adapter) {
-    return { ok: false, reason: `software adapter only (${softwareName(software[0].adapter)}); use --backend webgpu to run on it anyway` };
+    return { ok: false, reason: softwareRefusal(software[0].adapter) };
   }
   const why = probes.map((probe) => `${probe.route}: ${probe.problem ?? 'no adapter'}`).join('; ');
   return {

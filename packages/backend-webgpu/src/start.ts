@@ -1,3 +1,4 @@
+import { softwareRefusal } from './adapter-report.js';
 import type { BackendStartOptions, BackendStartResult, BackendStarted } from './contract.js';
 import { installDawnGlobals, loadDawn } from './dawn.js';
 import type { DawnModule } from './dawn-types.js';
@@ -33,7 +34,7 @@ export function startWebGpu(options: BackendStartOptions): Promise<BackendStartR
 function reuse(session: ActiveSession, options: BackendStartOptions): BackendStartResult {
   const { report } = session.opened;
   if (report.software && !options.allowSoftware) {
-    return { ok: false, reason: `software adapter only (${report.device}); use --backend webgpu to run on it anyway` };
+    return { ok: false, reason: softwareRefusal(report) };
   }
   return session.result;
 }
