@@ -61,4 +61,17 @@ describe('@rankwise/placement-pattern (PEFT semantics)', () => {
     })();
     expect(thrown?.pointer).toBe('/target/1');
   });
+
+  test('an invalid rankPattern key is reported at its escaped JSON pointer', () => {
+    const thrown = (() => {
+      try {
+        pattern.select(sites, { target: 'q', rankPattern: { '/(/': 4 } });
+      } catch (error) {
+        return error as { pointer: string; message: string };
+      }
+      return null;
+    })();
+    expect(thrown?.message).toContain('invalid pattern "/(/"');
+    expect(thrown?.pointer).toBe('/rankPattern/~1(~1');
+  });
 });

@@ -26,12 +26,23 @@ function compileAll(value: string | string[] | undefined, base: string): Matcher
   return list(value).map((p, i) => compilePattern(p, listPointer(value, base, i)));
 }
 
-function firstMatch(patterns: Record<string, number> | undefined, base: string, path: string): number | undefined {
-  for (const [key, value] of Object.entries(patterns ?? {})) {
-    if (compilePattern(key, `${base}/${escapePointer(key)}`)(path)) return value;
-  }
-  return undefined;
+/** A rankPattern / alphaPattern entry, compiled once; `pointer` locates it in the options. */
+interface PatternOverride {
+  key: string;
+  pointer: string;
+  value: number;
+  matches: Matcher;
 }
+
+function compileOverrides(patterns: Record<string, number> | undefined, base: string): PatternOverride[] {
+  return Object.entries(patterns ?? {}).map(([key, value]) => {
+    const pointer = `${base}/${escapePointer(key)}`;
+    return { key, pointer, value, matches: compilePattern(key, pointer) };
+  });
+}
+
+/** PEFT's rule: the first matching key wins. */
+const firstMatch = (overrides: readonly PatternOverride[], path: string): number | undefined => overrides.find((o) => o.matches(path))?.value;
 
 export default definePlacementPlugin<PatternOptions>({
   name: '@rankwise/placement-pattern',
@@ -65,19 +76,18 @@ export default definePlacementPlugin<PatternOptions>({
       const inLayers = options.layers === undefined || (site.layer !== null && options.layers.includes(site.layer));
       return targeted && inLayers && !excludes.some((m) => m(site.path));
     });
-    for (const [key, patterns] of [['rankPattern', options.rankPattern], ['alphaPattern', options.alphaPattern]] as const) {
-      for (const pattern of Object.keys(patterns ?? {})) {
-        if (!chosen.some((s) => compilePattern(pattern, `/${key}/${pattern}`)(s.path))) {
-          throw new PlacementError(
-            `${key} key ${JSON.stringify(pattern)} matches none of the chosen sites (${chosen.map((s) => s.path).join(', ') || 'none'})`,
-            `/${key}/${escapePointer(pattern)}`,
-          );
+    const ranks = compileOverrides(options.rankPattern, '/rankPattern');
+    const alphas = compileOverrides(options.alphaPattern, '/alphaPattern');
+    for (const [key, overrides] of [['rankPattern', ranks], ['alphaPattern', alphas]] as const) {
+      for (const o of overrides) {
+        if (!chosen.some((s) => o.matches(s.path))) {
+          throw new PlacementError(`${key} key ${JSON.stringify(o.key)} matches none of the chosen sites (${chosen.map((s) => s.path).join(', ') || 'none'})`, o.pointer);
         }
       }
     }
     return chosen.map((site) => {
-      const r = firstMatch(options.rankPattern, '/rankPattern', site.path);
-      const alpha = firstMatch(options.alphaPattern, '/alphaPattern', site.path);
+      const r = firstMatch(ranks, site.path);
+      const alpha = firstMatch(alphas, site.path);
       return { path: site.path, ...(r === undefined ? {} : { r }), ...(alpha === undefined ? {} : { alpha }) };
     });
   },
