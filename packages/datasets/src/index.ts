@@ -2,7 +2,6 @@ export { SplitMix32, deriveSeed } from './random.js';
 export { ceilFraction } from './ceil-fraction.js';
 
 export { classCounts, checkClassificationData, type ClassificationData } from './classification.js';
-export { ClassificationBatcher, type ClassificationBatch } from './classification-batcher.js';
 export { describeDataset } from './describe.js';
 
 export { loadDigits, type DigitsOptions } from './digits/load-digits.js';
@@ -24,6 +23,4 @@ export {
   type TextSplitOptions,
   type TextSplit,
 } from './text/split-text-blocks.js';
-export { TokenBatcher, type TokenBatch } from './text/token-batcher.js';
-export { evaluationWindows, type EvaluationWindows } from './text/evaluation-windows.js';
 export { createDatasetSource } from './dataset-source.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { CharVocab, TokenBatcher, evaluationWindows, loadText, splitTextBlocks } from '@rankwise/datasets';
+import { CharVocab, loadText, splitTextBlocks } from '@rankwise/datasets';
 import { sameArray } from './same-array.js';
 
 const range = (n: number) => Int32Array.from({ length: n }, (_, i) => i);
@@ -64,67 +64,5 @@ describe('splitTextBlocks', () => {
     expect(() => splitTextBlocks([1, 2, 3] as unknown as Int32Array, { validationFraction: 0.1, seed: 1 })).toThrow(
       'ids must be an Int32Array; got an array of length 3',
     );
-  });
-});
-
-describe('TokenBatcher', () => {
-  test('targets are the inputs shifted by one; windows are contiguous', () => {
-    const ids = range(500);
-    const batcher = new TokenBatcher(ids, 16, 3);
-    const { x, y, batch, context } = batcher.next(8);
-    expect([batch, context, x.length, y.length]).toEqual([8, 16, 128, 128]);
-    for (let b = 0; b < 8; b++) {
-      const start = x[b * 16];
-      expect(start).toBeGreaterThanOrEqual(0);
-      expect(start).toBeLessThanOrEqual(500 - 16 - 1);
-      for (let t = 0; t < 16; t++) {
-        expect(x[b * 16 + t]).toBe(start + t);
-        expect(y[b * 16 + t]).toBe(start + t + 1);
-      }
-    }
-  });
-
-  test('offsets cover [0, length - context - 1] uniformly, and the same seed repeats them', () => {
-    const ids = range(13); // context 10: offsets 0, 1, 2
-    const counts = [0, 0, 0];
-    const batcher = new TokenBatcher(ids, 10, 9);
-    const { x } = batcher.next(3000);
-    for (let b = 0; b < 3000; b++) counts[x[b * 10]]++;
-    for (const c of counts) expect(Math.abs(c - 1000)).toBeLessThan(100);
-    const again = new TokenBatcher(ids, 10, 9).next(3000);
-    expect(sameArray(again.x, x)).toBe(true);
-    const other = new TokenBatcher(ids, 10, 10).next(3000);
-    expect(sameArray(other.x, x)).toBe(false);
-  });
-
-  test('rejects a context that does not fit and bad batch sizes', () => {
-    expect(() => new TokenBatcher(range(10), 10, 1)).toThrow(
-      'context must be shorter than the token stream (a window needs context + 1 tokens): context 10, stream 10 tokens; use a context ≤ 9',
-    );
-    expect(new TokenBatcher(range(10), 9, 1).next(2).x.length).toBe(18);
-    expect(() => new TokenBatcher(range(10), 0, 1)).toThrow('context must be an integer ≥ 1; got 0');
-    expect(() => new TokenBatcher(range(10), 4, 1).next(0)).toThrow('batch must be an integer ≥ 1; got 0');
-    expect(() => new TokenBatcher(range(10), 4, 1).next(-2)).toThrow(/got -2/);
-  });
-});
-
-describe('evaluationWindows', () => {
-  test('non-overlapping windows of context + 1 from the start; the remainder is left out', () => {
-    const w = evaluationWindows(range(27), 4); // windows [0..4], [5..9], …, [20..24]; 25, 26 left out
-    expect([w.count, w.context]).toEqual([5, 4]);
-    expect(Array.from(w.x.subarray(0, 8))).toEqual([0, 1, 2, 3, 5, 6, 7, 8]);
-    expect(Array.from(w.y.subarray(0, 8))).toEqual([1, 2, 3, 4, 6, 7, 8, 9]);
-    expect(Array.from(w.y.subarray(16))).toEqual([21, 22, 23, 24]);
-    const again = evaluationWindows(range(27), 4);
-    expect(sameArray(again.x, w.x) && sameArray(again.y, w.y)).toBe(true);
-  });
-
-  test('maxWindows caps the count; bad arguments are rejected', () => {
-    const w = evaluationWindows(range(100), 9, 3);
-    expect(w.count).toBe(3);
-    expect(Array.from(w.x.subarray(18))).toEqual([20, 21, 22, 23, 24, 25, 26, 27, 28]); // window 2 starts at 2·(9 + 1)
-    expect(evaluationWindows(range(100), 9, 50).count).toBe(10);
-    expect(() => evaluationWindows(range(5), 5)).toThrow(/context 5, stream 5 tokens/);
-    expect(() => evaluationWindows(range(100), 9, 0)).toThrow('maxWindows must be an integer ≥ 1; got 0');
   });
 });
