@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { amplificationFactor, analyzeSite, loraDelta, spectrum, type Matrix } from '@rankwise/report';
+import { amplificationFactor, analyzeLoraSite, analyzeSite, loraDelta, spectrum, type Matrix } from '@rankwise/report';
 import { randomMatrix } from './fixtures.js';
 import { compose, randomOrthonormal } from './helpers.js';
 
@@ -86,6 +86,25 @@ describe('site analyses from LoRA factors', () => {
     expect(full.spectrum.topShare).toBeNull();
     expect(full.amplification).toBeNull();
     expect(() => loraDelta(a, randomMatrix(3, 32, 2), 1)).toThrow(/ranks differ/);
+  });
+
+  test('analyzeLoraSite (the r×r core from thin QRs of A and Bᵀ) matches analyzeSite on the formed ΔW', () => {
+    const a = randomMatrix(64, 4, 1);
+    const b = randomMatrix(4, 32, 2, 0.1);
+    const w = randomMatrix(64, 32, 3);
+    const reduced = analyzeLoraSite({ site: 'layers.0', placement: 'first layer', a, b, scaling: 4, w });
+    const formed = analyzeSite({ site: 'layers.0', placement: 'first layer', rank: 4, delta: loraDelta(a, b, 4), w });
+    expect(reduced.rank).toBe(4);
+    expect(reduced.spectrum.singularValues).toHaveLength(4);
+    reduced.spectrum.singularValues.forEach((x, i) => expect(x).toBeCloseTo(formed.spectrum.singularValues[i], 10));
+    expect(reduced.spectrum.effectiveRank).toBeCloseTo(formed.spectrum.effectiveRank, 10);
+    expect(reduced.spectrum.topShare).toBeCloseTo(1, 12);
+    expect(reduced.spectrum.frobenius).toBeCloseTo(formed.spectrum.frobenius, 10);
+    expect(reduced.amplification?.factor).toBeCloseTo(formed.amplification?.factor as number, 8);
+    expect(reduced.amplification?.projectedNorm).toBeCloseTo(formed.amplification?.projectedNorm as number, 10);
+    expect(analyzeLoraSite({ site: 'layers.0', placement: 'first layer', a, b, scaling: 4 }).amplification).toBeNull();
+    expect(() => analyzeLoraSite({ site: 's', placement: 'p', a, b: randomMatrix(3, 32, 2), scaling: 1 })).toThrow(/ranks differ/);
+    expect(() => analyzeLoraSite({ site: 's', placement: 'p', a, b, scaling: 1, w: randomMatrix(32, 64, 3) })).toThrow(/layout \[in, out\]/);
   });
 });
 

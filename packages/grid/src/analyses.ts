@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readSafetensorsFile, type ValidatedPipeline } from '@rankwise/core';
-import { amplificationFactor, spectrum, subspaceSimilarity, type GridAnalyses, type Matrix, type SiteAnalysis, type SubspaceComparison } from '@rankwise/report';
+import {
+  amplificationFactor, analyzeLoraSite, spectrum, subspaceSimilarity, subtract, transpose, type GridAnalyses, type Matrix, type SiteAnalysis, type SubspaceComparison,
+} from '@rankwise/report';
 import type { CellOutcome } from './run-cells.js';
-import { matrix, multiply, qr, scale, subtract, transpose } from './linalg.js';
 
 interface AdapterFactors {
   site: string;
@@ -25,8 +26,8 @@ async function readAdapter(dir: string): Promise<AdapterFactors[]> {
     const b = tensors.get(`base_model.model.${s.path}.lora_B.weight`)!;
     return {
       site: s.path,
-      a: transpose(matrix(a.shape[0], a.shape[1], a.data)),
-      b: transpose(matrix(b.shape[0], b.shape[1], b.data)),
+      a: transpose({ rows: a.shape[0], cols: a.shape[1], data: a.data }),
+      b: transpose({ rows: b.shape[0], cols: b.shape[1], data: b.data }),
       r: s.r,
       scaling: s.rslora ? s.alpha / Math.sqrt(s.r) : s.alpha / s.r,
     };
@@ -36,21 +37,8 @@ async function readAdapter(dir: string): Promise<AdapterFactors[]> {
 async function readWeights(file: string): Promise<Map<string, Matrix>> {
   const { tensors } = await readSafetensorsFile(file);
   const out = new Map<string, Matrix>();
-  for (const [name, t] of tensors) if (name.endsWith('.weight') && t.shape.length === 2) out.set(name.slice(0, -'.weight'.length), matrix(t.shape[0], t.shape[1], t.data));
+  for (const [name, t] of tensors) if (name.endsWith('.weight') && t.shape.length === 2) out.set(name.slice(0, -'.weight'.length), { rows: t.shape[0], cols: t.shape[1], data: t.data });
   return out;
-}
-
-/**
- * A rank-r update ΔW = s·A·B reduced to r×r without losing anything the analyses need: with A = Qa·Ra and
- * Bᵀ = Qb·Rb, ΔW = Qa·(s·Ra·Rbᵀ)·Qbᵀ, so ΔW's singular values are those of C = s·Ra·Rbᵀ, its top directions are
- * Qa·U_C and Qb·V_C, and Uᵀ·W·V = U_Cᵀ·(Qaᵀ·W·Qb)·V_C.
- */
-function reduced(f: AdapterFactors, w: Matrix | undefined): { core: Matrix; projectedW: Matrix | null } {
-  const qa = qr(f.a);
-  const qb = qr(transpose(f.b));
-  const core = scale(multiply(qa.r, transpose(qb.r)), f.scaling);
-  const projectedW = w ? multiply(multiply(transpose(qa.q), w), qb.q) : null;
-  return { core, projectedW };
 }
 
 /**
@@ -68,16 +56,7 @@ export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: stri
     if (plan.kind === 'lora') {
       const factors = await readAdapter(join(outcome.cell.dir, 'adapter'));
       adapters.set(outcome, factors);
-      for (const f of factors) {
-        const { core, projectedW } = reduced(f, base.get(f.site));
-        sites.push({
-          site: f.site,
-          placement: plan.placement,
-          rank: f.r,
-          spectrum: spectrum(core, f.r),
-          amplification: projectedW ? amplificationFactor(core, projectedW, f.r) : null,
-        });
-      }
+      for (const f of factors) sites.push(analyzeLoraSite({ site: f.site, placement: plan.placement, a: f.a, b: f.b, scaling: f.scaling, w: base.get(f.site) }));
     } else if (base.size > 0) {
       const tuned = await readWeights(join(outcome.cell.dir, 'merged', 'model.safetensors'));
       const topRank = Math.max(...outcomes.map((o) => o.cell.plan.rank ?? 0), 1);

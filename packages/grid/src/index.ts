@@ -3,4 +3,3 @@ export { planCells, type PlannedCell } from './cells.js';
 export { runCells, GridInterrupted, type CellOutcome } from './run-cells.js';
 export { analyseGrid, baseWeightsFile } from './analyses.js';
 export { gridResult, gridMetric } from './result.js';
-export { qr, multiply, transpose, matrix } from './linalg.js';

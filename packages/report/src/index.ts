@@ -6,12 +6,12 @@ export type { GridAnalyses, GridCell, GridResult, SiteAnalysis, SubspaceComparis
 export { FULL_FINE_TUNING } from './types.js';
 
 export type { Matrix } from './linalg/matrix.js';
-export { fromRows, toRows, transpose, matmul, frobeniusNorm } from './linalg/matrix.js';
+export { fromRows, toRows, transpose, matmul, subtract, frobeniusNorm } from './linalg/matrix.js';
 export { svd, singularValues, type Svd } from './linalg/svd.js';
 export { subspaceSimilarity } from './analysis/subspace.js';
 export { spectrum, type Spectrum } from './analysis/spectrum.js';
 export { amplificationFactor, type Amplification } from './analysis/amplification.js';
-export { analyzeSite, compareSubspaces, loraDelta, type SiteInput } from './analysis/site-analysis.js';
+export { analyzeSite, analyzeLoraSite, compareSubspaces, loraDelta, type SiteInput, type LoraSiteInput } from './analysis/site-analysis.js';
 
 export { validateGridResult } from './grid/validate.js';
 export { metricInfo, type MetricInfo } from './grid/metrics.js';

@@ -1,4 +1,5 @@
-import { assertMatrix, matmul, scale, toRows, type Matrix } from '../linalg/matrix.js';
+import { assertMatrix, matmul, scale, toRows, transpose, type Matrix } from '../linalg/matrix.js';
+import { thinQr } from '../linalg/thin-qr.js';
 import type { SiteAnalysis, SubspaceComparison } from '../types.js';
 import { amplificationFactor } from './amplification.js';
 import { spectrum } from './spectrum.js';
@@ -40,6 +41,48 @@ export function analyzeSite(input: SiteInput): SiteAnalysis {
     rank: input.rank,
     spectrum: spectrum(input.delta, rr),
     amplification: input.w && rr !== undefined ? amplificationFactor(input.delta, input.w, rr) : null,
+  };
+}
+
+export interface LoraSiteInput {
+  site: string;
+  placement: string;
+  /** A: [in, r] (rankwise layout); r is the site's rank. */
+  a: Matrix;
+  /** B: [r, out]. */
+  b: Matrix;
+  /** s in ΔW = s·A·B: α / r (α / √r with rsLoRA). */
+  scaling: number;
+  /** The base weight W: [in, out], for the amplification factor. */
+  w?: Matrix;
+}
+
+/**
+ * Spectrum and amplification factor of a rank-r LoRA update ΔW = s·A·B without forming ΔW, reduced to r×r without
+ * losing anything the analyses need: with A = Qa·Ra and Bᵀ = Qb·Rb (thin QR), ΔW = Qa·(s·Ra·Rbᵀ)·Qbᵀ, so ΔW's
+ * singular values are those of C = s·Ra·Rbᵀ, its top directions are Qa·U_C and Qb·V_C, and
+ * Uᵀ·W·V = U_Cᵀ·(Qaᵀ·W·Qb)·V_C. The top-r share and the amplification factor use r = A's column count.
+ */
+export function analyzeLoraSite(input: LoraSiteInput): SiteAnalysis {
+  const { a, b, scaling, w } = input;
+  assertMatrix(a, 'analyzeLoraSite A');
+  assertMatrix(b, 'analyzeLoraSite B');
+  if (a.cols !== b.rows) throw new RangeError(`analyzeLoraSite: A is ${a.rows}×${a.cols} ([in, r]) but B is ${b.rows}×${b.cols} ([r, out]): ranks differ`);
+  if (!Number.isFinite(scaling)) throw new RangeError(`analyzeLoraSite: scaling ${scaling} is not finite`);
+  if (w && (w.rows !== a.rows || w.cols !== b.cols)) {
+    throw new RangeError(`analyzeLoraSite: W is ${w.rows}×${w.cols} but ΔW = s·A·B is ${a.rows}×${b.cols}; both must have the layout [in, out]`);
+  }
+  const r = a.cols;
+  const qa = thinQr(a); // A [in, r] = Qa [in, r] · Ra [r, r]
+  const qb = thinQr(transpose(b)); // Bᵀ [out, r] = Qb [out, r] · Rb [r, r]
+  const core = scale(matmul(qa.r, transpose(qb.r)), scaling); // Ra [r, r] · Rbᵀ [r, r] → C [r, r]
+  const projectedW = w ? matmul(matmul(transpose(qa.q), w), qb.q) : null; // Qaᵀ [r, in] · W [in, out] · Qb [out, r] → [r, r]
+  return {
+    site: input.site,
+    placement: input.placement,
+    rank: r,
+    spectrum: spectrum(core, r),
+    amplification: projectedW ? amplificationFactor(core, projectedW, r) : null,
   };
 }
 
