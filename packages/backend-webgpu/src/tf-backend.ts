@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { installChunkedAddN } from './add-n.js';
 import type { DawnAdapterInfo, DawnDevice, DawnGpu } from './dawn-types.js';
 import type { OpenedDevice } from './open-device.js';
 import { withTimeout } from './timeout.js';
@@ -32,6 +33,8 @@ export async function activateWebGpuBackend(opened: OpenedDevice, timeoutMs: num
   exposeNavigatorGpu(opened.gpu);
   // Importing registers all webgpu kernels (and the `WEBGPU_*` flags) with the shared tfjs-core.
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
+  // Its AddN binds every input to one shader and gives wrong sums past 7 inputs: sum in chunks instead.
+  installChunkedAddN(TF_BACKEND_NAME);
   const Backend = WebGPUBackend as unknown as WebGpuBackendConstructor;
   // Without this tfjs quietly runs ops with small inputs on the CPU.
   tf.env().set('WEBGPU_CPU_FORWARD', false);
