@@ -16,6 +16,9 @@ function tiny(n: number): ClassificationData {
 describe('classification data', () => {
   test('checkClassificationData rejects inconsistent data', () => {
     expect(() => checkClassificationData(tiny(3))).not.toThrow();
+    expect(() => checkClassificationData({ ...tiny(3), n: 0 })).toThrow('data.n must be an integer ≥ 1; got 0');
+    expect(() => checkClassificationData({ ...tiny(3), features: 1.5 })).toThrow('data.features must be an integer ≥ 1; got 1.5');
+    expect(() => checkClassificationData({ ...tiny(3), classes: Number.NaN })).toThrow('data.classes must be an integer ≥ 1; got NaN');
     expect(() => checkClassificationData({ ...tiny(3), n: 4 })).toThrow('data.x must be a Float32Array of n·features = 8 values; got Float32Array of 6 values');
     expect(() => checkClassificationData({ ...tiny(3), classes: 2 })).toThrow('data.y[2] = 2 is outside [0, 2)');
   });

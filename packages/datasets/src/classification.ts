@@ -1,3 +1,5 @@
+import { requireInteger } from './validate.js';
+
 /** Classification data as flat typed arrays (the core turns them into tensors). */
 export interface ClassificationData {
   /** e.g. 'digits/train/rotate90'. */
@@ -21,11 +23,9 @@ export function classCounts(data: ClassificationData): Int32Array {
 /** Throws unless the arrays agree with n, features and classes. */
 export function checkClassificationData(data: ClassificationData): void {
   const { n, features, classes } = data;
-  for (const [key, value, min] of [['n', n, 1], ['features', features, 1], ['classes', classes, 1]] as const) {
-    if (!Number.isInteger(value) || value < min) {
-      throw new RangeError(`data.${key} must be an integer ≥ ${min}; got ${String(value)}`);
-    }
-  }
+  requireInteger('data.n', n, 1);
+  requireInteger('data.features', features, 1);
+  requireInteger('data.classes', classes, 1);
   if (!(data.x instanceof Float32Array) || data.x.length !== n * features) {
     throw new RangeError(`data.x must be a Float32Array of n·features = ${n * features} values; got ${describeArray(data.x)}`);
   }

@@ -9,8 +9,6 @@ function show(value: unknown): string {
   return `a value of type ${typeof value}`;
 }
 
-export { show as showValue };
-
 /** An integer ≥ `min` (and ≤ `max` when given). */
 export function requireInteger(name: string, value: unknown, min: number, max?: number): number {
   const range = max === undefined ? `≥ ${min}` : `in [${min}, ${max}]`;

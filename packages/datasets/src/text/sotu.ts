@@ -46,7 +46,7 @@ async function readSotu(): Promise<SotuSpeech[]> {
 export const loadSotuSpeeches = cachedLoader(readSotu);
 
 /** Case-insensitive, ignoring spaces and punctuation: 'Ulysses S. Grant' matches 'Ulysses S Grant'. */
-export function normalizeName(name: string): string {
+function normalizeName(name: string): string {
   return name.toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
 }
 
@@ -95,7 +95,7 @@ function checkYears(years: unknown): [number, number] {
   return [years[0] as number, years[1] as number];
 }
 
-export function describeSotuFilter(filter: SotuFilter): string {
+function describeSotuFilter(filter: SotuFilter): string {
   const parts: string[] = [];
   if (filter.president !== undefined) parts.push(`president=${[filter.president].flat().join(',')}`);
   if (filter.party !== undefined) parts.push(`party=${[filter.party].flat().join(',')}`);

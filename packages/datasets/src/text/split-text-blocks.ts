@@ -24,7 +24,7 @@ export interface TextSplit {
 export const DEFAULT_BLOCK_SIZE = 10_000;
 
 /** The sorted indices of the validation blocks (the seeded choice used by splitTextBlocks). */
-export function validationBlockIndices(blocks: number, validationBlocks: number, seed: number): Int32Array {
+function validationBlockIndices(blocks: number, validationBlocks: number, seed: number): Int32Array {
   const order = new SplitMix32(deriveSeed(seed, 'text/split-blocks')).permutation(blocks);
   return order.slice(0, validationBlocks).sort();
 }
