@@ -1,7 +1,7 @@
 /** Broadcast iteration specs for the native binary kernel (numpy rules, as tfjs's assertAndGetBroadcastShape). */
 import { backend_util } from '@tensorflow/tfjs-core';
 
-import { MAX_NATIVE_RANK, sizeOf, stridesOf } from './context.js';
+import { collapseDims, MAX_NATIVE_RANK, sizeOf, stridesOf } from './context.js';
 
 export interface BroadcastPlan {
   outShape: number[];
@@ -28,28 +28,7 @@ export function planBroadcast(aShape: readonly number[], bShape: readonly number
   const size = sizeOf(outShape);
   const aStrides = paddedStrides(aShape, outShape);
   const bStrides = paddedStrides(bShape, outShape);
-  const dims: number[] = [];
-  const as: number[] = [];
-  const bs: number[] = [];
-  for (let d = 0; d < outShape.length; d += 1) {
-    const n = outShape[d];
-    if (n === 1) continue;
-    const last = dims.length - 1;
-    if (last >= 0 && as[last] === aStrides[d] * n && bs[last] === bStrides[d] * n) {
-      dims[last] *= n;
-      as[last] = aStrides[d];
-      bs[last] = bStrides[d];
-    } else {
-      dims.push(n);
-      as.push(aStrides[d]);
-      bs.push(bStrides[d]);
-    }
-  }
-  if (dims.length === 0) {
-    dims.push(1);
-    as.push(0);
-    bs.push(0);
-  }
+  const { dims, strides: [as, bs] } = collapseDims(outShape, [aStrides, bStrides]);
   if (dims.length > MAX_NATIVE_RANK) return undefined;
   return { outShape, size, spec: Float64Array.from([dims.length, ...dims, ...as, ...bs]) };
 }

@@ -52,3 +52,31 @@ export function stridesOf(shape: readonly number[]): number[] {
 }
 
 export const MAX_NATIVE_RANK = 8;
+
+/**
+ * Drops size-1 dims of `shape` and merges a dim into the previous one when every stride set walks
+ * the pair contiguously (previous stride == stride * n). Every dim size 1: dims [1], strides 0.
+ */
+export function collapseDims(shape: readonly number[], strideSets: readonly (readonly number[])[]): { dims: number[]; strides: number[][] } {
+  const dims: number[] = [];
+  const strides = strideSets.map((): number[] => []);
+  for (let d = 0; d < shape.length; d += 1) {
+    const n = shape[d];
+    if (n === 1) continue;
+    const last = dims.length - 1;
+    let merge = last >= 0;
+    for (let s = 0; merge && s < strideSets.length; s += 1) merge = strides[s][last] === strideSets[s][d] * n;
+    if (merge) {
+      dims[last] *= n;
+      for (let s = 0; s < strideSets.length; s += 1) strides[s][last] = strideSets[s][d];
+    } else {
+      dims.push(n);
+      for (let s = 0; s < strideSets.length; s += 1) strides[s].push(strideSets[s][d]);
+    }
+  }
+  if (dims.length === 0) {
+    dims.push(1);
+    for (const set of strides) set.push(0);
+  }
+  return { dims, strides };
+}

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { Data32 } from '../addon.js';
 import type { NativeBackend } from '../backend.js';
-import { floatValues, int32Values, MAX_NATIVE_RANK, sizeOf, stridesOf, type NativeKernel } from './context.js';
+import { collapseDims, floatValues, int32Values, MAX_NATIVE_RANK, sizeOf, stridesOf, type NativeKernel } from './context.js';
 
 /** The tensor's own storage when it is a 4-byte typed array of its dtype, plus an empty output of that kind. */
 function data32(backend: NativeBackend, t: TensorInfo): { values: Data32; make: (n: number) => Float32Array | Int32Array } | undefined {
@@ -16,24 +16,7 @@ function data32(backend: NativeBackend, t: TensorInfo): { values: Data32; make: 
 /** Output dims with the input stride each one walks; size-1 dims dropped, contiguous runs merged. */
 export function planTranspose(shape: readonly number[], perm: readonly number[]): { dims: number[]; strides: number[] } {
   const inStrides = stridesOf(shape);
-  const dims: number[] = [];
-  const strides: number[] = [];
-  for (const axis of perm) {
-    const n = shape[axis];
-    if (n === 1) continue;
-    const last = dims.length - 1;
-    if (last >= 0 && strides[last] === inStrides[axis] * n) {
-      dims[last] *= n;
-      strides[last] = inStrides[axis];
-    } else {
-      dims.push(n);
-      strides.push(inStrides[axis]);
-    }
-  }
-  if (dims.length === 0) {
-    dims.push(1);
-    strides.push(1);
-  }
+  const { dims, strides: [strides] } = collapseDims(perm.map((axis) => shape[axis]), [perm.map((axis) => inStrides[axis])]);
   return { dims, strides };
 }
 
