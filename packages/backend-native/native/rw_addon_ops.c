@@ -69,6 +69,29 @@ static int64_t reach(const int64_t *dims, const int64_t *strides, int rank, size
   return (int64_t)total;
 }
 
+enum { WALK_OK, WALK_BAD_DIMS, WALK_OUT_SHORT, WALK_IN_SHORT };
+
+/*
+ * Checks strided walks over dims (rank >= 1) writing a contiguous output of out_len elements:
+ * dims >= 1, every stride >= 0, prod(dims) <= out_len, and walk s stays below in_len[s].
+ * Returns WALK_OK (*total = prod(dims)) or the first check that failed.
+ */
+static int check_walk(const int64_t *dims, int rank, int sets, const int64_t *const *strides, const size_t *in_len,
+                      size_t out_len, size_t *total) {
+  size_t count = 1;
+  for (int d = 0; d < rank; d++) {
+    if (dims[d] < 1) return WALK_BAD_DIMS;
+    for (int s = 0; s < sets; s++)
+      if (strides[s][d] < 0) return WALK_BAD_DIMS;
+    if (!fits((int64_t)count, dims[d], 1, out_len)) return WALK_OUT_SHORT;
+    count *= (size_t)dims[d];
+  }
+  for (int s = 0; s < sets; s++)
+    if (reach(dims, strides[s], rank, in_len[s]) < 0) return WALK_IN_SHORT;
+  *total = count;
+  return WALK_OK;
+}
+
 /* Reads [rank, dims..., aStrides..., bStrides...]; checks out (lo) and both inputs are long enough. */
 static int read_nd(napi_env env, napi_value spec_value, rw_nd *nd, size_t la, size_t lb, size_t lo, size_t *total) {
   double *spec;
@@ -80,23 +103,23 @@ static int read_nd(napi_env env, napi_value spec_value, rw_nd *nd, size_t la, si
     return -1;
   }
   nd->rank = rank;
-  size_t count = 1;
   for (int d = 0; d < rank; d++) {
     nd->dims[d] = (int64_t)spec[1 + d];
     nd->a_strides[d] = (int64_t)spec[1 + rank + d];
     nd->b_strides[d] = (int64_t)spec[1 + 2 * rank + d];
-    if (nd->dims[d] < 1 || nd->a_strides[d] < 0 || nd->b_strides[d] < 0 || !fits((int64_t)count, nd->dims[d], 1, lo)) {
+  }
+  const int64_t *const strides[2] = {nd->a_strides, nd->b_strides};
+  const size_t in_len[2] = {la, lb};
+  switch (check_walk(nd->dims, rank, 2, strides, in_len, lo, total)) {
+    case WALK_OK:
+      return 0;
+    case WALK_IN_SHORT:
+      rw_throw(env, "binary: input too short for the broadcast spec");
+      return -1;
+    default:
       rw_throw(env, "binary: bad broadcast spec or output too short");
       return -1;
-    }
-    count *= (size_t)nd->dims[d];
   }
-  if (reach(nd->dims, nd->a_strides, rank, la) < 0 || reach(nd->dims, nd->b_strides, rank, lb) < 0) {
-    rw_throw(env, "binary: input too short for the broadcast spec");
-    return -1;
-  }
-  *total = count;
-  return 0;
 }
 
 /* binary(op, a, b, out, spec: Float64Array) */
@@ -183,15 +206,16 @@ static napi_value transpose(napi_env env, napi_callback_info cb) {
     return NULL;
   CHECK(ld == ls && ld >= 1 && ld <= RW_MAX_RANK, "transpose: bad rank")
   int64_t dims[RW_MAX_RANK], strides[RW_MAX_RANK];
-  size_t total = 1;
   for (size_t d = 0; d < ld; d++) {
     dims[d] = (int64_t)dims_d[d];
     strides[d] = (int64_t)strides_d[d];
-    CHECK(dims[d] >= 1 && strides[d] >= 0, "transpose: bad dims")
-    CHECK(fits((int64_t)total, dims[d], 1, lo), "transpose: output too short")
-    total *= (size_t)dims[d];
   }
-  CHECK(reach(dims, strides, (int)ld, lx) >= 0, "transpose: input too short")
+  const int64_t *const stride_sets[1] = {strides};
+  size_t total;
+  int walk = check_walk(dims, (int)ld, 1, stride_sets, &lx, lo, &total);
+  CHECK(walk != WALK_BAD_DIMS, "transpose: bad dims")
+  CHECK(walk != WALK_OUT_SHORT, "transpose: output too short")
+  CHECK(walk != WALK_IN_SHORT, "transpose: input too short")
   rw_transpose32(x, out, (int)ld, dims, strides);
   return rw_undefined(env);
 }
