@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { amplificationFactor, analyzeLoraSite, analyzeSite, loraDelta, spectrum, type Matrix } from '@rankwise/report';
+import { amplificationFactor, analyzeLoraSite, analyzeSite, loraDelta, spectrum, svd, type Matrix } from '@rankwise/report';
 import { randomMatrix } from './fixtures.js';
 import { compose, randomOrthonormal } from './helpers.js';
 
@@ -59,6 +59,8 @@ describe('amplificationFactor ‖ΔW‖_F / ‖UᵀWV‖_F', () => {
     const w = known(40, 24, [10, 6, 3, 1, 0.5, 0.2], 41);
     const delta = compose(randomOrthonormal(40, 6, 41), [10 * 2.5, 6 * 2.5, 0, 0, 0, 0], randomOrthonormal(24, 6, 42));
     expect(amplificationFactor(delta, w, 2).factor).toBeCloseTo(2.5, 10);
+    expect(amplificationFactor(delta, w, 2, svd(delta))).toEqual(amplificationFactor(delta, w, 2)); // a precomputed SVD is the same SVD
+    expect(() => amplificationFactor(delta, w, 2, svd(known(24, 40, [1], 5)))).toThrow(/precomputed SVD/);
   });
 
   test('validates shapes and r; ΔW = 0 gives 0', () => {

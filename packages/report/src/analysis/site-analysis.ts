@@ -1,8 +1,9 @@
 import { assertMatrix, matmul, scale, toRows, transpose, type Matrix } from '../linalg/matrix.js';
 import { thinQr } from '../linalg/thin-qr.js';
 import type { SiteAnalysis, SubspaceComparison } from '../types.js';
-import { amplificationFactor } from './amplification.js';
-import { spectrum } from './spectrum.js';
+import { svd } from '../linalg/svd.js';
+import { amplificationFactor, type Amplification } from './amplification.js';
+import { checkSpectrumArgs, spectrum, spectrumFromValues, type Spectrum } from './spectrum.js';
 import { subspaceSimilarity } from './subspace.js';
 
 /**
@@ -35,13 +36,15 @@ export function analyzeSite(input: SiteInput): SiteAnalysis {
   const r = input.r ?? input.rank ?? undefined;
   const k = Math.min(input.delta.rows, input.delta.cols);
   const rr = r === undefined ? undefined : Math.min(r, k);
-  return {
-    site: input.site,
-    placement: input.placement,
-    rank: input.rank,
-    spectrum: spectrum(input.delta, rr),
-    amplification: input.w && rr !== undefined ? amplificationFactor(input.delta, input.w, rr) : null,
-  };
+  return { site: input.site, placement: input.placement, rank: input.rank, ...spectrumAndAmplification(input.delta, input.w, rr) };
+}
+
+/** Spectrum of ΔW and, when W and r are given, the amplification factor, from one SVD of ΔW. */
+function spectrumAndAmplification(delta: Matrix, w: Matrix | undefined, r: number | undefined): { spectrum: Spectrum; amplification: Amplification | null } {
+  if (!w || r === undefined) return { spectrum: spectrum(delta, r), amplification: null };
+  checkSpectrumArgs(delta, r);
+  const d = svd(delta);
+  return { spectrum: spectrumFromValues(d.s, r), amplification: amplificationFactor(delta, w, r, d) };
 }
 
 export interface LoraSiteInput {
@@ -76,14 +79,8 @@ export function analyzeLoraSite(input: LoraSiteInput): SiteAnalysis {
   const qa = thinQr(a); // A [in, r] = Qa [in, r] · Ra [r, r]
   const qb = thinQr(transpose(b)); // Bᵀ [out, r] = Qb [out, r] · Rb [r, r]
   const core = scale(matmul(qa.r, transpose(qb.r)), scaling); // Ra [r, r] · Rbᵀ [r, r] → C [r, r]
-  const projectedW = w ? matmul(matmul(transpose(qa.q), w), qb.q) : null; // Qaᵀ [r, in] · W [in, out] · Qb [out, r] → [r, r]
-  return {
-    site: input.site,
-    placement: input.placement,
-    rank: r,
-    spectrum: spectrum(core, r),
-    amplification: projectedW ? amplificationFactor(core, projectedW, r) : null,
-  };
+  const projectedW = w ? matmul(matmul(transpose(qa.q), w), qb.q) : undefined; // Qaᵀ [r, in] · W [in, out] · Qb [out, r] → [r, r]
+  return { site: input.site, placement: input.placement, rank: r, ...spectrumAndAmplification(core, projectedW, r) };
 }
 
 /** φ between the A factors ([in, r1], [in, r2]) of two runs at the same site, ready for the report. */

@@ -20,12 +20,24 @@ export interface Spectrum {
 
 /** Spectrum of a weight update ΔW (any layout): top singular values, effective rank, top-r energy share, norm. */
 export function spectrum(delta: Matrix, r?: number): Spectrum {
+  checkSpectrumArgs(delta, r);
+  return spectrumFromValues(singularValues(delta), r);
+}
+
+/** Throws unless `delta` is a well-formed matrix and r (when given) is an integer in 1..min(rows, cols). */
+export function checkSpectrumArgs(delta: Matrix, r: number | undefined): void {
   assertMatrix(delta, 'spectrum delta');
   const k = Math.min(delta.rows, delta.cols);
   if (r !== undefined && (!Number.isInteger(r) || r < 1 || r > k)) {
     throw new RangeError(`spectrum: r = ${r} must be an integer in 1..${k} (min of the ${delta.rows}×${delta.cols} shape)`);
   }
-  const s = singularValues(delta);
+}
+
+/**
+ * The spectrum from all min(rows, cols) singular values of ΔW, descending (e.g. an `Svd`'s `s` already computed for
+ * the amplification factor); r as in `spectrum`, checked by the caller.
+ */
+export function spectrumFromValues(s: Float64Array, r?: number): Spectrum {
   let sum = 0;
   let sumSq = 0;
   for (const x of s) {
