@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, SilentProgress, formatIssue, type ModuleLoader } from '@rankwise/core';
+import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, SilentProgress, type ModuleLoader } from '@rankwise/core';
 import { listCommand } from './commands/list.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
@@ -7,6 +7,7 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 import { expandFiles } from './expand-files.js';
 import { parseRunFlags, UsageError, type CommonRunFlags } from './options.js';
 import { TerminalProgress } from './progress-bar.js';
+import { printIssues } from './validate-files.js';
 
 /** Optional packages are looked up from the CLI's own dependencies first, then as core does. */
 const cliLoader: ModuleLoader = async (specifier) => {
@@ -75,7 +76,7 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
       return EXIT.invalid;
     }
     if (error instanceof PipelineValidationError) {
-      for (const issue of error.issues) console.error(`✖ ${formatIssue(issue)}`);
+      printIssues(error.issues);
       return EXIT.invalid;
     }
     console.error(`✖ ${(error as Error).message}`);

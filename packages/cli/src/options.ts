@@ -18,7 +18,6 @@ export interface CommonRunFlags {
 export interface ParsedRunFlags {
   out: string;
   backend?: BackendRequest;
-  seed?: number;
   overrides: Override[];
   force: boolean;
   workers: number;
@@ -43,9 +42,8 @@ export function parseRunFlags(flags: CommonRunFlags): ParsedRunFlags {
     backend = flags.backend as BackendRequest;
     overrides.push({ pointer: '/backend', value: backend, source: `--backend ${backend}` });
   }
-  let seed: number | undefined;
   if (flags.seed !== undefined) {
-    seed = Number(flags.seed);
+    const seed = Number(flags.seed);
     if (!/^\d+$/.test(flags.seed) || !Number.isSafeInteger(seed) || seed > 4294967295) {
       throw new UsageError(`--seed: found "${flags.seed}", allowed: an integer from 0 to 4294967295`);
     }
@@ -55,5 +53,5 @@ export function parseRunFlags(flags: CommonRunFlags): ParsedRunFlags {
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
     throw new UsageError(`--workers: found "${flags.workers}", allowed: an integer from 1 to 64`);
   }
-  return { out: flags.out, backend, seed, overrides, force: flags.force ?? false, workers, quiet: flags.quiet ?? false };
+  return { out: flags.out, backend, overrides, force: flags.force ?? false, workers, quiet: flags.quiet ?? false };
 }

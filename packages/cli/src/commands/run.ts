@@ -1,23 +1,14 @@
-import { formatIssue, PipelineValidationError, RunFailed, type Rankwise, type ValidatedPipeline } from '@rankwise/core';
+import { PipelineValidationError, RunFailed, type Rankwise } from '@rankwise/core';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { ParsedRunFlags } from '../options.js';
 import { formatSummary } from '../report.js';
+import { printIssues, validateFiles } from '../validate-files.js';
 import { runGridCommand } from './run-grid.js';
 
 /** Validates every file first (invalid ⇒ exit 2, nothing trained), then runs them in order. */
 export async function runCommand(rankwise: Rankwise, files: string[], flags: ParsedRunFlags, signal: AbortSignal): Promise<ExitCode> {
-  const validated: ValidatedPipeline[] = [];
-  let invalid = false;
-  for (const file of files) {
-    try {
-      validated.push(await rankwise.validateFile(file, flags.overrides));
-    } catch (error) {
-      if (!(error instanceof PipelineValidationError)) throw error;
-      invalid = true;
-      for (const issue of error.issues) console.error(`✖ ${formatIssue(issue)}`);
-    }
-  }
-  if (invalid) return EXIT.invalid;
+  const { valid: validated, invalid } = await validateFiles(rankwise, files, flags.overrides);
+  if (invalid > 0) return EXIT.invalid;
   for (const pipeline of validated) {
     if (pipeline.pipeline.grid) {
       const code = await runGridCommand(rankwise, pipeline, flags, signal);
@@ -36,7 +27,7 @@ export async function runCommand(rankwise: Rankwise, files: string[], flags: Par
         }
         const cause = error.cause;
         if (cause instanceof PipelineValidationError) {
-          for (const issue of cause.issues) console.error(`✖ ${formatIssue(issue)}`);
+          printIssues(cause.issues);
           return EXIT.invalid;
         }
         console.error(`✖ ${error.message}`);

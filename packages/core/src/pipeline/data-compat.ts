@@ -2,14 +2,8 @@ import type { ModelDescription } from '../nn/description.js';
 import type { DataSpec } from './types.js';
 
 /** Digits from the mnist package: 28×28 grey images, 10 classes. */
-export const DIGITS_FEATURES = 784;
-export const DIGITS_CLASSES = 10;
-
-const TEXT_DATASETS = ['moby-dick', 'sotu', 'text-file'];
-
-export function isTextData(spec: DataSpec): boolean {
-  return TEXT_DATASETS.includes(spec.dataset);
-}
+const DIGITS_FEATURES = 784;
+const DIGITS_CLASSES = 10;
 
 /** Why `spec` cannot feed `model`, or null when it can. */
 export function dataMismatch(spec: DataSpec, model: ModelDescription): string | null {

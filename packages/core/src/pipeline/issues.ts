@@ -26,11 +26,15 @@ export function escapePointer(token: string): string {
   return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+/** The unescaped tokens of a JSON pointer (RFC 6901): `/a~1b/0` → `['a/b', '0']`; `''` → `[]`. */
+export function parsePointer(pointer: string): string[] {
+  if (pointer === '') return [];
+  return pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
 export function valueAt(data: unknown, pointer: string): unknown {
-  if (pointer === '') return data;
   let value: unknown = data;
-  for (const raw of pointer.slice(1).split('/')) {
-    const token = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+  for (const token of parsePointer(pointer)) {
     if (value === null || typeof value !== 'object') return undefined;
     value = (value as Record<string, unknown>)[token];
   }

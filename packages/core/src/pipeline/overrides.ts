@@ -1,4 +1,4 @@
-import { escapePointer, type ValidationIssue } from './issues.js';
+import { escapePointer, parsePointer, type ValidationIssue } from './issues.js';
 
 /** `--set <json-pointer-or-dotted-path>=<value>`; the value is JSON when it parses, else a string. */
 export interface Override {
@@ -28,7 +28,7 @@ export function applyOverrides(data: unknown, overrides: readonly Override[]): {
   const copy = structuredClone(data) as unknown;
   const issues: ValidationIssue[] = [];
   for (const override of overrides) {
-    const tokens = override.pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const tokens = parsePointer(override.pointer);
     let target = copy as Record<string, unknown> | unknown[];
     let failed = false;
     for (let i = 0; i < tokens.length - 1 && !failed; i++) {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { ValidationIssue } from './issues.js';
 
 /** Reads a JSON file; a missing file or a syntax error is an issue with line and column, never a throw. */
-export async function readJsonFile(file: string, display: string): Promise<{ data?: unknown; text?: string; issue?: ValidationIssue }> {
+export async function readJsonFile(file: string, display: string): Promise<{ data?: unknown; issue?: ValidationIssue }> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -12,7 +12,7 @@ export async function readJsonFile(file: string, display: string): Promise<{ dat
     return { issue: { file: display, pointer: '', message } };
   }
   try {
-    return { data: JSON.parse(text) as unknown, text };
+    return { data: JSON.parse(text) as unknown };
   } catch (error) {
     return { issue: { file: display, pointer: '', message: `not valid JSON: ${jsonErrorWithPosition(String((error as Error).message), text)}` } };
   }

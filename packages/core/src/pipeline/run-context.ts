@@ -70,6 +70,8 @@ export class RunContext {
     readonly outRoot: string,
     readonly signal: AbortSignal,
     readonly metrics: MetricsLog,
+    /** Re-run `from` pipelines even when their result is up to date. */
+    readonly force = false,
   ) {}
 
   requireModel(stage: string): Model {

@@ -6,7 +6,7 @@ import { describeBackend, resolveBackend, type BackendRequest, type ResolvedBack
 import { parameterReport } from '../lora/parameter-report.js';
 import type { Model } from '../nn/model.js';
 import type { ProgressReporter } from '../progress/reporter.js';
-import { RunInterrupted, type Stage } from '../stages/stage.js';
+import { RunInterrupted, throwIfAborted, type Stage } from '../stages/stage.js';
 import { stageToken, TOKENS } from '../tokens.js';
 import { MetricsLog, RunContext, type EvaluationRecord } from './run-context.js';
 import type { StageSpec } from './types.js';
@@ -82,8 +82,6 @@ export class RunFailed extends Error {
 
 /** Runs validated pipelines: one child container and one run directory per run. */
 export class PipelineRunner {
-  private readonly runOptions = new WeakMap<RunContext, RunOptions>();
-
   constructor(
     private readonly container: DependencyContainer,
     private readonly progress: ProgressReporter,
@@ -97,8 +95,7 @@ export class PipelineRunner {
     const runDir = options.runDir ? await freshDir(resolve(options.runDir)) : await createRunDir(outRoot, pipeline.name);
     const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
     const signal = options.signal ?? new AbortController().signal;
-    const ctx = new RunContext(validated, seed, backend, runDir, outRoot, signal, metrics);
-    this.runOptions.set(ctx, options);
+    const ctx = new RunContext(validated, seed, backend, runDir, outRoot, signal, metrics, options.force);
     await writeFile(join(runDir, 'pipeline.json'), `${JSON.stringify({ ...pipeline, seed, backend: backend.name }, null, 2)}\n`);
     this.progress.info(`run ${pipeline.name} → ${relative(process.cwd(), runDir) || runDir}`);
     this.progress.info(describeBackend(backend));
@@ -110,7 +107,7 @@ export class PipelineRunner {
     let failure: unknown;
     try {
       for (const [index, spec] of pipeline.stages.entries()) {
-        if (signal.aborted) throw new RunInterrupted(`stage ${index} (${spec.stage})`);
+        throwIfAborted(signal, `stage ${index} (${spec.stage})`);
         const started = performance.now();
         await child.resolve<Stage<StageSpec>>(stageToken(spec.stage)).run(spec, index);
         metrics.write({ event: 'stage', index, stage: spec.stage, label: spec.label, durationMs: performance.now() - started });
@@ -133,7 +130,8 @@ export class PipelineRunner {
 
   /**
    * The merged-model directory a `from` pipeline produced with its current content hash; when there is none
-   * (never run, edited since, interrupted), runs it first with the given backend and output root.
+   * (never run, edited since, interrupted), runs it first with the given backend and output root. A run's
+   * RunContext carries all of `where`.
    */
   async ensureArtifact(dependency: ValidatedPipeline, where: ArtifactOptions): Promise<string> {
     const name = dependency.pipeline.name;
@@ -147,11 +145,6 @@ export class PipelineRunner {
     this.progress.info(`load: ${name} has no up-to-date result (content hash ${dependency.hash.slice(0, 12)}); running ${dependency.display} first`);
     const result = await this.run(dependency, { out: where.outRoot, signal: where.signal, resolvedBackend: where.backend, force: where.force });
     return join(result.runDir, 'merged');
-  }
-
-  /** Where a run's `from` results live and how to make them: what `ensureArtifact` needs of its caller. */
-  artifactOptions(ctx: RunContext): ArtifactOptions {
-    return { outRoot: ctx.outRoot, signal: ctx.signal, backend: ctx.backend, force: this.runOptions.get(ctx)?.force };
   }
 
   private summarize(ctx: RunContext, validated: ValidatedPipeline, runDir: string, status: RunStatus, startedAt: Date, failure: unknown): RunSummary {

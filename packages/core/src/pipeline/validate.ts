@@ -8,7 +8,7 @@ import type { Site } from '../nn/site.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { canonicalJson, sha256 } from './content-hash.js';
 import { dataMismatch } from './data-compat.js';
-import { ajvIssues, PipelineValidationError, type ValidationIssue } from './issues.js';
+import { ajvIssues, formatIssue, PipelineValidationError, type ValidationIssue } from './issues.js';
 import { applyOverrides, type Override } from './overrides.js';
 import { selectPlacement } from './placement-check.js';
 import { readJsonFile } from './read-json.js';
@@ -203,7 +203,7 @@ async function describeLoad(
     dependency = await validatePipelineFile(target, { ...options, overrides: [] }, [...chain, here]);
   } catch (error) {
     if (error instanceof PipelineValidationError) {
-      for (const inner of error.issues) issue(inner.file === where.display ? inner.pointer : at('/from'), inner.file === where.display ? inner.message : `${inner.file}: ${inner.pointer || '/'}: ${inner.message}`);
+      for (const inner of error.issues) issue(inner.file === where.display ? inner.pointer : at('/from'), inner.file === where.display ? inner.message : formatIssue(inner));
       return null;
     }
     throw error;

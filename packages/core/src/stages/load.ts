@@ -43,7 +43,7 @@ export class LoadStage implements Stage<LoadStageSpec> {
       } else {
         const dependency = this.ctx.pipeline.dependencies.get(index);
         if (!dependency) throw new Error(`load: the "from" pipeline of stage ${index} was not validated`);
-        checkpointDir = await this.runner.ensureArtifact(dependency, this.runner.artifactOptions(this.ctx));
+        checkpointDir = await this.runner.ensureArtifact(dependency, this.ctx);
       }
       const { model, config } = await loadCheckpoint(checkpointDir);
       this.ctx.model = model;
