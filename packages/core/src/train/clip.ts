@@ -2,8 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * ‖g‖₂ of all gradients together (a scalar tensor, inside the caller's tidy). The per-variable sums are stacked and
- * summed rather than `addN`-ed: WebGPU's AddN binds every input to one shader, and past 7 inputs it exceeds the
- * default limit of 8 storage buffers per stage (Concat, under stack, splits its inputs).
+ * summed rather than `addN`-ed: tfjs-webgpu's own AddN binds every input to one shader and goes wrong past 7 inputs
+ * (8 storage buffers per stage). @rankwise/backend-webgpu replaces that kernel with a chunked one, but the norm does
+ * not depend on it: Concat, under stack, splits its inputs itself.
  */
 export function globalNorm(grads: tf.NamedTensorMap): tf.Scalar {
   const squares = Object.values(grads).map((g) => g.square().sum());
