@@ -1,20 +1,25 @@
 /** BatchMatMul and _FusedMatMul on cblas_sgemm, with tfjs's batch broadcasting (batch index modulo each side). */
 import * as tf from '@tensorflow/tfjs-core';
-import { backend_util, type TensorInfo } from '@tensorflow/tfjs-core';
-import type { NativeAddon, UnaryOpName } from '../addon.js';
+import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
+import type { UnaryOpName } from '../addon.js';
 import type { NativeBackend } from '../backend.js';
 import { planBroadcast } from './broadcast.js';
 import { floatOutput, floatValues, sizeOf, type NativeKernel } from './context.js';
 
-interface MatMulResult {
+interface MatMulPlan {
   shape: number[];
-  values: Float32Array;
+  transposeA: boolean;
+  transposeB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  batch: number;
+  batchA: number;
+  batchB: number;
 }
 
-/** Undefined for anything the cpu kernel should handle (dtypes, size 0, unusual batch shapes). */
-export function nativeMatMul(backend: NativeBackend, a: TensorInfo, b: TensorInfo,
-  transposeA: boolean, transposeB: boolean): MatMulResult | undefined {
-  if (a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+/** Undefined for shapes the cpu kernel should handle (size 0, unusual batch shapes). */
+function planMatMul(a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean): MatMulPlan | undefined {
   const aRank = a.shape.length;
   const bRank = b.shape.length;
   if (aRank < 2 || bRank < 2) return undefined;
@@ -34,12 +39,18 @@ export function nativeMatMul(backend: NativeBackend, a: TensorInfo, b: TensorInf
   // tfjs computes max(batchA, batchB) products, reading a[bi % batchA] and b[bi % batchB]; other
   // broadcasts of the batch dims stay with the cpu kernel.
   if (sizeOf(outer) !== batch || batch * m * n === 0) return undefined;
+  return { shape: [...outer, m, n], transposeA, transposeB, m, n, k, batch, batchA, batchB };
+}
+
+/** The product's values (a fresh buffer); undefined, before any work, when a or b is not float32. */
+function runMatMul(backend: NativeBackend, a: TensorInfo, b: TensorInfo, plan: MatMulPlan): Float32Array | undefined {
   const av = floatValues(backend, a);
   const bv = floatValues(backend, b);
   if (!av || !bv) return undefined;
+  const { transposeA, transposeB, m, n, k, batch, batchA, batchB } = plan;
   const values = backend.allocFloat32(batch * m * n);
   backend.addon.sgemm(transposeA, transposeB, m, n, k, av, bv, values, batch, batchA, batchB);
-  return { shape: [...outer, m, n], values };
+  return values;
 }
 
 const batchMatMulKernel: NativeKernel = {
@@ -47,8 +58,9 @@ const batchMatMulKernel: NativeKernel = {
   run({ inputs, attrs }, backend) {
     const { a, b } = inputs;
     if (!a || !b) return undefined;
-    const result = nativeMatMul(backend, a, b, attrs?.transposeA === true, attrs?.transposeB === true);
-    return result && floatOutput(backend, result.shape, result.values);
+    const plan = planMatMul(a, b, attrs?.transposeA === true, attrs?.transposeB === true);
+    const values = plan && runMatMul(backend, a, b, plan);
+    return plan && values && floatOutput(backend, plan.shape, values);
   },
 };
 
@@ -61,52 +73,61 @@ const activations: Record<string, UnaryOpName | undefined> = {
   leakyrelu: 'LEAKY_RELU',
 };
 
-/** out += bias in place when the broadcast keeps out's shape. Returns false when it would not. */
-function addBiasInPlace(addon: NativeAddon, backend: NativeBackend, out: MatMulResult, bias: TensorInfo): boolean {
-  const bv = floatValues(backend, bias);
-  if (!bv) return false;
-  const cols = out.shape[out.shape.length - 1];
-  const biasIsRow = bias.shape.length <= out.shape.length && bias.shape.slice(0, -1).every((d) => d === 1);
-  if (biasIsRow && bv.length === cols) {
-    addon.biasRows(out.values, bv, out.values.length / cols, cols);
-    return true;
-  }
-  const plan = planBroadcast(out.shape, bias.shape);
-  if (!plan || plan.outShape.length !== out.shape.length || plan.outShape.some((d, i) => d !== out.shape[i])) return false;
-  addon.binary(addon.ops.binary.ADD, out.values, bv, out.values, plan.spec);
-  return true;
+/** An update of the product's values in place. */
+type InPlace = (values: Float32Array) => void;
+
+/** The broadcast spec of `out op other` when the result keeps out's shape (so it can be written into out). */
+function inPlaceSpec(outShape: number[], otherShape: number[]): Float64Array | undefined {
+  const plan = planBroadcast(outShape, otherShape);
+  return plan && util.arraysEqual(plan.outShape, outShape) ? plan.spec : undefined;
 }
 
-function activateInPlace(addon: NativeAddon, backend: NativeBackend, out: MatMulResult, activation: string,
-  alpha: number, preluWeights: TensorInfo | undefined): boolean {
+/** out += bias, planned from out's shape before the product is computed. Undefined when the broadcast would not keep that shape. */
+function planBias(backend: NativeBackend, outShape: number[], bias: TensorInfo): InPlace | undefined {
+  const { addon } = backend;
+  const bv = floatValues(backend, bias);
+  if (!bv) return undefined;
+  const cols = outShape[outShape.length - 1];
+  const biasIsRow = bias.shape.length <= outShape.length && bias.shape.slice(0, -1).every((d) => d === 1);
+  if (biasIsRow && bv.length === cols) return (values) => addon.biasRows(values, bv, values.length / cols, cols);
+  const spec = inPlaceSpec(outShape, bias.shape);
+  return spec && ((values) => addon.binary(addon.ops.binary.ADD, values, bv, values, spec));
+}
+
+const keep: InPlace = () => {};
+
+function planActivation(backend: NativeBackend, outShape: number[], activation: string, alpha: number,
+  preluWeights: TensorInfo | undefined): InPlace | undefined {
+  const { addon } = backend;
   if (activation === 'prelu') {
-    const wv = preluWeights && floatValues(backend, preluWeights);
-    const plan = wv && preluWeights && planBroadcast(out.shape, preluWeights.shape);
-    if (!wv || !plan || plan.outShape.length !== out.shape.length || plan.outShape.some((d, i) => d !== out.shape[i])) return false;
-    addon.binary(addon.ops.binary.PRELU, out.values, wv, out.values, plan.spec);
-    return true;
+    if (!preluWeights) return undefined;
+    const wv = floatValues(backend, preluWeights);
+    const spec = wv && inPlaceSpec(outShape, preluWeights.shape);
+    return wv && spec && ((values) => addon.binary(addon.ops.binary.PRELU, values, wv, values, spec));
   }
   const op = activations[activation];
-  if (!op) return false;
-  if (op !== 'LINEAR') addon.unary(addon.ops.unary[op], out.values, out.values, alpha);
-  return true;
+  if (!op) return undefined;
+  return op === 'LINEAR' ? keep : (values) => addon.unary(addon.ops.unary[op], values, values, alpha);
 }
 
 const fusedMatMulKernel: NativeKernel = {
   kernelName: tf._FusedMatMul,
   run({ inputs, attrs }, backend) {
-    const { addon } = backend;
     const { a, b, bias, preluActivationWeights } = inputs;
     if (!a || !b) return undefined;
+    const plan = planMatMul(a, b, attrs?.transposeA === true, attrs?.transposeB === true);
+    if (!plan) return undefined;
+    // Activation and bias are planned from the output shape first: a fallback never wastes an sgemm.
     const activation = typeof attrs?.activation === 'string' ? attrs.activation : 'linear';
-    if (activation !== 'prelu' && !activations[activation]) return undefined;
-    if (bias && bias.dtype !== 'float32') return undefined;
-    const result = nativeMatMul(backend, a, b, attrs?.transposeA === true, attrs?.transposeB === true);
-    if (!result) return undefined;
-    if (bias && !addBiasInPlace(addon, backend, result, bias)) return undefined;
     const alpha = typeof attrs?.leakyreluAlpha === 'number' ? attrs.leakyreluAlpha : 0.2;
-    if (!activateInPlace(addon, backend, result, activation, alpha, preluActivationWeights)) return undefined;
-    return floatOutput(backend, result.shape, result.values);
+    const activate = planActivation(backend, plan.shape, activation, alpha, preluActivationWeights);
+    const addBias = bias ? planBias(backend, plan.shape, bias) : keep;
+    if (!activate || !addBias) return undefined;
+    const values = runMatMul(backend, a, b, plan);
+    if (!values) return undefined;
+    addBias(values);
+    activate(values);
+    return floatOutput(backend, plan.shape, values);
   },
 };
 
