@@ -133,6 +133,9 @@ export async function readAdapterConfig(dir: string): Promise<{ config: PeftConf
   return { config, file };
 }
 
+/** `[base_model.model.]<site>.lora_A|B[.default].weight` → site path, A or B (PEFT writes `.default` in some versions). */
+const LORA_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_([AB])(?:\.default)?\.weight$/;
+
 /** Matches PEFT's pattern lookup: a key applies to a site equal to it or ending in `.<key>`. */
 function patternValue(patterns: unknown, path: string): number | undefined {
   if (typeof patterns !== 'object' || patterns === null) return undefined;
@@ -152,27 +155,32 @@ export async function loadAdapter(model: Module, dir: string, seed = 0): Promise
   const weightsFile = join(dir, ADAPTER_WEIGHTS);
   const { tensors } = await readSafetensorsFile(weightsFile);
   const sites = new Map(listSites(model).map((s) => [s.path, s]));
-  const paths: string[] = [];
+  // Each tensor name parsed once: site path → its lora_A / lora_B tensor names, in file order.
+  const aNames = new Map<string, string>();
+  const bNames = new Map<string, string>();
   for (const name of tensors.keys()) {
-    const match = /^(?:base_model\.model\.)?(.+)\.lora_([AB])(?:\.default)?\.weight$/.exec(name);
+    const match = LORA_WEIGHT.exec(name);
     if (!match) throw new Error(`${weightsFile}: tensor "${name}": not a LoRA weight (expected <site>.lora_A.weight or <site>.lora_B.weight)`);
-    if (match[2] === 'A') paths.push(match[1]);
+    const [, path, ab] = match;
+    const names = ab === 'A' ? aNames : bNames;
+    const other = names.get(path);
+    if (other !== undefined) throw new Error(`${weightsFile}: tensors "${other}" and "${name}" are both lora_${ab} of site "${path}"`);
+    names.set(path, name);
   }
-  const key = (path: string, ab: 'A' | 'B') =>
-    [`${PEFT_PREFIX}${path}.lora_${ab}.weight`, `${path}.lora_${ab}.weight`].find((k) => tensors.has(k)) ?? `${PEFT_PREFIX}${path}.lora_${ab}.weight`;
-  const targets = paths.map((path) => {
+  const targets = [...aNames].map(([path, aName]) => {
     const site = sites.get(path);
     if (!site) throw new Error(`${weightsFile}: site "${path}" is not in the model; available sites: ${[...sites.keys()].join(', ')}`);
     if (site.adapted) throw new Error(`${weightsFile}: site "${path}" already has a LoRA adapter`);
-    const a = tensors.get(key(path, 'A'));
-    const b = tensors.get(key(path, 'B'));
+    const bName = bNames.get(path);
+    const a = tensors.get(aName);
+    const b = bName === undefined ? undefined : tensors.get(bName);
     if (!a || !b) throw new Error(`${weightsFile}: site "${path}" has lora_A but no lora_B`);
     const r = a.shape[0];
     if (a.shape.length !== 2 || a.shape[1] !== site.inFeatures) {
-      throw new Error(`${weightsFile}: tensor "${key(path, 'A')}": shape [${a.shape.join(', ')}], the model expects [r, ${site.inFeatures}]`);
+      throw new Error(`${weightsFile}: tensor "${aName}": shape [${a.shape.join(', ')}], the model expects [r, ${site.inFeatures}]`);
     }
     if (b.shape.length !== 2 || b.shape[0] !== site.outFeatures || b.shape[1] !== r) {
-      throw new Error(`${weightsFile}: tensor "${key(path, 'B')}": shape [${b.shape.join(', ')}], the model expects [${site.outFeatures}, ${r}]`);
+      throw new Error(`${weightsFile}: tensor "${bName}": shape [${b.shape.join(', ')}], the model expects [${site.outFeatures}, ${r}]`);
     }
     const own = config.rankwise?.sites?.find((s) => s.path === path);
     const expectedR = own?.r ?? patternValue(config.rank_pattern, path) ?? (config.r as number);
@@ -182,10 +190,7 @@ export async function loadAdapter(model: Module, dir: string, seed = 0): Promise
     const dropout = own?.dropout ?? (typeof config.lora_dropout === 'number' ? config.lora_dropout : 0);
     return { path, r, alpha, rslora, dropout, a: a.data, b: b.data };
   });
-  for (const name of tensors.keys()) {
-    const path = /^(?:base_model\.model\.)?(.+)\.lora_[AB](?:\.default)?\.weight$/.exec(name)![1];
-    if (!paths.includes(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
-  }
+  for (const [path, name] of bNames) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
   if (targets.length === 0) throw new Error(`${weightsFile}: holds no LoRA weights`);
   const layers = injectLora(model, targets, seed);
   layers.forEach((layer, i) => {
