@@ -1,16 +1,14 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { RunSummary } from '@rankwise/core';
+import { spawnCli } from '../helpers/cli.js';
 import { tinyCopies } from '../helpers/tiny-pipelines.js';
 
 test('Ctrl-C stops a run cleanly: exit 130, summary says interrupted, and the message says where the run is', async () => {
   const { dir, path } = await tinyCopies({ 'pipelines/digits-base.json': { steps: 100_000, limit: 500 } });
   const out = join(dir, 'runs');
-  const child = spawn('node', ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'run', path('digits-base.json'), '--out', out], {
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
+  const child = spawnCli(['run', path('digits-base.json'), '--out', out]);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => {

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { main } from '@rankwise/cli';
+import { runCli } from '../helpers/cli.js';
 
 const dir = 'test/fixtures/broken';
 
@@ -73,11 +73,10 @@ describe('pnpm rankwise validate on broken pipelines', () => {
   });
 
   test('a real process exits with 2, and with 0 on valid files', () => {
-    const cli = ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts'];
-    const bad = spawnSync('node', [...cli, 'validate', `${dir}/rank-zero.json`], { encoding: 'utf8' });
+    const bad = runCli(['validate', `${dir}/rank-zero.json`]);
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('/stages/2/r: found 0, allowed: >= 1');
-    const good = spawnSync('node', [...cli, 'validate', 'pipelines/digits-lora.json'], { encoding: 'utf8' });
+    const good = runCli(['validate', 'pipelines/digits-lora.json']);
     expect(good.status).toBe(0);
     expect(good.stdout).toContain('✓ pipelines/digits-lora.json (9 stages; from pipelines/digits-base.json)');
   });

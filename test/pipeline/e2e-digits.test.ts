@@ -1,12 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { decodeSafetensors, type RunSummary } from '@rankwise/core';
+import { runCli } from '../helpers/cli.js';
 import { tinyCopies } from '../helpers/tiny-pipelines.js';
 
-const cli = (args: string[]) =>
-  spawnSync('node', ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+const cli = (args: string[]) => runCli(args);
 
 describe('e2e: digits-base → digits-lora through the CLI', () => {
   test('runs both pipelines, writes summary, metrics, adapter (PEFT layout) and merged model, leaks no tensors', async () => {

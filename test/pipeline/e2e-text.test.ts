@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import type { LoadStageSpec, Pipeline, RunSummary } from '@rankwise/core';
+import { runCli } from '../helpers/cli.js';
 import { tinyCopies } from '../helpers/tiny-pipelines.js';
 
 /** Text stages read less: short samples, few validation windows. */
@@ -27,10 +27,7 @@ test('e2e: moby-base → sotu-lora with tiny sizes through the CLI: bits per cha
     'pipelines/sotu-lora.json': { steps: 10, limit: 0, edit: shrinkText },
   });
   const out = join(dir, 'runs');
-  const run = spawnSync('node', ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'run', join(dir, 'sotu-lora.json'), '--out', out], {
-    encoding: 'utf8',
-    env: { ...process.env, FORCE_COLOR: '0' },
-  });
+  const run = runCli(['run', join(dir, 'sotu-lora.json'), '--out', out]);
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
   expect(run.stdout).toContain('evaluate[zero-shot]: sample:');
