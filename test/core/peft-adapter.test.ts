@@ -2,7 +2,9 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, encodeSafetensors, injectLora, loadAdapter, loraLayers, Mlp, readSafetensorsFile, saveAdapter } from '@rankwise/core';
+import {
+  ADAPTER_CONFIG, ADAPTER_WEIGHTS, encodeSafetensors, injectLora, listSites, loadAdapter, loraLayers, Mlp, readAdapter, readSafetensorsFile, saveAdapter,
+} from '@rankwise/core';
 import { useTestBackend } from '../helpers/backend.js';
 import { maxAbsDiff, seededTensor, take } from '../helpers/numeric.js';
 
@@ -76,5 +78,21 @@ describe('loadAdapter', () => {
     await expect(loadAdapter(fresh(), noA)).rejects.toThrow(`${join(noA, ADAPTER_WEIGHTS)}: tensor "base_model.model.layers.1.lora_B.weight" has no matching lora_A`);
     const twice = await renamedCopy(dir, (name) => name.replace('layers.1.lora_A', 'layers.0.lora_A.default').replace('layers.1.lora_B', 'layers.0.lora_B.default'));
     await expect(loadAdapter(fresh(), twice)).rejects.toThrow('tensors "base_model.model.layers.0.lora_A.weight" and "base_model.model.layers.0.lora_A.default.weight" are both lora_A of site "layers.0"');
+  });
+
+  test('readAdapter without a model: sites in file order, settings from the config, factors as stored; with one, checked against its sites', async () => {
+    const { dir } = await savedAdapter();
+    const sites = await readAdapter(dir);
+    expect(sites.map(({ path, r, alpha, rslora, dropout, inFeatures, outFeatures }) => ({ path, r, alpha, rslora, dropout, inFeatures, outFeatures }))).toEqual([
+      { path: 'layers.0', r: 2, alpha: 4, rslora: false, dropout: 0, inFeatures: 12, outFeatures: 10 },
+      { path: 'layers.1', r: 3, alpha: 3, rslora: true, dropout: 0, inFeatures: 10, outFeatures: 8 },
+    ]);
+    const { tensors } = await readSafetensorsFile(join(dir, ADAPTER_WEIGHTS));
+    expect(sites[0].loraA).toEqual(tensors.get('base_model.model.layers.0.lora_A.weight')?.data); // [r, in]
+    expect(sites[1].loraB).toEqual(tensors.get('base_model.model.layers.1.lora_B.weight')?.data); // [out, r]
+    expect(await readAdapter(dir, listSites(new Mlp({ sizes: SIZES }, 1)))).toEqual(sites);
+    await expect(readAdapter(dir, listSites(new Mlp({ sizes: [7, 10, 8, 4] }, 1)))).rejects.toThrow(
+      'tensor "base_model.model.layers.0.lora_A.weight": shape [2, 12], the model expects [r, 7]',
+    );
   });
 });

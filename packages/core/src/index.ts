@@ -41,8 +41,8 @@ export { definePlacementPlugin, PlacementError, type PlacementPlugin, type Place
 export { PluginRegistry, pluginPackageName, PLUGIN_KEYWORD, type InstalledPlugin } from './plugins/registry.js';
 export { ConfigError, type ModelDescription } from './nn/description.js';
 export { getArchitecture, describeModel } from './nn/architectures.js';
-export { saveAdapter, saveAdapterSites, loadAdapter, readAdapterConfig, snapshotAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './io/peft-adapter.js';
-export type { AdapterSite, AdapterSnapshot } from './io/peft-adapter.js';
+export { saveAdapter, saveAdapterSites, loadAdapter, readAdapter, readAdapterConfig, snapshotAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './io/peft-adapter.js';
+export type { AdapterSite, AdapterSnapshot, StoredAdapterSite } from './io/peft-adapter.js';
 export type { SaveCheckpointOptions } from './io/checkpoint.js';
 
 export { Rankwise, createRankwise, type RankwiseOptions } from './pipeline/rankwise.js';

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Module } from '../nn/module.js';
-import { listSites } from '../nn/site.js';
+import { listSites, type Site } from '../nn/site.js';
 import { injectLora, loraLayers } from '../lora/inject.js';
 import type { LoraLinear } from '../lora/lora-linear.js';
 import { readSafetensorsFile, writeSafetensorsFile } from './tensor-file.js';
@@ -145,16 +145,33 @@ function patternValue(patterns: unknown, path: string): number | undefined {
   return undefined;
 }
 
+/** One site of a PEFT-layout adapter as stored: its settings and its factors in PEFT layout. */
+export interface StoredAdapterSite {
+  path: string;
+  r: number;
+  alpha: number;
+  rslora: boolean;
+  dropout: number;
+  inFeatures: number;
+  outFeatures: number;
+  /** lora_A.weight = Aᵀ, [r, in] row-major. */
+  loraA: Float32Array;
+  /** lora_B.weight = Bᵀ, [out, r] row-major. */
+  loraB: Float32Array;
+}
+
 /**
- * Loads a PEFT-layout adapter onto `model`: sites come from the weight file's keys, ranks from the shapes
- * (checked against r / rank_pattern), alphas from lora_alpha / alpha_pattern. Everything is checked before
- * the model is touched.
+ * Reads and checks a PEFT-layout adapter directory without touching a model: sites come from the weight file's keys
+ * (`[base_model.model.]<site>.lora_A|B[.default].weight`, in the file's order of the lora_A tensors), ranks from the
+ * shapes (checked against r / rank_pattern), alphas from lora_alpha / alpha_pattern. With `modelSites` (listSites of
+ * the model it is meant for) every site must exist there, be unadapted and match its in/out features; without them
+ * in/out features come from the shapes.
  */
-export async function loadAdapter(model: Module, dir: string, seed = 0): Promise<LoraLinear[]> {
+export async function readAdapter(dir: string, modelSites?: readonly Site[]): Promise<StoredAdapterSite[]> {
   const { config, file: configFile } = await readAdapterConfig(dir);
   const weightsFile = join(dir, ADAPTER_WEIGHTS);
   const { tensors } = await readSafetensorsFile(weightsFile);
-  const sites = new Map(listSites(model).map((s) => [s.path, s]));
+  const sites = modelSites ? new Map(modelSites.map((s) => [s.path, s])) : null;
   // Each tensor name parsed once: site path → its lora_A / lora_B tensor names, in file order.
   const aNames = new Map<string, string>();
   const bNames = new Map<string, string>();
@@ -167,20 +184,21 @@ export async function loadAdapter(model: Module, dir: string, seed = 0): Promise
     if (other !== undefined) throw new Error(`${weightsFile}: tensors "${other}" and "${name}" are both lora_${ab} of site "${path}"`);
     names.set(path, name);
   }
-  const targets = [...aNames].map(([path, aName]) => {
-    const site = sites.get(path);
-    if (!site) throw new Error(`${weightsFile}: site "${path}" is not in the model; available sites: ${[...sites.keys()].join(', ')}`);
-    if (site.adapted) throw new Error(`${weightsFile}: site "${path}" already has a LoRA adapter`);
+  const out = [...aNames].map(([path, aName]): StoredAdapterSite => {
+    const site = sites?.get(path);
+    if (sites && !site) throw new Error(`${weightsFile}: site "${path}" is not in the model; available sites: ${[...sites.keys()].join(', ')}`);
+    if (site?.adapted) throw new Error(`${weightsFile}: site "${path}" already has a LoRA adapter`);
     const bName = bNames.get(path);
     const a = tensors.get(aName);
     const b = bName === undefined ? undefined : tensors.get(bName);
     if (!a || !b) throw new Error(`${weightsFile}: site "${path}" has lora_A but no lora_B`);
     const r = a.shape[0];
-    if (a.shape.length !== 2 || a.shape[1] !== site.inFeatures) {
-      throw new Error(`${weightsFile}: tensor "${aName}": shape [${a.shape.join(', ')}], the model expects [r, ${site.inFeatures}]`);
+    const expected = (shape: string) => (site ? `the model expects ${shape}` : `expected ${shape}`);
+    if (a.shape.length !== 2 || (site && a.shape[1] !== site.inFeatures)) {
+      throw new Error(`${weightsFile}: tensor "${aName}": shape [${a.shape.join(', ')}], ${expected(`[r, ${site ? site.inFeatures : 'in'}]`)}`);
     }
-    if (b.shape.length !== 2 || b.shape[0] !== site.outFeatures || b.shape[1] !== r) {
-      throw new Error(`${weightsFile}: tensor "${bName}": shape [${b.shape.join(', ')}], the model expects [${site.outFeatures}, ${r}]`);
+    if (b.shape.length !== 2 || (site && b.shape[0] !== site.outFeatures) || b.shape[1] !== r) {
+      throw new Error(`${weightsFile}: tensor "${bName}": shape [${b.shape.join(', ')}], ${expected(`[${site ? site.outFeatures : 'out'}, ${r}]`)}`);
     }
     const own = config.rankwise?.sites?.find((s) => s.path === path);
     const expectedR = own?.r ?? patternValue(config.rank_pattern, path) ?? (config.r as number);
@@ -188,16 +206,25 @@ export async function loadAdapter(model: Module, dir: string, seed = 0): Promise
     const alpha = own?.alpha ?? patternValue(config.alpha_pattern, path) ?? (config.lora_alpha as number);
     const rslora = own?.rslora ?? config.use_rslora === true;
     const dropout = own?.dropout ?? (typeof config.lora_dropout === 'number' ? config.lora_dropout : 0);
-    return { path, r, alpha, rslora, dropout, a: a.data, b: b.data };
+    return { path, r, alpha, rslora, dropout, inFeatures: a.shape[1], outFeatures: b.shape[0], loraA: a.data, loraB: b.data };
   });
   for (const [path, name] of bNames) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
-  if (targets.length === 0) throw new Error(`${weightsFile}: holds no LoRA weights`);
-  const layers = injectLora(model, targets, seed);
+  if (out.length === 0) throw new Error(`${weightsFile}: holds no LoRA weights`);
+  return out;
+}
+
+/**
+ * Loads a PEFT-layout adapter onto `model` (read and checked by `readAdapter` against the model's sites before the
+ * model is touched).
+ */
+export async function loadAdapter(model: Module, dir: string, seed = 0): Promise<LoraLinear[]> {
+  const sites = await readAdapter(dir, listSites(model));
+  const layers = injectLora(model, sites, seed);
   layers.forEach((layer, i) => {
-    const t = targets[i];
+    const s = sites[i];
     tf.tidy(() => {
-      layer.loraA.assign(tf.tensor2d(t.a, [t.r, layer.base.inFeatures]).transpose()); // [r, in] → [in, r]
-      layer.loraB.assign(tf.tensor2d(t.b, [layer.base.outFeatures, t.r]).transpose()); // [out, r] → [r, out]
+      layer.loraA.assign(tf.tensor2d(s.loraA, [s.r, s.inFeatures]).transpose()); // [r, in] → [in, r]
+      layer.loraB.assign(tf.tensor2d(s.loraB, [s.outFeatures, s.r]).transpose()); // [out, r] → [r, out]
     });
   });
   return layers;
