@@ -1,7 +1,7 @@
 /** Broadcast iteration specs for the native binary kernel (numpy rules, as tfjs's assertAndGetBroadcastShape). */
-import { backend_util } from '@tensorflow/tfjs-core';
+import { backend_util, util } from '@tensorflow/tfjs-core';
 
-import { collapseDims, MAX_NATIVE_RANK, sizeOf, stridesOf } from './context.js';
+import { collapseDims, MAX_NATIVE_RANK, stridesOf } from './context.js';
 
 export interface BroadcastPlan {
   outShape: number[];
@@ -25,7 +25,7 @@ export function planBroadcast(aShape: readonly number[], bShape: readonly number
   } catch {
     return undefined;
   }
-  const size = sizeOf(outShape);
+  const size = util.sizeFromShape(outShape);
   const aStrides = paddedStrides(aShape, outShape);
   const bStrides = paddedStrides(bShape, outShape);
   const { dims, strides: [as, bs] } = collapseDims(outShape, [aStrides, bStrides]);

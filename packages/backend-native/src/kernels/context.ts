@@ -30,12 +30,6 @@ export function int32Values(backend: MathBackendCPU, t: tf.TensorInfo): Int32Arr
   return values instanceof Int32Array ? values : undefined;
 }
 
-export function sizeOf(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
 export function floatOutput(backend: MathBackendCPU, shape: number[], values: Float32Array): tf.TensorInfo {
   return backend.makeTensorInfo(shape, 'float32', values);
 }

@@ -1,9 +1,10 @@
 /** float32 unary and broadcasting binary kernels (Add, Sub, Multiply, RealDiv, Pow, Exp, Tanh, Relu, Step, ...). */
 import * as tf from '@tensorflow/tfjs-core';
+import { util } from '@tensorflow/tfjs-core';
 
 import type { BinaryOpName, UnaryOpName } from '../addon.js';
 import { planBroadcast } from './broadcast.js';
-import { floatOutput, floatValues, sizeOf, type NativeKernel } from './context.js';
+import { floatOutput, floatValues, type NativeKernel } from './context.js';
 
 interface UnaryDef {
   kernelName: string;
@@ -38,8 +39,8 @@ function unaryKernel(def: UnaryDef): NativeKernel {
     run({ inputs, attrs }, backend) {
     const { addon } = backend;
       const x = inputs.x;
-      if (!x || x.dtype !== 'float32') return undefined;
-      const size = sizeOf(x.shape);
+      if (!x) return undefined;
+      const size = util.sizeFromShape(x.shape);
       const xv = floatValues(backend, x);
       if (!xv || size === 0) return undefined;
       const alphaValue = def.alphaAttr ? attrs?.[def.alphaAttr] : 0;
@@ -77,7 +78,7 @@ function binaryKernel(def: BinaryDef): NativeKernel {
     const { addon } = backend;
       const a = inputs[def.a];
       const b = inputs[def.b];
-      if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+      if (!a || !b) return undefined;
       const av = floatValues(backend, a);
       const bv = floatValues(backend, b);
       if (!av || !bv) return undefined;

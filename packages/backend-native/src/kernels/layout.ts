@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { Data32 } from '../addon.js';
 import type { NativeBackend } from '../backend.js';
-import { collapseDims, floatValues, int32Values, MAX_NATIVE_RANK, sizeOf, stridesOf, type NativeKernel } from './context.js';
+import { collapseDims, floatValues, int32Values, MAX_NATIVE_RANK, stridesOf, type NativeKernel } from './context.js';
 
 /** The tensor's own storage when it is a 4-byte typed array of its dtype, plus an empty output of that kind. */
 function data32(backend: NativeBackend, t: TensorInfo): { values: Data32; make: (n: number) => Float32Array | Int32Array } | undefined {
@@ -28,7 +28,7 @@ const transposeKernel: NativeKernel = {
     const perm = attrs?.perm;
     if (!x || !Array.isArray(perm) || perm.length !== x.shape.length) return undefined;
     const src = data32(backend, x);
-    const size = sizeOf(x.shape);
+    const size = util.sizeFromShape(x.shape);
     if (!src || size === 0) return undefined;
     const plan = planTranspose(x.shape, perm as number[]);
     if (plan.dims.length > MAX_NATIVE_RANK) return undefined;
@@ -47,15 +47,15 @@ const gatherKernel: NativeKernel = {
     if (!x || !indices || (attrs?.batchDims ?? 0) !== 0) return undefined;
     const src = data32(backend, x);
     const idx = int32Values(backend, indices);
-    if (!src || !idx || sizeOf(x.shape) === 0) return undefined;
+    if (!src || !idx || util.sizeFromShape(x.shape) === 0) return undefined;
     let axis: number;
     try {
       axis = util.parseAxisParam(attrs?.axis as number, x.shape)[0];
     } catch {
       return undefined;
     }
-    const outer = sizeOf(x.shape.slice(0, axis));
-    const inner = sizeOf(x.shape.slice(axis + 1));
+    const outer = util.sizeFromShape(x.shape.slice(0, axis));
+    const inner = util.sizeFromShape(x.shape.slice(axis + 1));
     const out = src.make(outer * idx.length * inner);
     // An out-of-range index: the cpu kernel throws tfjs's own error message.
     if (addon.gather(src.values, idx, out, outer, x.shape[axis], inner) !== -1) return undefined;
@@ -77,7 +77,7 @@ const segmentSumKernel: NativeKernel = {
     // Rank-1 ids only: tfjs's cpu kernel sums over axis 0 alone, so other ranks keep its exact behaviour.
     if (!xv || !ids || idRank !== 1 || x.shape.length < 1 || segmentIds.shape[0] !== x.shape[0]) return undefined;
     const innerShape = x.shape.slice(idRank);
-    const inner = sizeOf(innerShape);
+    const inner = util.sizeFromShape(innerShape);
     if (ids.length === 0 || inner === 0) return undefined;
     const out = backend.allocFloat32(numSegments * inner);
     addon.segmentSum(xv, ids, out, inner, numSegments);
@@ -94,7 +94,7 @@ const concatKernel: NativeKernel = {
       .sort((a, b) => Number(a) - Number(b))
       .map((key) => inputs[key])
       .filter((t): t is TensorInfo => t !== undefined);
-    const tensors = all.filter((t) => sizeOf(t.shape) > 0);
+    const tensors = all.filter((t) => util.sizeFromShape(t.shape) > 0);
     if (tensors.length < 2) return undefined;
     const dtype = tensors[0].dtype;
     const sources = tensors.map((t) => (t.dtype === dtype ? data32(backend, t) : undefined));
@@ -108,8 +108,8 @@ const concatKernel: NativeKernel = {
     } catch {
       return undefined;
     }
-    const outer = sizeOf(outShape.slice(0, axis));
-    const chunks = tensors.map((t) => sizeOf(t.shape.slice(axis)));
+    const outer = util.sizeFromShape(outShape.slice(0, axis));
+    const chunks = tensors.map((t) => util.sizeFromShape(t.shape.slice(axis)));
     const rowLength = chunks.reduce((a, b) => a + b, 0);
     const out = sources[0]!.make(outer * rowLength);
     for (let o = 0; o < outer; o += 1) {

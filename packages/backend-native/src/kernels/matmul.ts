@@ -4,7 +4,7 @@ import { backend_util, util, type TensorInfo } from '@tensorflow/tfjs-core';
 import type { UnaryOpName } from '../addon.js';
 import type { NativeBackend } from '../backend.js';
 import { planBroadcast } from './broadcast.js';
-import { floatOutput, floatValues, sizeOf, type NativeKernel } from './context.js';
+import { floatOutput, floatValues, type NativeKernel } from './context.js';
 
 interface MatMulPlan {
   shape: number[];
@@ -27,8 +27,8 @@ function planMatMul(a: TensorInfo, b: TensorInfo, transposeA: boolean, transpose
   if (k !== (transposeB ? b.shape[bRank - 1] : b.shape[bRank - 2])) return undefined;
   const m = transposeA ? a.shape[aRank - 1] : a.shape[aRank - 2];
   const n = transposeB ? b.shape[bRank - 2] : b.shape[bRank - 1];
-  const batchA = sizeOf(a.shape.slice(0, -2));
-  const batchB = sizeOf(b.shape.slice(0, -2));
+  const batchA = util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = util.sizeFromShape(b.shape.slice(0, -2));
   let outer: number[];
   try {
     outer = backend_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
@@ -38,7 +38,7 @@ function planMatMul(a: TensorInfo, b: TensorInfo, transposeA: boolean, transpose
   const batch = Math.max(batchA, batchB);
   // tfjs computes max(batchA, batchB) products, reading a[bi % batchA] and b[bi % batchB]; other
   // broadcasts of the batch dims stay with the cpu kernel.
-  if (sizeOf(outer) !== batch || batch * m * n === 0) return undefined;
+  if (util.sizeFromShape(outer) !== batch || batch * m * n === 0) return undefined;
   return { shape: [...outer, m, n], transposeA, transposeB, m, n, k, batch, batchA, batchB };
 }
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backend_util, util } from '@tensorflow/tfjs-core';
 
 import type { ReduceOpName } from '../addon.js';
-import { floatOutput, floatValues, sizeOf, type NativeKernel } from './context.js';
+import { floatOutput, floatValues, type NativeKernel } from './context.js';
 
 export interface ReducePlan {
   outer: number;
@@ -58,10 +58,11 @@ function reduceKernel(kernelName: string, op: ReduceOpName, axisAttr: string): N
     run({ inputs, attrs }, backend) {
     const { addon } = backend;
       const x = inputs.x;
-      if (!x || x.dtype !== 'float32' || sizeOf(x.shape) === 0) return undefined;
-      const plan = planReduce(x.shape, attrs?.[axisAttr], attrs?.keepDims === true);
+      if (!x || util.sizeFromShape(x.shape) === 0) return undefined;
       const xv = floatValues(backend, x);
-      if (!plan || !xv) return undefined;
+      if (!xv) return undefined;
+      const plan = planReduce(x.shape, attrs?.[axisAttr], attrs?.keepDims === true);
+      if (!plan) return undefined;
       const out = backend.allocFloat32(plan.outer * plan.inner);
       addon.reduce(addon.ops.reduce[op], xv, out, plan.outer, plan.reduceSize, plan.inner);
       return floatOutput(backend, plan.outShape, out);
@@ -74,12 +75,12 @@ const softmaxKernel: NativeKernel = {
   run({ inputs, attrs }, backend) {
     const { addon } = backend;
     const logits = inputs.logits;
-    if (!logits || logits.dtype !== 'float32') return undefined;
+    if (!logits) return undefined;
     const rank = logits.shape.length;
     const dim = attrs?.dim;
     if (rank === 0 || (dim !== -1 && dim !== rank - 1)) return undefined;
     const cols = logits.shape[rank - 1];
-    const size = sizeOf(logits.shape);
+    const size = util.sizeFromShape(logits.shape);
     const xv = floatValues(backend, logits);
     if (!xv || size === 0) return undefined;
     const out = backend.allocFloat32(size);
