@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readSafetensorsFile, type ValidatedPipeline } from '@rankwise/core';
+import { loraScaling, readAdapter, readSafetensorsFile, type ValidatedPipeline } from '@rankwise/core';
 import {
   amplificationFactor, analyzeLoraSite, spectrum, subspaceSimilarity, subtract, transpose, type GridAnalyses, type Matrix, type SiteAnalysis, type SubspaceComparison,
 } from '@rankwise/report';
@@ -8,30 +7,22 @@ import type { CellOutcome } from './run-cells.js';
 
 interface AdapterFactors {
   site: string;
-  /** A [in, r] and B [r, out], rankwise layout; scaling folded in later. */
+  /** A [in, r] and B [r, out], rankwise layout; ΔW = scaling·A·B. */
   a: Matrix;
   b: Matrix;
   r: number;
   scaling: number;
 }
 
-/** Reads a PEFT-layout adapter: lora_A.weight [r, in] = Aᵀ, lora_B.weight [out, r] = Bᵀ. */
-async function readAdapter(dir: string): Promise<AdapterFactors[]> {
-  const config = JSON.parse(await readFile(join(dir, 'adapter_config.json'), 'utf8')) as {
-    rankwise?: { sites: Array<{ path: string; r: number; alpha: number; rslora: boolean }> };
-  };
-  const { tensors } = await readSafetensorsFile(join(dir, 'adapter_model.safetensors'));
-  return (config.rankwise?.sites ?? []).map((s) => {
-    const a = tensors.get(`base_model.model.${s.path}.lora_A.weight`)!;
-    const b = tensors.get(`base_model.model.${s.path}.lora_B.weight`)!;
-    return {
-      site: s.path,
-      a: transpose({ rows: a.shape[0], cols: a.shape[1], data: a.data }),
-      b: transpose({ rows: b.shape[0], cols: b.shape[1], data: b.data }),
-      r: s.r,
-      scaling: s.rslora ? s.alpha / Math.sqrt(s.r) : s.alpha / s.r,
-    };
-  });
+/** A PEFT-layout adapter's factors in rankwise layout: lora_A.weight [r, in] = Aᵀ, lora_B.weight [out, r] = Bᵀ. */
+async function adapterFactors(dir: string): Promise<AdapterFactors[]> {
+  return (await readAdapter(dir)).map((s) => ({
+    site: s.path,
+    a: transpose({ rows: s.r, cols: s.inFeatures, data: s.loraA }), // [r, in] → [in, r]
+    b: transpose({ rows: s.outFeatures, cols: s.r, data: s.loraB }), // [out, r] → [r, out]
+    r: s.r,
+    scaling: loraScaling(s),
+  }));
 }
 
 async function readWeights(file: string): Promise<Map<string, Matrix>> {
@@ -54,7 +45,7 @@ export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: stri
     if (!outcome.summary) continue;
     const { plan } = outcome.cell;
     if (plan.kind === 'lora') {
-      const factors = await readAdapter(join(outcome.cell.dir, 'adapter'));
+      const factors = await adapterFactors(join(outcome.cell.dir, 'adapter'));
       adapters.set(outcome, factors);
       for (const f of factors) sites.push(analyzeLoraSite({ site: f.site, placement: plan.placement, a: f.a, b: f.b, scaling: f.scaling, w: base.get(f.site) }));
     } else if (base.size > 0) {
