@@ -111,7 +111,6 @@ static napi_value module_init(napi_env env, napi_value exports) {
   rw_set_named(env, ops, "binary", op_table(env, binary_names, RW_BINARY_COUNT));
   rw_set_named(env, ops, "reduce", op_table(env, reduce_names, RW_REDUCE_COUNT));
   rw_set_named(env, exports, "ops", ops);
-  rw_set_number(env, exports, "cpuCount", rw_cpu_count());
   rw_register_ops(env, exports);
   return exports;
 }

@@ -6,8 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RW_MAX_ARGS 12
-
 /* Each returns 0, or throws a JS error and returns -1. */
 int rw_args(napi_env env, napi_callback_info info, size_t expected, napi_value *argv);
 int rw_f32(napi_env env, napi_value value, float **data, size_t *length);

@@ -93,7 +93,7 @@ static void *worker_main(void *arg) {
   return NULL;
 }
 
-int rw_cpu_count(void) {
+static int rw_cpu_count(void) {
 #if defined(__linux__)
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) {

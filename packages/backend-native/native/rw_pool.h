@@ -9,7 +9,6 @@ typedef void (*rw_range_fn)(void *ctx, size_t begin, size_t end);
 /* Starts threads - 1 workers (threads <= 0: one per CPU this process may run on). Idempotent. */
 int rw_pool_start(int threads);
 int rw_pool_threads(void);
-int rw_cpu_count(void);
 
 /*
  * Runs fn over [0, n) split into at most rw_pool_threads() contiguous ranges of at least `grain`

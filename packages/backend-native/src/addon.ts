@@ -47,7 +47,6 @@ export interface NativeAddon {
     binary: Record<BinaryOpName, number>;
     reduce: Record<ReduceOpName, number>;
   };
-  cpuCount: number;
   sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array,
     c: Float32Array, batch: number, batchA: number, batchB: number): void;
   unary(op: number, x: Float32Array, y: Float32Array, alpha: number): void;

@@ -88,8 +88,4 @@ export class Float32Pool {
     this.free.clear();
     this.pooledBytes = 0;
   }
-
-  get bytes(): number {
-    return this.pooledBytes;
-  }
 }
