@@ -8,7 +8,7 @@ import { makeGpt, makeMlp, trainStep, gptBenchSpec } from './workloads.js';
 
 interface KernelStat { calls: number; ms: number; elems: number }
 
-export function instrumentBackend(backendName: string): Map<string, KernelStat> {
+function instrumentBackend(backendName: string): Map<string, KernelStat> {
   const stats = new Map<string, KernelStat>();
   for (const config of tf.getKernelsForBackend(backendName)) {
     const inner = config.kernelFunc;

@@ -1,6 +1,6 @@
 /*
  * Kernel loops. Each rw_k_*.c file is compiled once per instruction set (RW_ISA=base / avx2);
- * rw_dispatch.c picks the variant at load time from the CPU's features.
+ * rw_ops_init (rw_ops.c) picks the variant at load time from the CPU's features.
  */
 #ifndef RW_KERNELS_H
 #define RW_KERNELS_H

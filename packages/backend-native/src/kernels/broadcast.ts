@@ -3,7 +3,7 @@ import { backend_util, util } from '@tensorflow/tfjs-core';
 
 import { collapseDims, MAX_NATIVE_RANK, stridesOf } from './context.js';
 
-export interface BroadcastPlan {
+interface BroadcastPlan {
   outShape: number[];
   size: number;
   /** [rank, dims..., aStrides..., bStrides...] after dropping size-1 dims and merging contiguous ones. */

@@ -14,7 +14,7 @@ function data32(backend: NativeBackend, t: TensorInfo): { values: Data32; make: 
 }
 
 /** Output dims with the input stride each one walks; size-1 dims dropped, contiguous runs merged. */
-export function planTranspose(shape: readonly number[], perm: readonly number[]): { dims: number[]; strides: number[] } {
+function planTranspose(shape: readonly number[], perm: readonly number[]): { dims: number[]; strides: number[] } {
   const inStrides = stridesOf(shape);
   const { dims, strides: [strides] } = collapseDims(perm.map((axis) => shape[axis]), [perm.map((axis) => inStrides[axis])]);
   return { dims, strides };

@@ -5,7 +5,7 @@ import { backend_util, util } from '@tensorflow/tfjs-core';
 import type { ReduceOpName } from '../addon.js';
 import { floatOutput, floatValues, type NativeKernel } from './context.js';
 
-export interface ReducePlan {
+interface ReducePlan {
   outer: number;
   reduceSize: number;
   inner: number;
@@ -16,7 +16,7 @@ export interface ReducePlan {
  * x viewed as [outer, reduceSize, inner]: possible when the reduced axes (ignoring size-1 dims)
  * form one contiguous block. Undefined otherwise.
  */
-export function planReduce(shape: readonly number[], axisAttr: unknown, keepDims: boolean): ReducePlan | undefined {
+function planReduce(shape: readonly number[], axisAttr: unknown, keepDims: boolean): ReducePlan | undefined {
   let axes: number[];
   try {
     axes = util.parseAxisParam(axisAttr as number | number[], shape as number[]);
