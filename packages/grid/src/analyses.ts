@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import { loraScaling, readAdapter, readSafetensorsFile, type ValidatedPipeline } from '@rankwise/core';
-import {
-  amplificationFactor, analyzeLoraSite, spectrum, subspaceSimilarity, subtract, transpose, type GridAnalyses, type Matrix, type SiteAnalysis, type SubspaceComparison,
-} from '@rankwise/report';
+import { analyzeLoraSite, analyzeSite, compareSubspaces, subtract, transpose, type GridAnalyses, type Matrix, type SiteAnalysis, type SubspaceComparison } from '@rankwise/report';
 import type { CellOutcome } from './run-cells.js';
 
 interface AdapterFactors {
@@ -10,7 +8,6 @@ interface AdapterFactors {
   /** A [in, r] and B [r, out], rankwise layout; ΔW = scaling·A·B. */
   a: Matrix;
   b: Matrix;
-  r: number;
   scaling: number;
 }
 
@@ -20,7 +17,6 @@ async function adapterFactors(dir: string): Promise<AdapterFactors[]> {
     site: s.path,
     a: transpose({ rows: s.r, cols: s.inFeatures, data: s.loraA }), // [r, in] → [in, r]
     b: transpose({ rows: s.outFeatures, cols: s.r, data: s.loraB }), // [out, r] → [r, out]
-    r: s.r,
     scaling: loraScaling(s),
   }));
 }
@@ -41,6 +37,7 @@ export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: stri
   const base = baseWeightsFile ? await readWeights(baseWeightsFile) : new Map<string, Matrix>();
   const sites: SiteAnalysis[] = [];
   const adapters = new Map<CellOutcome, AdapterFactors[]>();
+  const topRank = Math.max(...outcomes.map((o) => o.cell.plan.rank ?? 0), 1); // r for full fine-tuning (capped at min(rows, cols))
   for (const outcome of outcomes) {
     if (!outcome.summary) continue;
     const { plan } = outcome.cell;
@@ -50,31 +47,28 @@ export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: stri
       for (const f of factors) sites.push(analyzeLoraSite({ site: f.site, placement: plan.placement, a: f.a, b: f.b, scaling: f.scaling, w: base.get(f.site) }));
     } else if (base.size > 0) {
       const tuned = await readWeights(join(outcome.cell.dir, 'merged', 'model.safetensors'));
-      const topRank = Math.max(...outcomes.map((o) => o.cell.plan.rank ?? 0), 1);
       for (const [site, w] of base) {
         const after = tuned.get(site);
-        if (!after) continue;
-        const delta = subtract(after, w);
-        const r = Math.min(topRank, w.rows, w.cols); // the grid's largest rank, as far as the matrix allows
-        sites.push({ site, placement: plan.placement, rank: null, spectrum: spectrum(delta, r), amplification: amplificationFactor(delta, w, r) });
+        if (after) sites.push(analyzeSite({ site, placement: plan.placement, rank: null, delta: subtract(after, w), w, r: topRank }));
       }
     }
   }
   const subspace: SubspaceComparison[] = [];
   const placements = [...new Set(outcomes.filter((o) => o.cell.plan.kind === 'lora').map((o) => o.cell.plan.placement))];
   for (const placement of placements) {
-    const cells = outcomes.filter((o) => o.cell.plan.placement === placement && adapters.has(o)).sort((x, y) => x.cell.plan.rank! - y.cell.plan.rank!);
+    const cells = outcomes
+      .flatMap((o) => {
+        const factors = adapters.get(o);
+        return factors && o.cell.plan.placement === placement ? [{ rank: o.cell.plan.rank ?? 0, factors }] : [];
+      })
+      .sort((x, y) => x.rank - y.rank);
     if (cells.length < 2) continue;
     const high = cells[cells.length - 1];
-    const low = cells.find((c) => c.cell.plan.rank === 8 && c !== high) ?? cells[0];
-    const site = adapters.get(low)![0].site;
-    const a1 = adapters.get(low)!.find((f) => f.site === site);
-    const a2 = adapters.get(high)!.find((f) => f.site === site);
-    if (!a1 || !a2) continue;
-    const phi = subspaceSimilarity(a1.a, a2.a);
-    const rows: number[][] = [];
-    for (let i = 0; i < phi.rows; i++) rows.push(Array.from(phi.data.subarray(i * phi.cols, (i + 1) * phi.cols)));
-    subspace.push({ site, placement, r1: a1.r, r2: a2.r, phi: rows });
+    const low = cells.find((c) => c.rank === 8 && c !== high) ?? cells[0];
+    const a1 = low.factors[0]; // readAdapter never returns an empty adapter
+    const a2 = high.factors.find((f) => f.site === a1.site);
+    if (!a2) continue;
+    subspace.push(compareSubspaces(a1.site, placement, a1.a, a2.a));
   }
   return { sites, subspace };
 }
