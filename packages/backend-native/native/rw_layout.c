@@ -64,7 +64,7 @@ void rw_transpose32(const uint32_t *in, uint32_t *out, int rank, const int64_t *
   transpose_ctx t = {in, out, rank, dims, strides, (size_t)((dims[rank - 2] + TILE - 1) / TILE)};
   size_t units = outer * t.row_tiles;
   size_t unit_elems = (size_t)TILE * (size_t)dims[rank - 1];
-  size_t grain = unit_elems >= 32768 ? 1 : 32768 / unit_elems;
+  size_t grain = unit_elems >= RW_GRAIN ? 1 : RW_GRAIN / unit_elems;
   rw_parallel_for(units, grain, 1, transpose_units, &t);
 }
 
@@ -89,7 +89,7 @@ int64_t rw_gather32(const uint32_t *params, const int32_t *indices, uint32_t *ou
     if (indices[k] < 0 || (size_t)indices[k] >= axis_dim) return (int64_t)k;
   }
   gather_ctx g = {params, indices, out, axis_dim, inner, n_idx};
-  size_t grain = inner >= 16384 ? 1 : 16384 / (inner ? inner : 1);
+  size_t grain = inner >= RW_GRAIN / 2 ? 1 : (RW_GRAIN / 2) / (inner ? inner : 1);
   rw_parallel_for(outer * n_idx, grain, 1, gather_rows, &g);
   return -1;
 }
@@ -123,7 +123,7 @@ int rw_unsorted_segment_sum(const float *data, const int32_t *ids, float *out, s
   double *acc = malloc(num_segments * inner * sizeof(double) + 1);
   if (!acc) return -1;
   segment_ctx s = {data, ids, out, acc, n, inner, num_segments};
-  size_t grain = n * inner >= 65536 ? 16 : inner;
+  size_t grain = n * inner >= RW_GRAIN * 2 ? 16 : inner;
   rw_parallel_for(inner, grain, 16, segment_columns, &s);
   free(acc);
   return 0;

@@ -30,15 +30,9 @@ static int typed(napi_env env, napi_value value, void **data, size_t *length, in
   size_t len = 0, offset = 0;
   void *ptr = NULL;
   if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, value, &type, &len, &ptr, NULL, &offset) != napi_ok) {
-    char msg[96];
-    snprintf(msg, sizeof msg, "expected a %s", what);
-    rw_throw(env, msg);
-    return -1;
-  }
-  int ok = want_type >= 0 ? (int)type == want_type
-                          : (type == napi_float32_array || type == napi_int32_array || type == napi_uint32_array);
-  if (!ok) {
+      napi_get_typedarray_info(env, value, &type, &len, &ptr, NULL, &offset) != napi_ok ||
+      !(want_type >= 0 ? (int)type == want_type
+                       : (type == napi_float32_array || type == napi_int32_array || type == napi_uint32_array))) {
     char msg[96];
     snprintf(msg, sizeof msg, "expected a %s", what);
     rw_throw(env, msg);

@@ -2,9 +2,6 @@
 
 #include "rw_pool.h"
 
-/* Elementwise work below this many elements runs on the calling thread only. */
-#define RW_GRAIN 32768
-
 static rw_kernel_table kernels;
 
 #define RW_FILL_BASE(ret, name, args) kernels.name = rw_k_##name##_base;

@@ -6,6 +6,9 @@
 
 typedef void (*rw_range_fn)(void *ctx, size_t begin, size_t end);
 
+/* Elementwise work below this many elements runs on the calling thread only (kernels scale it by their cost). */
+#define RW_GRAIN 32768
+
 /* Starts threads - 1 workers (threads <= 0: one per CPU this process may run on). Idempotent. */
 int rw_pool_start(int threads);
 int rw_pool_threads(void);
