@@ -1,6 +1,6 @@
-import { directionText, formatCompact, formatInteger, formatMetric, formatPercent, metricTitle } from '../grid/metrics.js';
+import { directionText, formatCompact, formatMetric, formatPercent, metricTitle } from '../grid/metrics.js';
 import type { GridModel } from '../grid/model.js';
-import { SPECTRUM_COLUMNS, gridFacts, spectrumRows } from '../grid/summary.js';
+import { SPECTRUM_COLUMNS, cellColumns, cellRows, gridFacts, spectrumRows, type CellRow } from '../grid/summary.js';
 import { FULL_FINE_TUNING, type GridAnalyses, type GridCell, type SubspaceComparison } from '../types.js';
 import { REPORT_CSS } from './html-style.js';
 
@@ -65,15 +65,11 @@ function gridTable(model: GridModel): string {
 }
 
 function cellsTable(model: GridModel): string {
-  const { info, result } = model;
-  const head = ['placement', 'rank r', 'alpha', metricTitle(info), 'other metrics', 'trainable params', '% of base', 'run time', 'reused', 'run dir'];
-  const rows = result.cells.map((c) => {
-    const v = model.value(c);
-    const other = Object.entries(c.metrics).filter(([k]) => k !== result.metric).map(([k, x]) => `${k} ${Number(x.toPrecision(4))}`).join(', ');
-    const cells = [c.rank === null ? 'full' : String(c.rank), c.alpha === null ? '—' : String(c.alpha), v === null ? 'n/a' : formatMetric(info, v), other, formatInteger(c.trainableParams), formatPercent(c.percentOfFull), `${(c.durationMs / 1000).toFixed(1)} s`, c.cached ? 'yes' : 'no'];
-    return `<tr><td class="label">${esc(c.placement)}</td>${cells.map((x) => `<td>${esc(x)}</td>`).join('')}<td class="label"><code>${esc(c.runDir)}</code></td></tr>`;
-  });
-  return `<div class="wide"><table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>${rows.join('')}</table></div>`;
+  const columns = cellColumns(model);
+  const td = (key: keyof CellRow, text: string): string =>
+    key === 'placement' ? `<td class="label">${esc(text)}</td>` : key === 'runDir' ? `<td class="label"><code>${esc(text)}</code></td>` : `<td>${esc(text)}</td>`;
+  const rows = cellRows(model).map((row) => `<tr>${columns.map(([key]) => td(key, row[key])).join('')}</tr>`);
+  return `<div class="wide"><table><tr>${columns.map(([, title]) => `<th>${esc(title)}</th>`).join('')}</tr>${rows.join('')}</table></div>`;
 }
 
 function analysesSection(analyses: GridAnalyses, svgs: ReportSvgs): string[] {

@@ -1,6 +1,6 @@
 import { formatInteger, formatMetric, formatPercent, metricTitle, directionText } from '../grid/metrics.js';
 import { gridModel, type GridModel } from '../grid/model.js';
-import { SPECTRUM_COLUMNS, gridFacts, spectrumRows } from '../grid/summary.js';
+import { SPECTRUM_COLUMNS, cellColumns, cellRows, gridFacts, spectrumRows } from '../grid/summary.js';
 import { FULL_FINE_TUNING, type GridCell, type GridResult } from '../types.js';
 
 /**
@@ -13,6 +13,7 @@ export function gridMarkdown(result: GridResult): string {
   const { info } = model;
   const facts = gridFacts(model);
   const direction = directionText(result.higherIsBetter);
+  const cellCols = cellColumns(model);
   const lines = [
     `# ${esc(result.pipeline)}: expressivity vs rank`,
     '',
@@ -38,20 +39,9 @@ export function gridMarkdown(result: GridResult): string {
     '## all cells',
     '',
     ...table(
-      ['placement', 'rank r', 'alpha', metricTitle(info), 'other metrics', 'trainable params', '% of base', 'run time', 'reused', 'run dir'],
+      cellCols.map(([, title]) => title),
       ['l', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'l', 'l'],
-      result.cells.map((c) => [
-        c.placement,
-        c.rank === null ? 'full' : String(c.rank),
-        c.alpha === null ? '—' : String(c.alpha),
-        model.value(c) === null ? 'n/a' : formatMetric(info, model.value(c) as number),
-        Object.entries(c.metrics).filter(([k]) => k !== result.metric).map(([k, v]) => `${k} ${Number(v.toPrecision(4))}`).join(', '),
-        formatInteger(c.trainableParams),
-        formatPercent(c.percentOfFull),
-        `${(c.durationMs / 1000).toFixed(1)} s`,
-        c.cached ? 'yes' : 'no',
-        `\`${c.runDir}\``,
-      ]),
+      cellRows(model).map((row) => cellCols.map(([key]) => (key === 'runDir' ? `\`${row.runDir}\`` : row[key]))),
     ),
   ];
   if (result.analyses && result.analyses.sites.length) {

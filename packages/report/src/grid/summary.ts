@@ -1,5 +1,5 @@
 import { FULL_FINE_TUNING, type GridAnalyses, type GridResult } from '../types.js';
-import { directionText, formatInteger, formatMetric, formatSignificant, metricTitle } from './metrics.js';
+import { directionText, formatInteger, formatMetric, formatPercent, formatSignificant, metricTitle } from './metrics.js';
 import type { GridModel } from './model.js';
 
 /** One-line facts about the run: cells, reuse, training time, best cell. */
@@ -72,3 +72,52 @@ export const SPECTRUM_COLUMNS: Array<[keyof SpectrumRow, string]> = [
   ['frobenius', '‖ΔW‖_F'],
   ['sigma1', 'σ₁'],
 ];
+
+/** Rows of the all-cells table (shared by Markdown and HTML; the renderers format `runDir` as code). */
+export interface CellRow {
+  placement: string;
+  rank: string;
+  alpha: string;
+  metric: string;
+  otherMetrics: string;
+  trainableParams: string;
+  percentOfBase: string;
+  runTime: string;
+  reused: string;
+  runDir: string;
+}
+
+/** Columns of the all-cells table; the metric column is titled by the grid's metric. */
+export function cellColumns(model: GridModel): Array<[keyof CellRow, string]> {
+  return [
+    ['placement', 'placement'],
+    ['rank', 'rank r'],
+    ['alpha', 'alpha'],
+    ['metric', metricTitle(model.info)],
+    ['otherMetrics', 'other metrics'],
+    ['trainableParams', 'trainable params'],
+    ['percentOfBase', '% of base'],
+    ['runTime', 'run time'],
+    ['reused', 'reused'],
+    ['runDir', 'run dir'],
+  ];
+}
+
+export function cellRows(model: GridModel): CellRow[] {
+  const { info, result } = model;
+  return result.cells.map((c) => {
+    const v = model.value(c);
+    return {
+      placement: c.placement,
+      rank: c.rank === null ? 'full' : String(c.rank),
+      alpha: c.alpha === null ? '—' : String(c.alpha),
+      metric: v === null ? 'n/a' : formatMetric(info, v),
+      otherMetrics: Object.entries(c.metrics).filter(([k]) => k !== result.metric).map(([k, x]) => `${k} ${Number(x.toPrecision(4))}`).join(', '),
+      trainableParams: formatInteger(c.trainableParams),
+      percentOfBase: formatPercent(c.percentOfFull),
+      runTime: `${(c.durationMs / 1000).toFixed(1)} s`,
+      reused: c.cached ? 'yes' : 'no',
+      runDir: c.runDir,
+    };
+  });
+}
