@@ -10,6 +10,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
+import { parseCpuinfo } from '../src/coretype.js';
+
 const self = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -118,7 +120,8 @@ async function main(): Promise<void> {
     ['Sandybridge', { OPENBLAS_CORETYPE: 'Sandybridge' }],
     ['Prescott', { OPENBLAS_CORETYPE: 'Prescott' }],
   ];
-  if (/\bavx512f\b/.test(await import('node:fs').then((fs) => fs.readFileSync('/proc/cpuinfo', 'utf8')).catch(() => ''))) {
+  const cpuinfo = await import('node:fs').then((fs) => fs.readFileSync('/proc/cpuinfo', 'utf8')).catch(() => '');
+  if (parseCpuinfo(cpuinfo).flags.has('avx512f')) {
     candidates.push(['SkylakeX', { OPENBLAS_CORETYPE: 'SkylakeX' }], ['Cooperlake', { OPENBLAS_CORETYPE: 'Cooperlake' }]);
   }
   const threadSettings: Array<[string, Record<string, string>]> = [['pool x2', {}], ['1 thread', { RANKWISE_THREADS: '1' }]];
