@@ -1,22 +1,11 @@
 /** Shared helpers for the native backend tests: start once, run the same computation on cpu and native, compare. */
 import * as tf from '@tensorflow/tfjs';
 
-import { startNativeBackend, type BackendStartResult } from '@rankwise/backend-native';
+import { startNativeBackend } from '@rankwise/backend-native';
 
-let started: Promise<BackendStartResult> | undefined;
-
-/** Starts the native backend once per test file (then switches back to cpu). */
-export async function nativeStart(): Promise<BackendStartResult> {
-  started ??= (async () => {
-    const result = await startNativeBackend();
-    await tf.setBackend('cpu');
-    return result;
-  })();
-  return started;
-}
-
-/** Evaluated when the file loads, for describe.skipIf. */
-export const native = await nativeStart();
+/** Started once per test file, when this module loads (then back to cpu), for describe.skipIf. */
+export const native = await startNativeBackend();
+await tf.setBackend('cpu');
 export const skipReason = native.ok ? '' : `native backend unavailable: ${native.reason}`;
 if (!native.ok) {
   // CI installs OpenBLAS and sets this, so a broken native build fails instead of skipping.
