@@ -4,7 +4,7 @@ import type { GridCell, GridResult } from '@rankwise/report';
 import type { CellOutcome } from './run-cells.js';
 
 /** Metric the heatmap colours by: the grid's `metric`, else accuracy (classification) or bitsPerChar (text). */
-export function gridMetric(grid: ValidatedPipeline): { metric: string; higherIsBetter: boolean } {
+function gridMetric(grid: ValidatedPipeline): { metric: string; higherIsBetter: boolean } {
   const task = grid.output?.task ?? 'classification';
   const metric = grid.pipeline.grid?.metric ?? TASK_METRICS[task]?.[0] ?? 'loss';
   return { metric, higherIsBetter: metric === 'accuracy' };

@@ -1,4 +1,4 @@
-import { assertMatrix, matmulTransposeA, leadingColumns, type Matrix } from '../linalg/matrix.js';
+import { assertMatrix, matmulTransposeA, type Matrix } from '../linalg/matrix.js';
 import { svd } from '../linalg/svd.js';
 
 /**
@@ -38,9 +38,4 @@ function normalisedCumulative(g: Matrix): Matrix {
     }
   }
   return { rows, cols, data: out };
-}
-
-/** Top-k left singular vectors (rows × k). */
-export function topLeftSingularVectors(m: Matrix, k: number): Matrix {
-  return leadingColumns(svd(m).u, k);
 }

@@ -1,5 +1,5 @@
-import { FULL_FINE_TUNING, type GridAnalyses, type GridResult } from '../types.js';
-import { directionText, formatInteger, formatMetric, formatPercent, formatSignificant, metricTitle } from './metrics.js';
+import { FULL_FINE_TUNING, type GridAnalyses } from '../types.js';
+import { formatInteger, formatMetric, formatPercent, formatSignificant, metricTitle } from './metrics.js';
 import type { GridModel } from './model.js';
 
 /** One-line facts about the run: cells, reuse, training time, best cell. */
@@ -22,11 +22,6 @@ export function missingCount(model: GridModel): number {
   let n = 0;
   for (const p of model.placements) for (const r of model.ranks) if (!model.at(p, r)) n++;
   return n;
-}
-
-/** "accuracy (%), higher is better". */
-export function metricSentence(result: GridResult, model: GridModel): string {
-  return `${metricTitle(model.info)}, ${directionText(result.higherIsBetter)}`;
 }
 
 export function formatDuration(ms: number): string {

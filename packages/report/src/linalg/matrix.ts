@@ -27,12 +27,6 @@ export function zeros(rows: number, cols: number): Matrix {
   return { rows, cols, data: new Float64Array(rows * cols) };
 }
 
-export function identity(n: number): Matrix {
-  const m = zeros(n, n);
-  for (let i = 0; i < n; i++) m.data[i * n + i] = 1;
-  return m;
-}
-
 /** Builds a matrix from an array of equal-length rows. */
 export function fromRows(rows: ArrayLike<number>[]): Matrix {
   if (rows.length === 0) throw new RangeError('fromRows: no rows');
