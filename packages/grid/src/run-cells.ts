@@ -56,8 +56,8 @@ export async function runCells(cells: PlannedCell[], o: RunCellsOptions): Promis
         report(cell, { cell, summary: null, cached: false, error: (error as Error).message }, performance.now() - started);
       }
     }
-  } else {
-    await runInWorkers(todo, o, report, () => outcomes.size, cells.length);
+  } else if (await runInWorkers(todo, o, report)) {
+    throw new GridInterrupted(outcomes.size, cells.length);
   }
   return cells.map((c) => outcomes.get(c)!);
 }
@@ -67,13 +67,8 @@ function workerScript(): string {
   return fileURLToPath(new URL(`./worker${extname(here)}`, import.meta.url));
 }
 
-async function runInWorkers(
-  todo: PlannedCell[],
-  o: RunCellsOptions,
-  report: (cell: PlannedCell, outcome: CellOutcome, ms: number) => void,
-  doneCount: () => number,
-  total: number,
-): Promise<void> {
+/** Runs `todo` in worker processes; true when the signal interrupted them (finished cells are reported either way). */
+async function runInWorkers(todo: PlannedCell[], o: RunCellsOptions, report: (cell: PlannedCell, outcome: CellOutcome, ms: number) => void): Promise<boolean> {
   const queue = [...todo];
   let interrupted = false;
   const children: ChildProcess[] = [];
@@ -124,5 +119,5 @@ async function runInWorkers(
     o.signal.removeEventListener('abort', onAbort);
     for (const child of children) if (child.exitCode === null) child.kill();
   }
-  if (interrupted) throw new GridInterrupted(doneCount(), total);
+  return interrupted;
 }
