@@ -9,8 +9,12 @@ import { FULL_FINE_TUNING, type GridCell, type GridResult } from '../types.js';
  * every cell in long form, and the spectra table when analyses exist.
  */
 export function gridMarkdown(result: GridResult): string {
-  const model = gridModel(result);
-  const { info } = model;
+  return modelMarkdown(gridModel(result));
+}
+
+/** `gridMarkdown` for an already validated grid. */
+export function modelMarkdown(model: GridModel): string {
+  const { result, info } = model;
   const facts = gridFacts(model);
   const direction = directionText(result.higherIsBetter);
   const cellCols = cellColumns(model);

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gridModel } from '../grid/model.js';
+import { gridModel, type GridModel } from '../grid/model.js';
 import { heatmapSpec } from '../plots/heatmap.js';
 import { renderSvg } from '../plots/render.js';
 import { spectrumSpec } from '../plots/spectrum-plot.js';
@@ -8,7 +8,7 @@ import { subspaceSpec } from '../plots/subspace-plot.js';
 import { tradeoffSpec } from '../plots/tradeoff.js';
 import type { GridAnalyses, GridResult, SubspaceComparison } from '../types.js';
 import { assembleHtml, type ReportSvgs } from './html.js';
-import { gridMarkdown } from './markdown.js';
+import { modelMarkdown } from './markdown.js';
 
 export interface RenderedReport extends ReportSvgs {
   html: string;
@@ -17,8 +17,11 @@ export interface RenderedReport extends ReportSvgs {
 
 /** Renders every figure once and the page around them. */
 export function renderReport(result: GridResult, extra: { title?: string } = {}): RenderedReport {
-  const model = gridModel(result);
-  const analyses = result.analyses;
+  return renderModel(gridModel(result), extra);
+}
+
+function renderModel(model: GridModel, extra: { title?: string } = {}): RenderedReport {
+  const analyses = model.result.analyses;
   if (analyses) validateAnalyses(analyses);
   const svgs = {
     heatmap: renderSvg(heatmapSpec(model)),
@@ -40,10 +43,11 @@ export function reportHtml(result: GridResult, extra?: { title?: string }): stri
  * and returns the file names. Validates before writing anything. Non-finite numbers become null in grid.json.
  */
 export async function writeGridReport(dir: string, result: GridResult): Promise<string[]> {
-  const report = renderReport(result);
+  const model = gridModel(result);
+  const report = renderModel(model);
   const files: Array<[string, string]> = [
     ['grid.json', `${JSON.stringify(result, null, 2)}\n`],
-    ['grid.md', gridMarkdown(result)],
+    ['grid.md', modelMarkdown(model)],
     ['heatmap.svg', report.heatmap],
     ['tradeoff.svg', report.tradeoff],
     ...(report.spectrum ? [['spectrum.svg', report.spectrum] as [string, string]] : []),

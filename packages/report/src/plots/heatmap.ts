@@ -28,8 +28,7 @@ export function heatmapSvg(result: GridResult): string {
 
 export function heatmapSpec(model: GridModel): PlotSpec {
   const { info, result } = model;
-  const data = heatmapData(model);
-  const values = data.flatMap((d) => (d.value === null ? [] : [d.value]));
+  const { data, lo, hi } = heatmapData(model);
   const xDomain = [...model.ranks.map(String), ...(model.full ? [FULL_RANK_LABEL] : [])];
   const yDomain = [...model.placements, ...(model.full ? [FULL_FINE_TUNING] : [])];
   const direction = directionText(result.higherIsBetter);
@@ -60,7 +59,7 @@ export function heatmapSpec(model: GridModel): PlotSpec {
           color: {
             field: 'value',
             type: 'quantitative',
-            scale: { scheme: 'blues', reverse: !result.higherIsBetter, zero: false, nice: false, domain: [Math.min(...values), Math.max(...values)] },
+            scale: { scheme: 'blues', reverse: !result.higherIsBetter, zero: false, nice: false, domain: [lo, hi] },
             legend: { title: [metricTitle(info), `${direction} (darker)`], format: info.format, gradientLength: 160, direction: 'vertical' },
           },
         },
@@ -80,7 +79,8 @@ export function heatmapSpec(model: GridModel): PlotSpec {
   } as PlotSpec;
 }
 
-function heatmapData(model: GridModel): HeatmapDatum[] {
+/** The cells to draw, and the smallest and largest value shown (the colour scale's domain). */
+function heatmapData(model: GridModel): { data: HeatmapDatum[]; lo: number; hi: number } {
   const { info, result } = model;
   const shown = (c: GridCell): number | null => {
     const v = model.value(c);
@@ -108,5 +108,5 @@ function heatmapData(model: GridModel): HeatmapDatum[] {
   const data: HeatmapDatum[] = [];
   for (const placement of model.placements) for (const rank of model.ranks) data.push(datum(String(rank), placement, model.at(placement, rank)));
   if (model.full) data.push(datum(FULL_RANK_LABEL, FULL_FINE_TUNING, model.full));
-  return data;
+  return { data, lo, hi };
 }
