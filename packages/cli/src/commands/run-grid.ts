@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { formatMetric, type Rankwise, type ValidatedPipeline } from '@rankwise/core';
+import { formatMetric, FULL_FINE_TUNING, type Rankwise, type ValidatedPipeline } from '@rankwise/core';
 import { GridInterrupted, runGrid } from '@rankwise/grid';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import type { ParsedRunFlags } from '../options.js';
@@ -10,7 +10,7 @@ export async function runGridCommand(rankwise: Rankwise, pipeline: ValidatedPipe
     const { result, gridDir, failed } = await runGrid(rankwise, pipeline, { out: flags.out, signal, force: flags.force, workers: flags.workers, backend: flags.backend });
     const metric = result.metric;
     console.log(`✔ grid ${result.pipeline}: ${result.cells.length} cells (${result.cells.filter((c) => c.cached).length} reused) → ${relative(process.cwd(), gridDir)}/report.html`);
-    for (const placement of [...result.placements, 'full fine-tuning']) {
+    for (const placement of [...result.placements, FULL_FINE_TUNING]) {
       const row = result.cells.filter((c) => c.placement === placement).map((c) => `${c.rank === null ? 'full' : `r${c.rank}`} ${formatMetric(metric, c.metrics[metric] ?? NaN)}`);
       if (row.length > 0) console.log(`  ${placement.padEnd(18)} ${row.join('  ')}`);
     }

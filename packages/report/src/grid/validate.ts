@@ -27,7 +27,7 @@ export function validateGridResult(result: GridResult): void {
     const key = cell.kind === 'full' ? 'full' : `${cell.placement}\u0000${cell.rank}`;
     const other = seen.get(key);
     if (other !== undefined) {
-      const where = cell.kind === 'full' ? 'full fine-tuning' : `placement "${cell.placement}", rank ${cell.rank}`;
+      const where = cell.kind === 'full' ? FULL_FINE_TUNING : `placement "${cell.placement}", rank ${cell.rank}`;
       throw new RangeError(`grid result: cells ${other} and ${cellName(cell, index)} are both at ${where}`);
     }
     seen.set(key, cellName(cell, index));
