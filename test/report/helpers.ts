@@ -38,6 +38,11 @@ export function compose(u: Matrix, s: ArrayLike<number>, v: Matrix): Matrix {
   return { rows: m, cols: n, data };
 }
 
+/** M = U·diag(s)·Vᵀ with seeded random orthonormal U (m × k), V (n × k), k = s.length. */
+export function known(m: number, n: number, s: number[], seed: number): Matrix {
+  return compose(randomOrthonormal(m, s.length, seed), s, randomOrthonormal(n, s.length, seed + 1));
+}
+
 /** ‖a − b‖_F / ‖b‖_F. */
 export function relativeFrobeniusError(a: Matrix, b: Matrix): number {
   let diff = 0;

@@ -1,11 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { amplificationFactor, analyzeLoraSite, analyzeSite, loraDelta, spectrum, svd, type Matrix } from '@rankwise/report';
+import { amplificationFactor, analyzeLoraSite, analyzeSite, loraDelta, matmul, spectrum, svd, transpose, type Matrix } from '@rankwise/report';
 import { randomMatrix } from './fixtures.js';
-import { compose, randomOrthonormal } from './helpers.js';
-
-function known(m: number, n: number, s: number[], seed: number): Matrix {
-  return compose(randomOrthonormal(m, s.length, seed), s, randomOrthonormal(n, s.length, seed + 1));
-}
+import { compose, known, randomOrthonormal } from './helpers.js';
 
 describe('spectrum', () => {
   test('k equal singular values: effective rank k, top-r share r/k, ‖ΔW‖_F = √k', () => {
@@ -48,7 +44,7 @@ describe('amplificationFactor ‖ΔW‖_F / ‖UᵀWV‖_F', () => {
     const k = randomMatrix(2 + extra, 2 + extra, 33, 0.5);
     const c = [0.1, 0.2, -0.05, 0.3];
     [0, 1, 2 + extra, 3 + extra].forEach((idx, t) => (k.data[idx] = c[t]));
-    const w = matmul3(uFull, k, vFull);
+    const w = matmul(matmul(uFull, k), transpose(vFull)); // U_full [m, 7] · K [7, 7] · V_fullᵀ [7, n] → [m, n]
     const amp = amplificationFactor(delta, w, 2);
     expect(amp.deltaNorm).toBeCloseTo(5, 12);
     expect(amp.projectedNorm).toBeCloseTo(Math.sqrt(0.1425), 12); // 0.377492
@@ -109,12 +105,3 @@ describe('site analyses from LoRA factors', () => {
     expect(() => analyzeLoraSite({ site: 's', placement: 'p', a, b, scaling: 1, w: randomMatrix(32, 64, 3) })).toThrow(/layout \[in, out\]/);
   });
 });
-
-function matmul3(a: Matrix, k: Matrix, b: Matrix): Matrix {
-  // a · k · bᵀ
-  const ak = new Float64Array(a.rows * k.cols);
-  for (let i = 0; i < a.rows; i++) for (let p = 0; p < a.cols; p++) for (let j = 0; j < k.cols; j++) ak[i * k.cols + j] += a.data[i * a.cols + p] * k.data[p * k.cols + j];
-  const out = new Float64Array(a.rows * b.rows);
-  for (let i = 0; i < a.rows; i++) for (let p = 0; p < k.cols; p++) for (let j = 0; j < b.rows; j++) out[i * b.rows + j] += ak[i * k.cols + p] * b.data[j * b.cols + p];
-  return { rows: a.rows, cols: b.rows, data: out };
-}

@@ -1,12 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { singularValues, svd, type Matrix } from '@rankwise/report';
 import { randomMatrix } from './fixtures.js';
-import { compose, orthonormalityError, randomOrthonormal, relativeFrobeniusError } from './helpers.js';
-
-/** M = U·diag(s)·Vᵀ with seeded random orthonormal U (m × k), V (n × k), k = s.length. */
-function known(m: number, n: number, s: number[], seed: number): Matrix {
-  return compose(randomOrthonormal(m, s.length, seed), s, randomOrthonormal(n, s.length, seed + 1));
-}
+import { compose, known, orthonormalityError, relativeFrobeniusError } from './helpers.js';
 
 function geometric(k: number, top: number, ratio: number): number[] {
   return Array.from({ length: k }, (_, i) => top * ratio ** i);
