@@ -1,12 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { GridResult } from '@rankwise/report';
+import { runCli, spawnCli } from '../helpers/cli.js';
 import { tinyCopies } from '../helpers/tiny-pipelines.js';
-
-const CLI = ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts'];
-const env = { ...process.env, FORCE_COLOR: '0' };
 
 /** The shipped digits grid, shrunk: ranks 1 and 4 × {last two layers, all layers} + full fine-tuning = 5 cells. */
 async function tinyGrid() {
@@ -33,7 +30,7 @@ describe('grid through the CLI', () => {
     const { dir, path } = await tinyGrid();
     const out = join(dir, 'runs');
     // Run until the second cell has finished, then kill the process outright (no clean shutdown).
-    const child = spawn('node', [...CLI, 'run', path('digits-grid.json'), '--out', out], { env });
+    const child = spawnCli(['run', path('digits-grid.json'), '--out', out]);
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
@@ -51,7 +48,7 @@ describe('grid through the CLI', () => {
     expect(finishedBefore.length).toBeGreaterThanOrEqual(2);
     expect(finishedBefore.length).toBeLessThan(5);
 
-    const again = spawnSync('node', [...CLI, 'run', path('digits-grid.json'), '--out', out], { encoding: 'utf8', env });
+    const again = runCli(['run', path('digits-grid.json'), '--out', out]);
     expect(again.status).toBe(0);
     expect(again.stdout).toContain(`grid: 5 cells, ${finishedBefore.length} finished earlier, ${5 - finishedBefore.length} to run`);
     const result = gridJson(out);
@@ -62,9 +59,9 @@ describe('grid through the CLI', () => {
 
     // A third run reuses everything; --force recomputes everything, here in two worker processes, with the same
     // numbers and analyses as the sequential runs (same seed and backend).
-    const third = spawnSync('node', [...CLI, 'run', path('digits-grid.json'), '--out', out], { encoding: 'utf8', env });
+    const third = runCli(['run', path('digits-grid.json'), '--out', out]);
     expect(third.stdout).toContain('grid: 5 cells, 5 finished earlier, 0 to run');
-    const forced = spawnSync('node', [...CLI, 'run', path('digits-grid.json'), '--out', out, '--force', '--workers', '2'], { encoding: 'utf8', env });
+    const forced = runCli(['run', path('digits-grid.json'), '--out', out, '--force', '--workers', '2']);
     expect(forced.stderr).toBe('');
     expect(forced.status).toBe(0);
     expect(forced.stdout).toContain('grid: 5 cells, 0 finished earlier, 5 to run');
