@@ -10,10 +10,6 @@ export interface MatmulSite {
   rank: number;
 }
 
-export function mlpSites(sizes: number[], rank: number): MatmulSite[] {
-  return sizes.slice(0, -1).map((n, i) => ({ inFeatures: n, outFeatures: sizes[i + 1], rank }));
-}
-
 /** rows = batch (MLP) or batch·context (GPT) */
 export function trainFlops(rows: number, sites: MatmulSite[], full: boolean): number {
   let flops = 0;

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  createOptimizer, freeze, Gpt, injectLora, listSites, mergeAndUnload, Mlp, sparseSoftmaxCrossEntropy, trainStep, type AdamSpec, type Model,
+  createOptimizer, freeze, Gpt, injectLora, listSites, mergeAndUnload, Mlp, sparseSoftmaxCrossEntropy, trainStep, type AdamSpec, type Model, type Site,
 } from '@rankwise/core';
-import { attentionFlops, forwardFlops, mlpSites, trainFlops, type MatmulSite } from './flops.js';
+import { attentionFlops, forwardFlops, trainFlops, type MatmulSite } from './flops.js';
 
 /** A prepared workload: one call of `step` is one timed unit (a training step, or a forward pass). */
 export interface Workload {
@@ -22,6 +22,10 @@ const MLP_SIZES = [784, 512, 512, 10];
 const MLP_BATCH = 128;
 export const GPT_CONFIG = { vocabSize: 96, dim: 128, layers: 4, heads: 4, context: 128, dropout: 0, tiedHead: false };
 const GPT_BATCH = 32;
+const LORA_RANK = 8;
+const LORA_ALPHA = 16;
+/** The GPT sites the LoRA workloads adapt (the MLP ones adapt every site). */
+const isGptTarget = (site: Site): boolean => site.role === 'attn.q' || site.role === 'attn.v';
 
 function seededArray(n: number, seed: number, f: (u: number) => number): number[] {
   let s = seed >>> 0;
@@ -43,18 +47,17 @@ function gptData(): { x: tf.Tensor; y: tf.Tensor } {
   return { x: ids(3), y: ids(4) };
 }
 
-function gptSites(rank: number, adapted: (role: string) => boolean): MatmulSite[] {
-  const { dim, layers, vocabSize } = GPT_CONFIG;
-  const sites: MatmulSite[] = [];
-  for (let l = 0; l < layers; l++) {
-    for (const role of ['attn.q', 'attn.k', 'attn.v', 'attn.o']) sites.push({ inFeatures: dim, outFeatures: dim, rank: adapted(role) ? rank : 0 });
-    sites.push({ inFeatures: dim, outFeatures: 4 * dim, rank: adapted('mlp.fc') ? rank : 0 }, { inFeatures: 4 * dim, outFeatures: dim, rank: adapted('mlp.proj') ? rank : 0 });
-  }
-  sites.push({ inFeatures: dim, outFeatures: vocabSize, rank: 0 });
-  return sites;
+/**
+ * The model's weight matrices as FLOP sites, as the model is now: `adapted` is true from injectLora until
+ * mergeAndUnload, so an adapter counts (rank LORA_RANK) only while it is there.
+ */
+function matmulSites(model: Model): MatmulSite[] {
+  return listSites(model).map((s) => ({ inFeatures: s.inFeatures, outFeatures: s.outFeatures, rank: s.adapted ? LORA_RANK : 0 }));
 }
 
-function training(id: string, description: string, model: Model, data: { x: tf.Tensor; y: tf.Tensor }, flops: number, samples: number, fastAdam?: (s: AdamSpec) => tf.Optimizer, tokens?: number): Workload {
+type FlopCount = (sites: MatmulSite[]) => number;
+
+function training(id: string, description: string, model: Model, data: { x: tf.Tensor; y: tf.Tensor }, flops: FlopCount, samples: number, fastAdam?: (s: AdamSpec) => tf.Optimizer, tokens?: number): Workload {
   const variables = model.trainableParameters();
   const opt = createOptimizer({ name: 'adam', lr: 1e-3 }, fastAdam);
   return {
@@ -62,7 +65,7 @@ function training(id: string, description: string, model: Model, data: { x: tf.T
     description,
     samples,
     tokens,
-    flops,
+    flops: flops(matmulSites(model)),
     trainableParams: variables.reduce((n, v) => n + v.size, 0),
     optimizerStateBytes: () => opt.stateBytes(),
     async step() {
@@ -78,14 +81,14 @@ function training(id: string, description: string, model: Model, data: { x: tf.T
   };
 }
 
-function inference(id: string, description: string, model: Model, data: { x: tf.Tensor; y: tf.Tensor }, flops: number, samples: number, tokens?: number): Workload {
+function inference(id: string, description: string, model: Model, data: { x: tf.Tensor; y: tf.Tensor }, flops: FlopCount, samples: number, tokens?: number): Workload {
   model.eval();
   return {
     id,
     description,
     samples,
     tokens,
-    flops,
+    flops: flops(matmulSites(model)),
     trainableParams: 0,
     optimizerStateBytes: () => 0,
     async step() {
@@ -103,15 +106,14 @@ function inference(id: string, description: string, model: Model, data: { x: tf.
 function loraMlp(): Mlp {
   const model = new Mlp({ sizes: MLP_SIZES }, 1);
   freeze(model);
-  injectLora(model, listSites(model).map((s) => ({ path: s.path, r: 8, alpha: 16 })), 1);
+  injectLora(model, listSites(model).map((s) => ({ path: s.path, r: LORA_RANK, alpha: LORA_ALPHA })), 1);
   return model;
 }
 
 function loraGpt(): Gpt {
   const model = new Gpt(GPT_CONFIG, 1);
   freeze(model);
-  const targets = listSites(model).filter((s) => s.role === 'attn.q' || s.role === 'attn.v');
-  injectLora(model, targets.map((s) => ({ path: s.path, r: 8, alpha: 16 })), 1);
+  injectLora(model, listSites(model).filter(isGptTarget).map((s) => ({ path: s.path, r: LORA_RANK, alpha: LORA_ALPHA })), 1);
   return model;
 }
 
@@ -123,13 +125,13 @@ function randomizeAdapters(model: Model): void {
 export type WorkloadFactory = { id: string; create(fastAdam?: (s: AdamSpec) => tf.Optimizer): Workload };
 
 export const WORKLOADS: WorkloadFactory[] = [
-  { id: 'W1-full', create: (adam) => training('W1-full', 'MLP 784-512-512-10, batch 128, Adam, all parameters', new Mlp({ sizes: MLP_SIZES }, 1), mlpData(), trainFlops(MLP_BATCH, mlpSites(MLP_SIZES, 0), true), MLP_BATCH, adam) },
-  { id: 'W1-lora', create: (adam) => training('W1-lora', 'MLP 784-512-512-10, batch 128, Adam, rank-8 LoRA on all 3 Linear', loraMlp(), mlpData(), trainFlops(MLP_BATCH, mlpSites(MLP_SIZES, 8), false), MLP_BATCH, adam) },
+  { id: 'W1-full', create: (adam) => training('W1-full', 'MLP 784-512-512-10, batch 128, Adam, all parameters', new Mlp({ sizes: MLP_SIZES }, 1), mlpData(), (sites) => trainFlops(MLP_BATCH, sites, true), MLP_BATCH, adam) },
+  { id: 'W1-lora', create: (adam) => training('W1-lora', `MLP 784-512-512-10, batch 128, Adam, rank-${LORA_RANK} LoRA on all 3 Linear`, loraMlp(), mlpData(), (sites) => trainFlops(MLP_BATCH, sites, false), MLP_BATCH, adam) },
   {
     id: 'W2-full',
     create: (adam) => {
       const rows = GPT_BATCH * GPT_CONFIG.context;
-      const flops = trainFlops(rows, gptSites(0, () => false), true) + attentionFlops(GPT_BATCH, GPT_CONFIG.context, GPT_CONFIG.dim, GPT_CONFIG.layers, true);
+      const flops: FlopCount = (sites) => trainFlops(rows, sites, true) + attentionFlops(GPT_BATCH, GPT_CONFIG.context, GPT_CONFIG.dim, GPT_CONFIG.layers, true);
       return training('W2-full', 'GPT V96 d128 L4 H4 T128, batch 32, Adam, all parameters', new Gpt(GPT_CONFIG, 1), gptData(), flops, GPT_BATCH, adam, rows);
     },
   },
@@ -137,8 +139,8 @@ export const WORKLOADS: WorkloadFactory[] = [
     id: 'W2-lora',
     create: (adam) => {
       const rows = GPT_BATCH * GPT_CONFIG.context;
-      const flops = trainFlops(rows, gptSites(8, (r) => r === 'attn.q' || r === 'attn.v'), false) + attentionFlops(GPT_BATCH, GPT_CONFIG.context, GPT_CONFIG.dim, GPT_CONFIG.layers, true);
-      return training('W2-lora', 'GPT V96 d128 L4 H4 T128, batch 32, Adam, rank-8 LoRA on q and v', loraGpt(), gptData(), flops, GPT_BATCH, adam, rows);
+      const flops: FlopCount = (sites) => trainFlops(rows, sites, false) + attentionFlops(GPT_BATCH, GPT_CONFIG.context, GPT_CONFIG.dim, GPT_CONFIG.layers, true);
+      return training('W2-lora', `GPT V96 d128 L4 H4 T128, batch 32, Adam, rank-${LORA_RANK} LoRA on q and v`, loraGpt(), gptData(), flops, GPT_BATCH, adam, rows);
     },
   },
   ...(['base', 'unmerged', 'merged'] as const).flatMap((variant): WorkloadFactory[] => [
@@ -148,7 +150,7 @@ export const WORKLOADS: WorkloadFactory[] = [
         const model = variant === 'base' ? new Mlp({ sizes: MLP_SIZES }, 1) : loraMlp();
         if (variant !== 'base') randomizeAdapters(model);
         if (variant === 'merged') mergeAndUnload(model);
-        return inference(`W3-mlp-${variant}`, `MLP forward, batch 128, ${variant}`, model, mlpData(), forwardFlops(MLP_BATCH, mlpSites(MLP_SIZES, 8), variant === 'unmerged'), MLP_BATCH);
+        return inference(`W3-mlp-${variant}`, `MLP forward, batch 128, ${variant}`, model, mlpData(), (sites) => forwardFlops(MLP_BATCH, sites, variant === 'unmerged'), MLP_BATCH);
       },
     },
     {
@@ -158,7 +160,7 @@ export const WORKLOADS: WorkloadFactory[] = [
         if (variant !== 'base') randomizeAdapters(model);
         if (variant === 'merged') mergeAndUnload(model);
         const rows = GPT_BATCH * GPT_CONFIG.context;
-        const flops = forwardFlops(rows, gptSites(8, (r) => r === 'attn.q' || r === 'attn.v'), variant === 'unmerged') + attentionFlops(GPT_BATCH, GPT_CONFIG.context, GPT_CONFIG.dim, GPT_CONFIG.layers, false);
+        const flops: FlopCount = (sites) => forwardFlops(rows, sites, variant === 'unmerged') + attentionFlops(GPT_BATCH, GPT_CONFIG.context, GPT_CONFIG.dim, GPT_CONFIG.layers, false);
         return inference(`W3-gpt-${variant}`, `GPT forward, batch 32 × 128 tokens, ${variant}`, model, gptData(), flops, GPT_BATCH, rows);
       },
     },
