@@ -6,7 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import type { AdamSpec } from '@rankwise/backend-native';
-import { native, normRelativeError, randomArray, skipReason } from './helpers.js';
+import { normRelativeError } from '../helpers/numeric.js';
+import { native, randomArray, skipReason } from './helpers.js';
 
 const TOL = 1e-6;
 const shapes = [[300, 700], [17], [5, 3]];

@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { makeGpt, makeMlp, type TrainingWorkload } from '../../packages/backend-native/bench/workloads.js';
-import { normRelativeError, skipReason } from './helpers.js';
+import { normRelativeError } from '../helpers/numeric.js';
+import { skipReason } from './helpers.js';
 
 const TOL = 1e-6;
 

@@ -48,18 +48,6 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
   return worst;
 }
 
-/** Largest difference relative to the largest magnitude: max|a - e| / max|e| (for gradients). */
-export function normRelativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) return Infinity;
-  let scale = 0;
-  let diff = 0;
-  for (let i = 0; i < expected.length; i += 1) {
-    scale = Math.max(scale, Math.abs(expected[i]));
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-  }
-  return Number.isNaN(diff) ? Infinity : diff / Math.max(scale, 1e-30);
-}
-
 export interface Evaluated {
   shape: number[];
   dtype: string;

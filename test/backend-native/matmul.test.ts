@@ -8,7 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 
 import { nativeFallbackCounts } from '@rankwise/backend-native';
-import { compareBackends, normRelativeError, rand, skipReason } from './helpers.js';
+import { normRelativeError } from '../helpers/numeric.js';
+import { compareBackends, rand, skipReason } from './helpers.js';
 
 const TOL = 1e-5;
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { compareBackends, noAdapter, normalArray, normwiseError, seededRandom, suiteName } from './support.js';
+import { normRelativeError } from '../helpers/numeric.js';
+import { compareBackends, noAdapter, normalArray, seededRandom, suiteName } from './support.js';
 
 /**
  * tfjs-backend-webgpu's own AddN binds every input to one shader; past 7 inputs (8 storage
@@ -36,7 +37,7 @@ describe.skipIf(noAdapter)(suiteName, () => {
     sum.dispose();
     // float32, added left to right as both backends do.
     const expected = values.reduce((acc, v) => acc.map((a, i) => Math.fround(a + v[i])), new Float32Array(values[0].length));
-    expect(normwiseError(got, expected)).toBeLessThanOrEqual(TOLERANCE);
+    expect(normRelativeError(got, expected)).toBeLessThanOrEqual(TOLERANCE);
     expect(tf.memory().numTensors).toBe(tensorsBefore);
     expect(tf.backend().numDataIds()).toBe(dataIdsBefore);
     tf.dispose(inputs);

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { createOptimizer, createRankwise, freeze, globalNorm, Gpt, trainStep, injectLora, listSites, resolveBackend, SilentProgress, sparseSoftmaxCrossEntropy, type Pipeline, type RunSummary } from '@rankwise/core';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';
-import { normwiseError, noAdapter, suiteName } from './support.js';
+import { normRelativeError } from '../helpers/numeric.js';
+import { noAdapter, suiteName } from './support.js';
 
 /** The digits LoRA recipe, small: the same stages as pipelines/digits-lora.json, with a fresh base. */
 const pipeline = (name: string): Pipeline => ({
@@ -94,6 +95,6 @@ describe.skipIf(noAdapter)(`${suiteName}: rankwise pipelines and models`, () => 
     const cpu = await grads('cpu');
     const gpu = await grads('webgpu');
     expect(gpu).toHaveLength(1 + 8); // loss + A and B of 4 sites
-    gpu.forEach((g, i) => expect(normwiseError(g, cpu[i])).toBeLessThanOrEqual(1e-5));
+    gpu.forEach((g, i) => expect(normRelativeError(g, cpu[i])).toBeLessThanOrEqual(1e-5));
   }, 120_000);
 });

@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { provider } from '@rankwise/backend-webgpu';
+import { normRelativeError } from '../helpers/numeric.js';
 
 /** Started with software allowed: CI has only Mesa's llvmpipe. */
 export const started = await provider.start({ allowSoftware: true });
@@ -55,23 +56,10 @@ export async function runOn(backend: BackendName, build: () => tf.Tensor[]): Pro
   }
 }
 
-/** max|actual − expected| / max|expected|: the normwise relative error used by the tolerances below. */
-export function normwiseError(actual: Float32Array, expected: Float32Array): number {
-  if (actual.length !== expected.length) return Infinity;
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    if (!Number.isFinite(actual[i])) return Infinity;
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]));
-    scale = Math.max(scale, Math.abs(expected[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
-
 /** Runs `build` on cpu then webgpu and returns the worst normwise error over all outputs. */
 export async function compareBackends(build: () => tf.Tensor[]): Promise<{ error: number; cpu: Float32Array[]; gpu: Float32Array[] }> {
   const cpu = await runOn('cpu', build);
   const gpu = await runOn('webgpu', build);
-  const error = Math.max(...cpu.map((expected, i) => normwiseError(gpu[i], expected)));
+  const error = Math.max(...cpu.map((expected, i) => normRelativeError(gpu[i], expected)));
   return { error, cpu, gpu };
 }

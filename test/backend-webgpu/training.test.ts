@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { MLP_PARAMS, TRANSFORMER_PARAMS, initialValues, mlpLoss, transformerForward, type ParamSpec } from './models.js';
-import { normwiseError, noAdapter, runOn, suiteName, type BackendName } from './support.js';
+import { normRelativeError } from '../helpers/numeric.js';
+import { noAdapter, runOn, suiteName, type BackendName } from './support.js';
 
 /**
  * Training-step computations on webgpu vs cpu. Tolerance for every output and every gradient
@@ -24,7 +25,7 @@ function lossAndGrads(specs: readonly ParamSpec[], values: readonly Float32Array
 }
 
 function expectClose(gpu: Float32Array[], cpu: Float32Array[], names: string[]): void {
-  const errors = Object.fromEntries(names.map((name, i) => [name, normwiseError(gpu[i], cpu[i])]));
+  const errors = Object.fromEntries(names.map((name, i) => [name, normRelativeError(gpu[i], cpu[i])]));
   if (process.env.SHOW_ERRORS) console.log(errors);
   for (const [name, error] of Object.entries(errors)) expect(error, name).toBeLessThanOrEqual(TOLERANCE);
 }
@@ -72,7 +73,7 @@ describe.skipIf(noAdapter)(suiteName, () => {
     const gpu = await adamSteps('webgpu', mlpValues, 5);
     expectClose(gpu, cpu, MLP_PARAMS.map((s) => s.name));
     // The parameters did move.
-    expect(normwiseError(cpu[0], mlpValues[0])).toBeGreaterThan(1e-3);
+    expect(normRelativeError(cpu[0], mlpValues[0])).toBeGreaterThan(1e-3);
   });
 
   it('leaks no tensors over a full forward/backward/Adam round on webgpu', async () => {
