@@ -27,6 +27,8 @@ const LORA_ALPHA = 16;
 /** The GPT sites the LoRA workloads adapt (the MLP ones adapt every site). */
 const isGptTarget = (site: Site): boolean => site.role === 'attn.q' || site.role === 'attn.v';
 
+type Batch = { x: tf.Tensor; y: tf.Tensor };
+
 function seededArray(n: number, seed: number, f: (u: number) => number): number[] {
   let s = seed >>> 0;
   return Array.from({ length: n }, () => {
@@ -35,14 +37,14 @@ function seededArray(n: number, seed: number, f: (u: number) => number): number[
   });
 }
 
-function mlpData(): { x: tf.Tensor; y: tf.Tensor } {
+function mlpData(): Batch {
   return {
     x: tf.tensor2d(seededArray(MLP_BATCH * 784, 1, (u) => u), [MLP_BATCH, 784]),
     y: tf.tensor1d(seededArray(MLP_BATCH, 2, (u) => Math.floor(u * 10)), 'int32'),
   };
 }
 
-function gptData(): { x: tf.Tensor; y: tf.Tensor } {
+function gptData(): Batch {
   const ids = (seed: number) => tf.tensor2d(seededArray(GPT_BATCH * GPT_CONFIG.context, seed, (u) => Math.floor(u * GPT_CONFIG.vocabSize)), [GPT_BATCH, GPT_CONFIG.context], 'int32');
   return { x: ids(3), y: ids(4) };
 }
@@ -55,114 +57,133 @@ function matmulSites(model: Model): MatmulSite[] {
   return listSites(model).map((s) => ({ inFeatures: s.inFeatures, outFeatures: s.outFeatures, rank: s.adapted ? LORA_RANK : 0 }));
 }
 
-type FlopCount = (sites: MatmulSite[]) => number;
-
-function training(id: string, description: string, model: Model, data: { x: tf.Tensor; y: tf.Tensor }, flops: FlopCount, samples: number, fastAdam?: (s: AdamSpec) => tf.Optimizer, tokens?: number): Workload {
-  const variables = model.trainableParameters();
-  const opt = createOptimizer({ name: 'adam', lr: 1e-3 }, fastAdam);
-  return {
-    id,
-    description,
-    samples,
-    tokens,
-    flops: flops(matmulSites(model)),
-    trainableParams: variables.reduce((n, v) => n + v.size, 0),
-    optimizerStateBytes: () => opt.stateBytes(),
-    async step() {
-      const out = trainStep({ loss: () => sparseSoftmaxCrossEntropy(model.forward(data.x), data.y), variables, optimizer: opt.optimizer });
-      await out.loss.data();
-      tf.dispose(out);
-    },
-    dispose() {
-      opt.optimizer.dispose();
-      tf.dispose([data.x, data.y]);
-      model.dispose();
-    },
-  };
+/** A model family: how to build it (frozen with LoRA adapters, or not), its fixed batch, and its other FLOPs. */
+interface Family {
+  build(lora: boolean): Model;
+  data(): Batch;
+  /** Rows of every weight product per step: batch (MLP) or batch·context (GPT). */
+  rows: number;
+  samples: number;
+  tokens?: number;
+  /** FLOPs besides the weight products (GPT attention). */
+  otherFlops(training: boolean): number;
 }
 
-function inference(id: string, description: string, model: Model, data: { x: tf.Tensor; y: tf.Tensor }, flops: FlopCount, samples: number, tokens?: number): Workload {
-  model.eval();
-  return {
-    id,
-    description,
-    samples,
-    tokens,
-    flops: flops(matmulSites(model)),
-    trainableParams: 0,
-    optimizerStateBytes: () => 0,
-    async step() {
-      const logits = model.forward(data.x);
-      await logits.data();
-      logits.dispose();
-    },
-    dispose() {
-      tf.dispose([data.x, data.y]);
-      model.dispose();
-    },
-  };
-}
-
-function loraMlp(): Mlp {
-  const model = new Mlp({ sizes: MLP_SIZES }, 1);
+/** Freezes the model and gives the chosen sites rank-LORA_RANK adapters. */
+function withLora<M extends Model>(model: M, target: (site: Site) => boolean): M {
   freeze(model);
-  injectLora(model, listSites(model).map((s) => ({ path: s.path, r: LORA_RANK, alpha: LORA_ALPHA })), 1);
+  injectLora(model, listSites(model).filter(target).map((s) => ({ path: s.path, r: LORA_RANK, alpha: LORA_ALPHA })), 1);
   return model;
 }
 
-function loraGpt(): Gpt {
-  const model = new Gpt(GPT_CONFIG, 1);
-  freeze(model);
-  injectLora(model, listSites(model).filter(isGptTarget).map((s) => ({ path: s.path, r: LORA_RANK, alpha: LORA_ALPHA })), 1);
-  return model;
-}
+const MLP: Family = {
+  build: (lora) => {
+    const model = new Mlp({ sizes: MLP_SIZES }, 1);
+    return lora ? withLora(model, () => true) : model;
+  },
+  data: mlpData,
+  rows: MLP_BATCH,
+  samples: MLP_BATCH,
+  otherFlops: () => 0,
+};
+
+const GPT: Family = {
+  build: (lora) => {
+    const model = new Gpt(GPT_CONFIG, 1);
+    return lora ? withLora(model, isGptTarget) : model;
+  },
+  data: gptData,
+  rows: GPT_BATCH * GPT_CONFIG.context,
+  samples: GPT_BATCH,
+  tokens: GPT_BATCH * GPT_CONFIG.context,
+  otherFlops: (training) => attentionFlops(GPT_BATCH, GPT_CONFIG.context, GPT_CONFIG.dim, GPT_CONFIG.layers, training),
+};
 
 /** Gives every B random values, so an unmerged adapter does real work and merging changes W. */
 function randomizeAdapters(model: Model): void {
   for (const v of model.parameters().filter((p) => p.name.endsWith('lora_B'))) tf.tidy(() => v.assign(tf.randomNormal(v.shape, 0, 0.01, 'float32', 5)));
 }
 
+/** What training and inference workloads share; `release` frees what the kind added (the optimizer). */
+function workload(
+  id: string, description: string, family: Family, model: Model, data: Batch, flops: number,
+  run: Pick<Workload, 'trainableParams' | 'optimizerStateBytes' | 'step'>, release: () => void = () => {},
+): Workload {
+  return {
+    id,
+    description,
+    samples: family.samples,
+    tokens: family.tokens,
+    flops,
+    ...run,
+    dispose() {
+      release();
+      tf.dispose([data.x, data.y]);
+      model.dispose();
+    },
+  };
+}
+
 export type WorkloadFactory = { id: string; create(fastAdam?: (s: AdamSpec) => tf.Optimizer): Workload };
 
+/** A training step with Adam: every parameter, or (lora) only the adapters of the frozen model. */
+function training(id: string, description: string, family: Family, lora: boolean): WorkloadFactory {
+  return {
+    id,
+    create(fastAdam) {
+      const model = family.build(lora);
+      const data = family.data();
+      const flops = trainFlops(family.rows, matmulSites(model), !lora) + family.otherFlops(true);
+      const variables = model.trainableParameters();
+      const opt = createOptimizer({ name: 'adam', lr: 1e-3 }, fastAdam);
+      const run = {
+        trainableParams: variables.reduce((n, v) => n + v.size, 0),
+        optimizerStateBytes: () => opt.stateBytes(),
+        async step() {
+          const out = trainStep({ loss: () => sparseSoftmaxCrossEntropy(model.forward(data.x), data.y), variables, optimizer: opt.optimizer });
+          await out.loss.data();
+          tf.dispose(out);
+        },
+      };
+      return workload(id, description, family, model, data, flops, run, () => opt.optimizer.dispose());
+    },
+  };
+}
+
+const INFERENCE_VARIANTS = ['base', 'unmerged', 'merged'] as const;
+
+/** A forward pass of the base model, of the model with (random) unmerged adapters, or after mergeAndUnload. */
+function inference(id: string, description: string, family: Family, variant: (typeof INFERENCE_VARIANTS)[number]): WorkloadFactory {
+  return {
+    id,
+    create() {
+      const model = family.build(variant !== 'base');
+      if (variant !== 'base') randomizeAdapters(model);
+      if (variant === 'merged') mergeAndUnload(model);
+      const data = family.data();
+      const flops = forwardFlops(family.rows, matmulSites(model), variant === 'unmerged') + family.otherFlops(false);
+      model.eval();
+      const run = {
+        trainableParams: 0,
+        optimizerStateBytes: () => 0,
+        async step() {
+          const logits = model.forward(data.x);
+          await logits.data();
+          logits.dispose();
+        },
+      };
+      return workload(id, description, family, model, data, flops, run);
+    },
+  };
+}
+
 export const WORKLOADS: WorkloadFactory[] = [
-  { id: 'W1-full', create: (adam) => training('W1-full', 'MLP 784-512-512-10, batch 128, Adam, all parameters', new Mlp({ sizes: MLP_SIZES }, 1), mlpData(), (sites) => trainFlops(MLP_BATCH, sites, true), MLP_BATCH, adam) },
-  { id: 'W1-lora', create: (adam) => training('W1-lora', `MLP 784-512-512-10, batch 128, Adam, rank-${LORA_RANK} LoRA on all 3 Linear`, loraMlp(), mlpData(), (sites) => trainFlops(MLP_BATCH, sites, false), MLP_BATCH, adam) },
-  {
-    id: 'W2-full',
-    create: (adam) => {
-      const rows = GPT_BATCH * GPT_CONFIG.context;
-      const flops: FlopCount = (sites) => trainFlops(rows, sites, true) + attentionFlops(GPT_BATCH, GPT_CONFIG.context, GPT_CONFIG.dim, GPT_CONFIG.layers, true);
-      return training('W2-full', 'GPT V96 d128 L4 H4 T128, batch 32, Adam, all parameters', new Gpt(GPT_CONFIG, 1), gptData(), flops, GPT_BATCH, adam, rows);
-    },
-  },
-  {
-    id: 'W2-lora',
-    create: (adam) => {
-      const rows = GPT_BATCH * GPT_CONFIG.context;
-      const flops: FlopCount = (sites) => trainFlops(rows, sites, false) + attentionFlops(GPT_BATCH, GPT_CONFIG.context, GPT_CONFIG.dim, GPT_CONFIG.layers, true);
-      return training('W2-lora', `GPT V96 d128 L4 H4 T128, batch 32, Adam, rank-${LORA_RANK} LoRA on q and v`, loraGpt(), gptData(), flops, GPT_BATCH, adam, rows);
-    },
-  },
-  ...(['base', 'unmerged', 'merged'] as const).flatMap((variant): WorkloadFactory[] => [
-    {
-      id: `W3-mlp-${variant}`,
-      create: () => {
-        const model = variant === 'base' ? new Mlp({ sizes: MLP_SIZES }, 1) : loraMlp();
-        if (variant !== 'base') randomizeAdapters(model);
-        if (variant === 'merged') mergeAndUnload(model);
-        return inference(`W3-mlp-${variant}`, `MLP forward, batch 128, ${variant}`, model, mlpData(), (sites) => forwardFlops(MLP_BATCH, sites, variant === 'unmerged'), MLP_BATCH);
-      },
-    },
-    {
-      id: `W3-gpt-${variant}`,
-      create: () => {
-        const model = variant === 'base' ? new Gpt(GPT_CONFIG, 1) : loraGpt();
-        if (variant !== 'base') randomizeAdapters(model);
-        if (variant === 'merged') mergeAndUnload(model);
-        const rows = GPT_BATCH * GPT_CONFIG.context;
-        const flops: FlopCount = (sites) => forwardFlops(rows, sites, variant === 'unmerged') + attentionFlops(GPT_BATCH, GPT_CONFIG.context, GPT_CONFIG.dim, GPT_CONFIG.layers, false);
-        return inference(`W3-gpt-${variant}`, `GPT forward, batch 32 × 128 tokens, ${variant}`, model, gptData(), flops, GPT_BATCH, rows);
-      },
-    },
+  training('W1-full', 'MLP 784-512-512-10, batch 128, Adam, all parameters', MLP, false),
+  training('W1-lora', `MLP 784-512-512-10, batch 128, Adam, rank-${LORA_RANK} LoRA on all 3 Linear`, MLP, true),
+  training('W2-full', 'GPT V96 d128 L4 H4 T128, batch 32, Adam, all parameters', GPT, false),
+  training('W2-lora', `GPT V96 d128 L4 H4 T128, batch 32, Adam, rank-${LORA_RANK} LoRA on q and v`, GPT, true),
+  ...INFERENCE_VARIANTS.flatMap((variant) => [
+    inference(`W3-mlp-${variant}`, `MLP forward, batch 128, ${variant}`, MLP, variant),
+    inference(`W3-gpt-${variant}`, `GPT forward, batch 32 × 128 tokens, ${variant}`, GPT, variant),
   ]),
 ];
