@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
@@ -93,13 +94,17 @@ function table(rows: WorkloadResult[]): string {
   return [fmt(header), ...lines.map(fmt)].join('\n');
 }
 
-/** Which backends to time: the named ones, or every one that starts (a GPU only on real hardware). */
+/**
+ * Which backends to time: the named ones, or every one that starts (a GPU only on real hardware). Each is started
+ * here, once, so a named backend that cannot start fails before anything is timed.
+ */
 async function backendsToRun(names: BackendName[] | null): Promise<ResolvedBackend[]> {
   const out: ResolvedBackend[] = [];
   for (const name of names ?? [...BACKEND_NAMES]) {
     try {
       const backend = await resolveBackend(name);
-      if (!names && backend.kind === 'gpu' && (backend.info.isFallback === true || backend.info.software === true)) {
+      // The WebGPU adapter report's `software` already includes Dawn's fallback bit.
+      if (!names && backend.kind === 'gpu' && backend.info.software === true) {
         console.log(`skip ${name}: software adapter (${backend.info.description ?? backend.info.device}); pass --backend ${name} to time it`);
         continue;
       }
@@ -139,7 +144,9 @@ const plan: Plan = opts.quick
   : { warmup: 3, minSteps: 20, minTimeMs: 5_000, maxSteps: 2_000, budgetMs: 60_000 };
 const date = new Date().toISOString().slice(0, 10);
 for (const backend of await backendsToRun(requested as BackendName[] | null)) {
-  await resolveBackend(backend.name);
+  // Started by backendsToRun; a later start made another backend current, so select this one again.
+  if (!(await tf.setBackend(backend.tfBackend))) throw new Error(`tf.setBackend('${backend.tfBackend}') returned false`);
+  await tf.ready();
   console.log(`\n${describeBackend(backend)}`);
   const results: WorkloadResult[] = [];
   for (const factory of workloads) {
@@ -156,6 +163,6 @@ for (const backend of await backendsToRun(requested as BackendName[] | null)) {
   const file = join(opts.out, `${date}-${backend.name}${opts.quick ? '-quick' : ''}.json`);
   await mkdir(opts.out, { recursive: true });
   const { name, tfBackend, reason, info, skipped } = backend;
-  await writeFile(file, `${JSON.stringify({ backend: name, tfBackend, reason, info, skipped, date: new Date().toISOString(), quick: Boolean(opts.quick), node: process.version, cpus: (await import('node:os')).cpus().map((c) => c.model).slice(0, 1), workloads: results }, null, 2)}\n`);
+  await writeFile(file, `${JSON.stringify({ backend: name, tfBackend, reason, info, skipped, date: new Date().toISOString(), quick: Boolean(opts.quick), node: process.version, cpus: cpus().map((c) => c.model).slice(0, 1), workloads: results }, null, 2)}\n`);
   console.log(`wrote ${file}`);
 }
