@@ -28,7 +28,7 @@ describe('e2e: digits-base → digits-lora through the CLI', () => {
     expect(summary.seed).toBe(7);
     expect(summary.trainableParams).toBe(8 * (784 + 256) + 8 * (256 + 256) + 8 * (256 + 10));
     expect(summary.totalParams).toBe(269_322 + summary.trainableParams);
-    expect(summary.evaluations.map((e) => e.stage)).toEqual(['zero-shot', 'lora', 'merged']);
+    expect(summary.evaluations.map((e) => e.label)).toEqual(['zero-shot', 'lora', 'merged']);
     for (const e of summary.evaluations) expect(Object.keys(e.metrics).sort()).toEqual(['accuracy', 'loss']);
     // merged outputs equal unmerged ones up to float rounding: the same predictions on 400 test digits
     const [, lora, merged] = summary.evaluations;
@@ -56,7 +56,7 @@ describe('e2e: digits-base → digits-lora through the CLI', () => {
     expect(existsSync(join(latest, 'merged', 'model.safetensors'))).toBe(true);
     const base = JSON.parse(readFileSync(join(out, 'digits-base', 'latest', 'summary.json'), 'utf8')) as RunSummary;
     expect(base.memory.numTensorsAfter).toBe(base.memory.numTensorsBefore);
-    expect(base.evaluations[0].stage).toBe('base');
+    expect(base.evaluations[0].label).toBe('base');
 
     // Second run: the base is up to date (same content hash), so it is loaded, not retrained.
     const second = cli(['run', path('digits-lora.json'), '--out', out, '--quiet']);

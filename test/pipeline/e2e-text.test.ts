@@ -32,7 +32,7 @@ test('e2e: moby-base → sotu-lora with tiny sizes through the CLI: bits per cha
   expect(run.status).toBe(0);
   expect(run.stdout).toContain('evaluate[zero-shot]: sample:');
   const summary = JSON.parse(readFileSync(join(out, 'sotu-lora', 'latest', 'summary.json'), 'utf8')) as RunSummary;
-  expect(summary.evaluations.map((e) => e.stage)).toEqual(['zero-shot', 'sotu', 'merged', 'moby-after']);
+  expect(summary.evaluations.map((e) => e.label)).toEqual(['zero-shot', 'sotu', 'merged', 'moby-after']);
   for (const e of summary.evaluations) {
     expect(e.metrics.bitsPerChar).toBeCloseTo(e.metrics.loss / Math.LN2, 10);
     expect(e.metrics.perplexity).toBeCloseTo(Math.exp(e.metrics.loss), 8);

@@ -59,7 +59,7 @@ describe('pipelines from code', () => {
     const baseRun = await rankwise().run(base, { out });
     const adapted: Pipeline = { ...pipeline, name: 'adapter-run', stages: [{ stage: 'load', checkpoint: join(baseRun.runDir, 'merged') }, ...pipeline.stages.slice(1)] };
     const run = await rankwise().run(adapted, { out });
-    const lora = run.summary.evaluations.find((e) => e.stage === 'lora')!;
+    const lora = run.summary.evaluations.find((e) => e.label === 'lora')!;
 
     const { model } = await loadCheckpoint(join(baseRun.runDir, 'merged'));
     const layers = await loadAdapter(model, join(run.runDir, 'adapter'));

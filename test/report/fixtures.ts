@@ -37,7 +37,7 @@ function cell(partial: Partial<GridCell> & Pick<GridCell, 'kind' | 'rank' | 'pla
     id: `c${index.toString(16).padStart(8, '0')}`,
     alpha: partial.rank === null ? null : 2 * (partial.rank as number),
     percentOfFull: (100 * partial.trainableParams) / partial.totalParams,
-    evaluations: [{ stage: 'evaluate', data: 'digits/test/rotate90', metrics: partial.metrics }],
+    evaluations: [{ index: 5, stage: 'evaluate', data: 'digits/test/rotate90', metrics: partial.metrics }],
     durationMs: 4000 + 137 * index,
     runDir: `cells/${index}`,
     cached: index % 5 === 0,

@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, SilentProgress, type ModuleLoader } from '@rankwise/core';
+import { checkGrid } from '@rankwise/grid';
 import { listCommand } from './commands/list.js';
+import { schemaCommand } from './commands/schema.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
@@ -44,7 +46,7 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .action(async (files: string[], flags: CommonRunFlags) => {
       const parsed = parseRunFlags(flags);
       const progress = parsed.quiet ? new SilentProgress() : process.stdout.isTTY ? new TerminalProgress() : new LineProgress();
-      const rankwise = createRankwise({ progress, loader: cliLoader });
+      const rankwise = createRankwise({ progress, loader: cliLoader, checks: [checkGrid] });
       code = await runCommand(rankwise, await expandFiles(files), parsed, signal);
     });
 
@@ -55,7 +57,7 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .option('--set <path=value>', 'apply overrides before validating (repeatable)', collect, [])
     .action(async (files: string[], flags: { set: string[] }) => {
       const parsed = parseRunFlags({ out: 'runs', set: flags.set });
-      code = await validateCommand(createRankwise({ progress: new SilentProgress(), loader: cliLoader }), await expandFiles(files), parsed.overrides);
+      code = await validateCommand(createRankwise({ progress: new SilentProgress(), loader: cliLoader, checks: [checkGrid] }), await expandFiles(files), parsed.overrides);
     });
 
   program
@@ -63,7 +65,15 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .description('pipelines found, placement plugins installed, architectures')
     .argument('[globs...]', 'where to look for pipelines (default pipelines/**/*.json)')
     .action(async (globs: string[]) => {
-      code = await listCommand(createRankwise({ progress: new SilentProgress(), loader: cliLoader }), globs);
+      code = await listCommand(createRankwise({ progress: new SilentProgress(), loader: cliLoader, checks: [checkGrid] }), globs);
+    });
+
+  program
+    .command('schema')
+    .description('write the pipeline JSON Schema: the stages, and the options of the placement plugins and stage packages installed here')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (flags: { out?: string }) => {
+      code = await schemaCommand(createRankwise({ progress: new SilentProgress(), loader: cliLoader }), flags.out);
     });
 
   try {

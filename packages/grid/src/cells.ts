@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expandGrid, type GridCellPlan, type Rankwise, type RunSummary, type ValidatedPipeline } from '@rankwise/core';
+import { type Rankwise, type RunSummary, type ValidatedPipeline } from '@rankwise/core';
+import { expandGrid, type GridCellPlan } from './grid-expand.js';
 
 /** A cell ready to run: its validated pipeline and the cache directory its content hash names. */
 export interface PlannedCell {

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { TASK_METRICS, type ValidatedPipeline } from '@rankwise/core';
+import type { ValidatedPipeline } from '@rankwise/core';
+import { TASK_METRICS } from './grid-check.js';
 import type { GridCell, GridResult } from '@rankwise/report';
 import type { CellOutcome } from './run-cells.js';
 
@@ -17,7 +18,7 @@ export function gridResult(grid: ValidatedPipeline, outcomes: CellOutcome[], gri
   const cells: GridCell[] = [];
   for (const { cell, summary, cached } of outcomes) {
     if (!summary) continue;
-    const evaluation = spec.evaluation === undefined ? summary.evaluations.at(-1) : summary.evaluations.find((e) => e.stage === spec.evaluation);
+    const evaluation = spec.evaluation === undefined ? summary.evaluations.at(-1) : summary.evaluations.find((e) => e.label === spec.evaluation);
     // PEFT's "all params" counts the adapters; the base model is what is left.
     const baseParams = cell.plan.kind === 'full' ? summary.totalParams : summary.totalParams - summary.trainableParams;
     cells.push({
@@ -30,7 +31,7 @@ export function gridResult(grid: ValidatedPipeline, outcomes: CellOutcome[], gri
       totalParams: baseParams,
       percentOfFull: (100 * summary.trainableParams) / baseParams,
       metrics: evaluation?.metrics ?? {},
-      evaluations: summary.evaluations.map(({ stage, data, metrics }) => ({ stage, data, metrics })),
+      evaluations: summary.evaluations.map(({ index, label, stage, data, metrics }) => ({ index, label, stage, data, metrics })),
       durationMs: summary.durationMs,
       runDir: relative(gridDir, summary.runDir),
       cached,

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { createRunDir, describeBackend, resolveBackend, type BackendRequest, type Rankwise, type ValidatedPipeline } from '@rankwise/core';
+import { createRunDir } from '@rankwise/core/internal';
+import { describeBackend, resolveBackend, type BackendRequest, type Rankwise, type ValidatedPipeline } from '@rankwise/core';
 import { writeGridReport, type GridResult } from '@rankwise/report';
 import { analyseGrid, baseWeightsFile } from './analyses.js';
 import { planCells } from './cells.js';

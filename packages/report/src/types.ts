@@ -18,7 +18,8 @@ export interface GridCell {
   percentOfFull: number;
   /** Metrics of the chosen evaluation, e.g. { accuracy: 0.94, loss: 0.2 } or { bitsPerChar: 2.1, perplexity: 4.3, loss: 1.4 }. */
   metrics: Record<string, number>;
-  evaluations: Array<{ stage: string | number; data: string; metrics: Record<string, number> }>;
+  /** One shape for every evaluation: position, label (when the stage has one), stage kind, data, metrics. */
+  evaluations: Array<{ index: number; label?: string; stage: string; data: string; metrics: Record<string, number> }>;
   durationMs: number;
   /** Relative to the grid directory. */
   runDir: string;

@@ -33,3 +33,8 @@ export function rejectUnknownKeys(config: JsonObject, allowed: readonly string[]
     if (!allowed.includes(key)) throw new ConfigError(`/${key}`, `unknown key "${key}"; allowed: ${allowed.join(', ')}`);
   }
 }
+
+/** A ConfigError, recognised by shape (a second copy of core throws its own class). */
+export function isConfigError(error: unknown): error is ConfigError {
+  return error instanceof Error && error.name === 'ConfigError' && typeof (error as Partial<ConfigError>).pointer === 'string';
+}

@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv/dist/2020.js';
+import { escapePointer } from '../contracts/pointer.js';
 
 /** One thing wrong with an input file: where (file + JSON pointer), what was found, what is allowed. */
 export interface ValidationIssue {
@@ -22,9 +23,7 @@ export class PipelineValidationError extends Error {
   }
 }
 
-export function escapePointer(token: string): string {
-  return token.replace(/~/g, '~0').replace(/\//g, '~1');
-}
+export { escapePointer };
 
 /** The unescaped tokens of a JSON pointer (RFC 6901): `/a~1b/0` → `['a/b', '0']`; `''` → `[]`. */
 export function parsePointer(pointer: string): string[] {

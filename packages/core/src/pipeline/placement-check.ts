@@ -1,9 +1,9 @@
 import type { Site } from '../nn/site.js';
-import { PlacementError, type PlacementChoice } from '../plugins/placement.js';
+import { isPlacementError, type PlacementChoice } from '../plugins/placement.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { ajvIssues, type ValidationIssue } from './issues.js';
 import { validateAgainst } from './schema.js';
-import type { PlacementSpec } from './types.js';
+import type { PlacementSpec } from '../contracts/stage.js';
 
 /**
  * Resolves the plugin, validates its options against its own schema, runs `select` on the sites and checks the
@@ -35,7 +35,7 @@ export async function selectPlacement(
   try {
     chosen = plugin.select(sites, options);
   } catch (error) {
-    if (error instanceof PlacementError) issue(`${pointer}/options${error.pointer}`, error.message);
+    if (isPlacementError(error)) issue(`${pointer}/options${error.pointer}`, error.message);
     else issue(pointer, `plugin ${plugin.name} failed: ${(error as Error).message}`);
     return null;
   }

@@ -1,76 +1,106 @@
 import 'reflect-metadata';
 import { resolve } from 'node:path';
-import { container as globalContainer, type DependencyContainer } from 'tsyringe';
+import { container as globalContainer, Lifecycle, type DependencyContainer } from 'tsyringe';
 import { defaultModuleLoader, type ModuleLoader } from '../backend/module-loader.js';
+import type { DatasetSource } from '../contracts/datasets.js';
+import type { AnyStageDefinition } from '../contracts/stage.js';
 import type { PlacementPlugin } from '../plugins/placement.js';
 import { PluginRegistry } from '../plugins/registry.js';
 import { LineProgress, type ProgressReporter } from '../progress/reporter.js';
-import { registerStages } from '../stages/register.js';
-import { TOKENS } from '../tokens.js';
-import { lazyDatasetSource, type DatasetSource } from './datasets.js';
+import { lazyDatasetSource } from './datasets.js';
+import type { JsonObject } from '../nn/model.js';
+import { BUILTIN_STAGES } from '../stages/builtin.js';
 import type { Override } from './overrides.js';
+import { buildPipelineSchema } from './schema-build.js';
 import { PipelineRunner, type RunOptions, type RunResult } from './runner.js';
+import { RUN_SERVICES, Services } from './services.js';
 import { Session, type SessionOptions } from './session.js';
 import type { Pipeline } from './types.js';
-import { validatePipelineData, validatePipelineFile, type ValidatedPipeline } from './validate.js';
+import { validatePipelineData, validatePipelineFile, type PipelineCheck, type ValidatedPipeline } from './validate.js';
 
 export interface RankwiseOptions {
   /** Placement plugins given as objects (others are imported by package name when a pipeline names them). */
   plugins?: Array<PlacementPlugin<never>>;
+  /** Stages given as objects (`defineStage`); pipelines use them by name, before any installed stage package. */
+  stages?: AnyStageDefinition[];
   /** Data for pipelines (default: `@rankwise/datasets`, imported on first use). */
   datasets?: DatasetSource;
+  /** Log lines and progress bars (default: lines on stdout). */
   progress?: ProgressReporter;
   loader?: ModuleLoader;
   /** Working directory: relative pipeline paths and plugin discovery start here. */
   cwd?: string;
+  /** Whole-pipeline checks run by validate (the grid package adds its own). */
+  checks?: PipelineCheck[];
 }
 
 /**
- * The composition root: one container with the plugin registry, data source, progress reporter, runner and
- * every stage; each run gets a child container of its own, so two runs share no state.
+ * The composition root: one container with the plugin registry, data source, progress reporter, runner and the
+ * per-run services; each run (and each session) gets a child container of its own, so two runs share no state.
  */
 export class Rankwise {
   readonly container: DependencyContainer;
   readonly plugins: PluginRegistry;
   readonly runner: PipelineRunner;
-  readonly progressReporter: ProgressReporter;
   private readonly cwd: string;
+  private readonly checks: readonly PipelineCheck[];
 
   constructor(options: RankwiseOptions = {}) {
     this.cwd = options.cwd ?? process.cwd();
+    this.checks = options.checks ?? [];
     this.container = globalContainer.createChildContainer();
     this.plugins = new PluginRegistry(options.loader ?? defaultModuleLoader, this.cwd);
     for (const plugin of options.plugins ?? []) this.plugins.register(plugin as PlacementPlugin<unknown>);
-    const progress = options.progress ?? new LineProgress();
-    this.progressReporter = progress;
-    this.runner = new PipelineRunner(this.container, progress);
-    this.container.register(TOKENS.Plugins, { useValue: this.plugins });
-    this.container.register(TOKENS.Datasets, { useValue: options.datasets ?? lazyDatasetSource(options.loader) });
-    this.container.register(TOKENS.Progress, { useValue: progress });
-    this.container.register(TOKENS.Runner, { useValue: this.runner });
-    registerStages(this.container);
+    for (const stage of options.stages ?? []) this.plugins.registerStage(stage);
+    this.container.register(Services.Plugins, { useValue: this.plugins });
+    this.container.register(Services.Datasets, { useValue: options.datasets ?? lazyDatasetSource(options.loader) });
+    this.container.register(Services.Progress, { useValue: options.progress ?? new LineProgress() });
+    this.runner = new PipelineRunner(this.container, { info: (line) => this.progressReporter.info(line), task: (label, total) => this.progressReporter.task(label, total) });
+    this.container.register(Services.Runner, { useValue: this.runner });
+    for (const [token, useClass] of RUN_SERVICES) this.container.register(token, { useClass: useClass as new () => unknown }, { lifecycle: Lifecycle.ContainerScoped });
+  }
+
+  /** The progress reporter in use (replaceable: `rankwise.container.register(Services.Progress, …)`). */
+  get progressReporter(): ProgressReporter {
+    return this.container.resolve<ProgressReporter>(Services.Progress);
   }
 
   /** Reads and checks a pipeline file (and the files it loads `from`); throws PipelineValidationError. */
   validateFile(file: string, overrides: readonly Override[] = []): Promise<ValidatedPipeline> {
-    return validatePipelineFile(file, { plugins: this.plugins, overrides, cwd: this.cwd });
+    return validatePipelineFile(file, { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks });
   }
 
-  /** Checks a pipeline object built in code; relative paths in it resolve from `baseDir`. */
+  /** Checks a pipeline object built in code; relative paths in it resolve from `baseDir` (default: the working directory). */
   validate(pipeline: Pipeline, baseDir = this.cwd, overrides: readonly Override[] = []): Promise<ValidatedPipeline> {
     const dir = resolve(this.cwd, baseDir);
-    return validatePipelineData(pipeline, { file: '', display: `<${pipeline.name ?? 'pipeline'}>`, dir }, { plugins: this.plugins, overrides, cwd: this.cwd });
+    return validatePipelineData(pipeline, { file: '', display: `<${pipeline.name ?? 'pipeline'}>`, dir }, { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks });
   }
 
   /** Validates (unless already validated) and runs a pipeline file, object, or validated pipeline. */
-  async run(pipeline: string | Pipeline | ValidatedPipeline, options: RunOptions = {}): Promise<RunResult> {
+  async run(pipeline: string | Pipeline | ValidatedPipeline, options: RunOptions & { baseDir?: string } = {}): Promise<RunResult> {
+    const { baseDir, ...runOptions } = options;
     const validated =
-      typeof pipeline === 'string' ? await this.validateFile(pipeline) : 'dependencies' in pipeline ? pipeline : await this.validate(pipeline);
-    return this.runner.run(validated, { ...options, out: resolve(this.cwd, options.out ?? 'runs') });
+      typeof pipeline === 'string' ? await this.validateFile(pipeline) : 'dependencies' in pipeline ? pipeline : await this.validate(pipeline, baseDir);
+    return this.runner.run(validated, { ...runOptions, out: resolve(this.cwd, runOptions.out ?? 'runs') });
   }
 
-  /** Runs single stages on a model you built yourself (see Session). */
-  session(options: SessionOptions): Session {
+  /**
+   * The pipeline JSON Schema for this project: the built-in stages, then every stage package and placement plugin
+   * installed here (or registered in code), each with its options schema (what `rankwise schema` writes).
+   */
+  async pipelineSchema(): Promise<JsonObject> {
+    const installed = await this.plugins.loadInstalled();
+    const builtinAlias = /^@rankwise\/placement-([a-z0-9-]+)$/;
+    return buildPipelineSchema({
+      stages: [...BUILTIN_STAGES, ...installed.stages.sort((a, b) => a.name.localeCompare(b.name))],
+      placements: installed.placements
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((plugin) => ({ plugin, aliases: builtinAlias.test(plugin.name) ? [plugin.name.replace(builtinAlias, '$1')] : [] })),
+    });
+  }
+
+  /** Runs single stages on a model you built yourself (see Session); the backend resolves as `run` does. */
+  session(options: SessionOptions = {}): Session {
     return new Session(this.container, this.plugins, options, this.cwd);
   }
 }
@@ -78,4 +108,3 @@ export class Rankwise {
 export function createRankwise(options: RankwiseOptions = {}): Rankwise {
   return new Rankwise(options);
 }
-

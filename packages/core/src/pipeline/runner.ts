@@ -3,13 +3,13 @@ import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import { describeBackend, resolveBackend, type BackendRequest, type ResolvedBackend } from '../backend/resolve.js';
+import { isRunInterrupted, throwIfAborted } from '../contracts/abort.js';
+import type { EvaluationRecord, TrainingRecord } from '../contracts/stage.js';
 import { parameterReport } from '../lora/parameter-report.js';
 import type { Model } from '../nn/model.js';
 import type { ProgressReporter } from '../progress/reporter.js';
-import { RunInterrupted, throwIfAborted, type Stage } from '../stages/stage.js';
-import { stageToken, TOKENS } from '../tokens.js';
-import { MetricsLog, RunContext, type EvaluationRecord } from './run-context.js';
-import type { StageSpec } from './types.js';
+import { AdapterStore, MetricsLog, ModelSlot, RecordsStore, RunDirectoryService, Services, stageContext, type DependencyRunner, type RunInfo } from './services.js';
+import { stageOptions } from './stage-options.js';
 import type { ValidatedPipeline } from './validate.js';
 
 export interface RunOptions {
@@ -57,7 +57,7 @@ export interface RunSummary {
   startedAt: string;
   finishedAt: string;
   evaluations: EvaluationRecord[];
-  training: RunContext['trainings'];
+  training: TrainingRecord[];
   artifacts: Record<string, string>;
   error?: string;
 }
@@ -81,7 +81,7 @@ export class RunFailed extends Error {
 }
 
 /** Runs validated pipelines: one child container and one run directory per run. */
-export class PipelineRunner {
+export class PipelineRunner implements DependencyRunner {
   constructor(
     private readonly container: DependencyContainer,
     private readonly progress: ProgressReporter,
@@ -93,33 +93,34 @@ export class PipelineRunner {
     const backend = options.resolvedBackend ?? (await resolveBackend(options.backend ?? pipeline.backend ?? 'auto'));
     const seed = options.seed ?? pipeline.seed ?? 0;
     const runDir = options.runDir ? await freshDir(resolve(options.runDir)) : await createRunDir(outRoot, pipeline.name);
-    const metrics = new MetricsLog(join(runDir, 'metrics.jsonl'));
     const signal = options.signal ?? new AbortController().signal;
-    const ctx = new RunContext(validated, seed, backend, runDir, outRoot, signal, metrics, options.force);
+    const info: RunInfo = { validated, seed, backend, runDir, outRoot, signal, force: options.force ?? false };
     await writeFile(join(runDir, 'pipeline.json'), `${JSON.stringify({ ...pipeline, seed, backend: backend.name }, null, 2)}\n`);
     this.progress.info(`run ${pipeline.name} → ${relative(process.cwd(), runDir) || runDir}`);
     this.progress.info(describeBackend(backend));
     const startedAt = new Date();
     const numTensorsBefore = tf.memory().numTensors;
     const child = this.container.createChildContainer();
-    child.register(TOKENS.Run, { useValue: ctx });
+    child.register(Services.Run, { useValue: info });
+    const metrics = child.resolve<MetricsLog>(Services.Metrics);
+    const modelSlot = child.resolve<ModelSlot>(Services.Model);
     let status: RunStatus = 'completed';
     let failure: unknown;
     try {
       for (const [index, spec] of pipeline.stages.entries()) {
         throwIfAborted(signal, `stage ${index} (${spec.stage})`);
         const started = performance.now();
-        await child.resolve<Stage<StageSpec>>(stageToken(spec.stage)).run(spec, index);
+        await validated.stageDefinitions[index].run(stageOptions(spec) as never, stageContext(child, index));
         metrics.write({ event: 'stage', index, stage: spec.stage, label: spec.label, durationMs: performance.now() - started });
       }
     } catch (error) {
-      status = error instanceof RunInterrupted || signal.aborted ? 'interrupted' : 'failed';
+      status = isRunInterrupted(error) || signal.aborted ? 'interrupted' : 'failed';
       failure = error;
     }
-    const summary = this.summarize(ctx, validated, runDir, status, startedAt, failure);
-    const model = options.keepModel && status === 'completed' ? ctx.model : null;
-    if (model) ctx.model = null;
-    ctx.dispose();
+    const summary = this.summarize(child, info, status, startedAt, failure);
+    const model = options.keepModel && status === 'completed' ? modelSlot.take() : null;
+    modelSlot.dispose();
+    child.resolve<AdapterStore>(Services.Adapters).dispose();
     child.dispose();
     summary.memory = { numTensorsBefore, numTensorsAfter: tf.memory().numTensors, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
     await metrics.flush();
@@ -131,7 +132,7 @@ export class PipelineRunner {
   /**
    * The merged-model directory a `from` pipeline produced with its current content hash; when there is none
    * (never run, edited since, interrupted), runs it first with the given backend and output root. A run's
-   * RunContext carries all of `where`.
+   * RunInfo carries all of `where`.
    */
   async ensureArtifact(dependency: ValidatedPipeline, where: ArtifactOptions): Promise<string> {
     const name = dependency.pipeline.name;
@@ -147,27 +148,30 @@ export class PipelineRunner {
     return join(result.runDir, 'merged');
   }
 
-  private summarize(ctx: RunContext, validated: ValidatedPipeline, runDir: string, status: RunStatus, startedAt: Date, failure: unknown): RunSummary {
-    const lastTraining = ctx.trainings[ctx.trainings.length - 1];
-    const report = ctx.model ? parameterReport(ctx.model) : null;
-    const { name, tfBackend, reason, info, skipped } = ctx.backend;
+  private summarize(child: DependencyContainer, info: RunInfo, status: RunStatus, startedAt: Date, failure: unknown): RunSummary {
+    const records = child.resolve<RecordsStore>(Services.Records);
+    const model = child.resolve<ModelSlot>(Services.Model).current();
+    const lastTraining = records.trainings[records.trainings.length - 1];
+    const report = model ? parameterReport(model) : null;
+    const { name, tfBackend, reason, info: backendInfo, skipped } = info.backend;
+    const validated = info.validated;
     return {
       pipeline: validated.pipeline.name,
       file: validated.display,
       hash: validated.hash,
       status,
-      runDir,
-      backend: { name, tfBackend, reason, info, skipped },
-      seed: ctx.seed,
+      runDir: info.runDir!,
+      backend: { name, tfBackend, reason, info: backendInfo, skipped },
+      seed: info.seed,
       trainableParams: lastTraining?.trainableParams ?? report?.trainable ?? 0,
       totalParams: lastTraining?.totalParams ?? report?.total ?? 0,
       parameterReport: lastTraining?.parameterReport ?? report?.text ?? '',
       durationMs: Date.now() - startedAt.getTime(),
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
-      evaluations: ctx.evaluations,
-      training: ctx.trainings,
-      artifacts: ctx.artifacts,
+      evaluations: records.evaluations,
+      training: records.trainings,
+      artifacts: child.resolve<RunDirectoryService>(Services.RunDirectory).artifacts,
       memory: { numTensorsBefore: 0, numTensorsAfter: 0, peakRssBytes: 0 },
       ...(failure ? { error: (failure as Error).message } : {}),
     };

@@ -1,15 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { AnyStageDefinition } from '../contracts/stage.js';
 import type { JsonObject } from '../nn/model.js';
+import { builtinStage } from '../stages/builtin.js';
+import { buildPipelineSchema, stageObjectSchema } from './schema-build.js';
 
-/** Absolute path of the JSON Schema core ships (pipeline files point `$schema` at it). */
+/** Absolute path of the JSON Schema core ships (pipeline files point `$schema` at it); `rankwise schema` writes it. */
 export const PIPELINE_SCHEMA_PATH = fileURLToPath(new URL('../../schema/pipeline.schema.json', import.meta.url));
 
 let cachedSchema: JsonObject | null = null;
 
+/** The schema validation uses: generated from the built-in stage definitions. */
 export function pipelineSchema(): JsonObject {
-  cachedSchema ??= JSON.parse(readFileSync(PIPELINE_SCHEMA_PATH, 'utf8')) as JsonObject;
+  cachedSchema ??= buildPipelineSchema();
   return cachedSchema;
 }
 
@@ -50,15 +53,23 @@ export function validateAgainst(schema: Record<string, unknown>, data: unknown):
   return validate;
 }
 
-let stageValidator: ValidateFunction | null = null;
+const stageValidators = new WeakMap<object, ValidateFunction>();
 
-/** Validates one stage object against `$defs/stage` (for stages called from code). */
-export function validateStageSchema(data: unknown): ValidateFunction {
-  if (!stageValidator) {
+/** Validates one stage object (`stage`, `label` and the stage's options) against its definition's schema. */
+export function validateStageObject(stage: AnyStageDefinition, data: unknown): ValidateFunction {
+  let validate = stageValidators.get(stage);
+  if (!validate) {
+    const label = { type: 'string', minLength: 1, maxLength: 80, description: 'Name of the stage in summaries.' };
     const id = pipelineSchema().$id as string;
     if (!sharedAjv().getSchema(id)) sharedAjv().addSchema(pipelineSchema());
-    stageValidator = sharedAjv().compile({ $ref: `${id}#/$defs/stage` });
+    // Built-ins refer to shared $defs of the pipeline schema; stage packages bring plain JSON Schema.
+    validate = sharedAjv().compile(builtinKey(stage) ? { $ref: `${id}#/$defs/${builtinKey(stage)}` } : stageObjectSchema(stage, label));
+    stageValidators.set(stage, validate);
   }
-  stageValidator(data);
-  return stageValidator;
+  validate(data);
+  return validate;
+}
+
+function builtinKey(stage: AnyStageDefinition): string | null {
+  return builtinStage(stage.name) === stage ? `${stage.name}Stage` : null;
 }

@@ -1,16 +1,15 @@
 import { resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
-import { activeBackend, type ResolvedBackend } from '../backend/resolve.js';
-import type { BackendName } from '../backend/candidates.js';
+import { resolveBackend, type BackendRequest, type ResolvedBackend } from '../backend/resolve.js';
+import type { EvaluationRecord } from '../contracts/stage.js';
 import type { Model } from '../nn/model.js';
 import type { PluginRegistry } from '../plugins/registry.js';
-import type { Stage } from '../stages/stage.js';
-import { stageToken, TOKENS } from '../tokens.js';
 import { ajvIssues, PipelineValidationError } from './issues.js';
-import { MetricsLog, RunContext, type EvaluationRecord } from './run-context.js';
-import { validateStageSchema } from './schema.js';
-import type { StageSpec } from './types.js';
+import { AdapterStore, ModelSlot, RecordsStore, Services, stageContext, type RunInfo } from './services.js';
+import { validateStageObject } from './schema.js';
+import { resolveStages } from './stage-resolve.js';
+import { stageOptions } from './stage-options.js';
+import type { ExternalStageSpec, StageResult, StageSpec } from './types.js';
 import { validatePipelineFile, type ValidatedPipeline } from './validate.js';
 
 export interface SessionOptions {
@@ -20,65 +19,91 @@ export interface SessionOptions {
   /** Where `save` writes; without it, save is an error. */
   runDir?: string;
   signal?: AbortSignal;
+  /** The backend, resolved as `run` does (default `auto`: the fastest that starts). */
+  backend?: BackendRequest;
 }
 
 /**
- * Stages called one by one from code, on the same classes a pipeline file runs. Seeds are derived exactly as in
+ * Stages called one by one from code, on the same definitions a pipeline file runs. Seeds are derived exactly as in
  * a pipeline (from the seed and each stage's kind and occurrence), so the same stages give the same numbers.
  */
 export class Session {
-  readonly context: RunContext;
   private readonly child: DependencyContainer;
-  private readonly stages: StageSpec[] = [];
+  private readonly stages: Array<StageSpec | ExternalStageSpec> = [];
+  private readonly pipeline: ValidatedPipeline;
+  private backendReady: Promise<ResolvedBackend> | null = null;
+  private readonly info: RunInfo;
 
-  constructor(container: DependencyContainer, private readonly plugins: PluginRegistry, options: SessionOptions, private readonly cwd: string) {
-    const pipeline: ValidatedPipeline = {
+  constructor(
+    container: DependencyContainer,
+    private readonly plugins: PluginRegistry,
+    private readonly options: SessionOptions,
+    private readonly cwd: string,
+  ) {
+    this.pipeline = {
       file: '',
       display: '<session>',
       dir: cwd,
-      pipeline: { name: 'session', stages: this.stages },
+      pipeline: { name: 'session', stages: this.stages as StageSpec[] },
+      stageDefinitions: [],
       hash: '',
       dependencies: new Map(),
       output: null,
+      modelBefore: [],
     };
-    const runDir = options.runDir ? resolve(cwd, options.runDir) : null;
-    this.context = new RunContext(pipeline, options.seed ?? 0, currentBackend(), runDir, resolve(cwd, 'runs'), options.signal ?? new AbortController().signal, new MetricsLog(null));
-    this.context.model = options.model ?? null;
+    this.info = {
+      validated: this.pipeline,
+      seed: options.seed ?? 0,
+      backend: null as unknown as ResolvedBackend, // set by the first stage(), before any service reads it
+      runDir: options.runDir ? resolve(cwd, options.runDir) : null,
+      outRoot: resolve(cwd, 'runs'),
+      signal: options.signal ?? new AbortController().signal,
+      force: false,
+    };
     this.child = container.createChildContainer();
-    this.child.register(TOKENS.Run, { useValue: this.context });
+    this.child.register(Services.Run, { useValue: this.info });
+    if (options.model) this.child.resolve<ModelSlot>(Services.Model).set(options.model, '');
+  }
+
+  /** The backend this session runs on (resolved on first use, as `run` does). */
+  backend(): Promise<ResolvedBackend> {
+    this.backendReady ??= resolveBackend(this.options.backend ?? 'auto').then((backend) => {
+      this.info.backend = backend;
+      return backend;
+    });
+    return this.backendReady;
   }
 
   get model(): Model | null {
-    return this.context.model;
+    return this.child.resolve<ModelSlot>(Services.Model).current();
   }
 
-  get evaluations(): EvaluationRecord[] {
-    return this.context.evaluations;
+  get evaluations(): readonly EvaluationRecord[] {
+    return this.child.resolve<RecordsStore>(Services.Records).evaluations;
   }
 
-  /** Validates `spec` against the pipeline schema's stage definition, then runs it. */
-  async stage(spec: StageSpec): Promise<void> {
+  /** Validates `spec` against its stage's schema and checks, runs it, and returns what the stage produced. */
+  async stage<S extends StageSpec | ExternalStageSpec>(spec: S): Promise<StageResult<S>> {
+    await this.backend();
     const index = this.stages.length;
-    const validator = validateStageSchema(spec);
+    const issues: PipelineValidationError['issues'] = [];
+    const [definition] = await resolveStages([spec], this.plugins, '<session>', issues);
+    if (!definition) throw new PipelineValidationError(issues.map((i) => ({ ...i, pointer: i.pointer.replace('/stages/0', `/stages/${index}`) })));
+    const validator = validateStageObject(definition, spec);
     if (validator.errors?.length) throw new PipelineValidationError(ajvIssues(validator.errors, spec, '<session>', `/stages/${index}`));
-    if (spec.stage === 'load' && spec.from !== undefined) {
+    if (spec.stage === 'load' && typeof spec.from === 'string') {
       const dependency = await validatePipelineFile(resolve(this.cwd, spec.from), { plugins: this.plugins, cwd: this.cwd });
-      this.context.pipeline.dependencies.set(index, dependency);
+      this.pipeline.dependencies.set(index, dependency);
     }
     this.stages.push(spec);
-    await this.child.resolve<Stage<StageSpec>>(stageToken(spec.stage)).run(spec, index);
+    this.pipeline.stageDefinitions.push(definition);
+    return (await definition.run(stageOptions(spec) as never, stageContext(this.child, index))) as StageResult<S>;
   }
 
   /** Disposes the model and anything the stages kept. */
   dispose(): void {
-    this.context.dispose();
+    this.child.resolve<ModelSlot>(Services.Model).dispose();
+    this.child.resolve<AdapterStore>(Services.Adapters).dispose();
     this.child.dispose();
   }
-}
-
-function currentBackend(): ResolvedBackend {
-  const active = activeBackend();
-  if (active) return active;
-  const tfBackend = tf.getBackend();
-  return { name: tfBackend as BackendName, tfBackend, kind: 'cpu', info: {}, requested: tfBackend as BackendName, reason: 'already set', skipped: [] };
 }

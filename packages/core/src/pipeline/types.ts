@@ -1,7 +1,23 @@
 import type { BackendRequest } from '../backend/resolve.js';
-import type { JsonObject } from '../nn/model.js';
+import type { EvaluationRecord, TrainingRecord } from '../contracts/stage.js';
+import type { StageName } from '../stages/builtin.js';
+import type { EvaluateOptions } from '../stages/evaluate.js';
+import type { FreezeResult } from '../stages/freeze.js';
+import type { InjectOptions, InjectResult } from '../stages/inject.js';
+import type { LoadOptions, LoadResult } from '../stages/load.js';
+import type { MergeResult } from '../stages/merge.js';
+import type { SaveOptions, SaveResult } from '../stages/save.js';
+import type { OptimizerOptions, TrainOptions } from '../stages/train.js';
+import type { UnfreezeResult } from '../stages/unfreeze.js';
+import type { GridSpec } from './grid-schema.js';
 
-/** TypeScript view of pipeline.schema.json (the schema is the source of truth; tests keep them in step). */
+export type { CorpusSpec, DataSpec, DigitsDataSpec, DigitTransformName, TextDataSpec } from '../contracts/data-schema.js';
+export type { PlacementSpec } from '../contracts/stage.js';
+export type { GridPlacementSpec, GridSpec } from './grid-schema.js';
+export type { StageName } from '../stages/builtin.js';
+export { STAGE_NAMES } from '../stages/builtin.js';
+
+/** TypeScript view of a pipeline file; every stage's options type is `Static<>` of its TypeBox schema. */
 export interface Pipeline {
   $schema?: string;
   name: string;
@@ -12,144 +28,40 @@ export interface Pipeline {
   grid?: GridSpec;
 }
 
-export type DigitTransformName =
-  | 'none' | 'rotate90' | 'rotate180' | 'rotate270' | 'flip-horizontal' | 'flip-vertical' | 'invert' | 'permute-pixels';
+/** A stage object in a pipeline: `stage` (its name), an optional `label`, and the stage's options. */
+export type StageObject<Name extends string, Options> = { stage: Name; label?: string } & Options;
 
-export interface DigitsDataSpec {
-  dataset: 'digits';
-  split: 'train' | 'test';
-  transform?: DigitTransformName;
-  testFraction?: number;
-  limit?: number;
-  splitSeed?: number;
-}
+export type LoadStageSpec = StageObject<'load', LoadOptions>;
+export type FreezeStageSpec = StageObject<'freeze', Record<never, never>>;
+export type UnfreezeStageSpec = StageObject<'unfreeze', Record<never, never>>;
+export type InjectStageSpec = StageObject<'inject', InjectOptions>;
+export type TrainStageSpec = StageObject<'train', TrainOptions>;
+export type EvaluateStageSpec = StageObject<'evaluate', EvaluateOptions>;
+export type MergeStageSpec = StageObject<'merge', Record<never, never>>;
+export type SaveStageSpec = StageObject<'save', SaveOptions>;
+export type OptimizerStageSpec = OptimizerOptions;
+export type ScheduleSpec = NonNullable<TrainOptions['schedule']>;
+export type SamplesSpec = NonNullable<EvaluateOptions['samples']>;
 
-export interface TextDataSpec {
-  dataset: 'moby-dick' | 'sotu' | 'text-file';
-  split: 'train' | 'validation';
-  path?: string;
-  president?: string | string[];
-  party?: string | string[];
-  years?: [number, number];
-  validationFraction?: number;
-  blockSize?: number;
-  maxChars?: number;
-  maxWindows?: number;
-  splitSeed?: number;
-}
+/** A stage from a stage package: its package name and its own options. */
+export type ExternalStageSpec = { stage: string; label?: string; [option: string]: unknown };
 
-export type DataSpec = DigitsDataSpec | TextDataSpec;
-
-interface StageBase {
-  label?: string;
-}
-
-export interface LoadStageSpec extends StageBase {
-  stage: 'load';
-  architecture?: string;
-  config?: JsonObject;
-  checkpoint?: string;
-  from?: string;
-  adapter?: string;
-  vocabulary?: CorpusSpec;
-}
-
-/** A corpus without a split (for building a vocabulary). */
-export type CorpusSpec = Omit<TextDataSpec, 'split' | 'validationFraction' | 'blockSize' | 'maxWindows' | 'splitSeed'>;
-
-export interface FreezeStageSpec extends StageBase {
-  stage: 'freeze';
-}
-
-export interface UnfreezeStageSpec extends StageBase {
-  stage: 'unfreeze';
-}
-
-export interface PlacementSpec {
-  plugin: string;
-  options?: JsonObject;
-}
-
-export interface InjectStageSpec extends StageBase {
-  stage: 'inject';
-  r: number;
-  alpha?: number;
-  dropout?: number;
-  rslora?: boolean;
-  placement: PlacementSpec;
-}
-
-export interface OptimizerStageSpec {
-  name: 'adam' | 'adamw' | 'sgd';
-  lr: number;
-  weightDecay?: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  momentum?: number;
-}
-
-export interface ScheduleSpec {
-  type: 'constant' | 'cosine';
-  warmupSteps?: number;
-  minLr?: number;
-}
-
-export interface TrainStageSpec extends StageBase {
-  stage: 'train';
-  data: DataSpec;
-  steps?: number;
-  epochs?: number;
-  batchSize?: number;
-  optimizer: OptimizerStageSpec;
-  schedule?: ScheduleSpec;
-  clipNorm?: number;
-  logEvery?: number;
-  evalEvery?: number;
-  evalData?: DataSpec;
-}
-
-export interface SamplesSpec {
-  prompt?: string;
-  length?: number;
-  count?: number;
-  temperature?: number;
-  topK?: number;
-}
-
-export interface EvaluateStageSpec extends StageBase {
-  stage: 'evaluate';
-  data: DataSpec;
-  batchSize?: number;
-  samples?: SamplesSpec;
-}
-
-export interface MergeStageSpec extends StageBase {
-  stage: 'merge';
-}
-
-export interface SaveStageSpec extends StageBase {
-  stage: 'save';
-  adapter?: boolean;
-  merged?: boolean;
-}
-
-export type StageSpec =
+export type BuiltinStageSpec =
   | LoadStageSpec | FreezeStageSpec | UnfreezeStageSpec | InjectStageSpec | TrainStageSpec
   | EvaluateStageSpec | MergeStageSpec | SaveStageSpec;
 
-export type StageName = StageSpec['stage'];
-export const STAGE_NAMES: readonly StageName[] = ['load', 'freeze', 'unfreeze', 'inject', 'train', 'evaluate', 'merge', 'save'];
+export type StageSpec = BuiltinStageSpec;
 
-export interface GridPlacementSpec extends PlacementSpec {
-  label: string;
+/** What each built-in stage returns (and `session.stage()` resolves to). */
+export interface StageResults {
+  load: LoadResult;
+  freeze: FreezeResult;
+  unfreeze: UnfreezeResult;
+  inject: InjectResult;
+  train: TrainingRecord;
+  evaluate: EvaluationRecord;
+  merge: MergeResult;
+  save: SaveResult;
 }
 
-export interface GridSpec {
-  rank: number[];
-  placement: GridPlacementSpec[];
-  alpha?: number | string;
-  fullFineTune?: boolean | { lr: number };
-  metric?: string;
-  evaluation?: string;
-}
+export type StageResult<S> = S extends { stage: infer N } ? (N extends StageName ? StageResults[N] : unknown) : unknown;

@@ -38,3 +38,8 @@ export class PlacementError extends Error {
     this.name = 'PlacementError';
   }
 }
+
+/** A PlacementError by shape (`name` and `pointer`): a plugin that resolved its own copy of core throws its own class. */
+export function isPlacementError(error: unknown): error is PlacementError {
+  return error instanceof Error && error.name === 'PlacementError' && typeof (error as Partial<PlacementError>).pointer === 'string';
+}

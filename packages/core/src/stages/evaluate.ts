@@ -1,45 +1,71 @@
-import { inject, injectable } from 'tsyringe';
-import type { DatasetSource } from '../pipeline/datasets.js';
-import type { RunContext } from '../pipeline/run-context.js';
-import type { EvaluateStageSpec } from '../pipeline/types.js';
-import type { ProgressReporter } from '../progress/reporter.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { DataSchema } from '../contracts/data-schema.js';
+import { describedRef, shared } from '../contracts/schema-helpers.js';
+import { defineStage, type EvaluationRecord } from '../contracts/stage.js';
 import { formatMetric } from '../progress/format-metric.js';
-import { prepareTaskData } from '../tasks/prepare.js';
+import { dataMismatch } from '../tasks/data-compat.js';
 import { sampleText } from '../tasks/sample.js';
-import { TOKENS } from '../tokens.js';
-import type { Stage } from './stage.js';
+
+const SamplesSchema = shared(
+  'samples',
+  Type.Object(
+    {
+      prompt: Type.Optional(Type.String({ minLength: 1, description: 'Text the samples start from (default a newline).' })),
+      length: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, default: 200, description: 'Characters to generate per sample.' })),
+      count: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'How many samples.' })),
+      temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.8, description: 'Softmax temperature: lower is more conservative.' })),
+      topK: Type.Optional(Type.Integer({ minimum: 1, description: 'Sample among the k most likely characters.' })),
+    },
+    { description: 'Language models: text generated from a prompt, written into summary.json.', additionalProperties: false },
+  ),
+);
+
+const EvaluateOptions = Type.Object(
+  {
+    data: describedRef(DataSchema, 'The data to evaluate on.'),
+    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, default: 500, description: 'Examples (or context windows) per forward pass.' })),
+    samples: Type.Optional(describedRef(SamplesSchema, 'Language models: text generated from a prompt, written into summary.json.')),
+  },
+  { description: 'Metrics of the current model on a split (classification: loss, accuracy; text: bits per character).', additionalProperties: false },
+);
+export type EvaluateOptions = Static<typeof EvaluateOptions>;
 
 /** Metrics of the current model on a split (classification: loss, accuracy). */
-@injectable()
-export class EvaluateStage implements Stage<EvaluateStageSpec> {
-  constructor(
-    @inject(TOKENS.Run) private readonly ctx: RunContext,
-    @inject(TOKENS.Datasets) private readonly datasets: DatasetSource,
-    @inject(TOKENS.Progress) private readonly progress: ProgressReporter,
-  ) {}
-
-  async run(spec: EvaluateStageSpec, index: number): Promise<void> {
-    const model = this.ctx.requireModel('evaluate');
-    const data = await prepareTaskData(spec.data, this.ctx, this.datasets, 0);
+export default defineStage<EvaluateOptions, EvaluationRecord>({
+  name: 'evaluate',
+  description: 'Metrics of the current model on a split (classification: loss, accuracy; text: bits per character).',
+  options: EvaluateOptions,
+  requires: ['model'],
+  provides: [],
+  check(options, ctx) {
+    const mismatch = ctx.model ? dataMismatch(options.data, ctx.model) : null;
+    if (mismatch) ctx.issue('/data', mismatch);
+    if (options.samples && ctx.model?.task !== 'language-model') ctx.issue('/samples', 'text samples need a language model');
+  },
+  async run(options, ctx) {
+    const model = ctx.model.require('evaluate');
+    const data = await ctx.data.prepare(options.data, 0);
     model.eval();
-    const metrics = await data.evaluate(model, spec.batchSize ?? 500);
-    const label = this.ctx.stageLabel(index);
-    this.ctx.evaluations.push({ stage: label, index, data: data.name, metrics });
-    this.ctx.metrics.write({ event: 'evaluate', stage: label, data: data.name, ...metrics });
-    const record = this.ctx.evaluations[this.ctx.evaluations.length - 1];
-    if (spec.samples) {
-      const { prompt = '\n', length = 200, count = 1, temperature = 0.8, topK } = spec.samples;
-      if (!this.ctx.vocabulary || model.contextLength === undefined) throw new Error('evaluate: samples need a language model with a vocabulary');
+    const metrics = await data.evaluate(model, options.batchSize ?? 500);
+    const tag = ctx.label ?? ctx.index;
+    const record: EvaluationRecord = { index: ctx.index, ...(ctx.label !== undefined ? { label: ctx.label } : {}), stage: ctx.name, data: data.name, metrics };
+    ctx.metrics.write({ event: 'evaluate', index: ctx.index, label: ctx.label, data: data.name, ...metrics });
+    if (options.samples) {
+      const { prompt = '\n', length = 200, count = 1, temperature = 0.8, topK } = options.samples;
+      const vocabulary = ctx.vocabulary.current();
+      if (!vocabulary || model.contextLength === undefined) throw new Error('evaluate: samples need a language model with a vocabulary');
       record.samples = [];
       for (let k = 0; k < count; k++) {
-        const seed = this.ctx.stageSeed(index) + k;
-        record.samples.push(prompt + (await sampleText(model, this.ctx.vocabulary, { prompt, length, temperature, topK, seed, context: model.contextLength })));
+        const seed = ctx.seed + k;
+        record.samples.push(prompt + (await sampleText(model, vocabulary, { prompt, length, temperature, topK, seed, context: model.contextLength })));
       }
     }
+    ctx.records.evaluation(record);
     const shown = Object.entries(metrics).map(([k, v]) => `${k} ${formatMetric(k, v)}`);
-    this.progress.info(`evaluate[${label}]: ${data.name}: ${shown.join(', ')}`);
-    for (const sample of record.samples ?? []) this.progress.info(`evaluate[${label}]: sample:\n${indent(sample)}`);
-  }
-}
+    ctx.progress.info(`evaluate[${tag}]: ${data.name}: ${shown.join(', ')}`);
+    for (const sample of record.samples ?? []) ctx.progress.info(`evaluate[${tag}]: sample:\n${indent(sample)}`);
+    return record;
+  },
+});
 
 const indent = (text: string): string => text.split('\n').map((line) => `    │ ${line}`).join('\n');

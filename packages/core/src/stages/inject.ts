@@ -1,41 +1,71 @@
-import { inject, injectable } from 'tsyringe';
-import { injectLora } from '../lora/inject.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { describedRef, shared } from '../contracts/schema-helpers.js';
+import { defineStage } from '../contracts/stage.js';
+import { injectLora, type InjectTarget } from '../lora/inject.js';
 import { parameterReport } from '../lora/parameter-report.js';
+import type { JsonObject } from '../nn/model.js';
 import { listSites } from '../nn/site.js';
-import { PipelineValidationError, type ValidationIssue } from '../pipeline/issues.js';
-import { selectPlacement } from '../pipeline/placement-check.js';
-import type { RunContext } from '../pipeline/run-context.js';
-import type { InjectStageSpec } from '../pipeline/types.js';
-import type { PluginRegistry } from '../plugins/registry.js';
-import type { ProgressReporter } from '../progress/reporter.js';
-import { TOKENS } from '../tokens.js';
-import type { Stage } from './stage.js';
+
+export const PlacementSchema = shared(
+  'placement',
+  Type.Object(
+    {
+      plugin: Type.String({ minLength: 1, description: 'Plugin package (@rankwise/placement-pattern) or short name (pattern).' }),
+      options: Type.Optional(Type.Unsafe<JsonObject>({ type: 'object', description: 'Validated against the plugin\'s own options schema.' })),
+    },
+    { additionalProperties: false, description: 'Which sites get adapters: a placement plugin and its options.' },
+  ),
+);
+
+const InjectOptions = Type.Object(
+  {
+    r: Type.Integer({ minimum: 1, maximum: 4096, description: 'Rank of the update ΔW = A·B.' }),
+    alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Scaling numerator: scaling = alpha / r (default alpha = r).' })),
+    dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0, description: 'Dropout on the LoRA path (training only).' })),
+    rslora: Type.Optional(Type.Boolean({ default: false, description: 'rsLoRA scaling alpha / sqrt(r).' })),
+    placement: describedRef(PlacementSchema, 'Which sites get adapters: a placement plugin and its options.'),
+  },
+  { description: 'Adds LoRA factors A [in, r], B [r, out] to the sites the placement plugin selects.', additionalProperties: false },
+);
+export type InjectOptions = Static<typeof InjectOptions>;
+
+export interface InjectResult {
+  /** Every site injected, with its rank, alpha, rsLoRA flag and dropout. */
+  sites: InjectTarget[];
+  trainableParams: number;
+  totalParams: number;
+}
 
 /** Asks the placement plugin which sites to adapt, then wraps each in a LoraLinear (B = 0: outputs unchanged). */
-@injectable()
-export class InjectStage implements Stage<InjectStageSpec> {
-  constructor(
-    @inject(TOKENS.Run) private readonly ctx: RunContext,
-    @inject(TOKENS.Plugins) private readonly plugins: PluginRegistry,
-    @inject(TOKENS.Progress) private readonly progress: ProgressReporter,
-  ) {}
-
-  async run(spec: InjectStageSpec, index: number): Promise<void> {
-    const model = this.ctx.requireModel('inject');
-    const issues: ValidationIssue[] = [];
-    const chosen = await selectPlacement(spec.placement, listSites(model), `/stages/${index}/placement`, this.ctx.pipeline.display, this.plugins, issues);
-    if (!chosen) throw new PipelineValidationError(issues);
-    const alpha = spec.alpha ?? spec.r;
-    const targets = chosen.map((c) => ({
+export default defineStage<InjectOptions, InjectResult>({
+  name: 'inject',
+  description: 'Adds LoRA factors A [in, r], B [r, out] to the sites the placement plugin selects.',
+  options: InjectOptions,
+  requires: ['model'],
+  provides: ['adapter'],
+  async check(options, ctx) {
+    const chosen = await ctx.placement(options.placement, '/placement');
+    for (const choice of chosen ?? []) {
+      if (ctx.adaptedSites.has(choice.path)) ctx.issue('/placement', `site "${choice.path}" already has a LoRA adapter`);
+      ctx.adaptedSites.add(choice.path);
+    }
+  },
+  async run(options, ctx) {
+    const model = ctx.model.require('inject');
+    const chosen = await ctx.placement.select(options.placement, listSites(model), `${ctx.pointer}/placement`);
+    const alpha = options.alpha ?? options.r;
+    const targets: InjectTarget[] = chosen.map((c) => ({
       path: c.path,
-      r: c.r ?? spec.r,
+      r: c.r ?? options.r,
       alpha: c.alpha ?? alpha,
-      rslora: spec.rslora ?? false,
-      dropout: spec.dropout ?? 0,
+      rslora: options.rslora ?? false,
+      dropout: options.dropout ?? 0,
     }));
-    injectLora(model, targets, this.ctx.stageSeed(index));
+    injectLora(model, targets, ctx.seed);
+    const report = parameterReport(model);
     const ranks = targets.map((t) => `${t.path} r=${t.r} α=${t.alpha}`).join(', ');
-    this.progress.info(`inject: ${targets.length} sites (${ranks})`);
-    this.progress.info(`inject: ${parameterReport(model).text}`);
-  }
-}
+    ctx.progress.info(`inject: ${targets.length} sites (${ranks})`);
+    ctx.progress.info(`inject: ${report.text}`);
+    return { sites: targets, trainableParams: report.trainable, totalParams: report.total };
+  },
+});

@@ -1,39 +1,65 @@
-import { inject, injectable } from 'tsyringe';
+import { Type, type Static } from '@sinclair/typebox';
+import { defineStage } from '../contracts/stage.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { saveAdapter, saveAdapterSites } from '../io/peft-adapter.js';
 import { loraLayers } from '../lora/inject.js';
 import type { JsonObject } from '../nn/model.js';
-import type { RunContext } from '../pipeline/run-context.js';
-import type { SaveStageSpec } from '../pipeline/types.js';
-import type { ProgressReporter } from '../progress/reporter.js';
-import { TOKENS } from '../tokens.js';
-import type { Stage } from './stage.js';
+
+const SaveOptions = Type.Object(
+  {
+    adapter: Type.Optional(Type.Boolean({ default: false, description: 'Write adapter/ in PEFT\'s layout.' })),
+    merged: Type.Optional(Type.Boolean({ default: false, description: 'Write merged/: a checkpoint of the model with adapters folded in.' })),
+  },
+  {
+    description: 'Writes the adapter (PEFT layout) and/or the merged model into the run directory.',
+    additionalProperties: false,
+    anyOf: [
+      { properties: { adapter: { const: true } }, required: ['adapter'] },
+      { properties: { merged: { const: true } }, required: ['merged'] },
+    ],
+    'x-message': 'save needs "adapter": true or "merged": true (or both)',
+  },
+);
+export type SaveOptions = Static<typeof SaveOptions>;
+
+export interface SaveResult {
+  /** Absolute directories written. */
+  adapter?: string;
+  merged?: string;
+}
 
 /** adapter/ in PEFT's layout and merged/ as a checkpoint (config.json + model.safetensors). */
-@injectable()
-export class SaveStage implements Stage<SaveStageSpec> {
-  constructor(
-    @inject(TOKENS.Run) private readonly ctx: RunContext,
-    @inject(TOKENS.Progress) private readonly progress: ProgressReporter,
-  ) {}
-
-  async run(spec: SaveStageSpec): Promise<void> {
-    const model = this.ctx.requireModel('save');
-    if (spec.adapter) {
-      const dir = this.ctx.path('adapter');
-      const options = { baseModel: this.ctx.baseModel };
-      if (loraLayers(model).length > 0) await saveAdapter(model, dir, options);
-      else if (this.ctx.adapterSnapshot) await saveAdapterSites(this.ctx.adapterSnapshot.sites, dir, options);
+export default defineStage<SaveOptions, SaveResult>({
+  name: 'save',
+  description: 'Writes the adapter (PEFT layout) and/or the merged model into the run directory.',
+  options: SaveOptions,
+  requires: ['model'],
+  provides: [],
+  check(options, ctx) {
+    if (options.adapter && !ctx.has('adapter') && !ctx.has('merged-adapter')) ctx.issue('/adapter', 'no adapter to save: no inject stage (or load.adapter) before this stage');
+  },
+  async run(options, ctx) {
+    const model = ctx.model.require('save');
+    const result: SaveResult = {};
+    if (options.adapter) {
+      const dir = ctx.runDir.path('adapter');
+      const saveOptions = { baseModel: ctx.model.origin };
+      if (loraLayers(model).length > 0) await saveAdapter(model, dir, saveOptions);
+      else if (ctx.adapters.snapshot) await saveAdapterSites(ctx.adapters.snapshot.sites, dir, saveOptions);
       else throw new Error('save: no adapter to save (nothing was injected)');
-      this.ctx.artifacts.adapter = 'adapter';
-      this.progress.info(`save: adapter → ${dir}`);
+      ctx.runDir.artifact('adapter', 'adapter');
+      ctx.progress.info(`save: adapter → ${dir}`);
+      result.adapter = dir;
     }
-    if (spec.merged) {
-      const dir = this.ctx.path('merged');
-      const extra: JsonObject = this.ctx.vocabulary ? { vocabulary: this.ctx.vocabulary.toJSON() as JsonObject } : {};
+    if (options.merged) {
+      const dir = ctx.runDir.path('merged');
+      const vocabulary = ctx.vocabulary.current();
+      const extra: JsonObject = vocabulary ? { vocabulary: vocabulary.toJSON() as JsonObject } : {};
       await saveCheckpoint(model, dir, { extra, merge: true });
-      this.ctx.artifacts.merged = 'merged';
-      this.progress.info(`save: merged model → ${dir}`);
+      ctx.runDir.artifact('merged', 'merged');
+      ctx.progress.info(`save: merged model → ${dir}`);
+      result.merged = dir;
     }
-  }
-}
+    return result;
+  },
+});

@@ -1,36 +1,103 @@
-import { inject, injectable } from 'tsyringe';
+import { Type, type Static } from '@sinclair/typebox';
 import { activeBackend } from '../backend/resolve.js';
+import { DataSchema } from '../contracts/data-schema.js';
+import { describedRef, shared, StringEnum } from '../contracts/schema-helpers.js';
+import { defineStage, type TrainingRecord } from '../contracts/stage.js';
+import { dataMismatch } from '../tasks/data-compat.js';
 import { parameterReport } from '../lora/parameter-report.js';
-import type { DatasetSource } from '../pipeline/datasets.js';
-import type { RunContext } from '../pipeline/run-context.js';
-import type { TrainStageSpec } from '../pipeline/types.js';
-import type { ProgressReporter } from '../progress/reporter.js';
-import { prepareTaskData } from '../tasks/prepare.js';
-import { TOKENS } from '../tokens.js';
 import { trainLoop } from '../train/loop.js';
 import { createOptimizer } from '../train/optimizer.js';
-import type { Stage } from './stage.js';
+
+const OptimizerSchema = shared(
+  'optimizer',
+  Type.Object(
+    {
+      name: StringEnum(['adam', 'adamw', 'sgd'], { description: 'adam, adamw (decoupled weight decay) or sgd (optionally with momentum).' }),
+      lr: Type.Number({ exclusiveMinimum: 0, maximum: 10, description: 'Peak learning rate.' }),
+      weightDecay: Type.Optional(Type.Number({ minimum: 0, description: 'adamw: decoupled decay (default 0.01); sgd: L2; not allowed with adam.' })),
+      beta1: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'adam, adamw: decay of the first moment (default 0.9).' })),
+      beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'adam, adamw: decay of the second moment (default 0.999).' })),
+      eps: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'adam, adamw: added to the denominator (default 1e-8).' })),
+      momentum: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'sgd only.' })),
+    },
+    {
+      additionalProperties: false,
+      description: 'The optimizer and its hyperparameters.',
+      allOf: [
+        { if: { properties: { name: { const: 'adam' } } }, then: { not: { required: ['weightDecay'] }, 'x-message': '"weightDecay" is not allowed with adam; use adamw for decoupled weight decay' } },
+        { if: { properties: { name: { enum: ['adam', 'adamw'] } } }, then: { not: { required: ['momentum'] }, 'x-message': '"momentum" is only for sgd' } },
+        {
+          if: { properties: { name: { const: 'sgd' } } },
+          then: { not: { anyOf: [{ required: ['beta1'] }, { required: ['beta2'] }, { required: ['eps'] }] }, 'x-message': '"beta1", "beta2" and "eps" are only for adam and adamw' },
+        },
+      ],
+    },
+  ),
+);
+
+const ScheduleSchema = shared(
+  'schedule',
+  Type.Object(
+    {
+      type: StringEnum(['constant', 'cosine'], { description: 'constant, or cosine decay from lr to minLr.' }),
+      warmupSteps: Type.Optional(Type.Integer({ minimum: 0, default: 0, description: 'Linear warm-up from 0 to lr.' })),
+      minLr: Type.Optional(Type.Number({ minimum: 0, default: 0, description: 'cosine: final learning rate.' })),
+    },
+    { additionalProperties: false, description: 'The learning-rate schedule (default constant).' },
+  ),
+);
+
+const TrainOptions = Type.Object(
+  {
+    data: describedRef(DataSchema, 'The training data.'),
+    steps: Type.Optional(Type.Integer({ minimum: 1, description: 'Optimizer steps (or give epochs).' })),
+    epochs: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Passes over the training data (or give steps).' })),
+    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, default: 64, description: 'Examples (or context windows) per step.' })),
+    optimizer: describedRef(OptimizerSchema, 'The optimizer and its hyperparameters.'),
+    schedule: Type.Optional(describedRef(ScheduleSchema, 'The learning-rate schedule (default constant).')),
+    clipNorm: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Clip the global gradient norm to this value.' })),
+    logEvery: Type.Optional(Type.Integer({ minimum: 1, default: 25, description: 'Write a metrics line every N steps.' })),
+    evalEvery: Type.Optional(Type.Integer({ minimum: 1, description: 'Evaluate on evalData every N steps.' })),
+    evalData: Type.Optional(describedRef(DataSchema, 'Data to evaluate on every evalEvery steps.')),
+  },
+  {
+    description: 'Trains the trainable parameters (the adapters after freeze + inject; everything after unfreeze).',
+    additionalProperties: false,
+    dependentRequired: { evalEvery: ['evalData'] },
+    'x-message': 'give exactly one of "steps" or "epochs"',
+    oneOf: [{ required: ['steps'] }, { required: ['epochs'] }],
+  },
+);
+export type TrainOptions = Static<typeof TrainOptions>;
+export type OptimizerOptions = Static<typeof OptimizerSchema>;
 
 /** Trains exactly the trainable parameters (A and B after freeze + inject; everything for full fine-tuning). */
-@injectable()
-export class TrainStage implements Stage<TrainStageSpec> {
-  constructor(
-    @inject(TOKENS.Run) private readonly ctx: RunContext,
-    @inject(TOKENS.Datasets) private readonly datasets: DatasetSource,
-    @inject(TOKENS.Progress) private readonly progress: ProgressReporter,
-  ) {}
-
-  async run(spec: TrainStageSpec, index: number): Promise<void> {
-    const model = this.ctx.requireModel('train');
-    const data = await prepareTaskData(spec.data, this.ctx, this.datasets, this.ctx.stageSeed(index));
-    const evalData = spec.evalData ? await prepareTaskData(spec.evalData, this.ctx, this.datasets, 0) : undefined;
-    const batchSize = spec.batchSize ?? 64;
-    const steps = spec.steps ?? Math.ceil(((spec.epochs ?? 1) * data.size) / batchSize);
+export default defineStage<TrainOptions, TrainingRecord>({
+  name: 'train',
+  description: 'Trains the trainable parameters (the adapters after freeze + inject; everything after unfreeze).',
+  options: TrainOptions,
+  requires: ['model'],
+  provides: [],
+  check(options, ctx) {
+    if (ctx.has('frozen') && !ctx.has('adapter')) ctx.issue('', 'nothing to train: every parameter is frozen and no adapter was injected before this stage');
+    for (const key of ['data', 'evalData'] as const) {
+      const spec = options[key];
+      const mismatch = spec && ctx.model ? dataMismatch(spec, ctx.model) : null;
+      if (mismatch) ctx.issue(`/${key}`, mismatch);
+    }
+  },
+  async run(options, ctx) {
+    const model = ctx.model.require('train');
+    const data = await ctx.data.prepare(options.data, ctx.seed);
+    const evalData = options.evalData ? await ctx.data.prepare(options.evalData, 0) : undefined;
+    const batchSize = options.batchSize ?? 64;
+    const steps = options.steps ?? Math.ceil(((options.epochs ?? 1) * data.size) / batchSize);
     const variables = model.trainableParameters();
     const report = parameterReport(model);
-    const optimizer = createOptimizer(spec.optimizer, activeBackend()?.createAdam);
-    const label = this.ctx.stageLabel(index);
-    this.progress.info(`train: ${steps} steps of ${batchSize} on ${data.name} (${data.size.toLocaleString('en-US')}), ${spec.optimizer.name} lr ${spec.optimizer.lr}; ${report.text}`);
+    const optimizer = createOptimizer(options.optimizer, activeBackend()?.createAdam);
+    const tag = ctx.label ?? ctx.index;
+    const where = { index: ctx.index, ...(ctx.label !== undefined ? { label: ctx.label } : {}) };
+    ctx.progress.info(`train: ${steps} steps of ${batchSize} on ${data.name} (${data.size.toLocaleString('en-US')}), ${options.optimizer.name} lr ${options.optimizer.lr}; ${report.text}`);
     try {
       const result = await trainLoop({
         model,
@@ -39,23 +106,23 @@ export class TrainStage implements Stage<TrainStageSpec> {
         optimizer,
         steps,
         batchSize,
-        lr: spec.optimizer.lr,
-        schedule: spec.schedule,
-        clipNorm: spec.clipNorm,
-        logEvery: Math.min(spec.logEvery ?? 25, steps),
-        evalEvery: spec.evalEvery,
+        lr: options.optimizer.lr,
+        schedule: options.schedule,
+        clipNorm: options.clipNorm,
+        logEvery: Math.min(options.logEvery ?? 25, steps),
+        evalEvery: options.evalEvery,
         evalData,
-        signal: this.ctx.signal,
-        progress: this.progress.task(`train[${label}]`, steps),
-        onLog: (record) => this.ctx.metrics.write({ event: 'train', stage: label, ...record }),
+        signal: ctx.signal,
+        progress: ctx.progress.task(`train[${tag}]`, steps),
+        onLog: (record) => ctx.metrics.write({ event: 'train', ...where, ...record }),
         onEval: (step, metrics) => {
-          this.ctx.metrics.write({ event: 'eval', stage: label, step, data: evalData?.name, ...metrics });
-          this.progress.info(`train: step ${step} ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}`);
+          ctx.metrics.write({ event: 'eval', ...where, step, data: evalData?.name, ...metrics });
+          ctx.progress.info(`train: step ${step} ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}`);
         },
       });
-      this.ctx.trainings.push({
-        stage: label,
-        index,
+      const record: TrainingRecord = {
+        ...where,
+        stage: ctx.name,
         steps: result.steps,
         durationMs: result.durationMs,
         stepsPerSec: result.stepsPerSec,
@@ -64,10 +131,12 @@ export class TrainStage implements Stage<TrainStageSpec> {
         totalParams: report.total,
         parameterReport: report.text,
         optimizerStateBytes: optimizer.stateBytes(),
-      });
-      this.progress.info(`train: done, loss ${result.finalLoss.toFixed(4)}, ${result.stepsPerSec.toFixed(1)} steps/s, ${(result.durationMs / 1000).toFixed(1)} s`);
+      };
+      ctx.records.training(record);
+      ctx.progress.info(`train: done, loss ${result.finalLoss.toFixed(4)}, ${result.stepsPerSec.toFixed(1)} steps/s, ${(result.durationMs / 1000).toFixed(1)} s`);
+      return record;
     } finally {
       optimizer.optimizer.dispose();
     }
-  }
-}
+  },
+});

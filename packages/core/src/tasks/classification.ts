@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../nn/model.js';
-import type { ClassificationArrays } from '../pipeline/datasets.js';
+import type { ClassificationArrays } from '../contracts/datasets.js';
 import { accuracy, sparseSoftmaxCrossEntropy } from '../train/loss.js';
 import { EpochSampler } from './batcher.js';
 import type { TaskData } from './task-data.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../nn/model.js';
-import type { TextArrays } from '../pipeline/datasets.js';
+import type { TextArrays } from '../contracts/datasets.js';
 import { Rng } from '../random.js';
 import { sparseSoftmaxCrossEntropy } from '../train/loss.js';
 import type { TaskData } from './task-data.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../nn/model.js';
-import type { Vocabulary } from '../pipeline/datasets.js';
+import type { Vocabulary } from '../contracts/datasets.js';
 import { Rng } from '../random.js';
 
 export interface SampleOptions {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../nn/model.js';
 import type { ProgressTask } from '../progress/reporter.js';
-import { throwIfAborted } from '../stages/stage.js';
+import { throwIfAborted } from '../contracts/abort.js';
 import type { TaskData } from '../tasks/task-data.js';
 import type { ScheduledOptimizer } from './optimizer.js';
 import { learningRateAt } from './schedule.js';

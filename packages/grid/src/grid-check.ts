@@ -1,8 +1,5 @@
-import type { ModelDescription } from '../nn/description.js';
-import type { PluginRegistry } from '../plugins/registry.js';
-import type { ValidationIssue } from './issues.js';
-import { selectPlacement } from './placement-check.js';
-import type { Pipeline } from './types.js';
+import type { GridSpec, ModelDescription, PipelineCheck, StageSpec, ValidationIssue } from '@rankwise/core';
+import { selectPlacement, type PluginRegistry } from '@rankwise/core/internal';
 
 /** Metrics each task's evaluations report (the grid colours by one of them). */
 export const TASK_METRICS: Record<string, string[]> = {
@@ -14,22 +11,29 @@ export const TASK_METRICS: Record<string, string[]> = {
  * A grid varies the rank and placement of the pipeline's single inject stage. Every grid placement is checked
  * (plugin, options, selection) on the sites the model has at that stage; the metric and evaluation must exist.
  */
-export async function checkGrid(
-  pipeline: Pipeline,
+export const checkGrid: PipelineCheck = async (validated, issues, plugins) => {
+  const { pipeline, display: file } = validated;
+  if (!pipeline.grid) return;
+  const injectIndex = pipeline.stages.findIndex((s) => s.stage === 'inject');
+  await checkGridCells(pipeline.grid, pipeline.stages, file, plugins, injectIndex >= 0 ? validated.modelBefore[injectIndex] ?? null : null, issues);
+};
+
+async function checkGridCells(
+  grid: GridSpec,
+  stages: readonly StageSpec[],
   file: string,
   plugins: PluginRegistry,
   modelAtInject: ModelDescription | null,
   issues: ValidationIssue[],
 ): Promise<void> {
-  const grid = pipeline.grid!;
   const issue = (pointer: string, message: string) => issues.push({ file, pointer, message });
-  const injects = pipeline.stages.filter((s) => s.stage === 'inject').length;
+  const injects = stages.filter((s) => s.stage === 'inject').length;
   if (injects !== 1) {
     issue('/grid', `a grid needs exactly one "inject" stage to vary; found ${injects}`);
     return;
   }
-  if (!pipeline.stages.some((s) => s.stage === 'evaluate')) issue('/grid', 'a grid needs an "evaluate" stage: its metrics are what the grid compares');
-  const labels = pipeline.stages.filter((s) => s.stage === 'evaluate' && s.label !== undefined).map((s) => s.label!);
+  if (!stages.some((s) => s.stage === 'evaluate')) issue('/grid', 'a grid needs an "evaluate" stage: its metrics are what the grid compares');
+  const labels = stages.filter((s) => s.stage === 'evaluate' && s.label !== undefined).map((s) => s.label!);
   if (grid.evaluation !== undefined && !labels.includes(grid.evaluation)) {
     issue('/grid/evaluation', `found ${JSON.stringify(grid.evaluation)}, allowed: the label of an evaluate stage (${labels.map((l) => JSON.stringify(l)).join(', ') || 'none has a label'})`);
   }

@@ -1,5 +1,5 @@
 import type { ModelDescription } from '../nn/description.js';
-import type { DataSpec } from './types.js';
+import type { DataSpec } from '../contracts/data-schema.js';
 
 /** Digits from the mnist package: 28×28 grey images, 10 classes. */
 const DIGITS_FEATURES = 784;

@@ -1,4 +1,4 @@
-import type { GridSpec, InjectStageSpec, Pipeline, SaveStageSpec, StageSpec, TrainStageSpec } from './types.js';
+import type { GridSpec, InjectStageSpec, Pipeline, SaveStageSpec, StageSpec, TrainStageSpec } from '@rankwise/core';
 
 /** One point of the expressivity-vs-rank grid: a complete pipeline of its own. */
 export interface GridCellPlan {

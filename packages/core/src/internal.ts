@@ -1,0 +1,12 @@
+/**
+ * `@rankwise/core/internal`: what rankwise's own packages (cli, grid) and tests use that is not public API.
+ * No compatibility promise.
+ */
+export { PipelineRunner, createRunDir, findArtifact, type ArtifactOptions } from './pipeline/runner.js';
+export { PluginRegistry, pluginPackageName } from './plugins/registry.js';
+export { selectPlacement } from './pipeline/placement-check.js';
+export { ajvIssues } from './pipeline/issues.js';
+export { validateAgainst, validateStageObject } from './pipeline/schema.js';
+export { stageObjectSchema } from './pipeline/schema-build.js';
+export { resolveStage } from './pipeline/stage-resolve.js';
+export { RUN_SERVICES, stageSeed, type RunInfo } from './pipeline/services.js';

@@ -1,0 +1,286 @@
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { inject, injectable, type DependencyContainer } from 'tsyringe';
+import type { ResolvedBackend } from '../backend/resolve.js';
+import type { DataSpec } from '../contracts/data-schema.js';
+import type { DatasetSource, Vocabulary } from '../contracts/datasets.js';
+import type {
+  AdapterService, DataService, EvaluationRecord, MetricsSink, ModelService, PipelineService, PlacementService, PlacementSpec, RunDirectory,
+  RunRecords, StageContext, TrainingRecord, VocabularyService,
+} from '../contracts/stage.js';
+import type { AdapterSnapshot } from '../io/peft-adapter.js';
+import type { Model } from '../nn/model.js';
+import type { Site } from '../nn/site.js';
+import type { PlacementChoice } from '../plugins/placement.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+import type { ProgressReporter } from '../progress/reporter.js';
+import { hashString } from '../random.js';
+import { prepareTaskData } from '../tasks/prepare.js';
+import type { TaskData } from '../tasks/task-data.js';
+import { PipelineValidationError, type ValidationIssue } from './issues.js';
+import { selectPlacement } from './placement-check.js';
+import type { ValidatedPipeline } from './validate.js';
+
+/**
+ * Injection tokens of the services stages use. Application-wide ones (Progress, Datasets, Plugins, Runner) are
+ * registered once; the per-run ones are registered with `Lifecycle.ContainerScoped`, so each run's child container
+ * makes its own. Register another provider for a token on `rankwise.container` to replace a service.
+ */
+export const Services = {
+  /** ProgressReporter: log lines and progress bars. */
+  Progress: Symbol.for('rankwise.Progress'),
+  /** DatasetSource: turns data specs into arrays. */
+  Datasets: Symbol.for('rankwise.Datasets'),
+  /** PluginRegistry: placement plugins and stage packages. */
+  Plugins: Symbol.for('rankwise.Plugins'),
+  /** DependencyRunner: runs `from` pipelines. */
+  Runner: Symbol.for('rankwise.Runner'),
+  /** RunInfo: what one run is (registered as a value in its child container). */
+  Run: Symbol.for('rankwise.Run'),
+  Model: Symbol.for('rankwise.Model'),
+  Adapters: Symbol.for('rankwise.Adapters'),
+  Vocabulary: Symbol.for('rankwise.Vocabulary'),
+  Data: Symbol.for('rankwise.Data'),
+  RunDirectory: Symbol.for('rankwise.RunDirectory'),
+  Metrics: Symbol.for('rankwise.Metrics'),
+  Records: Symbol.for('rankwise.Records'),
+  Pipeline: Symbol.for('rankwise.Pipeline'),
+  Placement: Symbol.for('rankwise.Placement'),
+} as const;
+
+/** What one run is: registered as a value in the run's child container. */
+export interface RunInfo {
+  validated: ValidatedPipeline;
+  seed: number;
+  backend: ResolvedBackend;
+  /** Run directory, or null for in-memory sessions that write nothing. */
+  runDir: string | null;
+  outRoot: string;
+  signal: AbortSignal;
+  /** Re-run `from` pipelines even when their result is up to date. */
+  force: boolean;
+}
+
+/** Runs a `from` pipeline when its result is missing or stale (PipelineRunner implements it). */
+export interface DependencyRunner {
+  ensureArtifact(dependency: ValidatedPipeline, where: { outRoot: string; signal: AbortSignal; backend: ResolvedBackend; force?: boolean }): Promise<string>;
+}
+
+@injectable()
+export class ModelSlot implements ModelService {
+  private model: Model | null = null;
+  origin = '';
+
+  require(stage: string): Model {
+    if (!this.model) throw new Error(`stage "${stage}" needs a model; run "load" first`);
+    return this.model;
+  }
+
+  current(): Model | null {
+    return this.model;
+  }
+
+  set(model: Model, origin: string): void {
+    if (this.model && this.model !== model) this.model.dispose();
+    this.model = model;
+    this.origin = origin;
+  }
+
+  /** Hands the model to the caller (the slot forgets it). */
+  take(): Model | null {
+    const model = this.model;
+    this.model = null;
+    return model;
+  }
+
+  dispose(): void {
+    this.model?.dispose();
+    this.model = null;
+  }
+}
+
+@injectable()
+export class AdapterStore implements AdapterService {
+  snapshot: AdapterSnapshot | null = null;
+
+  keep(snapshot: AdapterSnapshot): void {
+    this.snapshot?.dispose();
+    this.snapshot = snapshot;
+  }
+
+  dispose(): void {
+    this.snapshot?.dispose();
+    this.snapshot = null;
+  }
+}
+
+@injectable()
+export class VocabularySlot implements VocabularyService {
+  private vocabulary: Vocabulary | null = null;
+
+  current(): Vocabulary | null {
+    return this.vocabulary;
+  }
+
+  set(vocabulary: Vocabulary): void {
+    this.vocabulary = vocabulary;
+  }
+}
+
+@injectable()
+export class TaskDataService implements DataService {
+  constructor(
+    @inject(Services.Datasets) readonly source: DatasetSource,
+    @inject(Services.Run) private readonly run: RunInfo,
+    @inject(Services.Model) private readonly model: ModelService,
+    @inject(Services.Vocabulary) private readonly vocabulary: VocabularyService,
+  ) {}
+
+  get baseDir(): string {
+    return this.run.validated.dir;
+  }
+
+  prepare(spec: DataSpec, seed: number): Promise<TaskData> {
+    return prepareTaskData(spec, this.model.current(), this.vocabulary.current(), this.source, this.baseDir, seed);
+  }
+}
+
+@injectable()
+export class RunDirectoryService implements RunDirectory {
+  readonly artifacts: Record<string, string> = {};
+
+  constructor(@inject(Services.Run) private readonly run: RunInfo) {}
+
+  get dir(): string | null {
+    return this.run.runDir;
+  }
+
+  path(...parts: string[]): string {
+    if (!this.run.runDir) throw new Error('this session has no run directory (give one to write files)');
+    return join(this.run.runDir, ...parts);
+  }
+
+  artifact(name: string, relativePath: string): void {
+    this.artifacts[name] = relativePath;
+  }
+}
+
+/** Appends one JSON object per line to metrics.jsonl (nothing without a run directory). */
+@injectable()
+export class MetricsLog implements MetricsSink {
+  private pending: Promise<void> = Promise.resolve();
+  readonly file: string | null;
+
+  constructor(@inject(Services.Run) run: RunInfo) {
+    this.file = run.runDir ? join(run.runDir, 'metrics.jsonl') : null;
+  }
+
+  write(record: Record<string, unknown>): void {
+    if (!this.file) return;
+    const line = `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`;
+    const file = this.file;
+    this.pending = this.pending.then(() => appendFile(file, line));
+  }
+
+  flush(): Promise<void> {
+    return this.pending;
+  }
+}
+
+@injectable()
+export class RecordsStore implements RunRecords {
+  readonly evaluations: EvaluationRecord[] = [];
+  readonly trainings: TrainingRecord[] = [];
+
+  evaluation(record: EvaluationRecord): void {
+    this.evaluations.push(record);
+  }
+
+  training(record: TrainingRecord): void {
+    this.trainings.push(record);
+  }
+}
+
+@injectable()
+export class PipelineAccess implements PipelineService {
+  constructor(
+    @inject(Services.Run) private readonly run: RunInfo,
+    @inject(Services.Runner) private readonly runner: DependencyRunner,
+  ) {}
+
+  get dir(): string {
+    return this.run.validated.dir;
+  }
+
+  get seed(): number {
+    return this.run.seed;
+  }
+
+  dependencyModel(index: number): Promise<string> {
+    const dependency = this.run.validated.dependencies.get(index);
+    if (!dependency) throw new Error(`load: the "from" pipeline of stage ${index} was not validated`);
+    const { outRoot, signal, backend, force } = this.run;
+    return this.runner.ensureArtifact(dependency, { outRoot, signal, backend, force });
+  }
+}
+
+@injectable()
+export class PlacementSelector implements PlacementService {
+  constructor(
+    @inject(Services.Plugins) private readonly plugins: PluginRegistry,
+    @inject(Services.Run) private readonly run: RunInfo,
+  ) {}
+
+  async select(spec: PlacementSpec, sites: readonly Site[], pointer: string): Promise<PlacementChoice[]> {
+    const issues: ValidationIssue[] = [];
+    const chosen = await selectPlacement(spec, sites, pointer, this.run.validated.display, this.plugins, issues);
+    if (!chosen) throw new PipelineValidationError(issues);
+    return chosen;
+  }
+}
+
+/** The per-run services, registered once on the application container (each run's child makes its own). */
+export const RUN_SERVICES: ReadonlyArray<readonly [symbol, new (...args: never[]) => unknown]> = [
+  [Services.Model, ModelSlot],
+  [Services.Adapters, AdapterStore],
+  [Services.Vocabulary, VocabularySlot],
+  [Services.Data, TaskDataService],
+  [Services.RunDirectory, RunDirectoryService],
+  [Services.Metrics, MetricsLog],
+  [Services.Records, RecordsStore],
+  [Services.Pipeline, PipelineAccess],
+  [Services.Placement, PlacementSelector],
+];
+
+/** The seed of stage `index`: named by its kind and how many of that kind came before ("inject#0", "train#1"). */
+export function stageSeed(stages: ReadonlyArray<{ stage: string }>, index: number, seed: number): number {
+  const kind = stages[index].stage;
+  const occurrence = stages.slice(0, index).filter((s) => s.stage === kind).length;
+  return hashString(`${kind}#${occurrence}`, seed);
+}
+
+/** Everything stage `index` can use, resolved from the run's child container. */
+export function stageContext(child: DependencyContainer, index: number): StageContext {
+  const run = child.resolve<RunInfo>(Services.Run);
+  const stages = run.validated.pipeline.stages;
+  const spec = stages[index];
+  return {
+    name: spec.stage,
+    index,
+    label: spec.label,
+    pointer: `/stages/${index}`,
+    seed: stageSeed(stages, index, run.seed),
+    signal: run.signal,
+    backend: run.backend,
+    model: child.resolve(Services.Model),
+    adapters: child.resolve(Services.Adapters),
+    vocabulary: child.resolve(Services.Vocabulary),
+    data: child.resolve(Services.Data),
+    progress: child.resolve<ProgressReporter>(Services.Progress),
+    runDir: child.resolve(Services.RunDirectory),
+    metrics: child.resolve(Services.Metrics),
+    records: child.resolve(Services.Records),
+    pipeline: child.resolve(Services.Pipeline),
+    placement: child.resolve(Services.Placement),
+  };
+}

@@ -1,0 +1,23 @@
+import { Type } from '@sinclair/typebox';
+import { defineStage } from '../contracts/stage.js';
+import { unfreeze } from '../lora/freeze.js';
+
+export interface UnfreezeResult {
+  /** Parameter tensors marked trainable. */
+  trainable: number;
+}
+
+/** Every parameter becomes trainable (full fine-tuning). */
+export default defineStage<Record<never, never>, UnfreezeResult>({
+  name: 'unfreeze',
+  description: 'Marks every parameter trainable (full fine-tuning).',
+  options: Type.Object({}, { additionalProperties: false }),
+  requires: ['model'],
+  provides: [],
+  removes: ['frozen'],
+  run(_options, ctx) {
+    const count = unfreeze(ctx.model.require('unfreeze'));
+    ctx.progress.info(`unfreeze: ${count} parameter tensors trainable`);
+    return { trainable: count };
+  },
+});
