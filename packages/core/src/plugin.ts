@@ -5,7 +5,7 @@
  */
 
 // placement plugins
-export { definePlacementPlugin, PlacementError, isPlacementError, type PlacementPlugin, type PlacementChoice } from './plugins/placement.js';
+export { definePlacementPlugin, PlacementError, isPlacementError, type PlacementPlugin, type PlacementChoice } from './contracts/placement.js';
 export type { Site } from './nn/site.js';
 export { escapePointer } from './contracts/pointer.js';
 
@@ -17,7 +17,7 @@ export type {
 } from './contracts/stage.js';
 export type { CorpusSpec, DataSpec, DigitsDataSpec, TextDataSpec } from './contracts/data-schema.js';
 export type { ClassificationArrays, DatasetSource, TextArrays, Vocabulary } from './contracts/datasets.js';
-export type { TaskData } from './tasks/task-data.js';
+export type { TaskData } from './contracts/task-data.js';
 export type { ProgressReporter, ProgressTask, ProgressFields } from './progress/reporter.js';
 export type { Model, JsonObject, JsonValue, ModelTask } from './nn/model.js';
 export type { ModelDescription } from './nn/description.js';

@@ -1,4 +1,4 @@
-import { definePlacementPlugin, PlacementError, type PlacementChoice, type Site } from '@rankwise/core';
+import { definePlacementPlugin, PlacementError, type PlacementChoice, type Site } from '@rankwise/core/plugin';
 
 const ATTENTION = ['q', 'k', 'v', 'o'] as const;
 const MLP = ['fc', 'proj'] as const;

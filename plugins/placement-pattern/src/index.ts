@@ -1,4 +1,4 @@
-import { definePlacementPlugin, escapePointer, PlacementError, type PlacementChoice, type Site } from '@rankwise/core';
+import { definePlacementPlugin, escapePointer, PlacementError, type PlacementChoice, type Site } from '@rankwise/core/plugin';
 import { compilePattern, type Matcher } from './matcher.js';
 
 export interface PatternOptions {

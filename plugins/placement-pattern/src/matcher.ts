@@ -1,4 +1,4 @@
-import { PlacementError } from '@rankwise/core';
+import { PlacementError } from '@rankwise/core/plugin';
 
 /** A compiled site-name pattern. */
 export type Matcher = (path: string) => boolean;

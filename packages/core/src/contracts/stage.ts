@@ -3,9 +3,9 @@ import type { AdapterSnapshot } from '../io/peft-adapter.js';
 import type { ModelDescription } from '../nn/description.js';
 import type { JsonObject, Model } from '../nn/model.js';
 import type { Site } from '../nn/site.js';
-import type { PlacementChoice } from '../plugins/placement.js';
+import type { PlacementChoice } from './placement.js';
 import type { ProgressReporter } from '../progress/reporter.js';
-import type { TaskData } from '../tasks/task-data.js';
+import type { TaskData } from './task-data.js';
 import type { DataSpec } from './data-schema.js';
 import type { DatasetSource, Vocabulary } from './datasets.js';
 

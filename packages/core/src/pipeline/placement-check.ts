@@ -1,5 +1,5 @@
 import type { Site } from '../nn/site.js';
-import { isPlacementError, type PlacementChoice } from '../plugins/placement.js';
+import { isPlacementError, type PlacementChoice } from '../contracts/placement.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { ajvIssues, type ValidationIssue } from './issues.js';
 import { validateAgainst } from './schema.js';

@@ -4,7 +4,7 @@ import { container as globalContainer, Lifecycle, type DependencyContainer } fro
 import { defaultModuleLoader, type ModuleLoader } from '../backend/module-loader.js';
 import type { DatasetSource } from '../contracts/datasets.js';
 import type { AnyStageDefinition } from '../contracts/stage.js';
-import type { PlacementPlugin } from '../plugins/placement.js';
+import type { PlacementPlugin } from '../contracts/placement.js';
 import { PluginRegistry } from '../plugins/registry.js';
 import { LineProgress, type ProgressReporter } from '../progress/reporter.js';
 import { lazyDatasetSource } from './datasets.js';

@@ -11,12 +11,12 @@ import type {
 import type { AdapterSnapshot } from '../io/peft-adapter.js';
 import type { Model } from '../nn/model.js';
 import type { Site } from '../nn/site.js';
-import type { PlacementChoice } from '../plugins/placement.js';
+import type { PlacementChoice } from '../contracts/placement.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { ProgressReporter } from '../progress/reporter.js';
 import { hashString } from '../random.js';
 import { prepareTaskData } from '../tasks/prepare.js';
-import type { TaskData } from '../tasks/task-data.js';
+import type { TaskData } from '../contracts/task-data.js';
 import { PipelineValidationError, type ValidationIssue } from './issues.js';
 import { selectPlacement } from './placement-check.js';
 import type { ValidatedPipeline } from './validate.js';

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import fg from 'fast-glob';
 import { defaultModuleLoader, isNotInstalled, type ModuleLoader } from '../backend/module-loader.js';
 import { isStageDefinition, type AnyStageDefinition } from '../contracts/stage.js';
-import type { PlacementPlugin } from './placement.js';
+import type { PlacementPlugin } from '../contracts/placement.js';
 
 export const PLUGIN_KEYWORD = 'rankwise-plugin';
 

@@ -3,7 +3,7 @@ import type { Model } from '../nn/model.js';
 import type { ClassificationArrays } from '../contracts/datasets.js';
 import { accuracy, sparseSoftmaxCrossEntropy } from '../train/loss.js';
 import { EpochSampler } from './batcher.js';
-import type { TaskData } from './task-data.js';
+import type { TaskData } from '../contracts/task-data.js';
 
 /** Classification: x [n, features] → logits [n, classes]; loss = mean cross-entropy; metrics loss and accuracy. */
 export function classificationTask(data: ClassificationArrays, seed: number): TaskData {

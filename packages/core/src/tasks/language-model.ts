@@ -3,7 +3,7 @@ import type { Model } from '../nn/model.js';
 import type { TextArrays } from '../contracts/datasets.js';
 import { Rng } from '../random.js';
 import { sparseSoftmaxCrossEntropy } from '../train/loss.js';
-import type { TaskData } from './task-data.js';
+import type { TaskData } from '../contracts/task-data.js';
 
 /** Default number of validation windows an evaluation reads (evenly spread over the split). */
 export const DEFAULT_EVAL_WINDOWS = 64;

@@ -3,7 +3,7 @@ import type { DatasetSource, Vocabulary } from '../contracts/datasets.js';
 import type { Model } from '../nn/model.js';
 import { classificationTask } from './classification.js';
 import { languageModelTask } from './language-model.js';
-import type { TaskData } from './task-data.js';
+import type { TaskData } from '../contracts/task-data.js';
 
 /** Loads the data a stage names and wraps it for the model's task. `seed` orders training batches. */
 export async function prepareTaskData(

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Model } from '../nn/model.js';
 import type { ProgressTask } from '../progress/reporter.js';
 import { throwIfAborted } from '../contracts/abort.js';
-import type { TaskData } from '../tasks/task-data.js';
+import type { TaskData } from '../contracts/task-data.js';
 import type { ScheduledOptimizer } from './optimizer.js';
 import { learningRateAt } from './schedule.js';
 import { trainStep } from './step.js';
