@@ -28,10 +28,10 @@ export default definePlacementPlugin<AttentionOptions>({
     type: 'object',
     additionalProperties: false,
     properties: {
-      matrices: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
-      mlp: { oneOf: [{ type: 'boolean' }, { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } }], 'x-allowed': 'true, false, or a list of MLP matrices ("fc", "proj")' },
-      head: { type: 'boolean' },
-      layers: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
+      matrices: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 }, description: 'Attention matrices to adapt: q, k, v, o (default q and v, as in the LoRA paper).' },
+      mlp: { oneOf: [{ type: 'boolean' }, { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } }], 'x-allowed': 'true, false, or a list of MLP matrices ("fc", "proj")', description: 'Also adapt the MLP: true for both matrices, or a list of "fc", "proj".' },
+      head: { type: 'boolean', description: 'Also adapt the output head.' },
+      layers: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 }, description: 'Only blocks whose index is listed.' },
     },
   },
   select(sites: readonly Site[], options: AttentionOptions): PlacementChoice[] {

@@ -52,11 +52,11 @@ export default definePlacementPlugin<PatternOptions>({
     additionalProperties: false,
     required: ['target'],
     properties: {
-      target: patternList,
-      exclude: patternList,
-      layers: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 } },
-      rankPattern: { type: 'object', additionalProperties: { type: 'integer', minimum: 1, maximum: 4096 } },
-      alphaPattern: { type: 'object', additionalProperties: { type: 'number', exclusiveMinimum: 0 } },
+      target: { ...patternList, description: '"all-linear" (every Linear but the output head), a pattern, or a list of patterns (a site matching any is chosen).' },
+      exclude: { ...patternList, description: 'Patterns of sites never to adapt.' },
+      layers: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 }, description: 'Only sites whose layer index is listed (PEFT\'s layers_to_transform).' },
+      rankPattern: { type: 'object', additionalProperties: { type: 'integer', minimum: 1, maximum: 4096 }, description: 'Per-pattern rank overrides; the first matching key wins (PEFT\'s rank_pattern).' },
+      alphaPattern: { type: 'object', additionalProperties: { type: 'number', exclusiveMinimum: 0 }, description: 'Per-pattern alpha overrides; the first matching key wins (PEFT\'s alpha_pattern).' },
     },
   },
   select(sites: readonly Site[], options: PatternOptions): PlacementChoice[] {

@@ -57,7 +57,7 @@ const defKey = (stage: AnyStageDefinition): string => (STAGE_NAMES.includes(stag
 const refTo = (key: string): string => `#/$defs/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 
 /** A whole stage object: `stage` and `label`, then the stage's own options. */
-export function stageObjectSchema(stage: AnyStageDefinition, label: unknown = { $ref: '#/$defs/label' }): Schema {
+export function stageObjectSchema(stage: AnyStageDefinition, label: unknown = { $ref: '#/$defs/label', description: 'Name of the stage in summaries.' }): Schema {
   const options = stage.options as Schema;
   const { properties, required, ...rest } = options;
   return {
