@@ -79,7 +79,7 @@ describe('editor completion in a user project (vscode-json-languageservice)', ()
       },
       async diagnose(text) {
         const { document, json } = parse(text);
-        return (await service.doValidation(document, json)).map((d) => ({ line: d.range.start.line, message: d.message }));
+        return (await service.doValidation(document, json)).map((d) => ({ line: d.range.start.line, message: typeof d.message === 'string' ? d.message : d.message.value }));
       },
     };
   }
