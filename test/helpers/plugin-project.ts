@@ -6,7 +6,7 @@ import type { ModuleLoader } from '@rankwise/core';
 
 /**
  * A user's project in a temp folder with two installed packages written as plain JavaScript (as npm would install
- * them): an unscoped placement plugin and a stage package, both with the `rankwise-plugin` keyword.
+ * them): a placement plugin and a stage package, both with the `rankwise-plugin` keyword.
  */
 export async function pluginProject(): Promise<{ dir: string; loader: ModuleLoader }> {
   const dir = await mkdtemp(join(tmpdir(), 'rankwise-project-'));
@@ -17,13 +17,15 @@ export async function pluginProject(): Promise<{ dir: string; loader: ModuleLoad
     await writeFile(join(root, 'index.js'), source);
   };
   await pkg(
-    'rankwise-placement-largest',
+    '@acme/placement-largest',
     'the largest sites',
     `export default {
-  name: 'rankwise-placement-largest',
+  name: '@acme/placement-largest',
   description: 'adapts the k largest weight matrices',
   optionsSchema: { type: 'object', additionalProperties: false, required: ['count'], properties: { count: { type: 'integer', minimum: 1, description: 'How many sites.' } } },
   select(sites, options) {
+    // a PlacementError of its own (as a plugin resolving a second copy of core would throw): recognised by shape
+    if (options.count > sites.length) throw Object.assign(new Error('count ' + options.count + ' is more than the ' + sites.length + ' sites'), { name: 'PlacementError', pointer: '/count' });
     return [...sites].filter((s) => s.role !== 'head').sort((a, b) => b.inFeatures * b.outFeatures - a.inFeatures * a.outFeatures).slice(0, options.count).map((s) => ({ path: s.path }));
   },
 };\n`,

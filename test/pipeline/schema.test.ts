@@ -56,7 +56,7 @@ describe('editor completion in a user project (vscode-json-languageservice)', ()
   "name": "demo",
   "stages": [
     { "stage": "load", "architecture": "mlp", "config": { "sizes": [784, 32, 10] } },
-    { "stage": "inject", "r": 4, "placement": { "plugin": "rankwise-placement-largest", "options": ${options} } },
+    { "stage": "inject", "r": 4, "placement": { "plugin": "@acme/placement-largest", "options": ${options} } },
     { "stage": "rankwise-stage-scale-lr", ${stageOptions} }
   ]
 }`;

@@ -13,7 +13,7 @@ import { BUILTIN_STAGES } from '../stages/builtin.js';
 import type { Override } from './overrides.js';
 import { buildPipelineSchema } from './schema-build.js';
 import { PipelineRunner, type RunOptions, type RunResult } from './runner.js';
-import { RUN_SERVICES, Services } from './services.js';
+import { RUN_SERVICES, Services, type ServiceToken } from './services.js';
 import { Session, type SessionOptions } from './session.js';
 import type { Pipeline } from './types.js';
 import { validatePipelineData, validatePipelineFile, type PipelineCheck, type ValidatedPipeline } from './validate.js';
@@ -60,7 +60,17 @@ export class Rankwise {
     for (const [token, useClass] of RUN_SERVICES) this.container.register(token, { useClass: useClass as new () => unknown }, { lifecycle: Lifecycle.ContainerScoped });
   }
 
-  /** The progress reporter in use (replaceable: `rankwise.container.register(Services.Progress, …)`). */
+  /**
+   * Replaces a service (`Services.Progress`, `Services.Datasets`, `Services.Model`, …) before running. A value is
+   * shared by every run; a class given for a per-run service is made once per run (its child container).
+   */
+  provide<T>(token: ServiceToken, provider: { useValue: T } | { useClass: new (...args: never[]) => T }): this {
+    if ('useValue' in provider) this.container.register(token, { useValue: provider.useValue });
+    else this.container.register(token, { useClass: provider.useClass as new () => T }, { lifecycle: Lifecycle.ContainerScoped });
+    return this;
+  }
+
+  /** The progress reporter in use (replaceable: `rankwise.provide(Services.Progress, { useValue })`). */
   get progressReporter(): ProgressReporter {
     return this.container.resolve<ProgressReporter>(Services.Progress);
   }

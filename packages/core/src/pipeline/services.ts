@@ -24,7 +24,7 @@ import type { ValidatedPipeline } from './validate.js';
 /**
  * Injection tokens of the services stages use. Application-wide ones (Progress, Datasets, Plugins, Runner) are
  * registered once; the per-run ones are registered with `Lifecycle.ContainerScoped`, so each run's child container
- * makes its own. Register another provider for a token on `rankwise.container` to replace a service.
+ * makes its own. `rankwise.provide(token, { useValue } | { useClass })` replaces a service.
  */
 export const Services = {
   /** ProgressReporter: log lines and progress bars. */
@@ -47,6 +47,9 @@ export const Services = {
   Pipeline: Symbol.for('rankwise.Pipeline'),
   Placement: Symbol.for('rankwise.Placement'),
 } as const;
+
+/** One of the service tokens. */
+export type ServiceToken = (typeof Services)[keyof typeof Services];
 
 /** What one run is: registered as a value in the run's child container. */
 export interface RunInfo {

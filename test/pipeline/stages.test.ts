@@ -1,0 +1,195 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, test } from 'vitest';
+import {
+  createRankwise, defineStage, listSites, Mlp, PipelineValidationError, resolveBackend, Rng, Services, SilentProgress,
+  type ClassificationArrays, type DatasetSource, type ExternalStageSpec, type MetricsSink, type Pipeline, type ProgressReporter, type StageSpec,
+} from '@rankwise/core';
+import { createDatasetSource } from '@rankwise/datasets';
+import pattern from '@rankwise/placement-pattern';
+import { useTestBackend } from '../helpers/backend.js';
+import { pluginProject } from '../helpers/plugin-project.js';
+
+beforeAll(async () => {
+  await useTestBackend();
+});
+
+let runs = 0;
+/** A stage written in code: needs adapters, provides a capability of its own, returns what it counted. */
+const countAdapted = defineStage<{ factor: number }, { adapted: number; scaled: number }>({
+  name: 'rankwise-stage-count',
+  description: 'counts the adapted sites, times a factor',
+  options: { type: 'object', additionalProperties: false, required: ['factor'], properties: { factor: { type: 'number', exclusiveMinimum: 0, description: 'The factor.' } } },
+  requires: ['model', 'adapter'],
+  provides: ['counted'],
+  check(options, ctx) {
+    if (options.factor > 100) ctx.issue('/factor', `found ${options.factor}, allowed: at most 100`);
+  },
+  run(options, ctx) {
+    runs++;
+    const adapted = listSites(ctx.model.require('rankwise-stage-count')).filter((s) => s.adapted).length;
+    ctx.progress.info(`count: ${adapted}`);
+    return { adapted, scaled: adapted * options.factor };
+  },
+});
+const needsCount = defineStage<Record<never, never>, null>({
+  name: '@acme/needs-count',
+  description: 'needs what rankwise-stage-count provides',
+  options: { type: 'object', additionalProperties: false, properties: {} },
+  requires: ['counted'],
+  provides: [],
+  run: () => null,
+});
+
+const testDigits = { dataset: 'digits', split: 'test', limit: 100 } as const;
+const stages = (custom: ExternalStageSpec, at = 3): Pipeline => {
+  const list: Array<StageSpec | ExternalStageSpec> = [
+    { stage: 'load', architecture: 'mlp', config: { sizes: [784, 16, 16, 10] } },
+    { stage: 'freeze' },
+    { stage: 'inject', r: 2, placement: { plugin: 'pattern', options: { target: 'all-linear' } } },
+    { stage: 'evaluate', data: testDigits },
+  ];
+  list.splice(at, 0, custom);
+  return { name: 'custom-stage', seed: 3, stages: list as StageSpec[] };
+};
+const rankwise = (progress: ProgressReporter = new SilentProgress()) =>
+  createRankwise({ progress, datasets: createDatasetSource(), plugins: [pattern], stages: [countAdapted, needsCount] });
+
+async function issuesOf(promise: Promise<unknown>): Promise<string[]> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof PipelineValidationError) return error.issues.map((i) => `${i.pointer}: ${i.message}`);
+    throw error;
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('custom stages', () => {
+  test('a stage given in code runs in a pipeline object and in a session, and returns what it produced', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'rankwise-custom-'));
+    const { summary } = await rankwise().run(stages({ stage: 'rankwise-stage-count', factor: 3 }), { out });
+    expect(summary.status).toBe('completed');
+    expect(summary.evaluations).toHaveLength(1);
+    expect(summary.evaluations[0]).toMatchObject({ index: 4, stage: 'evaluate' });
+
+    const session = rankwise().session({ model: new Mlp({ sizes: [784, 16, 16, 10] }, 3), seed: 3 });
+    await session.stage({ stage: 'freeze' });
+    const injected = await session.stage({ stage: 'inject', r: 2, alpha: 4, placement: { plugin: 'pattern', options: { target: 'all-linear' } } });
+    expect(injected.sites.map((s) => [s.path, s.r, s.alpha])).toEqual([['layers.0', 2, 4], ['layers.1', 2, 4]]);
+    expect(await session.stage({ stage: 'rankwise-stage-count', factor: 3 })).toEqual({ adapted: 2, scaled: 6 });
+    const evaluation = await session.stage({ stage: 'evaluate', label: 'after', data: testDigits });
+    expect(evaluation).toEqual({ index: 3, label: 'after', stage: 'evaluate', data: expect.any(String), metrics: { loss: expect.any(Number), accuracy: expect.any(Number) } });
+    expect(session.evaluations).toEqual([evaluation]);
+    session.dispose();
+  });
+
+  test('its options are validated with JSON pointers, and requires / provides drive the static checks; nothing runs', async () => {
+    const before = runs;
+    const rw = rankwise();
+    expect(await issuesOf(rw.validate(stages({ stage: 'rankwise-stage-count', factor: -1 })))).toEqual(['/stages/3/factor: found -1, allowed: > 0']);
+    expect(await issuesOf(rw.validate(stages({ stage: 'rankwise-stage-count', facter: 2 })))).toEqual([
+      '/stages/3: missing required key "factor"',
+      '/stages/3/facter: unknown key "facter"; allowed: stage, label, factor',
+    ]);
+    expect(await issuesOf(rw.validate(stages({ stage: 'rankwise-stage-count', factor: 500 })))).toEqual(['/stages/3/factor: found 500, allowed: at most 100']);
+    // before inject: no adapter yet
+    expect(await issuesOf(rw.validate(stages({ stage: 'rankwise-stage-count', factor: 1 }, 2)))).toEqual([
+      '/stages/2: nothing to rankwise-stage-count: no adapter was injected or loaded before this stage',
+    ]);
+    // a capability of its own: @acme/needs-count needs "counted", which only rankwise-stage-count provides
+    expect(await issuesOf(rw.validate(stages({ stage: '@acme/needs-count' })))).toEqual(['/stages/3/stage: "@acme/needs-count" needs "counted", which no stage before it provides']);
+    const ok = stages({ stage: 'rankwise-stage-count', factor: 1 });
+    ok.stages.push({ stage: '@acme/needs-count' } as unknown as StageSpec);
+    await expect(rw.validate(ok)).resolves.toBeTruthy();
+    // an unknown name that is a valid package name: not installed
+    expect(await issuesOf(rw.validate(stages({ stage: 'rankwise-stage-nope' })))).toEqual([
+      expect.stringContaining('/stages/3/stage: found "rankwise-stage-nope", allowed: "load", "freeze", "unfreeze", "inject", "train", "evaluate", "merge", "save" or an installed stage package'),
+    ]);
+    expect(runs).toBe(before);
+  });
+
+  test('a stage package and a placement plugin installed in a project: used from JSON, validated, run', async () => {
+    const { dir, loader } = await pluginProject();
+    const pipeline = (factor: unknown, count: number) => ({
+      name: 'project-run',
+      seed: 5,
+      stages: [
+        { stage: 'load', architecture: 'mlp', config: { sizes: [784, 16, 16, 10] } },
+        { stage: 'freeze' },
+        { stage: 'inject', r: 2, placement: { plugin: '@acme/placement-largest', options: { count } } },
+        { stage: 'rankwise-stage-scale-lr', factor },
+        { stage: 'train', data: { dataset: 'digits', split: 'train', limit: 200 }, steps: 3, optimizer: { name: 'adam', lr: 0.01 } },
+        { stage: 'save', adapter: true },
+      ],
+    });
+    await writeFile(join(dir, 'good.json'), JSON.stringify(pipeline(2, 1)));
+    await writeFile(join(dir, 'bad-stage.json'), JSON.stringify(pipeline('two', 1)));
+    await writeFile(join(dir, 'bad-placement.json'), JSON.stringify(pipeline(2, 9)));
+    const rw = createRankwise({ cwd: dir, loader, progress: new SilentProgress(), datasets: createDatasetSource() });
+    expect(await issuesOf(rw.validateFile('bad-stage.json'))).toEqual(['/stages/3/factor: found "two", allowed: a number']);
+    // the plugin's own PlacementError class (not core's): recognised by its shape
+    expect(await issuesOf(rw.validateFile('bad-placement.json'))).toEqual(['/stages/2/placement/options/count: count 9 is more than the 3 sites']);
+    const { summary } = await rw.run('good.json', { out: join(dir, 'runs') });
+    expect(summary.artifacts.adapter).toBe('adapter');
+    expect(summary.trainableParams).toBe(2 * (784 + 16)); // the largest site, layers.0 [784, 16], at r = 2
+  });
+});
+
+/** Digits-shaped random data: a stand-in dataset source. */
+const fakeSource = (): DatasetSource & { calls: number } => {
+  const source = {
+    calls: 0,
+    async classification(): Promise<ClassificationArrays> {
+      source.calls++;
+      const rng = new Rng(1);
+      const n = 50;
+      const x = Float32Array.from({ length: n * 784 }, () => rng.next());
+      const y = Int32Array.from({ length: n }, (_, i) => i % 10);
+      return { name: 'fake-digits', x, y, n, features: 784, classes: 10 };
+    },
+    corpusText: () => Promise.reject(new Error('no text here')),
+    text: () => Promise.reject(new Error('no text here')),
+    buildVocabulary: () => Promise.reject(new Error('no text here')),
+    vocabularyFromJSON: () => Promise.reject(new Error('no text here')),
+  };
+  return source;
+};
+
+describe('stage services', () => {
+  test('the progress reporter, the dataset source and a per-run service are replaced from code', async () => {
+    const lines: string[] = [];
+    const source = fakeSource();
+    const written: Array<Record<string, unknown>> = [];
+    class RecordingMetrics implements MetricsSink {
+      write(record: Record<string, unknown>): void {
+        written.push(record);
+      }
+      flush(): Promise<void> {
+        return Promise.resolve();
+      }
+    }
+    const rw = createRankwise();
+    rw.provide(Services.Progress, { useValue: { info: (line: string) => lines.push(line), task: () => ({ update: () => undefined, stop: () => undefined }) } });
+    rw.provide(Services.Datasets, { useValue: source });
+    rw.provide(Services.Metrics, { useClass: RecordingMetrics }); // per run: one instance in each run's container
+    const out = await mkdtemp(join(tmpdir(), 'rankwise-services-'));
+    const { summary } = await rw.run({ name: 'services', stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } }, { stage: 'evaluate', data: testDigits }] }, { out });
+    expect(source.calls).toBe(1);
+    expect(summary.evaluations[0].data).toBe('fake-digits');
+    expect(lines.some((l) => l.startsWith('evaluate[1]: fake-digits: loss'))).toBe(true);
+    expect(written.map((r) => r.event)).toEqual(['stage', 'evaluate', 'stage']);
+  });
+
+  test('session() resolves the backend as run does (auto), and leaks no tensors', async () => {
+    const tensors = tf.memory().numTensors;
+    const session = createRankwise({ progress: new SilentProgress(), datasets: fakeSource() }).session({ model: new Mlp({ sizes: [784, 8, 10] }, 1) });
+    expect((await session.backend()).name).toBe((await resolveBackend('auto')).name);
+    const record = await session.stage({ stage: 'evaluate', data: testDigits });
+    expect(record.data).toBe('fake-digits');
+    session.dispose();
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+});
