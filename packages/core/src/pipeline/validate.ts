@@ -100,8 +100,10 @@ export async function validatePipelineData(
     const at = (suffix: string) => `/stages/${i}${suffix}`;
     const issue = (pointer: string, message: string) => issues.push({ file: where.display, pointer: at(pointer), message });
     modelBefore.push(model);
+    let unmet = false;
     for (const capability of definition.requires) {
       if (capabilities.has(capability)) continue;
+      unmet = true;
       const missing = MISSING[capability] ?? { pointer: '/stage', message: (stage: string) => `"${stage}" needs "${capability}", which no stage before it provides` };
       issue(missing.pointer, missing.message(spec.stage));
       if (capability === 'model') break walk;
@@ -135,7 +137,8 @@ export async function validatePipelineData(
     };
     await definition.check?.(stageOptions(spec) as never, ctx);
     for (const capability of definition.removes ?? []) capabilities.delete(capability);
-    for (const capability of definition.provides) capabilities.add(capability);
+    // a stage whose requirements are unmet provides nothing (a merge with nothing to merge leaves nothing for save)
+    if (!unmet) for (const capability of definition.provides) capabilities.add(capability);
     if (definition.provides.includes('model') && !model) return fail(issues);
   }
   const partial = { file: where.file, display: where.display, dir: where.dir, pipeline, stageDefinitions, dependencies, modelBefore, output: outputOf(model) };
