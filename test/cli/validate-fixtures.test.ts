@@ -9,7 +9,10 @@ const dir = 'test/fixtures/broken';
 const expected: Record<string, string[]> = {
   'wrong-type-seed.json': ['/seed: found "seven", allowed: an integer'],
   'unknown-stage.json': ['/stages/1/stage: found "trian", allowed: "load", "freeze", "unfreeze", "inject", "train", "evaluate", "merge", "save"'],
-  'unknown-plugin.json': ['/stages/2/placement/plugin: unknown plugin "@rankwise/placement-nope"; known: @rankwise/placement-attention, @rankwise/placement-pattern'],
+  'unknown-plugin.json': [
+    `/stages/2/placement/plugin: plugin "@rankwise/placement-nope" is not installed: looked in node_modules from ${process.cwd()}/test/fixtures/broken upwards, then ${process.cwd()}/packages/cli/src upwards; `,
+    'install it next to the pipeline: npm install @rankwise/placement-nope (installed plugins: @rankwise/placement-attention, @rankwise/placement-pattern)',
+  ],
   'bad-plugin-options.json': ['/stages/2/placement/options/target: found 5, allowed: a pattern (name, .suffix, glob, /regex/) or a non-empty list of patterns'],
   'rank-zero.json': ['/stages/2/r: found 0, allowed: >= 1'],
   'negative-lr.json': ['/stages/3/optimizer/lr: found -0.1, allowed: > 0'],

@@ -1,5 +1,6 @@
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, SilentProgress, type ModuleLoader } from '@rankwise/core';
+import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, SilentProgress, type ModuleLoader, type ProgressReporter } from '@rankwise/core';
 import { checkGrid } from '@rankwise/grid';
 import { listCommand } from './commands/list.js';
 import { schemaCommand } from './commands/schema.js';
@@ -19,6 +20,10 @@ const cliLoader: ModuleLoader = async (specifier) => {
     return defaultModuleLoader(specifier);
   }
 };
+
+/** Plugin packages not found from the pipeline's folder upwards are looked up where the CLI is installed. */
+const CLI_INSTALL_DIR = fileURLToPath(new URL('.', import.meta.url));
+const cliRankwise = (progress: ProgressReporter) => createRankwise({ progress, loader: cliLoader, pluginDirs: [CLI_INSTALL_DIR], checks: [checkGrid] });
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -46,7 +51,7 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .action(async (files: string[], flags: CommonRunFlags) => {
       const parsed = parseRunFlags(flags);
       const progress = parsed.quiet ? new SilentProgress() : process.stdout.isTTY ? new TerminalProgress() : new LineProgress();
-      const rankwise = createRankwise({ progress, loader: cliLoader, checks: [checkGrid] });
+      const rankwise = cliRankwise(progress);
       code = await runCommand(rankwise, await expandFiles(files), parsed, signal);
     });
 
@@ -57,15 +62,15 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .option('--set <path=value>', 'apply overrides before validating (repeatable)', collect, [])
     .action(async (files: string[], flags: { set: string[] }) => {
       const parsed = parseRunFlags({ out: 'runs', set: flags.set });
-      code = await validateCommand(createRankwise({ progress: new SilentProgress(), loader: cliLoader, checks: [checkGrid] }), await expandFiles(files), parsed.overrides);
+      code = await validateCommand(cliRankwise(new SilentProgress()), await expandFiles(files), parsed.overrides);
     });
 
   program
     .command('list')
-    .description('pipelines found, placement plugins installed, architectures')
+    .description('pipelines found, plugins this folder can use (and where each is installed), architectures')
     .argument('[globs...]', 'where to look for pipelines (default pipelines/**/*.json)')
     .action(async (globs: string[]) => {
-      code = await listCommand(createRankwise({ progress: new SilentProgress(), loader: cliLoader, checks: [checkGrid] }), globs);
+      code = await listCommand(cliRankwise(new SilentProgress()), globs);
     });
 
   program
@@ -73,7 +78,7 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .description('write the pipeline JSON Schema: the stages, and the options of the placement plugins and stage packages installed here')
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (flags: { out?: string }) => {
-      code = await schemaCommand(createRankwise({ progress: new SilentProgress(), loader: cliLoader }), flags.out);
+      code = await schemaCommand(cliRankwise(new SilentProgress()), flags.out);
     });
 
   try {

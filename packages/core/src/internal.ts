@@ -3,7 +3,8 @@
  * No compatibility promise.
  */
 export { PipelineRunner, createRunDir, findArtifact, type ArtifactOptions } from './pipeline/runner.js';
-export { PluginRegistry, pluginPackageName } from './plugins/registry.js';
+export { PluginRegistry, pluginPackageName, pluginReferenceProblem, BUILT_IN_ALIASES, type PluginRegistryOptions } from './plugins/registry.js';
+export { resolvePluginModule, importPluginModule, listPluginPackages, PluginNotFoundError, type PluginPackage, type ResolvedPluginModule } from './plugins/resolve-package.js';
 export { selectPlacement } from './pipeline/placement-check.js';
 export { ajvIssues } from './pipeline/issues.js';
 export { validateAgainst, validateStageObject } from './pipeline/schema.js';

@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
 import fg from 'fast-glob';
 import { architectureNames, type Rankwise } from '@rankwise/core';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 
-/** Pipelines under pipelines/ (or the given globs), installed placement plugins, zoo architectures. */
+/** Pipelines under pipelines/ (or the given globs), plugins a pipeline here can use, zoo architectures. */
 export async function listCommand(rankwise: Rankwise, patterns: string[]): Promise<ExitCode> {
   const files = (await fg(patterns.length ? patterns : ['pipelines/**/*.json'], { onlyFiles: true })).sort();
   console.log(`pipelines (${files.length}):`);
@@ -16,9 +17,13 @@ export async function listCommand(rankwise: Rankwise, patterns: string[]): Promi
       console.log(`  ${file}  (unreadable: ${(error as Error).message})`);
     }
   }
-  const plugins = await rankwise.plugins.installed();
-  console.log(`placement plugins (${plugins.length}):`);
-  for (const p of plugins) console.log(`  ${p.name}${p.version ? `@${p.version}` : ''}  ${p.description}`);
+  // The same search a pipeline in this folder gets: ./node_modules upwards, then the CLI's install.
+  const plugins = await rankwise.plugins.installed(process.cwd());
+  console.log(`plugins (${plugins.length}):`);
+  for (const p of plugins) {
+    const where = p.location === 'registered' ? p.location : relative(process.cwd(), p.location) || '.';
+    console.log(`  ${p.name}${p.version ? `@${p.version}` : ''}  ${p.description}\n      from ${where}`);
+  }
   console.log(`architectures: ${architectureNames().join(', ')}`);
   return EXIT.ok;
 }

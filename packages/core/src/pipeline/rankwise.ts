@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { resolve } from 'node:path';
 import { container as globalContainer, Lifecycle, type DependencyContainer } from 'tsyringe';
-import { defaultModuleLoader, type ModuleLoader } from '../backend/module-loader.js';
+import type { ModuleLoader } from '../backend/module-loader.js';
 import type { DatasetSource } from '../contracts/datasets.js';
 import type { AnyStageDefinition } from '../contracts/stage.js';
 import type { PlacementPlugin } from '../contracts/placement.js';
-import { PluginRegistry } from '../plugins/registry.js';
+import { BUILT_IN_ALIASES, PluginRegistry } from '../plugins/registry.js';
 import { LineProgress, type ProgressReporter } from '../progress/reporter.js';
 import { lazyDatasetSource } from './datasets.js';
 import type { JsonObject } from '../nn/model.js';
@@ -28,8 +28,13 @@ export interface RankwiseOptions {
   /** Log lines and progress bars (default: lines on stdout). */
   progress?: ProgressReporter;
   loader?: ModuleLoader;
-  /** Working directory: relative pipeline paths and plugin discovery start here. */
+  /** Working directory: relative pipeline paths resolve from here. */
   cwd?: string;
+  /**
+   * Where plugin packages are looked up after the pipeline's own directory (each searched upwards, like Node's
+   * node_modules lookup). Default: where @rankwise/core is installed. The CLI passes its own install.
+   */
+  pluginDirs?: readonly string[];
   /** Whole-pipeline checks run by validate (the grid package adds its own). */
   checks?: PipelineCheck[];
 }
@@ -49,7 +54,7 @@ export class Rankwise {
     this.cwd = options.cwd ?? process.cwd();
     this.checks = options.checks ?? [];
     this.container = globalContainer.createChildContainer();
-    this.plugins = new PluginRegistry(options.loader ?? defaultModuleLoader, this.cwd);
+    this.plugins = new PluginRegistry({ installDirs: options.pluginDirs });
     for (const plugin of options.plugins ?? []) this.plugins.register(plugin as PlacementPlugin<unknown>);
     for (const stage of options.stages ?? []) this.plugins.registerStage(stage);
     this.container.register(Services.Plugins, { useValue: this.plugins });
@@ -99,13 +104,13 @@ export class Rankwise {
    * installed here (or registered in code), each with its options schema (what `rankwise schema` writes).
    */
   async pipelineSchema(): Promise<JsonObject> {
-    const installed = await this.plugins.loadInstalled();
-    const builtinAlias = /^@rankwise\/placement-([a-z0-9-]+)$/;
+    const installed = await this.plugins.loadInstalled(this.cwd);
+    const aliases = (name: string) => Object.keys(BUILT_IN_ALIASES).filter((alias) => BUILT_IN_ALIASES[alias] === name);
     return buildPipelineSchema({
       stages: [...BUILTIN_STAGES, ...installed.stages.sort((a, b) => a.name.localeCompare(b.name))],
       placements: installed.placements
         .sort((a, b) => a.name.localeCompare(b.name))
-        .map((plugin) => ({ plugin, aliases: builtinAlias.test(plugin.name) ? [plugin.name.replace(builtinAlias, '$1')] : [] })),
+        .map((plugin) => ({ plugin, aliases: aliases(plugin.name) })),
     });
   }
 

@@ -236,7 +236,7 @@ export class PlacementSelector implements PlacementService {
 
   async select(spec: PlacementSpec, sites: readonly Site[], pointer: string): Promise<PlacementChoice[]> {
     const issues: ValidationIssue[] = [];
-    const chosen = await selectPlacement(spec, sites, pointer, this.run.validated.display, this.plugins, issues);
+    const chosen = await selectPlacement(spec, sites, pointer, this.run.validated.display, this.plugins.from(this.run.validated.dir), issues);
     if (!chosen) throw new PipelineValidationError(issues);
     return chosen;
   }

@@ -87,7 +87,7 @@ export class Session {
     await this.backend();
     const index = this.stages.length;
     const issues: PipelineValidationError['issues'] = [];
-    const [definition] = await resolveStages([spec], this.plugins, '<session>', issues);
+    const [definition] = await resolveStages([spec], this.plugins.from(this.cwd), '<session>', issues);
     if (!definition) throw new PipelineValidationError(issues.map((i) => ({ ...i, pointer: i.pointer.replace('/stages/0', `/stages/${index}`) })));
     const validator = validateStageObject(definition, spec);
     if (validator.errors?.length) throw new PipelineValidationError(ajvIssues(validator.errors, spec, '<session>', `/stages/${index}`));

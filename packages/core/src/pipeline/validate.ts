@@ -78,7 +78,9 @@ export async function validatePipelineData(
   }
   const pipeline = resolved as Pipeline;
   const issues: ValidationIssue[] = [];
-  const definitions = await resolveStages(pipeline.stages, options.plugins, where.display, issues);
+  // Plugin packages resolve from this pipeline's folder upwards, then from rankwise's install.
+  const plugins = options.plugins.from(where.dir);
+  const definitions = await resolveStages(pipeline.stages, plugins, where.display, issues);
   // stage packages: their options against their own schema, with pointers into this file
   pipeline.stages.forEach((spec, i) => {
     const definition = definitions[i];
@@ -128,7 +130,7 @@ export async function validatePipelineData(
         hashParts.push(sha256(await readFile(path).catch(() => new Uint8Array())));
       },
       placement: (placement, pointer) =>
-        model ? selectPlacement(placement, model.sites, at(pointer), where.display, options.plugins, issues) : Promise.resolve(null),
+        model ? selectPlacement(placement, model.sites, at(pointer), where.display, plugins, issues) : Promise.resolve(null),
       dependency: async (from, pointer) => {
         const dependency = await validateDependency(from, where, options, chain, (message, absolute) => issues.push({ file: where.display, pointer: absolute ?? at(pointer), message }), hashParts);
         if (dependency) dependencies.set(i, dependency);
@@ -142,7 +144,7 @@ export async function validatePipelineData(
     if (definition.provides.includes('model') && !model) return fail(issues);
   }
   const partial = { file: where.file, display: where.display, dir: where.dir, pipeline, stageDefinitions, dependencies, modelBefore, output: outputOf(model) };
-  for (const check of options.checks ?? []) await check(partial, issues, options.plugins);
+  for (const check of options.checks ?? []) await check(partial, issues, plugins);
   if (issues.length > 0) throw new PipelineValidationError(issues);
   return { ...partial, hash: sha256(...hashParts) };
 }

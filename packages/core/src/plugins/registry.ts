@@ -1,127 +1,185 @@
-import { readFile } from 'node:fs/promises';
-import fg from 'fast-glob';
-import { defaultModuleLoader, isNotInstalled, type ModuleLoader } from '../backend/module-loader.js';
 import { isStageDefinition, type AnyStageDefinition } from '../contracts/stage.js';
 import type { PlacementPlugin } from '../contracts/placement.js';
+import { BUILT_IN_ALIASES, pluginPackageName, pluginReferenceProblem } from './package-name.js';
+import {
+  CORE_INSTALL_DIR,
+  describeSearch,
+  importPluginModule,
+  listPluginPackages,
+  PluginNotFoundError,
+  uniqueDirs,
+  type ResolvedPluginModule,
+} from './resolve-package.js';
 
 export const PLUGIN_KEYWORD = 'rankwise-plugin';
 
-/** `pattern` → `@rankwise/placement-pattern`; full package names pass through. */
-export function pluginPackageName(reference: string): string {
-  return /^[a-z0-9-]+$/.test(reference) ? `@rankwise/placement-${reference}` : reference;
-}
+export { pluginPackageName, pluginReferenceProblem, BUILT_IN_ALIASES };
 
 export interface InstalledPlugin {
   name: string;
   version: string;
   description: string;
+  /** The node_modules folder it is loaded from, or 'registered' for a plugin object given in code. */
+  location: string;
 }
 
-/** Placement plugins: registered objects first, then packages imported by name (and cached). */
+export interface PluginRegistryOptions {
+  /**
+   * Where packages are looked up after the pipeline's own directory (each searched upwards, like Node):
+   * the CLI passes its own install; the default is where this copy of @rankwise/core is installed.
+   */
+  installDirs?: readonly string[];
+}
+
+/** What a registry and the views `from(dir)` makes of it share. */
+interface RegistryState {
+  registered: Map<string, PlacementPlugin<unknown>>;
+  /** Stages given as objects (`createRankwise({ stages })`): found by name before any package. */
+  stages: Map<string, AnyStageDefinition>;
+  /** Loaded packages by entry URL: the same file imported twice is the same plugin. */
+  loaded: Map<string, PlacementPlugin<unknown>>;
+  loadedStages: Map<string, AnyStageDefinition>;
+}
+
+/**
+ * Placement plugins (and, through `loadPackage`, any plugin package): objects registered in code first, then
+ * packages by npm name, resolved from the pipeline's directory upwards and then from rankwise's install. A
+ * reference that is not a package name (a path, a URL) is refused before anything is resolved or imported.
+ */
 export class PluginRegistry {
-  private readonly plugins = new Map<string, PlacementPlugin<unknown>>();
+  readonly installDirs: readonly string[];
+  private readonly state: RegistryState;
 
   constructor(
-    private readonly loader: ModuleLoader = defaultModuleLoader,
-    private readonly searchRoot: string = process.cwd(),
-  ) {}
+    options: PluginRegistryOptions = {},
+    /** The pipeline directory lookups start from when a call names none (set by `from`). */
+    readonly baseDir?: string,
+    state?: RegistryState,
+  ) {
+    this.installDirs = uniqueDirs(options.installDirs ?? [CORE_INSTALL_DIR]);
+    this.state = state ?? { registered: new Map(), stages: new Map(), loaded: new Map(), loadedStages: new Map() };
+  }
 
-  private readonly stages = new Map<string, AnyStageDefinition>();
+  private get registered(): Map<string, PlacementPlugin<unknown>> {
+    return this.state.registered;
+  }
 
   register(plugin: PlacementPlugin<unknown>): void {
-    this.plugins.set(plugin.name, plugin);
+    this.registered.set(plugin.name, plugin);
   }
 
   /** A stage given as an object (`createRankwise({ stages })`); found by its name before any package. */
   registerStage(stage: AnyStageDefinition): void {
-    this.stages.set(stage.name, stage);
+    this.state.stages.set(stage.name, stage);
   }
 
-  /** A stage package's definition (its default export), imported by package name and cached. */
-  async getStage(name: string): Promise<AnyStageDefinition> {
-    const cached = this.stages.get(name);
+  /**
+   * A stage package's definition (its default export), as a pipeline in `fromDir` sees it: by package name,
+   * resolved like placement plugins (never a path or URL), and cached.
+   */
+  async getStage(name: string, fromDir?: string): Promise<AnyStageDefinition> {
+    const registered = this.state.stages.get(name);
+    if (registered) return registered;
+    const { module, resolved } = await this.loadPackage(name, fromDir);
+    const cached = this.state.loadedStages.get(resolved.entry);
     if (cached) return cached;
-    let module: unknown;
-    try {
-      module = await this.loader(name);
-    } catch (error) {
-      if (!isNotInstalled(error, name)) throw new Error(`stage package "${name}" failed to load: ${(error as Error).message}`);
-      throw new Error(`"${name}" is not installed`);
-    }
     const m = module as { default?: unknown };
     const stage = [m.default, module].find(isStageDefinition);
-    if (!stage) throw new Error(`"${name}" is not a stage package (its default export needs name, options, requires, provides and run: use defineStage)`);
+    if (!stage) throw new Error(`"${name}" (${resolved.dir}) is not a stage package (its default export needs name, options, requires, provides and run: use defineStage)`);
     if (stage.name !== name) throw new Error(`"${name}" exports a stage named "${stage.name}"; a stage package's stage is named after its package`);
-    this.stages.set(name, stage);
+    this.state.loadedStages.set(resolved.entry, stage);
     return stage;
   }
 
-  /** Installed packages with the `rankwise-plugin` keyword, imported and sorted into placements and stages. */
-  async loadInstalled(): Promise<{ placements: Array<PlacementPlugin<unknown>>; stages: AnyStageDefinition[] }> {
+  /**
+   * The installed plugin packages a pipeline in `fromDir` can use (the same search as loading), imported and
+   * sorted into placement plugins and stages, plus those registered in code. A package that fails to import is
+   * left out here; naming it in a pipeline reports why.
+   */
+  async loadInstalled(fromDir?: string): Promise<{ placements: Array<PlacementPlugin<unknown>>; stages: AnyStageDefinition[] }> {
     const placements: Array<PlacementPlugin<unknown>> = [];
     const stages: AnyStageDefinition[] = [];
-    for (const { name } of await this.installed()) {
-      const module = (await this.loader(name).catch(() => null)) as { default?: unknown } | null;
-      if (!module) continue;
-      const stage = [module.default, module].find(isStageDefinition);
+    for (const pkg of listPluginPackages(PLUGIN_KEYWORD, this.searchDirs(fromDir))) {
+      const loaded = await this.loadPackage(pkg.name, fromDir).catch(() => null);
+      if (!loaded) continue;
+      const m = loaded.module as { default?: unknown };
+      const stage = [m.default, loaded.module].find(isStageDefinition);
       if (stage) {
         stages.push(stage);
         continue;
       }
-      const plugin = pickPlugin(module);
+      const plugin = pickPlugin(loaded.module);
       if (plugin) placements.push(plugin);
     }
-    for (const plugin of this.plugins.values()) if (!placements.some((p) => p.name === plugin.name)) placements.push(plugin);
-    for (const stage of this.stages.values()) if (!stages.some((s) => s.name === stage.name)) stages.push(stage);
+    for (const plugin of this.registered.values()) if (!placements.some((p) => p.name === plugin.name)) placements.push(plugin);
+    for (const stage of this.state.stages.values()) if (!stages.some((s) => s.name === stage.name)) stages.push(stage);
     return { placements, stages };
   }
 
-  /** The plugin, or an Error listing the known ones. */
-  async get(reference: string): Promise<PlacementPlugin<unknown>> {
+  /** Where a pipeline in `fromDir` has its packages looked up, in order. */
+  searchDirs(fromDir = this.baseDir): string[] {
+    return uniqueDirs([...(fromDir ? [fromDir] : []), ...this.installDirs]);
+  }
+
+  /** This registry as a pipeline in `dir` sees it: the same plugins and caches, lookups starting from `dir`. */
+  from(dir: string): PluginRegistry {
+    return new PluginRegistry({ installDirs: this.installDirs }, dir, this.state);
+  }
+
+  /**
+   * The plugin a pipeline in `fromDir` names. Throws an Error saying what is wrong: not a package name (nothing
+   * is resolved), not installed (where it looked, what to install), or not a placement plugin.
+   */
+  async get(reference: string, fromDir?: string): Promise<PlacementPlugin<unknown>> {
+    const problem = pluginReferenceProblem(reference);
+    if (problem) throw new Error(problem);
     const name = pluginPackageName(reference);
-    const cached = this.plugins.get(name);
+    const registered = this.registered.get(name);
+    if (registered) return registered;
+    const { module, resolved } = await this.loadPackage(name, fromDir);
+    const cached = this.state.loaded.get(resolved.entry);
     if (cached) return cached;
-    let module: unknown;
-    try {
-      module = await this.loader(name);
-    } catch (error) {
-      if (!isNotInstalled(error, name)) throw new Error(`plugin "${name}" failed to load: ${(error as Error).message}`);
-      const known = await this.knownNames();
-      throw new Error(`unknown plugin "${reference}"; known: ${known.length > 0 ? known.join(', ') : 'none installed'}`);
-    }
     const plugin = pickPlugin(module);
-    if (!plugin) throw new Error(`"${name}" is not a placement plugin (its default export needs name, optionsSchema and select)`);
-    this.plugins.set(name, plugin);
+    if (!plugin) throw new Error(`"${name}" (${resolved.dir}) is not a placement plugin: its default export needs name, optionsSchema and select`);
+    this.state.loaded.set(resolved.entry, plugin);
     return plugin;
   }
 
-  /** Packages with the `rankwise-plugin` keyword under node_modules (and workspace plugins/), plus registered ones. */
-  async installed(): Promise<InstalledPlugin[]> {
-    const files = await fg(['node_modules/@*/*/package.json', 'node_modules/*/package.json', 'plugins/*/package.json'], {
-      cwd: this.searchRoot,
-      absolute: true,
-      followSymbolicLinks: true,
-      deep: 3,
-    });
-    const found = new Map<string, InstalledPlugin>();
-    for (const file of files) {
-      try {
-        const pkg = JSON.parse(await readFile(file, 'utf8')) as { name?: string; version?: string; description?: string; keywords?: string[] };
-        if (pkg.name && pkg.keywords?.includes(PLUGIN_KEYWORD)) {
-          found.set(pkg.name, { name: pkg.name, version: pkg.version ?? '', description: pkg.description ?? '' });
-        }
-      } catch {
-        // unreadable package.json: not a plugin
-      }
+  /**
+   * Imports the package `name` (a checked npm name) as a pipeline in `fromDir` sees it; the shared step for
+   * placement plugins and stage packages. Not installed: an Error naming the folders searched and the install
+   * command.
+   */
+  async loadPackage(name: string, fromDir?: string): Promise<{ module: unknown; resolved: ResolvedPluginModule }> {
+    const problem = pluginReferenceProblem(name);
+    if (problem) throw new Error(problem);
+    const dirs = this.searchDirs(fromDir);
+    try {
+      return await importPluginModule(name, dirs);
+    } catch (error) {
+      if (!(error instanceof PluginNotFoundError)) throw error;
+      const known = (await this.installed(fromDir)).map((p) => p.name);
+      throw new Error(
+        `plugin "${name}" is not installed: looked in node_modules from ${describeSearch(dirs)}; ` +
+          `install it next to the pipeline: npm install ${name}` +
+          ` (installed plugins: ${known.length > 0 ? known.join(', ') : 'none'})`,
+      );
     }
-    for (const plugin of [...this.plugins.values(), ...this.stages.values()]) {
-      if (!found.has(plugin.name)) found.set(plugin.name, { name: plugin.name, version: '', description: plugin.description });
-    }
-    return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  private async knownNames(): Promise<string[]> {
-    return (await this.installed()).map((p) => p.name);
+  /**
+   * Packages with the `rankwise-plugin` keyword that a pipeline in `fromDir` can use, found by the same search as
+   * `get` (each where it would load from), plus plugins registered in code.
+   */
+  async installed(fromDir?: string): Promise<InstalledPlugin[]> {
+    const found = new Map<string, InstalledPlugin>();
+    for (const plugin of [...this.registered.values(), ...this.state.stages.values()]) {
+      found.set(plugin.name, { name: plugin.name, version: '', description: plugin.description, location: 'registered' });
+    }
+    for (const pkg of listPluginPackages(PLUGIN_KEYWORD, this.searchDirs(fromDir))) {
+      if (!found.has(pkg.name)) found.set(pkg.name, { name: pkg.name, version: pkg.version, description: pkg.description, location: pkg.foundIn });
+    }
+    return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 }
 
@@ -135,4 +193,3 @@ function pickPlugin(module: unknown): PlacementPlugin<unknown> | null {
   }
   return null;
 }
-

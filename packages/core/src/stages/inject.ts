@@ -10,7 +10,7 @@ export const PlacementSchema = shared(
   'placement',
   Type.Object(
     {
-      plugin: Type.String({ minLength: 1, description: 'Plugin package (@rankwise/placement-pattern) or short name (pattern).' }),
+      plugin: Type.String({ minLength: 1, description: 'The placement plugin: an npm package name, found from the pipeline file\'s folder upwards ("pattern" and "attention" name the built-ins). Paths and URLs are refused.' }),
       options: Type.Optional(Type.Unsafe<JsonObject>({ type: 'object', description: 'Validated against the plugin\'s own options schema.' })),
     },
     { additionalProperties: false, description: 'Which sites get adapters: a placement plugin and its options.' },
