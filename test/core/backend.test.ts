@@ -71,7 +71,7 @@ describe('backend resolution', () => {
     expect(error).toBeInstanceOf(BackendUnavailableError);
     expect((error as Error).message).toBe(
       'backend "tensorflow-gpu" is not available: not installed (@tensorflow/tfjs-node-gpu). To use it: ' +
-        'pnpm add -w @tensorflow/tfjs-node-gpu@4.22.0 (Linux x64, NVIDIA driver, CUDA 11.2 + cuDNN 8.1; its install downloads libtensorflow)',
+        'npm install @tensorflow/tfjs-node-gpu@4.22.0 (pnpm add -w in the rankwise repository; Linux x64, NVIDIA driver, CUDA 11.2 + cuDNN 8.1; its install downloads libtensorflow)',
     );
     await expect(resolveBackend('native', { loader })).rejects.toThrow('To use it: apt-get install libopenblas0-pthread');
     await expect(resolveBackend('tpu' as 'cpu')).rejects.toThrow('unknown backend "tpu"; allowed: auto, tensorflow-gpu, webgpu, tensorflow, native, wasm, cpu');

@@ -94,7 +94,7 @@ export function loadAddon(addonPath: string = defaultAddonPath()): AddonLoad {
       ok: false,
       reason: why
         ? `native addon not built: ${why}`
-        : `native addon not built: ${addonPath} is missing (run the package's install script: pnpm --filter @rankwise/backend-native run build:addon)`,
+        : `native addon not built: ${addonPath} is missing (run the package's install script: npm rebuild @rankwise/backend-native, or pnpm --filter @rankwise/backend-native run build:addon in the rankwise repository)`,
     };
   }
   try {

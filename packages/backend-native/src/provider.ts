@@ -8,7 +8,7 @@ import { chooseCoretype } from './coretype.js';
 import type { AdamSpec, BackendProvider, BackendStartResult } from './types.js';
 
 export const INSTALL_HINT =
-  'apt-get install libopenblas0-pthread (and a C compiler) && pnpm --filter @rankwise/backend-native run build:addon';
+  'apt-get install libopenblas0-pthread (and a C compiler), then npm rebuild @rankwise/backend-native (pnpm --filter @rankwise/backend-native run build:addon in the rankwise repository)';
 
 /** Tried in order unless RANKWISE_BLAS names the libraries (':'-separated). */
 export const DEFAULT_BLAS_PATHS = [
