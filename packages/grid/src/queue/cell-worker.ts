@@ -36,6 +36,8 @@ export type WorkerJobEvent =
 
 export interface CellWorker {
   name: string;
+  /** Resolves once connected to Redis and taking jobs. */
+  ready(): Promise<void>;
   /** Stops taking jobs; waits for running ones (force: gives them up, they stall and go to another worker). */
   close(force?: boolean): Promise<void>;
 }
@@ -75,6 +77,9 @@ export function startCellWorker<D, R>(options: CellWorkerOptions<D, R>): CellWor
   worker.on('error', (error) => console.error(`worker ${name}: ${error.message}`));
   return {
     name,
+    ready: async () => {
+      await worker.waitUntilReady();
+    },
     async close(force = false) {
       if (force) aborts.abort();
       await worker.close(force);

@@ -69,8 +69,14 @@ export class JobQueueClient<D, R> {
   async submit(specs: JobSpec<D>[], options: SubmitOptions): Promise<{ phases: Map<string, JobPhase>; existing: number }> {
     const phases = new Map<string, JobPhase>();
     const toAdd: JobSpec<D>[] = [];
+    const found = new Map<string, Job<D, R, string> | undefined>();
+    for (let i = 0; i < specs.length; i += 50) {
+      const chunk = specs.slice(i, i + 50);
+      const jobs = await Promise.all(chunk.map((s) => Job.fromId<D, R, string>(this.queue, s.id)));
+      chunk.forEach((s, k) => found.set(s.id, jobs[k]));
+    }
     for (const spec of specs) {
-      const job = await Job.fromId<D, R, string>(this.queue, spec.id);
+      const job = found.get(spec.id);
       if (!job) {
         toAdd.push(spec);
         continue;
@@ -107,19 +113,23 @@ export class JobQueueClient<D, R> {
     const busy = new Set<string>();
     const settling: Promise<void>[] = [];
     let wake = () => {};
+    const again = new Set<string>();
     const check = async (id: string): Promise<void> => {
-      if (!pending.has(id) || busy.has(id)) return;
+      if (!pending.has(id)) return;
+      if (busy.has(id)) {
+        again.add(id); // an event arrived while its state was being read: read it once more afterwards
+        return;
+      }
       busy.add(id);
       try {
-        const job = await Job.fromId<D, R, string>(this.queue, id);
-        if (!job) {
+        const state = await this.queue.getJobState(id);
+        if (state === 'unknown') {
           const spec = byId.get(id)!;
           await this.queue.add(spec.name, spec.data, this.jobOptions(id, attempts));
           handlers.phase(id, 'queued');
-          return;
-        }
-        const state = await job.getState();
-        if (state === 'completed' || state === 'failed') {
+        } else if (state === 'completed' || state === 'failed') {
+          const job = await Job.fromId<D, R, string>(this.queue, id);
+          if (!job) return void again.add(id);
           pending.delete(id);
           const settled: SettledJob<R> = {
             id,
@@ -133,6 +143,7 @@ export class JobQueueClient<D, R> {
         } else handlers.phase(id, phaseOf(state));
       } finally {
         busy.delete(id);
+        if (again.delete(id)) await check(id);
       }
     };
     const eventsConnection = openRedis(this.address, 'rankwise-coordinator-events');

@@ -44,12 +44,13 @@ export function openRedis(address: RedisAddress, name: string): Redis {
 /** Fails fast, naming the address, when Redis is not reachable (instead of retrying forever before the first job). */
 export async function checkRedis(address: RedisAddress, timeoutMs = 5000): Promise<void> {
   const probe = new Redis(address.url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  probe.on('error', () => {}); // reported by connect() below
+  let cause: Error | null = null;
+  probe.on('error', (error: Error) => (cause ??= error)); // the socket's own error says more than connect()'s
   try {
     await probe.connect();
     await probe.ping();
   } catch (error) {
-    throw new Error(`cannot reach Redis at ${address.display}: ${(error as Error).message}`);
+    throw new Error(`cannot reach Redis at ${address.display}: ${(cause ?? (error as Error)).message}`);
   } finally {
     probe.disconnect();
   }
