@@ -52,7 +52,9 @@ export class JobQueueClient<D, R> {
   static async open<D, R>(address: RedisAddress, queueName = CELL_QUEUE): Promise<JobQueueClient<D, R>> {
     await checkRedis(address);
     const connection = openRedis(address, 'rankwise-coordinator');
-    const queue = new Queue<unknown, unknown, string>(queueName, { connection });
+    // Events only wake the coordinator (it reads results from the jobs), and a completed event carries the return
+    // value: keep the stream short.
+    const queue = new Queue<unknown, unknown, string>(queueName, { connection, streams: { events: { maxLen: 1000 } } });
     queue.on('error', (error) => console.error(`queue ${address.display}: ${error.message}`));
     await queue.waitUntilReady();
     return new JobQueueClient(address, connection, queue, queueName);
