@@ -51,7 +51,9 @@ export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Pr
     console.error(`✖ ${(error as Error).message}`);
     return EXIT.failed;
   }
-  const executor = await createCellExecutor({ store, backend, name, onLog: (line) => flags.quiet || console.log(`  ${line}`) });
+  // One cell at a time: its run's lines as they are; several: each line says which cell it is from.
+  const onLog = (key: string, line: string) => flags.quiet || console.log(concurrency > 1 ? `  [${key}] ${line}` : `  ${line}`);
+  const executor = await createCellExecutor({ store, backend, name, onLog });
   const running = new Set<string>();
   const label = (event: WorkerJobEvent) => {
     const data = event.data as Partial<CellJobData>;

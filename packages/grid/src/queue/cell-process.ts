@@ -24,17 +24,17 @@ const workerScript = () => fileURLToPath(new URL(`../worker${extname(fileURLToPa
 class CellProcess {
   private readonly child: ChildProcess;
   private readonly ready: Promise<void>;
-  private pending: { id: number; resolve: (s: RunSummary) => void; reject: (e: Error) => void } | null = null;
+  private pending: { id: number; resolve: (s: RunSummary) => void; reject: (e: Error) => void; log: (line: string) => void } | null = null;
   private nextId = 0;
   exited = false;
 
-  constructor(onLog: (line: string) => void) {
+  constructor() {
     // Its own process group: a terminal Ctrl-C reaches only the queue worker, which lets running cells finish.
     this.child = fork(workerScript(), [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
     this.ready = new Promise((resolve, reject) => {
       this.child.on('message', (message: WorkerMessage) => {
         if (message.type === 'ready') return resolve();
-        if (message.type === 'log') return onLog(message.line);
+        if (message.type === 'log') return this.pending?.log(message.line);
         const pending = this.pending;
         if (!pending || message.id !== pending.id) return;
         this.pending = null;
@@ -52,11 +52,11 @@ class CellProcess {
     });
   }
 
-  async run(request: CellRequest): Promise<RunSummary> {
+  async run(request: CellRequest, log: (line: string) => void): Promise<RunSummary> {
     await this.ready;
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      this.pending = { id, resolve, reject };
+      this.pending = { id, resolve, reject, log };
       this.child.send({ type: 'run', id, ...request } satisfies ParentMessage);
     });
   }
@@ -75,15 +75,14 @@ export class CellProcessPool {
   private readonly idle: CellProcess[] = [];
   private readonly all = new Set<CellProcess>();
 
-  constructor(private readonly onLog: (line: string) => void) {}
-
-  async run(request: CellRequest, signal?: AbortSignal): Promise<RunSummary> {
-    const proc = this.idle.pop() ?? new CellProcess(this.onLog);
+  /** Runs one cell; `log` gets the lines its run reports (stages, steps, loss, ETA). */
+  async run(request: CellRequest, log: (line: string) => void, signal?: AbortSignal): Promise<RunSummary> {
+    const proc = this.idle.pop() ?? new CellProcess();
     this.all.add(proc);
     const onAbort = () => proc.abort();
     signal?.addEventListener('abort', onAbort);
     try {
-      return await proc.run(request);
+      return await proc.run(request, log);
     } finally {
       signal?.removeEventListener('abort', onAbort);
       // A process whose cell was interrupted keeps an aborted signal: never reuse it.

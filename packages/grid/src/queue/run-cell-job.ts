@@ -15,8 +15,8 @@ export interface CellExecutorOptions {
   backend?: BackendRequest;
   /** Worker name in results. */
   name: string;
-  /** Lines the cell's run logs (step, loss, ETA). */
-  onLog: (line: string) => void;
+  /** Lines a cell's run logs (stages, step, loss, ETA), with the cell's key. */
+  onLog: (key: string, line: string) => void;
   limits?: PackLimits;
 }
 
@@ -32,7 +32,7 @@ export interface CellExecutor {
  */
 export async function createCellExecutor(options: CellExecutorOptions): Promise<CellExecutor> {
   const scratch = await mkdtemp(join(tmpdir(), 'rankwise-worker-'));
-  const pool = new CellProcessPool(options.onLog);
+  const pool = new CellProcessPool();
   const execute = async (job: QueuedJob<CellJobData>): Promise<CellJobResult> => {
     const data = job.data;
     if (data?.format !== 1) throw new Error(`job ${job.id}: not a rankwise cell of a format this worker reads (format ${String(data?.format)}); update rankwise on this machine`);
@@ -47,7 +47,8 @@ export async function createCellExecutor(options: CellExecutorOptions): Promise<
     const runDir = join(scratch, `${data.key}-${job.id.slice(0, 12)}-${job.attempt}-${randomBytes(3).toString('hex')}`);
     const startedAt = Date.now();
     try {
-      const summary = await pool.run({ pipeline, baseDir: data.baseDir, runDir, outRoot: join(scratch, 'runs'), backend: options.backend ?? data.backend }, job.signal);
+      const request = { pipeline, baseDir: data.baseDir, runDir, outRoot: join(scratch, 'runs'), backend: options.backend ?? data.backend };
+      const summary = await pool.run(request, (line) => options.onLog(data.key, line), job.signal);
       const files = await packRunDir(runDir, store, options.limits ?? DEFAULT_PACK_LIMITS);
       return { format: 1, summary, files, worker: { name: options.name, host: hostname(), pid: process.pid }, startedAt, finishedAt: Date.now() };
     } catch (error) {
