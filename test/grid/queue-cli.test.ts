@@ -5,7 +5,6 @@ import type { Pipeline, TrainStageSpec } from '@rankwise/core';
 import type { GridResult } from '@rankwise/report';
 import { redisMissing, startRedis, type RedisServer } from '../helpers/redis-server.js';
 import { tinyCopies } from '../helpers/tiny-pipelines.js';
-import { runCli } from '../helpers/cli.js';
 import { watchCli, type WatchedProcess } from '../helpers/watched-process.js';
 
 /**
@@ -179,25 +178,4 @@ describe.skipIf(missing !== null)(`grid on a BullMQ queue${missing ? ` (skipped:
     expect(markdown).toMatch(/\| last two layers \| failed \|/);
     expect(readFileSync(join(gridDir(out), 'report.html'), 'utf8')).toContain('<h3>Failed cells</h3>');
   }, 180_000);
-});
-
-describe('queue flags', () => {
-  test('bad --queue / --store / --attempts / --workers combinations exit 2 before anything loads; an unreachable Redis exits 1', () => {
-    const grid = 'pipelines/digits-grid.json';
-    const cases: Array<[string[], RegExp]> = [
-      [['run', grid, '--queue', 'localhost:6379'], /--queue: found scheme "localhost:"/],
-      [['run', grid, '--store', '/tmp/x'], /--store goes with --queue/],
-      [['run', grid, '--queue', 'redis://127.0.0.1:9', '--attempts', '0'], /--attempts: found "0", allowed: an integer from 1 to 100/],
-      [['run', grid, '--queue', 'redis://127.0.0.1:9', '--workers', '2'], /--workers and --queue: pick one/],
-      [['worker', '--queue', 'redis://127.0.0.1:9', '--concurrency', 'many'], /--concurrency: found "many"/],
-    ];
-    for (const [args, message] of cases) {
-      const r = runCli(args);
-      expect(r.stderr, args.join(' ')).toMatch(message);
-      expect(r.status, args.join(' ')).toBe(2);
-    }
-    const unreachable = runCli(['worker', '--queue', 'redis://127.0.0.1:9']); // port 9 (discard): nothing listens
-    expect(unreachable.stderr).toMatch(/✖ cannot reach Redis at redis:\/\/127\.0\.0\.1:9: .*ECONNREFUSED/);
-    expect(unreachable.status).toBe(1);
-  }, 60_000);
 });
