@@ -111,11 +111,14 @@ export async function runCellsOnQueue(cells: PlannedCell[], o: RunCellsOnQueueOp
     o.progress.info(`grid: ${cells.length} cells, ${cells.length - todo.length} finished earlier, ${todo.length} on the queue ${o.queue.address.display}${earlier}`);
     o.progress.info(`grid: ${attempts} attempt${attempts === 1 ? '' : 's'} per cell; shared store ${store}; start workers with: rankwise worker --queue ${o.queue.address.display}`);
     const started = performance.now();
+    // Jobs that finished before this coordinator came are collected at once: the ETA counts only cells run since.
+    const finishedBefore = count('done') + count('failed');
     let settled = 0;
     let lastLine = '';
     let lastAt = 0;
     const status = (force = false) => {
-      const eta = settled > 0 ? ` · ETA ${formatDuration((((performance.now() - started) / settled) * (todo.length - settled)) / 1000)}` : '';
+      const ranSince = settled - finishedBefore;
+      const eta = ranSince > 0 ? ` · ETA ${formatDuration((((performance.now() - started) / ranSince) * (todo.length - settled)) / 1000)}` : '';
       const line = `grid: ${count('queued')} queued · ${count('running')} running · ${count('done')} done · ${count('failed')} failed${eta}`;
       const now = performance.now();
       if (line !== lastLine && (force || now - lastAt > 1000)) {
