@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { JobQueueClient, parseRedisUrl, type SettledJob } from '@rankwise/grid';
+// The queue modules alone, as the workers load them (no TensorFlow.js in this process).
+import { JobQueueClient, type SettledJob } from '../../packages/grid/src/queue/job-queue.js';
+import { parseRedisUrl } from '../../packages/grid/src/queue/redis-url.js';
 import { redisMissing, startRedis, type RedisServer } from '../helpers/redis-server.js';
 
 /**

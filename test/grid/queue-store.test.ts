@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { RunSummary } from '@rankwise/core';
-import { parseRedisUrl, stallSettings } from '@rankwise/grid';
+import { parseRedisUrl } from '../../packages/grid/src/queue/redis-url.js';
+import { stallSettings } from '../../packages/grid/src/queue/settings.js';
 import { materializeCell, packRunDir, publishCheckpoint, verifyCheckpoint } from '../../packages/grid/src/queue/store.js';
 
 const temp = () => mkdtempSync(join(tmpdir(), 'rankwise-store-'));

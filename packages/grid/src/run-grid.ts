@@ -6,7 +6,7 @@ import { writeGridReport, type GridResult } from '@rankwise/report';
 import { analyseGrid, baseWeightsFile } from './analyses.js';
 import { planCells } from './cells.js';
 import { GridInterrupted, runCells, type CellOutcome } from './run-cells.js';
-import { runCellsOnQueue, type GridQueueOptions } from './queue/run-cells-queue.js';
+import { runCellsOnQueue, type GridQueueOptions } from './run-cells-queue.js';
 import { gridResult } from './result.js';
 
 export interface GridRunOptions {

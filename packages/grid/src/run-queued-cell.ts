@@ -4,9 +4,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendRequest, LoadStageSpec } from '@rankwise/core';
 import { CellProcessPool, CellRunFailed } from './cell-process.js';
-import type { JobExecutor, QueuedJob } from './cell-worker.js';
-import type { CellJobData, CellJobResult } from './job-types.js';
-import { DEFAULT_PACK_LIMITS, packRunDir, verifyCheckpoint, type PackLimits } from './store.js';
+import type { JobExecutor, QueuedJob } from './queue/cell-worker.js';
+import type { CellJobData, CellJobResult } from './queue/job-types.js';
+import { DEFAULT_PACK_LIMITS, packRunDir, verifyCheckpoint, type PackLimits } from './queue/store.js';
 
 export interface CellExecutorOptions {
   /** This machine's mount point of the shared store (default: the coordinator's path, as sent with each cell). */

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RunSummary } from '@rankwise/core';
-import type { ParentMessage, RunCellMessage, WorkerMessage } from '../worker-protocol.js';
+import type { ParentMessage, RunCellMessage, WorkerMessage } from './worker-protocol.js';
 
 export type CellRequest = Omit<RunCellMessage, 'type' | 'id'>;
 
@@ -14,7 +14,7 @@ export class CellRunFailed extends Error {
   }
 }
 
-const workerScript = () => fileURLToPath(new URL(`../worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+const workerScript = () => fileURLToPath(new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 /**
  * One grid worker process (the same worker.ts `--workers N` forks, so a queued cell runs exactly as a local one):

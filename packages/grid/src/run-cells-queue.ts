@@ -1,13 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { formatDuration, formatMetric, type BackendRequest, type LoadStageSpec, type ProgressReporter, type Rankwise, type ResolvedBackend, type ValidatedPipeline } from '@rankwise/core';
-import type { PlannedCell } from '../cells.js';
-import { GridInterrupted, type CellOutcome } from '../run-cells.js';
-import type { CellJobData, CellJobResult, StoredCheckpoint } from './job-types.js';
-import { JobQueueClient, type JobPhase, type JobSpec, type SettledJob } from './job-queue.js';
-import type { RedisAddress } from './redis-url.js';
-import { DEFAULT_ATTEMPTS } from './settings.js';
-import { materializeCell, publishCheckpoint } from './store.js';
+import type { PlannedCell } from './cells.js';
+import { GridInterrupted, type CellOutcome } from './run-cells.js';
+import type { CellJobData, CellJobResult, StoredCheckpoint } from './queue/job-types.js';
+import { JobQueueClient, type JobPhase, type JobSpec, type SettledJob } from './queue/job-queue.js';
+import type { RedisAddress } from './queue/redis-url.js';
+import { DEFAULT_ATTEMPTS } from './queue/settings.js';
+import { materializeCell, publishCheckpoint } from './queue/store.js';
 
 export interface GridQueueOptions {
   address: RedisAddress;
