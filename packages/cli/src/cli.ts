@@ -1,11 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, SilentProgress, type ModuleLoader, type ProgressReporter } from '@rankwise/core';
-import { checkGrid } from '@rankwise/grid';
+import { checkGrid, DEFAULT_ATTEMPTS } from '@rankwise/grid';
 import { listCommand } from './commands/list.js';
 import { schemaCommand } from './commands/schema.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
+import { workerCommand, workerOptions } from './commands/worker.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { expandFiles } from './expand-files.js';
 import { parseRunFlags, UsageError, type CommonRunFlags } from './options.js';
@@ -35,6 +36,9 @@ function runOptions(command: Command): Command {
     .option('--set <path=value>', 'override a field: --set stages.3.steps=100 or --set /stages/3/optimizer/lr=0.001 (repeatable)', collect, [])
     .option('--force', 'recompute results that are cached (from-pipelines, grid cells)')
     .option('--workers <n>', 'grid cells in parallel worker processes', '1')
+    .option('--queue <redis-url>', 'grid cells on a BullMQ queue at redis://host:port[/db], run by `rankwise worker`s (see README)')
+    .option('--store <dir>', 'with --queue: the shared directory (same share on every machine) for the base and large outputs (default <out>/queue-store)')
+    .option('--attempts <n>', `with --queue: attempts per cell before it is reported failed (default ${DEFAULT_ATTEMPTS})`)
     .option('--quiet', 'no progress output');
 }
 
@@ -63,6 +67,11 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .action(async (files: string[], flags: { set: string[] }) => {
       const parsed = parseRunFlags({ out: 'runs', set: flags.set });
       code = await validateCommand(cliRankwise(new SilentProgress()), await expandFiles(files), parsed.overrides);
+    });
+
+  workerOptions(program.command('worker').description('run grid cells from a BullMQ queue (`rankwise run grid.json --queue …` fills it)'))
+    .action(async (flags: Record<string, string | undefined>) => {
+      code = await workerCommand(flags, signal);
     });
 
   program

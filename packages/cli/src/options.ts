@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { BACKEND_REQUESTS, parseOverride, type BackendRequest, type Override } from '@rankwise/core';
+import { parseRedisUrl, type GridQueueOptions } from '@rankwise/grid';
 
 /** A bad command-line flag: exit code 2, like any invalid input. */
 export class UsageError extends Error {
@@ -12,6 +14,9 @@ export interface CommonRunFlags {
   set: string[];
   force?: boolean;
   workers?: string;
+  queue?: string;
+  store?: string;
+  attempts?: string;
   quiet?: boolean;
 }
 
@@ -21,6 +26,8 @@ export interface ParsedRunFlags {
   overrides: Override[];
   force: boolean;
   workers: number;
+  /** --queue (with --store, --attempts): grid cells go to a BullMQ queue instead of running here. */
+  queue?: GridQueueOptions;
   quiet: boolean;
 }
 
@@ -53,5 +60,33 @@ export function parseRunFlags(flags: CommonRunFlags): ParsedRunFlags {
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
     throw new UsageError(`--workers: found "${flags.workers}", allowed: an integer from 1 to 64`);
   }
-  return { out: flags.out, backend, overrides, force: flags.force ?? false, workers, quiet: flags.quiet ?? false };
+  return { out: flags.out, backend, overrides, force: flags.force ?? false, workers, queue: parseQueueFlags(flags, workers), quiet: flags.quiet ?? false };
+}
+
+/** A positive integer flag, or a UsageError naming it. */
+export function parseCount(flag: string, text: string, max: number): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value < 1 || value > max) throw new UsageError(`${flag}: found "${text}", allowed: an integer from 1 to ${max}`);
+  return value;
+}
+
+function parseQueueFlags(flags: CommonRunFlags, workers: number): GridQueueOptions | undefined {
+  if (flags.queue === undefined) {
+    for (const [flag, value] of [['--store', flags.store], ['--attempts', flags.attempts]] as const) {
+      if (value !== undefined) throw new UsageError(`${flag} goes with --queue (it says where queued cells keep their files / how often they are tried)`);
+    }
+    return undefined;
+  }
+  if (workers > 1) throw new UsageError('--workers and --queue: pick one (queued cells run on `rankwise worker`s, each with its own --concurrency)');
+  let address;
+  try {
+    address = parseRedisUrl(flags.queue);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  return {
+    address,
+    ...(flags.store !== undefined ? { store: resolve(flags.store) } : {}),
+    ...(flags.attempts !== undefined ? { attempts: parseCount('--attempts', flags.attempts, 100) } : {}),
+  };
 }

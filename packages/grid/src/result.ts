@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import type { ValidatedPipeline } from '@rankwise/core';
 import { TASK_METRICS } from './grid-check.js';
-import type { GridCell, GridResult } from '@rankwise/report';
+import type { FailedGridCell, GridCell, GridResult } from '@rankwise/report';
 import type { CellOutcome } from './run-cells.js';
 
 /** Metric the heatmap colours by: the grid's `metric`, else accuracy (classification) or bitsPerChar (text). */
@@ -16,8 +16,13 @@ export function gridResult(grid: ValidatedPipeline, outcomes: CellOutcome[], gri
   const spec = grid.pipeline.grid!;
   const { metric, higherIsBetter } = gridMetric(grid);
   const cells: GridCell[] = [];
-  for (const { cell, summary, cached } of outcomes) {
-    if (!summary) continue;
+  const failed: FailedGridCell[] = [];
+  for (const { cell, summary, cached, error } of outcomes) {
+    if (!summary) {
+      const { kind, rank, placement } = cell.plan;
+      failed.push({ id: cell.validated.hash.slice(0, 16), kind, rank, placement, error: error ?? 'failed' });
+      continue;
+    }
     const evaluation = spec.evaluation === undefined ? summary.evaluations.at(-1) : summary.evaluations.find((e) => e.label === spec.evaluation);
     // PEFT's "all params" counts the adapters; the base model is what is left.
     const baseParams = cell.plan.kind === 'full' ? summary.totalParams : summary.totalParams - summary.trainableParams;
@@ -46,5 +51,6 @@ export function gridResult(grid: ValidatedPipeline, outcomes: CellOutcome[], gri
     cells,
     createdAt: new Date().toISOString(),
     backend,
+    ...(failed.length > 0 ? { failed } : {}),
   };
 }

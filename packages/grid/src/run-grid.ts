@@ -6,6 +6,7 @@ import { writeGridReport, type GridResult } from '@rankwise/report';
 import { analyseGrid, baseWeightsFile } from './analyses.js';
 import { planCells } from './cells.js';
 import { GridInterrupted, runCells, type CellOutcome } from './run-cells.js';
+import { runCellsOnQueue, type GridQueueOptions } from './run-cells-queue.js';
 import { gridResult } from './result.js';
 
 export interface GridRunOptions {
@@ -16,6 +17,8 @@ export interface GridRunOptions {
   /** Cells in parallel worker processes (each with its own TensorFlow.js); 1 runs them here. */
   workers?: number;
   backend?: BackendRequest;
+  /** Run the cells on a BullMQ queue served by `rankwise worker`s instead of here (`workers` is then unused). */
+  queue?: GridQueueOptions;
 }
 
 export interface GridRunResult {
@@ -51,12 +54,16 @@ export async function runGrid(rankwise: Rankwise, grid: ValidatedPipeline, optio
     writeFile(join(runDir, 'summary.json'), `${JSON.stringify({ pipeline: grid.pipeline.name, status, backend: backend.name, cells: cells.length, durationMs: Date.now() - started, ...extra }, null, 2)}\n`);
   let outcomes: CellOutcome[];
   try {
-    outcomes = await runCells(cells, { rankwise, workers: options.workers ?? 1, outRoot, backend, signal, progress });
+    outcomes = options.queue
+      ? await runCellsOnQueue(cells, { rankwise, grid, outRoot, backend: options.backend ?? grid.pipeline.backend ?? 'auto', coordinatorBackend: backend, signal, progress, force: options.force ?? false, queue: options.queue })
+      : await runCells(cells, { rankwise, workers: options.workers ?? 1, outRoot, backend, signal, progress });
   } catch (error) {
     if (error instanceof GridInterrupted) await writeSummary('interrupted', { done: error.done, error: error.message });
     throw error;
   }
-  const result = gridResult(grid, outcomes, gridDir, backend.name);
+  // Queued cells ran wherever a worker took them: record the backends they actually used.
+  const used = [...new Set(outcomes.flatMap((o) => (o.summary ? [o.summary.backend.name] : [])))];
+  const result = gridResult(grid, outcomes, gridDir, options.queue && used.length > 0 ? used.join(', ') : backend.name);
   progress.info('grid: analyses (ΔW spectra, amplification factors, subspace similarity)…');
   let analysisError: string | undefined;
   try {
@@ -66,7 +73,8 @@ export async function runGrid(rankwise: Rankwise, grid: ValidatedPipeline, optio
     analysisError = (error as Error).message;
     progress.info(`grid: analyses failed (${analysisError}); writing the grid without them`);
   }
-  const files = await writeGridReport(gridDir, result);
+  // A report needs at least one finished cell; with none, grid.json still says which cells failed and why.
+  const files = result.cells.length > 0 ? await writeGridReport(gridDir, result) : await writeFile(join(gridDir, 'grid.json'), `${JSON.stringify(result, null, 2)}\n`).then(() => ['grid.json']);
   const failed = outcomes.filter((o) => !o.summary);
   await writeSummary(failed.length > 0 ? 'failed' : 'completed', {
     cached: outcomes.filter((o) => o.cached).length,

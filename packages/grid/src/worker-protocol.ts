@@ -1,4 +1,4 @@
-import type { BackendName, Pipeline, RunSummary } from '@rankwise/core';
+import type { BackendRequest, Pipeline, RunSummary } from '@rankwise/core';
 
 /** Parent → worker: run one cell. */
 export interface RunCellMessage {
@@ -9,7 +9,8 @@ export interface RunCellMessage {
   baseDir: string;
   runDir: string;
   outRoot: string;
-  backend: BackendName;
+  /** The parent's resolved backend (local grids), or a request a queue worker resolves itself. */
+  backend: BackendRequest;
 }
 
 export type ParentMessage = RunCellMessage | { type: 'abort' } | { type: 'exit' };

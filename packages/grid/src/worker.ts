@@ -23,4 +23,7 @@ process.on('message', async (message: ParentMessage) => {
   }
 });
 process.on('SIGINT', () => controller.abort()); // the parent decides; a terminal Ctrl-C reaches both
+// The parent died (kill -9, lost machine): nobody will take this cell's result, and a queued cell is already being
+// handed to another worker; stop instead of training on as an orphan.
+process.on('disconnect', () => process.exit(1));
 send({ type: 'ready' });

@@ -2,7 +2,7 @@
  * @rankwise/report: files and analyses for rankwise's expressivity-vs-rank grid.
  * Plain typed arrays and JSON in; JSON, Markdown, SVG (vega-lite rendered headless) and a self-contained HTML page out.
  */
-export type { GridAnalyses, GridCell, GridResult, SiteAnalysis, SubspaceComparison } from './types.js';
+export type { FailedGridCell, GridAnalyses, GridCell, GridResult, SiteAnalysis, SubspaceComparison } from './types.js';
 export { FULL_FINE_TUNING } from './types.js';
 
 export type { Matrix } from './linalg/matrix.js';

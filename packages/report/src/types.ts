@@ -41,6 +41,17 @@ export interface GridResult {
   createdAt: string;
   backend: string;
   analyses?: GridAnalyses;
+  /** Cells that ran and failed (after all their attempts): where they are and why. */
+  failed?: FailedGridCell[];
+}
+
+/** A grid cell without a result: it ran and failed. */
+export interface FailedGridCell {
+  id: string;
+  kind: 'lora' | 'full';
+  rank: number | null;
+  placement: string;
+  error: string;
 }
 
 /** Analyses of one adapted weight matrix ("site", e.g. "layers.0") in one grid cell. */

@@ -8,7 +8,7 @@ import type { ParsedRunFlags } from '../options.js';
 /** Runs a grid pipeline and prints its table; failed cells ⇒ exit 1, Ctrl-C ⇒ 130 (finished cells stay cached). */
 export async function runGridCommand(rankwise: Rankwise, pipeline: ValidatedPipeline, flags: ParsedRunFlags, signal: AbortSignal): Promise<ExitCode> {
   try {
-    const { result, gridDir, failed } = await runGrid(rankwise, pipeline, { out: flags.out, signal, force: flags.force, workers: flags.workers, backend: flags.backend });
+    const { result, gridDir, failed } = await runGrid(rankwise, pipeline, { out: flags.out, signal, force: flags.force, workers: flags.workers, backend: flags.backend, queue: flags.queue });
     const metric = result.metric;
     console.log(`✔ grid ${result.pipeline}: ${result.cells.length} cells (${result.cells.filter((c) => c.cached).length} reused) → ${relative(process.cwd(), gridDir)}/report.html`);
     for (const placement of [...result.placements, FULL_FINE_TUNING]) {

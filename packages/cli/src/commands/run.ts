@@ -15,6 +15,7 @@ export async function runCommand(rankwise: Rankwise, files: string[], flags: Par
       if (code !== EXIT.ok) return code;
       continue;
     }
+    if (flags.queue) console.error(`note: --queue is for grids; ${pipeline.display} has no "grid" and runs here`);
     try {
       const { summary } = await rankwise.run(pipeline, { out: flags.out, signal, force: flags.force });
       console.log(formatSummary(summary));

@@ -23,6 +23,7 @@ td.best { outline: 3px solid var(--best); outline-offset: -3px; font-weight: 700
 td.full { background: #f2f2f2; }
 td .sub { display: block; color: var(--muted); font-size: 12px; font-weight: 400; }
 td.empty { color: #aaa; }
+td.failed { color: #b00020; font-weight: 600; }
 .wide { overflow-x: auto; }
 code { font-size: 13px; background: #eef1f4; padding: 1px 4px; border-radius: 3px; }
 .grid-figures { display: flex; flex-wrap: wrap; gap: 14px; }

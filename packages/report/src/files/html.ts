@@ -27,9 +27,10 @@ export function assembleHtml(model: GridModel, svgs: ReportSvgs, title?: string)
     figure(svgs.tradeoff, `The same runs against their parameter cost (log scale). A line flattening early means extra rank buys little; a placement whose line lies ${result.higherIsBetter ? 'above' : 'below'} another reaches the same ${esc(info.label)} with fewer parameters. The black star is full fine-tuning: how close the LoRA lines come to it is the expressivity gap.`),
     '<h2>Table</h2>',
     gridTable(model),
-    '<p>— : not run; n/a : the run has no value for the metric.</p>',
+    '<p>— : not run; n/a : the run has no value for the metric; failed : see the failed cells below.</p>',
     '<h3>All cells</h3>',
     cellsTable(model),
+    ...failedSection(model),
     ...(result.analyses && (result.analyses.sites.length || result.analyses.subspace.length) ? analysesSection(result.analyses, svgs) : []),
     `<footer>Written by @rankwise/report from grid.json. All figures are inline SVG; the page loads nothing.</footer>`,
   ];
@@ -52,15 +53,16 @@ ${body.join('\n')}
 
 function gridTable(model: GridModel): string {
   const { info } = model;
-  const head = `<tr><th>placement \\ rank r</th>${model.ranks.map((r) => `<th>${r}</th>`).join('')}${model.full ? '<th>full</th>' : ''}</tr>`;
-  const td = (cell: GridCell | undefined): string => {
-    if (!cell) return '<td class="empty">—</td>';
+  const hasFull = model.full !== undefined || model.failedAt(FULL_FINE_TUNING, null) !== undefined;
+  const head = `<tr><th>placement \\ rank r</th>${model.ranks.map((r) => `<th>${r}</th>`).join('')}${hasFull ? '<th>full</th>' : ''}</tr>`;
+  const td = (cell: GridCell | undefined, placement: string, rank: number | null): string => {
+    if (!cell) return model.failedAt(placement, rank) ? '<td class="failed">failed</td>' : '<td class="empty">—</td>';
     const v = model.value(cell);
     const cls = [cell === model.best ? 'best' : '', cell.kind === 'full' ? 'full' : ''].filter(Boolean).join(' ');
     return `<td${cls ? ` class="${cls}"` : ''}>${v === null ? 'n/a' : formatMetric(info, v)}<span class="sub">${formatCompact(cell.trainableParams)} · ${formatPercent(cell.percentOfFull)}</span></td>`;
   };
-  const rows = model.placements.map((p) => `<tr><td class="label">${esc(p)}</td>${model.ranks.map((r) => td(model.at(p, r))).join('')}${model.full ? '<td class="empty"></td>' : ''}</tr>`);
-  if (model.full) rows.push(`<tr><td class="label">${FULL_FINE_TUNING}</td>${model.ranks.map(() => '<td class="empty"></td>').join('')}${td(model.full)}</tr>`);
+  const rows = model.placements.map((p) => `<tr><td class="label">${esc(p)}</td>${model.ranks.map((r) => td(model.at(p, r), p, r)).join('')}${hasFull ? '<td class="empty"></td>' : ''}</tr>`);
+  if (hasFull) rows.push(`<tr><td class="label">${FULL_FINE_TUNING}</td>${model.ranks.map(() => '<td class="empty"></td>').join('')}${td(model.full, FULL_FINE_TUNING, null)}</tr>`);
   return `<div class="wide"><table class="grid"><caption>${esc(metricTitle(info))} (${directionText(model.result.higherIsBetter)}); below: trainable parameters · share of the base model</caption>${head}${rows.join('')}</table></div>`;
 }
 
@@ -70,6 +72,13 @@ function cellsTable(model: GridModel): string {
     key === 'placement' ? `<td class="label">${esc(text)}</td>` : key === 'runDir' ? `<td class="label"><code>${esc(text)}</code></td>` : `<td>${esc(text)}</td>`;
   const rows = cellRows(model).map((row) => `<tr>${columns.map(([key]) => td(key, row[key])).join('')}</tr>`);
   return `<div class="wide"><table><tr>${columns.map(([, title]) => `<th>${esc(title)}</th>`).join('')}</tr>${rows.join('')}</table></div>`;
+}
+
+function failedSection(model: GridModel): string[] {
+  const failed = model.result.failed ?? [];
+  if (failed.length === 0) return [];
+  const rows = failed.map((f) => `<tr><td class="label">${esc(f.kind === 'full' ? FULL_FINE_TUNING : f.placement)}</td><td>${f.rank === null ? 'full' : f.rank}</td><td class="label"><code>${esc(f.id)}</code></td><td class="label">${esc(f.error)}</td></tr>`);
+  return ['<h3>Failed cells</h3>', `<div class="wide"><table><tr><th>placement</th><th>rank</th><th>cell</th><th>error</th></tr>${rows.join('')}</table></div>`];
 }
 
 function analysesSection(analyses: GridAnalyses, svgs: ReportSvgs): string[] {

@@ -38,7 +38,7 @@ export function modelMarkdown(model: GridModel): string {
     '',
     ...layoutTable(model, (cell) => `${formatInteger(cell.trainableParams)} (${formatPercent(cell.percentOfFull)})`),
     '',
-    '"—": not run; "n/a": the run has no value for the metric.',
+    '"—": not run; "n/a": the run has no value for the metric; "failed": see failed cells below.',
     '',
     '## all cells',
     '',
@@ -48,6 +48,10 @@ export function modelMarkdown(model: GridModel): string {
       cellRows(model).map((row) => cellCols.map(([key]) => (key === 'runDir' ? `\`${row.runDir}\`` : row[key]))),
     ),
   ];
+  if (result.failed?.length) {
+    lines.push('', '## failed cells', '');
+    lines.push(...table(['placement', 'rank', 'cell', 'error'], ['l', 'r', 'l', 'l'], result.failed.map((f) => [f.kind === 'full' ? FULL_FINE_TUNING : f.placement, f.rank === null ? 'full' : String(f.rank), f.id, f.error])));
+  }
   if (result.analyses && result.analyses.sites.length) {
     lines.push('', '## analyses (LoRA paper §7)', '');
     lines.push(...table(SPECTRUM_COLUMNS.map(([, t]) => t), SPECTRUM_COLUMNS.map((_, i) => (i < 2 ? 'l' : 'r')), spectrumRows(result.analyses).map((r) => SPECTRUM_COLUMNS.map(([k]) => r[k]))));
@@ -57,9 +61,11 @@ export function modelMarkdown(model: GridModel): string {
 }
 
 function layoutTable(model: GridModel, text: (cell: GridCell) => string): string[] {
-  const header = ['placement \\ rank', ...model.ranks.map(String), ...(model.full ? ['full'] : [])];
-  const rows = model.placements.map((p) => [p, ...model.ranks.map((r) => (model.at(p, r) ? text(model.at(p, r) as GridCell) : '—')), ...(model.full ? [''] : [])]);
-  if (model.full) rows.push([FULL_FINE_TUNING, ...model.ranks.map(() => ''), text(model.full)]);
+  const header = ['placement \\ rank', ...model.ranks.map(String), ...(model.full || model.failedAt(FULL_FINE_TUNING, null) ? ['full'] : [])];
+  const missing = (p: string, r: number | null) => (model.failedAt(p, r) ? 'failed' : '—');
+  const hasFull = model.full !== undefined || model.failedAt(FULL_FINE_TUNING, null) !== undefined;
+  const rows = model.placements.map((p) => [p, ...model.ranks.map((r) => (model.at(p, r) ? text(model.at(p, r) as GridCell) : missing(p, r))), ...(hasFull ? [''] : [])]);
+  if (hasFull) rows.push([FULL_FINE_TUNING, ...model.ranks.map(() => ''), model.full ? text(model.full) : missing(FULL_FINE_TUNING, null)]);
   return table(header, header.map((_, i) => (i === 0 ? 'l' : 'r')), rows);
 }
 

@@ -1,4 +1,4 @@
-import { FULL_FINE_TUNING, type GridCell, type GridResult } from '../types.js';
+import { FULL_FINE_TUNING, type FailedGridCell, type GridCell, type GridResult } from '../types.js';
 import { metricInfo, type MetricInfo } from './metrics.js';
 import { validateGridResult } from './validate.js';
 
@@ -16,6 +16,8 @@ export interface GridModel {
   at(placement: string, rank: number): GridCell | undefined;
   /** The cell's value of the grid metric, or null when it has none. */
   value(cell: GridCell): number | null;
+  /** The failed cell at (placement, rank) (rank null: full fine-tuning), if that cell failed. */
+  failedAt(placement: string, rank: number | null): FailedGridCell | undefined;
 }
 
 export function gridModel(result: GridResult): GridModel {
@@ -42,5 +44,6 @@ export function gridModel(result: GridResult): GridModel {
     best,
     at: (placement, rank) => byKey.get(`${placement}\u0000${rank}`),
     value,
+    failedAt: (placement, rank) => (result.failed ?? []).find((f) => (rank === null ? f.kind === 'full' : f.kind === 'lora' && f.placement === placement && f.rank === rank)),
   };
 }
