@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';

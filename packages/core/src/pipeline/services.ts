@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inject, injectable, type DependencyContainer } from 'tsyringe';

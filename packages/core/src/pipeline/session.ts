@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { resolveBackend, type BackendRequest, type ResolvedBackend } from '../backend/resolve.js';
