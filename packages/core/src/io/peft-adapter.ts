@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Module } from '../nn/module.js';
 import { listSites, type Site } from '../nn/site.js';
 import { injectLora, loraLayers } from '../lora/inject.js';
-import type { LoraLinear } from '../lora/lora-linear.js';
+import type { LoraKind, LoraLayer } from '../lora/lora-layer.js';
+import { LoraConv2d } from '../lora/lora-conv2d.js';
+import { peftTensors } from './peft-layout.js';
 import { readSafetensorsFile, writeSafetensorsFile } from './tensor-file.js';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
@@ -12,13 +14,17 @@ export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 /** PEFT prefixes module names with the wrapper path; keys read `base_model.model.<site>.lora_A.weight`. */
 export const PEFT_PREFIX = 'base_model.model.';
 
-/** One adapted site with its factors in rankwise layout: A [in, r], B [r, out]. */
+/** One adapted site with its factors in rankwise layout: A [in, r], B [r, out] (conv2d: A [kh·kw·in, r]). */
 export interface AdapterSite {
   path: string;
   r: number;
   alpha: number;
   rslora: boolean;
   dropout: number;
+  /** Default 'linear'; decides PEFT's tensor names and layouts (io/peft-layout.ts). */
+  kind?: LoraKind;
+  /** conv2d: [kh, kw]. */
+  kernelSize?: [number, number];
   a: tf.Tensor;
   b: tf.Tensor;
 }
@@ -34,8 +40,9 @@ export function snapshotAdapter(model: Module): AdapterSnapshot {
   return { sites, dispose: () => sites.forEach((s) => tf.dispose([s.a, s.b])) };
 }
 
-function siteOf(path: string, layer: LoraLinear, a: tf.Tensor, b: tf.Tensor): AdapterSite {
-  return { path, r: layer.r, alpha: layer.alpha, rslora: layer.rslora, dropout: layer.dropout, a, b };
+function siteOf(path: string, layer: LoraLayer, a: tf.Tensor, b: tf.Tensor): AdapterSite {
+  const kernelSize = layer instanceof LoraConv2d ? layer.base.geometry.kernelSize : undefined;
+  return { path, r: layer.r, alpha: layer.alpha, rslora: layer.rslora, dropout: layer.dropout, kind: layer.kind, kernelSize, a, b };
 }
 
 /** The most common value (PEFT keeps one global r / lora_alpha and patterns for the exceptions). */
@@ -83,12 +90,7 @@ export async function saveAdapterSites(sites: readonly AdapterSite[], dir: strin
     },
   };
   await mkdir(dir, { recursive: true });
-  const tensors = tf.tidy(() =>
-    sites.flatMap((s) => [
-      { name: `${PEFT_PREFIX}${s.path}.lora_A.weight`, tensor: s.a.transpose() }, // [in, r] → [r, in]
-      { name: `${PEFT_PREFIX}${s.path}.lora_B.weight`, tensor: s.b.transpose() }, // [r, out] → [out, r]
-    ]),
-  );
+  const tensors = tf.tidy(() => sites.flatMap((s) => peftTensors(s, PEFT_PREFIX)));
   try {
     await writeSafetensorsFile(join(dir, ADAPTER_WEIGHTS), tensors, { format: 'pt', producer: 'rankwise' });
   } finally {
@@ -217,7 +219,7 @@ export async function readAdapter(dir: string, modelSites?: readonly Site[]): Pr
  * Loads a PEFT-layout adapter onto `model` (read and checked by `readAdapter` against the model's sites before the
  * model is touched).
  */
-export async function loadAdapter(model: Module, dir: string, seed = 0): Promise<LoraLinear[]> {
+export async function loadAdapter(model: Module, dir: string, seed = 0): Promise<LoraLayer[]> {
   const sites = await readAdapter(dir, listSites(model));
   const layers = injectLora(model, sites, seed);
   layers.forEach((layer, i) => {
