@@ -34,9 +34,10 @@ export class TfjsModelError extends Error {
   constructor(
     readonly file: string,
     readonly pointer: string,
-    message: string,
+    /** The message without file and pointer. */
+    readonly detail: string,
   ) {
-    super(`${file}: ${pointer === '' ? '' : `${pointer}: `}${message}`);
+    super(`${file}: ${pointer === '' ? '' : `${pointer}: `}${detail}`);
     this.name = 'TfjsModelError';
   }
 }

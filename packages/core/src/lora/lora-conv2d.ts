@@ -39,9 +39,9 @@ export class LoraConv2d extends LoraLayer {
       const y = this.base.forward(x); // [B, H', W', out]
       if (this.merged) return y;
       const dropped = seededDropout(x, this.dropout, this.rng, this.training); // [B, H, W, in]
-      const down = convolve(dropped, this.kernelA(), this.base.geometry).mul(this.scaling); // [B, H', W', r]
+      const down = convolve(dropped, this.kernelA(), this.base.geometry).mul(this.scaling); // conv A: [B, H', W', r]
       const [b, h, w] = down.shape;
-      const up = tf.matMul(down.reshape([-1, this.r]), this.loraB); // 1×1 conv: [B·H'·W', r]·[r, out]
+      const up = tf.matMul(down.reshape([-1, this.r]), this.loraB); // 1×1 conv B: [B·H'·W', r]·[r, out]
       return y.add(up.reshape([b, h, w, this.base.outChannels]));
     });
   }
