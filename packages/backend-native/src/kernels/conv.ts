@@ -48,10 +48,10 @@ function im2col(x: Float32Array, c: backend_util.Conv2DInfo, out: Float32Array):
           for (let j = 0; j < filterWidth; j++, col += inChannels) {
             const xx = ox * strideWidth + j * dilationWidth - left;
             if (y < 0 || y >= inHeight || xx < 0 || xx >= inWidth) {
-              out.fill(0, col, col + inChannels);
+              for (let ch = 0; ch < inChannels; ch++) out[col + ch] = 0;
             } else {
               const src = xb + (y * inWidth + xx) * inChannels;
-              out.set(x.subarray(src, src + inChannels), col);
+              for (let ch = 0; ch < inChannels; ch++) out[col + ch] = x[src + ch];
             }
           }
         }
