@@ -28,7 +28,7 @@ export async function openPage(browser: Browser, url: string): Promise<{ page: P
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String(error)));
   await page.goto(url, { waitUntil: 'load' });
-  const backend = await page.evaluate(async () => (await (window as unknown as { rankwise: Promise<{ backend: string }> }).rankwise).backend).catch((error: Error) => {
+  const backend = await page.evaluate(async () => (await (globalThis as unknown as { rankwise: Promise<{ backend: string }> }).rankwise).backend).catch((error: Error) => {
     throw new Error(`page failed: ${error.message} ${errors.join('; ')}`);
   });
   return { page, backend };
@@ -36,7 +36,7 @@ export async function openPage(browser: Browser, url: string): Promise<{ page: P
 
 export async function predictInPage(page: Page, images: number[][]): Promise<PagePredictions> {
   return page.evaluate(async (input) => {
-    const api = await (window as unknown as { rankwise: Promise<{ predict(i: number[][]): PagePredictions }> }).rankwise;
+    const api = await (globalThis as unknown as { rankwise: Promise<{ predict(i: number[][]): PagePredictions }> }).rankwise;
     return api.predict(input);
   }, images);
 }
@@ -52,8 +52,9 @@ export async function drawDigit(page: Page, strokes: Array<Array<[number, number
     await page.mouse.up();
   }
   return page.evaluate(async () => {
-    const api = await (window as unknown as { rankwise: Promise<{ padPixels(): number[] }> }).rankwise;
-    const text = (id: string) => document.querySelector(`#${id} .top`)!.textContent ?? '';
+    const api = await (globalThis as unknown as { rankwise: Promise<{ padPixels(): number[] }> }).rankwise;
+    const { document } = globalThis as unknown as { document: { querySelector(selector: string): { textContent: string | null } | null } };
+    const text = (id: string) => document.querySelector(`#${id} .top`)?.textContent ?? '';
     return { base: text('base'), adapted: text('adapted'), ink: api.padPixels().reduce((a, b) => a + b, 0) };
   });
 }

@@ -62,7 +62,9 @@ export async function trainDigitsCnn(options: TrainBaseOptions): Promise<{ testA
   const xt = tf.tensor4d(test.x, [test.n, 28, 28, 1]);
   const predicted = tf.tidy(() => (model.predict(xt) as tf.Tensor).argMax(-1));
   const labels = await predicted.data();
-  const testAccuracy = labels.reduce((n, label, i) => n + (label === test.y[i] ? 1 : 0), 0) / test.n;
+  let correct = 0;
+  for (let i = 0; i < test.n; i++) if (labels[i] === test.y[i]) correct += 1;
+  const testAccuracy = correct / test.n;
   await model.save(tfjsFileSaver(options.out));
   log(`upright test accuracy ${(testAccuracy * 100).toFixed(2)} % on ${test.n} digits; ${model.countParams().toLocaleString('en-US')} parameters; saved → ${options.out}`);
   tf.dispose([x, y, xt, predicted]);
