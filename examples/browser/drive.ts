@@ -28,17 +28,15 @@ export async function openPage(browser: Browser, url: string): Promise<{ page: P
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String(error)));
   await page.goto(url, { waitUntil: 'load' });
-  const backend = await page.evaluate(async () => (await (globalThis as unknown as { rankwise: Promise<{ backend: string }> }).rankwise).backend).catch((error: Error) => {
+  // Page code as strings: tsx/esbuild would wrap functions in helpers (__name) the page does not have.
+  const backend = (await page.evaluate('window.rankwise.then((api) => api.backend)').catch((error: Error) => {
     throw new Error(`page failed: ${error.message} ${errors.join('; ')}`);
-  });
+  })) as string;
   return { page, backend };
 }
 
 export async function predictInPage(page: Page, images: number[][]): Promise<PagePredictions> {
-  return page.evaluate(async (input) => {
-    const api = await (globalThis as unknown as { rankwise: Promise<{ predict(i: number[][]): PagePredictions }> }).rankwise;
-    return api.predict(input);
-  }, images);
+  return (await page.evaluate(`window.rankwise.then((api) => api.predict(${JSON.stringify(images)}))`)) as PagePredictions;
 }
 
 /** Draws with the mouse along `strokes` (points in pad pixels, 0–280) and returns both models' top predictions. */
@@ -51,12 +49,11 @@ export async function drawDigit(page: Page, strokes: Array<Array<[number, number
     for (const [x, y] of stroke.slice(1)) await page.mouse.move(box.x + x, box.y + y, { steps: 8 });
     await page.mouse.up();
   }
-  return page.evaluate(async () => {
-    const api = await (globalThis as unknown as { rankwise: Promise<{ padPixels(): number[] }> }).rankwise;
-    const { document } = globalThis as unknown as { document: { querySelector(selector: string): { textContent: string | null } | null } };
-    const text = (id: string) => document.querySelector(`#${id} .top`)?.textContent ?? '';
-    return { base: text('base'), adapted: text('adapted'), ink: api.padPixels().reduce((a, b) => a + b, 0) };
-  });
+  return (await page.evaluate(`window.rankwise.then((api) => ({
+    base: document.querySelector('#base .top').textContent,
+    adapted: document.querySelector('#adapted .top').textContent,
+    ink: api.padPixels().reduce((a, b) => a + b, 0),
+  }))`)) as { base: string; adapted: string; ink: number };
 }
 
 /** A "1" turned 90° counter-clockwise: one horizontal stroke. */
