@@ -2,7 +2,7 @@
  * Regenerates screenshot.png (shown in the README): the page with the digits-cnn base and the latest digits-cnn-lora
  * export, a "1" turned 90° counter-clockwise drawn with the mouse.
  *
- *   pnpm tsx examples/browser/screenshot.ts [--adapted runs/digits-cnn-lora/latest/tfjs]
+ *   node --conditions=source --import tsx examples/browser/screenshot.ts [--adapted runs/digits-cnn-lora/latest/tfjs]
  */
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

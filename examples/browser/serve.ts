@@ -1,8 +1,8 @@
 /**
  * Serves the page, tfjs's browser bundle (from node_modules, no CDN) and two LayersModel folders on 127.0.0.1.
  *
- *   pnpm tsx examples/browser/serve.ts                                      # the digits-cnn base and the latest run
- *   pnpm tsx examples/browser/serve.ts --base <dir> --adapted <dir> --port 8080
+ *   node --conditions=source --import tsx examples/browser/serve.ts     # the digits-cnn base and the latest run
+ *   node --conditions=source --import tsx examples/browser/serve.ts --base <dir> --adapted <dir> --port 8080
  */
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';

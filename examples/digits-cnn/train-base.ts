@@ -3,8 +3,8 @@
  * Layers API, trained on upright digits with `model.fit`, saved as a LayersModel folder (model.json + shards).
  * `pipelines/digits-cnn-lora.json` then adapts it to rotated digits with LoRA.
  *
- *   pnpm tsx examples/digits-cnn/train-base.ts                   # → examples/digits-cnn/model/ (≈1 min)
- *   pnpm tsx examples/digits-cnn/train-base.ts --out /tmp/cnn --epochs 1 --limit 500
+ *   node --conditions=source --import tsx examples/digits-cnn/train-base.ts            # → examples/digits-cnn/model/
+ *   node --conditions=source --import tsx examples/digits-cnn/train-base.ts --out /tmp/cnn --epochs 1 --limit 500
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
