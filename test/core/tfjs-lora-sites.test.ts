@@ -1,7 +1,10 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  createOptimizer, freeze, injectLora, listSites, loadTfjsModel, LoraConv2d, LoraEmbedding, LoraLinear, loraLayers, mergeAdapters,
+  createOptimizer, decodeSafetensors, freeze, injectLora, loadAdapter, saveAdapter, listSites, loadTfjsModel, LoraConv2d, LoraEmbedding, LoraLinear, loraLayers, mergeAdapters,
   parameterReport, sparseSoftmaxCrossEntropy, trainStep, unmergeAdapters, type LoraLayer, type TfjsLayersModel,
 } from '@rankwise/core';
 import { useTestBackend } from '../helpers/backend.js';
@@ -140,6 +143,30 @@ describe('tfjs LayersModel sites', () => {
       optimizer.dispose();
       tf.dispose([x, y]);
       model.dispose();
+    });
+
+    test(`${kind}: the PEFT-layout adapter file loads back onto a fresh model: same factors, same outputs`, async () => {
+      const model = await load();
+      model.eval();
+      const layers = injectLora(model, every(model, 2, 3), 6);
+      perturb(layers, 80);
+      const dir = join(await mkdtemp(join(tmpdir(), 'rankwise-tfjs-adapter-')), 'adapter');
+      await saveAdapter(model, dir);
+      const names = decodeSafetensors(await readFile(join(dir, 'adapter_model.safetensors'))).tensors;
+      expect([...names.keys()].some((k) => k.endsWith(kind === 'cnn' ? 'conv_a.lora_A.weight' : 'embed.lora_embedding_A'))).toBe(true);
+      const fresh = await load();
+      fresh.eval();
+      const loaded = await loadAdapter(fresh, dir);
+      expect(loaded.map((l) => l.kind)).toEqual(layers.map((l) => l.kind));
+      for (const [i, l] of loaded.entries()) {
+        expect(maxAbsDiff(await values(l.loraA), await values(layers[i].loraA))).toBe(0); // transposes only: exact
+        expect(maxAbsDiff(await values(l.loraB), await values(layers[i].loraB))).toBe(0);
+      }
+      const x = input(4, 15);
+      expect(maxAbsDiff(await take(fresh.forward(x)), await take(model.forward(x)))).toBe(0);
+      x.dispose();
+      model.dispose();
+      fresh.dispose();
     });
 
     test(`${kind}: gradients of A and B match central finite differences (relative error < 1e-2, fp32)`, async () => {
