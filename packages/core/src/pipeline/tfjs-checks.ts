@@ -18,6 +18,7 @@ export async function checkUnadaptableTargets(
   plugins: PluginRegistry,
   issues: ValidationIssue[],
 ): Promise<boolean> {
+  // "all-linear" means every site the model has: it names no layer, so it cannot name a wrong one.
   if (!model.layers || (spec.options as { target?: unknown } | undefined)?.target === 'all-linear') return false;
   const sitePaths = new Set(model.sites.map((s) => s.path));
   const others = model.layers.filter((l) => !sitePaths.has(l.name));
