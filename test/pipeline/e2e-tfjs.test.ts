@@ -24,7 +24,7 @@ describe('e2e: a tfjs CNN made with the Layers API → digits-cnn-lora through t
     expect(summary.status).toBe('completed');
     // r·(kh·kw·in + out) per conv, r·(in + out) for the Dense: 8·(25 + 4) + 8·(36 + 8) + 8·(200 + 10)
     expect(summary.trainableParams).toBe(8 * (25 + 4) + 8 * (36 + 8) + 8 * (200 + 10));
-    expect(summary.evaluations.map((e) => e.stage)).toEqual(['upright', 'zero-shot', 'lora', 'merged']);
+    expect(summary.evaluations.map((e) => e.label)).toEqual(['upright', 'zero-shot', 'lora', 'merged']);
     const [, , lora, merged] = summary.evaluations;
     expect(merged.metrics.accuracy).toBe(lora.metrics.accuracy);
     expect(Math.abs(merged.metrics.loss - lora.metrics.loss)).toBeLessThan(1e-4);
