@@ -8,6 +8,8 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 import { defaultPoolBytes, Float32Pool } from './buffer-pool.js';
 import type { NativeKernel } from './kernels/context.js';
+import { convKernels } from './kernels/conv.js';
+import { poolKernels } from './kernels/pool.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { layoutKernels } from './kernels/layout.js';
 import { matMulKernels } from './kernels/matmul.js';
@@ -71,7 +73,7 @@ export class NativeBackend extends MathBackendCPU {
   }
 }
 
-export const nativeKernels: NativeKernel[] = [...matMulKernels, ...elementwiseKernels, ...reduceKernels, ...layoutKernels];
+export const nativeKernels: NativeKernel[] = [...matMulKernels, ...elementwiseKernels, ...reduceKernels, ...layoutKernels, ...convKernels, ...poolKernels];
 
 const fallbacks = new Map<string, number>();
 

@@ -43,6 +43,15 @@ export { registerArchitecture, createModel, architectureNames, getArchitecture, 
 
 // ---- LoRA ----
 export { LoraLinear, loraScaling, type LoraOptions } from './lora/lora-linear.js';
+export { LoraLayer, type AdaptableModule, type LoraKind } from './lora/lora-layer.js';
+export { LoraConv2d } from './lora/lora-conv2d.js';
+export { LoraEmbedding } from './lora/lora-embedding.js';
+export { Conv2d, type Conv2dGeometry } from './nn/conv2d.js';
+export { EmbeddingSite } from './nn/embedding-site.js';
+export { TfjsLayersModel, FrozenLayer } from './nn/layers-model.js';
+export { analyseTopology, describeTopology, ADAPTABLE_CLASSES, type KerasTopology } from './nn/keras-topology.js';
+export { inspectTfjsModel, loadTfjsModel, resolveModelJson, TfjsModelError, type TfjsModelFiles } from './io/tfjs-model.js';
+export { saveTfjsModel, tfjsFileSaver } from './io/tfjs-save.js';
 export { injectLora, loraLayers, type InjectTarget } from './lora/inject.js';
 export { mergeAdapters, unmergeAdapters, mergeAndUnload } from './lora/merge.js';
 export { freeze, unfreeze } from './lora/freeze.js';

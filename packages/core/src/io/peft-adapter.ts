@@ -4,7 +4,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Module } from '../nn/module.js';
 import { listSites, type Site } from '../nn/site.js';
 import { injectLora, loraLayers } from '../lora/inject.js';
-import type { LoraLinear } from '../lora/lora-linear.js';
+import type { LoraKind, LoraLayer } from '../lora/lora-layer.js';
+import { LoraConv2d } from '../lora/lora-conv2d.js';
+import { fromPeftLayout, peftTensors } from './peft-layout.js';
 import { readSafetensorsFile, writeSafetensorsFile } from './tensor-file.js';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
@@ -12,13 +14,17 @@ export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 /** PEFT prefixes module names with the wrapper path; keys read `base_model.model.<site>.lora_A.weight`. */
 export const PEFT_PREFIX = 'base_model.model.';
 
-/** One adapted site with its factors in rankwise layout: A [in, r], B [r, out]. */
+/** One adapted site with its factors in rankwise layout: A [in, r], B [r, out] (conv2d: A [kh·kw·in, r]). */
 export interface AdapterSite {
   path: string;
   r: number;
   alpha: number;
   rslora: boolean;
   dropout: number;
+  /** Default 'linear'; decides PEFT's tensor names and layouts (io/peft-layout.ts). */
+  kind?: LoraKind;
+  /** conv2d: [kh, kw]. */
+  kernelSize?: [number, number];
   a: tf.Tensor;
   b: tf.Tensor;
 }
@@ -34,8 +40,9 @@ export function snapshotAdapter(model: Module): AdapterSnapshot {
   return { sites, dispose: () => sites.forEach((s) => tf.dispose([s.a, s.b])) };
 }
 
-function siteOf(path: string, layer: LoraLinear, a: tf.Tensor, b: tf.Tensor): AdapterSite {
-  return { path, r: layer.r, alpha: layer.alpha, rslora: layer.rslora, dropout: layer.dropout, a, b };
+function siteOf(path: string, layer: LoraLayer, a: tf.Tensor, b: tf.Tensor): AdapterSite {
+  const kernelSize = layer instanceof LoraConv2d ? layer.base.geometry.kernelSize : undefined;
+  return { path, r: layer.r, alpha: layer.alpha, rslora: layer.rslora, dropout: layer.dropout, kind: layer.kind, kernelSize, a, b };
 }
 
 /** The most common value (PEFT keeps one global r / lora_alpha and patterns for the exceptions). */
@@ -83,12 +90,7 @@ export async function saveAdapterSites(sites: readonly AdapterSite[], dir: strin
     },
   };
   await mkdir(dir, { recursive: true });
-  const tensors = tf.tidy(() =>
-    sites.flatMap((s) => [
-      { name: `${PEFT_PREFIX}${s.path}.lora_A.weight`, tensor: s.a.transpose() }, // [in, r] → [r, in]
-      { name: `${PEFT_PREFIX}${s.path}.lora_B.weight`, tensor: s.b.transpose() }, // [r, out] → [out, r]
-    ]),
-  );
+  const tensors = tf.tidy(() => sites.flatMap((s) => peftTensors(s, PEFT_PREFIX)));
   try {
     await writeSafetensorsFile(join(dir, ADAPTER_WEIGHTS), tensors, { format: 'pt', producer: 'rankwise' });
   } finally {
@@ -134,7 +136,7 @@ export async function readAdapterConfig(dir: string): Promise<{ config: PeftConf
 }
 
 /** `[base_model.model.]<site>.lora_A|B[.default].weight` → site path, A or B (PEFT writes `.default` in some versions). */
-const LORA_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_([AB])(?:\.default)?\.weight$/;
+const LORA_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_(?:([AB])(?:\.default)?\.weight|embedding_([AB])(?:\.default)?)$/;
 
 /** Matches PEFT's pattern lookup: a key applies to a site equal to it or ending in `.<key>`. */
 function patternValue(patterns: unknown, path: string): number | undefined {
@@ -154,7 +156,10 @@ export interface StoredAdapterSite {
   dropout: number;
   inFeatures: number;
   outFeatures: number;
-  /** lora_A.weight = Aᵀ, [r, in] row-major. */
+  /** 'linear' ([r, in] / [out, r]), 'conv2d' ([r, in, kh, kw] / [out, r, 1, 1]) or 'embedding' (lora_embedding_A/B). */
+  kind: LoraKind;
+  kernelSize?: [number, number];
+  /** lora_A.weight = Aᵀ, [r, in] row-major (conv2d: [r, in, kh, kw]). */
   loraA: Float32Array;
   /** lora_B.weight = Bᵀ, [out, r] row-major. */
   loraB: Float32Array;
@@ -178,7 +183,8 @@ export async function readAdapter(dir: string, modelSites?: readonly Site[]): Pr
   for (const name of tensors.keys()) {
     const match = LORA_WEIGHT.exec(name);
     if (!match) throw new Error(`${weightsFile}: tensor "${name}": not a LoRA weight (expected <site>.lora_A.weight or <site>.lora_B.weight)`);
-    const [, path, ab] = match;
+    const [, path, linearAB, embeddingAB] = match;
+    const ab = linearAB ?? embeddingAB;
     const names = ab === 'A' ? aNames : bNames;
     const other = names.get(path);
     if (other !== undefined) throw new Error(`${weightsFile}: tensors "${other}" and "${name}" are both lora_${ab} of site "${path}"`);
@@ -194,11 +200,15 @@ export async function readAdapter(dir: string, modelSites?: readonly Site[]): Pr
     if (!a || !b) throw new Error(`${weightsFile}: site "${path}" has lora_A but no lora_B`);
     const r = a.shape[0];
     const expected = (shape: string) => (site ? `the model expects ${shape}` : `expected ${shape}`);
-    if (a.shape.length !== 2 || (site && a.shape[1] !== site.inFeatures)) {
-      throw new Error(`${weightsFile}: tensor "${aName}": shape [${a.shape.join(', ')}], ${expected(`[r, ${site ? site.inFeatures : 'in'}]`)}`);
+    // PEFT's conv factors: lora_A [r, in, kh, kw], lora_B [out, r, 1, 1]; embeddings are named lora_embedding_A/B.
+    const kind: LoraKind = aName.includes('lora_embedding_') ? 'embedding' : a.shape.length === 4 ? 'conv2d' : 'linear';
+    const kernel = kind === 'conv2d' ? ', kh, kw' : '';
+    if (a.shape.length !== (kind === 'conv2d' ? 4 : 2) || (site && a.shape[1] !== site.inFeatures)) {
+      throw new Error(`${weightsFile}: tensor "${aName}": shape [${a.shape.join(', ')}], ${expected(`[r, ${site ? site.inFeatures : 'in'}${kernel}]`)}`);
     }
-    if (b.shape.length !== 2 || (site && b.shape[0] !== site.outFeatures) || b.shape[1] !== r) {
-      throw new Error(`${weightsFile}: tensor "${bName}": shape [${b.shape.join(', ')}], ${expected(`[${site ? site.outFeatures : 'out'}, ${r}]`)}`);
+    const bOk = kind === 'conv2d' ? b.shape.length === 4 && b.shape[2] === 1 && b.shape[3] === 1 : b.shape.length === 2;
+    if (!bOk || (site && b.shape[0] !== site.outFeatures) || b.shape[1] !== r) {
+      throw new Error(`${weightsFile}: tensor "${bName}": shape [${b.shape.join(', ')}], ${expected(`[${site ? site.outFeatures : 'out'}, ${r}${kind === 'conv2d' ? ', 1, 1' : ''}]`)}`);
     }
     const own = config.rankwise?.sites?.find((s) => s.path === path);
     const expectedR = own?.r ?? patternValue(config.rank_pattern, path) ?? (config.r as number);
@@ -206,7 +216,8 @@ export async function readAdapter(dir: string, modelSites?: readonly Site[]): Pr
     const alpha = own?.alpha ?? patternValue(config.alpha_pattern, path) ?? (config.lora_alpha as number);
     const rslora = own?.rslora ?? config.use_rslora === true;
     const dropout = own?.dropout ?? (typeof config.lora_dropout === 'number' ? config.lora_dropout : 0);
-    return { path, r, alpha, rslora, dropout, inFeatures: a.shape[1], outFeatures: b.shape[0], loraA: a.data, loraB: b.data };
+    const kernelSize: [number, number] | undefined = kind === 'conv2d' ? [a.shape[2], a.shape[3]] : undefined;
+    return { path, r, alpha, rslora, dropout, kind, kernelSize, inFeatures: a.shape[1], outFeatures: b.shape[0], loraA: a.data, loraB: b.data };
   });
   for (const [path, name] of bNames) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
   if (out.length === 0) throw new Error(`${weightsFile}: holds no LoRA weights`);
@@ -217,14 +228,17 @@ export async function readAdapter(dir: string, modelSites?: readonly Site[]): Pr
  * Loads a PEFT-layout adapter onto `model` (read and checked by `readAdapter` against the model's sites before the
  * model is touched).
  */
-export async function loadAdapter(model: Module, dir: string, seed = 0): Promise<LoraLinear[]> {
+export async function loadAdapter(model: Module, dir: string, seed = 0): Promise<LoraLayer[]> {
   const sites = await readAdapter(dir, listSites(model));
   const layers = injectLora(model, sites, seed);
   layers.forEach((layer, i) => {
     const s = sites[i];
+    if (layer.kind !== s.kind) throw new Error(`${dir}: site "${s.path}" is a ${layer.kind} layer, but the adapter holds ${s.kind} factors`);
     tf.tidy(() => {
-      layer.loraA.assign(tf.tensor2d(s.loraA, [s.r, s.inFeatures]).transpose()); // [r, in] → [in, r]
-      layer.loraB.assign(tf.tensor2d(s.loraB, [s.outFeatures, s.r]).transpose()); // [out, r] → [r, out]
+      const { a, b } = fromPeftLayout(s);
+      if (a.shape.join() !== layer.loraA.shape.join()) throw new Error(`${dir}: site "${s.path}": lora_A is [${s.r}, ${s.inFeatures}, ${s.kernelSize?.join(', ')}], the layer's kernel needs A [${layer.loraA.shape.join(', ')}]`);
+      layer.loraA.assign(a);
+      layer.loraB.assign(b);
     });
   });
   return layers;

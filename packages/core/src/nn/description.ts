@@ -14,6 +14,8 @@ export interface ModelDescription {
   /** language-model: vocabulary size and context length. */
   vocabSize?: number;
   contextLength?: number;
+  /** Models read from files with layers that are not sites (tfjs LayersModels): every layer, for placement checks. */
+  layers?: Array<{ name: string; className: string; index: number }>;
 }
 
 /** A config field that is wrong; `pointer` is relative to the config object. */

@@ -8,6 +8,8 @@ export interface LinearOptions {
   bias?: boolean;
   role?: string;
   layer?: number | null;
+  /** Existing weights (W [in, out], bias [out] or null) instead of a fresh init; ownership passes to the Linear. */
+  initial?: { weight: tf.Tensor; bias: tf.Tensor | null };
 }
 
 /** True inside tf.grad / tf.variableGrads, where ops are being recorded for backpropagation. */
@@ -37,7 +39,7 @@ export class Linear extends Module implements SiteModule {
   constructor(
     readonly inFeatures: number,
     readonly outFeatures: number,
-    rng: Rng,
+    rng: Rng | null,
     options: LinearOptions = {},
   ) {
     super();
@@ -46,6 +48,16 @@ export class Linear extends Module implements SiteModule {
     }
     this.role = options.role ?? 'hidden';
     this.layer = options.layer ?? null;
+    const { initial } = options;
+    if (initial) {
+      if (initial.weight.shape.join() !== `${inFeatures},${outFeatures}`) {
+        throw new Error(`Linear weight must be [${inFeatures}, ${outFeatures}], got [${initial.weight.shape.join(', ')}]`);
+      }
+      this.addParameter('weight', initial.weight);
+      if (initial.bias) this.addParameter('bias', initial.bias);
+      return;
+    }
+    if (!rng) throw new Error('Linear needs an Rng or initial weights');
     this.addParameter('weight', kaimingUniform([inFeatures, outFeatures], inFeatures, rng));
     if (options.bias ?? true) this.addParameter('bias', uniform([outFeatures], 1 / Math.sqrt(inFeatures), rng));
   }

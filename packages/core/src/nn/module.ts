@@ -36,6 +36,13 @@ export abstract class Module {
     return variable;
   }
 
+  /** Registers an existing variable as a parameter without copying it (it stays shared with its owner). */
+  protected adoptParameter(name: string, variable: tf.Variable): tf.Variable {
+    if (this.childMap.has(name) || this.paramMap.has(name)) throw new Error(`duplicate parameter name "${name}"`);
+    this.paramMap.set(name, variable);
+    return variable;
+  }
+
   /** A child module by name, looked up at call time. */
   protected child<M extends Module = Module>(name: string): M {
     const module = this.childMap.get(name);

@@ -7,6 +7,7 @@ import { canonicalJson, sha256 } from './content-hash.js';
 import { ajvIssues, formatIssue, PipelineValidationError, type ValidationIssue } from './issues.js';
 import { applyOverrides, type Override } from './overrides.js';
 import { selectPlacement } from './placement-check.js';
+import { checkUnadaptableTargets } from './tfjs-checks.js';
 import { readJsonFile } from './read-json.js';
 import { validatePipelineSchema, validateStageObject } from './schema.js';
 import { builtinStage } from '../stages/builtin.js';
@@ -129,8 +130,16 @@ export async function validatePipelineData(
       hashFile: async (path) => {
         hashParts.push(sha256(await readFile(path).catch(() => new Uint8Array())));
       },
-      placement: (placement, pointer) =>
-        model ? selectPlacement(placement, model.sites, at(pointer), where.display, plugins, issues) : Promise.resolve(null),
+      placement: async (placement, pointer) => {
+        if (!model) return null;
+        const before = issues.length;
+        const chosen = await selectPlacement(placement, model.sites, at(pointer), where.display, plugins, issues);
+        // layers with no LoRA form (tfjs models): one issue naming each, instead of the generic placement ones
+        const unadaptable: ValidationIssue[] = [];
+        if (!(await checkUnadaptableTargets(placement, model, at(pointer), where.display, plugins, unadaptable))) return chosen;
+        issues.splice(before, issues.length - before, ...unadaptable);
+        return null;
+      },
       dependency: async (from, pointer) => {
         const dependency = await validateDependency(from, where, options, chain, (message, absolute) => issues.push({ file: where.display, pointer: absolute ?? at(pointer), message }), hashParts);
         if (dependency) dependencies.set(i, dependency);

@@ -5,6 +5,8 @@ import { describedRef } from '../contracts/schema-helpers.js';
 import { defineStage, type StageCheckContext, type StageContext } from '../contracts/stage.js';
 import { loadCheckpoint, readCheckpointConfig } from '../io/checkpoint.js';
 import { loadAdapter, readAdapterConfig } from '../io/peft-adapter.js';
+import { loadTfjsModel } from '../io/tfjs-model.js';
+import { describeTfjsLoad } from './tfjs-load-check.js';
 import { parameterReport } from '../lora/parameter-report.js';
 import { createModel, describeModel } from '../nn/architectures.js';
 import { isConfigError } from '../nn/description.js';
@@ -17,20 +19,23 @@ const LoadOptions = Type.Object(
     config: Type.Optional(Type.Unsafe<JsonObject>({ type: 'object', description: 'The architecture\'s config (e.g. {"sizes": [784, 256, 256, 10]}).' })),
     checkpoint: Type.Optional(Type.String({ minLength: 1, description: 'A checkpoint directory (config.json + model.safetensors), relative to the pipeline file.' })),
     from: Type.Optional(Type.String({ minLength: 1, description: 'Another pipeline file whose merged model to load; it runs first when its result is missing or stale.' })),
+    tfjs: Type.Optional(Type.String({ minLength: 1, description: 'A TensorFlow.js LayersModel: its model.json (or a directory holding one), relative to the pipeline file. Dense, Conv2D and Embedding layers become LoRA sites named by their layer names.' })),
     adapter: Type.Optional(Type.String({ minLength: 1, description: 'A PEFT-layout adapter directory to put on the loaded model.' })),
     vocabulary: Type.Optional(
       describedRef(CorpusSchema, 'Language models built from an architecture: the corpus whose characters form the vocabulary (at most config.vocabSize ids, id 0 = unknown).'),
     ),
   },
   {
-    description: 'Where the model comes from: exactly one of architecture, checkpoint, from.',
+    description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs.',
     additionalProperties: false,
     oneOf: [
-      { required: ['architecture'], not: { anyOf: [{ required: ['checkpoint'] }, { required: ['from'] }] } },
-      { required: ['checkpoint'], not: { anyOf: [{ required: ['architecture'] }, { required: ['from'] }, { required: ['config'] }, { required: ['vocabulary'] }] } },
-      { required: ['from'], not: { anyOf: [{ required: ['architecture'] }, { required: ['checkpoint'] }, { required: ['config'] }, { required: ['vocabulary'] }] } },
+      { required: ['architecture'], not: { anyOf: [{ required: ['checkpoint'] }, { required: ['from'] }, { required: ['tfjs'] }] } },
+      ...(['checkpoint', 'from', 'tfjs'] as const).map((source) => ({
+        required: [source],
+        not: { anyOf: ['architecture', 'checkpoint', 'from', 'tfjs', 'config', 'vocabulary'].filter((k) => k !== source).map((k) => ({ required: [k] })) },
+      })),
     ],
-    'x-message': 'give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint" or "from"',
+    'x-message': 'give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from" or "tfjs"',
   },
 );
 export type LoadOptions = Static<typeof LoadOptions>;
@@ -56,7 +61,7 @@ async function buildVocabulary(options: LoadOptions, ctx: StageContext): Promise
 /** Builds a zoo model from the seed, reads a checkpoint, or loads another pipeline's result (running it if stale). */
 export default defineStage<LoadOptions, LoadResult>({
   name: 'load',
-  description: 'Where the model comes from: exactly one of architecture, checkpoint, from.',
+  description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs.',
   options: LoadOptions,
   requires: [],
   provides: ['model'],
@@ -76,6 +81,9 @@ export default defineStage<LoadOptions, LoadResult>({
         if (isConfigError(error)) ctx.issue(`/config${error.pointer}`, error.message.replace(/^\S+: /, ''));
         else ctx.issue('/architecture', (error as Error).message);
       }
+    } else if (options.tfjs !== undefined) {
+      const model = await describeTfjsLoad(options.tfjs, ctx.dir, (pointer, message) => ctx.issue(pointer, message), ctx.hashFile);
+      if (model) ctx.setModel(model);
     } else if (options.checkpoint !== undefined) {
       const dir = resolve(ctx.dir, options.checkpoint);
       try {
@@ -93,7 +101,10 @@ export default defineStage<LoadOptions, LoadResult>({
   },
   async run(options, ctx) {
     const dir = ctx.pipeline.dir;
-    if (options.architecture !== undefined) {
+    if (options.tfjs !== undefined) {
+      const model = await loadTfjsModel(resolve(dir, options.tfjs), ctx.seed);
+      ctx.model.set(model, model.origin.source);
+    } else if (options.architecture !== undefined) {
       const seed = ctx.pipeline.seed;
       ctx.model.set(createModel(options.architecture, options.config ?? {}, seed), `${options.architecture} (built from its config, seed ${seed})`);
       if (options.vocabulary) await buildVocabulary(options, ctx);

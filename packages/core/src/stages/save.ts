@@ -2,6 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineStage } from '../contracts/stage.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { saveAdapter, saveAdapterSites } from '../io/peft-adapter.js';
+import { saveTfjsModel } from '../io/tfjs-save.js';
+import { TfjsLayersModel } from '../nn/layers-model.js';
 import { loraLayers } from '../lora/inject.js';
 import type { JsonObject } from '../nn/model.js';
 
@@ -9,6 +11,7 @@ const SaveOptions = Type.Object(
   {
     adapter: Type.Optional(Type.Boolean({ default: false, description: 'Write adapter/ in PEFT\'s layout.' })),
     merged: Type.Optional(Type.Boolean({ default: false, description: 'Write merged/: a checkpoint of the model with adapters folded in.' })),
+    tfjs: Type.Optional(Type.Boolean({ default: false, description: 'Write tfjs/: the model with adapters folded in as a TensorFlow.js LayersModel folder (model.json + weight shards) that tf.loadLayersModel loads; for models loaded with "tfjs".' })),
   },
   {
     description: 'Writes the adapter (PEFT layout) and/or the merged model into the run directory.',
@@ -16,8 +19,9 @@ const SaveOptions = Type.Object(
     anyOf: [
       { properties: { adapter: { const: true } }, required: ['adapter'] },
       { properties: { merged: { const: true } }, required: ['merged'] },
+      { properties: { tfjs: { const: true } }, required: ['tfjs'] },
     ],
-    'x-message': 'save needs "adapter": true or "merged": true (or both)',
+    'x-message': 'save needs "adapter": true, "merged": true or "tfjs": true (one or more)',
   },
 );
 export type SaveOptions = Static<typeof SaveOptions>;
@@ -26,9 +30,10 @@ export interface SaveResult {
   /** Absolute directories written. */
   adapter?: string;
   merged?: string;
+  tfjs?: string;
 }
 
-/** adapter/ in PEFT's layout and merged/ as a checkpoint (config.json + model.safetensors). */
+/** adapter/ in PEFT's layout, merged/ as a checkpoint (config.json + model.safetensors), tfjs/ as a LayersModel. */
 export default defineStage<SaveOptions, SaveResult>({
   name: 'save',
   description: 'Writes the adapter (PEFT layout) and/or the merged model into the run directory.',
@@ -37,6 +42,9 @@ export default defineStage<SaveOptions, SaveResult>({
   provides: [],
   check(options, ctx) {
     if (options.adapter && !ctx.has('adapter') && !ctx.has('merged-adapter')) ctx.issue('/adapter', 'no adapter to save: no inject stage (or load.adapter) before this stage');
+    const architecture = ctx.model?.architecture;
+    if (options.tfjs && architecture !== 'tfjs-layers') ctx.issue('/tfjs', `found true for a ${architecture} model; allowed: models loaded with "tfjs" (save zoo models with "merged")`);
+    if (options.merged && architecture === 'tfjs-layers') ctx.issue('/merged', 'found true for a tfjs LayersModel; allowed: "tfjs": true (a LayersModel folder with the original topology)');
   },
   async run(options, ctx) {
     const model = ctx.model.require('save');
@@ -50,6 +58,14 @@ export default defineStage<SaveOptions, SaveResult>({
       ctx.runDir.artifact('adapter', 'adapter');
       ctx.progress.info(`save: adapter → ${dir}`);
       result.adapter = dir;
+    }
+    if (options.tfjs) {
+      if (!(model instanceof TfjsLayersModel)) throw new Error(`save: "tfjs" needs a model loaded with "tfjs"; this one is ${model.architecture}`);
+      const dir = ctx.runDir.path('tfjs');
+      const { files, bytes } = await saveTfjsModel(model, dir);
+      ctx.runDir.artifact('tfjs', 'tfjs');
+      ctx.progress.info(`save: tfjs LayersModel (adapters merged) → ${dir} (${files.length} files, ${bytes.toLocaleString('en-US')} weight bytes)`);
+      result.tfjs = dir;
     }
     if (options.merged) {
       const dir = ctx.runDir.path('merged');
