@@ -1,4 +1,5 @@
 import { PlacementError } from '@rankwise/core/plugin';
+import { RE2JS } from 're2js';
 
 /** A compiled site-name pattern. */
 export type Matcher = (path: string) => boolean;
@@ -6,7 +7,7 @@ export type Matcher = (path: string) => boolean;
 const escapeRegex = (text: string): string => text.replace(/[.+^${}()|\\]/g, '\\$&');
 
 /** Glob over dotted paths: `*` stays within one segment, `**` crosses segments, `?` is one character. */
-function globToRegex(glob: string): RegExp {
+function globToRegex(glob: string): string {
   let out = '';
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i];
@@ -22,7 +23,16 @@ function globToRegex(glob: string): RegExp {
       i = end;
     } else out += escapeRegex(c);
   }
-  return new RegExp(`^${out}$`);
+  return out;
+}
+
+/**
+ * Whole-path matching with RE2 semantics (re2js): time linear in the path length whatever the pattern, so a
+ * hostile `(a*)*` cannot stall validation. Backreferences and lookaround (not linear-time) are refused.
+ */
+function fullMatcher(source: string): Matcher {
+  const regex = RE2JS.compile(source);
+  return (path) => regex.matches(path);
 }
 
 /**
@@ -35,15 +45,14 @@ function globToRegex(glob: string): RegExp {
 export function compilePattern(pattern: string, pointer: string): Matcher {
   try {
     if (pattern.length >= 2 && pattern.startsWith('/') && pattern.endsWith('/')) {
-      const regex = new RegExp(`^(?:${pattern.slice(1, -1)})$`);
-      return (path) => regex.test(path);
+      return fullMatcher(pattern.slice(1, -1));
     }
     if (/[*?[]/.test(pattern)) {
-      const regex = globToRegex(pattern);
-      return (path) => regex.test(path);
+      return fullMatcher(globToRegex(pattern));
     }
   } catch (error) {
-    throw new PlacementError(`invalid pattern ${JSON.stringify(pattern)}: ${(error as Error).message}`, pointer);
+    const message = (error as Error).message.replace(/^error parsing regexp: /, '');
+    throw new PlacementError(`invalid pattern ${JSON.stringify(pattern)}: ${message} (patterns use RE2 syntax: no backreferences or lookaround)`, pointer);
   }
   if (pattern.startsWith('.')) return (path) => path.endsWith(pattern);
   return (path) => path === pattern || path.endsWith(`.${pattern}`);
