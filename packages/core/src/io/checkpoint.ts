@@ -1,4 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { atomicWriteFile } from './atomic-write.js';
+import { describeFsError, isFsError } from './fs-errors.js';
+import { parseJsonText } from './json-text.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../nn/architectures.js';
@@ -84,7 +87,7 @@ export async function saveCheckpoint(model: Model, dir: string, options: SaveChe
   } finally {
     tf.dispose(owned);
   }
-  await writeFile(join(dir, CHECKPOINT_CONFIG), `${JSON.stringify(config, null, 2)}\n`);
+  await atomicWriteFile(join(dir, CHECKPOINT_CONFIG), `${JSON.stringify(config, null, 2)}\n`);
 }
 
 export interface LoadedCheckpoint {
@@ -97,15 +100,15 @@ export async function readCheckpointConfig(dir: string): Promise<CheckpointConfi
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch {
-    throw new Error(`${dir}: not a checkpoint directory (${CHECKPOINT_CONFIG} missing)`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') {
+      throw new Error(`${dir}: not a checkpoint directory (${CHECKPOINT_CONFIG} missing)`);
+    }
+    throw new Error(isFsError(error) ? `cannot read ${describeFsError(error, file)}` : `${file}: cannot read (${(error as Error).message})`);
   }
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) throw new Error(`${file}: not valid JSON (${parsed.message.replace(/, ".*is not valid JSON$/s, '')})`);
+  const raw = parsed.value;
   const c = raw as Partial<CheckpointConfig>;
   const bad = (pointer: string, found: unknown, allowed: string): never => {
     throw new Error(`${file}: ${pointer}: found ${JSON.stringify(found)}, allowed: ${allowed}`);

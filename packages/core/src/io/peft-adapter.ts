@@ -1,4 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { atomicWriteFile } from './atomic-write.js';
+import { describeFsError, isFsError } from './fs-errors.js';
+import { parseJsonText } from './json-text.js';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Module } from '../nn/module.js';
@@ -96,7 +99,7 @@ export async function saveAdapterSites(sites: readonly AdapterSite[], dir: strin
   } finally {
     tf.dispose(tensors.map((t) => t.tensor));
   }
-  await writeFile(join(dir, ADAPTER_CONFIG), `${JSON.stringify(config, null, 2)}\n`);
+  await atomicWriteFile(join(dir, ADAPTER_CONFIG), `${JSON.stringify(config, null, 2)}\n`);
 }
 
 /** Saves the adapters currently in `model`. */
@@ -119,12 +122,19 @@ interface PeftConfig {
 /** Reads and checks adapter_config.json (not the weights). */
 export async function readAdapterConfig(dir: string): Promise<{ config: PeftConfig; file: string }> {
   const file = join(dir, ADAPTER_CONFIG);
-  let config: PeftConfig;
+  let text: string;
   try {
-    config = JSON.parse(await readFile(file, 'utf8')) as PeftConfig;
+    text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new Error(code === 'ENOENT' ? `${dir}: not an adapter directory (${ADAPTER_CONFIG} missing)` : `${file}: not valid JSON (${(error as Error).message})`);
+    if (code === 'ENOENT') throw new Error(`${dir}: not an adapter directory (${ADAPTER_CONFIG} missing)`);
+    throw new Error(isFsError(error) ? `cannot read ${describeFsError(error, file)}` : `${file}: cannot read (${(error as Error).message})`);
+  }
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) throw new Error(`${file}: not valid JSON (${parsed.message})`);
+  const config = parsed.value as PeftConfig;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
+    throw new Error(`${file}: /: found ${Array.isArray(config) ? 'an array' : JSON.stringify(config)}, allowed: an object`);
   }
   const bad = (pointer: string, found: unknown, allowed: string): never => {
     throw new Error(`${file}: ${pointer}: found ${JSON.stringify(found)}, allowed: ${allowed}`);
@@ -132,7 +142,25 @@ export async function readAdapterConfig(dir: string): Promise<{ config: PeftConf
   if (config.peft_type !== 'LORA') bad('/peft_type', config.peft_type, '"LORA"');
   if (!Number.isInteger(config.r) || (config.r as number) < 1) bad('/r', config.r, 'a positive integer');
   if (typeof config.lora_alpha !== 'number' || !(config.lora_alpha > 0)) bad('/lora_alpha', config.lora_alpha, 'a positive number');
+  checkRankwiseSites(config.rankwise, bad);
   return { config, file };
+}
+
+/** The optional `rankwise.sites` list: each item an object with a string path and a positive rank and alpha. */
+function checkRankwiseSites(rankwise: unknown, bad: (pointer: string, found: unknown, allowed: string) => never): void {
+  if (rankwise === undefined) return;
+  if (typeof rankwise !== 'object' || rankwise === null || Array.isArray(rankwise)) bad('/rankwise', rankwise, 'an object');
+  const sites = (rankwise as { sites?: unknown }).sites;
+  if (sites === undefined) return;
+  if (!Array.isArray(sites)) bad('/rankwise/sites', sites, 'an array of { path, r, alpha }');
+  (sites as unknown[]).forEach((site, i) => {
+    const at = `/rankwise/sites/${i}`;
+    if (typeof site !== 'object' || site === null || Array.isArray(site)) bad(at, site, 'an object { path, r, alpha }');
+    const s = site as Record<string, unknown>;
+    if (typeof s.path !== 'string') bad(`${at}/path`, s.path, 'a site path');
+    if (!Number.isInteger(s.r) || (s.r as number) < 1) bad(`${at}/r`, s.r, 'a positive integer');
+    if (typeof s.alpha !== 'number' || !(s.alpha > 0) || !Number.isFinite(s.alpha)) bad(`${at}/alpha`, s.alpha, 'a positive number');
+  });
 }
 
 /** `[base_model.model.]<site>.lora_A|B[.default].weight` → site path, A or B (PEFT writes `.default` in some versions). */

@@ -42,26 +42,38 @@ interface Entry {
   end: number;
 }
 
-export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): SafetensorsContents {
+export interface SafetensorsHeader {
+  entries: Array<{ name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }>;
+  metadata: Record<string, string>;
+  /** Where the data buffer starts in the file (8 + header length). */
+  dataStart: number;
+}
+
+/**
+ * Checks the header of a safetensors file of `fileSize` bytes whose first bytes are `prefix` (at least 8 + the
+ * header length, or the whole file): every defect the full reader would find, without the data.
+ */
+export function decodeSafetensorsHeader(prefix: Uint8Array, fileSize: number, file = '<buffer>'): SafetensorsHeader {
   const fail = (detail: string, tensor?: string): never => {
     throw new SafetensorsError(file, detail, tensor);
   };
-  if (bytes.length < 8) fail(`truncated: ${bytes.length} bytes, but a safetensors file starts with an 8-byte header length`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (fileSize < 8 || prefix.length < 8) fail(`truncated: ${fileSize} bytes, but a safetensors file starts with an 8-byte header length`);
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > MAX_HEADER_BYTES) fail(`header length ${headerLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
-  if (8 + headerLength > bytes.length) {
-    fail(`header length ${headerLength} runs past the end of the file (${bytes.length - 8} bytes follow the length)`);
+  if (8 + headerLength > fileSize) {
+    fail(`header length ${headerLength} runs past the end of the file (${fileSize - 8} bytes follow the length)`);
   }
+  if (8 + headerLength > prefix.length) fail(`header of ${headerLength} bytes was not read in full`);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLength)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(prefix.subarray(8, 8 + headerLength)));
   } catch (error) {
     fail(`header is not valid UTF-8 JSON (${(error as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header must be a JSON object');
   const dataStart = 8 + headerLength;
-  const dataLength = bytes.length - dataStart;
+  const dataLength = fileSize - dataStart;
   const metadata: Record<string, string> = {};
   const entries: Entry[] = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
@@ -76,6 +88,11 @@ export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): Safeten
     entries.push(parseEntry(name, raw, dataLength, fail));
   }
   checkCoverage(entries, dataLength, fail);
+  return { entries, metadata, dataStart };
+}
+
+export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): SafetensorsContents {
+  const { entries, metadata, dataStart } = decodeSafetensorsHeader(bytes, bytes.length, file);
   const tensors: SafetensorsContents['tensors'] = new Map();
   for (const e of entries) {
     tensors.set(e.name, { shape: e.shape, dtype: e.dtype, data: toFloat32(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype) });

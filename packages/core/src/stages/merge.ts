@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { defineStage } from '../contracts/stage.js';
 import { snapshotAdapter } from '../io/peft-adapter.js';
 import { mergeAndUnload } from '../lora/merge.js';
+import { assertFiniteParameters } from '../train/finite-guard.js';
 
 export interface MergeResult {
   /** Adapters folded into their weights. */
@@ -19,11 +20,12 @@ export default defineStage<Record<never, never>, MergeResult>({
   check(_options, ctx) {
     ctx.adaptedSites.clear();
   },
-  run(_options, ctx) {
+  async run(_options, ctx) {
     const model = ctx.model.require('merge');
     ctx.adapters.keep(snapshotAdapter(model));
     const count = mergeAndUnload(model);
     if (count === 0) throw new Error('merge: the model has no LoRA layers');
+    await assertFiniteParameters(model, 'merge', 'the merged weights are not finite; nothing was saved');
     ctx.progress.info(`merge: ${count} adapters folded into their weights (no extra inference cost)`);
     return { merged: count };
   },

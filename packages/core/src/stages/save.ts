@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineStage } from '../contracts/stage.js';
+import { atomicDirectory } from '../io/atomic-write.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { saveAdapter, saveAdapterSites } from '../io/peft-adapter.js';
 import { saveTfjsModel } from '../io/tfjs-save.js';
@@ -52,9 +53,10 @@ export default defineStage<SaveOptions, SaveResult>({
     if (options.adapter) {
       const dir = ctx.runDir.path('adapter');
       const saveOptions = { baseModel: ctx.model.origin };
-      if (loraLayers(model).length > 0) await saveAdapter(model, dir, saveOptions);
-      else if (ctx.adapters.snapshot) await saveAdapterSites(ctx.adapters.snapshot.sites, dir, saveOptions);
-      else throw new Error('save: no adapter to save (nothing was injected)');
+      const snapshot = ctx.adapters.snapshot;
+      if (loraLayers(model).length === 0 && !snapshot) throw new Error('save: no adapter to save (nothing was injected)');
+      // Written under a temporary name and renamed: adapter/ is complete or absent, never half-written.
+      await atomicDirectory(dir, (temp) => (loraLayers(model).length > 0 ? saveAdapter(model, temp, saveOptions) : saveAdapterSites(snapshot!.sites, temp, saveOptions)));
       ctx.runDir.artifact('adapter', 'adapter');
       ctx.progress.info(`save: adapter → ${dir}`);
       result.adapter = dir;
@@ -71,7 +73,7 @@ export default defineStage<SaveOptions, SaveResult>({
       const dir = ctx.runDir.path('merged');
       const vocabulary = ctx.vocabulary.current();
       const extra: JsonObject = vocabulary ? { vocabulary: vocabulary.toJSON() as JsonObject } : {};
-      await saveCheckpoint(model, dir, { extra, merge: true });
+      await atomicDirectory(dir, (temp) => saveCheckpoint(model, temp, { extra, merge: true }));
       ctx.runDir.artifact('merged', 'merged');
       ctx.progress.info(`save: merged model → ${dir}`);
       result.merged = dir;

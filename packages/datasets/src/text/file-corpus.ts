@@ -49,14 +49,24 @@ function fromCsv(file: string, content: string): FileText {
   return { text: docs.join('\n\n'), documents: docs.length };
 }
 
+class TextFileError extends Error {}
+
 export async function readTextFile(file: string): Promise<FileText> {
   if (typeof file !== 'string' || file === '') {
     throw new TypeError(`file path must be a non-empty string; got ${JSON.stringify(file)}`);
   }
   let content: string;
   try {
-    content = await readFile(file, 'utf8');
+    const bytes = await readFile(file);
+    const nul = bytes.indexOf(0);
+    if (nul >= 0) throw new TextFileError(`text file ${file} is a binary file, not text (a NUL byte at offset ${nul})`);
+    try {
+      content = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      throw new TextFileError(`text file ${file} is not valid UTF-8; text datasets must be UTF-8`);
+    }
   } catch (error) {
+    if (error instanceof TextFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new Error(`text file not found: ${file} (resolved to ${path.resolve(file)})`);
     throw new Error(`cannot read text file ${file}: ${(error as Error).message}`);

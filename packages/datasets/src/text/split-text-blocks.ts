@@ -40,6 +40,9 @@ export function splitTextBlocks(ids: Int32Array, options: TextSplitOptions): Tex
   const blockSize = requireInteger('blockSize', options.blockSize ?? DEFAULT_BLOCK_SIZE, 1);
   const seed = requireSeed('seed', options.seed);
   const blocks = Math.ceil(ids.length / blockSize);
+  if (ids.length < 2) {
+    throw new RangeError(`cannot split ${ids.length} token(s) into train and validation: at least 2 are needed (the text is too short)`);
+  }
   if (blocks < 2) {
     throw new RangeError(
       `cannot split ${ids.length} tokens into train and validation with blockSize ${blockSize}: that is ${blocks} block(s), at least 2 are needed; use a blockSize below ${ids.length}`,
