@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, SilentProgress, type ModuleLoader, type ProgressReporter } from '@rankwise/core';
+import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, ResumeError, SilentProgress, type ModuleLoader, type ProgressReporter } from '@rankwise/core';
 import { checkGrid, DEFAULT_ATTEMPTS } from '@rankwise/grid';
 import { listCommand } from './commands/list.js';
+import { runsCommand } from './commands/runs.js';
 import { schemaCommand } from './commands/schema.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
@@ -39,7 +40,8 @@ function runOptions(command: Command): Command {
     .option('--queue <redis-url>', 'grid cells on a BullMQ queue at redis://host:port[/db], run by `rankwise worker`s (see README)')
     .option('--store <dir>', 'with --queue: the shared directory (same share on every machine) for the base and large outputs (default <out>/queue-store)')
     .option('--attempts <n>', `with --queue: attempts per cell before it is reported failed (default ${DEFAULT_ATTEMPTS})`)
-    .option('--quiet', 'no progress output');
+    .option('--quiet', 'no progress output')
+    .option('--resume [run]', 'continue an unfinished run from its last checkpoint: a run folder, or "latest" (the default: the newest unfinished run)');
 }
 
 /** Runs the CLI on `argv` (without node and script) and returns the exit code. */
@@ -75,6 +77,15 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     });
 
   program
+    .command('runs')
+    .description('run folders with their status: completed, failed, interrupted, running, abandoned')
+    .argument('[pipelines...]', 'pipeline names or files (default: every pipeline under --out)')
+    .option('--out <dir>', 'root of run directories', 'runs')
+    .action(async (pipelines: string[], flags: { out: string }) => {
+      code = await runsCommand(pipelines, flags.out);
+    });
+
+  program
     .command('list')
     .description('pipelines found, plugins this folder can use (and where each is installed), architectures')
     .argument('[globs...]', 'where to look for pipelines (default pipelines/**/*.json)')
@@ -95,7 +106,7 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     return code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
-    if (error instanceof UsageError) {
+    if (error instanceof UsageError || error instanceof ResumeError) {
       console.error(`✖ ${error.message}`);
       return EXIT.invalid;
     }

@@ -18,6 +18,7 @@ export interface CommonRunFlags {
   store?: string;
   attempts?: string;
   quiet?: boolean;
+  resume?: string | boolean;
 }
 
 export interface ParsedRunFlags {
@@ -29,6 +30,8 @@ export interface ParsedRunFlags {
   /** --queue (with --store, --attempts): grid cells go to a BullMQ queue instead of running here. */
   queue?: GridQueueOptions;
   quiet: boolean;
+  /** A run folder or "latest". */
+  resume?: string;
 }
 
 /** Checks every flag before anything loads; `--seed` and `--backend` become overrides that are re-validated. */
@@ -60,7 +63,9 @@ export function parseRunFlags(flags: CommonRunFlags): ParsedRunFlags {
   if (!Number.isInteger(workers) || workers < 1 || workers > 64) {
     throw new UsageError(`--workers: found "${flags.workers}", allowed: an integer from 1 to 64`);
   }
-  return { out: flags.out, backend, overrides, force: flags.force ?? false, workers, queue: parseQueueFlags(flags, workers), quiet: flags.quiet ?? false };
+  if (typeof flags.out !== 'string' || flags.out.trim() === '') throw new UsageError('--out: found an empty path, allowed: a directory for run folders');
+  const resume = flags.resume === undefined || flags.resume === false ? undefined : flags.resume === true ? 'latest' : flags.resume;
+  return { out: flags.out, backend, overrides, force: flags.force ?? false, workers, queue: parseQueueFlags(flags, workers), quiet: flags.quiet ?? false, resume };
 }
 
 /** A positive integer flag, or a UsageError naming it. */

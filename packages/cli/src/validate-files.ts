@@ -1,8 +1,8 @@
-import { formatIssue, PipelineValidationError, type Override, type Rankwise, type ValidatedPipeline, type ValidationIssue } from '@rankwise/core';
+import { capIssues, formatIssue, PipelineValidationError, type Override, type Rankwise, type ValidatedPipeline, type ValidationIssue } from '@rankwise/core';
 
-/** One `✖ file: pointer: message` line per issue, on stderr. */
+/** One `✖ file: pointer: message` line per issue, on stderr: at most 50 per file, then how many more. */
 export function printIssues(issues: readonly ValidationIssue[]): void {
-  for (const issue of issues) console.error(`✖ ${formatIssue(issue)}`);
+  for (const issue of capIssues(issues)) console.error(`✖ ${formatIssue(issue)}`);
 }
 
 /**
@@ -23,9 +23,10 @@ export async function validateFiles(
       valid.push(validated);
       onValid(file, validated);
     } catch (error) {
-      if (!(error instanceof PipelineValidationError)) throw error;
       invalid++;
-      printIssues(error.issues);
+      // Anything unforeseen is still one line about this file, and the other files are still validated.
+      if (error instanceof PipelineValidationError) printIssues(error.issues);
+      else printIssues([{ file, pointer: '', message: `cannot validate: ${String((error as Error)?.message ?? error).split('\n')[0]}` }]);
     }
   }
   return { valid, invalid };

@@ -2,7 +2,7 @@
  * `@rankwise/core/internal`: what rankwise's own packages (cli, grid) and tests use that is not public API.
  * No compatibility promise.
  */
-export { PipelineRunner, createRunDir, findArtifact, type ArtifactOptions } from './pipeline/runner.js';
+export { PipelineRunner, findArtifact, type ArtifactOptions } from './pipeline/runner.js';
 export { PluginRegistry, pluginPackageName, pluginReferenceProblem, BUILT_IN_ALIASES, type PluginRegistryOptions } from './plugins/registry.js';
 export { resolvePluginModule, importPluginModule, listPluginPackages, PluginNotFoundError, type PluginPackage, type ResolvedPluginModule } from './plugins/resolve-package.js';
 export { selectPlacement } from './pipeline/placement-check.js';

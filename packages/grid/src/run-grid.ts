@@ -1,7 +1,6 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { createRunDir } from '@rankwise/core/internal';
-import { describeBackend, resolveBackend, type BackendRequest, type Rankwise, type ValidatedPipeline } from '@rankwise/core';
+import { atomicWriteFile, describeBackend, resolveBackend, RunFolder, type BackendRequest, type Rankwise, type ValidatedPipeline } from '@rankwise/core';
 import { writeGridReport, type GridResult } from '@rankwise/report';
 import { analyseGrid, baseWeightsFile } from './analyses.js';
 import { planCells } from './cells.js';
@@ -45,13 +44,14 @@ export async function runGrid(rankwise: Rankwise, grid: ValidatedPipeline, optio
   const dependency = grid.dependencies.get(0);
   const artifact = dependency ? await rankwise.runner.ensureArtifact(dependency, { outRoot, signal, backend, force: options.force }) : null;
   const cells = await planCells(rankwise, grid, outRoot, options.force ?? false);
-  const runDir = await createRunDir(outRoot, grid.pipeline.name);
+  const folder = await RunFolder.create(outRoot, grid.pipeline.name, { hash: grid.hash, file: grid.display });
+  const runDir = folder.dir;
   const gridDir = join(runDir, 'grid');
   await mkdir(gridDir, { recursive: true });
-  await writeFile(join(runDir, 'pipeline.json'), `${JSON.stringify(grid.pipeline, null, 2)}\n`);
+  await atomicWriteFile(join(runDir, 'pipeline.json'), `${JSON.stringify(grid.pipeline, null, 2)}\n`);
   progress.info(`grid ${grid.pipeline.name} → ${relative(process.cwd(), runDir) || runDir}`);
-  const writeSummary = (status: string, extra: Record<string, unknown>) =>
-    writeFile(join(runDir, 'summary.json'), `${JSON.stringify({ pipeline: grid.pipeline.name, status, backend: backend.name, cells: cells.length, durationMs: Date.now() - started, ...extra }, null, 2)}\n`);
+  const writeSummary = (status: 'completed' | 'failed' | 'interrupted', extra: Record<string, unknown>) =>
+    folder.finish({ status, backend: backend.name, cells: cells.length, durationMs: Date.now() - started, finishedAt: new Date().toISOString(), ...extra }, { markLatest: status === 'completed' });
   let outcomes: CellOutcome[];
   try {
     outcomes = options.queue
@@ -59,6 +59,7 @@ export async function runGrid(rankwise: Rankwise, grid: ValidatedPipeline, optio
       : await runCells(cells, { rankwise, workers: options.workers ?? 1, outRoot, backend, signal, progress });
   } catch (error) {
     if (error instanceof GridInterrupted) await writeSummary('interrupted', { done: error.done, error: error.message });
+    else await writeSummary('failed', { error: (error as Error).message });
     throw error;
   }
   // Queued cells ran wherever a worker took them: record the backends they actually used.

@@ -91,6 +91,10 @@ export interface RunDirectory {
   path(...parts: string[]): string;
   /** Records an artifact (its path relative to the run directory) in summary.json. */
   artifact(name: string, relativePath: string): void;
+  /** Train stages write resumable checkpoints here (runs do; code sessions do not). */
+  readonly checkpoints?: boolean;
+  /** This run continues an unfinished one: train stages restore their newest checkpoint. */
+  readonly resumed?: boolean;
 }
 
 /** metrics.jsonl: one JSON object per line. */

@@ -9,6 +9,9 @@ export interface TaskData {
   /** A training batch; the caller disposes both tensors. */
   batch(batchSize: number): { x: tf.Tensor; y: tf.Tensor };
   loss(model: Model, x: tf.Tensor, y: tf.Tensor): tf.Scalar;
+  /** The data order's position and random state (JSON), so a resumed run draws the same batches. */
+  getSamplerState?(): unknown;
+  setSamplerState?(state: unknown): void;
   /** Metrics over the whole split (model in eval mode). */
   evaluate(model: Model, batchSize: number): Promise<Record<string, number>>;
 }

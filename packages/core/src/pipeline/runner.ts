@@ -1,14 +1,20 @@
 import 'reflect-metadata';
-import { mkdir, readFile, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DependencyContainer } from 'tsyringe';
 import { describeBackend, resolveBackend, type BackendRequest, type ResolvedBackend } from '../backend/resolve.js';
 import { isRunInterrupted, throwIfAborted } from '../contracts/abort.js';
 import type { EvaluationRecord, TrainingRecord } from '../contracts/stage.js';
+import { atomicWriteFile } from '../io/atomic-write.js';
+import { readableFsError } from '../io/fs-errors.js';
 import { parameterReport } from '../lora/parameter-report.js';
 import type { Model } from '../nn/model.js';
 import type { ProgressReporter } from '../progress/reporter.js';
+import { buildOnce } from '../run/build-once.js';
+import { HOST } from '../run/host.js';
+import { CHECKPOINTS_DIR, openRunFolder } from '../run/open-run.js';
+import type { RunFolder } from '../run/run-folder.js';
 import { AdapterStore, MetricsLog, ModelSlot, RecordsStore, RunDirectoryService, Services, stageContext, type DependencyRunner, type RunInfo } from './services.js';
 import { stageOptions } from './stage-options.js';
 import type { ValidatedPipeline } from './validate.js';
@@ -27,8 +33,13 @@ export interface RunOptions {
   force?: boolean;
   /** Use this started backend instead of resolving one (runs of `from` pipelines share their parent's). */
   resolvedBackend?: ResolvedBackend;
-  /** Run in exactly this directory (emptied first) instead of `<out>/<name>/<run-id>` (grid cells use it). */
+  /**
+   * Run in exactly this directory instead of `<out>/<name>/<run-id>` (grid cells use it): emptied first, unless
+   * it holds checkpoints of an unfinished run of this same pipeline, which then resumes.
+   */
   runDir?: string;
+  /** Continue the unfinished run in this folder from its last training checkpoint. */
+  resume?: string;
 }
 
 export interface ArtifactOptions {
@@ -45,6 +56,11 @@ export interface RunSummary {
   file: string;
   hash: string;
   status: RunStatus;
+  /** The process that ran it (a `running` summary whose process is gone is an abandoned run). */
+  pid: number;
+  host: string;
+  /** Set when this run continued from a checkpoint. */
+  resumedAt?: string;
   runDir: string;
   backend: { name: string; tfBackend: string; reason: string; info: Record<string, string | number | boolean>; skipped: Array<{ name: string; reason: string }> };
   seed: number;
@@ -93,11 +109,12 @@ export class PipelineRunner implements DependencyRunner {
     const pipeline = validated.pipeline;
     const backend = options.resolvedBackend ?? (await resolveBackend(options.backend ?? pipeline.backend ?? 'auto'));
     const seed = options.seed ?? pipeline.seed ?? 0;
-    const runDir = options.runDir ? await freshDir(resolve(options.runDir)) : await createRunDir(outRoot, pipeline.name);
+    const { folder, resumed } = await openRunFolder({ name: pipeline.name, hash: validated.hash, file: validated.display }, outRoot, options);
+    const runDir = folder.dir;
     const signal = options.signal ?? new AbortController().signal;
-    const info: RunInfo = { validated, seed, backend, runDir, outRoot, signal, force: options.force ?? false };
-    await writeFile(join(runDir, 'pipeline.json'), `${JSON.stringify({ ...pipeline, seed, backend: backend.name }, null, 2)}\n`);
-    this.progress.info(`run ${pipeline.name} → ${relative(process.cwd(), runDir) || runDir}`);
+    const info: RunInfo = { validated, seed, backend, runDir, outRoot, signal, force: options.force ?? false, checkpoints: true, resumed };
+    await atomicWriteFile(join(runDir, 'pipeline.json'), `${JSON.stringify({ ...pipeline, seed, backend: backend.name }, null, 2)}\n`);
+    this.progress.info(`${resumed ? 'resume' : 'run'} ${pipeline.name} → ${relative(process.cwd(), runDir) || runDir}`);
     this.progress.info(describeBackend(backend));
     const startedAt = new Date();
     const numTensorsBefore = tf.memory().numTensors;
@@ -105,6 +122,7 @@ export class PipelineRunner implements DependencyRunner {
     child.register(Services.Run, { useValue: info });
     const metrics = child.resolve<MetricsLog>(Services.Metrics);
     const modelSlot = child.resolve<ModelSlot>(Services.Model);
+    if (resumed) metrics.write({ event: 'resume' });
     let status: RunStatus = 'completed';
     let failure: unknown;
     try {
@@ -116,16 +134,17 @@ export class PipelineRunner implements DependencyRunner {
       }
     } catch (error) {
       status = isRunInterrupted(error) || signal.aborted ? 'interrupted' : 'failed';
-      failure = error;
+      failure = readableFsError(error); // ENOSPC, EACCES…: one line naming the path
     }
-    const summary = this.summarize(child, info, status, startedAt, failure);
+    const summary = this.summarize(child, info, status, startedAt, failure, folder);
     const model = options.keepModel && status === 'completed' ? modelSlot.take() : null;
     modelSlot.dispose();
     child.resolve<AdapterStore>(Services.Adapters).dispose();
     child.dispose();
     summary.memory = { numTensorsBefore, numTensorsAfter: tf.memory().numTensors, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
     await metrics.flush();
-    await writeFile(join(runDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    if (status === 'completed') await rm(join(runDir, CHECKPOINTS_DIR), { recursive: true, force: true });
+    await folder.finish(summary as unknown as Record<string, unknown> & { status: RunStatus }, { markLatest: options.runDir === undefined });
     if (failure) throw new RunFailed(summary, failure);
     return { runDir, summary, model };
   }
@@ -137,19 +156,22 @@ export class PipelineRunner implements DependencyRunner {
    */
   async ensureArtifact(dependency: ValidatedPipeline, where: ArtifactOptions): Promise<string> {
     const name = dependency.pipeline.name;
-    if (!where.force) {
-      const found = await findArtifact(where.outRoot, name, dependency.hash);
-      if (found) {
-        this.progress.info(`load: ${name} is up to date (${relative(process.cwd(), found) || found})`);
-        return found;
-      }
-    }
-    this.progress.info(`load: ${name} has no up-to-date result (content hash ${dependency.hash.slice(0, 12)}); running ${dependency.display} first`);
-    const result = await this.run(dependency, { out: where.outRoot, signal: where.signal, resolvedBackend: where.backend, force: where.force });
-    return join(result.runDir, 'merged');
+    return buildOnce({
+      lockFile: join(where.outRoot, name, '.build.lock'),
+      signal: where.signal,
+      force: where.force,
+      find: () => findArtifact(where.outRoot, name, dependency.hash),
+      onFound: (found) => this.progress.info(`load: ${name} is up to date (${relative(process.cwd(), found) || found})`),
+      onWait: (owner) => this.progress.info(`load: ${name} is being built by ${owner}; waiting for it`),
+      build: async () => {
+        this.progress.info(`load: ${name} has no up-to-date result (content hash ${dependency.hash.slice(0, 12)}); running ${dependency.display} first`);
+        const result = await this.run(dependency, { out: where.outRoot, signal: where.signal, resolvedBackend: where.backend, force: where.force });
+        return join(result.runDir, 'merged');
+      },
+    });
   }
 
-  private summarize(child: DependencyContainer, info: RunInfo, status: RunStatus, startedAt: Date, failure: unknown): RunSummary {
+  private summarize(child: DependencyContainer, info: RunInfo, status: RunStatus, startedAt: Date, failure: unknown, folder: RunFolder): RunSummary {
     const records = child.resolve<RecordsStore>(Services.Records);
     const model = child.resolve<ModelSlot>(Services.Model).current();
     const lastTraining = records.trainings[records.trainings.length - 1];
@@ -161,6 +183,9 @@ export class PipelineRunner implements DependencyRunner {
       file: validated.display,
       hash: validated.hash,
       status,
+      pid: process.pid,
+      host: HOST,
+      ...(info.resumed ? { resumedAt: startedAt.toISOString() } : {}),
       runDir: info.runDir!,
       backend: { name, tfBackend, reason, info: backendInfo, skipped },
       seed: info.seed,
@@ -168,7 +193,7 @@ export class PipelineRunner implements DependencyRunner {
       totalParams: lastTraining?.totalParams ?? report?.total ?? 0,
       parameterReport: lastTraining?.parameterReport ?? report?.text ?? '',
       durationMs: Date.now() - startedAt.getTime(),
-      startedAt: startedAt.toISOString(),
+      startedAt: folder.startedAt ?? startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       evaluations: records.evaluations,
       training: records.trainings,
@@ -179,38 +204,13 @@ export class PipelineRunner implements DependencyRunner {
   }
 }
 
-async function freshDir(dir: string): Promise<string> {
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
-
-/** runs/<name>/<YYYYMMDD-HHMMSS>[-n], and runs/<name>/latest pointing at it. */
-export async function createRunDir(outRoot: string, name: string): Promise<string> {
-  const base = join(outRoot, name);
-  await mkdir(base, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  for (let n = 0; ; n++) {
-    const id = n === 0 ? stamp : `${stamp}-${n}`;
-    try {
-      await mkdir(join(base, id));
-      const latest = join(base, 'latest');
-      await rm(latest, { force: true });
-      await symlink(id, latest).catch(() => writeFile(latest, id));
-      return join(base, id);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-}
-
 /** The newest completed run of `name` with this content hash that saved a merged model. */
 export async function findArtifact(outRoot: string, name: string, hash: string): Promise<string | null> {
   const base = join(outRoot, name);
   const entries = await readdir(base).catch(() => [] as string[]);
   let best: { dir: string; finishedAt: string } | null = null;
   for (const entry of entries) {
-    if (entry === 'latest') continue;
+    if (entry === 'latest' || entry.startsWith('.')) continue;
     try {
       const summary = JSON.parse(await readFile(join(base, entry, 'summary.json'), 'utf8')) as Partial<RunSummary>;
       if (summary.status !== 'completed' || summary.hash !== hash || !summary.artifacts?.merged) continue;

@@ -9,6 +9,7 @@ import type {
   AdapterService, DataService, EvaluationRecord, MetricsSink, ModelService, PipelineService, PlacementService, PlacementSpec, RunDirectory,
   RunRecords, StageContext, TrainingRecord, VocabularyService,
 } from '../contracts/stage.js';
+import { nonFiniteAsString } from '../io/json-numbers.js';
 import type { AdapterSnapshot } from '../io/peft-adapter.js';
 import type { Model } from '../nn/model.js';
 import type { Site } from '../nn/site.js';
@@ -63,6 +64,10 @@ export interface RunInfo {
   signal: AbortSignal;
   /** Re-run `from` pipelines even when their result is up to date. */
   force: boolean;
+  /** Train stages write resumable checkpoints into the run directory (pipeline runs; not code sessions). */
+  checkpoints?: boolean;
+  /** Continuing an unfinished run: train stages restore their newest checkpoint. */
+  resumed?: boolean;
 }
 
 /** Runs a `from` pipeline when its result is missing or stale (PipelineRunner implements it). */
@@ -159,6 +164,14 @@ export class RunDirectoryService implements RunDirectory {
     return this.run.runDir;
   }
 
+  get checkpoints(): boolean {
+    return this.run.checkpoints === true && this.run.runDir !== null;
+  }
+
+  get resumed(): boolean {
+    return this.run.resumed === true;
+  }
+
   path(...parts: string[]): string {
     if (!this.run.runDir) throw new Error('this session has no run directory (give one to write files)');
     return join(this.run.runDir, ...parts);
@@ -181,7 +194,7 @@ export class MetricsLog implements MetricsSink {
 
   write(record: Record<string, unknown>): void {
     if (!this.file) return;
-    const line = `${JSON.stringify({ time: new Date().toISOString(), ...record })}\n`;
+    const line = `${JSON.stringify({ time: new Date().toISOString(), ...record }, nonFiniteAsString)}\n`;
     const file = this.file;
     this.pending = this.pending.then(() => appendFile(file, line));
   }
