@@ -10,6 +10,15 @@ export class Rng {
     this.state = seed >>> 0;
   }
 
+  /** The whole state (one 32-bit word): saved in training checkpoints so a resumed run draws the same numbers. */
+  get state32(): number {
+    return this.state;
+  }
+
+  set state32(value: number) {
+    this.state = value >>> 0;
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextUint32(): number {
     this.state = (this.state + 0x9e3779b9) >>> 0;

@@ -5,7 +5,9 @@ import { describedRef, shared, StringEnum } from '../contracts/schema-helpers.js
 import { defineStage, type TrainingRecord } from '../contracts/stage.js';
 import { dataMismatch } from '../tasks/data-compat.js';
 import { parameterReport } from '../lora/parameter-report.js';
+import { lossRoseWarning } from '../train/finite-guard.js';
 import { trainLoop } from '../train/loop.js';
+import { trainCheckpointing } from '../train/stage-checkpoints.js';
 import { createOptimizer } from '../train/optimizer.js';
 
 const OptimizerSchema = shared(
@@ -59,6 +61,22 @@ const TrainOptions = Type.Object(
     logEvery: Type.Optional(Type.Integer({ minimum: 1, default: 25, description: 'Write a metrics line every N steps.' })),
     evalEvery: Type.Optional(Type.Integer({ minimum: 1, description: 'Evaluate on evalData every N steps.' })),
     evalData: Type.Optional(describedRef(DataSchema, 'Data to evaluate on every evalEvery steps.')),
+    checkpointEvery: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Save a training checkpoint (trainable parameters, optimizer state, data order, random state) every N steps; by default about once a minute. `rankwise run --resume` continues from the last one.',
+      }),
+    ),
+    divergence: Type.Optional(
+      Type.Object(
+        {
+          factor: Type.Number({ exclusiveMinimum: 1, description: 'How many times the early mean a logged loss may reach.' }),
+          window: Type.Optional(Type.Integer({ minimum: 1, default: 3, description: 'How many logged losses make the early mean.' })),
+        },
+        { additionalProperties: false, description: 'Stop the run (exit 1) when a logged loss exceeds factor × the mean of the first `window` logged losses.' },
+      ),
+    ),
   },
   {
     description: 'Trains the trainable parameters (the adapters after freeze + inject; everything after unfreeze).',
@@ -92,14 +110,20 @@ export default defineStage<TrainOptions, TrainingRecord>({
     const evalData = options.evalData ? await ctx.data.prepare(options.evalData, 0) : undefined;
     const batchSize = options.batchSize ?? 64;
     const steps = options.steps ?? Math.ceil(((options.epochs ?? 1) * data.size) / batchSize);
-    const variables = model.trainableParameters();
+    const named = model.namedParameters().filter(([, v]) => v.trainable);
+    const variables = named.map(([, v]) => v);
     const report = parameterReport(model);
     const optimizer = createOptimizer(options.optimizer, activeBackend()?.createAdam);
     const tag = ctx.label ?? ctx.index;
     const where = { index: ctx.index, ...(ctx.label !== undefined ? { label: ctx.label } : {}) };
     ctx.progress.info(`train: ${steps} steps of ${batchSize} on ${data.name} (${data.size.toLocaleString('en-US')}), ${options.optimizer.name} lr ${options.optimizer.lr}; ${report.text}`);
     try {
+      const checkpoints = await trainCheckpointing(ctx.runDir, ctx.index, { model, variables: named, optimizer: optimizer.optimizer, data }, steps, options.checkpointEvery);
+      if (checkpoints.resume) ctx.progress.info(`train: resuming at step ${checkpoints.resume.step}/${steps} from its checkpoint`);
       const result = await trainLoop({
+        checkpoint: checkpoints.policy,
+        resume: checkpoints.resume,
+        divergence: options.divergence,
         model,
         data,
         variables,
@@ -133,6 +157,8 @@ export default defineStage<TrainOptions, TrainingRecord>({
         optimizerStateBytes: optimizer.stateBytes(),
       };
       ctx.records.training(record);
+      const rose = lossRoseWarning(result.firstLoss, result.finalLoss);
+      if (rose) ctx.progress.info(`train: ${rose}`);
       ctx.progress.info(`train: done, loss ${result.finalLoss.toFixed(4)}, ${result.stepsPerSec.toFixed(1)} steps/s, ${(result.durationMs / 1000).toFixed(1)} s`);
       return record;
     } finally {

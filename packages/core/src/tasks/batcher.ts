@@ -22,6 +22,18 @@ export class EpochSampler {
     return this.rng.shuffle(Uint32Array.from({ length: this.n }, (_, i) => i));
   }
 
+  /** Position in the data order (current permutation, cursor, Rng state), for training checkpoints. */
+  getState(): { order: number[]; cursor: number; rng: number } {
+    return { order: Array.from(this.order), cursor: this.cursor, rng: this.rng.state32 };
+  }
+
+  setState(state: { order: number[]; cursor: number; rng: number }): void {
+    if (state.order.length !== this.n) throw new Error(`data order of ${state.order.length} examples, but the data has ${this.n}`);
+    this.order = Uint32Array.from(state.order);
+    this.cursor = state.cursor;
+    this.rng.state32 = state.rng;
+  }
+
   next(batchSize: number): Uint32Array {
     const out = new Uint32Array(batchSize);
     for (let k = 0; k < batchSize; k++) {

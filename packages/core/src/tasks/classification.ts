@@ -22,6 +22,8 @@ export function classificationTask(data: ClassificationArrays, seed: number): Ta
       });
       return { x: tf.tensor2d(x, [batchSize, features]), y: tf.tensor1d(y, 'int32') };
     },
+    getSamplerState: () => sampler.getState(),
+    setSamplerState: (state) => sampler.setState(state as ReturnType<EpochSampler['getState']>),
     loss: (model: Model, x: tf.Tensor, y: tf.Tensor) => sparseSoftmaxCrossEntropy(model.forward(x), y),
     async evaluate(model, batchSize) {
       let lossSum = 0;

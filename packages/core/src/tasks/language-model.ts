@@ -39,6 +39,10 @@ export function languageModelTask(data: TextArrays, context: number, seed: numbe
     batch(batchSize) {
       return windows(Array.from({ length: batchSize }, () => rng.int(ids.length - context))); // windows of context + 1 tokens start in 0 … length − context − 1
     },
+    getSamplerState: () => ({ rng: rng.state32 }),
+    setSamplerState: (state) => {
+      rng.state32 = (state as { rng: number }).rng;
+    },
     loss: (model: Model, x: tf.Tensor, y: tf.Tensor) => sparseSoftmaxCrossEntropy(model.forward(x), y), // logits [B, T, V]
     async evaluate(model, batchSize) {
       const starts = windowStarts(ids.length, context + 1, maxWindows);

@@ -65,7 +65,7 @@ export function createOptimizer(spec: OptimizerSpec, fastAdam?: (spec: AdamSpec)
   const weightDecay = spec.weightDecay ?? (spec.name === 'adamw' ? 0.01 : 0);
   let optimizer: tf.Optimizer;
   if (spec.name === 'sgd') {
-    optimizer = spec.momentum ? tf.train.momentum(spec.lr, spec.momentum) : tf.train.sgd(spec.lr);
+    optimizer = spec.momentum ? disposingLearningRate(tf.train.momentum(spec.lr, spec.momentum)) : tf.train.sgd(spec.lr);
     if (weightDecay > 0) optimizer = withL2(optimizer, weightDecay);
   } else {
     const decay = spec.name === 'adamw' ? weightDecay : 0;
@@ -110,6 +110,16 @@ function withL2(optimizer: tf.Optimizer, weightDecay: number): tf.Optimizer {
     });
     apply(decayed);
     tf.dispose(decayed);
+  };
+  return optimizer;
+}
+
+/** tfjs's MomentumOptimizer.dispose forgets the learning-rate scalar (`c`) of its SGD parent: dispose it too. */
+function disposingLearningRate(optimizer: tf.MomentumOptimizer): tf.MomentumOptimizer {
+  const dispose = optimizer.dispose.bind(optimizer);
+  optimizer.dispose = () => {
+    dispose();
+    (optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
   };
   return optimizer;
 }
