@@ -86,3 +86,16 @@ export { sampleText, type SampleOptions } from './tasks/sample.js';
 // ---- progress ----
 export { LineProgress, SilentProgress, formatDuration, formatFields, rate } from './progress/reporter.js';
 export { formatMetric } from './progress/format-metric.js';
+
+export { atomicWriteFile, atomicDirectory } from './io/atomic-write.js';
+export { describeFsError, isFsError, readableFsError } from './io/fs-errors.js';
+export { parseJsonText, decodeUtf8, MAX_JSON_DEPTH } from './io/json-text.js';
+export { nonFiniteAsString } from './io/json-numbers.js';
+export { readSafetensorsHeaderFile } from './io/tensor-file.js';
+export { decodeSafetensorsHeader, type SafetensorsHeader } from './io/safetensors.js';
+export { RunFolder, listRuns, observedStatus, pointLatestAt, finishActiveRunsSync, readSummary, type RunEntry, type ObservedStatus, type RecordedStatus } from './run/run-folder.js';
+export { FileLock } from './run/lock.js';
+export { ResumeError, resolveResumeTarget, CHECKPOINTS_DIR } from './run/open-run.js';
+export { TrainingDiverged, type DivergenceRule } from './train/finite-guard.js';
+export { saveTrainCheckpoint, restoreTrainCheckpoint, listCheckpoints, type LoopState } from './train/checkpoint.js';
+export { capIssues, MAX_ISSUES_PER_FILE } from './pipeline/issues.js';

@@ -1,5 +1,6 @@
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import { escapePointer } from '../contracts/pointer.js';
+import { nonFiniteAsString } from '../io/json-numbers.js';
 
 /** One thing wrong with an input file: where (file + JSON pointer), what was found, what is allowed. */
 export interface ValidationIssue {
@@ -9,8 +10,27 @@ export interface ValidationIssue {
   message: string;
 }
 
+/** At most this many issues are printed per file; the rest are counted. */
+export const MAX_ISSUES_PER_FILE = 50;
+
+/** The issues to print: the first `max` of each file, then one line per file saying how many more there are. */
+export function capIssues(issues: readonly ValidationIssue[], max = MAX_ISSUES_PER_FILE): ValidationIssue[] {
+  const perFile = new Map<string, number>();
+  const out: ValidationIssue[] = [];
+  for (const issue of issues) {
+    const n = (perFile.get(issue.file) ?? 0) + 1;
+    perFile.set(issue.file, n);
+    if (n <= max) out.push(issue);
+  }
+  for (const [file, n] of perFile) {
+    if (n > max) out.push({ file, pointer: '', message: `… and ${n - max} more problems (${n} in all; the first ${max} are shown)` });
+  }
+  return out;
+}
+
 export function formatIssue(issue: ValidationIssue): string {
-  return `${issue.file}: ${issue.pointer === '' ? '/' : issue.pointer}: ${issue.message}`;
+  // One line per issue whatever a file contained: line breaks inside names or values are shown escaped.
+  return `${issue.file}: ${issue.pointer === '' ? '/' : issue.pointer}: ${issue.message}`.replace(/\r?\n/g, '\\n');
 }
 
 /** Invalid input: the CLI prints every issue and exits with code 2; nothing was loaded or trained. */
@@ -18,7 +38,7 @@ export class PipelineValidationError extends Error {
   readonly exitCode = 2;
 
   constructor(readonly issues: ValidationIssue[]) {
-    super(issues.map(formatIssue).join('\n'));
+    super(capIssues(issues).map(formatIssue).join('\n'));
     this.name = 'PipelineValidationError';
   }
 }
@@ -43,7 +63,8 @@ export function valueAt(data: unknown, pointer: string): unknown {
 /** A value as a user would write it, shortened. */
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value); // JSON would say null
+  const text = JSON.stringify(value, nonFiniteAsString);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -76,10 +97,14 @@ function customMessage(error: ErrorObject, found?: string): string | undefined {
 export function ajvIssues(errors: readonly ErrorObject[], data: unknown, file: string, prefix = ''): ValidationIssue[] {
   const composite = errors.filter((e) => ['oneOf', 'anyOf', 'not'].includes(e.keyword) && customMessage(e));
   const insideComposite = (e: ErrorObject) => composite.some((c) => c !== e && e.schemaPath.startsWith(`${c.schemaPath}/`));
+  // A value of the wrong type makes every other rule about it (and below it) noise: report only the type.
+  // (Only type errors that are reported themselves: those inside a composite rule are folded into its message.)
+  const wrongType = errors.filter((e) => e.keyword === 'type' && !insideComposite(e)).map((e) => e.instancePath);
+  const belowWrongType = (e: ErrorObject) => e.keyword !== 'type' && wrongType.some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`));
   const issues: ValidationIssue[] = [];
   const seen = new Set<string>();
   for (const error of errors) {
-    if (error.keyword === 'if' || insideComposite(error)) continue;
+    if (error.keyword === 'if' || insideComposite(error) || belowWrongType(error)) continue;
     const issue = describe(error, data);
     if (!issue) continue;
     const full = { file, pointer: prefix + issue.pointer, message: issue.message };
@@ -88,6 +113,11 @@ export function ajvIssues(errors: readonly ErrorObject[], data: unknown, file: s
       seen.add(key);
       issues.push(full);
     }
+  }
+  if (issues.length === 0 && errors.length > 0) {
+    // Never let filtering turn an invalid document into a valid one.
+    const first = errors[0];
+    issues.push({ file, pointer: prefix + first.instancePath, message: `found ${show(valueAt(data, first.instancePath))}: ${first.message ?? first.keyword}` });
   }
   return issues;
 }

@@ -1,4 +1,17 @@
+import { MAX_JSON_DEPTH, parseJsonText } from '../io/json-text.js';
 import { escapePointer, parsePointer, type ValidationIssue } from './issues.js';
+
+/** Keys that would reach Object.prototype instead of the pipeline. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+/** An array index as people write it: plain decimal, no sign, no leading zeros, no hex or exponent. */
+const ARRAY_INDEX = /^(?:0|[1-9][0-9]{0,8})$/;
+
+/** Why a path segment cannot be used, or null when it can. */
+function badSegment(token: string): string | null {
+  if (token === '') return 'an empty segment';
+  if (FORBIDDEN_KEYS.has(token)) return `the segment "${token}" (not a pipeline field)`;
+  return null;
+}
 
 /** `--set <json-pointer-or-dotted-path>=<value>`; the value is JSON when it parses, else a string. */
 export interface Override {
@@ -14,12 +27,16 @@ export function parseOverride(text: string): Override {
   const path = text.slice(0, eq).trim();
   const rawValue = text.slice(eq + 1);
   const pointer = path.startsWith('/') ? path : `/${path.split('.').map(escapePointer).join('/')}`;
-  let value: unknown;
-  try {
-    value = JSON.parse(rawValue);
-  } catch {
-    value = rawValue;
+  for (const token of parsePointer(pointer)) {
+    const bad = badSegment(token);
+    if (bad) throw new Error(`--set ${text}: the path has ${bad}; expected field names and array indexes, e.g. stages.3.steps`);
+    if (/^[0-9]/.test(token) && !ARRAY_INDEX.test(token)) {
+      throw new Error(`--set ${text}: "${token}" is not an array index; allowed: a plain decimal integer such as 3`);
+    }
   }
+  const parsed = parseJsonText(rawValue);
+  if (!parsed.ok && /nested more than/.test(parsed.message)) throw new Error(`--set ${text.slice(0, 80)}: the value is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  const value = parsed.ok ? parsed.value : rawValue;
   return { pointer, value, source: text };
 }
 
@@ -31,17 +48,22 @@ export function applyOverrides(data: unknown, overrides: readonly Override[]): {
     const tokens = parsePointer(override.pointer);
     let target = copy as Record<string, unknown> | unknown[];
     let failed = false;
+    const bad = tokens.map(badSegment).find((b) => b !== null);
+    if (bad || tokens.length === 0) {
+      issues.push({ file: '--set', pointer: override.pointer, message: `${override.source}: the path has ${bad ?? 'no segments'}` });
+      continue;
+    }
     for (let i = 0; i < tokens.length - 1 && !failed; i++) {
       const token = tokens[i];
       const where = `/${tokens.slice(0, i + 1).map(escapePointer).join('/')}`;
       if (Array.isArray(target)) {
-        const index = Number(token);
-        if (!Number.isInteger(index) || index < 0 || index >= target.length) {
+        const index = ARRAY_INDEX.test(token) ? Number(token) : -1;
+        if (index < 0 || index >= target.length) {
           issues.push({ file: '--set', pointer: where, message: `${override.source}: no item ${token} (the array has ${target.length})` });
           failed = true;
         } else target = target[index] as Record<string, unknown>;
       } else {
-        target[token] ??= {};
+        if (!Object.hasOwn(target, token)) target[token] = {};
         target = target[token] as Record<string, unknown>;
       }
       if (!failed && (target === null || typeof target !== 'object')) {
@@ -52,8 +74,8 @@ export function applyOverrides(data: unknown, overrides: readonly Override[]): {
     if (failed) continue;
     const last = tokens[tokens.length - 1];
     if (Array.isArray(target)) {
-      const index = Number(last);
-      if (!Number.isInteger(index) || index < 0 || index > target.length) {
+      const index = ARRAY_INDEX.test(last) ? Number(last) : -1;
+      if (index < 0 || index > target.length) {
         issues.push({ file: '--set', pointer: override.pointer, message: `${override.source}: no item ${last} (the array has ${target.length})` });
         continue;
       }

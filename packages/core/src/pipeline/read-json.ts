@@ -1,24 +1,33 @@
 import { readFile } from 'node:fs/promises';
+import { describeFsError, isFsError } from '../io/fs-errors.js';
+import { decodeUtf8, parseJsonText } from '../io/json-text.js';
 import type { ValidationIssue } from './issues.js';
 
-/** Reads a JSON file; a missing file or a syntax error is an issue with line and column, never a throw. */
+/**
+ * Reads a JSON file; a missing file, invalid UTF-8, nesting beyond the limit or a syntax error is an issue
+ * (with line and column), never a throw.
+ */
 export async function readJsonFile(file: string, display: string): Promise<{ data?: unknown; issue?: ValidationIssue }> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const message = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a JSON file' : `cannot read (${code ?? String(error)})`;
+    const message =
+      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a JSON file' : isFsError(error) ? `cannot read: ${describeFsError(error, '').replace(/^: /, '')}` : `cannot read (${String(error)})`;
     return { issue: { file: display, pointer: '', message } };
   }
-  try {
-    return { data: JSON.parse(text) as unknown };
-  } catch (error) {
-    return { issue: { file: display, pointer: '', message: `not valid JSON: ${jsonErrorWithPosition(String((error as Error).message), text)}` } };
+  const decoded = decodeUtf8(bytes);
+  if ('badByteAt' in decoded) {
+    return { issue: { file: display, pointer: '', message: `not valid UTF-8 (byte ${decoded.badByteAt} of ${bytes.length}); pipeline files must be UTF-8 text` } };
   }
+  const parsed = parseJsonText(decoded.text.replace(/^\uFEFF/, ''));
+  if (!parsed.ok) return { issue: { file: display, pointer: '', message: `not valid JSON: ${jsonErrorWithPosition(parsed.message, decoded.text)}` } };
+  return { data: parsed.value };
 }
-
-function jsonErrorWithPosition(message: string, text: string): string {
+export function jsonErrorWithPosition(rawMessage: string, text: string): string {
+  // V8 quotes the text around an unexpected token back ("…" is not valid JSON): never echo file contents.
+  const message = rawMessage.replace(/, ".*is not valid JSON$/s, '');
   const match = /at position (\d+)/.exec(message);
   if (!match || /line \d+/.test(message)) return message;
   const position = Number(match[1]);

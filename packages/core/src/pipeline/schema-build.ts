@@ -110,6 +110,11 @@ export function buildPipelineSchema(sources: SchemaSources = {}): JsonObject {
       description: { type: 'string', description: 'What the pipeline is for (free text).' },
       seed: { type: 'integer', minimum: 0, maximum: 4294967295, default: 0, description: 'Seeds init, data order, splits and dropout.' },
       backend: { enum: [...BACKEND_REQUESTS], default: 'auto', description: 'TensorFlow.js backend; auto picks the fastest available.' },
+      allowLargeRuns: {
+        type: 'boolean',
+        default: false,
+        description: "Accept sizes that validation would refuse as likely mistakes (more than 10 million steps, a model whose training state exceeds this machine's memory).",
+      },
       stages: { type: 'array', minItems: 1, items: { $ref: '#/$defs/stage' }, description: 'The stages, run in order on one model.' },
       grid: { ...(grid as Schema), description: (GridSchema as Schema).description },
     },

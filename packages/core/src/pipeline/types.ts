@@ -24,6 +24,8 @@ export interface Pipeline {
   description?: string;
   seed?: number;
   backend?: BackendRequest;
+  /** Accept sizes validation refuses as likely mistakes (over 10 million steps, training state beyond memory). */
+  allowLargeRuns?: boolean;
   stages: StageSpec[];
   grid?: GridSpec;
 }

@@ -4,6 +4,7 @@ import type { AnyStageDefinition, Capability, DependencyInfo, StageCheckContext 
 import type { ModelDescription } from '../nn/description.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { canonicalJson, sha256 } from './content-hash.js';
+import { checkRunInputs } from './file-checks.js';
 import { ajvIssues, formatIssue, PipelineValidationError, type ValidationIssue } from './issues.js';
 import { applyOverrides, type Override } from './overrides.js';
 import { selectPlacement } from './placement-check.js';
@@ -154,6 +155,8 @@ export async function validatePipelineData(
   }
   const partial = { file: where.file, display: where.display, dir: where.dir, pipeline, stageDefinitions, dependencies, modelBefore, output: outputOf(model) };
   for (const check of options.checks ?? []) await check(partial, issues, plugins);
+  const loaded = pipeline.stages.length > 1 ? (modelBefore[1] ?? null) : model;
+  issues.push(...(await checkRunInputs(pipeline, where.dir, loaded, where.display, options.cwd ?? process.cwd())));
   if (issues.length > 0) throw new PipelineValidationError(issues);
   return { ...partial, hash: sha256(...hashParts) };
 }
@@ -197,6 +200,12 @@ async function validateDependency(
   try {
     dependency = await validatePipelineFile(target, { ...options, overrides: [] }, [...chain, here]);
   } catch (error) {
+    const notPipeline = error instanceof PipelineValidationError ? notAPipeline(error) : null;
+    if (notPipeline) {
+      // Not a pipeline at all (a text file, binary, some other JSON): say so without quoting its contents.
+      issue(`${relative(options.cwd ?? process.cwd(), target) || target} is not a pipeline file (${notPipeline})`);
+      return null;
+    }
     if (error instanceof PipelineValidationError) {
       for (const inner of error.issues) {
         if (inner.file === where.display) issue(inner.message, inner.pointer);
@@ -213,4 +222,17 @@ async function validateDependency(
   }
   hashParts.push(dependency.hash);
   return dependency;
+}
+
+/** Why a `from` target is not a pipeline at all (unreadable, not JSON, no "stages"), or null when it is one. */
+function notAPipeline(error: PipelineValidationError): string | null {
+  const top = error.issues.filter((i) => i.pointer === '').map((i) => i.message);
+  const stages = error.issues.some((i) => i.pointer === '/stages' && /allowed: an array/.test(i.message));
+  if (top.length === 0 && !stages) return null;
+  if (top.some((m) => /UTF-8/.test(m))) return 'not UTF-8 text';
+  if (top.some((m) => /nested/.test(m))) return 'nested too deeply';
+  if (top.some((m) => /not valid JSON/.test(m))) return 'not valid JSON';
+  if (top.some((m) => /file not found|directory|cannot read/.test(m))) return top[0];
+  if (top.some((m) => /allowed: an object/.test(m))) return 'not a JSON object';
+  return 'no "name" and "stages"';
 }
