@@ -75,7 +75,7 @@ export async function runGrid(rankwise: Rankwise, grid: ValidatedPipeline, optio
     progress.info(`grid: analyses failed (${analysisError}); writing the grid without them`);
   }
   // A report needs at least one finished cell; with none, grid.json still says which cells failed and why.
-  const files = result.cells.length > 0 ? await writeGridReport(gridDir, result) : await writeFile(join(gridDir, 'grid.json'), `${JSON.stringify(result, null, 2)}\n`).then(() => ['grid.json']);
+  const files = result.cells.length > 0 ? await writeGridReport(gridDir, result) : await atomicWriteFile(join(gridDir, 'grid.json'), `${JSON.stringify(result, null, 2)}\n`).then(() => ['grid.json']);
   const failed = outcomes.filter((o) => !o.summary);
   await writeSummary(failed.length > 0 ? 'failed' : 'completed', {
     cached: outcomes.filter((o) => o.cached).length,
