@@ -10,8 +10,9 @@ export interface InjectTarget extends LoraOptions {
 }
 
 /**
- * Wraps each target Linear in a LoraLinear (A Kaiming-uniform, B zeros). A's values depend only on
- * `seed` and the site path, never on which other sites are adapted.
+ * Wraps each target Linear in a LoraLinear (A Kaiming-uniform or gaussian, B zeros). A's values depend only on
+ * `seed` and the site path, never on which other sites are adapted. PiSSA / OLoRA layers still need
+ * `initializeFromBase()` (it reads W): use `injectAdapters`, which awaits it.
  */
 export function injectLora(model: Module, targets: readonly InjectTarget[], seed: number): LoraLinear[] {
   const sites = new Map(listSites(model).map((s) => [s.path, s]));
@@ -36,4 +37,14 @@ export function injectLora(model: Module, targets: readonly InjectTarget[], seed
 /** Every LoRA layer in the model with its site path. */
 export function loraLayers(model: Module): Array<[string, LoraLinear]> {
   return model.namedModules().filter((e): e is [string, LoraLinear] => e[1] instanceof LoraLinear);
+}
+
+/**
+ * `injectLora`, then the inits that read W (PiSSA, OLoRA) run: each layer's A, B come from its W and the base keeps
+ * the residual. The model is usable when the promise resolves.
+ */
+export async function injectAdapters(model: Module, targets: readonly InjectTarget[], seed: number): Promise<LoraLinear[]> {
+  const layers = injectLora(model, targets, seed);
+  for (const layer of layers) await layer.initializeFromBase();
+  return layers;
 }
