@@ -1,10 +1,10 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  activeBackend, ADAPTER_CONFIG, ADAPTER_WEIGHTS, createOptimizer, freeze, injectAdapters, injectLora, inLoraPlusFastGroup, listSites, loadAdapter,
+  activeBackend, ADAPTER_CONFIG, ADAPTER_WEIGHTS, createOptimizer, encodeSafetensors, freeze, injectAdapters, injectLora, inLoraPlusFastGroup, listSites, loadAdapter,
   LoraLinear, loraLayers, mergeAdapters, mergeAndUnload, Mlp, readSafetensorsFile, saveAdapter, sparseSoftmaxCrossEntropy, toOriginalBase, trainStep,
   unmergeAdapters, weightNorm, type InjectTarget, type LoraInit,
 } from '@rankwise/core';
@@ -374,6 +374,33 @@ describe('init: gaussian, PiSSA, OLoRA', () => {
       fresh.dispose();
     },
   );
+});
+
+test('an adapter PEFT saved without conversion (init_lora_weights "pissa") loads as PEFT loads it: init again, then the stored A, B', async () => {
+  const make = () => new Mlp({ sizes: [12, 10, 4] }, 6);
+  const model = make();
+  const layers = await injectAdapters(model, allLinear(model, 2, { init: 'pissa' }), 4);
+  randomizeB(model, 20); // a "trained" adapter
+  const x = seededTensor([5, 12], 7);
+  const outputs = await take(model.forward(x));
+  const dir = await mkdtemp(join(tmpdir(), 'rankwise-pissa-unconverted-'));
+  const tensors = await Promise.all(layers.flatMap((l, i) => [
+    { name: `base_model.model.layers.${i}.lora_A.weight`, t: l.loraA, shape: [l.r, l.base.inFeatures] },
+    { name: `base_model.model.layers.${i}.lora_B.weight`, t: l.loraB, shape: [l.base.outFeatures, l.r] },
+  ].map(async ({ name, t, shape }) => ({ name, shape, data: await take(t.transpose()) }))));
+  await writeFile(join(dir, ADAPTER_WEIGHTS), encodeSafetensors(tensors));
+  await writeFile(join(dir, ADAPTER_CONFIG), JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, init_lora_weights: 'pissa', target_modules: ['layers.0', 'layers.1'] }));
+  const fresh = make();
+  const loaded = await loadAdapter(fresh, dir);
+  expect(loaded.map((l) => l.init)).toEqual(['pissa', 'pissa']);
+  expect(normRelativeError(await take(fresh.forward(x)), outputs)).toBeLessThan(1e-5);
+  await writeFile(join(dir, ADAPTER_CONFIG), JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, init_lora_weights: 'loftq' }));
+  const other = make();
+  await expect(loadAdapter(other, dir)).rejects.toThrow(`${join(dir, ADAPTER_CONFIG)}: /init_lora_weights: found "loftq", allowed: true, false, "gaussian", "pissa" or "olora"`);
+  other.dispose();
+  x.dispose();
+  model.dispose();
+  fresh.dispose();
 });
 
 describe('LoRA+ (optimizer.loraPlusRatio)', () => {
