@@ -58,6 +58,16 @@ export default defineStage<InjectOptions, InjectResult>({
       if (ctx.adaptedSites.has(choice.path)) ctx.issue('/placement', `site "${choice.path}" already has a LoRA adapter`);
       ctx.adaptedSites.add(choice.path);
     }
+    if (chosen && ctx.model && (options.init === 'pissa' || options.init === 'olora')) {
+      // PiSSA and OLoRA take r components of W: every chosen site needs r ≤ min(in, out).
+      const sites = new Map(ctx.model.sites.map((s) => [s.path, s]));
+      const tooSmall = chosen.flatMap((c) => {
+        const site = sites.get(c.path);
+        const r = c.r ?? options.r;
+        return site && r > Math.min(site.inFeatures, site.outFeatures) ? [`${c.path} [${site.inFeatures}, ${site.outFeatures}] at r = ${r}`] : [];
+      });
+      if (tooSmall.length) ctx.issue('/init', `init "${options.init}" takes r components of W, so r must be at most min(in, out) of every adapted site; too small: ${tooSmall.join(', ')}`);
+    }
   },
   async run(options, ctx) {
     const model = ctx.model.require('inject');
