@@ -11,6 +11,7 @@ export { svd, singularValues, type Svd } from './linalg/svd.js';
 export { subspaceSimilarity } from './analysis/subspace.js';
 export { spectrum, type Spectrum } from './analysis/spectrum.js';
 export { amplificationFactor, type Amplification } from './analysis/amplification.js';
+export { doraDelta } from './analysis/dora-delta.js';
 export { analyzeSite, analyzeLoraSite, compareSubspaces, loraDelta, type SiteInput, type LoraSiteInput } from './analysis/site-analysis.js';
 
 export { validateGridResult } from './grid/validate.js';

@@ -10,6 +10,8 @@ export interface GridCell {
   rank: number | null;
   /** Placement label, e.g. "first layer", "all layers"; "full fine-tuning" for the corner. */
   placement: string;
+  /** Variant label (the grid's third axis, e.g. "DoRA"); null or absent without a variant axis and for full fine-tuning. */
+  variant?: string | null;
   alpha: number | null;
   trainableParams: number;
   /** Parameters of the base model. */
@@ -37,6 +39,8 @@ export interface GridResult {
   ranks: number[];
   /** y axis order. */
   placements: string[];
+  /** Variant labels in grid order (one heatmap each); absent or empty without a variant axis. */
+  variants?: string[];
   cells: GridCell[];
   createdAt: string;
   backend: string;
@@ -51,6 +55,8 @@ export interface FailedGridCell {
   kind: 'lora' | 'full';
   rank: number | null;
   placement: string;
+  /** The cell's variant, when the grid has a variant axis. */
+  variant?: string | null;
   error: string;
 }
 
@@ -60,6 +66,7 @@ export interface SiteAnalysis {
   placement: string;
   /** LoRA rank; null for full fine-tuning. */
   rank: number | null;
+  variant?: string | null;
   spectrum: Spectrum;
   amplification: Amplification | null;
 }
@@ -68,6 +75,7 @@ export interface SiteAnalysis {
 export interface SubspaceComparison {
   site: string;
   placement: string;
+  variant?: string | null;
   r1: number;
   r2: number;
   phi: number[][];

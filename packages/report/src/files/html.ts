@@ -5,7 +5,8 @@ import { FULL_FINE_TUNING, type GridAnalyses, type GridCell, type SubspaceCompar
 import { REPORT_CSS } from './html-style.js';
 
 export interface ReportSvgs {
-  heatmap: string;
+  /** One heatmap per variant (one, variant null, without a variant axis). */
+  heatmaps: Array<{ variant: string | null; svg: string; file: string }>;
   tradeoff: string;
   spectrum: string | null;
   subspace: Array<{ comparison: SubspaceComparison; svg: string }>;
@@ -22,11 +23,11 @@ export function assembleHtml(model: GridModel, svgs: ReportSvgs, title?: string)
     `<p class="lede">An expressivity-vs-rank grid: the pipeline <code>${esc(result.pipeline)}</code> was run once per LoRA rank r (x axis) and per choice of adapted weight matrices (y axis, the placement)${model.full ? ', and once with every weight trained (full fine-tuning, the far corner)' : ''}. Each run is scored by <strong>${esc(metricTitle(info))}</strong> on its evaluation; ${direction}.</p>`,
     `<dl class="facts">${fact('metric', `${metricTitle(info)} — ${direction}`)}${fact('best', facts.best)}${fact('grid', facts.cells)}${fact('runs', `${facts.cached}; ${facts.duration} of run time in all`)}${fact('base model', `${facts.totalParams} parameters`)}${fact('backend', result.backend)}${fact('created', result.createdAt)}</dl>`,
     '<h2>Metric by rank and placement</h2>',
-    figure(svgs.heatmap, `Each cell is one run: its ${esc(info.label)} in bold, below it the trainable parameters and their share of the base model. Darker is better (${direction}). Read along a row to see how much rank a placement needs before the metric saturates; read down a column to compare placements at the same rank. The outlined black cell is full fine-tuning; the orange outline marks the best cell.`),
+    ...svgs.heatmaps.map((h) => figure(h.svg, `${h.variant === null ? '' : `Variant <strong>${esc(h.variant)}</strong> (the colour scale is shared by all variants). `}Each cell is one run: its ${esc(info.label)} in bold, below it the trainable parameters and their share of the base model. Darker is better (${direction}). Read along a row to see how much rank a placement needs before the metric saturates; read down a column to compare placements at the same rank. The outlined black cell is full fine-tuning; the orange outline marks the best cell.`)),
     '<h2>Metric vs trainable parameters</h2>',
     figure(svgs.tradeoff, `The same runs against their parameter cost (log scale). A line flattening early means extra rank buys little; a placement whose line lies ${result.higherIsBetter ? 'above' : 'below'} another reaches the same ${esc(info.label)} with fewer parameters. The black star is full fine-tuning: how close the LoRA lines come to it is the expressivity gap.`),
     '<h2>Table</h2>',
-    gridTable(model),
+    ...model.variants.map((variant) => gridTable(model, variant)),
     '<p>— : not run; n/a : the run has no value for the metric; failed : see the failed cells below.</p>',
     '<h3>All cells</h3>',
     cellsTable(model),
@@ -51,19 +52,19 @@ ${body.join('\n')}
 `;
 }
 
-function gridTable(model: GridModel): string {
+function gridTable(model: GridModel, variant: string | null): string {
   const { info } = model;
   const hasFull = model.full !== undefined || model.failedAt(FULL_FINE_TUNING, null) !== undefined;
   const head = `<tr><th>placement \\ rank r</th>${model.ranks.map((r) => `<th>${r}</th>`).join('')}${hasFull ? '<th>full</th>' : ''}</tr>`;
   const td = (cell: GridCell | undefined, placement: string, rank: number | null): string => {
-    if (!cell) return model.failedAt(placement, rank) ? '<td class="failed">failed</td>' : '<td class="empty">—</td>';
+    if (!cell) return model.failedAt(placement, rank, variant) ? '<td class="failed">failed</td>' : '<td class="empty">—</td>';
     const v = model.value(cell);
     const cls = [cell === model.best ? 'best' : '', cell.kind === 'full' ? 'full' : ''].filter(Boolean).join(' ');
     return `<td${cls ? ` class="${cls}"` : ''}>${v === null ? 'n/a' : formatMetric(info, v)}<span class="sub">${formatCompact(cell.trainableParams)} · ${formatPercent(cell.percentOfFull)}</span></td>`;
   };
-  const rows = model.placements.map((p) => `<tr><td class="label">${esc(p)}</td>${model.ranks.map((r) => td(model.at(p, r), p, r)).join('')}${hasFull ? '<td class="empty"></td>' : ''}</tr>`);
+  const rows = model.placements.map((p) => `<tr><td class="label">${esc(p)}</td>${model.ranks.map((r) => td(model.at(p, r, variant), p, r)).join('')}${hasFull ? '<td class="empty"></td>' : ''}</tr>`);
   if (hasFull) rows.push(`<tr><td class="label">${FULL_FINE_TUNING}</td>${model.ranks.map(() => '<td class="empty"></td>').join('')}${td(model.full, FULL_FINE_TUNING, null)}</tr>`);
-  return `<div class="wide"><table class="grid"><caption>${esc(metricTitle(info))} (${directionText(model.result.higherIsBetter)}); below: trainable parameters · share of the base model</caption>${head}${rows.join('')}</table></div>`;
+  return `<div class="wide"><table class="grid"><caption>${variant === null ? '' : `${esc(variant)}: `}${esc(metricTitle(info))} (${directionText(model.result.higherIsBetter)}); below: trainable parameters · share of the base model</caption>${head}${rows.join('')}</table></div>`;
 }
 
 function cellsTable(model: GridModel): string {
@@ -100,7 +101,7 @@ function analysesSection(analyses: GridAnalyses, svgs: ReportSvgs): string[] {
     out.push(
       '<h3>Subspace similarity between ranks</h3>',
       '<p>φ(i, j) = ‖U₁[:, :i]ᵀ U₂[:, :j]‖²<sub>F</sub> / min(i, j), with U₁, U₂ the left singular vectors of two runs’ A factors ([in, r]) at the same site (§7.2, Fig. 3). 1: the top-i directions of one lie inside the top-j directions of the other; random subspaces give about max(i, j) / in. A bright first row means the top direction is shared across ranks: the extra directions of the larger rank add little.</p>',
-      `<div class="grid-figures">${svgs.subspace.map((s) => figure(s.svg, `${esc(s.comparison.site)} (${esc(s.comparison.placement)}): r = ${s.comparison.r1} vs r = ${s.comparison.r2}.`)).join('')}</div>`,
+      `<div class="grid-figures">${svgs.subspace.map((s) => figure(s.svg, `${esc(s.comparison.site)} (${esc(s.comparison.placement)}${s.comparison.variant ? `, ${esc(s.comparison.variant)}` : ''}): r = ${s.comparison.r1} vs r = ${s.comparison.r2}.`)).join('')}</div>`,
     );
   }
   return out;

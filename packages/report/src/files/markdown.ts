@@ -25,26 +25,30 @@ export function modelMarkdown(model: GridModel): string {
     '',
     `Backend ${esc(result.backend)} · created ${esc(result.createdAt)} · ${facts.cells} · ${facts.cached} · ${facts.duration} of runs · base model ${facts.totalParams} parameters.`,
     '',
-    `## ${metricTitle(info)} — ${direction}`,
-    '',
-    ...layoutTable(model, (cell) => {
-      const v = model.value(cell);
-      if (v === null) return 'n/a';
-      const text = formatMetric(info, v);
-      return cell === model.best ? `**${text}**` : text;
-    }),
-    '',
-    `## trainable parameters (share of the base model's ${facts.totalParams})`,
-    '',
-    ...layoutTable(model, (cell) => `${formatInteger(cell.trainableParams)} (${formatPercent(cell.percentOfFull)})`),
-    '',
+    ...model.variants.flatMap((variant) => [
+      `## ${metricTitle(info)} — ${direction}${variant === null ? '' : ` — variant ${esc(variant)}`}`,
+      '',
+      ...layoutTable(model, variant, (cell) => {
+        const v = model.value(cell);
+        if (v === null) return 'n/a';
+        const text = formatMetric(info, v);
+        return cell === model.best ? `**${text}**` : text;
+      }),
+      '',
+    ]),
+    ...model.variants.flatMap((variant) => [
+      `## trainable parameters (share of the base model's ${facts.totalParams})${variant === null ? '' : ` — variant ${esc(variant)}`}`,
+      '',
+      ...layoutTable(model, variant, (cell) => `${formatInteger(cell.trainableParams)} (${formatPercent(cell.percentOfFull)})`),
+      '',
+    ]),
     '"—": not run; "n/a": the run has no value for the metric; "failed": see failed cells below.',
     '',
     '## all cells',
     '',
     ...table(
       cellCols.map(([, title]) => title),
-      ['l', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'l', 'l'],
+      cellCols.map(([key]) => (['placement', 'variant', 'otherMetrics', 'reused', 'runDir'].includes(key) ? 'l' : 'r')),
       cellRows(model).map((row) => cellCols.map(([key]) => (key === 'runDir' ? `\`${row.runDir}\`` : row[key]))),
     ),
   ];
@@ -60,11 +64,11 @@ export function modelMarkdown(model: GridModel): string {
   return `${lines.join('\n')}\n`;
 }
 
-function layoutTable(model: GridModel, text: (cell: GridCell) => string): string[] {
+function layoutTable(model: GridModel, variant: string | null, text: (cell: GridCell) => string): string[] {
   const header = ['placement \\ rank', ...model.ranks.map(String), ...(model.full || model.failedAt(FULL_FINE_TUNING, null) ? ['full'] : [])];
-  const missing = (p: string, r: number | null) => (model.failedAt(p, r) ? 'failed' : '—');
+  const missing = (p: string, r: number | null) => (model.failedAt(p, r, variant) ? 'failed' : '—');
   const hasFull = model.full !== undefined || model.failedAt(FULL_FINE_TUNING, null) !== undefined;
-  const rows = model.placements.map((p) => [p, ...model.ranks.map((r) => (model.at(p, r) ? text(model.at(p, r) as GridCell) : missing(p, r))), ...(hasFull ? [''] : [])]);
+  const rows = model.placements.map((p) => [p, ...model.ranks.map((r) => (model.at(p, r, variant) ? text(model.at(p, r, variant) as GridCell) : missing(p, r))), ...(hasFull ? [''] : [])]);
   if (hasFull) rows.push([FULL_FINE_TUNING, ...model.ranks.map(() => ''), model.full ? text(model.full) : missing(FULL_FINE_TUNING, null)]);
   return table(header, header.map((_, i) => (i === 0 ? 'l' : 'r')), rows);
 }

@@ -24,7 +24,7 @@ function renderModel(model: GridModel, extra: { title?: string } = {}): Rendered
   const analyses = model.result.analyses;
   if (analyses) validateAnalyses(analyses);
   const svgs = {
-    heatmap: renderSvg(heatmapSpec(model)),
+    heatmaps: model.variants.map((variant) => ({ variant, svg: renderSvg(heatmapSpec(model, variant)), file: variant === null ? 'heatmap.svg' : `heatmap-${slug(variant)}.svg` })),
     tradeoff: renderSvg(tradeoffSpec(model)),
     spectrum: analyses && analyses.sites.length ? renderSvg(spectrumSpec(analyses)) : null,
     subspace: subspaceFiles(analyses?.subspace ?? []).map(({ comparison, file }) => ({ comparison, file, svg: renderSvg(subspaceSpec(comparison)) })),
@@ -38,7 +38,7 @@ export function reportHtml(result: GridResult, extra?: { title?: string }): stri
 }
 
 /**
- * Writes grid.json, grid.md, heatmap.svg, tradeoff.svg, report.html — plus spectrum.svg and one
+ * Writes grid.json, grid.md, heatmap.svg (heatmap-<variant>.svg per variant), tradeoff.svg, report.html — plus spectrum.svg and one
  * subspace-<site>-<placement>-r<r1>-vs-r<r2>.svg per comparison when analyses exist — into `dir` (created if needed)
  * and returns the file names. Validates before writing anything. Non-finite numbers become null in grid.json.
  */
@@ -48,7 +48,7 @@ export async function writeGridReport(dir: string, result: GridResult): Promise<
   const files: Array<[string, string]> = [
     ['grid.json', `${JSON.stringify(result, null, 2)}\n`],
     ['grid.md', modelMarkdown(model)],
-    ['heatmap.svg', report.heatmap],
+    ...report.heatmaps.map((h) => [h.file, h.svg] as [string, string]),
     ['tradeoff.svg', report.tradeoff],
     ...(report.spectrum ? [['spectrum.svg', report.spectrum] as [string, string]] : []),
     ...report.subspace.map((s) => [s.file, s.svg] as [string, string]),
@@ -62,7 +62,8 @@ export async function writeGridReport(dir: string, result: GridResult): Promise<
 function subspaceFiles(comparisons: SubspaceComparison[]): Array<{ comparison: SubspaceComparison; file: string }> {
   const used = new Set<string>();
   return comparisons.map((comparison) => {
-    const base = `subspace-${slug(comparison.site)}-${slug(comparison.placement)}-r${comparison.r1}-vs-r${comparison.r2}`;
+    const variant = comparison.variant ? `-${slug(comparison.variant)}` : '';
+    const base = `subspace-${slug(comparison.site)}-${slug(comparison.placement)}${variant}-r${comparison.r1}-vs-r${comparison.r2}`;
     let file = `${base}.svg`;
     for (let k = 2; used.has(file); k++) file = `${base}-${k}.svg`;
     used.add(file);

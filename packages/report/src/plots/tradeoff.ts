@@ -3,6 +3,7 @@ import { gridModel, type GridModel } from '../grid/model.js';
 import { FULL_FINE_TUNING, type GridResult } from '../types.js';
 import { CATEGORY_SHAPES, FULL_COLOR, STAR, categoryColor } from './palette.js';
 import { renderSvg, type PlotSpec } from './render.js';
+import { tradeoffByVariantSpec } from './tradeoff-variants.js';
 
 interface TradeoffDatum {
   series: string;
@@ -23,6 +24,7 @@ export function tradeoffSvg(result: GridResult): string {
 }
 
 export function tradeoffSpec(model: GridModel): PlotSpec {
+  if (model.variants[0] !== null) return tradeoffByVariantSpec(model);
   const { info, result } = model;
   const side = labelSides(model);
   const data: TradeoffDatum[] = [];
