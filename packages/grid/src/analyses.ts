@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { loraScaling, readAdapter, readSafetensorsFile, type ValidatedPipeline } from '@rankwise/core';
-import { analyzeLoraSite, analyzeSite, compareSubspaces, doraDelta, subtract, transpose, type GridAnalyses, type Matrix, type SiteAnalysis, type SubspaceComparison } from '@rankwise/report';
+import {
+  add, analyzeLoraSite, analyzeSite, chanceSubspaceSimilarity, compareSubspaces, doraDelta, intruderDimensions, loraDelta, subtract, svd, transpose,
+  type GridAnalyses, type Matrix, type SiteAnalysis, type SubspaceComparison, type Svd,
+} from '@rankwise/report';
 import type { CellOutcome } from './run-cells.js';
 
 interface AdapterFactors {
@@ -39,6 +42,14 @@ async function readWeights(file: string): Promise<Map<string, Matrix>> {
 export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: string | null): Promise<GridAnalyses> {
   const base = baseWeightsFile ? await readWeights(baseWeightsFile) : new Map<string, Matrix>();
   const sites: SiteAnalysis[] = [];
+  const baseSvd = new Map<string, Svd>();
+  /** Intruder dimensions of W + ΔW against W (one SVD of each W, cached). */
+  const intruders = (site: string, w: Matrix | undefined, tuned: () => Matrix) => {
+    if (!w) return null;
+    let pretrained = baseSvd.get(site);
+    if (!pretrained) baseSvd.set(site, (pretrained = svd(w)));
+    return intruderDimensions(w, tuned(), 10, 0.5, pretrained);
+  };
   const adapters = new Map<CellOutcome, AdapterFactors[]>();
   const topRank = Math.max(...outcomes.map((o) => o.cell.plan.rank ?? 0), 1); // r for full fine-tuning (capped at min(rows, cols))
   for (const outcome of outcomes) {
@@ -52,16 +63,20 @@ export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: stri
         const variant = plan.variant;
         if (f.magnitude) {
           // DoRA rescales W's columns: its update is not s·A·B, and without W it cannot be formed.
-          if (w) sites.push({ ...analyzeSite({ site: f.site, placement: plan.placement, rank: f.a.cols, delta: doraDelta(w, f.a, f.b, f.scaling, f.magnitude), w }), variant });
+          if (w) {
+            const delta = doraDelta(w, f.a, f.b, f.scaling, f.magnitude);
+            sites.push({ ...analyzeSite({ site: f.site, placement: plan.placement, rank: f.a.cols, delta, w }), variant, intruders: intruders(f.site, w, () => add(w, delta)) });
+          }
         } else {
-          sites.push({ ...analyzeLoraSite({ site: f.site, placement: plan.placement, a: f.a, b: f.b, scaling: f.scaling, w }), variant });
+          const tuned = () => add(w as Matrix, loraDelta(f.a, f.b, f.scaling));
+          sites.push({ ...analyzeLoraSite({ site: f.site, placement: plan.placement, a: f.a, b: f.b, scaling: f.scaling, w }), variant, intruders: intruders(f.site, w, tuned) });
         }
       }
     } else if (base.size > 0) {
       const tuned = await readWeights(join(outcome.cell.dir, 'merged', 'model.safetensors'));
       for (const [site, w] of base) {
         const after = tuned.get(site);
-        if (after) sites.push(analyzeSite({ site, placement: plan.placement, rank: null, delta: subtract(after, w), w, r: topRank }));
+        if (after) sites.push({ ...analyzeSite({ site, placement: plan.placement, rank: null, delta: subtract(after, w), w, r: topRank }), intruders: intruders(site, w, () => after) });
       }
     }
   }
@@ -81,7 +96,7 @@ export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: stri
     const a1 = low.factors[0]; // readAdapter never returns an empty adapter
     const a2 = high.factors.find((f) => f.site === a1.site);
     if (!a2) continue;
-    subspace.push({ ...compareSubspaces(a1.site, placement, a1.a, a2.a), variant });
+    subspace.push({ ...compareSubspaces(a1.site, placement, a1.a, a2.a), variant, chance: chanceSubspaceSimilarity(a1.a.rows, a1.a.cols, a2.a.cols) });
   }
   return { sites, subspace };
 }

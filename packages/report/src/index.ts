@@ -6,7 +6,7 @@ export type { FailedGridCell, GridAnalyses, GridCell, GridResult, SiteAnalysis, 
 export { FULL_FINE_TUNING } from './types.js';
 
 export type { Matrix } from './linalg/matrix.js';
-export { fromRows, toRows, transpose, matmul, subtract, frobeniusNorm } from './linalg/matrix.js';
+export { fromRows, toRows, transpose, matmul, add, subtract, frobeniusNorm } from './linalg/matrix.js';
 export { svd, singularValues, type Svd } from './linalg/svd.js';
 export { subspaceSimilarity } from './analysis/subspace.js';
 export { spectrum, type Spectrum } from './analysis/spectrum.js';
@@ -23,3 +23,6 @@ export { subspaceSvg } from './plots/subspace-plot.js';
 export { spectrumSvg, type SpectrumPlotOptions } from './plots/spectrum-plot.js';
 export { renderSvg, renderSvgAsync, type PlotSpec } from './plots/render.js';
 export { reportHtml, writeGridReport, renderReport, type RenderedReport } from './files/report.js';
+export { budgetAnswer, paretoFront, type BudgetAnswer, type BudgetPoint } from './analysis/budget.js';
+export { intruderDimensions, type IntruderDimensions } from './analysis/intruders.js';
+export { chanceSubspaceSimilarity } from './analysis/subspace-chance.js';

@@ -1,4 +1,5 @@
 import type { Amplification } from './analysis/amplification.js';
+import type { IntruderDimensions } from './analysis/intruders.js';
 import type { Spectrum } from './analysis/spectrum.js';
 
 /** One point of the expressivity-vs-rank grid: a LoRA run (rank × placement) or the full fine-tuning corner. */
@@ -69,6 +70,8 @@ export interface SiteAnalysis {
   variant?: string | null;
   spectrum: Spectrum;
   amplification: Amplification | null;
+  /** Intruder dimensions of W + ΔW against W (needs the base weights). */
+  intruders?: IntruderDimensions | null;
 }
 
 /** φ between the A factors of two runs at the same site (paper Fig. 3), φ[i−1][j−1] for i ≤ r1, j ≤ r2. */
@@ -79,6 +82,8 @@ export interface SubspaceComparison {
   r1: number;
   r2: number;
   phi: number[][];
+  /** The same φ for random factors of the same shapes (chance level), averaged over a few seeded draws. */
+  chance?: number[][];
 }
 
 export interface GridAnalyses {

@@ -1,5 +1,7 @@
 import { formatInteger, formatMetric, formatPercent, metricTitle, directionText } from '../grid/metrics.js';
 import { gridModel, type GridModel } from '../grid/model.js';
+import { budgetAnswer } from '../analysis/budget.js';
+import { BUDGET_COLUMNS, budgetRows } from '../grid/budget-rows.js';
 import { SPECTRUM_COLUMNS, cellColumns, cellRows, gridFacts, spectrumRows } from '../grid/summary.js';
 import { FULL_FINE_TUNING, type GridCell, type GridResult } from '../types.js';
 
@@ -21,6 +23,8 @@ export function modelMarkdown(model: GridModel): string {
   const lines = [
     `# ${esc(result.pipeline)}: expressivity vs rank`,
     '',
+    `**${esc(budgetAnswer(model).sentence)}**`,
+    '',
     `LoRA rank r (columns) × adapted weights (rows), plus full fine-tuning. Metric: **${metricTitle(info)}**, ${direction}; the best cell is in **bold** (${esc(facts.best)}).`,
     '',
     `Backend ${esc(result.backend)} · created ${esc(result.createdAt)} · ${facts.cells} · ${facts.cached} · ${facts.duration} of runs · base model ${facts.totalParams} parameters.`,
@@ -36,6 +40,10 @@ export function modelMarkdown(model: GridModel): string {
       }),
       '',
     ]),
+    '## the budget answer: best cell per parameter budget (Pareto front)',
+    '',
+    ...table(BUDGET_COLUMNS.map(([, t]) => t), BUDGET_COLUMNS.map(([k]) => (k === 'cell' ? 'l' : 'r')), budgetRows(model).map((r) => BUDGET_COLUMNS.map(([k]) => r[k]))),
+    '',
     ...model.variants.flatMap((variant) => [
       `## trainable parameters (share of the base model's ${facts.totalParams})${variant === null ? '' : ` — variant ${esc(variant)}`}`,
       '',
@@ -59,7 +67,7 @@ export function modelMarkdown(model: GridModel): string {
   if (result.analyses && result.analyses.sites.length) {
     lines.push('', '## analyses (LoRA paper §7)', '');
     lines.push(...table(SPECTRUM_COLUMNS.map(([, t]) => t), SPECTRUM_COLUMNS.map((_, i) => (i < 2 ? 'l' : 'r')), spectrumRows(result.analyses).map((r) => SPECTRUM_COLUMNS.map(([k]) => r[k]))));
-    lines.push('', 'Effective rank: exp(entropy of σᵢ/Σσ). Top-r share: Σ_{i≤r} σᵢ² / Σ σᵢ² (a squared share). Amplification: ‖ΔW‖_F / ‖UᵀWV‖_F with U, V the top-r singular vectors of ΔW.');
+    lines.push('', 'Effective rank: exp(entropy of σᵢ/Σσ). Top-r share: Σ_{i≤r} σᵢ² / Σ σᵢ² (a squared share). Amplification: ‖ΔW‖_F / ‖UᵀWV‖_F with U, V the top-r singular vectors of ΔW. Intruder dimensions (Shuttleworth et al. 2024): of the fine-tuned W’s top-k singular vectors, those with cosine below 0.5 to every pretrained singular vector.');
   }
   return `${lines.join('\n')}\n`;
 }

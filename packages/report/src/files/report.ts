@@ -12,7 +12,7 @@ import { modelMarkdown } from './markdown.js';
 
 export interface RenderedReport extends ReportSvgs {
   html: string;
-  subspace: Array<{ comparison: SubspaceComparison; svg: string; file: string }>;
+  subspace: Array<{ comparison: SubspaceComparison; svg: string; file: string; chanceSvg: string | null; chanceFile: string }>;
 }
 
 /** Renders every figure once and the page around them. */
@@ -27,7 +27,13 @@ function renderModel(model: GridModel, extra: { title?: string } = {}): Rendered
     heatmaps: model.variants.map((variant) => ({ variant, svg: renderSvg(heatmapSpec(model, variant)), file: variant === null ? 'heatmap.svg' : `heatmap-${slug(variant)}.svg` })),
     tradeoff: renderSvg(tradeoffSpec(model)),
     spectrum: analyses && analyses.sites.length ? renderSvg(spectrumSpec(analyses)) : null,
-    subspace: subspaceFiles(analyses?.subspace ?? []).map(({ comparison, file }) => ({ comparison, file, svg: renderSvg(subspaceSpec(comparison)) })),
+    subspace: subspaceFiles(analyses?.subspace ?? []).map(({ comparison, file }) => ({
+      comparison,
+      file,
+      svg: renderSvg(subspaceSpec(comparison)),
+      chanceSvg: comparison.chance ? renderSvg(subspaceSpec({ ...comparison, site: `${comparison.site} — chance`, placement: 'random factors of the same shapes', phi: comparison.chance })) : null,
+      chanceFile: file.replace(/\.svg$/, '-chance.svg'),
+    })),
   };
   return { ...svgs, html: assembleHtml(model, svgs, extra.title) };
 }
@@ -51,7 +57,7 @@ export async function writeGridReport(dir: string, result: GridResult): Promise<
     ...report.heatmaps.map((h) => [h.file, h.svg] as [string, string]),
     ['tradeoff.svg', report.tradeoff],
     ...(report.spectrum ? [['spectrum.svg', report.spectrum] as [string, string]] : []),
-    ...report.subspace.map((s) => [s.file, s.svg] as [string, string]),
+    ...report.subspace.flatMap((s) => [[s.file, s.svg] as [string, string], ...(s.chanceSvg ? [[s.chanceFile, s.chanceSvg] as [string, string]] : [])]),
     ['report.html', report.html],
   ];
   await mkdir(dir, { recursive: true });

@@ -42,18 +42,20 @@ export interface SpectrumRow {
   amplification: string;
   frobenius: string;
   sigma1: string;
+  intruders: string;
 }
 
 export function spectrumRows(analyses: GridAnalyses): SpectrumRow[] {
   return analyses.sites.map((s) => ({
     site: s.site,
-    placement: s.placement,
+    placement: s.variant ? `${s.placement} · ${s.variant}` : s.placement,
     rank: s.rank === null ? 'full' : String(s.rank),
     effectiveRank: s.spectrum.effectiveRank.toFixed(2),
     topShare: s.spectrum.topShare === null ? '—' : `${(100 * s.spectrum.topShare).toFixed(1)} %`,
     amplification: s.amplification === null ? '—' : Number.isFinite(s.amplification.factor) ? s.amplification.factor.toFixed(1) : '∞',
     frobenius: formatSignificant(s.spectrum.frobenius, 4),
     sigma1: formatSignificant(s.spectrum.singularValues[0] ?? 0, 4),
+    intruders: s.intruders ? `${s.intruders.count} / ${s.intruders.k}` : '—',
   }));
 }
 
@@ -66,6 +68,7 @@ export const SPECTRUM_COLUMNS: Array<[keyof SpectrumRow, string]> = [
   ['amplification', 'amplification ‖ΔW‖_F / ‖UᵀWV‖_F'],
   ['frobenius', '‖ΔW‖_F'],
   ['sigma1', 'σ₁'],
+  ['intruders', 'intruder dimensions (top-k, cos < 0.5)'],
 ];
 
 /** Rows of the all-cells table (shared by Markdown and HTML; the renderers format `runDir` as code). */

@@ -2,6 +2,7 @@ import { directionText, metricTitle, shownValue } from '../grid/metrics.js';
 import type { GridModel } from '../grid/model.js';
 import { FULL_FINE_TUNING } from '../types.js';
 import { CATEGORY_SHAPES, FULL_COLOR, STAR, categoryColor } from './palette.js';
+import { paretoLayers } from './pareto-layer.js';
 import type { PlotSpec } from './render.js';
 
 interface VariantDatum {
@@ -49,13 +50,14 @@ export function tradeoffByVariantSpec(model: GridModel): PlotSpec {
   return {
     title: {
       text: `${result.pipeline}: ${info.label} vs trainable parameters, by variant`,
-      subtitle: `one line per placement (marker) and variant (colour) through ranks ${model.ranks.join(', ')} · ${model.full ? 'black star: full fine-tuning · ' : ''}${directionText(result.higherIsBetter)}`,
+      subtitle: `one line per placement (marker) and variant (colour) through ranks ${model.ranks.join(', ')} · ${model.full ? 'black star: full fine-tuning · ' : ''}dashed: Pareto front · ${directionText(result.higherIsBetter)}`,
     },
     width: 600,
     height: 380,
     data: { values: data as unknown as Record<string, unknown>[] },
     encoding: { x, y },
     layer: [
+      ...paretoLayers(model),
       {
         transform: [{ filter: "datum.kind === 'lora'" }],
         mark: { type: 'line', strokeWidth: 1.8, opacity: 0.85 },
