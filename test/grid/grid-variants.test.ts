@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { createRankwise, expandGrid, PipelineValidationError, SilentProgress, type InjectStageSpec, type Pipeline, type TrainStageSpec } from '@rankwise/core';
+import { createRankwise, PipelineValidationError, SilentProgress, type InjectStageSpec, type Pipeline, type TrainStageSpec } from '@rankwise/core';
+import { expandGrid } from '@rankwise/grid';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';
 import type { GridResult } from '@rankwise/report';

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
-  budgetAnswer, chanceSubspaceSimilarity, doraDelta, gridMarkdown, intruderDimensions, loraDelta, paretoFront, renderReport, subspaceSimilarity,
+  budgetAnswer, chanceSubspaceSimilarity, doraDelta, forgettingFrontier, forgettingPoints, gridMarkdown, intruderDimensions, loraDelta, paretoFront, renderReport, subspaceSimilarity,
   type GridCell, type GridResult, type Matrix,
 } from '@rankwise/report';
 import { gridModel } from '../../packages/report/src/grid/model.js';
@@ -130,5 +130,36 @@ describe('DoRA update', () => {
     same.data.forEach((x, k) => expect(x).toBeCloseTo(lora.data[k], 12));
     const doubled = doraDelta(w, a, b, 1.5, norms.map((n) => 2 * n));
     doubled.data.forEach((x, k) => expect(x).toBeCloseTo(w.data[k] + 2 * lora.data[k], 12));
+  });
+});
+
+describe('learning vs forgetting', () => {
+  const withRetained = (c: GridCell, retained: number): GridCell => ({ ...c, evaluations: [{ index: 4, label: 'target', stage: 'evaluate', data: 't', metrics: c.metrics }, { index: 5, label: 'kept', stage: 'evaluate', data: 'k', metrics: { accuracy: retained } }] });
+  const result = grid([
+    withRetained(cell('first', 1, 1000, 0.80, undefined), 0.95), // learns little, forgets nothing: frontier
+    withRetained(cell('first', 2, 2000, 0.85, undefined), 0.90), // frontier
+    withRetained(cell('all', 2, 5000, 0.84, undefined), 0.89), // beaten by first r=2 on both
+    withRetained(cell('all', 8, 20_000, 0.93, undefined), 0.80), // frontier
+    withRetained(cell('', null, 100_000, 0.96), 0.60), // full fine-tuning learns most, forgets most: frontier
+  ], { retained: 'kept' });
+
+  test('points pair each cell’s target and retained metric; the frontier is exactly the cells no other beats on both', () => {
+    const model = gridModel(result);
+    const points = forgettingPoints(model);
+    expect(points.map((p) => [p.learned, p.retained])).toEqual([[0.8, 0.95], [0.85, 0.9], [0.84, 0.89], [0.93, 0.8], [0.96, 0.6]]);
+    expect(forgettingFrontier(points, true).map((p) => p.cell.id)).toEqual(['-null-', 'all-8-', 'first-2-', 'first-1-']);
+    // lower-is-better: the same numbers as losses flip which cells win
+    const lower = forgettingFrontier(points, false).map((p) => p.cell.id);
+    expect(lower).toEqual(['first-1-', 'all-2-', 'all-8-', '-null-']);
+  });
+
+  test('the report has the scatter (forgetting.svg) and a table marking the frontier; no retained evaluation, no section', () => {
+    const report = renderReport(result);
+    expect(report.forgetting).toContain('learning vs forgetting');
+    const md = gridMarkdown(result);
+    expect(md).toContain('## learning vs forgetting (retained: kept)');
+    expect(md).toContain('| all | 2 | 84.0 | 89.0 |  |');
+    expect(md).toContain('| first | 2 | 85.0 | 90.0 | yes |');
+    expect(renderReport({ ...result, retained: undefined }).forgetting).toBeNull();
   });
 });

@@ -50,6 +50,7 @@ export function gridResult(grid: ValidatedPipeline, outcomes: CellOutcome[], gri
     ranks: [...spec.rank],
     placements: spec.placement.map((p) => p.label),
     ...(spec.variant ? { variants: spec.variant.map((v) => v.label) } : {}),
+    ...(spec.retained ? { retained: spec.retained } : {}),
     cells,
     createdAt: new Date().toISOString(),
     backend,

@@ -26,3 +26,4 @@ export { reportHtml, writeGridReport, renderReport, type RenderedReport } from '
 export { budgetAnswer, paretoFront, type BudgetAnswer, type BudgetPoint } from './analysis/budget.js';
 export { intruderDimensions, type IntruderDimensions } from './analysis/intruders.js';
 export { chanceSubspaceSimilarity } from './analysis/subspace-chance.js';
+export { forgettingPoints, forgettingFrontier, type ForgettingPoint } from './analysis/forgetting.js';

@@ -42,6 +42,8 @@ export interface GridResult {
   placements: string[];
   /** Variant labels in grid order (one heatmap each); absent or empty without a variant axis. */
   variants?: string[];
+  /** Label of the evaluation of a retained task (cells' `evaluations[].label`): learning vs forgetting. */
+  retained?: string;
   cells: GridCell[];
   createdAt: string;
   backend: string;

@@ -60,6 +60,10 @@ export const GridSchema = shared(
       ),
       metric: Type.Optional(Type.String({ minLength: 1, description: 'Metric for the heatmap colour (default accuracy, or bitsPerChar for language models).' })),
       evaluation: Type.Optional(Type.String({ minLength: 1, description: 'Label of the evaluate stage whose metrics the grid reports (default: the last).' })),
+      retained: Type.Optional(Type.String({
+        minLength: 1,
+        description: 'Label of a second evaluate stage that measures a task the model should retain (e.g. the pretraining corpus): the report plots the grid metric on both evaluations per cell, learning vs forgetting, with the frontier.',
+      })),
     },
     { description: 'Expressivity vs rank: runs the stages once per (rank, placement) cell, plus full fine-tuning.', additionalProperties: false },
   ),

@@ -9,6 +9,8 @@ import { BUDGET_COLUMNS, budgetRows } from '../grid/budget-rows.js';
 export interface ReportSvgs {
   /** One heatmap per variant (one, variant null, without a variant axis). */
   heatmaps: Array<{ variant: string | null; svg: string; file: string }>;
+  /** Learning vs forgetting, when the grid has a retained evaluation. */
+  forgetting: string | null;
   tradeoff: string;
   spectrum: string | null;
   subspace: Array<{ comparison: SubspaceComparison; svg: string; chanceSvg: string | null }>;
@@ -30,6 +32,9 @@ export function assembleHtml(model: GridModel, svgs: ReportSvgs, title?: string)
     '<h2>Metric vs trainable parameters</h2>',
     budgetTable(model),
     figure(svgs.tradeoff, `The same runs against their parameter cost (log scale). A line flattening early means extra rank buys little; a placement whose line lies ${result.higherIsBetter ? 'above' : 'below'} another reaches the same ${esc(info.label)} with fewer parameters. The black star is full fine-tuning: how close the LoRA lines come to it is the expressivity gap.`),
+    ...(svgs.forgetting
+      ? ['<h2>Learning vs forgetting</h2>', figure(svgs.forgetting, `Each run placed by how well it learned the target task (x) and how well it kept the retained task "${esc(result.retained ?? '')}" (y); up and right is better on both. Biderman et al. (2024) find that LoRA learns less than full fine-tuning but forgets less: LoRA points up and to the left of the star. The dashed line joins the runs no other run beats on both tasks.`)]
+      : []),
     '<h2>Table</h2>',
     ...model.variants.map((variant) => gridTable(model, variant)),
     '<p>— : not run; n/a : the run has no value for the metric; failed : see the failed cells below.</p>',

@@ -1,6 +1,7 @@
 import { formatInteger, formatMetric, formatPercent, metricTitle, directionText } from '../grid/metrics.js';
 import { gridModel, type GridModel } from '../grid/model.js';
 import { budgetAnswer } from '../analysis/budget.js';
+import { forgettingFrontier, forgettingPoints } from '../analysis/forgetting.js';
 import { BUDGET_COLUMNS, budgetRows } from '../grid/budget-rows.js';
 import { SPECTRUM_COLUMNS, cellColumns, cellRows, gridFacts, spectrumRows } from '../grid/summary.js';
 import { FULL_FINE_TUNING, type GridCell, type GridResult } from '../types.js';
@@ -40,6 +41,7 @@ export function modelMarkdown(model: GridModel): string {
       }),
       '',
     ]),
+    ...forgettingLines(model),
     '## the budget answer: best cell per parameter budget (Pareto front)',
     '',
     ...table(BUDGET_COLUMNS.map(([, t]) => t), BUDGET_COLUMNS.map(([k]) => (k === 'cell' ? 'l' : 'r')), budgetRows(model).map((r) => BUDGET_COLUMNS.map(([k]) => r[k]))),
@@ -70,6 +72,26 @@ export function modelMarkdown(model: GridModel): string {
     lines.push('', 'Effective rank: exp(entropy of σᵢ/Σσ). Top-r share: Σ_{i≤r} σᵢ² / Σ σᵢ² (a squared share). Amplification: ‖ΔW‖_F / ‖UᵀWV‖_F with U, V the top-r singular vectors of ΔW. Intruder dimensions (Shuttleworth et al. 2024): of the fine-tuned W’s top-k singular vectors, those with cosine below 0.5 to every pretrained singular vector.');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** Learning vs forgetting: each cell's metric on the target and on the retained task, and whether it is on the frontier. */
+function forgettingLines(model: GridModel): string[] {
+  const points = forgettingPoints(model);
+  if (points.length === 0) return [];
+  const frontier = new Set(forgettingFrontier(points, model.result.higherIsBetter).map((p) => p.cell));
+  const rows = points.map((p) => [
+    p.cell.kind === 'full' ? FULL_FINE_TUNING : `${p.cell.placement}${p.cell.variant ? ` · ${p.cell.variant}` : ''}`,
+    p.cell.rank === null ? 'full' : String(p.cell.rank),
+    formatMetric(model.info, p.learned),
+    formatMetric(model.info, p.retained),
+    frontier.has(p.cell) ? 'yes' : '',
+  ]);
+  return [
+    `## learning vs forgetting (retained: ${esc(model.result.retained ?? '')})`,
+    '',
+    ...table(['cell', 'rank r', `${model.info.label}, target`, `${model.info.label}, retained`, 'on the frontier'], ['l', 'r', 'r', 'r', 'l'], rows),
+    '',
+  ];
 }
 
 function layoutTable(model: GridModel, variant: string | null, text: (cell: GridCell) => string): string[] {

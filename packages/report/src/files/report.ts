@@ -5,6 +5,7 @@ import { heatmapSpec } from '../plots/heatmap.js';
 import { renderSvg } from '../plots/render.js';
 import { spectrumSpec } from '../plots/spectrum-plot.js';
 import { subspaceSpec } from '../plots/subspace-plot.js';
+import { forgettingSpec } from '../plots/forgetting-plot.js';
 import { tradeoffSpec } from '../plots/tradeoff.js';
 import type { GridAnalyses, GridResult, SubspaceComparison } from '../types.js';
 import { assembleHtml, type ReportSvgs } from './html.js';
@@ -26,6 +27,7 @@ function renderModel(model: GridModel, extra: { title?: string } = {}): Rendered
   const svgs = {
     heatmaps: model.variants.map((variant) => ({ variant, svg: renderSvg(heatmapSpec(model, variant)), file: variant === null ? 'heatmap.svg' : `heatmap-${slug(variant)}.svg` })),
     tradeoff: renderSvg(tradeoffSpec(model)),
+    forgetting: ((spec) => (spec ? renderSvg(spec) : null))(forgettingSpec(model)),
     spectrum: analyses && analyses.sites.length ? renderSvg(spectrumSpec(analyses)) : null,
     subspace: subspaceFiles(analyses?.subspace ?? []).map(({ comparison, file }) => ({
       comparison,
@@ -56,6 +58,7 @@ export async function writeGridReport(dir: string, result: GridResult): Promise<
     ['grid.md', modelMarkdown(model)],
     ...report.heatmaps.map((h) => [h.file, h.svg] as [string, string]),
     ['tradeoff.svg', report.tradeoff],
+    ...(report.forgetting ? [['forgetting.svg', report.forgetting] as [string, string]] : []),
     ...(report.spectrum ? [['spectrum.svg', report.spectrum] as [string, string]] : []),
     ...report.subspace.flatMap((s) => [[s.file, s.svg] as [string, string], ...(s.chanceSvg ? [[s.chanceFile, s.chanceSvg] as [string, string]] : [])]),
     ['report.html', report.html],
