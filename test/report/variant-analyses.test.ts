@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
-  budgetAnswer, chanceSubspaceSimilarity, doraDelta, forgettingFrontier, forgettingPoints, gridMarkdown, intruderDimensions, loraDelta, paretoFront, renderReport, subspaceSimilarity,
+  budgetAnswer, chanceSubspaceSimilarity, doraDelta, forgettingFrontier, forgettingPoints, gridMarkdown, rankScaling, intruderDimensions, loraDelta, paretoFront, renderReport, subspaceSimilarity,
   type GridCell, type GridResult, type Matrix,
 } from '@rankwise/report';
 import { gridModel } from '../../packages/report/src/grid/model.js';
@@ -161,5 +161,28 @@ describe('learning vs forgetting', () => {
     expect(md).toContain('| all | 2 | 84.0 | 89.0 |  |');
     expect(md).toContain('| first | 2 | 85.0 | 90.0 | yes |');
     expect(renderReport({ ...result, retained: undefined }).forgetting).toBeNull();
+  });
+});
+
+describe('rank under α/r vs α/√r', () => {
+  // α/r: the loss stops improving after r = 4; α/√r: it keeps falling to r = 16.
+  const loss = { LoRA: [1.0, 0.8, 0.7, 0.7, 0.71], rsLoRA: [0.95, 0.7, 0.55, 0.45, 0.37] };
+  const ranks = [1, 2, 4, 8, 16];
+  const cells = (Object.entries(loss) as Array<[keyof typeof loss, number[]]>).flatMap(([variant, ls]) =>
+    ranks.map((r, i) => ({ ...cell('all', r, 1000 * r, 0.9, variant), rslora: variant === 'rsLoRA', finalLoss: ls[i] })));
+  const result = grid([...cells, cell('', null, 100_000, 0.95)], { ranks, placements: ['all'], variants: ['LoRA', 'rsLoRA'] });
+
+  test('per series: the change over all ranks and over the upper half; the sentence states both scalings', () => {
+    const scaling = rankScaling(gridModel(result));
+    expect(scaling.series.map((s) => [s.variant, s.rslora])).toEqual([['LoRA', false], ['rsLoRA', true]]);
+    expect(scaling.changes.map((c) => [c.total, c.upperHalf].map((x) => Number(x.toFixed(6))))).toEqual([[-0.29, 0.01], [-0.58, -0.18]]);
+    expect(scaling.sentence).toBe('Averaged over 2 series: with α/r the final training loss changes by −0.29 from r = 1 to r = 16, +0.01 of it from r = 4 on; with α/√r the final training loss changes by −0.58 from r = 1 to r = 16, −0.18 of it from r = 4 on (negative: higher rank still helps).');
+    expect(renderReport(result).rankScaling).toContain('final training loss vs rank');
+  });
+
+  test('a grid with one scaling only has no such section', () => {
+    const one = grid(cells.filter((c) => c.variant === 'LoRA').map((c) => ({ ...c, variant: undefined })), { ranks });
+    expect(rankScaling(gridModel(one)).sentence).toBeNull();
+    expect(renderReport(one).rankScaling).toBeNull();
   });
 });

@@ -32,6 +32,8 @@ export function gridResult(grid: ValidatedPipeline, outcomes: CellOutcome[], gri
       rank: cell.plan.rank,
       placement: cell.plan.placement,
       variant: cell.plan.variant,
+      ...(cell.plan.kind === 'lora' ? { rslora: cell.plan.pipeline.stages.some((s) => s.stage === 'inject' && s.rslora === true) } : {}),
+      ...(Number.isFinite(summary.training.at(-1)?.finalLoss) ? { finalLoss: summary.training.at(-1)!.finalLoss } : {}),
       alpha: cell.plan.alpha,
       trainableParams: summary.trainableParams,
       totalParams: baseParams,

@@ -27,3 +27,4 @@ export { budgetAnswer, paretoFront, type BudgetAnswer, type BudgetPoint } from '
 export { intruderDimensions, type IntruderDimensions } from './analysis/intruders.js';
 export { chanceSubspaceSimilarity } from './analysis/subspace-chance.js';
 export { forgettingPoints, forgettingFrontier, type ForgettingPoint } from './analysis/forgetting.js';
+export { rankScaling, type RankScaling, type ScalingSeries } from './analysis/rank-scaling.js';

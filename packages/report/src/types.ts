@@ -13,6 +13,10 @@ export interface GridCell {
   placement: string;
   /** Variant label (the grid's third axis, e.g. "DoRA"); null or absent without a variant axis and for full fine-tuning. */
   variant?: string | null;
+  /** rsLoRA scaling α/√r (else α/r); absent for full fine-tuning. */
+  rslora?: boolean;
+  /** Training loss at the end of the last train stage (mean of its last logging window). */
+  finalLoss?: number;
   alpha: number | null;
   trainableParams: number;
   /** Parameters of the base model. */

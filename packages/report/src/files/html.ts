@@ -4,6 +4,7 @@ import { SPECTRUM_COLUMNS, cellColumns, cellRows, gridFacts, spectrumRows, type 
 import { FULL_FINE_TUNING, type GridAnalyses, type GridCell, type SubspaceComparison } from '../types.js';
 import { REPORT_CSS } from './html-style.js';
 import { budgetAnswer } from '../analysis/budget.js';
+import { rankScaling } from '../analysis/rank-scaling.js';
 import { BUDGET_COLUMNS, budgetRows } from '../grid/budget-rows.js';
 
 export interface ReportSvgs {
@@ -11,6 +12,8 @@ export interface ReportSvgs {
   heatmaps: Array<{ variant: string | null; svg: string; file: string }>;
   /** Learning vs forgetting, when the grid has a retained evaluation. */
   forgetting: string | null;
+  /** Final loss vs rank under α/r and α/√r, when the grid has both. */
+  rankScaling: string | null;
   tradeoff: string;
   spectrum: string | null;
   subspace: Array<{ comparison: SubspaceComparison; svg: string; chanceSvg: string | null }>;
@@ -34,6 +37,9 @@ export function assembleHtml(model: GridModel, svgs: ReportSvgs, title?: string)
     figure(svgs.tradeoff, `The same runs against their parameter cost (log scale). A line flattening early means extra rank buys little; a placement whose line lies ${result.higherIsBetter ? 'above' : 'below'} another reaches the same ${esc(info.label)} with fewer parameters. The black star is full fine-tuning: how close the LoRA lines come to it is the expressivity gap.`),
     ...(svgs.forgetting
       ? ['<h2>Learning vs forgetting</h2>', figure(svgs.forgetting, `Each run placed by how well it learned the target task (x) and how well it kept the retained task "${esc(result.retained ?? '')}" (y); up and right is better on both. Biderman et al. (2024) find that LoRA learns less than full fine-tuning but forgets less: LoRA points up and to the left of the star. The dashed line joins the runs no other run beats on both tasks.`)]
+      : []),
+    ...(svgs.rankScaling
+      ? ['<h2>Rank under α/r and α/√r</h2>', `<p>${esc(rankScaling(model).sentence ?? '')}</p>`, figure(svgs.rankScaling, 'With α/r the update shrinks as 1/r, so a larger rank learns more slowly and the loss stops improving with rank; rsLoRA’s α/√r keeps the update’s scale stable, so higher rank can keep helping (Kalajdzievski 2023).')]
       : []),
     '<h2>Table</h2>',
     ...model.variants.map((variant) => gridTable(model, variant)),

@@ -1,6 +1,7 @@
 import { formatInteger, formatMetric, formatPercent, metricTitle, directionText } from '../grid/metrics.js';
 import { gridModel, type GridModel } from '../grid/model.js';
 import { budgetAnswer } from '../analysis/budget.js';
+import { rankScaling } from '../analysis/rank-scaling.js';
 import { forgettingFrontier, forgettingPoints } from '../analysis/forgetting.js';
 import { BUDGET_COLUMNS, budgetRows } from '../grid/budget-rows.js';
 import { SPECTRUM_COLUMNS, cellColumns, cellRows, gridFacts, spectrumRows } from '../grid/summary.js';
@@ -42,6 +43,7 @@ export function modelMarkdown(model: GridModel): string {
       '',
     ]),
     ...forgettingLines(model),
+    ...(rankScaling(model).sentence ? ['## rank under α/r and α/√r', '', esc(rankScaling(model).sentence as string), ''] : []),
     '## the budget answer: best cell per parameter budget (Pareto front)',
     '',
     ...table(BUDGET_COLUMNS.map(([, t]) => t), BUDGET_COLUMNS.map(([k]) => (k === 'cell' ? 'l' : 'r')), budgetRows(model).map((r) => BUDGET_COLUMNS.map(([k]) => r[k]))),

@@ -6,6 +6,7 @@ import { renderSvg } from '../plots/render.js';
 import { spectrumSpec } from '../plots/spectrum-plot.js';
 import { subspaceSpec } from '../plots/subspace-plot.js';
 import { forgettingSpec } from '../plots/forgetting-plot.js';
+import { rankScalingSpec } from '../plots/rank-scaling-plot.js';
 import { tradeoffSpec } from '../plots/tradeoff.js';
 import type { GridAnalyses, GridResult, SubspaceComparison } from '../types.js';
 import { assembleHtml, type ReportSvgs } from './html.js';
@@ -28,6 +29,7 @@ function renderModel(model: GridModel, extra: { title?: string } = {}): Rendered
     heatmaps: model.variants.map((variant) => ({ variant, svg: renderSvg(heatmapSpec(model, variant)), file: variant === null ? 'heatmap.svg' : `heatmap-${slug(variant)}.svg` })),
     tradeoff: renderSvg(tradeoffSpec(model)),
     forgetting: ((spec) => (spec ? renderSvg(spec) : null))(forgettingSpec(model)),
+    rankScaling: ((spec) => (spec ? renderSvg(spec) : null))(rankScalingSpec(model)),
     spectrum: analyses && analyses.sites.length ? renderSvg(spectrumSpec(analyses)) : null,
     subspace: subspaceFiles(analyses?.subspace ?? []).map(({ comparison, file }) => ({
       comparison,
@@ -59,6 +61,7 @@ export async function writeGridReport(dir: string, result: GridResult): Promise<
     ...report.heatmaps.map((h) => [h.file, h.svg] as [string, string]),
     ['tradeoff.svg', report.tradeoff],
     ...(report.forgetting ? [['forgetting.svg', report.forgetting] as [string, string]] : []),
+    ...(report.rankScaling ? [['rank-scaling.svg', report.rankScaling] as [string, string]] : []),
     ...(report.spectrum ? [['spectrum.svg', report.spectrum] as [string, string]] : []),
     ...report.subspace.flatMap((s) => [[s.file, s.svg] as [string, string], ...(s.chanceSvg ? [[s.chanceFile, s.chanceSvg] as [string, string]] : [])]),
     ['report.html', report.html],
