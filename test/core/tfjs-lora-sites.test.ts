@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -184,6 +184,29 @@ describe('tfjs LayersModel sites', () => {
       model.dispose();
     });
   }
+
+  test('DoRA and PiSSA / OLoRA / gaussian inits are Linear-only: Conv2d and Embedding sites refuse them by name, and so does a PEFT adapter with use_dora on conv factors', async () => {
+    const cnn = await loadTfjsModel(cnnDir);
+    expect(() => injectLora(cnn, [{ path: 'conv_a', r: 2, alpha: 4, dora: true }], 1)).toThrow('DoRA (dora: true) is supported on Linear sites only, not on Conv2d sites');
+    expect(() => injectLora(cnn, [{ path: 'conv_b', r: 2, alpha: 4, init: 'pissa' }], 1)).toThrow('LoRA init "pissa" is supported on Linear sites only; Conv2d sites');
+    const emb = await loadTfjsModel(embeddingDir);
+    expect(() => injectLora(emb, [{ path: 'embed', r: 2, alpha: 4, init: 'gaussian' }], 1)).toThrow('LoRA init "gaussian" is supported on Linear sites only; Embedding sites');
+    // a Dense site of the same model takes DoRA
+    const [dense] = injectLora(emb, [{ path: 'hidden', r: 2, alpha: 4, dora: true }], 1);
+    expect(dense).toBeInstanceOf(LoraLinear);
+    expect(dense.magnitude?.shape).toEqual([7]);
+
+    const model = await loadTfjsModel(cnnDir);
+    injectLora(model, [{ path: 'conv_a', r: 2, alpha: 4 }], 1);
+    const dir = join(await mkdtemp(join(tmpdir(), 'rankwise-tfjs-dora-conv-')), 'adapter');
+    await saveAdapter(model, dir);
+    const configFile = join(dir, 'adapter_config.json');
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+    await writeFile(configFile, JSON.stringify({ ...config, use_dora: true }));
+    const fresh = await loadTfjsModel(cnnDir);
+    await expect(loadAdapter(fresh, dir)).rejects.toThrow(`${configFile}: "use_dora": true, but site "conv_a" holds conv2d factors; rankwise supports DoRA and PiSSA / OLoRA on Linear sites only`);
+    for (const m of [cnn, emb, model, fresh]) m.dispose();
+  });
 
   test('conv2d LoRA: A is a convolution with the kernel geometry (fan_in = kh·kw·in), B a 1×1 convolution; ΔW = scaling·A·B', async () => {
     const model = await loadTfjsModel(cnnDir);

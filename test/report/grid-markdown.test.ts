@@ -47,7 +47,7 @@ describe('gridMarkdown', () => {
   test('analyses add a spectra table', () => {
     const md = gridMarkdown(digitsGrid(true));
     const rows = tableAfter(md, '## analyses (LoRA paper §7)');
-    expect(rows[0]).toEqual(['site', 'placement', 'rank r', 'effective rank', 'top-r share of ‖ΔW‖²_F', 'amplification ‖ΔW‖_F / ‖UᵀWV‖_F', '‖ΔW‖_F', 'σ₁']);
+    expect(rows[0]).toEqual(['site', 'placement', 'rank r', 'effective rank', 'top-r share of ‖ΔW‖²_F', 'amplification ‖ΔW‖_F / ‖UᵀWV‖_F', '‖ΔW‖_F', 'σ₁', 'intruder dimensions (top-k, cos < 0.5)']);
     expect(rows.length).toBe(2 + 13);
     expect(rows[2][4]).toBe('100.0 %'); // a rank-1 update is all in its top direction
   });

@@ -53,6 +53,12 @@ export { analyseTopology, describeTopology, ADAPTABLE_CLASSES, type KerasTopolog
 export { inspectTfjsModel, loadTfjsModel, resolveModelJson, TfjsModelError, type TfjsModelFiles } from './io/tfjs-model.js';
 export { saveTfjsModel, tfjsFileSaver } from './io/tfjs-save.js';
 export { injectLora, loraLayers, type InjectTarget } from './lora/inject.js';
+export { injectAdapters } from './lora/inject.js';
+export type { InitialAdapter } from './lora/lora-linear.js';
+export { LORA_INITS, pissaFactors, oloraFactors, householderQr, type LoraInit, type InitialFactors } from './lora/init.js';
+export { weightNorm, doraMergedWeight } from './lora/dora.js';
+export { toOriginalBase } from './io/adapter-conversion.js';
+export { GroupedOptimizer, inLoraPlusFastGroup } from './train/lora-plus.js';
 export { mergeAdapters, unmergeAdapters, mergeAndUnload } from './lora/merge.js';
 export { freeze, unfreeze } from './lora/freeze.js';
 export { parameterReport, type ParameterReport } from './lora/parameter-report.js';

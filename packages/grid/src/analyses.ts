@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { loraScaling, readAdapter, readSafetensorsFile, type ValidatedPipeline } from '@rankwise/core';
-import { analyzeLoraSite, analyzeSite, compareSubspaces, subtract, transpose, type GridAnalyses, type Matrix, type SiteAnalysis, type SubspaceComparison } from '@rankwise/report';
+import {
+  add, analyzeLoraSite, analyzeSite, chanceSubspaceSimilarity, compareSubspaces, doraDelta, intruderDimensions, loraDelta, subtract, svd, transpose,
+  type GridAnalyses, type Matrix, type SiteAnalysis, type SubspaceComparison, type Svd,
+} from '@rankwise/report';
 import type { CellOutcome } from './run-cells.js';
 
 interface AdapterFactors {
@@ -9,6 +12,8 @@ interface AdapterFactors {
   a: Matrix;
   b: Matrix;
   scaling: number;
+  /** DoRA's m [out]; null without DoRA. */
+  magnitude: Float32Array | null;
 }
 
 /** A PEFT-layout adapter's factors in rankwise layout: lora_A.weight [r, in] = Aᵀ, lora_B.weight [out, r] = Bᵀ. */
@@ -18,6 +23,7 @@ async function adapterFactors(dir: string): Promise<AdapterFactors[]> {
     a: transpose({ rows: s.r, cols: s.inFeatures, data: s.loraA }), // [r, in] → [in, r]
     b: transpose({ rows: s.outFeatures, cols: s.r, data: s.loraB }), // [out, r] → [r, out]
     scaling: loraScaling(s),
+    magnitude: s.magnitude,
   }));
 }
 
@@ -36,6 +42,14 @@ async function readWeights(file: string): Promise<Map<string, Matrix>> {
 export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: string | null): Promise<GridAnalyses> {
   const base = baseWeightsFile ? await readWeights(baseWeightsFile) : new Map<string, Matrix>();
   const sites: SiteAnalysis[] = [];
+  const baseSvd = new Map<string, Svd>();
+  /** Intruder dimensions of W + ΔW against W (one SVD of each W, cached). */
+  const intruders = (site: string, w: Matrix | undefined, tuned: () => Matrix) => {
+    if (!w) return null;
+    let pretrained = baseSvd.get(site);
+    if (!pretrained) baseSvd.set(site, (pretrained = svd(w)));
+    return intruderDimensions(w, tuned(), 10, 0.5, pretrained);
+  };
   const adapters = new Map<CellOutcome, AdapterFactors[]>();
   const topRank = Math.max(...outcomes.map((o) => o.cell.plan.rank ?? 0), 1); // r for full fine-tuning (capped at min(rows, cols))
   for (const outcome of outcomes) {
@@ -44,22 +58,36 @@ export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: stri
     if (plan.kind === 'lora') {
       const factors = await adapterFactors(join(outcome.cell.dir, 'adapter'));
       adapters.set(outcome, factors);
-      for (const f of factors) sites.push(analyzeLoraSite({ site: f.site, placement: plan.placement, a: f.a, b: f.b, scaling: f.scaling, w: base.get(f.site) }));
+      for (const f of factors) {
+        const w = base.get(f.site);
+        const variant = plan.variant;
+        if (f.magnitude) {
+          // DoRA rescales W's columns: its update is not s·A·B, and without W it cannot be formed.
+          if (w) {
+            const delta = doraDelta(w, f.a, f.b, f.scaling, f.magnitude);
+            sites.push({ ...analyzeSite({ site: f.site, placement: plan.placement, rank: f.a.cols, delta, w }), variant, intruders: intruders(f.site, w, () => add(w, delta)) });
+          }
+        } else {
+          const tuned = () => add(w as Matrix, loraDelta(f.a, f.b, f.scaling));
+          sites.push({ ...analyzeLoraSite({ site: f.site, placement: plan.placement, a: f.a, b: f.b, scaling: f.scaling, w }), variant, intruders: intruders(f.site, w, tuned) });
+        }
+      }
     } else if (base.size > 0) {
       const tuned = await readWeights(join(outcome.cell.dir, 'merged', 'model.safetensors'));
       for (const [site, w] of base) {
         const after = tuned.get(site);
-        if (after) sites.push(analyzeSite({ site, placement: plan.placement, rank: null, delta: subtract(after, w), w, r: topRank }));
+        if (after) sites.push({ ...analyzeSite({ site, placement: plan.placement, rank: null, delta: subtract(after, w), w, r: topRank }), intruders: intruders(site, w, () => after) });
       }
     }
   }
   const subspace: SubspaceComparison[] = [];
-  const placements = [...new Set(outcomes.filter((o) => o.cell.plan.kind === 'lora').map((o) => o.cell.plan.placement))];
-  for (const placement of placements) {
+  const groups = new Map<string, { placement: string; variant: string | null }>();
+  for (const o of outcomes) if (o.cell.plan.kind === 'lora') groups.set(`${o.cell.plan.placement}\u0000${o.cell.plan.variant ?? ''}`, { placement: o.cell.plan.placement, variant: o.cell.plan.variant });
+  for (const { placement, variant } of groups.values()) {
     const cells = outcomes
       .flatMap((o) => {
         const factors = adapters.get(o);
-        return factors && o.cell.plan.placement === placement ? [{ rank: o.cell.plan.rank ?? 0, factors }] : [];
+        return factors && o.cell.plan.placement === placement && o.cell.plan.variant === variant ? [{ rank: o.cell.plan.rank ?? 0, factors }] : [];
       })
       .sort((x, y) => x.rank - y.rank);
     if (cells.length < 2) continue;
@@ -68,7 +96,7 @@ export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: stri
     const a1 = low.factors[0]; // readAdapter never returns an empty adapter
     const a2 = high.factors.find((f) => f.site === a1.site);
     if (!a2) continue;
-    subspace.push(compareSubspaces(a1.site, placement, a1.a, a2.a));
+    subspace.push({ ...compareSubspaces(a1.site, placement, a1.a, a2.a), variant, chance: chanceSubspaceSimilarity(a1.a.rows, a1.a.cols, a2.a.cols) });
   }
   return { sites, subspace };
 }

@@ -37,6 +37,14 @@ async function checkGridCells(
   if (grid.evaluation !== undefined && !labels.includes(grid.evaluation)) {
     issue('/grid/evaluation', `found ${JSON.stringify(grid.evaluation)}, allowed: the label of an evaluate stage (${labels.map((l) => JSON.stringify(l)).join(', ') || 'none has a label'})`);
   }
+  const variantLabels = new Set<string>();
+  (grid.variant ?? []).forEach((v, i) => {
+    if (variantLabels.has(v.label)) issue(`/grid/variant/${i}/label`, `found ${JSON.stringify(v.label)} twice; labels name the grid's variants and must differ`);
+    variantLabels.add(v.label);
+  });
+  if (grid.retained !== undefined && (!labels.includes(grid.retained) || grid.retained === grid.evaluation)) {
+    issue('/grid/retained', `found ${JSON.stringify(grid.retained)}, allowed: the label of an evaluate stage other than the grid's evaluation (${labels.filter((l) => l !== grid.evaluation).map((l) => JSON.stringify(l)).join(', ') || 'none has a label'})`);
+  }
   const seen = new Set<string>();
   grid.placement.forEach((p, i) => {
     if (seen.has(p.label)) issue(`/grid/placement/${i}/label`, `found ${JSON.stringify(p.label)} twice; labels name the grid's rows and must differ`);

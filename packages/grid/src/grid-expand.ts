@@ -1,3 +1,4 @@
+import { applyVariant, variantSlugs } from './grid-variant.js';
 import type { GridSpec, InjectStageSpec, Pipeline, SaveStageSpec, StageSpec, TrainStageSpec } from '@rankwise/core';
 
 /** One point of the expressivity-vs-rank grid: a complete pipeline of its own. */
@@ -7,6 +8,8 @@ export interface GridCellPlan {
   kind: 'lora' | 'full';
   rank: number | null;
   placement: string;
+  /** Label of the cell's variant (grid.variant); null without a variant axis and for full fine-tuning. */
+  variant: string | null;
   alpha: number | null;
   pipeline: Pipeline;
 }
@@ -26,8 +29,8 @@ export function gridAlpha(rule: GridSpec['alpha'], r: number, stageAlpha: number
 }
 
 /**
- * Every cell of `pipeline.grid`: for each placement × rank, the stages with the single inject stage set to that
- * rank, alpha and placement; with `fullFineTune`, the corner: no freeze, inject or merge, every parameter trained.
+ * Every cell of `pipeline.grid`: for each placement × variant × rank, the stages with the single inject stage set to
+ * that rank, alpha and placement and the variant's options (grid-variant.ts); with `fullFineTune`, the corner: no freeze, inject or merge, every parameter trained.
  * Each cell saves what the analyses need (its adapter; the full model for the corner).
  */
 export function expandGrid(pipeline: Pipeline): GridCellPlan[] {
@@ -38,17 +41,25 @@ export function expandGrid(pipeline: Pipeline): GridCellPlan[] {
   const { grid: _grid, ...base } = pipeline;
   const cells: GridCellPlan[] = [];
   const usedSlugs = new Set<string>();
+  const variants = grid.variant ?? [];
+  const slugs = variantSlugs(variants);
   for (const placement of grid.placement) {
     let placementSlug = slug(placement.label);
     while (usedSlugs.has(placementSlug)) placementSlug += '-x';
     usedSlugs.add(placementSlug);
-    for (const rank of grid.rank) {
-      const alpha = gridAlpha(grid.alpha, rank, inject.alpha);
-      const stages: StageSpec[] = pipeline.stages.map((s, i) =>
-        i === injectIndex ? { ...inject, r: rank, alpha, placement: { plugin: placement.plugin, ...(placement.options ? { options: placement.options } : {}) } } : s,
-      );
-      const key = `r${rank}.${placementSlug}`;
-      cells.push({ key, kind: 'lora', rank, placement: placement.label, alpha, pipeline: { ...base, name: `${pipeline.name}.${key}`, stages: ensureSaved(stages, 'adapter') } });
+    for (const [v, variant] of (variants.length ? variants : [null]).entries()) {
+      for (const rank of grid.rank) {
+        const alpha = variant?.alpha ?? gridAlpha(grid.alpha, rank, inject.alpha);
+        const placed: StageSpec[] = pipeline.stages.map((s, i) =>
+          i === injectIndex ? { ...inject, r: rank, alpha, placement: { plugin: placement.plugin, ...(placement.options ? { options: placement.options } : {}) } } : s,
+        );
+        const stages = variant ? applyVariant(placed, variant) : placed;
+        const key = `r${rank}.${placementSlug}${variant ? `.${slugs[v]}` : ''}`;
+        cells.push({
+          key, kind: 'lora', rank, placement: placement.label, variant: variant?.label ?? null, alpha,
+          pipeline: { ...base, name: `${pipeline.name}.${key}`, stages: ensureSaved(stages, 'adapter') },
+        });
+      }
     }
   }
   if (grid.fullFineTune) {
@@ -61,7 +72,7 @@ export function expandGrid(pipeline: Pipeline): GridCellPlan[] {
         if (s.stage === 'save') return { ...s, adapter: false, merged: true };
         return s;
       });
-    cells.push({ key: 'full', kind: 'full', rank: null, placement: FULL_FINE_TUNING, alpha: null, pipeline: { ...base, name: `${pipeline.name}.full`, stages: ensureSaved(stages, 'merged') } });
+    cells.push({ key: 'full', kind: 'full', rank: null, placement: FULL_FINE_TUNING, variant: null, alpha: null, pipeline: { ...base, name: `${pipeline.name}.full`, stages: ensureSaved(stages, 'merged') } });
   }
   return cells;
 }

@@ -19,8 +19,8 @@ export function gridResult(grid: ValidatedPipeline, outcomes: CellOutcome[], gri
   const failed: FailedGridCell[] = [];
   for (const { cell, summary, cached, error } of outcomes) {
     if (!summary) {
-      const { kind, rank, placement } = cell.plan;
-      failed.push({ id: cell.validated.hash.slice(0, 16), kind, rank, placement, error: error ?? 'failed' });
+      const { kind, rank, placement, variant } = cell.plan;
+      failed.push({ id: cell.validated.hash.slice(0, 16), kind, rank, placement, ...(variant ? { variant } : {}), error: error ?? 'failed' });
       continue;
     }
     const evaluation = spec.evaluation === undefined ? summary.evaluations.at(-1) : summary.evaluations.find((e) => e.label === spec.evaluation);
@@ -31,6 +31,9 @@ export function gridResult(grid: ValidatedPipeline, outcomes: CellOutcome[], gri
       kind: cell.plan.kind,
       rank: cell.plan.rank,
       placement: cell.plan.placement,
+      variant: cell.plan.variant,
+      ...(cell.plan.kind === 'lora' ? { rslora: cell.plan.pipeline.stages.some((s) => s.stage === 'inject' && s.rslora === true) } : {}),
+      ...(Number.isFinite(summary.training.at(-1)?.finalLoss) ? { finalLoss: summary.training.at(-1)!.finalLoss } : {}),
       alpha: cell.plan.alpha,
       trainableParams: summary.trainableParams,
       totalParams: baseParams,
@@ -48,6 +51,8 @@ export function gridResult(grid: ValidatedPipeline, outcomes: CellOutcome[], gri
     higherIsBetter,
     ranks: [...spec.rank],
     placements: spec.placement.map((p) => p.label),
+    ...(spec.variant ? { variants: spec.variant.map((v) => v.label) } : {}),
+    ...(spec.retained ? { retained: spec.retained } : {}),
     cells,
     createdAt: new Date().toISOString(),
     backend,

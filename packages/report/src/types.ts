@@ -1,4 +1,5 @@
 import type { Amplification } from './analysis/amplification.js';
+import type { IntruderDimensions } from './analysis/intruders.js';
 import type { Spectrum } from './analysis/spectrum.js';
 
 /** One point of the expressivity-vs-rank grid: a LoRA run (rank × placement) or the full fine-tuning corner. */
@@ -10,6 +11,12 @@ export interface GridCell {
   rank: number | null;
   /** Placement label, e.g. "first layer", "all layers"; "full fine-tuning" for the corner. */
   placement: string;
+  /** Variant label (the grid's third axis, e.g. "DoRA"); null or absent without a variant axis and for full fine-tuning. */
+  variant?: string | null;
+  /** rsLoRA scaling α/√r (else α/r); absent for full fine-tuning. */
+  rslora?: boolean;
+  /** Training loss at the end of the last train stage (mean of its last logging window). */
+  finalLoss?: number;
   alpha: number | null;
   trainableParams: number;
   /** Parameters of the base model. */
@@ -37,6 +44,10 @@ export interface GridResult {
   ranks: number[];
   /** y axis order. */
   placements: string[];
+  /** Variant labels in grid order (one heatmap each); absent or empty without a variant axis. */
+  variants?: string[];
+  /** Label of the evaluation of a retained task (cells' `evaluations[].label`): learning vs forgetting. */
+  retained?: string;
   cells: GridCell[];
   createdAt: string;
   backend: string;
@@ -51,6 +62,8 @@ export interface FailedGridCell {
   kind: 'lora' | 'full';
   rank: number | null;
   placement: string;
+  /** The cell's variant, when the grid has a variant axis. */
+  variant?: string | null;
   error: string;
 }
 
@@ -60,17 +73,23 @@ export interface SiteAnalysis {
   placement: string;
   /** LoRA rank; null for full fine-tuning. */
   rank: number | null;
+  variant?: string | null;
   spectrum: Spectrum;
   amplification: Amplification | null;
+  /** Intruder dimensions of W + ΔW against W (needs the base weights). */
+  intruders?: IntruderDimensions | null;
 }
 
 /** φ between the A factors of two runs at the same site (paper Fig. 3), φ[i−1][j−1] for i ≤ r1, j ≤ r2. */
 export interface SubspaceComparison {
   site: string;
   placement: string;
+  variant?: string | null;
   r1: number;
   r2: number;
   phi: number[][];
+  /** The same φ for random factors of the same shapes (chance level), averaged over a few seeded draws. */
+  chance?: number[][];
 }
 
 export interface GridAnalyses {

@@ -49,7 +49,7 @@ function checkpointTensors(model: Model): { tensors: Array<{ name: string; tenso
     const layer = lora.get(site)!;
     const local = name.slice(site.length + 1);
     if (local === 'base.weight') {
-      const merged = layer.merged ? tensor : tf.tidy(() => tensor.add(layer.delta()));
+      const merged = layer.merged ? tensor : layer.mergedWeight();
       if (merged !== tensor) owned.push(merged);
       tensors.push({ name: `${site}.weight`, tensor: merged });
     } else if (local === 'base.bias') {

@@ -6,9 +6,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Module } from '../nn/module.js';
 import { listSites, type Site } from '../nn/site.js';
-import { injectLora, loraLayers } from '../lora/inject.js';
+import { injectAdapters, loraLayers } from '../lora/inject.js';
+import { initFromPeft, initMovesBase, peftInitValue, type LoraInit } from '../lora/init.js';
 import type { LoraKind, LoraLayer } from '../lora/lora-layer.js';
 import { LoraConv2d } from '../lora/lora-conv2d.js';
+import { LoraLinear, type InitialAdapter } from '../lora/lora-linear.js';
+import { toOriginalBase } from './adapter-conversion.js';
 import { fromPeftLayout, peftTensors } from './peft-layout.js';
 import { readSafetensorsFile, writeSafetensorsFile } from './tensor-file.js';
 
@@ -30,6 +33,11 @@ export interface AdapterSite {
   kernelSize?: [number, number];
   a: tf.Tensor;
   b: tf.Tensor;
+  /** DoRA's m: [out]; null without DoRA. */
+  magnitude: tf.Tensor | null;
+  init: LoraInit;
+  /** PiSSA / OLoRA: A₀, B₀ from the init, so the saved adapter can be made relative to the original W. */
+  initial: InitialAdapter | null;
 }
 
 /** Adapter weights detached from a model (clones), e.g. kept after merge so save can still write them. */
@@ -39,13 +47,14 @@ export interface AdapterSnapshot {
 }
 
 export function snapshotAdapter(model: Module): AdapterSnapshot {
-  const sites = loraLayers(model).map(([path, l]) => siteOf(path, l, l.loraA.clone(), l.loraB.clone()));
-  return { sites, dispose: () => sites.forEach((s) => tf.dispose([s.a, s.b])) };
+  const sites = loraLayers(model).map(([path, l]) => siteOf(path, l, l.loraA.clone(), l.loraB.clone(), l.magnitude?.clone() ?? null));
+  return { sites, dispose: () => sites.forEach((s) => tf.dispose([s.a, s.b, ...(s.magnitude ? [s.magnitude] : [])])) };
 }
 
-function siteOf(path: string, layer: LoraLayer, a: tf.Tensor, b: tf.Tensor): AdapterSite {
+function siteOf(path: string, layer: LoraLayer, a: tf.Tensor, b: tf.Tensor, magnitude: tf.Tensor | null): AdapterSite {
   const kernelSize = layer instanceof LoraConv2d ? layer.base.geometry.kernelSize : undefined;
-  return { path, r: layer.r, alpha: layer.alpha, rslora: layer.rslora, dropout: layer.dropout, kind: layer.kind, kernelSize, a, b };
+  const initial = layer instanceof LoraLinear ? layer.initial : null;
+  return { path, r: layer.r, alpha: layer.alpha, rslora: layer.rslora, dropout: layer.dropout, kind: layer.kind, kernelSize, a, b, magnitude, init: layer.init, initial };
 }
 
 /** The most common value (PEFT keeps one global r / lora_alpha and patterns for the exceptions). */
@@ -62,10 +71,19 @@ export interface AdapterSaveOptions {
 
 /**
  * Writes PEFT's layout: adapter_config.json (peft_type LORA, r, lora_alpha, target_modules, rank_pattern,
- * alpha_pattern…) and adapter_model.safetensors with lora_A.weight [r, in] = Aᵀ and lora_B.weight [out, r] = Bᵀ.
+ * alpha_pattern, use_dora…) and adapter_model.safetensors with lora_A.weight [r, in] = Aᵀ, lora_B.weight [out, r] = Bᵀ
+ * and, with DoRA, lora_magnitude_vector [out]. PiSSA / OLoRA adapters are written relative to the original W, as
+ * PEFT's `save_pretrained(path_initial_model_for_weight_conversion=…)` does: rank 2r, A' = [A | A₀], B' = [B | −B₀]
+ * (see adapter-conversion.ts), so loading them on the original base reproduces the model.
  */
-export async function saveAdapterSites(sites: readonly AdapterSite[], dir: string, options: AdapterSaveOptions = {}): Promise<void> {
-  if (sites.length === 0) throw new Error('no LoRA adapters to save (no inject stage ran, or they were merged without a snapshot)');
+export async function saveAdapterSites(given: readonly AdapterSite[], dir: string, options: AdapterSaveOptions = {}): Promise<void> {
+  if (given.length === 0) throw new Error('no LoRA adapters to save (no inject stage ran, or they were merged without a snapshot)');
+  const dora = given[0].magnitude !== null;
+  const mixed = given.find((s) => (s.magnitude !== null) !== dora);
+  if (mixed) throw new Error(`cannot save one PEFT adapter with DoRA on some sites and not on others ("${given[0].path}" ${dora ? 'has' : 'has no'} DoRA, "${mixed.path}" ${dora ? 'has none' : 'has'}); PEFT's use_dora is one setting`);
+  const converted = given.map((s) => toOriginalBase(s));
+  const sites = converted.map((c) => c.site);
+  const inits = new Set(given.map((s) => s.init));
   const r = mode(sites.map((s) => s.r));
   const alpha = mode(sites.map((s) => s.alpha));
   const config = {
@@ -76,12 +94,14 @@ export async function saveAdapterSites(sites: readonly AdapterSite[], dir: strin
     lora_alpha: alpha,
     lora_dropout: sites[0].dropout,
     use_rslora: sites[0].rslora,
+    use_dora: dora,
     target_modules: sites.map((s) => s.path),
     rank_pattern: Object.fromEntries(sites.filter((s) => s.r !== r).map((s) => [s.path, s.r])),
     alpha_pattern: Object.fromEntries(sites.filter((s) => s.alpha !== alpha).map((s) => [s.path, s.alpha])),
     bias: 'none',
     fan_in_fan_out: false,
-    init_lora_weights: true,
+    // A converted PiSSA / OLoRA adapter is a plain LoRA of the original W (PEFT writes true for it as well).
+    init_lora_weights: inits.size === 1 && inits.has('gaussian') ? peftInitValue('gaussian') : true,
     inference_mode: true,
     modules_to_save: null,
     layers_to_transform: null,
@@ -89,22 +109,31 @@ export async function saveAdapterSites(sites: readonly AdapterSite[], dir: strin
     revision: null,
     rankwise: {
       version: 1,
-      sites: sites.map((s) => ({ path: s.path, r: s.r, alpha: s.alpha, rslora: s.rslora, dropout: s.dropout })),
+      sites: sites.map((s, i) => ({
+        path: s.path, r: s.r, alpha: s.alpha, rslora: s.rslora, dropout: s.dropout, dora: s.magnitude !== null, init: given[i].init,
+        ...(converted[i].converted ? { convertedFrom: { r: given[i].r, alpha: given[i].alpha } } : {}),
+      })),
     },
   };
   await mkdir(dir, { recursive: true });
-  const tensors = tf.tidy(() => sites.flatMap((s) => peftTensors(s, PEFT_PREFIX)));
+  const tensors = tf.tidy(() =>
+    sites.flatMap((s) => [
+      ...peftTensors(s, PEFT_PREFIX),
+      ...(s.magnitude ? [{ name: `${PEFT_PREFIX}${s.path}.lora_magnitude_vector`, tensor: s.magnitude.clone() }] : []), // [out]
+    ]),
+  );
   try {
     await writeSafetensorsFile(join(dir, ADAPTER_WEIGHTS), tensors, { format: 'pt', producer: 'rankwise' });
   } finally {
     tf.dispose(tensors.map((t) => t.tensor));
+    for (const c of converted) if (c.converted) tf.dispose([c.site.a, c.site.b]);
   }
   await atomicWriteFile(join(dir, ADAPTER_CONFIG), `${JSON.stringify(config, null, 2)}\n`);
 }
 
 /** Saves the adapters currently in `model`. */
 export async function saveAdapter(model: Module, dir: string, options: AdapterSaveOptions = {}): Promise<void> {
-  const sites = loraLayers(model).map(([path, l]) => siteOf(path, l, l.loraA, l.loraB));
+  const sites = loraLayers(model).map(([path, l]) => siteOf(path, l, l.loraA, l.loraB, l.magnitude));
   await saveAdapterSites(sites, dir, options);
 }
 
@@ -114,6 +143,8 @@ interface PeftConfig {
   lora_alpha?: unknown;
   lora_dropout?: unknown;
   use_rslora?: unknown;
+  use_dora?: unknown;
+  init_lora_weights?: unknown;
   rank_pattern?: unknown;
   alpha_pattern?: unknown;
   rankwise?: { sites?: Array<{ path: string; r: number; alpha: number; rslora?: boolean; dropout?: number }> };
@@ -143,6 +174,10 @@ export async function readAdapterConfig(dir: string): Promise<{ config: PeftConf
   if (!Number.isInteger(config.r) || (config.r as number) < 1) bad('/r', config.r, 'a positive integer');
   if (typeof config.lora_alpha !== 'number' || !(config.lora_alpha > 0)) bad('/lora_alpha', config.lora_alpha, 'a positive number');
   checkRankwiseSites(config.rankwise, bad);
+  if (config.use_dora !== undefined && config.use_dora !== null && typeof config.use_dora !== 'boolean') bad('/use_dora', config.use_dora, 'true or false');
+  if (config.init_lora_weights !== false && initFromPeft(config.init_lora_weights) === null) {
+    bad('/init_lora_weights', config.init_lora_weights, 'true, false, "gaussian", "pissa" or "olora"');
+  }
   return { config, file };
 }
 
@@ -165,6 +200,8 @@ function checkRankwiseSites(rankwise: unknown, bad: (pointer: string, found: unk
 
 /** `[base_model.model.]<site>.lora_A|B[.default].weight` → site path, A or B (PEFT writes `.default` in some versions). */
 const LORA_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_(?:([AB])(?:\.default)?\.weight|embedding_([AB])(?:\.default)?)$/;
+/** DoRA's `[base_model.model.]<site>.lora_magnitude_vector[.default][.weight]` → site path. */
+const MAGNITUDE_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_magnitude_vector(?:\.default)?(?:\.weight)?$/;
 
 /** Matches PEFT's pattern lookup: a key applies to a site equal to it or ending in `.<key>`. */
 function patternValue(patterns: unknown, path: string): number | undefined {
@@ -191,6 +228,10 @@ export interface StoredAdapterSite {
   loraA: Float32Array;
   /** lora_B.weight = Bᵀ, [out, r] row-major. */
   loraB: Float32Array;
+  /** DoRA's lora_magnitude_vector, [out]; null without DoRA. */
+  magnitude: Float32Array | null;
+  /** kaiming for every adapter saved relative to its base; pissa / olora for one saved without conversion. */
+  init: LoraInit;
 }
 
 /**
@@ -208,9 +249,20 @@ export async function readAdapter(dir: string, modelSites?: readonly Site[]): Pr
   // Each tensor name parsed once: site path → its lora_A / lora_B tensor names, in file order.
   const aNames = new Map<string, string>();
   const bNames = new Map<string, string>();
+  const magnitudeNames = new Map<string, string>();
+  const dora = config.use_dora === true;
+  const init = config.init_lora_weights === false ? 'kaiming' : (initFromPeft(config.init_lora_weights) as LoraInit);
   for (const name of tensors.keys()) {
+    const magnitude = MAGNITUDE_WEIGHT.exec(name);
+    if (magnitude) {
+      if (!dora) throw new Error(`${weightsFile}: tensor "${name}" is a DoRA magnitude but ${configFile} does not set "use_dora": true`);
+      const other = magnitudeNames.get(magnitude[1]);
+      if (other !== undefined) throw new Error(`${weightsFile}: tensors "${other}" and "${name}" are both the DoRA magnitude of site "${magnitude[1]}"`);
+      magnitudeNames.set(magnitude[1], name);
+      continue;
+    }
     const match = LORA_WEIGHT.exec(name);
-    if (!match) throw new Error(`${weightsFile}: tensor "${name}": not a LoRA weight (expected <site>.lora_A.weight or <site>.lora_B.weight)`);
+    if (!match) throw new Error(`${weightsFile}: tensor "${name}": not a LoRA weight (expected <site>.lora_A.weight, <site>.lora_B.weight, <site>.lora_embedding_A, <site>.lora_embedding_B or <site>.lora_magnitude_vector)`);
     const [, path, linearAB, embeddingAB] = match;
     const ab = linearAB ?? embeddingAB;
     const names = ab === 'A' ? aNames : bNames;
@@ -245,20 +297,37 @@ export async function readAdapter(dir: string, modelSites?: readonly Site[]): Pr
     const rslora = own?.rslora ?? config.use_rslora === true;
     const dropout = own?.dropout ?? (typeof config.lora_dropout === 'number' ? config.lora_dropout : 0);
     const kernelSize: [number, number] | undefined = kind === 'conv2d' ? [a.shape[2], a.shape[3]] : undefined;
-    return { path, r, alpha, rslora, dropout, kind, kernelSize, inFeatures: a.shape[1], outFeatures: b.shape[0], loraA: a.data, loraB: b.data };
+    if (kind !== 'linear' && (dora || initMovesBase(init))) {
+      const what = dora ? '"use_dora": true' : `"init_lora_weights": ${JSON.stringify(config.init_lora_weights)}`;
+      throw new Error(`${configFile}: ${what}, but site "${path}" holds ${kind} factors; rankwise supports DoRA and PiSSA / OLoRA on Linear sites only`);
+    }
+    let magnitude: Float32Array | null = null;
+    if (dora) {
+      const mName = magnitudeNames.get(path);
+      const m = mName === undefined ? undefined : tensors.get(mName);
+      if (!m) throw new Error(`${weightsFile}: site "${path}" has no lora_magnitude_vector, but ${configFile} sets "use_dora": true`);
+      if (m.shape.length !== 1 || m.shape[0] !== b.shape[0]) throw new Error(`${weightsFile}: tensor "${mName}": shape [${m.shape.join(', ')}], expected [${b.shape[0]}] (one magnitude per output)`);
+      magnitude = m.data;
+    }
+    // A gaussian init only decides fresh factors (the stored ones replace them); non-Linear sites start as kaiming.
+    const siteInit: LoraInit = kind === 'linear' ? init : 'kaiming';
+    return { path, r, alpha, rslora, dropout, kind, kernelSize, inFeatures: a.shape[1], outFeatures: b.shape[0], loraA: a.data, loraB: b.data, magnitude, init: siteInit };
   });
   for (const [path, name] of bNames) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
+  for (const [path, name] of magnitudeNames) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
   if (out.length === 0) throw new Error(`${weightsFile}: holds no LoRA weights`);
   return out;
 }
 
 /**
  * Loads a PEFT-layout adapter onto `model` (read and checked by `readAdapter` against the model's sites before the
- * model is touched).
+ * model is touched). An adapter saved by PEFT without conversion from PiSSA / OLoRA (init_lora_weights "pissa" /
+ * "olora") is loaded as PEFT loads it: the init runs again to put the residual W − s·A₀·B₀ in the base (that
+ * residual does not depend on the singular vectors' signs), then A, B are replaced by the stored ones.
  */
 export async function loadAdapter(model: Module, dir: string, seed = 0): Promise<LoraLayer[]> {
   const sites = await readAdapter(dir, listSites(model));
-  const layers = injectLora(model, sites, seed);
+  const layers = await injectAdapters(model, sites.map((s) => ({ ...s, dora: s.magnitude !== null })), seed);
   layers.forEach((layer, i) => {
     const s = sites[i];
     if (layer.kind !== s.kind) throw new Error(`${dir}: site "${s.path}" is a ${layer.kind} layer, but the adapter holds ${s.kind} factors`);
@@ -267,6 +336,7 @@ export async function loadAdapter(model: Module, dir: string, seed = 0): Promise
       if (a.shape.join() !== layer.loraA.shape.join()) throw new Error(`${dir}: site "${s.path}": lora_A is [${s.r}, ${s.inFeatures}, ${s.kernelSize?.join(', ')}], the layer's kernel needs A [${layer.loraA.shape.join(', ')}]`);
       layer.loraA.assign(a);
       layer.loraB.assign(b);
+      if (s.magnitude) layer.magnitude?.assign(tf.tensor1d(s.magnitude)); // [out]
     });
   });
   return layers;

@@ -23,8 +23,9 @@ function wrap(base: Module, path: string, options: LoraOptions, rng: Rng): LoraL
 }
 
 /**
- * Wraps each target site in its LoRA layer (a fresh adapter adds exact zeros). The factors' values depend only on
- * `seed` and the site path, never on which other sites are adapted.
+ * Wraps each target site in its LoRA layer (a fresh kaiming / gaussian adapter adds exact zeros). The factors' values
+ * depend only on `seed` and the site path, never on which other sites are adapted. PiSSA / OLoRA layers still need
+ * `initializeFromBase()` (it reads W): use `injectAdapters`, which awaits it.
  */
 export function injectLora(model: Module, targets: readonly InjectTarget[], seed: number): LoraLayer[] {
   const sites = new Map(listSites(model).map((s) => [s.path, s]));
@@ -47,4 +48,14 @@ export function injectLora(model: Module, targets: readonly InjectTarget[], seed
 /** Every LoRA layer in the model with its site path. */
 export function loraLayers(model: Module): Array<[string, LoraLayer]> {
   return model.namedModules().filter((e): e is [string, LoraLayer] => e[1] instanceof LoraLayer);
+}
+
+/**
+ * `injectLora`, then the inits that read W (PiSSA, OLoRA; Linear sites) run: each such layer's A, B come from its W
+ * and the base keeps the residual. The model is usable when the promise resolves.
+ */
+export async function injectAdapters(model: Module, targets: readonly InjectTarget[], seed: number): Promise<LoraLayer[]> {
+  const layers = injectLora(model, targets, seed);
+  for (const layer of layers) if (layer instanceof LoraLinear) await layer.initializeFromBase();
+  return layers;
 }

@@ -18,6 +18,7 @@ export class LoraConv2d extends LoraLayer {
 
   constructor(base: Conv2d, options: LoraOptions, rng: Rng) {
     super(base, options, rng);
+    this.requirePlainLora('Conv2d');
     const [kh, kw] = base.geometry.kernelSize;
     const fanIn = kh * kw * base.inChannels;
     this.addParameter('lora_A', kaimingUniform([fanIn, this.r], fanIn, rng.fork('lora_A')));

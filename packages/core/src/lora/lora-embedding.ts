@@ -15,6 +15,7 @@ export class LoraEmbedding extends LoraLayer {
 
   constructor(base: EmbeddingSite, options: LoraOptions, rng: Rng) {
     super(base, options, rng);
+    this.requirePlainLora('Embedding');
     this.addParameter('lora_A', tf.zeros([base.numEmbeddings, this.r]));
     this.addParameter('lora_B', normal([this.r, base.dim], 1, rng.fork('lora_B')));
   }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random.js';
 import { Module } from '../nn/module.js';
 import type { Site, SiteModule } from '../nn/site.js';
+import { LORA_INITS, type LoraInit } from './init.js';
 
 export interface LoraOptions {
   r: number;
@@ -10,6 +11,10 @@ export interface LoraOptions {
   rslora?: boolean;
   /** Dropout on the LoRA path's input, training only (PEFT's lora_dropout). */
   dropout?: number;
+  /** DoRA: a trainable magnitude per output (PEFT's use_dora / lora_magnitude_vector). Linear sites only. */
+  dora?: boolean;
+  /** How A and B start (PEFT's init_lora_weights); default kaiming. Non-kaiming inits: Linear sites only. */
+  init?: LoraInit;
 }
 
 export function loraScaling(options: Pick<LoraOptions, 'r' | 'alpha' | 'rslora'>): number {
@@ -33,6 +38,8 @@ export abstract class LoraLayer extends Module implements SiteModule {
   readonly rslora: boolean;
   readonly dropout: number;
   readonly scaling: number;
+  readonly dora: boolean;
+  readonly init: LoraInit;
   /** True while scaling·A·B is folded into W (forward then skips the LoRA path). */
   merged = false;
 
@@ -50,8 +57,22 @@ export abstract class LoraLayer extends Module implements SiteModule {
     this.rslora = options.rslora ?? false;
     this.dropout = options.dropout ?? 0;
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new Error(`LoRA dropout must be in [0, 1), got ${this.dropout}`);
+    this.dora = options.dora ?? false;
+    this.init = options.init ?? 'kaiming';
+    if (!LORA_INITS.includes(this.init)) throw new Error(`LoRA init must be one of ${LORA_INITS.join(', ')}, got ${JSON.stringify(this.init)}`);
     this.scaling = loraScaling(options);
     this.addModule('base', base);
+  }
+
+  /**
+   * For layer types that implement only plain LoRA (Conv2d, Embedding): refuses DoRA and non-kaiming inits, which
+   * rankwise implements for Linear sites only.
+   */
+  protected requirePlainLora(siteKind: string): void {
+    if (this.dora) throw new Error(`DoRA (dora: true) is supported on Linear sites only, not on ${siteKind} sites`);
+    if (this.init !== 'kaiming') {
+      throw new Error(`LoRA init "${this.init}" is supported on Linear sites only; ${siteKind} sites use PEFT's default init ("kaiming")`);
+    }
   }
 
   get base(): AdaptableModule {
@@ -68,9 +89,21 @@ export abstract class LoraLayer extends Module implements SiteModule {
     return this.param('lora_B');
   }
 
+  /** DoRA's m: [out]; null without DoRA (always null outside LoraLinear). */
+  get magnitude(): tf.Variable | null {
+    return this.optionalParam('lora_magnitude_vector');
+  }
+
   /** scaling·A·B in the base weight's shape. Caller disposes. */
   delta(): tf.Tensor {
     return tf.tidy(() => tf.matMul(this.loraA, this.loraB).mul(this.scaling).reshape(this.base.weight.shape)); // [fanIn, r]·[r, out]
+  }
+
+  /** The weight this layer computes with, W + scaling·A·B in W's shape. Caller disposes. */
+  mergedWeight(): tf.Tensor {
+    const weight = this.base.weight;
+    if (this.merged) return weight.clone();
+    return tf.tidy(() => weight.add(this.delta()));
   }
 
   /** Folds scaling·A·B into W; forward then costs what the base costs. */
@@ -87,6 +120,12 @@ export abstract class LoraLayer extends Module implements SiteModule {
     const weight = this.base.weight;
     tf.tidy(() => weight.assign(weight.sub(this.delta())));
     this.merged = false;
+  }
+
+  /** Disposes A and B (the base layer is left to its owner). */
+  disposeAdapter(): void {
+    this.loraA.dispose();
+    this.loraB.dispose();
   }
 
   describeSite(path: string): Site {

@@ -15,7 +15,8 @@ export function unmergeAdapters(model: Module): number {
 }
 
 /**
- * PEFT's merge_and_unload: W ← W + scaling·A·B, each LoraLinear replaced by its plain Linear, A and B disposed.
+ * PEFT's merge_and_unload: W ← W + scaling·A·B (DoRA: its rescaled W'), each LoraLinear replaced by its plain Linear,
+ * A, B (and m) disposed.
  * The result has exactly the base architecture and its inference cost.
  */
 export function mergeAndUnload(model: Module): number {
@@ -23,8 +24,7 @@ export function mergeAndUnload(model: Module): number {
   for (const [path, layer] of layers) {
     layer.merge();
     model.setSubmodule(path, layer.base);
-    layer.loraA.dispose();
-    layer.loraB.dispose();
+    layer.disposeAdapter();
   }
   return layers.length;
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { shared } from '../contracts/schema-helpers.js';
+import { shared, StringEnum } from '../contracts/schema-helpers.js';
+import { LORA_INITS } from '../lora/init.js';
 import type { JsonObject } from '../nn/model.js';
 
 /** The `grid` key of a pipeline (run by @rankwise/grid): its schema and type from one TypeBox source. */
@@ -18,6 +19,26 @@ export const GridSchema = shared(
           { additionalProperties: false },
         ),
         { minItems: 1, description: 'The placements to try (one row each).' },
+      ),
+      variant: Type.Optional(
+        Type.Array(
+          Type.Object(
+            {
+              label: Type.String({ minLength: 1, maxLength: 40, description: 'Name of the variant in tables and plots.' }),
+              alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Inject alpha for this variant (over the grid\'s alpha rule).' })),
+              dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'Inject dropout for this variant.' })),
+              rslora: Type.Optional(Type.Boolean({ description: 'rsLoRA scaling alpha / sqrt(r).' })),
+              dora: Type.Optional(Type.Boolean({ description: 'DoRA: a trainable magnitude per output.' })),
+              init: Type.Optional(StringEnum(LORA_INITS, { description: 'How A and B start: kaiming, gaussian, pissa or olora.' })),
+              loraPlusRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'LoRA+: every train stage\'s lora_B learns at lr · ratio.' })),
+            },
+            { additionalProperties: false },
+          ),
+          {
+            minItems: 1,
+            description: 'A third axis: labelled sets of inject options (and the LoRA+ ratio), e.g. { "label": "DoRA", "dora": true }, { "label": "PiSSA", "init": "pissa" }. Every (placement, rank) runs once per variant; the report draws one heatmap per variant and colours the trade-off plot by variant.',
+          },
+        ),
       ),
       alpha: Type.Optional(
         Type.Unsafe<number | string>({
@@ -39,6 +60,10 @@ export const GridSchema = shared(
       ),
       metric: Type.Optional(Type.String({ minLength: 1, description: 'Metric for the heatmap colour (default accuracy, or bitsPerChar for language models).' })),
       evaluation: Type.Optional(Type.String({ minLength: 1, description: 'Label of the evaluate stage whose metrics the grid reports (default: the last).' })),
+      retained: Type.Optional(Type.String({
+        minLength: 1,
+        description: 'Label of a second evaluate stage that measures a task the model should retain (e.g. the pretraining corpus): the report plots the grid metric on both evaluations per cell, learning vs forgetting, with the frontier.',
+      })),
     },
     { description: 'Expressivity vs rank: runs the stages once per (rank, placement) cell, plus full fine-tuning.', additionalProperties: false },
   ),
@@ -46,3 +71,4 @@ export const GridSchema = shared(
 
 export type GridSpec = Static<typeof GridSchema>;
 export type GridPlacementSpec = GridSpec['placement'][number];
+export type GridVariantSpec = NonNullable<GridSpec['variant']>[number];

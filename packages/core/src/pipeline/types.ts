@@ -13,7 +13,7 @@ import type { GridSpec } from './grid-schema.js';
 
 export type { CorpusSpec, DataSpec, DigitsDataSpec, DigitTransformName, TextDataSpec } from '../contracts/data-schema.js';
 export type { PlacementSpec } from '../contracts/stage.js';
-export type { GridPlacementSpec, GridSpec } from './grid-schema.js';
+export type { GridPlacementSpec, GridSpec, GridVariantSpec } from './grid-schema.js';
 export type { StageName } from '../stages/builtin.js';
 export { STAGE_NAMES } from '../stages/builtin.js';
 

@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { describedRef, shared } from '../contracts/schema-helpers.js';
+import { describedRef, shared, StringEnum } from '../contracts/schema-helpers.js';
 import { defineStage } from '../contracts/stage.js';
-import { injectLora, type InjectTarget } from '../lora/inject.js';
+import { injectAdapters, type InjectTarget } from '../lora/inject.js';
+import { LORA_INITS } from '../lora/init.js';
 import { parameterReport } from '../lora/parameter-report.js';
 import type { JsonObject } from '../nn/model.js';
 import { listSites } from '../nn/site.js';
@@ -23,6 +24,14 @@ const InjectOptions = Type.Object(
     alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Scaling numerator: scaling = alpha / r (default alpha = r).' })),
     dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0, description: 'Dropout on the LoRA path (training only).' })),
     rslora: Type.Optional(Type.Boolean({ default: false, description: 'rsLoRA scaling alpha / sqrt(r).' })),
+    dora: Type.Optional(Type.Boolean({
+      default: false,
+      description: 'DoRA (PEFT use_dora): a trainable magnitude per output; the weight becomes m · (W + s·A·B) / ‖W + s·A·B‖ (norm per output).',
+    })),
+    init: Type.Optional(StringEnum(LORA_INITS, {
+      default: 'kaiming',
+      description: 'How A and B start (PEFT init_lora_weights): kaiming (A Kaiming-uniform, B = 0), gaussian (A ~ N(0, 1/r²), B = 0), pissa (top-r singular vectors of W, residual left in the base), olora (QR of W, residual left in the base). pissa and olora need r ≤ min(in, out) at every site.',
+    })),
     placement: describedRef(PlacementSchema, 'Which sites get adapters: a placement plugin and its options.'),
   },
   { description: 'Adds LoRA factors A [in, r], B [r, out] to the sites the placement plugin selects.', additionalProperties: false },
@@ -36,7 +45,7 @@ export interface InjectResult {
   totalParams: number;
 }
 
-/** Asks the placement plugin which sites to adapt, then wraps each in a LoraLinear (B = 0: outputs unchanged). */
+/** Asks the placement plugin which sites to adapt, then wraps each in a LoraLinear (outputs unchanged: B = 0, or PiSSA / OLoRA's residual). */
 export default defineStage<InjectOptions, InjectResult>({
   name: 'inject',
   description: 'Adds LoRA factors A [in, r], B [r, out] to the sites the placement plugin selects.',
@@ -49,6 +58,16 @@ export default defineStage<InjectOptions, InjectResult>({
       if (ctx.adaptedSites.has(choice.path)) ctx.issue('/placement', `site "${choice.path}" already has a LoRA adapter`);
       ctx.adaptedSites.add(choice.path);
     }
+    if (chosen && ctx.model && (options.init === 'pissa' || options.init === 'olora')) {
+      // PiSSA and OLoRA take r components of W: every chosen site needs r ≤ min(in, out).
+      const sites = new Map(ctx.model.sites.map((s) => [s.path, s]));
+      const tooSmall = chosen.flatMap((c) => {
+        const site = sites.get(c.path);
+        const r = c.r ?? options.r;
+        return site && r > Math.min(site.inFeatures, site.outFeatures) ? [`${c.path} [${site.inFeatures}, ${site.outFeatures}] at r = ${r}`] : [];
+      });
+      if (tooSmall.length) ctx.issue('/init', `init "${options.init}" takes r components of W, so r must be at most min(in, out) of every adapted site; too small: ${tooSmall.join(', ')}`);
+    }
   },
   async run(options, ctx) {
     const model = ctx.model.require('inject');
@@ -60,11 +79,14 @@ export default defineStage<InjectOptions, InjectResult>({
       alpha: c.alpha ?? alpha,
       rslora: options.rslora ?? false,
       dropout: options.dropout ?? 0,
+      dora: options.dora ?? false,
+      init: options.init ?? 'kaiming',
     }));
-    injectLora(model, targets, ctx.seed);
+    await injectAdapters(model, targets, ctx.seed);
     const report = parameterReport(model);
     const ranks = targets.map((t) => `${t.path} r=${t.r} α=${t.alpha}`).join(', ');
-    ctx.progress.info(`inject: ${targets.length} sites (${ranks})`);
+    const variant = [options.dora ? 'DoRA' : '', options.init && options.init !== 'kaiming' ? `${options.init} init` : ''].filter(Boolean).join(', ');
+    ctx.progress.info(`inject: ${targets.length} sites (${ranks})${variant ? `; ${variant}` : ''}`);
     ctx.progress.info(`inject: ${report.text}`);
     return { sites: targets, trainableParams: report.trainable, totalParams: report.total };
   },

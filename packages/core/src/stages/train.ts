@@ -21,6 +21,11 @@ const OptimizerSchema = shared(
       beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'adam, adamw: decay of the second moment (default 0.999).' })),
       eps: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'adam, adamw: added to the denominator (default 1e-8).' })),
       momentum: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'sgd only.' })),
+      loraPlusRatio: Type.Optional(Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 1000,
+        description: 'LoRA+ (PEFT loraplus_lr_ratio): lora_B and 1-D parameters (biases, DoRA magnitudes) learn at lr · ratio, the rest at lr. The LoRA+ paper suggests 16.',
+      })),
     },
     {
       additionalProperties: false,

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AdamSpec } from '../backend/provider.js';
+import { GroupedOptimizer, inLoraPlusFastGroup } from './lora-plus.js';
 
 export type OptimizerName = 'adam' | 'adamw' | 'sgd';
 
@@ -13,6 +14,8 @@ export interface OptimizerSpec {
   weightDecay?: number;
   /** sgd only. */
   momentum?: number;
+  /** LoRA+: lora_B (and 1-D parameters) learn at lr·loraPlusRatio, the rest at lr (PEFT's loraplus_lr_ratio). */
+  loraPlusRatio?: number;
 }
 
 /** A tfjs optimizer whose learning rate a schedule can change between steps. */
@@ -55,26 +58,26 @@ class AdamW extends tf.AdamOptimizer {
 }
 
 /**
- * adam = tf.train.adam; adamw = the same plus decoupled decay; sgd = plain or momentum SGD.
+ * adam = tf.train.adam; adamw = the same plus decoupled decay; sgd = plain or momentum SGD. With `loraPlusRatio`,
+ * two of them over PEFT's LoRA+ groups (lora-plus.ts), the second at lr·ratio, both following the schedule.
  * `fastAdam` (from the active backend, e.g. native's fused kernel) replaces adam/adamw when given.
  */
 export function createOptimizer(spec: OptimizerSpec, fastAdam?: (spec: AdamSpec) => tf.Optimizer): ScheduledOptimizer {
-  const beta1 = spec.beta1 ?? 0.9;
-  const beta2 = spec.beta2 ?? 0.999;
-  const epsilon = spec.eps ?? 1e-8;
-  const weightDecay = spec.weightDecay ?? (spec.name === 'adamw' ? 0.01 : 0);
-  let optimizer: tf.Optimizer;
-  if (spec.name === 'sgd') {
-    optimizer = spec.momentum ? disposingLearningRate(tf.train.momentum(spec.lr, spec.momentum)) : tf.train.sgd(spec.lr);
-    if (weightDecay > 0) optimizer = withL2(optimizer, weightDecay);
-  } else {
-    const decay = spec.name === 'adamw' ? weightDecay : 0;
-    optimizer = fastAdam
-      ? fastAdam({ learningRate: spec.lr, beta1, beta2, epsilon, weightDecay: decay })
-      : decay > 0
-        ? new AdamW(spec.lr, beta1, beta2, epsilon, decay)
-        : tf.train.adam(spec.lr, beta1, beta2, epsilon);
-  }
+  const ratio = spec.loraPlusRatio;
+  if (ratio === undefined) return scheduled(baseOptimizer(spec, spec.lr, fastAdam));
+  if (!(Number.isFinite(ratio) && ratio > 0)) throw new Error(`optimizer.loraPlusRatio must be a positive number, got ${ratio}`);
+  const grouped = new GroupedOptimizer(baseOptimizer(spec, spec.lr, fastAdam), baseOptimizer(spec, spec.lr * ratio, fastAdam), inLoraPlusFastGroup);
+  return {
+    optimizer: grouped,
+    setLearningRate(lr: number) {
+      (grouped.slow as unknown as HasLearningRate).learningRate = lr;
+      (grouped.fast as unknown as HasLearningRate).learningRate = lr * ratio;
+    },
+    stateBytes: () => stateSize(grouped.slow) + stateSize(grouped.fast),
+  };
+}
+
+function scheduled(optimizer: tf.Optimizer): ScheduledOptimizer {
   return {
     optimizer,
     setLearningRate(lr: number) {
@@ -82,6 +85,26 @@ export function createOptimizer(spec: OptimizerSpec, fastAdam?: (spec: AdamSpec)
     },
     stateBytes: () => stateSize(optimizer),
   };
+}
+
+function baseOptimizer(spec: OptimizerSpec, lr: number, fastAdam?: (spec: AdamSpec) => tf.Optimizer): tf.Optimizer {
+  const beta1 = spec.beta1 ?? 0.9;
+  const beta2 = spec.beta2 ?? 0.999;
+  const epsilon = spec.eps ?? 1e-8;
+  const weightDecay = spec.weightDecay ?? (spec.name === 'adamw' ? 0.01 : 0);
+  let optimizer: tf.Optimizer;
+  if (spec.name === 'sgd') {
+    optimizer = spec.momentum ? disposingLearningRate(tf.train.momentum(lr, spec.momentum)) : tf.train.sgd(lr);
+    if (weightDecay > 0) optimizer = withL2(optimizer, weightDecay);
+  } else {
+    const decay = spec.name === 'adamw' ? weightDecay : 0;
+    optimizer = fastAdam
+      ? fastAdam({ learningRate: lr, beta1, beta2, epsilon, weightDecay: decay })
+      : decay > 0
+        ? new AdamW(lr, beta1, beta2, epsilon, decay)
+        : tf.train.adam(lr, beta1, beta2, epsilon);
+  }
+  return optimizer;
 }
 
 type Slots = Array<{ variable: tf.Variable } | undefined>;

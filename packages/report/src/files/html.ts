@@ -3,12 +3,20 @@ import type { GridModel } from '../grid/model.js';
 import { SPECTRUM_COLUMNS, cellColumns, cellRows, gridFacts, spectrumRows, type CellRow } from '../grid/summary.js';
 import { FULL_FINE_TUNING, type GridAnalyses, type GridCell, type SubspaceComparison } from '../types.js';
 import { REPORT_CSS } from './html-style.js';
+import { budgetAnswer } from '../analysis/budget.js';
+import { rankScaling } from '../analysis/rank-scaling.js';
+import { BUDGET_COLUMNS, budgetRows } from '../grid/budget-rows.js';
 
 export interface ReportSvgs {
-  heatmap: string;
+  /** One heatmap per variant (one, variant null, without a variant axis). */
+  heatmaps: Array<{ variant: string | null; svg: string; file: string }>;
+  /** Learning vs forgetting, when the grid has a retained evaluation. */
+  forgetting: string | null;
+  /** Final loss vs rank under α/r and α/√r, when the grid has both. */
+  rankScaling: string | null;
   tradeoff: string;
   spectrum: string | null;
-  subspace: Array<{ comparison: SubspaceComparison; svg: string }>;
+  subspace: Array<{ comparison: SubspaceComparison; svg: string; chanceSvg: string | null }>;
 }
 
 /** The self-contained page: inline CSS and SVGs, no scripts, no links (the only URLs are SVG namespace declarations). */
@@ -19,14 +27,22 @@ export function assembleHtml(model: GridModel, svgs: ReportSvgs, title?: string)
   const direction = directionText(result.higherIsBetter);
   const body = [
     `<h1>${esc(heading)}</h1>`,
+    `<p class="answer"><strong>${esc(budgetAnswer(model).sentence)}</strong></p>`,
     `<p class="lede">An expressivity-vs-rank grid: the pipeline <code>${esc(result.pipeline)}</code> was run once per LoRA rank r (x axis) and per choice of adapted weight matrices (y axis, the placement)${model.full ? ', and once with every weight trained (full fine-tuning, the far corner)' : ''}. Each run is scored by <strong>${esc(metricTitle(info))}</strong> on its evaluation; ${direction}.</p>`,
     `<dl class="facts">${fact('metric', `${metricTitle(info)} — ${direction}`)}${fact('best', facts.best)}${fact('grid', facts.cells)}${fact('runs', `${facts.cached}; ${facts.duration} of run time in all`)}${fact('base model', `${facts.totalParams} parameters`)}${fact('backend', result.backend)}${fact('created', result.createdAt)}</dl>`,
     '<h2>Metric by rank and placement</h2>',
-    figure(svgs.heatmap, `Each cell is one run: its ${esc(info.label)} in bold, below it the trainable parameters and their share of the base model. Darker is better (${direction}). Read along a row to see how much rank a placement needs before the metric saturates; read down a column to compare placements at the same rank. The outlined black cell is full fine-tuning; the orange outline marks the best cell.`),
+    ...svgs.heatmaps.map((h) => figure(h.svg, `${h.variant === null ? '' : `Variant <strong>${esc(h.variant)}</strong> (the colour scale is shared by all variants). `}Each cell is one run: its ${esc(info.label)} in bold, below it the trainable parameters and their share of the base model. Darker is better (${direction}). Read along a row to see how much rank a placement needs before the metric saturates; read down a column to compare placements at the same rank. The outlined black cell is full fine-tuning; the orange outline marks the best cell.`)),
     '<h2>Metric vs trainable parameters</h2>',
+    budgetTable(model),
     figure(svgs.tradeoff, `The same runs against their parameter cost (log scale). A line flattening early means extra rank buys little; a placement whose line lies ${result.higherIsBetter ? 'above' : 'below'} another reaches the same ${esc(info.label)} with fewer parameters. The black star is full fine-tuning: how close the LoRA lines come to it is the expressivity gap.`),
+    ...(svgs.forgetting
+      ? ['<h2>Learning vs forgetting</h2>', figure(svgs.forgetting, `Each run placed by how well it learned the target task (x) and how well it kept the retained task "${esc(result.retained ?? '')}" (y); up and right is better on both. Biderman et al. (2024) find that LoRA learns less than full fine-tuning but forgets less: LoRA points up and to the left of the star. The dashed line joins the runs no other run beats on both tasks.`)]
+      : []),
+    ...(svgs.rankScaling
+      ? ['<h2>Rank under α/r and α/√r</h2>', `<p>${esc(rankScaling(model).sentence ?? '')}</p>`, figure(svgs.rankScaling, 'With α/r the update shrinks as 1/r, so a larger rank learns more slowly and the loss stops improving with rank; rsLoRA’s α/√r keeps the update’s scale stable, so higher rank can keep helping (Kalajdzievski 2023).')]
+      : []),
     '<h2>Table</h2>',
-    gridTable(model),
+    ...model.variants.map((variant) => gridTable(model, variant)),
     '<p>— : not run; n/a : the run has no value for the metric; failed : see the failed cells below.</p>',
     '<h3>All cells</h3>',
     cellsTable(model),
@@ -51,19 +67,24 @@ ${body.join('\n')}
 `;
 }
 
-function gridTable(model: GridModel): string {
+function gridTable(model: GridModel, variant: string | null): string {
   const { info } = model;
   const hasFull = model.full !== undefined || model.failedAt(FULL_FINE_TUNING, null) !== undefined;
   const head = `<tr><th>placement \\ rank r</th>${model.ranks.map((r) => `<th>${r}</th>`).join('')}${hasFull ? '<th>full</th>' : ''}</tr>`;
   const td = (cell: GridCell | undefined, placement: string, rank: number | null): string => {
-    if (!cell) return model.failedAt(placement, rank) ? '<td class="failed">failed</td>' : '<td class="empty">—</td>';
+    if (!cell) return model.failedAt(placement, rank, variant) ? '<td class="failed">failed</td>' : '<td class="empty">—</td>';
     const v = model.value(cell);
     const cls = [cell === model.best ? 'best' : '', cell.kind === 'full' ? 'full' : ''].filter(Boolean).join(' ');
     return `<td${cls ? ` class="${cls}"` : ''}>${v === null ? 'n/a' : formatMetric(info, v)}<span class="sub">${formatCompact(cell.trainableParams)} · ${formatPercent(cell.percentOfFull)}</span></td>`;
   };
-  const rows = model.placements.map((p) => `<tr><td class="label">${esc(p)}</td>${model.ranks.map((r) => td(model.at(p, r), p, r)).join('')}${hasFull ? '<td class="empty"></td>' : ''}</tr>`);
+  const rows = model.placements.map((p) => `<tr><td class="label">${esc(p)}</td>${model.ranks.map((r) => td(model.at(p, r, variant), p, r)).join('')}${hasFull ? '<td class="empty"></td>' : ''}</tr>`);
   if (hasFull) rows.push(`<tr><td class="label">${FULL_FINE_TUNING}</td>${model.ranks.map(() => '<td class="empty"></td>').join('')}${td(model.full, FULL_FINE_TUNING, null)}</tr>`);
-  return `<div class="wide"><table class="grid"><caption>${esc(metricTitle(info))} (${directionText(model.result.higherIsBetter)}); below: trainable parameters · share of the base model</caption>${head}${rows.join('')}</table></div>`;
+  return `<div class="wide"><table class="grid"><caption>${variant === null ? '' : `${esc(variant)}: `}${esc(metricTitle(info))} (${directionText(model.result.higherIsBetter)}); below: trainable parameters · share of the base model</caption>${head}${rows.join('')}</table></div>`;
+}
+
+function budgetTable(model: GridModel): string {
+  const rows = budgetRows(model).map((r) => `<tr>${BUDGET_COLUMNS.map(([k]) => `<td${k === 'cell' ? ' class="label"' : ''}>${esc(r[k])}</td>`).join('')}</tr>`);
+  return `<div class="wide"><table><caption>The budget answer: for each parameter budget, the best cell (the dashed Pareto front below) and how far it is from full fine-tuning</caption><tr>${BUDGET_COLUMNS.map(([, t]) => `<th>${esc(t)}</th>`).join('')}</tr>${rows.join('')}</table></div>`;
 }
 
 function cellsTable(model: GridModel): string {
@@ -92,6 +113,7 @@ function analysesSection(analyses: GridAnalyses, svgs: ReportSvgs): string[] {
       '<li><strong>Effective rank</strong> = exp(entropy of pᵢ = σᵢ / Σσ) (Roy &amp; Vetterli 2007): k equal singular values give k. Far below r means the adapter uses only a few of its directions.</li>',
       '<li><strong>Top-r share</strong> = Σ<sub>i≤r</sub> σᵢ² / Σ σᵢ²: the share of ‖ΔW‖²<sub>F</sub> (squared) in the top r directions — 100 % for any rank-r LoRA update; for full fine-tuning it shows how low-rank the full update is.</li>',
       '<li><strong>Amplification</strong> = ‖ΔW‖<sub>F</sub> / ‖UᵀWV‖<sub>F</sub>, U and V the top-r singular vectors of ΔW (§7.3): how strongly ΔW amplifies directions that W already has but does not emphasise (the paper finds ≈ 21.5 at r = 4 and ≈ 2 at r = 64).</li>',
+      '<li><strong>Intruder dimensions</strong> (Shuttleworth et al. 2024): of the fine-tuned W’s top-k singular vectors (output space), how many have |cosine| below 0.5 with every singular vector of the pretrained W — new directions that full fine-tuning rarely creates and low-rank LoRA often does. Compare each rank with the full fine-tuning row.</li>',
       '</ul>',
     );
     if (svgs.spectrum) out.push(figure(svgs.spectrum, 'Singular values of each cell’s ΔW (log scale). A rank-r LoRA update stops after r values; if the full fine-tuning curve drops steeply after a few values, a small rank is enough to capture most of the update.'));
@@ -100,7 +122,8 @@ function analysesSection(analyses: GridAnalyses, svgs: ReportSvgs): string[] {
     out.push(
       '<h3>Subspace similarity between ranks</h3>',
       '<p>φ(i, j) = ‖U₁[:, :i]ᵀ U₂[:, :j]‖²<sub>F</sub> / min(i, j), with U₁, U₂ the left singular vectors of two runs’ A factors ([in, r]) at the same site (§7.2, Fig. 3). 1: the top-i directions of one lie inside the top-j directions of the other; random subspaces give about max(i, j) / in. A bright first row means the top direction is shared across ranks: the extra directions of the larger rank add little.</p>',
-      `<div class="grid-figures">${svgs.subspace.map((s) => figure(s.svg, `${esc(s.comparison.site)} (${esc(s.comparison.placement)}): r = ${s.comparison.r1} vs r = ${s.comparison.r2}.`)).join('')}</div>`,
+      '<p>Beside each, the chance level: the same φ for random Gaussian factors of the same shapes (the paper’s baseline). Only overlap clearly above it is learned.</p>',
+      ...svgs.subspace.map((s) => `<div class="grid-figures">${figure(s.svg, `${esc(s.comparison.site)} (${esc(s.comparison.placement)}${s.comparison.variant ? `, ${esc(s.comparison.variant)}` : ''}): r = ${s.comparison.r1} vs r = ${s.comparison.r2}.`)}${s.chanceSvg ? figure(s.chanceSvg, `Chance: random factors [${s.comparison.r1} and ${s.comparison.r2} columns] of the same input dimension.`) : ''}</div>`),
     );
   }
   return out;

@@ -5,6 +5,8 @@ import { heatmapSpec } from '../plots/heatmap.js';
 import { renderSvg } from '../plots/render.js';
 import { spectrumSpec } from '../plots/spectrum-plot.js';
 import { subspaceSpec } from '../plots/subspace-plot.js';
+import { forgettingSpec } from '../plots/forgetting-plot.js';
+import { rankScalingSpec } from '../plots/rank-scaling-plot.js';
 import { tradeoffSpec } from '../plots/tradeoff.js';
 import type { GridAnalyses, GridResult, SubspaceComparison } from '../types.js';
 import { assembleHtml, type ReportSvgs } from './html.js';
@@ -12,7 +14,7 @@ import { modelMarkdown } from './markdown.js';
 
 export interface RenderedReport extends ReportSvgs {
   html: string;
-  subspace: Array<{ comparison: SubspaceComparison; svg: string; file: string }>;
+  subspace: Array<{ comparison: SubspaceComparison; svg: string; file: string; chanceSvg: string | null; chanceFile: string }>;
 }
 
 /** Renders every figure once and the page around them. */
@@ -24,10 +26,18 @@ function renderModel(model: GridModel, extra: { title?: string } = {}): Rendered
   const analyses = model.result.analyses;
   if (analyses) validateAnalyses(analyses);
   const svgs = {
-    heatmap: renderSvg(heatmapSpec(model)),
+    heatmaps: model.variants.map((variant) => ({ variant, svg: renderSvg(heatmapSpec(model, variant)), file: variant === null ? 'heatmap.svg' : `heatmap-${slug(variant)}.svg` })),
     tradeoff: renderSvg(tradeoffSpec(model)),
+    forgetting: ((spec) => (spec ? renderSvg(spec) : null))(forgettingSpec(model)),
+    rankScaling: ((spec) => (spec ? renderSvg(spec) : null))(rankScalingSpec(model)),
     spectrum: analyses && analyses.sites.length ? renderSvg(spectrumSpec(analyses)) : null,
-    subspace: subspaceFiles(analyses?.subspace ?? []).map(({ comparison, file }) => ({ comparison, file, svg: renderSvg(subspaceSpec(comparison)) })),
+    subspace: subspaceFiles(analyses?.subspace ?? []).map(({ comparison, file }) => ({
+      comparison,
+      file,
+      svg: renderSvg(subspaceSpec(comparison)),
+      chanceSvg: comparison.chance ? renderSvg(subspaceSpec({ ...comparison, site: `${comparison.site} — chance`, placement: 'random factors of the same shapes', phi: comparison.chance })) : null,
+      chanceFile: file.replace(/\.svg$/, '-chance.svg'),
+    })),
   };
   return { ...svgs, html: assembleHtml(model, svgs, extra.title) };
 }
@@ -38,7 +48,7 @@ export function reportHtml(result: GridResult, extra?: { title?: string }): stri
 }
 
 /**
- * Writes grid.json, grid.md, heatmap.svg, tradeoff.svg, report.html — plus spectrum.svg and one
+ * Writes grid.json, grid.md, heatmap.svg (heatmap-<variant>.svg per variant), tradeoff.svg, report.html — plus spectrum.svg and one
  * subspace-<site>-<placement>-r<r1>-vs-r<r2>.svg per comparison when analyses exist — into `dir` (created if needed)
  * and returns the file names. Validates before writing anything. Non-finite numbers become null in grid.json.
  */
@@ -48,10 +58,12 @@ export async function writeGridReport(dir: string, result: GridResult): Promise<
   const files: Array<[string, string]> = [
     ['grid.json', `${JSON.stringify(result, null, 2)}\n`],
     ['grid.md', modelMarkdown(model)],
-    ['heatmap.svg', report.heatmap],
+    ...report.heatmaps.map((h) => [h.file, h.svg] as [string, string]),
     ['tradeoff.svg', report.tradeoff],
+    ...(report.forgetting ? [['forgetting.svg', report.forgetting] as [string, string]] : []),
+    ...(report.rankScaling ? [['rank-scaling.svg', report.rankScaling] as [string, string]] : []),
     ...(report.spectrum ? [['spectrum.svg', report.spectrum] as [string, string]] : []),
-    ...report.subspace.map((s) => [s.file, s.svg] as [string, string]),
+    ...report.subspace.flatMap((s) => [[s.file, s.svg] as [string, string], ...(s.chanceSvg ? [[s.chanceFile, s.chanceSvg] as [string, string]] : [])]),
     ['report.html', report.html],
   ];
   await mkdir(dir, { recursive: true });
@@ -62,7 +74,8 @@ export async function writeGridReport(dir: string, result: GridResult): Promise<
 function subspaceFiles(comparisons: SubspaceComparison[]): Array<{ comparison: SubspaceComparison; file: string }> {
   const used = new Set<string>();
   return comparisons.map((comparison) => {
-    const base = `subspace-${slug(comparison.site)}-${slug(comparison.placement)}-r${comparison.r1}-vs-r${comparison.r2}`;
+    const variant = comparison.variant ? `-${slug(comparison.variant)}` : '';
+    const base = `subspace-${slug(comparison.site)}-${slug(comparison.placement)}${variant}-r${comparison.r1}-vs-r${comparison.r2}`;
     let file = `${base}.svg`;
     for (let k = 2; used.has(file); k++) file = `${base}-${k}.svg`;
     used.add(file);

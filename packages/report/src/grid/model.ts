@@ -9,21 +9,24 @@ export interface GridModel {
   /** LoRA rows in y order (result.placements without "full fine-tuning"). */
   placements: string[];
   ranks: number[];
+  /** Variant labels in order; [null] without a variant axis (so code can always loop over variants). */
+  variants: Array<string | null>;
   full: GridCell | undefined;
   /** The best cell by the metric and its direction (LoRA or full). */
   best: GridCell | undefined;
-  /** The LoRA cell at (placement, rank), if it ran. */
-  at(placement: string, rank: number): GridCell | undefined;
+  /** The LoRA cell at (placement, rank, variant), if it ran. */
+  at(placement: string, rank: number, variant?: string | null): GridCell | undefined;
   /** The cell's value of the grid metric, or null when it has none. */
   value(cell: GridCell): number | null;
-  /** The failed cell at (placement, rank) (rank null: full fine-tuning), if that cell failed. */
-  failedAt(placement: string, rank: number | null): FailedGridCell | undefined;
+  /** The failed cell at (placement, rank, variant) (rank null: full fine-tuning), if that cell failed. */
+  failedAt(placement: string, rank: number | null, variant?: string | null): FailedGridCell | undefined;
 }
 
 export function gridModel(result: GridResult): GridModel {
   validateGridResult(result);
   const byKey = new Map<string, GridCell>();
-  for (const cell of result.cells) if (cell.kind === 'lora') byKey.set(`${cell.placement}\u0000${cell.rank}`, cell);
+  const key = (placement: string, rank: number | null, variant: string | null | undefined) => `${placement}\u0000${rank}\u0000${variant ?? ''}`;
+  for (const cell of result.cells) if (cell.kind === 'lora') byKey.set(key(cell.placement, cell.rank, cell.variant), cell);
   const value = (cell: GridCell): number | null => {
     const v = cell.metrics[result.metric];
     return Number.isFinite(v) ? v : null;
@@ -40,10 +43,12 @@ export function gridModel(result: GridResult): GridModel {
     info: metricInfo(result.metric),
     placements: result.placements.filter((p) => p !== FULL_FINE_TUNING),
     ranks: result.ranks,
+    variants: result.variants?.length ? result.variants : [null],
     full: result.cells.find((c) => c.kind === 'full'),
     best,
-    at: (placement, rank) => byKey.get(`${placement}\u0000${rank}`),
+    at: (placement, rank, variant = null) => byKey.get(key(placement, rank, variant)),
     value,
-    failedAt: (placement, rank) => (result.failed ?? []).find((f) => (rank === null ? f.kind === 'full' : f.kind === 'lora' && f.placement === placement && f.rank === rank)),
+    failedAt: (placement, rank, variant = null) =>
+      (result.failed ?? []).find((f) => (rank === null ? f.kind === 'full' : f.kind === 'lora' && f.placement === placement && f.rank === rank && (f.variant ?? null) === variant)),
   };
 }

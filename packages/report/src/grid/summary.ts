@@ -10,7 +10,7 @@ export function gridFacts(model: GridModel): { cells: string; cached: string; du
   const best = model.best;
   const bestValue = best ? model.value(best) : null;
   return {
-    cells: `${result.cells.length} cells (${model.placements.length} placements × ${model.ranks.length} ranks${model.full ? ' + full fine-tuning' : ''}${missingCount(model) ? `, ${missingCount(model)} not run` : ''})`,
+    cells: `${result.cells.length} cells (${model.placements.length} placements × ${model.ranks.length} ranks${model.variants[0] !== null ? ` × ${model.variants.length} variants` : ''}${model.full ? ' + full fine-tuning' : ''}${missingCount(model) ? `, ${missingCount(model)} not run` : ''})`,
     cached: `${cached} reused from an earlier run`,
     duration: formatDuration(ms),
     best: best && bestValue !== null ? `${best.kind === 'full' ? FULL_FINE_TUNING : `${best.placement}, r = ${best.rank}`}: ${formatMetric(info, bestValue)}${info.unit ? ` ${info.unit}` : ''}` : 'none',
@@ -20,7 +20,7 @@ export function gridFacts(model: GridModel): { cells: string; cached: string; du
 
 export function missingCount(model: GridModel): number {
   let n = 0;
-  for (const p of model.placements) for (const r of model.ranks) if (!model.at(p, r)) n++;
+  for (const v of model.variants) for (const p of model.placements) for (const r of model.ranks) if (!model.at(p, r, v)) n++;
   return n;
 }
 
@@ -42,18 +42,20 @@ export interface SpectrumRow {
   amplification: string;
   frobenius: string;
   sigma1: string;
+  intruders: string;
 }
 
 export function spectrumRows(analyses: GridAnalyses): SpectrumRow[] {
   return analyses.sites.map((s) => ({
     site: s.site,
-    placement: s.placement,
+    placement: s.variant ? `${s.placement} · ${s.variant}` : s.placement,
     rank: s.rank === null ? 'full' : String(s.rank),
     effectiveRank: s.spectrum.effectiveRank.toFixed(2),
     topShare: s.spectrum.topShare === null ? '—' : `${(100 * s.spectrum.topShare).toFixed(1)} %`,
     amplification: s.amplification === null ? '—' : Number.isFinite(s.amplification.factor) ? s.amplification.factor.toFixed(1) : '∞',
     frobenius: formatSignificant(s.spectrum.frobenius, 4),
     sigma1: formatSignificant(s.spectrum.singularValues[0] ?? 0, 4),
+    intruders: s.intruders ? `${s.intruders.count} / ${s.intruders.k}` : '—',
   }));
 }
 
@@ -66,11 +68,13 @@ export const SPECTRUM_COLUMNS: Array<[keyof SpectrumRow, string]> = [
   ['amplification', 'amplification ‖ΔW‖_F / ‖UᵀWV‖_F'],
   ['frobenius', '‖ΔW‖_F'],
   ['sigma1', 'σ₁'],
+  ['intruders', 'intruder dimensions (top-k, cos < 0.5)'],
 ];
 
 /** Rows of the all-cells table (shared by Markdown and HTML; the renderers format `runDir` as code). */
 export interface CellRow {
   placement: string;
+  variant: string;
   rank: string;
   alpha: string;
   metric: string;
@@ -86,6 +90,7 @@ export interface CellRow {
 export function cellColumns(model: GridModel): Array<[keyof CellRow, string]> {
   return [
     ['placement', 'placement'],
+    ...(model.variants[0] !== null ? [['variant', 'variant'] as [keyof CellRow, string]] : []),
     ['rank', 'rank r'],
     ['alpha', 'alpha'],
     ['metric', metricTitle(model.info)],
@@ -104,6 +109,7 @@ export function cellRows(model: GridModel): CellRow[] {
     const v = model.value(c);
     return {
       placement: c.placement,
+      variant: c.variant ?? (c.kind === 'full' ? '—' : ''),
       rank: c.rank === null ? 'full' : String(c.rank),
       alpha: c.alpha === null ? '—' : String(c.alpha),
       metric: v === null ? 'n/a' : formatMetric(info, v),

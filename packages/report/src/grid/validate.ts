@@ -19,15 +19,23 @@ export function validateGridResult(result: GridResult): void {
   const duplicatePlacement = result.placements.find((p, i) => result.placements.indexOf(p) !== i);
   if (duplicatePlacement !== undefined) throw new RangeError(`grid result: placement "${duplicatePlacement}" is listed twice in placements`);
 
+  const variants = result.variants ?? [];
+  if (!Array.isArray(variants)) throw new TypeError('grid result: variants must be an array');
+  const duplicateVariant = variants.find((v, i) => variants.indexOf(v) !== i);
+  if (duplicateVariant !== undefined) throw new RangeError(`grid result: variant "${duplicateVariant}" is listed twice in variants`);
   const seen = new Map<string, string>();
   let fullCells = 0;
   result.cells.forEach((cell, index) => {
     validateCell(result, cell, index);
     if (cell.kind === 'full') fullCells++;
-    const key = cell.kind === 'full' ? 'full' : `${cell.placement}\u0000${cell.rank}`;
+    if (cell.kind === 'lora' && variants.length > 0 && !variants.includes(cell.variant ?? '')) {
+      throw new RangeError(`grid result: ${cellName(cell, index)} has variant ${JSON.stringify(cell.variant ?? null)}, which is not in variants [${variants.map((v) => `"${v}"`).join(', ')}]`);
+    }
+    if (cell.kind === 'lora' && variants.length === 0 && cell.variant) throw new RangeError(`grid result: ${cellName(cell, index)} has variant "${cell.variant}" but the grid lists no variants`);
+    const key = cell.kind === 'full' ? 'full' : `${cell.placement}\u0000${cell.rank}\u0000${cell.variant ?? ''}`;
     const other = seen.get(key);
     if (other !== undefined) {
-      const where = cell.kind === 'full' ? FULL_FINE_TUNING : `placement "${cell.placement}", rank ${cell.rank}`;
+      const where = cell.kind === 'full' ? FULL_FINE_TUNING : `placement "${cell.placement}", rank ${cell.rank}${cell.variant ? `, variant "${cell.variant}"` : ''}`;
       throw new RangeError(`grid result: cells ${other} and ${cellName(cell, index)} are both at ${where}`);
     }
     seen.set(key, cellName(cell, index));

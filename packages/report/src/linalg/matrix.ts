@@ -100,6 +100,11 @@ export function scale(m: Matrix, factor: number): Matrix {
   return out;
 }
 
+export function add(a: Matrix, b: Matrix): Matrix {
+  assertSameShape(a, b, 'add');
+  return { rows: a.rows, cols: a.cols, data: Float64Array.from(a.data, (x, i) => x + b.data[i]) };
+}
+
 export function subtract(a: Matrix, b: Matrix): Matrix {
   assertSameShape(a, b, 'subtract');
   const out = zeros(a.rows, a.cols);

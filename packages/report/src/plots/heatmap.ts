@@ -26,9 +26,10 @@ export function heatmapSvg(result: GridResult): string {
   return renderSvg(heatmapSpec(gridModel(result)));
 }
 
-export function heatmapSpec(model: GridModel): PlotSpec {
+/** `variant`: which variant's cells to draw (one heatmap per variant; the colour scale spans every variant's cells). */
+export function heatmapSpec(model: GridModel, variant: string | null = null): PlotSpec {
   const { info, result } = model;
-  const { data, lo, hi } = heatmapData(model);
+  const { data, lo, hi } = heatmapData(model, variant);
   const xDomain = [...model.ranks.map(String), ...(model.full ? [FULL_RANK_LABEL] : [])];
   const yDomain = [...model.placements, ...(model.full ? [FULL_FINE_TUNING] : [])];
   const direction = directionText(result.higherIsBetter);
@@ -40,7 +41,7 @@ export function heatmapSpec(model: GridModel): PlotSpec {
   });
   return {
     title: {
-      text: `${result.pipeline}: ${info.label} by LoRA rank and placement`,
+      text: `${result.pipeline}: ${info.label} by LoRA rank and placement${variant === null ? '' : ` — ${variant}`}`,
       subtitle: [
         `colour: ${metricTitle(info)}, ${direction} — darker is better · cell: value, trainable parameters (share of the base model)`,
         'black outline: full fine-tuning · orange outline: best cell',
@@ -80,7 +81,7 @@ export function heatmapSpec(model: GridModel): PlotSpec {
 }
 
 /** The cells to draw, and the smallest and largest value shown (the colour scale's domain). */
-function heatmapData(model: GridModel): { data: HeatmapDatum[]; lo: number; hi: number } {
+function heatmapData(model: GridModel, variant: string | null): { data: HeatmapDatum[]; lo: number; hi: number } {
   const { info, result } = model;
   const shown = (c: GridCell): number | null => {
     const v = model.value(c);
@@ -106,7 +107,7 @@ function heatmapData(model: GridModel): { data: HeatmapDatum[]; lo: number; hi: 
     };
   };
   const data: HeatmapDatum[] = [];
-  for (const placement of model.placements) for (const rank of model.ranks) data.push(datum(String(rank), placement, model.at(placement, rank)));
+  for (const placement of model.placements) for (const rank of model.ranks) data.push(datum(String(rank), placement, model.at(placement, rank, variant)));
   if (model.full) data.push(datum(FULL_RANK_LABEL, FULL_FINE_TUNING, model.full));
   return { data, lo, hi };
 }

@@ -3,6 +3,8 @@ import { gridModel, type GridModel } from '../grid/model.js';
 import { FULL_FINE_TUNING, type GridResult } from '../types.js';
 import { CATEGORY_SHAPES, FULL_COLOR, STAR, categoryColor } from './palette.js';
 import { renderSvg, type PlotSpec } from './render.js';
+import { paretoLayers } from './pareto-layer.js';
+import { tradeoffByVariantSpec } from './tradeoff-variants.js';
 
 interface TradeoffDatum {
   series: string;
@@ -23,6 +25,7 @@ export function tradeoffSvg(result: GridResult): string {
 }
 
 export function tradeoffSpec(model: GridModel): PlotSpec {
+  if (model.variants[0] !== null) return tradeoffByVariantSpec(model);
   const { info, result } = model;
   const side = labelSides(model);
   const data: TradeoffDatum[] = [];
@@ -47,13 +50,14 @@ export function tradeoffSpec(model: GridModel): PlotSpec {
   return {
     title: {
       text: `${result.pipeline}: ${info.label} vs trainable parameters`,
-      subtitle: `one line per placement through ranks ${model.ranks.join(', ')} (labels r=…, in the line's colour) · ${model.full ? 'black star: full fine-tuning · ' : ''}${directionText(result.higherIsBetter)}`,
+      subtitle: `one line per placement through ranks ${model.ranks.join(', ')} (labels r=…, in the line's colour) · ${model.full ? 'black star: full fine-tuning · ' : ''}dashed: Pareto front · ${directionText(result.higherIsBetter)}`,
     },
     width: 600,
     height: 360,
     data: { values: data as unknown as Record<string, unknown>[] },
     encoding: { x, y },
     layer: [
+      ...paretoLayers(model),
       {
         transform: [{ filter: "datum.kind === 'lora'" }],
         mark: { type: 'line', strokeWidth: 2 },
