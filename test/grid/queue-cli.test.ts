@@ -30,8 +30,14 @@ const tinyGrid = (edit?: (grid: NonNullable<Pipeline['grid']>, pipeline: Pipelin
     },
   });
 
-const gridDir = (out: string) => join(out, 'digits-grid', 'latest', 'grid');
-const gridJson = (out: string): GridResult => JSON.parse(readFileSync(join(gridDir(out), 'grid.json'), 'utf8')) as GridResult;
+/** The grid folder of the run `latest` names, or (a failed grid: `latest` moves only to completed runs) of the only run. */
+const gridDir = (out: string, run = 'latest') => join(out, 'digits-grid', run, 'grid');
+const gridJson = (out: string, run = 'latest'): GridResult => JSON.parse(readFileSync(join(gridDir(out, run), 'grid.json'), 'utf8')) as GridResult;
+function onlyRun(out: string): string {
+  const runs = readdirSync(join(out, 'digits-grid')).filter((entry) => entry !== 'latest' && entry !== 'cells'); // cells/: the grid's cell cache
+  expect(runs).toHaveLength(1);
+  return runs[0];
+}
 /** What must not depend on where a cell ran: its position, size and every number it produced. */
 const numbers = (r: GridResult) =>
   r.cells.map((c) => ({ id: c.id, placement: c.placement, rank: c.rank, trainableParams: c.trainableParams, metrics: c.metrics, evaluations: c.evaluations })).sort((a, b) => a.id.localeCompare(b.id));
@@ -166,17 +172,20 @@ describe.skipIf(missing !== null)(`grid on a BullMQ queue${missing ? ` (skipped:
     expect(worker.stdout()).toMatch(/worker: done digits-grid\/full/);
     expect(coordinator.stderr()).toMatch(/✖ cell r1.last-two-layers failed: .*gradient norm is Infinity \(loss \S+\) at step \d+: training diverged.* \(on w3\) \(after 2 attempts\)/);
 
-    const result = gridJson(out);
+    // A failed grid is not a result: `latest` does not move to it.
+    expect(readdirSync(join(out, 'digits-grid'))).not.toContain('latest');
+    const run = onlyRun(out);
+    const result = gridJson(out, run);
     expect(result.cells.map((c) => c.kind)).toEqual(['full']);
     expect(result.failed).toHaveLength(1);
     expect(result.failed![0]).toMatchObject({ kind: 'lora', rank: 1, placement: 'last two layers' });
     expect(result.failed![0].error).toMatch(/training diverged/);
-    const summary = JSON.parse(readFileSync(join(out, 'digits-grid', 'latest', 'summary.json'), 'utf8'));
+    const summary = JSON.parse(readFileSync(join(out, 'digits-grid', run, 'summary.json'), 'utf8'));
     expect(summary.status).toBe('failed');
     expect(summary.failed).toEqual([{ cell: 'r1.last-two-layers', error: expect.stringMatching(/diverged.*after 2 attempts/) }]);
-    const markdown = readFileSync(join(gridDir(out), 'grid.md'), 'utf8');
+    const markdown = readFileSync(join(gridDir(out, run), 'grid.md'), 'utf8');
     expect(markdown).toContain('## failed cells');
     expect(markdown).toMatch(/\| last two layers \| failed \|/);
-    expect(readFileSync(join(gridDir(out), 'report.html'), 'utf8')).toContain('<h3>Failed cells</h3>');
+    expect(readFileSync(join(gridDir(out, run), 'report.html'), 'utf8')).toContain('<h3>Failed cells</h3>');
   }, 180_000);
 });
