@@ -8,6 +8,8 @@ export interface LinearOptions {
   bias?: boolean;
   role?: string;
   layer?: number | null;
+  /** 'zeros' skips the random draw (weights about to be loaded from a file). Default 'random'. */
+  init?: 'random' | 'zeros';
 }
 
 /** True inside tf.grad / tf.variableGrads, where ops are being recorded for backpropagation. */
@@ -46,8 +48,9 @@ export class Linear extends Module implements SiteModule {
     }
     this.role = options.role ?? 'hidden';
     this.layer = options.layer ?? null;
-    this.addParameter('weight', kaimingUniform([inFeatures, outFeatures], inFeatures, rng));
-    if (options.bias ?? true) this.addParameter('bias', uniform([outFeatures], 1 / Math.sqrt(inFeatures), rng));
+    const zeros = options.init === 'zeros';
+    this.addParameter('weight', zeros ? tf.zeros([inFeatures, outFeatures]) : kaimingUniform([inFeatures, outFeatures], inFeatures, rng));
+    if (options.bias ?? true) this.addParameter('bias', zeros ? tf.zeros([outFeatures]) : uniform([outFeatures], 1 / Math.sqrt(inFeatures), rng));
   }
 
   get weight(): tf.Variable {
