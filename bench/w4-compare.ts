@@ -61,8 +61,8 @@ for (const config of opts.only.split(',')) {
   const out = mkdtempSync(join(tmpdir(), 'rankwise-w4-'));
   const ours = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/run.ts', '--backend', opts.backend, '--workload', `W4-${config}`, '--out', out], { encoding: 'utf8', env });
   if (ours.status !== 0) throw new Error(`rankwise W4-${config} failed:\n${ours.stderr}`);
-  const file = readdirSync(out).find((f) => f.endsWith('.json'))!;
-  const w = (JSON.parse(readFileSync(join(out, file), 'utf8')) as { workloads: Array<{ msPerStep: Side['msPerStep']; tokensPerSec: number; peakRssBytes: number; trainableParams: number }> }).workloads[0];
+  const benchFile = readdirSync(out).find((f) => f.endsWith('.json'))!;
+  const w = (JSON.parse(readFileSync(join(out, benchFile), 'utf8')) as { workloads: Array<{ msPerStep: Side['msPerStep']; tokensPerSec: number; peakRssBytes: number; trainableParams: number }> }).workloads[0];
   const rankwise: Side = { msPerStep: w.msPerStep, tokensPerSec: w.tokensPerSec, peakRssMiB: Math.round(w.peakRssBytes / 2 ** 20), trainableParams: w.trainableParams };
   console.log(`rankwise ${config}: ${rankwise.msPerStep.median.toFixed(1)} ms/step, peak ${rankwise.peakRssMiB} MiB`);
   results[config] = { torch, rankwise, ratio: { msPerStep: rankwise.msPerStep.median / torch.msPerStep.median, peakRss: rankwise.peakRssMiB / torch.peakRssMiB } };
