@@ -1,6 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { defineStage } from '../contracts/stage.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
+import { saveHuggingFaceModel } from '../io/huggingface.js';
+import { Llama } from '../nn/llama.js';
 import { saveAdapter, saveAdapterSites } from '../io/peft-adapter.js';
 import { saveTfjsModel } from '../io/tfjs-save.js';
 import { TfjsLayersModel } from '../nn/layers-model.js';
@@ -10,7 +12,7 @@ import type { JsonObject } from '../nn/model.js';
 const SaveOptions = Type.Object(
   {
     adapter: Type.Optional(Type.Boolean({ default: false, description: 'Write adapter/ in PEFT\'s layout.' })),
-    merged: Type.Optional(Type.Boolean({ default: false, description: 'Write merged/: a checkpoint of the model with adapters folded in.' })),
+    merged: Type.Optional(Type.Boolean({ default: false, description: 'Write merged/: the model with adapters folded in (a rankwise checkpoint; Llama-family models as a Hugging Face model directory).' })),
     tfjs: Type.Optional(Type.Boolean({ default: false, description: 'Write tfjs/: the model with adapters folded in as a TensorFlow.js LayersModel folder (model.json + weight shards) that tf.loadLayersModel loads; for models loaded with "tfjs".' })),
   },
   {
@@ -51,7 +53,7 @@ export default defineStage<SaveOptions, SaveResult>({
     const result: SaveResult = {};
     if (options.adapter) {
       const dir = ctx.runDir.path('adapter');
-      const saveOptions = { baseModel: ctx.model.origin };
+      const saveOptions = { baseModel: ctx.model.baseModelId, taskType: model.task === 'language-model' ? 'CAUSAL_LM' : null };
       if (loraLayers(model).length > 0) await saveAdapter(model, dir, saveOptions);
       else if (ctx.adapters.snapshot) await saveAdapterSites(ctx.adapters.snapshot.sites, dir, saveOptions);
       else throw new Error('save: no adapter to save (nothing was injected)');
@@ -70,8 +72,14 @@ export default defineStage<SaveOptions, SaveResult>({
     if (options.merged) {
       const dir = ctx.runDir.path('merged');
       const vocabulary = ctx.vocabulary.current();
-      const extra: JsonObject = vocabulary ? { vocabulary: vocabulary.toJSON() as JsonObject } : {};
-      await saveCheckpoint(model, dir, { extra, merge: true });
+      if (model instanceof Llama) {
+        // Hugging Face layout ([out, in], HF names, config.json, tokenizer files): transformers and rankwise both load it.
+        await saveHuggingFaceModel(model, dir);
+        await vocabulary?.save?.(dir);
+      } else {
+        const extra: JsonObject = vocabulary ? { vocabulary: vocabulary.toJSON() as JsonObject } : {};
+        await saveCheckpoint(model, dir, { extra, merge: true });
+      }
       ctx.runDir.artifact('merged', 'merged');
       ctx.progress.info(`save: merged model → ${dir}`);
       result.merged = dir;
