@@ -152,7 +152,7 @@ for (const backend of await backendsToRun(requested as BackendName[] | null)) {
   for (const factory of workloads) {
     const workload = factory.create(backend.createAdam);
     try {
-      const result = await measure(workload, plan);
+      const result = await measure(workload, { ...plan, ...factory.plan });
       results.push(result);
       console.log(`  ${result.id}: ${result.msPerStep.median.toFixed(1)} ms/step (${result.steps} steps, ${result.gflopsPerSec.toFixed(1)} GFLOP/s)`);
     } finally {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  createOptimizer, freeze, Gpt, injectLora, listSites, mergeAndUnload, Mlp, sparseSoftmaxCrossEntropy, trainStep, type AdamSpec, type Model, type Site,
+  createOptimizer, freeze, Gpt, injectLora, listSites, Llama, mergeAndUnload, Mlp, sparseSoftmaxCrossEntropy, trainStep, type AdamSpec, type Model, type Site,
 } from '@rankwise/core';
 import { attentionFlops, forwardFlops, trainFlops, type MatmulSite } from './flops.js';
 
@@ -124,7 +124,16 @@ function workload(
   };
 }
 
-export type WorkloadFactory = { id: string; create(fastAdam?: (s: AdamSpec) => tf.Optimizer): Workload };
+/** How long to time a workload (bench/run.ts's Plan); slow workloads ask for fewer steps. */
+export interface PlanOverride {
+  warmup?: number;
+  minSteps?: number;
+  maxSteps?: number;
+  minTimeMs?: number;
+  budgetMs?: number;
+}
+
+export type WorkloadFactory = { id: string; plan?: PlanOverride; create(fastAdam?: (s: AdamSpec) => tf.Optimizer): Workload };
 
 /** A training step with Adam: every parameter, or (lora) only the adapters of the frozen model. */
 function training(id: string, description: string, family: Family, lora: boolean): WorkloadFactory {
@@ -145,6 +154,63 @@ function training(id: string, description: string, family: Family, lora: boolean
           tf.dispose(out);
         },
       };
+      return workload(id, description, family, model, data, flops, run, () => opt.optimizer.dispose());
+    },
+  };
+}
+
+/**
+ * W4: a Llama at SmolLM2-135M's size (random weights built in memory), batch 4 × 256 tokens, AdamW lr 1e-4 —
+ * the workload of /work/shared/bench/torch_llama.py (PyTorch), so the two can be compared step for step.
+ * W4_LAYERS shrinks the stack for a smoke run (the ids and the PyTorch script's --layers agree).
+ */
+export const LLAMA_W4_CONFIG = {
+  model_type: 'llama', vocab_size: 49152, hidden_size: 576, intermediate_size: 1536, num_hidden_layers: Number(process.env.W4_LAYERS ?? 30),
+  num_attention_heads: 9, num_key_value_heads: 3, rope_theta: 100000, rms_norm_eps: 1e-5, max_position_embeddings: 8192, tie_word_embeddings: true, context: 256,
+} as const;
+const LLAMA_BATCH = 4;
+/** Timed steps of each W4 workload (after 1 warm-up): W4_STEPS, default 3. */
+const W4_STEPS = Number(process.env.W4_STEPS ?? 3);
+const LLAMA_RANK = 16;
+const LLAMA_ALPHA = 32;
+const LLAMA_QV = new Set(['attn.q', 'attn.v']);
+
+function llamaData(): Batch {
+  const { context, vocab_size: vocab } = LLAMA_W4_CONFIG;
+  const ids = (seed: number) => tf.tensor2d(seededArray(LLAMA_BATCH * context, seed, (u) => Math.floor(u * vocab)), [LLAMA_BATCH, context], 'int32');
+  return { x: ids(5), y: ids(6) };
+}
+
+/** A training step of the W4 Llama with AdamW (lr 1e-4): every parameter, or rank-16 LoRA on the chosen roles. */
+function llamaTraining(id: string, description: string, lora: ((site: Site) => boolean) | null): WorkloadFactory {
+  return {
+    id,
+    plan: { warmup: 1, minSteps: W4_STEPS, maxSteps: W4_STEPS, minTimeMs: 0, budgetMs: 3_600_000 },
+    create(fastAdam) {
+      const model = new Llama(LLAMA_W4_CONFIG, 1);
+      if (lora) {
+        freeze(model);
+        injectLora(model, listSites(model).filter(lora).map((s) => ({ path: s.path, r: LLAMA_RANK, alpha: LLAMA_ALPHA })), 1);
+      }
+      const data = llamaData();
+      const rows = LLAMA_BATCH * LLAMA_W4_CONFIG.context;
+      const sites = listSites(model).map((s) => ({ inFeatures: s.inFeatures, outFeatures: s.outFeatures, rank: s.adapted ? LLAMA_RANK : 0 }));
+      // The tied head is a product too: [rows, d]·[d, V], and full fine-tuning trains it.
+      const head = { inFeatures: LLAMA_W4_CONFIG.hidden_size, outFeatures: LLAMA_W4_CONFIG.vocab_size, rank: 0 };
+      const { hidden_size: d, num_hidden_layers: layers } = LLAMA_W4_CONFIG;
+      const flops = trainFlops(rows, [...sites, head], !lora) + attentionFlops(LLAMA_BATCH, LLAMA_W4_CONFIG.context, d, layers, true);
+      const variables = model.trainableParameters();
+      const opt = createOptimizer({ name: 'adamw', lr: 1e-4 }, fastAdam);
+      const run = {
+        trainableParams: variables.reduce((n, v) => n + v.size, 0),
+        optimizerStateBytes: () => opt.stateBytes(),
+        async step() {
+          const out = trainStep({ loss: () => sparseSoftmaxCrossEntropy(model.forward(data.x), data.y), variables, optimizer: opt.optimizer });
+          await out.loss.data();
+          tf.dispose(out);
+        },
+      };
+      const family: Family = { build: () => model, data: () => data, rows, samples: LLAMA_BATCH, tokens: rows, otherFlops: () => 0 };
       return workload(id, description, family, model, data, flops, run, () => opt.optimizer.dispose());
     },
   };
@@ -182,6 +248,9 @@ export const WORKLOADS: WorkloadFactory[] = [
   training('W1-lora', `MLP 784-512-512-10, batch 128, Adam, rank-${LORA_RANK} LoRA on all 3 Linear`, MLP, true),
   training('W2-full', 'GPT V96 d128 L4 H4 T128, batch 32, Adam, all parameters', GPT, false),
   training('W2-lora', `GPT V96 d128 L4 H4 T128, batch 32, Adam, rank-${LORA_RANK} LoRA on q and v`, GPT, true),
+  llamaTraining('W4-full', 'Llama SmolLM2-135M size (d576 L30 H9 KV3 SwiGLU1536 V49152 tied), batch 4 × 256, AdamW, all parameters', null),
+  llamaTraining('W4-lora-qv', `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj`, (s) => LLAMA_QV.has(s.role)),
+  llamaTraining('W4-lora-all', `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on every linear layer (all-linear)`, (s) => s.role !== 'head'),
   ...INFERENCE_VARIANTS.flatMap((variant) => [
     inference(`W3-mlp-${variant}`, `MLP forward, batch 128, ${variant}`, MLP, variant),
     inference(`W3-gpt-${variant}`, `GPT forward, batch 32 × 128 tokens, ${variant}`, GPT, variant),

@@ -28,14 +28,14 @@ const expected: Record<string, string[]> = {
   'load-not-first.json': ['/stages/0/stage: "evaluate" needs a model: the first stage must be "load"'],
   'data-does-not-fit-model.json': ["/stages/1/data: digits have 784 features; the model's input is 100"],
   'bad-architecture-config.json': ['/stages/0/config/sizes: mlp sizes must be at least two positive integers, got [784]'],
-  'unknown-architecture.json': ['/stages/0/architecture: unknown architecture "resnet"; known: gpt, mlp'],
+  'unknown-architecture.json': ['/stages/0/architecture: unknown architecture "resnet"; known: gpt, llama, mlp'],
   'not-json.json': ['/: not valid JSON: ', '(line 4, column 24)'],
   'bad-name.json': ['/name: found "Digits LoRA", allowed: a string matching /^[a-z0-9][a-z0-9._-]*$/'],
   'layer-out-of-range.json': ["/stages/2/placement/options/layers/1: layer 5 does not exist; the model's layers are 0, 1, 2"],
   'save-nothing.json': ['/stages/1: save needs "adapter": true, "merged": true or "tfjs": true (one or more)'],
   'missing-checkpoint.json': ['/stages/0/checkpoint: ', 'no-such-checkpoint: not a checkpoint directory (config.json missing)'],
   'from-without-model.json': ['/stages/0/from: test/fixtures/broken/base-saves-nothing.json saves no model to load: it needs a "save" stage with "merged": true'],
-  'two-sources.json': ['/stages/0: give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from" or "tfjs"'],
+  'two-sources.json': ['/stages/0: give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from", "tfjs" or "huggingface"'],
   'text-data-for-mlp.json': ['/stages/1/data: dataset "moby-dick" is text; the model (mlp) is a classification model'],
   'rank-pattern-unmatched.json': ['/stages/2/placement/options/rankPattern/layers.2: rankPattern key "layers.2" matches none of the chosen sites (layers.0, layers.1)'],
 };
@@ -46,11 +46,11 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-async function validate(file: string): Promise<{ code: number; errors: string[] }> {
+async function validate(file: string, extra: string[] = []): Promise<{ code: number; errors: string[] }> {
   const errors: string[] = [];
   vi.spyOn(console, 'error').mockImplementation((line: unknown) => errors.push(String(line)));
   vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  const code = await main(['validate', file]);
+  const code = await main(['validate', file, ...extra]);
   vi.restoreAllMocks();
   return { code, errors };
 }
@@ -72,7 +72,18 @@ describe('pnpm rankwise validate on broken pipelines', () => {
 
   test('the helper base validates (exit 0) and the real pipelines validate', async () => {
     expect((await validate(`${dir}/base-saves-nothing.json`)).code).toBe(0);
-    expect((await validate('pipelines/*.json')).code).toBe(0);
+    for (const file of readdirSync('pipelines').filter((f) => f.endsWith('.json'))) {
+      expect((await validate(`pipelines/${file}`)).code, file).toBe(0);
+    }
+  });
+
+  test('the Llama pipeline validates with a model directory set, and names the missing one otherwise', async () => {
+    expect((await validate('examples/llama/llama-sotu-lora.json', ['--set', 'stages.0.huggingface=../../test/fixtures/hf/llama-tiny', '--set', 'stages.0.context=32'])).code).toBe(0);
+    const { code, errors } = await validate('examples/llama/llama-sotu-lora.json');
+    expect(code).toBe(2);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('/stages/0/huggingface: ');
+    expect(errors[0]).toContain('models/SmolLM2-135M: not a Hugging Face model directory (config.json missing)');
   });
 
   test('a real process exits with 2, and with 0 on valid files', () => {

@@ -54,7 +54,7 @@ describe('checkpoints', () => {
     await writeFile(weights, encodeSafetensors([t('layers.0.weight', [4, 5]), t('layers.0.bias', [3]), t('layers.1.weight', [3, 2]), t('layers.1.bias', [2])]));
     await expect(loadCheckpoint(dir)).rejects.toThrow('tensor "layers.0.weight": shape [4, 5] in the file, the model expects [4, 3]');
     await writeFile(join(dir, 'config.json'), '{"format": "rankwise-checkpoint", "version": 1, "architecture": "resnet", "config": {}}');
-    await expect(loadCheckpoint(dir)).rejects.toThrow('unknown architecture "resnet"; known: gpt, mlp');
+    await expect(loadCheckpoint(dir)).rejects.toThrow('unknown architecture "resnet"; known: gpt, llama, mlp');
     await writeFile(join(dir, 'config.json'), '{"format": "something-else"}');
     await expect(loadCheckpoint(dir)).rejects.toThrow('/format: found "something-else", allowed: "rankwise-checkpoint"');
     await expect(loadCheckpoint(join(dir, 'nope'))).rejects.toThrow('not a checkpoint directory (config.json missing)');

@@ -37,6 +37,9 @@ export { Dropout } from './nn/dropout.js';
 export { Sequential } from './nn/sequential.js';
 export { Mlp, describeMlp, type MlpConfig } from './nn/mlp.js';
 export { Gpt, describeGpt, type GptConfig } from './nn/gpt.js';
+export { Llama, describeLlama, LLAMA_MODEL_TYPES, type LlamaConfig } from './nn/llama.js';
+export { RmsNorm } from './nn/rmsnorm.js';
+export { RotaryEmbedding } from './nn/rotary.js';
 export { CausalSelfAttention, causalMask } from './nn/attention.js';
 export { listSites } from './nn/site.js';
 export { registerArchitecture, createModel, architectureNames, getArchitecture, describeModel, type Architecture } from './nn/architectures.js';
@@ -66,10 +69,17 @@ export { parameterReport, type ParameterReport } from './lora/parameter-report.j
 // ---- files: safetensors, checkpoints, PEFT adapters ----
 export { decodeSafetensors, encodeSafetensors, halfToFloat, SafetensorsError, MAX_HEADER_BYTES } from './io/safetensors.js';
 export type { NamedFloat32, SafetensorsContents, SafetensorsDtype } from './io/safetensors.js';
+export { parseSafetensorsHeader, toFloat32, type SafetensorsEntry, type SafetensorsHeader } from './io/safetensors.js';
+export { SafetensorsReader, writeSafetensorsStreaming, type PendingTensor } from './io/safetensors-stream.js';
+export {
+  loadHuggingFaceModel, saveHuggingFaceModel, readHuggingFaceConfig, openHuggingFaceWeights, huggingFaceTensors, huggingFaceConfigJson,
+  isHuggingFaceDir, isHuggingFaceConfig, HF_CONFIG, HF_WEIGHTS, HF_INDEX, HF_TOKENIZER_FILES, type HuggingFaceModelInfo, type SaveHuggingFaceOptions,
+} from './io/huggingface.js';
 export { readSafetensorsFile, writeSafetensorsFile } from './io/tensor-file.js';
 export { saveCheckpoint, loadCheckpoint, loadWeightsInto, readCheckpointConfig, type CheckpointConfig, type SaveCheckpointOptions } from './io/checkpoint.js';
-export { saveAdapter, saveAdapterSites, loadAdapter, readAdapter, readAdapterConfig, snapshotAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS } from './io/peft-adapter.js';
-export type { AdapterSite, AdapterSnapshot, StoredAdapterSite } from './io/peft-adapter.js';
+export { saveAdapter, saveAdapterSites, loadAdapter, readAdapter, planAdapter, readAdapterConfig, snapshotAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, RANKWISE_METADATA } from './io/peft-adapter.js';
+export type { AdapterSite, AdapterSnapshot, AdapterSaveOptions, StoredAdapterSite, PlannedAdapterSite } from './io/peft-adapter.js';
+export { parsePeftConfig, peftTargetSites, peftPatternValue, peftSiteSettings, buildPeftConfig, PeftConfigError, type PeftLoraConfig, type SiteSettings } from './io/peft-config.js';
 
 // ---- backends ----
 export { resolveBackend, describeBackend, activeBackend, BackendUnavailableError, BACKEND_REQUESTS } from './backend/resolve.js';
@@ -98,7 +108,6 @@ export { describeFsError, isFsError, readableFsError } from './io/fs-errors.js';
 export { parseJsonText, decodeUtf8, MAX_JSON_DEPTH } from './io/json-text.js';
 export { nonFiniteAsString } from './io/json-numbers.js';
 export { readSafetensorsHeaderFile } from './io/tensor-file.js';
-export { decodeSafetensorsHeader, type SafetensorsHeader } from './io/safetensors.js';
 export { RunFolder, listRuns, observedStatus, pointLatestAt, finishActiveRunsSync, readSummary, type RunEntry, type ObservedStatus, type RecordedStatus } from './run/run-folder.js';
 export { FileLock } from './run/lock.js';
 export { ResumeError, resolveResumeTarget, CHECKPOINTS_DIR } from './run/open-run.js';

@@ -3,6 +3,7 @@ import type { CorpusSpec, DatasetSource, DigitsDataSpec, TextArrays, TextDataSpe
 import type { ClassificationData } from './classification.js';
 import { loadDigits } from './digits/load-digits.js';
 import { CharVocab } from './text/char-vocab.js';
+import { HfTokenizer, type HfTokenizerJson } from './text/hf-tokenizer.js';
 import { loadText, type TextSource } from './text/load-text.js';
 import { splitTextBlocks } from './text/split-text-blocks.js';
 
@@ -21,6 +22,7 @@ interface Corpus {
 interface SplitSide {
   ids: Int32Array;
   coverage: number;
+  bytesPerToken: number;
 }
 
 type EncodedSplit = Record<TextDataSpec['split'], SplitSide>;
@@ -46,9 +48,10 @@ function sourceKey(source: TextSource): string | null {
   return parts.every((part) => part !== null) ? `sotu:${parts.join(';')}` : null;
 }
 
-function knownFraction(ids: Int32Array): number {
+function knownFraction(ids: Int32Array, unknownId: number | null): number {
+  if (unknownId === null) return 1;
   let known = 0;
-  for (const id of ids) if (id !== 0) known++;
+  for (const id of ids) if (id !== unknownId) known++;
   return ids.length === 0 ? 1 : known / ids.length;
 }
 
@@ -119,21 +122,28 @@ export function createDatasetSource(): DatasetSource {
       const key =
         corpusKey === null || options.some((part) => part === null) ? null : `${corpusKey}|${options.join('|')}`;
       const encodeAndSplit = async (): Promise<EncodedSplit> => {
-        const split = splitTextBlocks(vocab.encode(text), {
+        const encoded = vocab.encode(text);
+        const unknownId = vocab.unknownId === undefined ? 0 : vocab.unknownId;
+        const bytesPerToken = encoded.length === 0 ? 1 : Buffer.byteLength(text, 'utf8') / encoded.length;
+        const split = splitTextBlocks(encoded, {
           validationFraction: spec.validationFraction ?? 0.1,
           blockSize: spec.blockSize,
           seed: spec.splitSeed ?? 0,
         });
         return {
-          train: { ids: split.train, coverage: knownFraction(split.train) },
-          validation: { ids: split.validation, coverage: knownFraction(split.validation) },
+          train: { ids: split.train, coverage: knownFraction(split.train, unknownId), bytesPerToken },
+          validation: { ids: split.validation, coverage: knownFraction(split.validation, unknownId), bytesPerToken },
         };
       };
       const split = await (cache === undefined ? encodeAndSplit() : cachedIn(cache, key, encodeAndSplit));
-      const { ids, coverage } = spec.split === 'train' ? split.train : split.validation;
-      return { name: `${name}/${spec.split}`, ids, coverage };
+      const { ids, coverage, bytesPerToken } = spec.split === 'train' ? split.train : split.validation;
+      return { name: `${name}/${spec.split}`, ids, coverage, bytesPerToken };
     },
     buildVocabulary: async (text: string, maxSize?: number) => CharVocab.build(text, maxSize === undefined ? {} : { maxSize }),
-    vocabularyFromJSON: async (json: unknown) => CharVocab.fromJSON(json as Parameters<typeof CharVocab.fromJSON>[0]),
+    vocabularyFromJSON: async (json: unknown) =>
+      (json as { type?: unknown } | null)?.type === 'huggingface-tokenizer'
+        ? HfTokenizer.fromJSON(json as HfTokenizerJson)
+        : CharVocab.fromJSON(json as Parameters<typeof CharVocab.fromJSON>[0]),
+    tokenizer: (dir: string) => HfTokenizer.fromDirectory(dir),
   };
 }

@@ -24,3 +24,4 @@ export {
   type TextSplit,
 } from './text/split-text-blocks.js';
 export { createDatasetSource } from './dataset-source.js';
+export { HfTokenizer, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, type HfTokenizerJson } from './text/hf-tokenizer.js';

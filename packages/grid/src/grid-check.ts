@@ -4,7 +4,7 @@ import { selectPlacement, type PluginRegistry } from '@rankwise/core/internal';
 /** Metrics each task's evaluations report (the grid colours by one of them). */
 export const TASK_METRICS: Record<string, string[]> = {
   classification: ['accuracy', 'loss'],
-  'language-model': ['bitsPerChar', 'perplexity', 'loss'],
+  'language-model': ['bitsPerChar', 'bitsPerToken', 'bitsPerByte', 'perplexity', 'loss'],
 };
 
 /**

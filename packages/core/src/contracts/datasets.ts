@@ -10,12 +10,18 @@ export interface ClassificationArrays {
   classes: number;
 }
 
-/** A character vocabulary (saved with language models). */
+/** A character vocabulary (saved with language models), or a model's own tokenizer (tokenizer.json). */
 export interface Vocabulary {
   readonly size: number;
   encode(text: string): Int32Array;
   decode(ids: ArrayLike<number>): string;
   toJSON(): object;
+  /** The id of unknown input, never sampled (default 0, rankwise's character vocabularies); null when there is none. */
+  readonly unknownId?: number | null;
+  /** What one id stands for: 'char' (default) or 'token' (subword tokenizers); names the per-id metric. */
+  readonly unit?: 'char' | 'token';
+  /** Writes the tokenizer's own files into a model directory (tokenizers from Hugging Face model directories). */
+  save?(dir: string): Promise<void>;
 }
 
 /** Token ids of one split of a corpus. */
@@ -24,6 +30,8 @@ export interface TextArrays {
   ids: Int32Array;
   /** Characters of the split the vocabulary knows, as a fraction. */
   coverage: number;
+  /** UTF-8 bytes of the corpus per id (for bits per byte). */
+  bytesPerToken?: number;
 }
 
 /** Where pipelines get data. `@rankwise/datasets` implements it; replace it with `createRankwise({ datasets })`. */
@@ -35,4 +43,6 @@ export interface DatasetSource {
   /** Characters of `text`, at most `maxSize` ids including the unknown id 0 (the most frequent kept). */
   buildVocabulary(text: string, maxSize?: number): Promise<Vocabulary>;
   vocabularyFromJSON(json: unknown): Promise<Vocabulary>;
+  /** The tokenizer of a Hugging Face model directory (tokenizer.json). */
+  tokenizer?(dir: string): Promise<Vocabulary>;
 }

@@ -56,10 +56,16 @@ export interface ModelService {
   require(stage: string): Model;
   /** The model, or null before `load`. */
   current(): Model | null;
-  /** Replaces the model (disposing the previous one); `origin` is where its base weights came from. */
-  set(model: Model, origin: string): void;
-  /** Where the base weights came from (PEFT's base_model_name_or_path). */
+  /**
+   * Replaces the model (disposing the previous one); `origin` is where its base weights came from (for messages),
+   * `baseModelId` PEFT's base_model_name_or_path (a Hub id or a path relative to the working directory; null, the
+   * default, for models built here).
+   */
+  set(model: Model, origin: string, baseModelId?: string | null): void;
+  /** Where the base weights came from. */
   readonly origin: string;
+  /** PEFT's base_model_name_or_path for adapters of this model, or null. */
+  readonly baseModelId: string | null;
 }
 
 /** Adapters kept aside by `merge` so `save` can still write them. */

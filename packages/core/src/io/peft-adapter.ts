@@ -7,13 +7,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { Module } from '../nn/module.js';
 import { listSites, type Site } from '../nn/site.js';
 import { injectAdapters, loraLayers } from '../lora/inject.js';
-import { initFromPeft, initMovesBase, peftInitValue, type LoraInit } from '../lora/init.js';
-import type { LoraKind, LoraLayer } from '../lora/lora-layer.js';
+import { initFromPeft, initMovesBase, type LoraInit } from '../lora/init.js';
+import { loraScaling, type LoraKind, type LoraLayer } from '../lora/lora-layer.js';
 import { LoraConv2d } from '../lora/lora-conv2d.js';
 import { LoraLinear, type InitialAdapter } from '../lora/lora-linear.js';
 import { toOriginalBase } from './adapter-conversion.js';
+import { buildPeftConfig, parsePeftConfig, peftPatternValue, peftSiteSettings, peftTargetSites, type PeftLoraConfig } from './peft-config.js';
 import { fromPeftLayout, peftTensors } from './peft-layout.js';
-import { readSafetensorsFile, writeSafetensorsFile } from './tensor-file.js';
+import { assertFiniteTensor } from './finite-values.js';
+import { SafetensorsReader } from './safetensors-stream.js';
+import { writeSafetensorsFile } from './tensor-file.js';
 
 export const ADAPTER_CONFIG = 'adapter_config.json';
 export const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
@@ -57,24 +60,37 @@ function siteOf(path: string, layer: LoraLayer, a: tf.Tensor, b: tf.Tensor, magn
   return { path, r: layer.r, alpha: layer.alpha, rslora: layer.rslora, dropout: layer.dropout, kind: layer.kind, kernelSize, a, b, magnitude, init: layer.init, initial };
 }
 
-/** The most common value (PEFT keeps one global r / lora_alpha and patterns for the exceptions). */
-function mode(values: number[]): number {
-  const counts = new Map<number, number>();
-  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
-  return [...counts.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0])[0][0];
+export interface AdapterSaveOptions {
+  /** Where the base model came from (PEFT's base_model_name_or_path): a Hub id or a relative path; null when unknown. */
+  baseModel?: string | null;
+  /** PEFT's task_type, e.g. "CAUSAL_LM" for language models. */
+  taskType?: string | null;
 }
 
-export interface AdapterSaveOptions {
-  /** Where the base model came from (PEFT's base_model_name_or_path). */
-  baseModel?: string;
+/** The safetensors metadata key holding rankwise's own per-site settings (PEFT ignores metadata). */
+export const RANKWISE_METADATA = 'rankwise';
+
+interface RankwiseSiteMetadata {
+  path: string;
+  alpha: number;
+  rslora: boolean;
+  dropout: number;
+  /** The init the site was trained from (PEFT's init_lora_weights holds one value for the whole adapter). */
+  init?: LoraInit;
+  /** A PiSSA / OLoRA site saved relative to the original W: its rank and alpha before the conversion. */
+  convertedFrom?: { r: number; alpha: number };
 }
 
 /**
- * Writes PEFT's layout: adapter_config.json (peft_type LORA, r, lora_alpha, target_modules, rank_pattern,
- * alpha_pattern, use_dora…) and adapter_model.safetensors with lora_A.weight [r, in] = Aᵀ, lora_B.weight [out, r] = Bᵀ
- * and, with DoRA, lora_magnitude_vector [out]. PiSSA / OLoRA adapters are written relative to the original W, as
- * PEFT's `save_pretrained(path_initial_model_for_weight_conversion=…)` does: rank 2r, A' = [A | A₀], B' = [B | −B₀]
- * (see adapter-conversion.ts), so loading them on the original base reproduces the model.
+/**
+ * Writes PEFT's layout: adapter_config.json with PEFT's keys only (see buildPeftConfig: mixed rsLoRA is folded into
+ * alpha_pattern so PEFT reproduces every site's scaling; use_dora, init_lora_weights) and adapter_model.safetensors
+ * with lora_A.weight [r, in] = Aᵀ, lora_B.weight [out, r] = Bᵀ (conv2d and embedding sites in PEFT's layouts:
+ * io/peft-layout.ts) and, with DoRA, lora_magnitude_vector [out]. PiSSA / OLoRA adapters are written relative to the
+ * original W, as PEFT's `save_pretrained(path_initial_model_for_weight_conversion=…)` does: rank 2r, A' = [A | A₀],
+ * B' = [B | −B₀] (see adapter-conversion.ts), so loading them on the original base reproduces the model.
+ * rankwise's own per-site settings (alpha as given, rsLoRA, dropout, the init and what a converted site was) travel in
+ * the weights' `__metadata__`, which PEFT ignores; on reading, they are used only where they agree with PEFT's fields.
  */
 export async function saveAdapterSites(given: readonly AdapterSite[], dir: string, options: AdapterSaveOptions = {}): Promise<void> {
   if (given.length === 0) throw new Error('no LoRA adapters to save (no inject stage ran, or they were merged without a snapshot)');
@@ -84,37 +100,13 @@ export async function saveAdapterSites(given: readonly AdapterSite[], dir: strin
   const converted = given.map((s) => toOriginalBase(s));
   const sites = converted.map((c) => c.site);
   const inits = new Set(given.map((s) => s.init));
-  const r = mode(sites.map((s) => s.r));
-  const alpha = mode(sites.map((s) => s.alpha));
-  const config = {
-    peft_type: 'LORA',
-    task_type: null,
-    base_model_name_or_path: options.baseModel ?? null,
-    r,
-    lora_alpha: alpha,
-    lora_dropout: sites[0].dropout,
-    use_rslora: sites[0].rslora,
-    use_dora: dora,
-    target_modules: sites.map((s) => s.path),
-    rank_pattern: Object.fromEntries(sites.filter((s) => s.r !== r).map((s) => [s.path, s.r])),
-    alpha_pattern: Object.fromEntries(sites.filter((s) => s.alpha !== alpha).map((s) => [s.path, s.alpha])),
-    bias: 'none',
-    fan_in_fan_out: false,
-    // A converted PiSSA / OLoRA adapter is a plain LoRA of the original W (PEFT writes true for it as well).
-    init_lora_weights: inits.size === 1 && inits.has('gaussian') ? peftInitValue('gaussian') : true,
-    inference_mode: true,
-    modules_to_save: null,
-    layers_to_transform: null,
-    layers_pattern: null,
-    revision: null,
-    rankwise: {
-      version: 1,
-      sites: sites.map((s, i) => ({
-        path: s.path, r: s.r, alpha: s.alpha, rslora: s.rslora, dropout: s.dropout, dora: s.magnitude !== null, init: given[i].init,
-        ...(converted[i].converted ? { convertedFrom: { r: given[i].r, alpha: given[i].alpha } } : {}),
-      })),
-    },
-  };
+  // A converted PiSSA / OLoRA adapter is a plain LoRA of the original W (PEFT writes true for it as well).
+  const initLoraWeights = inits.size === 1 && inits.has('gaussian') ? ('gaussian' as const) : true;
+  const config = buildPeftConfig(sites, { ...options, useDora: dora, initLoraWeights });
+  const own: RankwiseSiteMetadata[] = sites.map((s, i) => ({
+    path: s.path, alpha: s.alpha, rslora: s.rslora, dropout: s.dropout, init: given[i].init,
+    ...(converted[i].converted ? { convertedFrom: { r: given[i].r, alpha: given[i].alpha } } : {}),
+  }));
   await mkdir(dir, { recursive: true });
   const tensors = tf.tidy(() =>
     sites.flatMap((s) => [
@@ -123,7 +115,8 @@ export async function saveAdapterSites(given: readonly AdapterSite[], dir: strin
     ]),
   );
   try {
-    await writeSafetensorsFile(join(dir, ADAPTER_WEIGHTS), tensors, { format: 'pt', producer: 'rankwise' });
+    const metadata = { format: 'pt', producer: 'rankwise', [RANKWISE_METADATA]: JSON.stringify({ version: 2, sites: own }) };
+    await writeSafetensorsFile(join(dir, ADAPTER_WEIGHTS), tensors, metadata);
   } finally {
     tf.dispose(tensors.map((t) => t.tensor));
     for (const c of converted) if (c.converted) tf.dispose([c.site.a, c.site.b]);
@@ -137,21 +130,8 @@ export async function saveAdapter(model: Module, dir: string, options: AdapterSa
   await saveAdapterSites(sites, dir, options);
 }
 
-interface PeftConfig {
-  peft_type?: unknown;
-  r?: unknown;
-  lora_alpha?: unknown;
-  lora_dropout?: unknown;
-  use_rslora?: unknown;
-  use_dora?: unknown;
-  init_lora_weights?: unknown;
-  rank_pattern?: unknown;
-  alpha_pattern?: unknown;
-  rankwise?: { sites?: Array<{ path: string; r: number; alpha: number; rslora?: boolean; dropout?: number }> };
-}
-
-/** Reads and checks adapter_config.json (not the weights). */
-export async function readAdapterConfig(dir: string): Promise<{ config: PeftConfig; file: string }> {
+/** Reads and checks adapter_config.json (not the weights) with PEFT's rules. */
+export async function readAdapterConfig(dir: string): Promise<{ config: PeftLoraConfig; file: string }> {
   const file = join(dir, ADAPTER_CONFIG);
   let text: string;
   try {
@@ -163,25 +143,20 @@ export async function readAdapterConfig(dir: string): Promise<{ config: PeftConf
   }
   const parsed = parseJsonText(text);
   if (!parsed.ok) throw new Error(`${file}: not valid JSON (${parsed.message})`);
-  const config = parsed.value as PeftConfig;
+  const config: unknown = parsed.value;
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new Error(`${file}: /: found ${Array.isArray(config) ? 'an array' : JSON.stringify(config)}, allowed: an object`);
   }
   const bad = (pointer: string, found: unknown, allowed: string): never => {
     throw new Error(`${file}: ${pointer}: found ${JSON.stringify(found)}, allowed: ${allowed}`);
   };
-  if (config.peft_type !== 'LORA') bad('/peft_type', config.peft_type, '"LORA"');
-  if (!Number.isInteger(config.r) || (config.r as number) < 1) bad('/r', config.r, 'a positive integer');
-  if (typeof config.lora_alpha !== 'number' || !(config.lora_alpha > 0)) bad('/lora_alpha', config.lora_alpha, 'a positive number');
-  checkRankwiseSites(config.rankwise, bad);
-  if (config.use_dora !== undefined && config.use_dora !== null && typeof config.use_dora !== 'boolean') bad('/use_dora', config.use_dora, 'true or false');
-  if (config.init_lora_weights !== false && initFromPeft(config.init_lora_weights) === null) {
-    bad('/init_lora_weights', config.init_lora_weights, 'true, false, "gaussian", "pissa" or "olora"');
-  }
-  return { config, file };
+  const peft = parsePeftConfig(config, file);
+  // Adapters written by earlier rankwise versions carry a `rankwise` block in the config: still checked when present.
+  checkRankwiseSites((config as { rankwise?: unknown }).rankwise, bad);
+  return { config: peft, file };
 }
 
-/** The optional `rankwise.sites` list: each item an object with a string path and a positive rank and alpha. */
+/** The optional legacy `rankwise.sites` list: each item an object with a string path and a positive rank and alpha. */
 function checkRankwiseSites(rankwise: unknown, bad: (pointer: string, found: unknown, allowed: string) => never): void {
   if (rankwise === undefined) return;
   if (typeof rankwise !== 'object' || rankwise === null || Array.isArray(rankwise)) bad('/rankwise', rankwise, 'an object');
@@ -198,19 +173,13 @@ function checkRankwiseSites(rankwise: unknown, bad: (pointer: string, found: unk
   });
 }
 
-/** `[base_model.model.]<site>.lora_A|B[.default].weight` → site path, A or B (PEFT writes `.default` in some versions). */
+/**
+ * `[base_model.model.]<site>.lora_A|B[.default].weight` or `<site>.lora_embedding_A|B[.default]` → site path, A or B
+ * (PEFT writes `.default` in some versions).
+ */
 const LORA_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_(?:([AB])(?:\.default)?\.weight|embedding_([AB])(?:\.default)?)$/;
 /** DoRA's `[base_model.model.]<site>.lora_magnitude_vector[.default][.weight]` → site path. */
 const MAGNITUDE_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_magnitude_vector(?:\.default)?(?:\.weight)?$/;
-
-/** Matches PEFT's pattern lookup: a key applies to a site equal to it or ending in `.<key>`. */
-function patternValue(patterns: unknown, path: string): number | undefined {
-  if (typeof patterns !== 'object' || patterns === null) return undefined;
-  for (const [key, value] of Object.entries(patterns as Record<string, unknown>)) {
-    if ((path === key || path.endsWith(`.${key}`)) && typeof value === 'number') return value;
-  }
-  return undefined;
-}
 
 /** One site of a PEFT-layout adapter as stored: its settings and its factors in PEFT layout. */
 export interface StoredAdapterSite {
@@ -234,25 +203,42 @@ export interface StoredAdapterSite {
   init: LoraInit;
 }
 
+/** An adapter site planned from the config and the weights' header alone (no tensor data read). */
+export type PlannedAdapterSite = Omit<StoredAdapterSite, 'loraA' | 'loraB' | 'magnitude'> & { aName: string; bName: string; magnitudeName: string | null };
+
+/** rankwise's per-site settings from the weights' metadata, when present and well-formed. */
+function rankwiseSites(metadata: Record<string, string>): Map<string, RankwiseSiteMetadata> {
+  try {
+    const parsed = JSON.parse(metadata[RANKWISE_METADATA] ?? '{}') as { sites?: RankwiseSiteMetadata[] };
+    return new Map((parsed.sites ?? []).filter((s) => typeof s.path === 'string').map((s) => [s.path, s]));
+  } catch {
+    return new Map();
+  }
+}
+
 /**
- * Reads and checks a PEFT-layout adapter directory without touching a model: sites come from the weight file's keys
- * (`[base_model.model.]<site>.lora_A|B[.default].weight`, in the file's order of the lora_A tensors), ranks from the
- * shapes (checked against r / rank_pattern), alphas from lora_alpha / alpha_pattern. With `modelSites` (listSites of
- * the model it is meant for) every site must exist there, be unadapted and match its in/out features; without them
- * in/out features come from the shapes.
+ * Plans loading a PEFT-layout adapter from adapter_config.json and the weight file's header: sites from the tensor
+ * names (`[base_model.model.]<site>.lora_A|B[.default].weight`, `<site>.lora_embedding_A|B`, in the file's order of the
+ * lora_A tensors; conv2d factors by their 4-D shapes), ranks from
+ * the shapes (checked against r / rank_pattern), alpha from lora_alpha / alpha_pattern, scaling with use_rslora — all
+ * PEFT's rules. With `modelSites` (listSites of the model it is meant for) the config's target_modules must select
+ * exactly the sites that have weights, and each must exist, be unadapted and match its in/out features.
  */
-export async function readAdapter(dir: string, modelSites?: readonly Site[]): Promise<StoredAdapterSite[]> {
+export async function planAdapter(dir: string, modelSites?: readonly Site[], modelType?: string): Promise<PlannedAdapterSite[]> {
   const { config, file: configFile } = await readAdapterConfig(dir);
   const weightsFile = join(dir, ADAPTER_WEIGHTS);
-  const { tensors } = await readSafetensorsFile(weightsFile);
+  const reader = await SafetensorsReader.open(weightsFile);
+  await reader.close();
+  const entries = reader.entries;
+  const own = rankwiseSites(reader.header.metadata);
   const sites = modelSites ? new Map(modelSites.map((s) => [s.path, s])) : null;
   // Each tensor name parsed once: site path → its lora_A / lora_B tensor names, in file order.
   const aNames = new Map<string, string>();
   const bNames = new Map<string, string>();
   const magnitudeNames = new Map<string, string>();
-  const dora = config.use_dora === true;
-  const init = config.init_lora_weights === false ? 'kaiming' : (initFromPeft(config.init_lora_weights) as LoraInit);
-  for (const name of tensors.keys()) {
+  const dora = config.useDora;
+  const init = config.init;
+  for (const name of entries.keys()) {
     const magnitude = MAGNITUDE_WEIGHT.exec(name);
     if (magnitude) {
       if (!dora) throw new Error(`${weightsFile}: tensor "${name}" is a DoRA magnitude but ${configFile} does not set "use_dora": true`);
@@ -270,14 +256,14 @@ export async function readAdapter(dir: string, modelSites?: readonly Site[]): Pr
     if (other !== undefined) throw new Error(`${weightsFile}: tensors "${other}" and "${name}" are both lora_${ab} of site "${path}"`);
     names.set(path, name);
   }
-  const out = [...aNames].map(([path, aName]): StoredAdapterSite => {
+  const out = [...aNames].map(([path, aName]): PlannedAdapterSite => {
     const site = sites?.get(path);
     if (sites && !site) throw new Error(`${weightsFile}: site "${path}" is not in the model; available sites: ${[...sites.keys()].join(', ')}`);
     if (site?.adapted) throw new Error(`${weightsFile}: site "${path}" already has a LoRA adapter`);
     const bName = bNames.get(path);
-    const a = tensors.get(aName);
-    const b = bName === undefined ? undefined : tensors.get(bName);
-    if (!a || !b) throw new Error(`${weightsFile}: site "${path}" has lora_A but no lora_B`);
+    const a = entries.get(aName)!;
+    const b = bName === undefined ? undefined : entries.get(bName);
+    if (!b || bName === undefined) throw new Error(`${weightsFile}: site "${path}" has lora_A but no lora_B`);
     const r = a.shape[0];
     const expected = (shape: string) => (site ? `the model expects ${shape}` : `expected ${shape}`);
     // PEFT's conv factors: lora_A [r, in, kh, kw], lora_B [out, r, 1, 1]; embeddings are named lora_embedding_A/B.
@@ -290,33 +276,78 @@ export async function readAdapter(dir: string, modelSites?: readonly Site[]): Pr
     if (!bOk || (site && b.shape[0] !== site.outFeatures) || b.shape[1] !== r) {
       throw new Error(`${weightsFile}: tensor "${bName}": shape [${b.shape.join(', ')}], ${expected(`[${site ? site.outFeatures : 'out'}, ${r}${kind === 'conv2d' ? ', 1, 1' : ''}]`)}`);
     }
-    const own = config.rankwise?.sites?.find((s) => s.path === path);
-    const expectedR = own?.r ?? patternValue(config.rank_pattern, path) ?? (config.r as number);
-    if (expectedR !== r) throw new Error(`${configFile}: site "${path}" has rank ${r} in the weights but ${expectedR} in the config`);
-    const alpha = own?.alpha ?? patternValue(config.alpha_pattern, path) ?? (config.lora_alpha as number);
-    const rslora = own?.rslora ?? config.use_rslora === true;
-    const dropout = own?.dropout ?? (typeof config.lora_dropout === 'number' ? config.lora_dropout : 0);
+    const peft = peftSiteSettings(config, path);
+    if (peft.r !== r) {
+      const how = peftPatternValue(config.rankPattern, path) === undefined ? 'r' : 'rank_pattern';
+      throw new Error(`${configFile}: site "${path}" has rank ${r} in the weights but ${peft.r} in the config (by ${how})`);
+    }
+    // rankwise's own settings only where they give PEFT's scaling (PEFT's fields win when someone edited them).
+    const mine = own.get(path);
+    const agrees = mine !== undefined && Math.abs(loraScaling({ r, ...mine }) - loraScaling(peft)) <= 1e-9 * loraScaling(peft);
+    const { alpha, rslora } = agrees ? mine : peft;
+    const dropout = agrees ? mine.dropout : config.loraDropout;
     const kernelSize: [number, number] | undefined = kind === 'conv2d' ? [a.shape[2], a.shape[3]] : undefined;
     if (kind !== 'linear' && (dora || initMovesBase(init))) {
-      const what = dora ? '"use_dora": true' : `"init_lora_weights": ${JSON.stringify(config.init_lora_weights)}`;
+      const what = dora ? '"use_dora": true' : `"init_lora_weights": ${JSON.stringify(init)}`;
       throw new Error(`${configFile}: ${what}, but site "${path}" holds ${kind} factors; rankwise supports DoRA and PiSSA / OLoRA on Linear sites only`);
     }
-    let magnitude: Float32Array | null = null;
+    let magnitudeName: string | null = null;
     if (dora) {
       const mName = magnitudeNames.get(path);
-      const m = mName === undefined ? undefined : tensors.get(mName);
-      if (!m) throw new Error(`${weightsFile}: site "${path}" has no lora_magnitude_vector, but ${configFile} sets "use_dora": true`);
+      const m = mName === undefined ? undefined : entries.get(mName);
+      if (!m || mName === undefined) throw new Error(`${weightsFile}: site "${path}" has no lora_magnitude_vector, but ${configFile} sets "use_dora": true`);
       if (m.shape.length !== 1 || m.shape[0] !== b.shape[0]) throw new Error(`${weightsFile}: tensor "${mName}": shape [${m.shape.join(', ')}], expected [${b.shape[0]}] (one magnitude per output)`);
-      magnitude = m.data;
+      magnitudeName = mName;
     }
     // A gaussian init only decides fresh factors (the stored ones replace them); non-Linear sites start as kaiming.
     const siteInit: LoraInit = kind === 'linear' ? init : 'kaiming';
-    return { path, r, alpha, rslora, dropout, kind, kernelSize, inFeatures: a.shape[1], outFeatures: b.shape[0], loraA: a.data, loraB: b.data, magnitude, init: siteInit };
+    return { path, r, alpha, rslora, dropout, kind, kernelSize, inFeatures: a.shape[1], outFeatures: b.shape[0], aName, bName, magnitudeName, init: siteInit };
   });
   for (const [path, name] of bNames) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
   for (const [path, name] of magnitudeNames) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
   if (out.length === 0) throw new Error(`${weightsFile}: holds no LoRA weights`);
+  if (modelSites) {
+    let targeted: Site[];
+    try {
+      targeted = peftTargetSites(config, modelSites, modelType);
+    } catch (error) {
+      throw new Error(`${configFile}: /target_modules: ${(error as Error).message}`);
+    }
+    const shown = JSON.stringify(config.targetModules);
+    if (targeted.length === 0) {
+      throw new Error(`${configFile}: /target_modules: ${shown} selects none of the model's sites (PEFT's rules: a list entry matches a module name exactly or as its last ".name" parts, a string must match the whole name); sites: ${modelSites.map((s) => s.path).join(', ')}`);
+    }
+    const chosen = new Set(targeted.map((s) => s.path));
+    for (const path of aNames.keys()) {
+      if (sites!.has(path) && !chosen.has(path)) throw new Error(`${weightsFile}: site "${path}" has weights, but ${configFile}'s target_modules ${shown} does not select it (PEFT would not load them)`);
+    }
+    for (const site of targeted) {
+      if (!aNames.has(site.path)) throw new Error(`${weightsFile}: target_modules ${shown} selects "${site.path}", which has no lora_A / lora_B weights in the file`);
+    }
+  }
   return out;
+}
+
+/** `planAdapter`, then the factors themselves (read tensor by tensor). */
+export async function readAdapter(dir: string, modelSites?: readonly Site[], modelType?: string): Promise<StoredAdapterSite[]> {
+  const plan = await planAdapter(dir, modelSites, modelType);
+  const reader = await SafetensorsReader.open(join(dir, ADAPTER_WEIGHTS));
+  try {
+    const out: StoredAdapterSite[] = [];
+    for (const { aName, bName, magnitudeName, ...site } of plan) {
+      // Non-finite values are refused, naming the file and tensor, before the model is touched.
+      const read = async (name: string): Promise<Float32Array> => {
+        const data = await reader.read(name);
+        assertFiniteTensor(reader.file, name, data, 'refusing to load non-finite weights');
+        return data;
+      };
+      const magnitude = magnitudeName === null ? null : await read(magnitudeName);
+      out.push({ ...site, loraA: await read(aName), loraB: await read(bName), magnitude });
+    }
+    return out;
+  } finally {
+    await reader.close();
+  }
 }
 
 /**
@@ -326,7 +357,8 @@ export async function readAdapter(dir: string, modelSites?: readonly Site[]): Pr
  * residual does not depend on the singular vectors' signs), then A, B are replaced by the stored ones.
  */
 export async function loadAdapter(model: Module, dir: string, seed = 0): Promise<LoraLayer[]> {
-  const sites = await readAdapter(dir, listSites(model));
+  const modelType = (model as { config?: { model_type?: unknown } }).config?.model_type;
+  const sites = await readAdapter(dir, listSites(model), typeof modelType === 'string' ? modelType : undefined);
   const layers = await injectAdapters(model, sites.map((s) => ({ ...s, dora: s.magnitude !== null })), seed);
   layers.forEach((layer, i) => {
     const s = sites[i];

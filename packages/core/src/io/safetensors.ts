@@ -34,7 +34,10 @@ export class SafetensorsError extends Error {
   }
 }
 
-interface Entry {
+type Entry = SafetensorsEntry;
+
+/** One tensor of a safetensors header; begin/end are relative to the start of the data buffer. */
+export interface SafetensorsEntry {
   name: string;
   dtype: SafetensorsDtype;
   shape: number[];
@@ -43,27 +46,33 @@ interface Entry {
 }
 
 export interface SafetensorsHeader {
-  entries: Array<{ name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }>;
+  /** In header order. */
+  entries: SafetensorsEntry[];
   metadata: Record<string, string>;
-  /** Where the data buffer starts in the file (8 + header length). */
+  /** Byte offset of the data buffer in the file (8 + header length). */
   dataStart: number;
 }
 
+/** Bytes to read from the start of a file to parse its header (after the first 8). */
+export function safetensorsHeaderLength(first8: Uint8Array, fileLength: number, file = '<buffer>'): number {
+  if (first8.length < 8 || fileLength < 8) throw new SafetensorsError(file, `truncated: ${fileLength} bytes, but a safetensors file starts with an 8-byte header length`);
+  const headerLength = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
+  if (headerLength > MAX_HEADER_BYTES) throw new SafetensorsError(file, `header length ${headerLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  if (8 + headerLength > fileLength) {
+    throw new SafetensorsError(file, `header length ${headerLength} runs past the end of the file (${fileLength - 8} bytes follow the length)`);
+  }
+  return headerLength;
+}
+
 /**
- * Checks the header of a safetensors file of `fileSize` bytes whose first bytes are `prefix` (at least 8 + the
- * header length, or the whole file): every defect the full reader would find, without the data.
+ * Parses and checks the header of a safetensors file of `fileLength` bytes from its first bytes (`prefix` holds at
+ * least 8 + header length bytes): every entry's dtype, shape and offsets, and that the entries cover the data exactly.
  */
-export function decodeSafetensorsHeader(prefix: Uint8Array, fileSize: number, file = '<buffer>'): SafetensorsHeader {
+export function parseSafetensorsHeader(prefix: Uint8Array, fileLength: number, file = '<buffer>'): SafetensorsHeader {
   const fail = (detail: string, tensor?: string): never => {
     throw new SafetensorsError(file, detail, tensor);
   };
-  if (fileSize < 8 || prefix.length < 8) fail(`truncated: ${fileSize} bytes, but a safetensors file starts with an 8-byte header length`);
-  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
-  const headerLength = Number(view.getBigUint64(0, true));
-  if (headerLength > MAX_HEADER_BYTES) fail(`header length ${headerLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
-  if (8 + headerLength > fileSize) {
-    fail(`header length ${headerLength} runs past the end of the file (${fileSize - 8} bytes follow the length)`);
-  }
+  const headerLength = safetensorsHeaderLength(prefix, fileLength, file);
   if (8 + headerLength > prefix.length) fail(`header of ${headerLength} bytes was not read in full`);
   let header: unknown;
   try {
@@ -73,9 +82,9 @@ export function decodeSafetensorsHeader(prefix: Uint8Array, fileSize: number, fi
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header must be a JSON object');
   const dataStart = 8 + headerLength;
-  const dataLength = fileSize - dataStart;
+  const dataLength = fileLength - dataStart;
   const metadata: Record<string, string> = {};
-  const entries: Entry[] = [];
+  const entries: SafetensorsEntry[] = [];
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('"__metadata__" must be an object of strings');
@@ -92,7 +101,7 @@ export function decodeSafetensorsHeader(prefix: Uint8Array, fileSize: number, fi
 }
 
 export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): SafetensorsContents {
-  const { entries, metadata, dataStart } = decodeSafetensorsHeader(bytes, bytes.length, file);
+  const { entries, metadata, dataStart } = parseSafetensorsHeader(bytes, bytes.length, file);
   const tensors: SafetensorsContents['tensors'] = new Map();
   for (const e of entries) {
     tensors.set(e.name, { shape: e.shape, dtype: e.dtype, data: toFloat32(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype) });
@@ -144,7 +153,8 @@ function checkCoverage(entries: Entry[], dataLength: number, fail: (d: string, t
   if (cursor !== dataLength) fail(`the data buffer has ${dataLength} bytes but the tensors cover only ${cursor}`);
 }
 
-function toFloat32(raw: Uint8Array, dtype: SafetensorsDtype): Float32Array {
+/** Raw little-endian bytes of one tensor → float32 values (a fresh, aligned array). */
+export function toFloat32(raw: Uint8Array, dtype: SafetensorsDtype): Float32Array {
   const copy = new Uint8Array(raw); // an aligned copy (Buffer#slice would share memory)
   if (dtype === 'F32') return new Float32Array(copy.buffer, 0, copy.length / 4);
   const halves = new Uint16Array(copy.buffer, 0, copy.length / 2);

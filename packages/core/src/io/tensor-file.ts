@@ -3,7 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { assertFiniteTensor } from './finite-values.js';
 import { atomicWriteFile } from './atomic-write.js';
 import { describeFsError, isFsError } from './fs-errors.js';
-import { decodeSafetensors, decodeSafetensorsHeader, encodeSafetensors, MAX_HEADER_BYTES, SafetensorsError, type NamedFloat32, type SafetensorsContents, type SafetensorsHeader } from './safetensors.js';
+import { decodeSafetensors, parseSafetensorsHeader, encodeSafetensors, MAX_HEADER_BYTES, SafetensorsError, type NamedFloat32, type SafetensorsContents, type SafetensorsHeader } from './safetensors.js';
 
 /**
  * Reads tensor values asynchronously (works on every backend) and writes them as F32 safetensors, atomically
@@ -53,7 +53,7 @@ export async function readSafetensorsHeaderFile(file: string): Promise<Safetenso
     const want = Math.min(size, 8 + Math.min(length, MAX_HEADER_BYTES));
     const prefix = new Uint8Array(want);
     if (want > 0) await handle.read(prefix, 0, want, 0);
-    return decodeSafetensorsHeader(prefix, size, file);
+    return parseSafetensorsHeader(prefix, size, file);
   } catch (error) {
     if (error instanceof SafetensorsError) throw error;
     throw new Error(isFsError(error) ? `cannot read ${describeFsError(error, file)}` : `${file}: cannot read (${(error as Error).message})`);

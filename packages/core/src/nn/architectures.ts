@@ -1,6 +1,7 @@
 import type { ModelDescription } from './description.js';
 import type { Model, JsonObject } from './model.js';
 import { describeGpt, Gpt, type GptConfig } from './gpt.js';
+import { describeLlama, Llama } from './llama.js';
 import { describeMlp, Mlp, type MlpConfig } from './mlp.js';
 
 /** A zoo entry: describes a config without tensors, and builds a freshly initialised model from it. */
@@ -48,4 +49,11 @@ registerArchitecture({
   description: 'decoder-only character transformer (sites blocks.N.attn.q/k/v/o, blocks.N.mlp.fc/proj, head)',
   describe: describeGpt,
   create: (config, seed) => new Gpt(config as unknown as GptConfig, seed),
+});
+
+registerArchitecture({
+  name: 'llama',
+  description: 'Llama-family decoder with Hugging Face names (sites model.layers.N.self_attn.q/k/v/o_proj, model.layers.N.mlp.gate/up/down_proj, lm_head when untied)',
+  describe: describeLlama,
+  create: (config, seed) => new Llama(config, seed),
 });

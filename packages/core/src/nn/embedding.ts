@@ -10,9 +10,11 @@ export class Embedding extends Module {
     readonly dim: number,
     rng: Rng,
     std = 0.02,
+    /** 'zeros' skips the random draw (weights about to be loaded from a file). */
+    init: 'random' | 'zeros' = 'random',
   ) {
     super();
-    this.addParameter('weight', normal([numEmbeddings, dim], std, rng));
+    this.addParameter('weight', init === 'zeros' ? tf.zeros([numEmbeddings, dim]) : normal([numEmbeddings, dim], std, rng));
   }
 
   get weight(): tf.Variable {

@@ -106,7 +106,7 @@ export class TfjsLayersModel extends Model {
     switch (spec.className) {
       case 'Dense':
         this.activations.set(spec.name, head ? null : activation(c.activation));
-        return new Linear(weights[0].shape[0] as number, weights[0].shape[1] as number, null, { role, layer: spec.index, initial: { weight: weights[0], bias } });
+        return new Linear(weights[0].shape[0] as number, weights[0].shape[1] as number, null, { role, layer: spec.index, init: { weight: weights[0], bias } });
       case 'Conv2D':
         this.activations.set(spec.name, head ? null : activation(c.activation));
         return new Conv2d(weights[0], bias, {

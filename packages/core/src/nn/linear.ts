@@ -8,8 +8,11 @@ export interface LinearOptions {
   bias?: boolean;
   role?: string;
   layer?: number | null;
-  /** Existing weights (W [in, out], bias [out] or null) instead of a fresh init; ownership passes to the Linear. */
-  initial?: { weight: tf.Tensor; bias: tf.Tensor | null };
+  /**
+   * How the weights start: 'random' (default: PyTorch's nn.Linear init, needs an Rng), 'zeros' (no random draw: weights
+   * about to be loaded from a file), or existing tensors (W [in, out], bias [out] or null; ownership passes to the Linear).
+   */
+  init?: 'random' | 'zeros' | { weight: tf.Tensor; bias: tf.Tensor | null };
 }
 
 /** True inside tf.grad / tf.variableGrads, where ops are being recorded for backpropagation. */
@@ -48,16 +51,21 @@ export class Linear extends Module implements SiteModule {
     }
     this.role = options.role ?? 'hidden';
     this.layer = options.layer ?? null;
-    const { initial } = options;
-    if (initial) {
-      if (initial.weight.shape.join() !== `${inFeatures},${outFeatures}`) {
-        throw new Error(`Linear weight must be [${inFeatures}, ${outFeatures}], got [${initial.weight.shape.join(', ')}]`);
+    const { init = 'random' } = options;
+    if (typeof init === 'object') {
+      if (init.weight.shape.join() !== `${inFeatures},${outFeatures}`) {
+        throw new Error(`Linear weight must be [${inFeatures}, ${outFeatures}], got [${init.weight.shape.join(', ')}]`);
       }
-      this.addParameter('weight', initial.weight);
-      if (initial.bias) this.addParameter('bias', initial.bias);
+      this.addParameter('weight', init.weight);
+      if (init.bias) this.addParameter('bias', init.bias);
       return;
     }
-    if (!rng) throw new Error('Linear needs an Rng or initial weights');
+    if (init === 'zeros') {
+      this.addParameter('weight', tf.zeros([inFeatures, outFeatures]));
+      if (options.bias ?? true) this.addParameter('bias', tf.zeros([outFeatures]));
+      return;
+    }
+    if (!rng) throw new Error('Linear needs an Rng, init \'zeros\' or initial weights');
     this.addParameter('weight', kaimingUniform([inFeatures, outFeatures], inFeatures, rng));
     if (options.bias ?? true) this.addParameter('bias', uniform([outFeatures], 1 / Math.sqrt(inFeatures), rng));
   }

@@ -20,5 +20,10 @@ export function lazyDatasetSource(loader: ModuleLoader = defaultModuleLoader): D
     text: async (spec, vocab, dir) => (await get()).text(spec, vocab, dir),
     buildVocabulary: async (text, maxSize) => (await get()).buildVocabulary(text, maxSize),
     vocabularyFromJSON: async (json) => (await get()).vocabularyFromJSON(json),
+    tokenizer: async (dir) => {
+      const source = await get();
+      if (!source.tokenizer) throw new Error('this version of @rankwise/datasets reads no tokenizer.json');
+      return source.tokenizer(dir);
+    },
   };
 }

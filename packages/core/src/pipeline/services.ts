@@ -79,6 +79,7 @@ export interface DependencyRunner {
 export class ModelSlot implements ModelService {
   private model: Model | null = null;
   origin = '';
+  baseModelId: string | null = null;
 
   require(stage: string): Model {
     if (!this.model) throw new Error(`stage "${stage}" needs a model; run "load" first`);
@@ -89,10 +90,11 @@ export class ModelSlot implements ModelService {
     return this.model;
   }
 
-  set(model: Model, origin: string): void {
+  set(model: Model, origin: string, baseModelId: string | null = null): void {
     if (this.model && this.model !== model) this.model.dispose();
     this.model = model;
     this.origin = origin;
+    this.baseModelId = baseModelId;
   }
 
   /** Hands the model to the caller (the slot forgets it). */

@@ -1,10 +1,12 @@
-import { resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { CorpusSchema } from '../contracts/data-schema.js';
 import { describedRef } from '../contracts/schema-helpers.js';
 import { defineStage, type StageCheckContext, type StageContext } from '../contracts/stage.js';
 import { loadCheckpoint, readCheckpointConfig } from '../io/checkpoint.js';
-import { loadAdapter, readAdapterConfig } from '../io/peft-adapter.js';
+import { isHuggingFaceDir, loadHuggingFaceModel } from '../io/huggingface.js';
+import { ADAPTER_WEIGHTS, loadAdapter, planAdapter } from '../io/peft-adapter.js';
+import { checkHuggingFaceDir } from '../io/huggingface-check.js';
 import { loadTfjsModel } from '../io/tfjs-model.js';
 import { describeTfjsLoad } from './tfjs-load-check.js';
 import { parameterReport } from '../lora/parameter-report.js';
@@ -20,22 +22,31 @@ const LoadOptions = Type.Object(
     checkpoint: Type.Optional(Type.String({ minLength: 1, description: 'A checkpoint directory (config.json + model.safetensors), relative to the pipeline file.' })),
     from: Type.Optional(Type.String({ minLength: 1, description: 'Another pipeline file whose merged model to load; it runs first when its result is missing or stale.' })),
     tfjs: Type.Optional(Type.String({ minLength: 1, description: 'A TensorFlow.js LayersModel: its model.json (or a directory holding one), relative to the pipeline file. Dense, Conv2D and Embedding layers become LoRA sites named by their layer names.' })),
+    huggingface: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'A Hugging Face model directory of a Llama-family model (config.json, model.safetensors or model.safetensors.index.json with its shards, tokenizer.json), relative to the pipeline file; its tokenizer becomes the vocabulary.',
+      }),
+    ),
+    context: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 4194304, description: 'Llama-family models: the window length in tokens that training and evaluation use (at most max_position_embeddings; default min(max_position_embeddings, 512)).' }),
+    ),
     adapter: Type.Optional(Type.String({ minLength: 1, description: 'A PEFT-layout adapter directory to put on the loaded model.' })),
     vocabulary: Type.Optional(
       describedRef(CorpusSchema, 'Language models built from an architecture: the corpus whose characters form the vocabulary (at most config.vocabSize ids, id 0 = unknown).'),
     ),
   },
   {
-    description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs.',
+    description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs, huggingface.',
     additionalProperties: false,
     oneOf: [
-      { required: ['architecture'], not: { anyOf: [{ required: ['checkpoint'] }, { required: ['from'] }, { required: ['tfjs'] }] } },
-      ...(['checkpoint', 'from', 'tfjs'] as const).map((source) => ({
+      { required: ['architecture'], not: { anyOf: [{ required: ['checkpoint'] }, { required: ['from'] }, { required: ['tfjs'] }, { required: ['huggingface'] }] } },
+      ...(['checkpoint', 'from', 'tfjs', 'huggingface'] as const).map((source) => ({
         required: [source],
-        not: { anyOf: ['architecture', 'checkpoint', 'from', 'tfjs', 'config', 'vocabulary'].filter((k) => k !== source).map((k) => ({ required: [k] })) },
+        not: { anyOf: ['architecture', 'checkpoint', 'from', 'tfjs', 'huggingface', 'config', 'vocabulary'].filter((k) => k !== source).map((k) => ({ required: [k] })) },
       })),
     ],
-    'x-message': 'give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from" or "tfjs"',
+    'x-message': 'give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from", "tfjs" or "huggingface"',
   },
 );
 export type LoadOptions = Static<typeof LoadOptions>;
@@ -61,7 +72,7 @@ async function buildVocabulary(options: LoadOptions, ctx: StageContext): Promise
 /** Builds a zoo model from the seed, reads a checkpoint, or loads another pipeline's result (running it if stale). */
 export default defineStage<LoadOptions, LoadResult>({
   name: 'load',
-  description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs.',
+  description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs, huggingface.',
   options: LoadOptions,
   requires: [],
   provides: ['model'],
@@ -81,6 +92,17 @@ export default defineStage<LoadOptions, LoadResult>({
         if (isConfigError(error)) ctx.issue(`/config${error.pointer}`, error.message.replace(/^\S+: /, ''));
         else ctx.issue('/architecture', (error as Error).message);
       }
+    } else if (options.huggingface !== undefined || (options.checkpoint !== undefined && (await isHuggingFaceDir(resolve(ctx.dir, options.checkpoint))))) {
+      const key = options.huggingface !== undefined ? '/huggingface' : '/checkpoint';
+      try {
+        const { model, hashFiles } = await checkHuggingFaceDir(resolve(ctx.dir, (options.huggingface ?? options.checkpoint)!), options.context);
+        for (const file of hashFiles) await ctx.hashFile(file);
+        ctx.setModel(model);
+      } catch (error) {
+        ctx.issue(key, (error as Error).message);
+      }
+    } else if (options.context !== undefined) {
+      ctx.issue('/context', 'found "context" for a model that is not loaded from a Hugging Face directory; allowed: with "huggingface"');
     } else if (options.tfjs !== undefined) {
       const model = await describeTfjsLoad(options.tfjs, ctx.dir, (pointer, message) => ctx.issue(pointer, message), ctx.hashFile);
       if (model) ctx.setModel(model);
@@ -97,7 +119,7 @@ export default defineStage<LoadOptions, LoadResult>({
       const dependency = await ctx.dependency(options.from!, '/from');
       if (dependency?.output) ctx.setModel(dependency.output);
     }
-    if (ctx.model && options.adapter) await checkAdapterDir(resolve(ctx.dir, options.adapter), ctx.model.sites, ctx);
+    if (ctx.model && options.adapter) await checkAdapterDir(resolve(ctx.dir, options.adapter), ctx.model.sites, (ctx.model.config as { model_type?: unknown }).model_type, ctx);
   },
   async run(options, ctx) {
     const dir = ctx.pipeline.dir;
@@ -108,11 +130,17 @@ export default defineStage<LoadOptions, LoadResult>({
       const seed = ctx.pipeline.seed;
       ctx.model.set(createModel(options.architecture, options.config ?? {}, seed), `${options.architecture} (built from its config, seed ${seed})`);
       if (options.vocabulary) await buildVocabulary(options, ctx);
+    } else if (options.huggingface !== undefined) {
+      await loadHuggingFace(resolve(dir, options.huggingface), options.context, ctx);
     } else {
       const checkpointDir = options.checkpoint !== undefined ? resolve(dir, options.checkpoint) : await ctx.pipeline.dependencyModel(ctx.index);
-      const { model, config } = await loadCheckpoint(checkpointDir);
-      ctx.model.set(model, checkpointDir);
-      if (config.extra.vocabulary !== undefined) ctx.vocabulary.set(await ctx.data.source.vocabularyFromJSON(config.extra.vocabulary));
+      if (await isHuggingFaceDir(checkpointDir)) {
+        await loadHuggingFace(checkpointDir, options.context, ctx);
+      } else {
+        const { model, config } = await loadCheckpoint(checkpointDir);
+        ctx.model.set(model, checkpointDir, relative(process.cwd(), checkpointDir) || '.');
+        if (config.extra.vocabulary !== undefined) ctx.vocabulary.set(await ctx.data.source.vocabularyFromJSON(config.extra.vocabulary));
+      }
     }
     const model = ctx.model.require('load');
     let adapterLayers = 0;
@@ -123,25 +151,36 @@ export default defineStage<LoadOptions, LoadResult>({
     }
     const report = parameterReport(model);
     const vocabulary = ctx.vocabulary.current();
-    if (vocabulary) ctx.progress.info(`load: vocabulary of ${vocabulary.size} ids (id 0 = unknown)`);
+    if (vocabulary && vocabulary.unit !== 'token') ctx.progress.info(`load: vocabulary of ${vocabulary.size} ids (id 0 = unknown)`);
     const origin = options.architecture !== undefined ? ctx.model.origin : `${model.architecture} from ${ctx.model.origin}`;
     ctx.progress.info(`load: ${origin}; ${report.total.toLocaleString('en-US')} parameters`);
     return { origin: ctx.model.origin, architecture: model.architecture, totalParams: report.total, adapterLayers, vocabularySize: vocabulary?.size ?? null };
   },
 });
 
-/** load.adapter: the adapter's target sites must exist on the model; they count as adapted from here on. */
-async function checkAdapterDir(dir: string, sites: readonly Site[], ctx: StageCheckContext): Promise<void> {
+/** A Llama-family model from a Hugging Face directory, streamed into variables; its tokenizer.json is the vocabulary. */
+async function loadHuggingFace(modelDir: string, context: number | undefined, ctx: StageContext): Promise<void> {
+  const source = ctx.data.source;
+  if (!source.tokenizer) throw new Error('load: the data source reads no tokenizer.json (update @rankwise/datasets)');
+  const vocabulary = await source.tokenizer(modelDir);
+  const { model, info } = await loadHuggingFaceModel(modelDir, { context });
+  const shown = relative(process.cwd(), modelDir) || '.';
+  // PEFT's base_model_name_or_path: the Hub id when config.json names one, else the path from the working directory.
+  ctx.model.set(model, info.hubId === null ? shown : `${shown} (${info.hubId})`, info.hubId ?? shown);
+  ctx.vocabulary.set(vocabulary);
+  ctx.progress.info(`load: ${model.config.model_type} model, ${model.config.num_hidden_layers} layers, context ${model.config.context} tokens; tokenizer of ${vocabulary.size.toLocaleString('en-US')} ids`);
+}
+
+/** load.adapter: PEFT's rules (target_modules, rank/alpha patterns) against the model's sites, from the config and weight header. */
+async function checkAdapterDir(dir: string, sites: readonly Site[], modelType: unknown, ctx: StageCheckContext): Promise<void> {
   try {
-    const { config } = await readAdapterConfig(dir);
-    const targets = Array.isArray((config as { target_modules?: unknown }).target_modules) ? (config as { target_modules: string[] }).target_modules : [];
-    const known = new Map(sites.map((s) => [s.path, s]));
-    for (const path of targets) {
-      if (!known.has(path)) ctx.issue('/adapter', `adapter targets site "${path}", which the model does not have; available sites: ${[...known.keys()].join(', ')}`);
-      ctx.adaptedSites.add(path);
-    }
+    for (const site of await planAdapter(dir, sites, typeof modelType === 'string' ? modelType : undefined)) ctx.adaptedSites.add(site.path);
     ctx.provide('adapter');
   } catch (error) {
-    ctx.issue('/adapter', (error as Error).message);
+    const message = (error as Error).message;
+    // Tensor-level defects of the weights (shapes, unknown sites, foreign names) are listed in full, every tensor, by
+    // the run-input checks (pipeline/file-checks.ts) under the same pointer: reported there, not twice.
+    if (message.startsWith(`${join(dir, ADAPTER_WEIGHTS)}: tensor "`)) return;
+    ctx.issue('/adapter', message);
   }
 }

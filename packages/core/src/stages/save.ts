@@ -2,6 +2,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import { defineStage } from '../contracts/stage.js';
 import { atomicDirectory } from '../io/atomic-write.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
+import { saveHuggingFaceModel } from '../io/huggingface.js';
+import { Llama } from '../nn/llama.js';
 import { saveAdapter, saveAdapterSites } from '../io/peft-adapter.js';
 import { saveTfjsModel } from '../io/tfjs-save.js';
 import { TfjsLayersModel } from '../nn/layers-model.js';
@@ -11,7 +13,7 @@ import type { JsonObject } from '../nn/model.js';
 const SaveOptions = Type.Object(
   {
     adapter: Type.Optional(Type.Boolean({ default: false, description: 'Write adapter/ in PEFT\'s layout.' })),
-    merged: Type.Optional(Type.Boolean({ default: false, description: 'Write merged/: a checkpoint of the model with adapters folded in.' })),
+    merged: Type.Optional(Type.Boolean({ default: false, description: 'Write merged/: the model with adapters folded in (a rankwise checkpoint; Llama-family models as a Hugging Face model directory).' })),
     tfjs: Type.Optional(Type.Boolean({ default: false, description: 'Write tfjs/: the model with adapters folded in as a TensorFlow.js LayersModel folder (model.json + weight shards) that tf.loadLayersModel loads; for models loaded with "tfjs".' })),
   },
   {
@@ -52,7 +54,7 @@ export default defineStage<SaveOptions, SaveResult>({
     const result: SaveResult = {};
     if (options.adapter) {
       const dir = ctx.runDir.path('adapter');
-      const saveOptions = { baseModel: ctx.model.origin };
+      const saveOptions = { baseModel: ctx.model.baseModelId, taskType: model.task === 'language-model' ? 'CAUSAL_LM' : null };
       const snapshot = ctx.adapters.snapshot;
       if (loraLayers(model).length === 0 && !snapshot) throw new Error('save: no adapter to save (nothing was injected)');
       // Written under a temporary name and renamed: adapter/ is complete or absent, never half-written.
@@ -72,8 +74,17 @@ export default defineStage<SaveOptions, SaveResult>({
     if (options.merged) {
       const dir = ctx.runDir.path('merged');
       const vocabulary = ctx.vocabulary.current();
-      const extra: JsonObject = vocabulary ? { vocabulary: vocabulary.toJSON() as JsonObject } : {};
-      await atomicDirectory(dir, (temp) => saveCheckpoint(model, temp, { extra, merge: true }));
+      // Written under a temporary name and renamed: merged/ is complete or absent, never half-written.
+      if (model instanceof Llama) {
+        // Hugging Face layout ([out, in], HF names, config.json, tokenizer files): transformers and rankwise both load it.
+        await atomicDirectory(dir, async (temp) => {
+          await saveHuggingFaceModel(model, temp);
+          await vocabulary?.save?.(temp);
+        });
+      } else {
+        const extra: JsonObject = vocabulary ? { vocabulary: vocabulary.toJSON() as JsonObject } : {};
+        await atomicDirectory(dir, (temp) => saveCheckpoint(model, temp, { extra, merge: true }));
+      }
       ctx.runDir.artifact('merged', 'merged');
       ctx.progress.info(`save: merged model → ${dir}`);
       result.merged = dir;

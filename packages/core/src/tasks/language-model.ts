@@ -17,10 +17,12 @@ export function windowStarts(length: number, span: number, count: number): numbe
 }
 
 /**
- * Next-character prediction: random windows x = ids[s, s+T), y = ids[s+1, s+T+1) for training; evaluation reads
- * evenly spread windows and reports loss (nats/char), perplexity = e^loss and bitsPerChar = loss / ln 2.
+ * Next-id prediction: random windows x = ids[s, s+T), y = ids[s+1, s+T+1) for training; evaluation reads evenly
+ * spread windows and reports loss (nats per id), perplexity = e^loss, bitsPerChar (character vocabularies) or
+ * bitsPerToken (tokenizers) = loss / ln 2, and bitsPerByte = bits per id / the corpus's UTF-8 bytes per id, which
+ * compares models with different tokenizers.
  */
-export function languageModelTask(data: TextArrays, context: number, seed: number, maxWindows = DEFAULT_EVAL_WINDOWS): TaskData {
+export function languageModelTask(data: TextArrays, context: number, seed: number, maxWindows = DEFAULT_EVAL_WINDOWS, unit: 'char' | 'token' = 'char'): TaskData {
   const rng = new Rng(seed);
   const { ids } = data;
   if (ids.length < context + 2) throw new Error(`${data.name}: ${ids.length} tokens, but one training window needs ${context + 1}`);
@@ -58,7 +60,10 @@ export function languageModelTask(data: TextArrays, context: number, seed: numbe
         loss.dispose();
       }
       const nats = total / starts.length;
-      return { loss: nats, perplexity: Math.exp(nats), bitsPerChar: nats / Math.LN2, tokens: starts.length * context, coverage: data.coverage };
+      const bits = nats / Math.LN2;
+      const metrics: Record<string, number> = { loss: nats, perplexity: Math.exp(nats), [unit === 'token' ? 'bitsPerToken' : 'bitsPerChar']: bits };
+      if (data.bytesPerToken !== undefined) metrics.bitsPerByte = bits / data.bytesPerToken;
+      return { ...metrics, tokens: starts.length * context, coverage: data.coverage };
     },
   };
 }

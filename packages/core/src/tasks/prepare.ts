@@ -20,5 +20,5 @@ export async function prepareTaskData(
   if (context === undefined) throw new Error(`dataset "${spec.dataset}" is text, but the model (${model.architecture}) is not a language model`);
   if (!vocabulary) throw new Error('text data needs a vocabulary: load the model with "vocabulary", or from a checkpoint that has one');
   const arrays = await datasets.text(spec, vocabulary, baseDir);
-  return languageModelTask(arrays, context, seed, spec.maxWindows);
+  return languageModelTask(arrays, context, seed, spec.maxWindows, vocabulary.unit ?? 'char');
 }

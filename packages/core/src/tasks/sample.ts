@@ -27,7 +27,7 @@ export async function sampleText(model: Model, vocab: Vocabulary, options: Sampl
     });
     const values = await logits.data();
     logits.dispose();
-    ids.push(pick(values, vocab.size, options.temperature, options.topK, rng));
+    ids.push(pick(values, vocab.size, vocab.unknownId === undefined ? 0 : vocab.unknownId, options.temperature, options.topK, rng));
   }
   return vocab.decode(ids.slice(vocab.encode(options.prompt).length));
 }
@@ -36,9 +36,9 @@ export async function sampleText(model: Model, vocab: Vocabulary, options: Sampl
  * Id 0 is the unknown character in rankwise vocabularies, and a model's vocabSize may exceed the vocabulary
  * (ids ≥ vocab.size were never seen): neither is ever sampled.
  */
-function pick(logits: ArrayLike<number>, vocabSize: number, temperature: number, topK: number | undefined, rng: Rng): number {
+function pick(logits: ArrayLike<number>, vocabSize: number, unknownId: number | null, temperature: number, topK: number | undefined, rng: Rng): number {
   const order = Array.from(logits, (v, i) => [v / temperature, i] as const)
-    .filter(([, i]) => i !== 0 && i < vocabSize)
+    .filter(([, i]) => i !== unknownId && i < vocabSize)
     .sort((a, b) => b[0] - a[0]);
   const kept = topK === undefined ? order : order.slice(0, topK);
   const max = kept[0][0];

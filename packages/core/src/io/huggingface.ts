@@ -1,0 +1,301 @@
+import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loraLayers } from '../lora/inject.js';
+import { ConfigError } from '../nn/description.js';
+import { Linear } from '../nn/linear.js';
+import { describeLlama, Llama, LLAMA_MODEL_TYPES, type LlamaConfig } from '../nn/llama.js';
+import type { JsonObject, JsonValue } from '../nn/model.js';
+import { SafetensorsReader, writeSafetensorsStreaming, type PendingTensor } from './safetensors-stream.js';
+
+/**
+ * Hugging Face model directories (what `save_pretrained` writes and the Hub serves): config.json, model.safetensors
+ * or a sharded model.safetensors.index.json, tokenizer.json. Weights are PyTorch-layout: a Linear's weight is
+ * [out, in], rankwise's kernel is its transpose [in, out]; everything else keeps its shape.
+ */
+export const HF_CONFIG = 'config.json';
+export const HF_WEIGHTS = 'model.safetensors';
+export const HF_INDEX = 'model.safetensors.index.json';
+/** Files a model directory carries besides config and weights, copied along when rankwise saves the model. */
+export const HF_TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
+
+const ARCHITECTURES: Record<LlamaConfig['model_type'], string> = { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM' };
+/** config.json keys the llama architecture reads; every other key is kept in `hf_extra` and written back on save. */
+const MODEL_KEYS = [
+  'model_type', 'vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads',
+  'head_dim', 'rms_norm_eps', 'rope_theta', 'max_position_embeddings', 'tie_word_embeddings', 'attention_bias', 'mlp_bias', 'hidden_act',
+];
+/** Tensors some checkpoints carry that are not parameters (older Llama exports saved the rotary table). */
+const IGNORED_TENSOR = /(^|\.)rotary_emb\.inv_freq$/;
+
+export interface HuggingFaceModelInfo {
+  dir: string;
+  /** The llama architecture's config (HF keys, plus `context` and `hf_extra`). */
+  config: LlamaConfig;
+  /** The Hub id the checkpoint came from (`_name_or_path` in config.json when it is one), else null. */
+  hubId: string | null;
+}
+
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+async function readJson(file: string, missing: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new Error((error as NodeJS.ErrnoException).code === 'ENOENT' ? missing : `${file}: cannot read (${(error as Error).message})`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+/** True for a config.json written by transformers (it names a model_type; rankwise checkpoints name a format). */
+export function isHuggingFaceConfig(raw: unknown): boolean {
+  return isObject(raw) && typeof raw.model_type === 'string' && raw.format === undefined;
+}
+
+export async function isHuggingFaceDir(dir: string): Promise<boolean> {
+  try {
+    return isHuggingFaceConfig(JSON.parse(await readFile(join(dir, HF_CONFIG), 'utf8')));
+  } catch {
+    return false;
+  }
+}
+
+/** A Hub id looks like `owner/name` (not a local path). */
+function hubIdOf(nameOrPath: JsonValue | undefined): string | null {
+  if (typeof nameOrPath !== 'string') return null;
+  return /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/.test(nameOrPath) && !nameOrPath.startsWith('.') ? nameOrPath : null;
+}
+
+/**
+ * Reads and checks a model directory's config.json as the llama architecture's config; features rankwise does not
+ * implement (rope scaling, sliding windows, other activations, other model types) are refused, naming the key.
+ * `context` sets the training/evaluation window (default min(max_position_embeddings, 512)).
+ */
+export async function readHuggingFaceConfig(dir: string, options: { context?: number } = {}): Promise<HuggingFaceModelInfo> {
+  const file = join(dir, HF_CONFIG);
+  const raw = await readJson(file, `${dir}: not a Hugging Face model directory (${HF_CONFIG} missing)`);
+  const bad = (pointer: string, found: unknown, allowed: string): never => {
+    throw new Error(`${file}: ${pointer}: found ${JSON.stringify(found)}, allowed: ${allowed}`);
+  };
+  if (!isObject(raw)) return bad('', raw, 'an object');
+  if (!(LLAMA_MODEL_TYPES as readonly unknown[]).includes(raw.model_type)) {
+    bad('/model_type', raw.model_type, `${LLAMA_MODEL_TYPES.map((t) => JSON.stringify(t)).join(', ')} (Llama-family decoders: LlamaForCausalLM, Qwen2ForCausalLM)`);
+  }
+  const modelType = raw.model_type as LlamaConfig['model_type'];
+  if (raw.architectures !== undefined) {
+    const list = raw.architectures;
+    if (!Array.isArray(list) || list.length !== 1 || list[0] !== ARCHITECTURES[modelType]) bad('/architectures', list, `[${JSON.stringify(ARCHITECTURES[modelType])}]`);
+  }
+  const scaling = raw.rope_scaling;
+  if (scaling !== undefined && scaling !== null) {
+    const kind = isObject(scaling) ? (scaling.rope_type ?? scaling.type) : undefined;
+    if (kind !== 'default') bad('/rope_scaling', scaling, 'null or {"rope_type": "default"} (rankwise implements unscaled rotary embeddings only)');
+  }
+  if (raw.use_sliding_window === true) bad('/use_sliding_window', true, 'false (sliding-window attention is not implemented)');
+  const config: JsonObject = {};
+  const extra: JsonObject = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (MODEL_KEYS.includes(key)) {
+      if (value !== null) config[key] = value;
+    } else extra[key] = value;
+  }
+  if (options.context !== undefined) config.context = options.context;
+  config.hf_extra = extra;
+  try {
+    return { dir, config: describeLlama(config).config as LlamaConfig, hubId: hubIdOf(raw._name_or_path) };
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      const detail = error.message.replace(/^\S+: /, '');
+      throw new Error(`${file}: ${error.pointer === '/context' ? 'load option "context"' : error.pointer}: ${detail}`);
+    }
+    throw error;
+  }
+}
+
+/** Every tensor a checkpoint of `config` holds: HF name, PyTorch shape, and whether rankwise stores it transposed. */
+export function huggingFaceTensors(config: LlamaConfig): Array<{ name: string; shape: number[]; linear: boolean }> {
+  const model = describeLlama(config);
+  const out: Array<{ name: string; shape: number[]; linear: boolean }> = [{ name: 'model.embed_tokens.weight', shape: [config.vocab_size, config.hidden_size], linear: false }];
+  const qwen2 = config.model_type === 'qwen2';
+  for (let l = 0; l < config.num_hidden_layers; l++) {
+    out.push({ name: `model.layers.${l}.input_layernorm.weight`, shape: [config.hidden_size], linear: false });
+    for (const site of model.sites.filter((s) => s.layer === l)) {
+      out.push({ name: `${site.path}.weight`, shape: [site.outFeatures, site.inFeatures], linear: true });
+      const local = site.path.split('.').slice(-1)[0];
+      const attnBias = local !== 'o_proj' ? qwen2 || config.attention_bias : !qwen2 && config.attention_bias;
+      const bias = site.role.startsWith('attn.') ? attnBias : config.mlp_bias;
+      if (bias) out.push({ name: `${site.path}.bias`, shape: [site.outFeatures], linear: false });
+      if (site.role === 'attn.o') out.push({ name: `model.layers.${l}.post_attention_layernorm.weight`, shape: [config.hidden_size], linear: false });
+    }
+  }
+  out.push({ name: 'model.norm.weight', shape: [config.hidden_size], linear: false });
+  if (!config.tie_word_embeddings) out.push({ name: 'lm_head.weight', shape: [config.vocab_size, config.hidden_size], linear: true });
+  return out;
+}
+
+/** The weight files of a model directory and which file holds each tensor. */
+async function weightFiles(dir: string): Promise<Map<string, string>> {
+  const indexFile = join(dir, HF_INDEX);
+  if (await stat(indexFile).catch(() => null)) {
+    const index = await readJson(indexFile, '');
+    const map = isObject(index) ? index.weight_map : undefined;
+    if (!isObject(map)) throw new Error(`${indexFile}: /weight_map: found ${JSON.stringify(map)}, allowed: an object of tensor name → shard file`);
+    const out = new Map<string, string>();
+    for (const [name, shard] of Object.entries(map)) {
+      if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\')) {
+        throw new Error(`${indexFile}: /weight_map/${name}: found ${JSON.stringify(shard)}, allowed: a file name in ${dir}`);
+      }
+      out.set(name, join(dir, shard));
+    }
+    return out;
+  }
+  const single = join(dir, HF_WEIGHTS);
+  if (!(await stat(single).catch(() => null))) {
+    const bin = await stat(join(dir, 'pytorch_model.bin')).catch(() => null);
+    throw new Error(`${dir}: no ${HF_WEIGHTS} or ${HF_INDEX}${bin ? ' (pytorch_model.bin is a pickle rankwise does not read: convert it to safetensors)' : ''}`);
+  }
+  return new Map([[single, single]]);
+}
+
+/**
+ * Opens every weight file's header and checks it against `config`: every tensor present once with its shape and a
+ * float dtype, nothing unexpected. Reads no tensor data, so validation can call it. The caller closes the readers.
+ */
+export async function openHuggingFaceWeights(dir: string, config: LlamaConfig): Promise<{ readers: Map<string, SafetensorsReader>; where: Map<string, SafetensorsReader> }> {
+  const files = await weightFiles(dir);
+  const readers = new Map<string, SafetensorsReader>();
+  try {
+    for (const file of new Set(files.values())) readers.set(file, await SafetensorsReader.open(file));
+    const where = new Map<string, SafetensorsReader>();
+    for (const reader of readers.values()) {
+      for (const name of reader.entries.keys()) {
+        const other = where.get(name);
+        if (other) throw new Error(`${reader.file}: tensor "${name}" is also in ${other.file}`);
+        where.set(name, reader);
+      }
+    }
+    const expected = huggingFaceTensors(config);
+    const known = new Set(expected.map((t) => t.name));
+    for (const { name, shape } of expected) {
+      const reader = where.get(name);
+      if (!reader) throw new Error(`${dir}: tensor "${name}" [${shape.join(', ')}] is missing from the weights`);
+      const entry = reader.entries.get(name)!;
+      if (entry.shape.join(',') !== shape.join(',')) {
+        throw new Error(`${reader.file}: tensor "${name}": shape [${entry.shape.join(', ')}], config.json implies [${shape.join(', ')}]`);
+      }
+    }
+    for (const [name, reader] of where) {
+      const tiedCopy = name === 'lm_head.weight' && config.tie_word_embeddings;
+      if (!known.has(name) && !tiedCopy && !IGNORED_TENSOR.test(name)) {
+        throw new Error(`${reader.file}: unexpected tensor "${name}" (not a parameter of a ${config.model_type} model with this config.json)`);
+      }
+    }
+    return { readers, where };
+  } catch (error) {
+    await Promise.all([...readers.values()].map((r) => r.close()));
+    throw error;
+  }
+}
+
+/**
+ * Builds the model from config.json and streams every tensor from disk into its variable, one at a time
+ * (F32, BF16 or F16 widened to float32; Linear weights transposed from [out, in] to [in, out]).
+ */
+export async function loadHuggingFaceModel(dir: string, options: { context?: number } = {}): Promise<{ model: Llama; info: HuggingFaceModelInfo }> {
+  const info = await readHuggingFaceConfig(dir, options);
+  const { readers, where } = await openHuggingFaceWeights(dir, info.config);
+  let model: Llama | null = null;
+  try {
+    model = new Llama(info.config, 0, 'zeros');
+    const variables = new Map(model.namedParameters());
+    for (const { name, shape, linear } of huggingFaceTensors(info.config)) {
+      const values = await where.get(name)!.read(name);
+      const variable = variables.get(name);
+      if (!variable) throw new Error(`internal: the llama model has no parameter "${name}"`);
+      tf.tidy(() => {
+        const t = tf.tensor(values, shape, 'float32');
+        variable.assign(linear ? t.transpose() : t); // [out, in] → [in, out]
+      });
+    }
+    return { model, info };
+  } catch (error) {
+    model?.dispose();
+    throw error;
+  } finally {
+    await Promise.all([...readers.values()].map((r) => r.close()));
+  }
+}
+
+/**
+ * config.json for `config` as transformers writes it: the original's other keys kept (bos/eos ids, …), dtype
+ * float32, and no `_name_or_path` (the saved weights are no longer the Hub model's).
+ */
+export function huggingFaceConfigJson(config: LlamaConfig): JsonObject {
+  const { _name_or_path: _dropped, ...kept } = config.hf_extra;
+  const out: JsonObject = { ...kept, architectures: [ARCHITECTURES[config.model_type]], model_type: config.model_type };
+  for (const key of MODEL_KEYS) {
+    if (key === 'model_type') continue;
+    if (config.model_type === 'qwen2' && (key === 'attention_bias' || key === 'mlp_bias')) continue;
+    if (key === 'head_dim' && config.head_dim === config.hidden_size / config.num_attention_heads && config.hf_extra.head_dim === undefined) continue;
+    out[key] = config[key as keyof LlamaConfig];
+  }
+  out.torch_dtype = 'float32';
+  return out;
+}
+
+export interface SaveHuggingFaceOptions {
+  /** Copy tokenizer.json and friends from this model directory. */
+  tokenizerFrom?: string;
+}
+
+/**
+ * Writes `model` as a Hugging Face model directory: config.json, model.safetensors (F32, PyTorch layout [out, in],
+ * HF tensor names, metadata format "pt") — what `AutoModelForCausalLM.from_pretrained(dir)` loads. LoRA layers are
+ * written merged (W + scaling·A·B); the model itself is not changed. Tensors are read and written one at a time.
+ */
+export async function saveHuggingFaceModel(model: Llama, dir: string, options: SaveHuggingFaceOptions = {}): Promise<void> {
+  const lora = new Map(loraLayers(model));
+  const parameters = new Map(model.namedParameters());
+  const tensors: PendingTensor[] = [];
+  for (const { name, shape, linear } of huggingFaceTensors(model.config)) {
+    const cut = name.lastIndexOf('.');
+    const modulePath = name.slice(0, cut);
+    const local = name.slice(cut + 1);
+    const adapter = lora.get(modulePath);
+    const module = adapter ? adapter.base : model.getSubmodule(modulePath);
+    const variable = local === 'bias' ? (module as Linear).bias : module instanceof Linear ? module.weight : parameters.get(name);
+    if (!variable) throw new Error(`internal: no parameter for "${name}"`);
+    tensors.push({
+      name,
+      shape,
+      async values() {
+        const t = tf.tidy(() => {
+          if (!linear) return variable.clone();
+          const weight = adapter && !adapter.merged ? variable.add(adapter.delta()) : variable; // [in, out]
+          return weight.transpose(); // [out, in]
+        });
+        try {
+          const data = await t.data();
+          return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+        } finally {
+          t.dispose();
+        }
+      },
+    });
+  }
+  await mkdir(dir, { recursive: true });
+  await writeSafetensorsStreaming(join(dir, HF_WEIGHTS), tensors, { format: 'pt' });
+  await writeFile(join(dir, HF_CONFIG), `${JSON.stringify(huggingFaceConfigJson(model.config), null, 2)}\n`);
+  if (options.tokenizerFrom) {
+    for (const file of HF_TOKENIZER_FILES) {
+      await copyFile(join(options.tokenizerFrom, file), join(dir, file)).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+      });
+    }
+  }
+}
