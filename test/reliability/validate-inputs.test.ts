@@ -54,6 +54,31 @@ test('adapter weights must fit the sites they target', async () => {
   ]);
 });
 
+test('DoRA magnitudes, conv factors and embedding factors are adapter weights too; their shapes are checked', async () => {
+  // A saved conv2d adapter (PEFT's [r, in, kh, kw] / [out, r, 1, 1]) on its tfjs model validates clean.
+  const conv = join(import.meta.dirname, '../fixtures/tfjs-conv-lora');
+  expect(await problems({ name: 'p', stages: [{ stage: 'load', tfjs: './base/model.json', adapter: './adapter' }] }, conv)).toEqual([]);
+  const dir = await mkdtemp(join(tmpdir(), 'rankwise-inputs-'));
+  const adapter = join(dir, 'adapter');
+  await mkdir(adapter);
+  await writeFile(join(adapter, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, target_modules: ['layers.0', 'layers.1'], use_dora: true }));
+  const dora = (magnitude: number) => encodeSafetensors([
+    { name: 'base_model.model.layers.0.lora_A.weight', shape: [2, 4], data: zeros([2, 4]) },
+    { name: 'base_model.model.layers.0.lora_B.weight', shape: [3, 2], data: zeros([3, 2]) },
+    { name: 'base_model.model.layers.0.lora_magnitude_vector', shape: [3], data: zeros([3]).fill(1) },
+    { name: 'base_model.model.layers.1.lora_A.weight', shape: [2, 3], data: zeros([2, 3]) },
+    { name: 'base_model.model.layers.1.lora_B.weight', shape: [2, 2], data: zeros([2, 2]) },
+    { name: 'base_model.model.layers.1.lora_magnitude_vector.weight', shape: [magnitude], data: zeros([magnitude]).fill(1) },
+  ]);
+  const mlp: Pipeline = { name: 'p', stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [4, 3, 2] }, adapter: './adapter' }] };
+  await writeFile(join(adapter, 'adapter_model.safetensors'), dora(2));
+  expect(await problems(mlp, dir)).toEqual([]);
+  await writeFile(join(adapter, 'adapter_model.safetensors'), dora(5));
+  expect(await problems(mlp, dir)).toEqual([
+    expect.stringMatching(/\/stages\/0\/adapter: .*tensor "base_model\.model\.layers\.1\.lora_magnitude_vector\.weight": shape \[5\], the model expects \[2\] \(a DoRA magnitude per output\)/),
+  ]);
+});
+
 test('text data: missing, binary and non-UTF-8 files are refused at validation; a real text file passes', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'rankwise-inputs-'));
   await writeFile(join(dir, 'binary.txt'), new Uint8Array([72, 105, 0, 1, 2, 3]));

@@ -92,6 +92,7 @@ export type { BackendProvider, BackendStartResult, BackendStarted, BackendUnavai
 export { sparseSoftmaxCrossEntropy, accuracy } from './train/loss.js';
 export { clipByGlobalNorm, globalNorm } from './train/clip.js';
 export { trainStep, type StepInput, type StepOutput } from './train/step.js';
+export { releaseDuringBackprop } from './train/release-backprop.js';
 export { createOptimizer, type OptimizerSpec, type OptimizerName, type ScheduledOptimizer } from './train/optimizer.js';
 export { learningRateAt } from './train/schedule.js';
 export { trainLoop, type TrainLoopOptions, type LogRecord } from './train/loop.js';

@@ -177,9 +177,9 @@ function checkRankwiseSites(rankwise: unknown, bad: (pointer: string, found: unk
  * `[base_model.model.]<site>.lora_A|B[.default].weight` or `<site>.lora_embedding_A|B[.default]` → site path, A or B
  * (PEFT writes `.default` in some versions).
  */
-const LORA_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_(?:([AB])(?:\.default)?\.weight|embedding_([AB])(?:\.default)?)$/;
+export const LORA_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_(?:([AB])(?:\.default)?\.weight|embedding_([AB])(?:\.default)?)$/;
 /** DoRA's `[base_model.model.]<site>.lora_magnitude_vector[.default][.weight]` → site path. */
-const MAGNITUDE_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_magnitude_vector(?:\.default)?(?:\.weight)?$/;
+export const MAGNITUDE_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_magnitude_vector(?:\.default)?(?:\.weight)?$/;
 
 /** One site of a PEFT-layout adapter as stored: its settings and its factors in PEFT layout. */
 export interface StoredAdapterSite {

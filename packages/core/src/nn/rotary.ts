@@ -8,12 +8,16 @@ import * as tf from '@tensorflow/tfjs';
  */
 export class RotaryEmbedding {
   private readonly cache = new Map<number, { cos: Float32Array; sinSigned: Float32Array }>();
+  /** The permutation that swaps the halves of a head vector, [d, d]: (x·P)[j] = x[(j + d/2) mod d]. */
+  private readonly swap: Float32Array;
 
   constructor(
     readonly headDim: number,
     readonly theta: number,
   ) {
     if (headDim % 2 !== 0) throw new Error(`rotary embeddings need an even head dimension, got ${headDim}`);
+    this.swap = new Float32Array(headDim * headDim);
+    for (let j = 0; j < headDim; j++) this.swap[((j + headDim / 2) % headDim) * headDim + j] = 1;
   }
 
   /** cos [T, d] and sin with the first half negated [T, d], so rotate_half(x)·sin = swapHalves(x)·sinSigned. */
@@ -42,7 +46,9 @@ export class RotaryEmbedding {
     return tf.tidy(() => {
       const [b, h, t, d] = x.shape as [number, number, number, number];
       const { cos, sinSigned } = this.tables(t);
-      const swapped = tf.reverse(x.reshape([b, h, t, 2, d / 2]), 3).reshape([b, h, t, d]); // [x₂, x₁]
+      // [x₂, x₁] as a product with a permutation matrix: exact (each output is one input times 1, plus zeros), and a
+      // BLAS call forward and backward, where tfjs's reverse / slice kernels loop element by element in JavaScript.
+      const swapped = tf.matMul(x.reshape([b * h * t, d]), tf.tensor2d(this.swap, [d, d])).reshape([b, h, t, d]); // [B·H·T, d]·[d, d] → [B, H, T, d]
       return x.mul(tf.tensor2d(cos, [t, d])).add(swapped.mul(tf.tensor2d(sinSigned, [t, d]))); // [B, H, T, d]
     });
   }

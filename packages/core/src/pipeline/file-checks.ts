@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describeFsError, isFsError } from '../io/fs-errors.js';
+import { LORA_WEIGHT, MAGNITUDE_WEIGHT } from '../io/peft-adapter.js';
 import { readSafetensorsHeaderFile } from '../io/tensor-file.js';
 import type { SafetensorsHeader } from '../io/safetensors.js';
 import type { ModelDescription } from '../nn/description.js';
@@ -20,7 +21,6 @@ type Report = (pointer: string, message: string) => void;
 export const MAX_STEPS = 10_000_000;
 const CHECKPOINT_WEIGHTS = 'model.safetensors';
 const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
-const LORA_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_([AB])(?:\.default)?\.weight$/;
 
 export async function checkRunInputs(pipeline: Pipeline, dir: string, loaded: ModelDescription | null, display: string, cwd: string): Promise<ValidationIssue[]> {
   const issues: ValidationIssue[] = [];
@@ -113,28 +113,49 @@ async function checkCheckpointWeights(file: string, model: ModelDescription, poi
   }
 }
 
-/** Adapter tensors name sites the model has, with [r, in] / [out, r] shapes. */
+/**
+ * Adapter tensors name sites the model has, with PEFT's shapes: linear and embedding factors A [r, in] / B [out, r]
+ * (`lora_A|B.weight`, `lora_embedding_A|B`), conv2d factors A [r, in, kh, kw] / B [out, r, 1, 1], DoRA magnitudes
+ * [out]. The names are the loader's (io/peft-adapter.ts); every bad tensor is listed, not only the first.
+ */
 async function checkAdapterWeights(file: string, model: ModelDescription, pointer: string, report: Report, show: (p: string) => string): Promise<void> {
   const header = await readHeader(file, pointer, report, show);
   if (!header) return;
   const sites = new Map(model.sites.map((s) => [s.path, s]));
   const ranks = new Map<string, number>();
+  const where = (name: string, path: string) => {
+    const site = sites.get(path);
+    if (!site) report(pointer, `${show(file)}: tensor "${name}": site "${path}" is not in the model`);
+    return site;
+  };
   for (const entry of header.entries) {
+    const shape = `[${entry.shape.join(', ')}]`;
+    const magnitude = MAGNITUDE_WEIGHT.exec(entry.name);
+    if (magnitude) {
+      const site = where(entry.name, magnitude[1]);
+      if (site && (entry.shape.length !== 1 || entry.shape[0] !== site.outFeatures)) {
+        report(pointer, `${show(file)}: tensor "${entry.name}": shape ${shape}, the model expects [${site.outFeatures}] (a DoRA magnitude per output)`);
+      }
+      continue;
+    }
     const match = LORA_WEIGHT.exec(entry.name);
     if (!match) {
-      report(pointer, `${show(file)}: tensor "${entry.name}": not a LoRA weight (expected <site>.lora_A.weight or <site>.lora_B.weight)`);
+      report(pointer, `${show(file)}: tensor "${entry.name}": not a LoRA weight (expected <site>.lora_A.weight, <site>.lora_B.weight, <site>.lora_embedding_A|B or <site>.lora_magnitude_vector)`);
       continue;
     }
-    const [, path, ab] = match;
-    const site = sites.get(path);
-    if (!site) {
-      report(pointer, `${show(file)}: tensor "${entry.name}": site "${path}" is not in the model`);
-      continue;
+    const [, path, linearAB, embeddingAB] = match;
+    const ab = linearAB ?? embeddingAB;
+    const site = where(entry.name, path);
+    if (!site) continue;
+    // 2-D for Linear and Embedding; 4-D for Conv2D (B's kernel is 1×1), never for embeddings.
+    const conv = entry.shape.length === 4 && embeddingAB === undefined;
+    const rankOk = entry.shape.length === 2 || (conv && (ab === 'A' || (entry.shape[2] === 1 && entry.shape[3] === 1)));
+    const ok = rankOk && (ab === 'A' ? entry.shape[1] === site.inFeatures : entry.shape[0] === site.outFeatures);
+    if (!ok) {
+      const expected = ab === 'A' ? `[r, ${site.inFeatures}]${embeddingAB ? '' : ` (or [r, ${site.inFeatures}, kh, kw] for a convolution)`}` : `[${site.outFeatures}, r]${embeddingAB ? '' : ` (or [${site.outFeatures}, r, 1, 1])`}`;
+      report(pointer, `${show(file)}: tensor "${entry.name}": shape ${shape}, the model expects ${expected}`);
     }
-    const [rows, cols] = entry.shape;
-    const ok = entry.shape.length === 2 && (ab === 'A' ? cols === site.inFeatures : rows === site.outFeatures);
-    if (!ok) report(pointer, `${show(file)}: tensor "${entry.name}": shape [${entry.shape.join(', ')}], the model expects ${ab === 'A' ? `[r, ${site.inFeatures}]` : `[${site.outFeatures}, r]`}`);
-    const r = ab === 'A' ? rows : cols;
+    const r = ab === 'A' ? entry.shape[0] : entry.shape[1];
     if (ranks.has(path) && ranks.get(path) !== r) report(pointer, `${show(file)}: site "${path}": lora_A and lora_B disagree on the rank`);
     ranks.set(path, r);
   }

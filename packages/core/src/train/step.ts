@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { clipByGlobalNorm, globalNorm } from './clip.js';
+import { releaseDuringBackprop } from './release-backprop.js';
 
 export interface StepInput {
   /** Builds the scalar loss from the current variables. */
@@ -22,7 +23,12 @@ export type StepOutput = {
 export function trainStep({ loss, variables, optimizer, clipNorm }: StepInput): StepOutput {
   if (variables.length === 0) throw new Error('nothing to train: no trainable variables (did you freeze without injecting?)');
   return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(loss, variables);
+    // Frees each activation's gradient and saved tensors once the backward pass is past them (PyTorch's peak memory).
+    const { value, grads } = tf.variableGrads(() => {
+      const l = loss();
+      releaseDuringBackprop();
+      return l;
+    }, variables);
     if (clipNorm === undefined) {
       const gradNorm = globalNorm(grads);
       optimizer.applyGradients(grads);
