@@ -70,18 +70,28 @@ export function createOptimizer(spec: OptimizerSpec, fastAdam?: (spec: AdamSpec)
   return {
     optimizer: grouped,
     setLearningRate(lr: number) {
-      (grouped.slow as unknown as HasLearningRate).learningRate = lr;
-      (grouped.fast as unknown as HasLearningRate).learningRate = lr * ratio;
+      assignLearningRate(grouped.slow, lr);
+      assignLearningRate(grouped.fast, lr * ratio);
     },
     stateBytes: () => stateSize(grouped.slow) + stateSize(grouped.fast),
   };
+}
+
+/**
+ * tfjs's SGD and momentum optimizers update with a scalar tensor (`c` = −lr) made by their own setLearningRate, so
+ * writing `learningRate` alone would leave them at the first rate; Adam (tfjs's and the native one) reads the field.
+ */
+function assignLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  const o = optimizer as unknown as HasLearningRate & { setLearningRate?: (lr: number) => void };
+  if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
+  else o.learningRate = lr;
 }
 
 function scheduled(optimizer: tf.Optimizer): ScheduledOptimizer {
   return {
     optimizer,
     setLearningRate(lr: number) {
-      (optimizer as unknown as HasLearningRate).learningRate = lr;
+      assignLearningRate(optimizer, lr);
     },
     stateBytes: () => stateSize(optimizer),
   };
