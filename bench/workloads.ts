@@ -135,6 +135,21 @@ export interface PlanOverride {
 
 export type WorkloadFactory = { id: string; plan?: PlanOverride; create(fastAdam?: (s: AdamSpec) => tf.Optimizer): Workload };
 
+/** One timed training step (cross-entropy, the optimizer's update, the loss read back) over the trainable variables. */
+function trainingRun(model: Model, data: Batch, opt: ReturnType<typeof createOptimizer>) {
+  const variables = model.trainableParameters();
+  const run = {
+    trainableParams: variables.reduce((n, v) => n + v.size, 0),
+    optimizerStateBytes: () => opt.stateBytes(),
+    async step() {
+      const out = trainStep({ loss: () => sparseSoftmaxCrossEntropy(model.forward(data.x), data.y), variables, optimizer: opt.optimizer });
+      await out.loss.data();
+      tf.dispose(out);
+    },
+  };
+  return { run, dispose: () => opt.optimizer.dispose() };
+}
+
 /** A training step with Adam: every parameter, or (lora) only the adapters of the frozen model. */
 function training(id: string, description: string, family: Family, lora: boolean): WorkloadFactory {
   return {
@@ -143,18 +158,8 @@ function training(id: string, description: string, family: Family, lora: boolean
       const model = family.build(lora);
       const data = family.data();
       const flops = trainFlops(family.rows, matmulSites(model), !lora) + family.otherFlops(true);
-      const variables = model.trainableParameters();
-      const opt = createOptimizer({ name: 'adam', lr: 1e-3 }, fastAdam);
-      const run = {
-        trainableParams: variables.reduce((n, v) => n + v.size, 0),
-        optimizerStateBytes: () => opt.stateBytes(),
-        async step() {
-          const out = trainStep({ loss: () => sparseSoftmaxCrossEntropy(model.forward(data.x), data.y), variables, optimizer: opt.optimizer });
-          await out.loss.data();
-          tf.dispose(out);
-        },
-      };
-      return workload(id, description, family, model, data, flops, run, () => opt.optimizer.dispose());
+      const { run, dispose } = trainingRun(model, data, createOptimizer({ name: 'adam', lr: 1e-3 }, fastAdam));
+      return workload(id, description, family, model, data, flops, run, dispose);
     },
   };
 }
@@ -199,19 +204,9 @@ function llamaTraining(id: string, description: string, lora: ((site: Site) => b
       const head = { inFeatures: LLAMA_W4_CONFIG.hidden_size, outFeatures: LLAMA_W4_CONFIG.vocab_size, rank: 0 };
       const { hidden_size: d, num_hidden_layers: layers } = LLAMA_W4_CONFIG;
       const flops = trainFlops(rows, [...sites, head], !lora) + attentionFlops(LLAMA_BATCH, LLAMA_W4_CONFIG.context, d, layers, true);
-      const variables = model.trainableParameters();
-      const opt = createOptimizer({ name: 'adamw', lr: 1e-4 }, fastAdam);
-      const run = {
-        trainableParams: variables.reduce((n, v) => n + v.size, 0),
-        optimizerStateBytes: () => opt.stateBytes(),
-        async step() {
-          const out = trainStep({ loss: () => sparseSoftmaxCrossEntropy(model.forward(data.x), data.y), variables, optimizer: opt.optimizer });
-          await out.loss.data();
-          tf.dispose(out);
-        },
-      };
+      const { run, dispose } = trainingRun(model, data, createOptimizer({ name: 'adamw', lr: 1e-4 }, fastAdam));
       const family: Family = { build: () => model, data: () => data, rows, samples: LLAMA_BATCH, tokens: rows, otherFlops: () => 0 };
-      return workload(id, description, family, model, data, flops, run, () => opt.optimizer.dispose());
+      return workload(id, description, family, model, data, flops, run, dispose);
     },
   };
 }
