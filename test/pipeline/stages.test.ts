@@ -192,4 +192,18 @@ describe('stage services', () => {
     session.dispose();
     expect(tf.memory().numTensors).toBe(tensors);
   });
+
+  test('inject names every site of a small model, and summarises a large one (first two, last, counts per setting)', async () => {
+    const run = async (sizes: number[]) => {
+      const lines: string[] = [];
+      const progress = { info: (line: string) => lines.push(line), task: () => ({ update: () => undefined, stop: () => undefined }) };
+      const session = createRankwise({ progress, datasets: fakeSource(), plugins: [pattern] }).session({ model: new Mlp({ sizes }, 1) });
+      await session.stage({ stage: 'freeze' });
+      await session.stage({ stage: 'inject', r: 2, placement: { plugin: '@rankwise/placement-pattern', options: { target: 'layers.*', rankPattern: { 'layers.0': 4 } } } });
+      session.dispose();
+      return lines.find((l) => l.startsWith('inject: ') && l.includes('sites'));
+    };
+    expect(await run([8, 6, 4])).toBe('inject: 2 sites (layers.0 r=4 α=2, layers.1 r=2 α=2)');
+    expect(await run([8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 4])).toBe('inject: 10 sites (layers.0, layers.1, …, layers.9; 1 at r=4 α=2, 9 at r=2 α=2)');
+  });
 });

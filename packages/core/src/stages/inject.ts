@@ -84,10 +84,21 @@ export default defineStage<InjectOptions, InjectResult>({
     }));
     await injectAdapters(model, targets, ctx.seed);
     const report = parameterReport(model);
-    const ranks = targets.map((t) => `${t.path} r=${t.r} α=${t.alpha}`).join(', ');
+    const ranks = describeTargets(targets);
     const variant = [options.dora ? 'DoRA' : '', options.init && options.init !== 'kaiming' ? `${options.init} init` : ''].filter(Boolean).join(', ');
     ctx.progress.info(`inject: ${targets.length} sites (${ranks})${variant ? `; ${variant}` : ''}`);
     ctx.progress.info(`inject: ${report.text}`);
     return { sites: targets, trainableParams: report.trainable, totalParams: report.total };
   },
 });
+
+/** Every site with its rank and alpha; for more than 8 sites (a 30-layer model), the first two, the last, and the counts per setting. */
+function describeTargets(targets: readonly InjectTarget[]): string {
+  const setting = (t: InjectTarget) => `r=${t.r} α=${t.alpha}`;
+  if (targets.length <= 8) return targets.map((t) => `${t.path} ${setting(t)}`).join(', ');
+  const counts = new Map<string, number>();
+  for (const t of targets) counts.set(setting(t), (counts.get(setting(t)) ?? 0) + 1);
+  const paths = [targets[0].path, targets[1].path, '…', targets[targets.length - 1].path].join(', ');
+  return `${paths}; ${[...counts].map(([s, n]) => `${n} at ${s}`).join(', ')}`;
+}
+
