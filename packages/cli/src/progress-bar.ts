@@ -1,11 +1,11 @@
 import cliProgress from 'cli-progress';
-import { formatDuration, formatFields, rate, type ProgressReporter, type ProgressTask } from '@rankwise/core';
+import { formatDuration, formatFields, formatSpeed, RateMeter, type ProgressReporter, type ProgressTask } from '@rankwise/core';
 
 /** A live bar per training task on a terminal: step, loss, steps/s and ETA; log lines print above it. */
 export class TerminalProgress implements ProgressReporter {
   private readonly bars = new cliProgress.MultiBar(
     {
-      format: '{label} [{bar}] {value}/{total} {fields} {speed} steps/s ETA {remaining}',
+      format: '{label} [{bar}] {value}/{total} {fields} {speed} ETA {remaining}',
       barsize: 24,
       hideCursor: true,
       clearOnComplete: false,
@@ -22,14 +22,14 @@ export class TerminalProgress implements ProgressReporter {
   }
 
   task(label: string, total: number): ProgressTask {
-    const startedAt = Date.now();
-    const bar = this.bars.create(total, 0, { label, fields: '', speed: '0.0', remaining: '?' }); // {eta} is cli-progress's own
+    const meter = new RateMeter(Date.now());
+    const bar = this.bars.create(total, 0, { label, fields: '', speed: formatSpeed(0), remaining: '?' }); // {eta} is cli-progress's own
     this.active++;
     let stopped = false;
     return {
       update: (done, fields = {}) => {
-        const { stepsPerSec, etaSec } = rate(done, total, startedAt);
-        bar.update(done, { fields: formatFields(fields), speed: stepsPerSec.toFixed(1), remaining: formatDuration(etaSec) });
+        const { stepsPerSec, etaSec } = meter.update(done, total);
+        bar.update(done, { fields: formatFields(fields), speed: formatSpeed(stepsPerSec), remaining: formatDuration(etaSec) });
       },
       stop: () => {
         if (stopped) return;

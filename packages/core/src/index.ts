@@ -102,6 +102,7 @@ export { sampleText, type SampleOptions } from './tasks/sample.js';
 
 // ---- progress ----
 export { LineProgress, SilentProgress, formatDuration, formatFields, rate } from './progress/reporter.js';
+export { RateMeter, formatSpeed } from './progress/rate-meter.js';
 export { formatMetric } from './progress/format-metric.js';
 
 export { atomicWriteFile, atomicDirectory } from './io/atomic-write.js';

@@ -1,3 +1,5 @@
+import { formatSpeed, RateMeter } from './rate-meter.js';
+
 /** Numbers a training task reports at each update. */
 export interface ProgressFields {
   loss?: number;
@@ -40,7 +42,7 @@ export function formatFields(fields: ProgressFields): string {
 
 /**
  * Plain lines, at most one every `intervalMs` per task (plus the last): what CI logs and pipes get.
- * `step 200/1500  loss 0.4321  lr 3.00e-3  12.3 steps/s  ETA 1m45s`
+ * `step 200/1500  loss 0.4321  lr 3.00e-3  12.3 steps/s  ETA 1m45s` (speed and ETA over the last 30 s: RateMeter)
  */
 export class LineProgress implements ProgressReporter {
   constructor(
@@ -53,21 +55,20 @@ export class LineProgress implements ProgressReporter {
   }
 
   task(label: string, total: number): ProgressTask {
-    const startedAt = Date.now();
+    const meter = new RateMeter(Date.now());
     let lastPrinted = 0;
-    let last: { done: number; fields: ProgressFields } = { done: 0, fields: {} };
-    const print = (done: number, fields: ProgressFields) => {
-      const { stepsPerSec, etaSec } = rate(done, total, startedAt);
-      this.write(`${label} step ${done}/${total}  ${formatFields(fields)}  ${stepsPerSec.toFixed(1)} steps/s  ETA ${formatDuration(etaSec)}`);
+    let last: { done: number; fields: ProgressFields; stepsPerSec: number; etaSec: number } = { done: 0, fields: {}, stepsPerSec: 0, etaSec: Infinity };
+    const print = ({ done, fields, stepsPerSec, etaSec }: typeof last) => {
+      this.write(`${label} step ${done}/${total}  ${formatFields(fields)}  ${formatSpeed(stepsPerSec)}  ETA ${formatDuration(etaSec)}`);
       lastPrinted = Date.now();
     };
     return {
       update: (done, fields = {}) => {
-        last = { done, fields };
-        if (Date.now() - lastPrinted >= this.intervalMs || done === total) print(done, fields);
+        last = { done, fields, ...meter.update(done, total) };
+        if (Date.now() - lastPrinted >= this.intervalMs || done === total) print(last);
       },
       stop: () => {
-        if (last.done > 0 && last.done !== total) print(last.done, last.fields);
+        if (last.done > 0 && last.done !== total) print(last);
       },
     };
   }

@@ -5,6 +5,7 @@ import { describedRef, shared, StringEnum } from '../contracts/schema-helpers.js
 import { defineStage, type TrainingRecord } from '../contracts/stage.js';
 import { dataMismatch } from '../tasks/data-compat.js';
 import { parameterReport } from '../lora/parameter-report.js';
+import { formatSpeed } from '../progress/rate-meter.js';
 import { lossRoseWarning } from '../train/finite-guard.js';
 import { trainLoop } from '../train/loop.js';
 import { trainCheckpointing } from '../train/stage-checkpoints.js';
@@ -164,7 +165,7 @@ export default defineStage<TrainOptions, TrainingRecord>({
       ctx.records.training(record);
       const rose = lossRoseWarning(result.firstLoss, result.finalLoss);
       if (rose) ctx.progress.info(`train: ${rose}`);
-      ctx.progress.info(`train: done, loss ${result.finalLoss.toFixed(4)}, ${result.stepsPerSec.toFixed(1)} steps/s, ${(result.durationMs / 1000).toFixed(1)} s`);
+      ctx.progress.info(`train: done, loss ${result.finalLoss.toFixed(4)}, ${formatSpeed(result.stepsPerSec)}, ${(result.durationMs / 1000).toFixed(1)} s`);
       return record;
     } finally {
       optimizer.optimizer.dispose();
