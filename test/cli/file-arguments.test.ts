@@ -36,6 +36,6 @@ describe('file arguments that name no pipeline are invalid input (exit 2), for r
     const { code, errors } = await cli(['validate', 'pipelines']);
     expect(code).toBe(2);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^✖ pipelines\/llama-sotu-lora\.json: \/stages\/0\/huggingface: .*models\/SmolLM2-135M: not a Hugging Face model directory \(config\.json missing\)/);
+    expect(errors[0]).toMatch(/^✖ pipelines\/llama-sotu-lora\.json: \/stages\/0\/huggingface: .*models\/SmolLM2-135M: no such directory \(download a model there/);
   });
 });

@@ -84,7 +84,11 @@ describe('pnpm rankwise validate on broken pipelines', () => {
     expect(code).toBe(2);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('/stages/0/huggingface: ');
-    expect(errors[0]).toContain('models/SmolLM2-135M: not a Hugging Face model directory (config.json missing)');
+    expect(errors[0]).toContain('models/SmolLM2-135M: no such directory (download a model there');
+    // A folder that exists but holds no model says so instead.
+    const notModel = await validate('pipelines/llama-sotu-lora.json', ['--set', 'stages.0.huggingface=../test/fixtures/hf']);
+    expect(notModel.code).toBe(2);
+    expect(notModel.errors[0]).toContain('test/fixtures/hf: not a Hugging Face model directory (config.json missing)');
   });
 
   test('a real process exits with 2, and with 0 on valid files', () => {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -78,7 +79,10 @@ function hubIdOf(nameOrPath: JsonValue | undefined): string | null {
  */
 export async function readHuggingFaceConfig(dir: string, options: { context?: number } = {}): Promise<HuggingFaceModelInfo> {
   const file = join(dir, HF_CONFIG);
-  const raw = await readJson(file, `${dir}: not a Hugging Face model directory (${HF_CONFIG} missing)`);
+  const missing = existsSync(dir)
+    ? `${dir}: not a Hugging Face model directory (${HF_CONFIG} missing)`
+    : `${dir}: no such directory (download a model there, e.g. \`huggingface-cli download HuggingFaceTB/SmolLM2-135M --local-dir <dir>\`, or set "huggingface" to a model directory)`;
+  const raw = await readJson(file, missing);
   const bad = (pointer: string, found: unknown, allowed: string): never => {
     throw new Error(`${file}: ${pointer}: found ${JSON.stringify(found)}, allowed: ${allowed}`);
   };
