@@ -3,22 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { GridResult } from '@rankwise/report';
 import { runCli, spawnCli } from '../helpers/cli.js';
-import { tinyCopies } from '../helpers/tiny-pipelines.js';
-
-/** The shipped digits grid, shrunk: ranks 1 and 4 × {last two layers, all layers} + full fine-tuning = 5 cells. */
-async function tinyGrid() {
-  return tinyCopies({
-    'pipelines/digits-base.json': { steps: 30, limit: 400 },
-    'pipelines/digits-grid.json': {
-      steps: 15,
-      limit: 300,
-      edit: (p) => {
-        p.grid!.rank = [1, 4];
-        p.grid!.placement = p.grid!.placement.slice(1);
-      },
-    },
-  });
-}
+import { tinyDigitsGrid as tinyGrid } from '../helpers/tiny-pipelines.js';
 
 const gridJson = (out: string): GridResult => {
   const base = join(out, 'digits-grid', 'latest', 'grid');

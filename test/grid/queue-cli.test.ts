@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Pipeline, TrainStageSpec } from '@rankwise/core';
+import type { TrainStageSpec } from '@rankwise/core';
 import type { GridResult } from '@rankwise/report';
 import { redisMissing, startRedis, type RedisServer } from '../helpers/redis-server.js';
-import { tinyCopies } from '../helpers/tiny-pipelines.js';
+import { tinyDigitsGrid as tinyGrid } from '../helpers/tiny-pipelines.js';
 import { watchCli, type WatchedProcess } from '../helpers/watched-process.js';
 
 /**
@@ -14,21 +14,6 @@ import { watchCli, type WatchedProcess } from '../helpers/watched-process.js';
  */
 const QUEUE_ENV = { RANKWISE_QUEUE_LOCK_MS: '3000', RANKWISE_QUEUE_STALLED_MS: '500' };
 const missing = redisMissing();
-
-/** The shipped digits grid, shrunk (as in grid-cli.test.ts): ranks 1, 4 × two placements + full fine-tuning. */
-const tinyGrid = (edit?: (grid: NonNullable<Pipeline['grid']>, pipeline: Pipeline) => void) =>
-  tinyCopies({
-    'pipelines/digits-base.json': { steps: 30, limit: 400 },
-    'pipelines/digits-grid.json': {
-      steps: 15,
-      limit: 300,
-      edit: (p) => {
-        p.grid!.rank = [1, 4];
-        p.grid!.placement = p.grid!.placement.slice(1);
-        edit?.(p.grid!, p);
-      },
-    },
-  });
 
 /** The grid folder of the run `latest` names, or (a failed grid: `latest` moves only to completed runs) of the only run. */
 const gridDir = (out: string, run = 'latest') => join(out, 'digits-grid', run, 'grid');

@@ -27,3 +27,22 @@ export async function tinyCopies(files: Record<string, { steps: number; limit: n
   }
   return { dir, path: (name) => join(dir, name) };
 }
+
+/**
+ * The shipped digits grid, shrunk: ranks 1 and 4 × {last two layers, all layers} + full fine-tuning = 5 cells
+ * (`edit` changes the grid further).
+ */
+export function tinyDigitsGrid(edit?: (grid: NonNullable<Pipeline['grid']>, pipeline: Pipeline) => void): ReturnType<typeof tinyCopies> {
+  return tinyCopies({
+    'pipelines/digits-base.json': { steps: 30, limit: 400 },
+    'pipelines/digits-grid.json': {
+      steps: 15,
+      limit: 300,
+      edit: (p) => {
+        p.grid!.rank = [1, 4];
+        p.grid!.placement = p.grid!.placement.slice(1);
+        edit?.(p.grid!, p);
+      },
+    },
+  });
+}

@@ -7,7 +7,8 @@ export interface RefTensor {
   data: number[];
 }
 
-export interface DoraRef {
+/** One adapted Linear: its shape, LoRA settings, base weight and (rankwise-layout) factors. */
+interface SiteRef {
   in: number;
   out: number;
   r: number;
@@ -15,9 +16,12 @@ export interface DoraRef {
   rslora: boolean;
   scaling: number;
   w: RefTensor;
-  bias: RefTensor;
   a: RefTensor;
   b: RefTensor;
+}
+
+export interface DoraRef extends SiteRef {
+  bias: RefTensor;
   magnitude: RefTensor;
   x: RefTensor;
   g: RefTensor;
@@ -29,17 +33,8 @@ export interface DoraRef {
   gradMagnitude: RefTensor;
 }
 
-export interface InitRef {
+export interface InitRef extends SiteRef {
   init: 'pissa' | 'olora';
-  in: number;
-  out: number;
-  r: number;
-  alpha: number;
-  rslora: boolean;
-  scaling: number;
-  w: RefTensor;
-  a: RefTensor;
-  b: RefTensor;
   residual: RefTensor;
   delta: RefTensor;
 }

@@ -101,7 +101,7 @@ export { languageModelTask, windowStarts } from './tasks/language-model.js';
 export { sampleText, type SampleOptions } from './tasks/sample.js';
 
 // ---- progress ----
-export { LineProgress, SilentProgress, formatDuration, formatFields, rate } from './progress/reporter.js';
+export { LineProgress, SilentProgress, formatDuration, formatFields } from './progress/reporter.js';
 export { RateMeter, formatSpeed } from './progress/rate-meter.js';
 export { formatMetric } from './progress/format-metric.js';
 

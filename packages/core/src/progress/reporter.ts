@@ -18,13 +18,6 @@ export interface ProgressReporter {
   task(label: string, total: number): ProgressTask;
 }
 
-/** steps/s and ETA from the start time. */
-export function rate(done: number, total: number, startedAt: number, now = Date.now()): { stepsPerSec: number; etaSec: number } {
-  const elapsed = Math.max(now - startedAt, 1) / 1000;
-  const stepsPerSec = done / elapsed;
-  return { stepsPerSec, etaSec: stepsPerSec > 0 ? (total - done) / stepsPerSec : Infinity };
-}
-
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
