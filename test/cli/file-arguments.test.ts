@@ -32,10 +32,6 @@ describe('file arguments that name no pipeline are invalid input (exit 2), for r
   });
 
   test('a folder of pipelines expands to its files', async () => {
-    // All validate but the Llama pipeline, whose default model directory is one the user downloads first.
-    const { code, errors } = await cli(['validate', 'pipelines']);
-    expect(code).toBe(2);
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/^✖ pipelines\/llama-sotu-lora\.json: \/stages\/0\/huggingface: .*models\/SmolLM2-135M: no such directory \(download a model there/);
+    expect((await cli(['validate', 'pipelines'])).code).toBe(0);
   });
 });

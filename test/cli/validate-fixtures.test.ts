@@ -72,15 +72,14 @@ describe('pnpm rankwise validate on broken pipelines', () => {
 
   test('the helper base validates (exit 0) and the real pipelines validate', async () => {
     expect((await validate(`${dir}/base-saves-nothing.json`)).code).toBe(0);
-    // llama-sotu-lora reads a model the user downloads: the next test sets it.
-    for (const file of readdirSync('pipelines').filter((f) => f.endsWith('.json') && f !== 'llama-sotu-lora.json')) {
+    for (const file of readdirSync('pipelines').filter((f) => f.endsWith('.json'))) {
       expect((await validate(`pipelines/${file}`)).code, file).toBe(0);
     }
   });
 
-  test('the Llama pipeline validates with a model directory set, and names the missing one otherwise', async () => {
-    expect((await validate('pipelines/llama-sotu-lora.json', ['--set', 'stages.0.huggingface=../test/fixtures/hf/llama-tiny', '--set', 'stages.0.context=32'])).code).toBe(0);
-    const { code, errors } = await validate('pipelines/llama-sotu-lora.json');
+  test('the Llama pipeline pointed at a model not downloaded yet names the missing directory', async () => {
+    // As shipped it reads the tiny fixture (validated above); the README's real model is a path the user fills.
+    const { code, errors } = await validate('pipelines/llama-sotu-lora.json', ['--set', 'stages.0.huggingface=../models/SmolLM2-135M', '--set', 'stages.0.context=256']);
     expect(code).toBe(2);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('/stages/0/huggingface: ');

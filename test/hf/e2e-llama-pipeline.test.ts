@@ -12,11 +12,11 @@ beforeAll(async () => {
   await useTestBackend();
 });
 
-test('pipelines/llama-sotu-lora.json runs on the tiny fixture: PEFT adapter with HF paths, merged HF model, bits per byte', async () => {
+test('pipelines/llama-sotu-lora.json runs as shipped, on the tiny fixture: PEFT adapter with HF paths, merged HF model, bits per byte', async () => {
   const out = mkdtempSync(join(tmpdir(), 'rankwise-llama-e2e-'));
   const run = runCli([
     'run', 'pipelines/llama-sotu-lora.json', '--out', out,
-    '--set', `stages.0.huggingface=${fixture('llama-tiny')}`, '--set', 'stages.0.context=16',
+    '--set', 'stages.0.context=16',
     '--set', 'stages.1.data.years=[2001,2004]', '--set', 'stages.1.samples.length=8',
     '--set', 'stages.4.data.years=[2001,2004]', '--set', 'stages.4.steps=4', '--set', 'stages.4.schedule.warmupSteps=1', '--set', 'stages.4.optimizer.lr=0.01',
     '--set', 'stages.5.data.years=[2001,2004]', '--set', 'stages.5.samples.length=8',
