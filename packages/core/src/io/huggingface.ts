@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -79,7 +78,7 @@ function hubIdOf(nameOrPath: JsonValue | undefined): string | null {
  */
 export async function readHuggingFaceConfig(dir: string, options: { context?: number } = {}): Promise<HuggingFaceModelInfo> {
   const file = join(dir, HF_CONFIG);
-  const missing = existsSync(dir)
+  const missing = (await stat(dir).then(() => true, () => false))
     ? `${dir}: not a Hugging Face model directory (${HF_CONFIG} missing)`
     : `${dir}: no such directory (download a model there, e.g. \`huggingface-cli download HuggingFaceTB/SmolLM2-135M --local-dir <dir>\`, or set "huggingface" to a model directory)`;
   const raw = await readJson(file, missing);

@@ -2,7 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describeFsError, isFsError } from '../io/fs-errors.js';
-import { LORA_WEIGHT, MAGNITUDE_WEIGHT } from '../io/peft-adapter.js';
+import { ADAPTER_WEIGHTS, LORA_WEIGHT, MAGNITUDE_WEIGHT } from '../io/peft-adapter.js';
 import { readSafetensorsHeaderFile } from '../io/tensor-file.js';
 import type { SafetensorsHeader } from '../io/safetensors.js';
 import type { ModelDescription } from '../nn/description.js';
@@ -20,7 +20,6 @@ type Report = (pointer: string, message: string) => void;
 /** More steps than this is almost always a typo (1e12); `allowLargeRuns` accepts it. */
 export const MAX_STEPS = 10_000_000;
 const CHECKPOINT_WEIGHTS = 'model.safetensors';
-const ADAPTER_WEIGHTS = 'adapter_model.safetensors';
 
 export async function checkRunInputs(pipeline: Pipeline, dir: string, loaded: ModelDescription | null, display: string, cwd: string): Promise<ValidationIssue[]> {
   const issues: ValidationIssue[] = [];

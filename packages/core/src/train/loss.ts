@@ -14,15 +14,6 @@ export function sparseSoftmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor):
 }
 
 /**
- * log softmax(logits)[i, labels[i]] for each row: logits [N, C], labels [N] → [N].
- *
- * The same numbers, forward and backward, as tfjs's `logSoftmax(logits).mul(oneHot(labels)).sum(-1)`: the same float
- * operations on every value (test/core/backprop-memory.test.ts checks the bits), with a fraction of the memory: that
- * chain keeps three [N, C] tensors for the backward pass (log-probabilities, one-hot, product), this keeps the logits
- * only and recomputes the softmax from them. For a language model's head, [N, C] is the largest tensor of a step
- * (1,024 tokens × 49,152 vocabulary: 201 MB).
- */
-/**
  * tf.oneHot(labels, classes) [N, C], built from element-wise kernels: 1 where |j − label| < 0.5 (exact for classes up
  * to 2^24). Backends with native element-wise kernels run it in a few passes of their own, where tfjs's OneHot
  * kernel fills a JavaScript array that must then be copied over (0.74 s against 0.08 s for 1,024 × 49,152 here).
@@ -42,6 +33,15 @@ function oneHotOf(labels: tf.Tensor, classes: number): tf.Tensor {
   return oneHot;
 }
 
+/**
+ * log softmax(logits)[i, labels[i]] for each row: logits [N, C], labels [N] → [N].
+ *
+ * The same numbers, forward and backward, as tfjs's `logSoftmax(logits).mul(oneHot(labels)).sum(-1)`: the same float
+ * operations on every value (test/core/backprop-memory.test.ts checks the bits), with a fraction of the memory: that
+ * chain keeps three [N, C] tensors for the backward pass (log-probabilities, one-hot, product), this keeps the logits
+ * only and recomputes the softmax from them. For a language model's head, [N, C] is the largest tensor of a step
+ * (1,024 tokens × 49,152 vocabulary: 201 MB).
+ */
 const pickedLogProbs = tf.customGrad(((logits: tf.Tensor, labels: tf.Tensor, save: tf.GradSaveFunc) => {
   const [n, classes] = logits.shape as [number, number];
   const max = logits.max(-1, true); // [N, 1]

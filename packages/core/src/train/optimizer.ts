@@ -83,6 +83,7 @@ export function createOptimizer(spec: OptimizerSpec, fastAdam?: (spec: AdamSpec)
  */
 function assignLearningRate(optimizer: tf.Optimizer, lr: number): void {
   const o = optimizer as unknown as HasLearningRate & { setLearningRate?: (lr: number) => void };
+  if (o.learningRate === lr) return; // a constant schedule: SGD's tensor is still right
   if (typeof o.setLearningRate === 'function') o.setLearningRate(lr);
   else o.learningRate = lr;
 }
