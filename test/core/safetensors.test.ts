@@ -76,6 +76,17 @@ describe('safetensors', () => {
       new DataView(b.buffer).setBigUint64(0, 2n ** 60n, true);
       return b;
     })(), `exceeds the limit of ${MAX_HEADER_BYTES} bytes`],
+    ['64-bit header length, printed exactly', (() => {
+      const b = new Uint8Array(16);
+      new DataView(b.buffer).setBigUint64(0, 2n ** 60n + 1n, true);
+      return b;
+    })(), 'header length 1152921504606846977 exceeds'],
+    ['every unreadable dtype at once', craft({
+      a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] },
+      b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
+      c: { dtype: 'Q4', shape: [1], data_offsets: [12, 16] },
+      d: { dtype: 'U8', shape: [4], data_offsets: [16, 20] },
+    }, f32(5)), '3 tensors have dtypes rankwise does not read: "a" "I64", "c" "Q4", "d" "U8"; readable: F32, F16, BF16'],
     ['non-JSON header', craft(null, new Uint8Array(0), '{"a": [1, 2'), 'header is not valid UTF-8 JSON'],
     ['header not an object', craft([1, 2]), 'header must be a JSON object'],
     ['unknown dtype', craft({ t: { dtype: 'Q4', shape: [1], data_offsets: [0, 4] } }, f32(1)), 'tensor "t": unknown dtype "Q4"; readable: F32, F16, BF16'],

@@ -1,4 +1,7 @@
 import 'reflect-metadata';
+import { silenceCpuBanner } from './backend/cpu-banner.js';
+
+silenceCpuBanner();
 
 // ---- pipelines: run, validate, compose stages from code ----
 export { Rankwise, createRankwise, type RankwiseOptions } from './pipeline/rankwise.js';

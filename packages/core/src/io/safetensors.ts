@@ -56,8 +56,10 @@ export interface SafetensorsHeader {
 /** Bytes to read from the start of a file to parse its header (after the first 8). */
 export function safetensorsHeaderLength(first8: Uint8Array, fileLength: number, file = '<buffer>'): number {
   if (first8.length < 8 || fileLength < 8) throw new SafetensorsError(file, `truncated: ${fileLength} bytes, but a safetensors file starts with an 8-byte header length`);
-  const headerLength = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true));
-  if (headerLength > MAX_HEADER_BYTES) throw new SafetensorsError(file, `header length ${headerLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  // A u64: compared and printed as a bigint, so a corrupt length above 2^53 is shown exactly.
+  const length = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
+  if (length > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(file, `header length ${length} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  const headerLength = Number(length);
   if (8 + headerLength > fileLength) {
     throw new SafetensorsError(file, `header length ${headerLength} runs past the end of the file (${fileLength - 8} bytes follow the length)`);
   }
@@ -85,6 +87,7 @@ export function parseSafetensorsHeader(prefix: Uint8Array, fileLength: number, f
   const dataLength = fileLength - dataStart;
   const metadata: Record<string, string> = {};
   const entries: SafetensorsEntry[] = [];
+  checkDtypes(header as Record<string, unknown>, fail);
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('"__metadata__" must be an object of strings');
@@ -107,6 +110,17 @@ export function decodeSafetensors(bytes: Uint8Array, file = '<buffer>'): Safeten
     tensors.set(e.name, { shape: e.shape, dtype: e.dtype, data: toFloat32(bytes.subarray(dataStart + e.begin, dataStart + e.end), e.dtype) });
   }
   return { tensors, metadata };
+}
+
+/** Several tensors of unreadable dtypes are reported together (one alone gets parseEntry's own message). */
+function checkDtypes(header: Record<string, unknown>, fail: (d: string, t?: string) => never): void {
+  const bad: string[] = [];
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__' || typeof raw !== 'object' || raw === null) continue;
+    const dtype = (raw as Record<string, unknown>).dtype;
+    if (typeof dtype === 'string' && !(dtype in READABLE)) bad.push(`"${name}" ${JSON.stringify(dtype)}`);
+  }
+  if (bad.length > 1) fail(`${bad.length} tensors have dtypes rankwise does not read: ${bad.join(', ')}; readable: ${Object.keys(READABLE).join(', ')}`);
 }
 
 function parseEntry(name: string, raw: unknown, dataLength: number, fail: (d: string, t?: string) => never): Entry {
