@@ -3,7 +3,7 @@
  * peak RSS belongs to one configuration (ru_maxrss only grows), and writes bench/results/<date>-w4-vs-torch.json with
  * both measurements and the ratios rankwise / PyTorch (time per step, peak RSS).
  *
- *   node --conditions=source --import tsx bench/w4-compare.ts [--torch /work/shared/bench/torch_llama.py]
+ *   node --conditions=source --import tsx bench/w4-compare.ts [--torch ../shared/bench/torch_llama.py]
  *        [--python /usr/bin/python3] [--backend native] [--only full,lora-qv,lora-all]
  *
  * OPENBLAS_CORETYPE is set for both from /proc/cpuinfo the way the native backend chooses it (an inherited value is
@@ -12,12 +12,16 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { chooseCoretype } from '../packages/backend-native/src/coretype.js';
 
+/** The reference lives beside the repository, in the shared folder next to the checkout. */
+const DEFAULT_TORCH = relative(process.cwd(), fileURLToPath(new URL('../../shared/bench/torch_llama.py', import.meta.url)));
+
 const opts = new Command('w4-compare')
-  .option('--torch <file>', 'the PyTorch script', '/work/shared/bench/torch_llama.py')
+  .option('--torch <file>', 'the PyTorch script (default: shared/bench/torch_llama.py beside the repository)', DEFAULT_TORCH)
   .option('--python <exe>', 'python with torch', '/usr/bin/python3')
   .option('--backend <name>', 'rankwise backend', 'native')
   .option('--only <configs>', 'configurations', 'full,lora-qv,lora-all')
