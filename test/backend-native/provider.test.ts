@@ -137,9 +137,11 @@ describe.skipIf(skipReason !== '')(`native provider with the addon built ${skipR
     });
     const line = child.stdout.split('\n').find((l) => l.startsWith('RESULT '));
     expect(line, child.stderr).toBeDefined();
-    const { result, backend } = JSON.parse(line!.slice(7)) as { result: { ok: boolean; reason?: string }; backend: string };
+    const { result, backend } = JSON.parse(line!.slice(7)) as { result: { ok: boolean; reason?: string; detail?: string }; backend: string };
     expect(result.ok).toBe(false);
-    expect(result.reason).toMatch(/no BLAS library could be loaded \(\/nonexistent\/libopenblas\.so\.0: .*No such file/);
+    // one short line for the backend log; every path tried and its dlerror only in the detail (--verbose)
+    expect(result.reason).toBe('no OpenBLAS found (1 library name tried; apt-get install libopenblas0-pthread)');
+    expect(result.detail).toMatch(/^\/nonexistent\/libopenblas\.so\.0: .*No such file.*; install: apt-get install/);
     expect(backend).not.toBe('native');
   });
 });

@@ -65,6 +65,21 @@ describe('backend resolution', () => {
     expect(calls).toEqual([false, true]); // asked for by name: software allowed
   });
 
+  test('a long reason stays out of the backend line: one short reason, the detail only with --verbose (RANKWISE_VERBOSE=1)', async () => {
+    const detail = Array.from({ length: 9 }, (_, i) => `/usr/lib/blas-${i}/libopenblas.so.0: cannot open shared object file: No such file or directory`).join('; ');
+    const native: BackendProvider = { name: 'native', kind: 'cpu', install: 'x', start: async () => ({ ok: false, reason: 'no OpenBLAS found (9 library names tried)', detail }) };
+    const loader = simulated({ absent: ['@tensorflow/tfjs-node-gpu', '@rankwise/backend-webgpu', '@tensorflow/tfjs-node'], fake: { '@rankwise/backend-native': { provider: native } } });
+    const backend = await resolveBackend('auto', { loader });
+    expect(backend.skipped[3]).toEqual({ name: 'native', reason: 'no OpenBLAS found (9 library names tried)', detail });
+    const line = describeBackend(backend, false);
+    expect(line).toContain('native: no OpenBLAS found (9 library names tried)');
+    expect(line).not.toContain('/usr/lib/blas-0');
+    expect(line.length).toBeLessThan(400);
+    expect(describeBackend(backend, true)).toContain(`native: no OpenBLAS found (9 library names tried) [${detail}]`);
+    // asked for by name, the error carries everything
+    await expect(resolveBackend('native', { loader })).rejects.toThrow(`no OpenBLAS found (9 library names tried) [${detail}]`);
+  });
+
   test('a named backend that cannot start is an error saying how to install it', async () => {
     const loader = simulated({ absent: ALL_OPTIONAL });
     const error = await resolveBackend('tensorflow-gpu', { loader }).catch((e: unknown) => e);

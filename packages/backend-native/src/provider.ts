@@ -59,7 +59,14 @@ export async function startNativeBackend(options: NativeStartOptions = {}): Prom
       forceBaseline: options.forceBaseline ?? env.RANKWISE_NATIVE_BASELINE === '1',
       gemmThreading,
     });
-    if (!init.ok) return { ok: false, reason: `no BLAS library could be loaded (${init.reason}); install: ${INSTALL_HINT}` };
+    if (!init.ok) {
+      const tried = blasPaths.split(':').filter(Boolean).length;
+      return {
+        ok: false,
+        reason: `no OpenBLAS found (${tried} library ${tried === 1 ? 'name' : 'names'} tried; apt-get install libopenblas0-pthread)`,
+        detail: `${init.reason}; install: ${INSTALL_HINT}`,
+      };
+    }
     registerNativeBackend(addon);
     if (!(await tf.setBackend(NATIVE_BACKEND_NAME))) {
       return { ok: false, reason: `tf.setBackend('${NATIVE_BACKEND_NAME}') returned false` };

@@ -41,6 +41,7 @@ function runOptions(command: Command): Command {
     .option('--store <dir>', 'with --queue: the shared directory (same share on every machine) for the base and large outputs (default <out>/queue-store)')
     .option('--attempts <n>', `with --queue: attempts per cell before it is reported failed (default ${DEFAULT_ATTEMPTS})`)
     .option('--quiet', 'no progress output')
+    .option('--verbose', 'the long story in logs: each backend passed over with everything it tried (sets RANKWISE_VERBOSE=1)')
     .option('--resume [run]', 'continue an unfinished run from its last checkpoint: a run folder, or "latest" (the default: the newest unfinished run)');
 }
 
@@ -56,6 +57,7 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
   runOptions(program.command('run').description('validate, then run pipeline files in order').argument('<files...>', 'pipeline files or globs'))
     .action(async (files: string[], flags: CommonRunFlags) => {
       const parsed = parseRunFlags(flags);
+      if (flags.verbose) process.env.RANKWISE_VERBOSE = '1'; // read by describeBackend, here and in worker processes
       const progress = parsed.quiet ? new SilentProgress() : process.stdout.isTTY ? new TerminalProgress() : new LineProgress();
       const rankwise = cliRankwise(progress);
       code = await runCommand(rankwise, await expandFiles(files), parsed, signal);

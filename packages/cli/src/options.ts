@@ -18,6 +18,7 @@ export interface CommonRunFlags {
   store?: string;
   attempts?: string;
   quiet?: boolean;
+  verbose?: boolean;
   resume?: string | boolean;
 }
 

@@ -23,8 +23,10 @@ export interface BackendStarted {
 
 export interface BackendUnavailable {
   ok: false;
-  /** Why it cannot start, in one line: "not installed", "native binding missing: …", "no GPU: …". */
+  /** Why it cannot start, in one short line: "not installed", "native binding missing: …", "no GPU: …". */
   reason: string;
+  /** The long story (every library path tried and why each failed), shown with `--verbose`. */
+  detail?: string;
 }
 
 export type BackendStartResult = BackendStarted | BackendUnavailable;

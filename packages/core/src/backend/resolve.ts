@@ -9,6 +9,8 @@ export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', ...BACKEND_N
 export interface SkippedBackend {
   name: BackendName;
   reason: string;
+  /** What `--verbose` adds to the reason. */
+  detail?: string;
 }
 
 export interface ResolvedBackend extends Omit<BackendStarted, 'ok'> {
@@ -64,17 +66,29 @@ export async function resolveBackend(request: BackendRequest = 'auto', options: 
       active = { ...started, name: candidate.name, requested: request, reason, skipped };
       return active;
     }
-    if (request !== 'auto') throw new BackendUnavailableError(candidate.name, result.reason, candidate.install);
-    skipped.push({ name: candidate.name, reason: result.reason });
+    if (request !== 'auto') throw new BackendUnavailableError(candidate.name, withDetail(result.reason, result.detail, true), candidate.install);
+    skipped.push({ name: candidate.name, reason: result.reason, ...(result.detail ? { detail: result.detail } : {}) });
   }
-  throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+  throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${withDetail(s.reason, s.detail, true)}`).join('; ')}`);
 }
 
-/** One line for logs: `backend native (fastest available (auto)) blas=… | skipped tensorflow-gpu: not installed …` */
-export function describeBackend(backend: ResolvedBackend): string {
+function withDetail(reason: string, detail: string | undefined, verbose: boolean): string {
+  return verbose && detail ? `${reason} [${detail}]` : reason;
+}
+
+/** Whether logs include each skipped backend's details: `rankwise run --verbose` sets RANKWISE_VERBOSE=1. */
+export function verboseBackendLog(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.RANKWISE_VERBOSE === '1';
+}
+
+/**
+ * One line for logs: `backend native (fastest available (auto)) blas=… | skipped tensorflow-gpu: not installed …`;
+ * `verbose` adds each skipped backend's details (e.g. every BLAS path tried).
+ */
+export function describeBackend(backend: ResolvedBackend, verbose = verboseBackendLog()): string {
   const info = Object.entries(backend.info)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
-  const skipped = backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ');
+  const skipped = backend.skipped.map((s) => `${s.name}: ${withDetail(s.reason, s.detail, verbose)}`).join('; ');
   return `backend ${backend.name} (${backend.reason})${info ? ` ${info}` : ''}${skipped ? ` | skipped ${skipped}` : ''}`;
 }
