@@ -92,6 +92,34 @@ export async function verifyCheckpoint(store: string, checkpoint: StoredCheckpoi
   return dir;
 }
 
+/** Where a queued cell runs: in the shared store, named by the cell's content hash, the same for every attempt. */
+export function storedCellDir(store: string, hash: string): string {
+  if (!/^[0-9a-f]{16,128}$/.test(hash)) throw new Error(`cell hash "${hash}": not a hex content hash`);
+  return join(store, 'cells', hash);
+}
+
+/**
+ * Before an attempt runs in a cell folder: a summary an earlier attempt left as "running" belongs to an attempt that
+ * lost the queue's lock (its worker was killed or stalled), so it is marked interrupted, which lets the runner resume
+ * from its checkpoints. Done by the holder of the lock only.
+ */
+export async function takeOverCellFolder(dir: string, by: string): Promise<void> {
+  const file = join(dir, 'summary.json');
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (text === null) return;
+  let summary: Record<string, unknown>;
+  try {
+    summary = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return; // unreadable: the runner starts the folder afresh
+  }
+  if (summary.status !== undefined && summary.status !== 'running') return;
+  const updated = { ...summary, status: 'interrupted', error: `the queue gave this cell to ${by}; this attempt lost its lock` };
+  const temp = tempName(file);
+  await writeFile(temp, `${JSON.stringify(updated, null, 2)}\n`);
+  await rename(temp, file);
+}
+
 export interface PackLimits {
   /** Files up to this size travel inline in the job's return value… */
   inlineFileBytes: number;
