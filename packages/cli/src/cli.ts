@@ -5,6 +5,7 @@ import { checkGrid, DEFAULT_ATTEMPTS } from '@rankwise/grid';
 import { listCommand } from './commands/list.js';
 import { runsCommand } from './commands/runs.js';
 import { schemaCommand } from './commands/schema.js';
+import { storeCommand } from './commands/store.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { workerCommand, workerOptions } from './commands/worker.js';
@@ -102,6 +103,10 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .action(async (flags: { out?: string }) => {
       code = await schemaCommand(cliRankwise(new SilentProgress()), flags.out);
     });
+
+  storeCommand(program, (c) => {
+    code = c;
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

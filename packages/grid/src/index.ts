@@ -12,3 +12,4 @@ export { JobQueueClient, type JobPhase, type JobSpec, type SettledJob } from './
 export { parseRedisUrl, checkRedis, QueueAddressError, type RedisAddress } from './queue/redis-url.js';
 export { CELL_QUEUE, DEFAULT_ATTEMPTS, stallSettings, type StallSettings } from './queue/settings.js';
 export type { CellJobData, CellJobResult, CellFile, StoredCheckpoint } from './queue/job-types.js';
+export { pruneStore, parseAge, type PruneOptions, type PrunedEntry } from './queue/prune.js';
