@@ -1,10 +1,10 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  createRankwise, defineStage, listSites, Mlp, PipelineValidationError, resolveBackend, Rng, Services, SilentProgress,
+  createRankwise, defineStage, formatIssue, listSites, Mlp, PipelineValidationError, resolveBackend, Rng, RunFailed, Services, SilentProgress,
   type ClassificationArrays, type DatasetSource, type ExternalStageSpec, type MetricsSink, type Pipeline, type ProgressReporter, type StageSpec,
 } from '@rankwise/core';
 import { createDatasetSource } from '@rankwise/datasets';
@@ -205,5 +205,68 @@ describe('stage services', () => {
     };
     expect(await run([8, 6, 4])).toBe('inject: 2 sites (layers.0 r=4 α=2, layers.1 r=2 α=2)');
     expect(await run([8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 4])).toBe('inject: 10 sites (layers.0, layers.1, …, layers.9; 1 at r=4 α=2, 9 at r=2 α=2)');
+  });
+});
+
+describe('errors from plugin code name the pointer and the package', () => {
+  const boom = defineStage<{ failIn: 'check' | 'run' | 'none' }, null>({
+    name: 'rankwise-stage-boom',
+    description: 'throws where it is told to',
+    options: { type: 'object', additionalProperties: false, required: ['failIn'], properties: { failIn: { enum: ['check', 'run', 'none'], description: 'Where to throw.' } } },
+    requires: ['model'],
+    provides: [],
+    check(options, ctx) {
+      if (options.failIn === 'check') throw new Error('boom in check');
+      if (options.failIn === 'none') ctx.issue('/failIn', 'found "none", allowed: "check" or "run" (an issue the package reports)');
+    },
+    run(options) {
+      if (options.failIn === 'run') throw new Error('boom in run');
+      return null;
+    },
+  });
+  const rw = () => createRankwise({ progress: new SilentProgress(), datasets: createDatasetSource(), plugins: [pattern], stages: [boom] });
+  const lines = async (promise: Promise<unknown>): Promise<string[]> => {
+    try {
+      await promise;
+    } catch (error) {
+      if (error instanceof PipelineValidationError) return error.issues.map(formatIssue);
+      throw error;
+    }
+    throw new Error('expected a validation error');
+  };
+
+  test('a throw in check is an issue at /stages/<i> (package); what the package reports names it too', async () => {
+    expect(await lines(rw().validate(stages({ stage: 'rankwise-stage-boom', failIn: 'check' })))).toEqual(['<custom-stage>: /stages/3 (rankwise-stage-boom): check failed: boom in check']);
+    expect(await lines(rw().validate(stages({ stage: 'rankwise-stage-boom', failIn: 'none' })))).toEqual([
+      '<custom-stage>: /stages/3/failIn (rankwise-stage-boom): found "none", allowed: "check" or "run" (an issue the package reports)',
+    ]);
+  });
+
+  test('a throw in run fails the run naming /stages/<i> (package), on the CLI line and in summary.json', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'rankwise-boom-'));
+    const error = await rw().run(stages({ stage: 'rankwise-stage-boom', failIn: 'run' }), { out }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunFailed);
+    const failed = error as RunFailed;
+    expect(failed.summary.error).toBe('/stages/3 (rankwise-stage-boom): boom in run');
+    expect(failed.message).toMatch(/^custom-stage: failed: \/stages\/3 \(rankwise-stage-boom\): boom in run; partial run in /);
+    expect(JSON.parse(await readFile(join(failed.summary.runDir, 'summary.json'), 'utf8')).error).toBe('/stages/3 (rankwise-stage-boom): boom in run');
+  });
+
+  test('every missing package is reported in one go, each with a "did you mean" when a near name exists', async () => {
+    const pipeline: Pipeline = {
+      name: 'typos',
+      stages: [
+        { stage: 'load', architecture: 'mlp', config: { sizes: [784, 16, 10] } },
+        { stage: 'freeze' },
+        { stage: 'inject', r: 2, placement: { plugin: '@rankwise/placement-patern', options: { target: 'all-linear' } } },
+        { stage: 'trian' } as unknown as StageSpec,
+        { stage: 'rankwise-stage-bom', failIn: 'none' } as unknown as StageSpec,
+      ],
+    };
+    const found = await lines(rw().validate(pipeline));
+    expect(found).toHaveLength(3);
+    expect(found[0]).toMatch(/^<typos>: \/stages\/3\/stage: found "trian" \(did you mean "train"\?\), allowed: "load", /);
+    expect(found[1]).toMatch(/^<typos>: \/stages\/4\/stage: found "rankwise-stage-bom", allowed: .*plugin "rankwise-stage-bom" is not installed \(did you mean "rankwise-stage-boom"\?\)/);
+    expect(found[2]).toMatch(/^<typos>: \/stages\/2\/placement\/plugin: plugin "@rankwise\/placement-patern" is not installed \(did you mean "@rankwise\/placement-pattern"\?\)/);
   });
 });

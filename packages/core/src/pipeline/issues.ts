@@ -8,6 +8,8 @@ export interface ValidationIssue {
   /** RFC 6901 JSON pointer into the file ('' for the whole document). */
   pointer: string;
   message: string;
+  /** The package whose code said it (a stage package's `check`), shown after the pointer. */
+  source?: string;
 }
 
 /** At most this many issues are printed per file; the rest are counted. */
@@ -30,7 +32,8 @@ export function capIssues(issues: readonly ValidationIssue[], max = MAX_ISSUES_P
 
 export function formatIssue(issue: ValidationIssue): string {
   // One line per issue whatever a file contained: line breaks inside names or values are shown escaped.
-  return `${issue.file}: ${issue.pointer === '' ? '/' : issue.pointer}: ${issue.message}`.replace(/\r?\n/g, '\\n');
+  const source = issue.source === undefined ? '' : ` (${issue.source})`;
+  return `${issue.file}: ${issue.pointer === '' ? '/' : issue.pointer}${source}: ${issue.message}`.replace(/\r?\n/g, '\\n');
 }
 
 /** Invalid input: the CLI prints every issue and exits with code 2; nothing was loaded or trained. */

@@ -7,11 +7,12 @@ import { describeBackend, resolveBackend, type BackendRequest, type ResolvedBack
 import { isRunInterrupted, throwIfAborted } from '../contracts/abort.js';
 import type { EvaluationRecord, TrainingRecord } from '../contracts/stage.js';
 import { atomicWriteFile } from '../io/atomic-write.js';
-import { readableFsError } from '../io/fs-errors.js';
+import { isFsError, readableFsError } from '../io/fs-errors.js';
 import { parameterReport } from '../lora/parameter-report.js';
 import type { Model } from '../nn/model.js';
 import type { ProgressReporter } from '../progress/reporter.js';
 import { buildOnce } from '../run/build-once.js';
+import { builtinStage } from '../stages/builtin.js';
 import { HOST } from '../run/host.js';
 import { CHECKPOINTS_DIR, openRunFolder } from '../run/open-run.js';
 import type { RunFolder } from '../run/run-folder.js';
@@ -97,6 +98,20 @@ export class RunFailed extends Error {
   }
 }
 
+/**
+ * Runs one stage; an error thrown by a stage package's own code is named by its pointer and package,
+ * `/stages/7 (rankwise-stage-x): …`, in the CLI's line and in summary.json (built-in stages' errors already say
+ * which stage they are; a Ctrl-C is not an error of the stage).
+ */
+async function attributed(index: number, stage: string, run: () => unknown): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (builtinStage(stage) || isRunInterrupted(error) || isFsError(error)) throw error;
+    throw new Error(`/stages/${index} (${stage}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
 /** Runs validated pipelines: one child container and one run directory per run. */
 export class PipelineRunner implements DependencyRunner {
   constructor(
@@ -129,7 +144,7 @@ export class PipelineRunner implements DependencyRunner {
       for (const [index, spec] of pipeline.stages.entries()) {
         throwIfAborted(signal, `stage ${index} (${spec.stage})`);
         const started = performance.now();
-        await validated.stageDefinitions[index].run(stageOptions(spec) as never, stageContext(child, index));
+        await attributed(index, spec.stage, () => validated.stageDefinitions[index].run(stageOptions(spec) as never, stageContext(child, index)));
         metrics.write({ event: 'stage', index, stage: spec.stage, label: spec.label, durationMs: performance.now() - started });
       }
     } catch (error) {

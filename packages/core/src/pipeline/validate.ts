@@ -12,7 +12,7 @@ import { checkUnadaptableTargets } from './tfjs-checks.js';
 import { readJsonFile } from './read-json.js';
 import { validatePipelineSchema, validateStageObject } from './schema.js';
 import { builtinStage } from '../stages/builtin.js';
-import { resolveStages } from './stage-resolve.js';
+import { checkPlacementPlugins, resolveStages } from './stage-resolve.js';
 import { stageOptions } from './stage-options.js';
 import type { Pipeline } from './types.js';
 
@@ -83,6 +83,8 @@ export async function validatePipelineData(
   // Plugin packages resolve from this pipeline's folder upwards, then from rankwise's install.
   const plugins = options.plugins.from(where.dir);
   const definitions = await resolveStages(pipeline.stages, plugins, where.display, issues);
+  // the walk below, which checks placements, does not run when a stage is missing: name every missing package now
+  if (issues.length > 0) await checkPlacementPlugins(pipeline.stages, plugins, where.display, issues);
   // stage packages: their options against their own schema, with pointers into this file
   pipeline.stages.forEach((spec, i) => {
     const definition = definitions[i];
@@ -102,7 +104,9 @@ export async function validatePipelineData(
   walk: for (const [i, spec] of pipeline.stages.entries()) {
     const definition = stageDefinitions[i];
     const at = (suffix: string) => `/stages/${i}${suffix}`;
-    const issue = (pointer: string, message: string) => issues.push({ file: where.display, pointer: at(pointer), message });
+    // what a stage package's own code reports names the package
+    const source = builtinStage(spec.stage) ? {} : { source: spec.stage };
+    const issue = (pointer: string, message: string) => issues.push({ file: where.display, pointer: at(pointer), message, ...source });
     modelBefore.push(model);
     let unmet = false;
     for (const capability of definition.requires) {
@@ -147,7 +151,12 @@ export async function validatePipelineData(
         return dependency ? ({ display: dependency.display, output: dependency.output } satisfies DependencyInfo) : null;
       },
     };
-    await definition.check?.(stageOptions(spec) as never, ctx);
+    try {
+      await definition.check?.(stageOptions(spec) as never, ctx);
+    } catch (error) {
+      if (!('source' in source)) throw error; // a built-in stage's check does not throw on bad input: a bug, not an issue
+      issue('', `check failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
     for (const capability of definition.removes ?? []) capabilities.delete(capability);
     // a stage whose requirements are unmet provides nothing (a merge with nothing to merge leaves nothing for save)
     if (!unmet) for (const capability of definition.provides) capabilities.add(capability);

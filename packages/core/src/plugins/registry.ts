@@ -1,6 +1,7 @@
 import { isStageDefinition, type AnyStageDefinition } from '../contracts/stage.js';
 import type { PlacementPlugin } from '../contracts/placement.js';
 import { BUILT_IN_ALIASES, pluginPackageName, pluginReferenceProblem } from './package-name.js';
+import { didYouMeanSuffix } from './did-you-mean.js';
 import {
   CORE_INSTALL_DIR,
   describeSearch,
@@ -160,7 +161,7 @@ export class PluginRegistry {
       if (!(error instanceof PluginNotFoundError)) throw error;
       const known = (await this.installed(fromDir)).map((p) => p.name);
       throw new Error(
-        `plugin "${name}" is not installed: looked in node_modules from ${describeSearch(dirs)}; ` +
+        `plugin "${name}" is not installed${didYouMeanSuffix(name, [...known, ...Object.keys(BUILT_IN_ALIASES)])}: looked in node_modules from ${describeSearch(dirs)}; ` +
           `install it next to the pipeline: npm install ${name}` +
           ` (installed plugins: ${known.length > 0 ? known.join(', ') : 'none'})`,
       );
