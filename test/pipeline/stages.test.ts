@@ -270,3 +270,45 @@ describe('errors from plugin code name the pointer and the package', () => {
     expect(found[2]).toMatch(/^<typos>: \/stages\/2\/placement\/plugin: plugin "@rankwise\/placement-patern" is not installed \(did you mean "@rankwise\/placement-pattern"\?\)/);
   });
 });
+
+describe('a stage package schema default reaches check and run', () => {
+  const seen: Array<{ where: string; options: unknown }> = [];
+  const defaults = defineStage<{ factor: number; mode: { kind: string; depth: number } }, number>({
+    name: 'rankwise-stage-defaults',
+    description: 'records the options it is given',
+    options: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        factor: { type: 'number', default: 2, description: 'The factor.' },
+        mode: { type: 'object', default: {}, additionalProperties: false, properties: { kind: { type: 'string', default: 'fast', description: 'Kind.' }, depth: { type: 'integer', default: 3, description: 'Depth.' } }, description: 'Mode.' },
+      },
+    },
+    requires: ['model'],
+    provides: [],
+    check(options) {
+      seen.push({ where: 'check', options });
+    },
+    run(options) {
+      seen.push({ where: 'run', options });
+      return options.factor * options.mode.depth;
+    },
+  });
+
+  test('defaults fill what the pipeline leaves out (nested too), in check, run and session.stage; the pipeline file stays as written', async () => {
+    const rw = createRankwise({ progress: new SilentProgress(), datasets: createDatasetSource(), plugins: [pattern], stages: [defaults] });
+    const out = await mkdtemp(join(tmpdir(), 'rankwise-defaults-'));
+    const { runDir } = await rw.run(stages({ stage: 'rankwise-stage-defaults', mode: { depth: 5 } }), { out });
+    expect(seen).toEqual([
+      { where: 'check', options: { factor: 2, mode: { kind: 'fast', depth: 5 } } },
+      { where: 'run', options: { factor: 2, mode: { kind: 'fast', depth: 5 } } },
+    ]);
+    const written = JSON.parse(await readFile(join(runDir, 'pipeline.json'), 'utf8')) as Pipeline;
+    expect(written.stages[3]).toEqual({ stage: 'rankwise-stage-defaults', mode: { depth: 5 } });
+
+    const session = rw.session({ name: 'defaults-session', seed: 1 });
+    await session.stage({ stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } });
+    expect(await session.stage({ stage: 'rankwise-stage-defaults' } as ExternalStageSpec)).toBe(6);
+    session.dispose();
+  });
+});

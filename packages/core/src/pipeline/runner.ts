@@ -17,6 +17,7 @@ import { HOST } from '../run/host.js';
 import { CHECKPOINTS_DIR, openRunFolder } from '../run/open-run.js';
 import type { RunFolder } from '../run/run-folder.js';
 import { AdapterStore, MetricsLog, ModelSlot, RecordsStore, RunDirectoryService, Services, stageContext, type DependencyRunner, type RunInfo } from './services.js';
+import { withSchemaDefaults } from './stage-defaults.js';
 import { stageOptions } from './stage-options.js';
 import type { ValidatedPipeline } from './validate.js';
 
@@ -144,7 +145,7 @@ export class PipelineRunner implements DependencyRunner {
       for (const [index, spec] of pipeline.stages.entries()) {
         throwIfAborted(signal, `stage ${index} (${spec.stage})`);
         const started = performance.now();
-        await attributed(index, spec.stage, () => validated.stageDefinitions[index].run(stageOptions(spec) as never, stageContext(child, index)));
+        await attributed(index, spec.stage, () => validated.stageDefinitions[index].run(withSchemaDefaults(validated.stageDefinitions[index], stageOptions(spec)) as never, stageContext(child, index)));
         metrics.write({ event: 'stage', index, stage: spec.stage, label: spec.label, durationMs: performance.now() - started });
       }
     } catch (error) {

@@ -9,6 +9,7 @@ import { ajvIssues, PipelineValidationError } from './issues.js';
 import { AdapterStore, ModelSlot, RecordsStore, Services, stageContext, type RunInfo } from './services.js';
 import { validateStageObject } from './schema.js';
 import { resolveStages } from './stage-resolve.js';
+import { withSchemaDefaults } from './stage-defaults.js';
 import { stageOptions } from './stage-options.js';
 import type { ExternalStageSpec, StageResult, StageSpec } from './types.js';
 import { validatePipelineFile, type ValidatedPipeline } from './validate.js';
@@ -98,7 +99,7 @@ export class Session {
     }
     this.stages.push(spec);
     this.pipeline.stageDefinitions.push(definition);
-    return (await definition.run(stageOptions(spec) as never, stageContext(this.child, index))) as StageResult<S>;
+    return (await definition.run(withSchemaDefaults(definition, stageOptions(spec)) as never, stageContext(this.child, index))) as StageResult<S>;
   }
 
   /** Disposes the model and anything the stages kept. */

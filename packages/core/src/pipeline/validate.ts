@@ -12,6 +12,7 @@ import { checkUnadaptableTargets } from './tfjs-checks.js';
 import { readJsonFile } from './read-json.js';
 import { validatePipelineSchema, validateStageObject } from './schema.js';
 import { builtinStage } from '../stages/builtin.js';
+import { withSchemaDefaults } from './stage-defaults.js';
 import { checkPlacementPlugins, resolveStages } from './stage-resolve.js';
 import { stageOptions } from './stage-options.js';
 import type { Pipeline } from './types.js';
@@ -152,7 +153,7 @@ export async function validatePipelineData(
       },
     };
     try {
-      await definition.check?.(stageOptions(spec) as never, ctx);
+      await definition.check?.(withSchemaDefaults(definition, stageOptions(spec)) as never, ctx);
     } catch (error) {
       if (!('source' in source)) throw error; // a built-in stage's check does not throw on bad input: a bug, not an issue
       issue('', `check failed: ${error instanceof Error ? error.message : String(error)}`);
