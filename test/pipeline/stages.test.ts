@@ -306,9 +306,9 @@ describe('a stage package schema default reaches check and run', () => {
     const written = JSON.parse(await readFile(join(runDir, 'pipeline.json'), 'utf8')) as Pipeline;
     expect(written.stages[3]).toEqual({ stage: 'rankwise-stage-defaults', mode: { depth: 5 } });
 
-    const session = rw.session({ name: 'defaults-session', seed: 1 });
+    const session = rw.session({ seed: 1 });
     await session.stage({ stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } });
-    expect(await session.stage({ stage: 'rankwise-stage-defaults' } as ExternalStageSpec)).toBe(6);
+    expect(await session.stage({ stage: 'rankwise-stage-defaults' })).toBe(6);
     session.dispose();
   });
 });

@@ -11,7 +11,7 @@ import { validateStageObject } from './schema.js';
 import { resolveStages } from './stage-resolve.js';
 import { withSchemaDefaults } from './stage-defaults.js';
 import { stageOptions } from './stage-options.js';
-import type { ExternalStageSpec, StageResult, StageSpec } from './types.js';
+import type { CheckedStageSpec, ExternalStageSpec, StageResult, StageSpec } from './types.js';
 import { validatePipelineFile, type ValidatedPipeline } from './validate.js';
 
 export interface SessionOptions {
@@ -85,7 +85,7 @@ export class Session {
   }
 
   /** Validates `spec` against its stage's schema and checks, runs it, and returns what the stage produced. */
-  async stage<S extends StageSpec | ExternalStageSpec>(spec: S): Promise<StageResult<S>> {
+  async stage<const S extends { stage: string; label?: string }>(spec: S & CheckedStageSpec<S>): Promise<StageResult<S>> {
     await this.backend();
     const index = this.stages.length;
     const issues: PipelineValidationError['issues'] = [];

@@ -26,6 +26,7 @@ export interface Pipeline {
   backend?: BackendRequest;
   /** Accept sizes validation refuses as likely mistakes (over 10 million steps, training state beyond memory). */
   allowLargeRuns?: boolean;
+  /** Built-in stages and the stage packages declared in `StagePackages` (a JSON file may name any package). */
   stages: StageSpec[];
   grid?: GridSpec;
 }
@@ -45,14 +46,34 @@ export type OptimizerStageSpec = OptimizerOptions;
 export type ScheduleSpec = NonNullable<TrainOptions['schedule']>;
 export type SamplesSpec = NonNullable<EvaluateOptions['samples']>;
 
-/** A stage from a stage package: its package name and its own options. */
-export type ExternalStageSpec = { stage: string; label?: string; [option: string]: unknown };
+/**
+ * Stage packages declare their options and result types here, by declaration merging, so that pipelines built in
+ * code and `session.stage()` check their options and type their results:
+ *
+ *     declare module '@rankwise/core' {
+ *       interface StagePackages {
+ *         'rankwise-stage-adapter-norms': { options: { top?: number }; result: { norms: number[] } };
+ *       }
+ *     }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface StagePackages {}
+
+/** The stage objects of the stage packages declared in `StagePackages`, with their own options. */
+export type DeclaredPackageStageSpec = { [N in keyof StagePackages & string]: StageObject<N, StagePackages[N] extends { options: infer O } ? O : never> }[keyof StagePackages & string];
+
+/**
+ * A stage of a package that declares no types: a scoped or hyphenated npm name (`@acme/x`, `rankwise-stage-x`)
+ * and options of any shape. Built-in names (`inject`, …) never match it, so a built-in stage's options are always
+ * checked.
+ */
+export type ExternalStageSpec = { stage: `@${string}/${string}` | `${string}-${string}`; label?: string; [option: string]: unknown };
 
 export type BuiltinStageSpec =
   | LoadStageSpec | FreezeStageSpec | UnfreezeStageSpec | InjectStageSpec | TrainStageSpec
   | EvaluateStageSpec | MergeStageSpec | SaveStageSpec;
 
-export type StageSpec = BuiltinStageSpec;
+export type StageSpec = BuiltinStageSpec | DeclaredPackageStageSpec;
 
 /** What each built-in stage returns (and `session.stage()` resolves to). */
 export interface StageResults {
@@ -66,4 +87,24 @@ export interface StageResults {
   save: SaveResult;
 }
 
-export type StageResult<S> = S extends { stage: infer N } ? (N extends StageName ? StageResults[N] : unknown) : unknown;
+/** What `session.stage(spec)` resolves to: a built-in's result, a declared package's result, else unknown. */
+export type StageResult<S> = S extends { stage: infer N }
+  ? N extends StageName
+    ? StageResults[N]
+    : N extends keyof StagePackages
+      ? StagePackages[N] extends { result: infer R } ? R : unknown
+      : unknown
+  : unknown;
+
+/**
+ * The stage object `session.stage()` accepts for a given `stage` name: a built-in's or a declared package's own
+ * options, else (an undeclared package) anything. Used as `spec: S & CheckedStageSpec<S>`, so a wrong option type
+ * (`{ stage: 'inject', r: 'four' }`) does not compile.
+ */
+export type CheckedStageSpec<S> = S extends { stage: infer N }
+  ? N extends StageName
+    ? Extract<BuiltinStageSpec, { stage: N }>
+    : N extends keyof StagePackages & string
+      ? StageObject<N, StagePackages[N] extends { options: infer O } ? O : never>
+      : ExternalStageSpec
+  : never;
