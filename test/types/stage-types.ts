@@ -5,7 +5,7 @@
 import { createRankwise, defineStage, type Pipeline, type StageResult } from '@rankwise/core';
 
 // A stage package declares its options and result types once, by declaration merging.
-declare module '@rankwise/core' {
+declare module '@rankwise/core/plugin' {
   interface StagePackages {
     'rankwise-stage-norms': { options: { top: number; relative?: boolean }; result: { norms: number[] } };
   }

@@ -224,3 +224,16 @@ export function isStageDefinition(value: unknown): value is AnyStageDefinition {
   return !!s && typeof s === 'object' && typeof s.name === 'string' && typeof s.run === 'function' && typeof s.options === 'object'
     && Array.isArray(s.requires) && Array.isArray(s.provides);
 }
+
+/**
+ * Stage packages declare their options and result types here, by declaration merging, so that pipelines built in
+ * code and `session.stage()` check their options and type their results:
+ *
+ *     declare module '@rankwise/core/plugin' {
+ *       interface StagePackages {
+ *         'rankwise-stage-adapter-norms': { options: { top?: number }; result: { norms: number[] } };
+ *       }
+ *     }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface StagePackages {}

@@ -1,5 +1,5 @@
 import type { BackendRequest } from '../backend/resolve.js';
-import type { EvaluationRecord, TrainingRecord } from '../contracts/stage.js';
+import type { EvaluationRecord, StagePackages, TrainingRecord } from '../contracts/stage.js';
 import type { StageName } from '../stages/builtin.js';
 import type { EvaluateOptions } from '../stages/evaluate.js';
 import type { FreezeResult } from '../stages/freeze.js';
@@ -46,18 +46,6 @@ export type OptimizerStageSpec = OptimizerOptions;
 export type ScheduleSpec = NonNullable<TrainOptions['schedule']>;
 export type SamplesSpec = NonNullable<EvaluateOptions['samples']>;
 
-/**
- * Stage packages declare their options and result types here, by declaration merging, so that pipelines built in
- * code and `session.stage()` check their options and type their results:
- *
- *     declare module '@rankwise/core' {
- *       interface StagePackages {
- *         'rankwise-stage-adapter-norms': { options: { top?: number }; result: { norms: number[] } };
- *       }
- *     }
- */
-// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
-export interface StagePackages {}
 
 /** The stage objects of the stage packages declared in `StagePackages`, with their own options. */
 export type DeclaredPackageStageSpec = { [N in keyof StagePackages & string]: StageObject<N, StagePackages[N] extends { options: infer O } ? O : never> }[keyof StagePackages & string];
