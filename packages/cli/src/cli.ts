@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, ResumeError, SilentProgress, type ModuleLoader, type ProgressReporter } from '@rankwise/core';
 import { checkGrid, DEFAULT_ATTEMPTS } from '@rankwise/grid';
 import { listCommand } from './commands/list.js';
+import { newCommand } from './commands/new.js';
 import { runsCommand } from './commands/runs.js';
 import { schemaCommand } from './commands/schema.js';
 import { storeCommand } from './commands/store.js';
@@ -102,6 +103,16 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (flags: { out?: string }) => {
       code = await schemaCommand(cliRankwise(new SilentProgress()), flags.out);
+    });
+
+  program
+    .command('new')
+    .description('scaffold a package: a placement plugin or a stage (TypeScript source, types, a test, README)')
+    .argument('<kind>', 'plugin or stage')
+    .argument('<name>', 'its npm package name: rankwise-placement-x, rankwise-stage-x, @scope/x')
+    .option('--dir <dir>', 'where to write it (default: ./<name without scope>; must be new or empty)')
+    .action(async (kind: string, name: string, flags: { dir?: string }) => {
+      code = await newCommand(kind, name, flags);
     });
 
   storeCommand(program, (c) => {
