@@ -155,7 +155,7 @@ describe.skipIf(missing !== null)(`grid on a BullMQ queue${missing ? ` (skipped:
     expect(worker.stdout()).toMatch(/worker: failed digits-grid\/r1.last-two-layers \(attempt 1 of 2, to be tried again\): .*training diverged/);
     expect(worker.stdout()).toMatch(/worker: failed digits-grid\/r1.last-two-layers \(attempt 2 of 2\): .*training diverged/);
     expect(worker.stdout()).toMatch(/worker: done digits-grid\/full/);
-    expect(coordinator.stderr()).toMatch(/✖ cell r1.last-two-layers failed: .*gradient norm is Infinity \(loss \S+\) at step \d+: training diverged.* \(on w3\) \(after 2 attempts\)/);
+    expect(coordinator.stderr()).toMatch(/✖ cell r1.last-two-layers failed: .*gradient norm is Infinity \(loss \S+\) at step \d+: training diverged.* \(on w3; checkpoints kept in \S+\) \(after 2 attempts\)/);
 
     // A failed grid is not a result: `latest` does not move to it.
     expect(readdirSync(join(out, 'digits-grid'))).not.toContain('latest');

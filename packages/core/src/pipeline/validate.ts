@@ -107,7 +107,8 @@ export async function validatePipelineData(
     const at = (suffix: string) => `/stages/${i}${suffix}`;
     // what a stage package's own code reports names the package
     const source = builtinStage(spec.stage) ? {} : { source: spec.stage };
-    const issue = (pointer: string, message: string) => issues.push({ file: where.display, pointer: at(pointer), message, ...source });
+    const issue = (pointer: string, message: string) => issues.push({ file: where.display, pointer: at(pointer), message });
+    const packageIssue = (pointer: string, message: string) => issues.push({ file: where.display, pointer: at(pointer), message, ...source });
     modelBefore.push(model);
     let unmet = false;
     for (const capability of definition.requires) {
@@ -129,7 +130,7 @@ export async function validatePipelineData(
       has: (capability) => capabilities.has(capability),
       provide: (capability) => void capabilities.add(capability),
       remove: (capability) => void capabilities.delete(capability),
-      issue,
+      issue: packageIssue,
       setModel: (description) => {
         model = description;
       },
@@ -156,7 +157,7 @@ export async function validatePipelineData(
       await definition.check?.(withSchemaDefaults(definition, stageOptions(spec)) as never, ctx);
     } catch (error) {
       if (!('source' in source)) throw error; // a built-in stage's check does not throw on bad input: a bug, not an issue
-      issue('', `check failed: ${error instanceof Error ? error.message : String(error)}`);
+      packageIssue('', `check failed: ${error instanceof Error ? error.message : String(error)}`);
     }
     for (const capability of definition.removes ?? []) capabilities.delete(capability);
     // a stage whose requirements are unmet provides nothing (a merge with nothing to merge leaves nothing for save)
