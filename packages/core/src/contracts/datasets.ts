@@ -9,6 +9,8 @@ export interface ClassificationArrays {
   n: number;
   features: number;
   classes: number;
+  /** Class names in label order (evaluation output, saved with the model). */
+  classNames?: string[];
 }
 
 /** A character vocabulary (saved with language models), or a model's own tokenizer (tokenizer.json). */
