@@ -11,6 +11,8 @@ export interface ClassificationArrays {
   classes: number;
   /** Class names in label order (evaluation output, saved with the model). */
   classNames?: string[];
+  /** One example's shape (default [features]). */
+  inputShape?: number[];
 }
 
 /** A character vocabulary (saved with language models), or a model's own tokenizer (tokenizer.json). */

@@ -46,7 +46,9 @@ export default defineStage<EvaluateOptions, EvaluationRecord>({
     model.eval();
     const metrics = await data.evaluate(model, options.batchSize ?? 500);
     const tag = ctx.label ?? ctx.index;
-    const perClass = data.perClass?.();
+    // per-class results for data with named classes (numbered classes, like digits, keep their records as they were)
+    const named = data.classNames?.some((name, i) => name !== String(i)) ?? false;
+    const perClass = named ? data.perClass?.() : undefined;
     const record: EvaluationRecord = { index: ctx.index, ...(ctx.label !== undefined ? { label: ctx.label } : {}), stage: ctx.name, data: data.name, metrics, ...(perClass ? { perClass } : {}) };
     ctx.metrics.write({ event: 'evaluate', index: ctx.index, label: ctx.label, data: data.name, ...metrics });
     if (options.samples) {

@@ -16,7 +16,7 @@ export function classificationTask(data: ClassificationArrays, seed: number): Ta
     size: data.n,
     classNames,
     perClass: () => perClass,
-    summary: () => ({ name: data.name, examples: data.n, classes: [...classNames], inputShape: [features] }),
+    summary: () => ({ name: data.name, examples: data.n, classes: [...classNames], inputShape: data.inputShape ? [...data.inputShape] : [features] }),
     batch(batchSize) {
       const rows = sampler.next(batchSize);
       const x = new Float32Array(batchSize * features);
