@@ -207,6 +207,12 @@ export interface RecordReadOptions {
   format?: RecordFormat;
   /** The path as shown in messages (default: the path). */
   display?: string;
+  /**
+   * Validation: a record that does not parse (a JSONL line that is not JSON, an array element that is not an object)
+   * is reported here and skipped, and reading goes on; without it, the reader throws a DataError. Problems with the
+   * file as a whole (not found, not gzip, not Parquet) always throw.
+   */
+  onProblem?: (where: DataLocation, message: string) => void;
 }
 
 /** One record of a data file, streamed: a JSON object (CSV/TSV: column → string; Parquet: column → value). */

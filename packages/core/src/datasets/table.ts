@@ -47,6 +47,7 @@ interface TableRead {
  * label names until the end.
  */
 async function readTable(options: TableDataSpec, file: string, display: string, source: DatasetSource, problem: (where: DataLocation, message: string) => void, collect: boolean): Promise<TableRead | null> {
+  let bad = 0;
   if (!source.records) throw new Error('this version of @rankwise/datasets reads no data files');
   const labelColumn = options.label ?? 'label';
   let features = options.features ?? null;
@@ -58,9 +59,9 @@ async function readTable(options: TableDataSpec, file: string, display: string, 
   let records = 0;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   try {
-    for await (const record of source.records(file, { display, ...(options.format ? { format: options.format } : {}) }) as AsyncIterable<DataRecord>) {
+    for await (const record of source.records(file, { display, ...(options.format ? { format: options.format } : {}), ...(collect ? {} : { onProblem: (where, message) => (bad++, problem(where, message)) }) }) as AsyncIterable<DataRecord>) {
       const { value, where } = record;
-      const index = records++;
+      const index = records++ + bad; // skipped records keep their place in the split
       features ??= Object.keys(value).filter((k) => k !== labelColumn);
       if (features.length === 0) {
         problem(where, `the record has no feature columns besides the label "${labelColumn}"`);

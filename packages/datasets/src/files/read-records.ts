@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { pipeline as pipe } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
@@ -15,9 +16,12 @@ import { recordFormatOf } from './record-format.js';
 /** Rows of Parquet read per call (bounded memory: one slice of rows at a time). */
 const PARQUET_ROWS_PER_READ = 4096;
 
-function openText(path: string, gzip: boolean): Readable {
-  const raw = createReadStream(path);
-  return gzip ? raw.pipe(createGunzip()) : raw;
+/** The file's bytes (gunzipped when `gzip`), then `more` streams; an error in any of them ends the last one with it. */
+function openText(path: string, gzip: boolean, ...more: NodeJS.ReadWriteStream[]): Readable {
+  const streams: Array<NodeJS.ReadableStream | NodeJS.ReadWriteStream> = [createReadStream(path), ...(gzip ? [createGunzip()] : []), ...more];
+  if (streams.length === 1) return streams[0] as Readable;
+  // stream.pipeline, not .pipe(): an error anywhere (file not found, bad gzip) reaches the stream being read
+  return (pipe as unknown as (streams: unknown[], done: () => void) => Readable)(streams, () => {});
 }
 
 /** Lines of a (possibly gzipped) text file with their 1-based numbers, streamed. */
@@ -52,17 +56,31 @@ function parseObject(text: string, where: DataRecord['where']): Record<string, u
   return value as Record<string, unknown>;
 }
 
-async function* jsonl(path: string, file: string, gzip: boolean): AsyncGenerator<DataRecord> {
+type OnProblem = RecordReadOptions['onProblem'];
+
+/** Parses one record; a bad one goes to `onProblem` (null: skipped) or is thrown. */
+function parseOrReport(text: string, where: DataRecord['where'], onProblem: OnProblem): Record<string, unknown> | null {
+  try {
+    return parseObject(text, where);
+  } catch (error) {
+    if (!onProblem || !(error instanceof DataError)) throw error;
+    onProblem(error.location, error.problem);
+    return null;
+  }
+}
+
+async function* jsonl(path: string, file: string, gzip: boolean, onProblem: OnProblem): AsyncGenerator<DataRecord> {
   let row = 0;
   for await (const { text, line } of lines(path, gzip)) {
     if (text.trim() === '') continue; // blank lines (and the final newline) are not records
     const where = { file, line, row };
-    yield { value: parseObject(text.replace(/\r$/, ''), where), where };
     row++;
+    const value = parseOrReport(text.replace(/\r$/, ''), where, onProblem);
+    if (value) yield { value, where };
   }
 }
 
-async function* jsonArray(path: string, file: string, gzip: boolean): AsyncGenerator<DataRecord> {
+async function* jsonArray(path: string, file: string, gzip: boolean, onProblem: OnProblem): AsyncGenerator<DataRecord> {
   const splitter = new JsonArraySplitter();
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let row = 0;
@@ -80,8 +98,9 @@ async function* jsonArray(path: string, file: string, gzip: boolean): AsyncGener
     }
     for (const element of elements ?? []) {
       const where = { file, line: element.line, row, pointer: `/${row}` };
-      yield { value: parseObject(element.text, where), where };
       row++;
+      const value = parseOrReport(element.text, where, onProblem);
+      if (value) yield { value, where };
     }
   }
   try {
@@ -92,7 +111,7 @@ async function* jsonArray(path: string, file: string, gzip: boolean): AsyncGener
 }
 
 async function* delimited(path: string, file: string, gzip: boolean, delimiter: string): AsyncGenerator<DataRecord> {
-  const parser = openText(path, gzip).pipe(parseCsv({ delimiter, columns: true, bom: true, skip_empty_lines: true, info: true, relax_quotes: false }));
+  const parser = openText(path, gzip, parseCsv({ delimiter, columns: true, bom: true, skip_empty_lines: true, info: true, relax_quotes: false }));
   let row = 0;
   try {
     for await (const item of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
@@ -147,12 +166,15 @@ async function* parquet(path: string, file: string, gzip: boolean): AsyncGenerat
  */
 export async function* readRecords(path: string, options: RecordReadOptions = {}): AsyncGenerator<DataRecord> {
   const file = options.display ?? path;
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => error);
+  if (info instanceof Error) throw new DataError({ file }, info.code === 'ENOENT' ? 'file not found' : `cannot read (${info.message})`);
+  if (!info.isFile()) throw new DataError({ file }, 'not a file');
   const detected = recordFormatOf(path);
   const format: RecordFormat | null = options.format ?? detected.format;
   if (!format) throw new DataError({ file }, 'unknown data file format: name it .jsonl, .json, .csv, .tsv or .parquet (optionally + .gz), or set "format"');
   try {
-    if (format === 'jsonl') yield* jsonl(path, file, detected.gzip);
-    else if (format === 'json') yield* jsonArray(path, file, detected.gzip);
+    if (format === 'jsonl') yield* jsonl(path, file, detected.gzip, options.onProblem);
+    else if (format === 'json') yield* jsonArray(path, file, detected.gzip, options.onProblem);
     else if (format === 'csv') yield* delimited(path, file, detected.gzip, ',');
     else if (format === 'tsv') yield* delimited(path, file, detected.gzip, '\t');
     else yield* parquet(path, file, detected.gzip);
