@@ -1,3 +1,4 @@
+import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { defineDataset, type DatasetDefinition } from '../contracts/dataset.js';
 import { DigitsDataSchema, TEXT_DATASETS, TextDataSchema, type DigitsDataSpec, type TextDataSpec } from '../contracts/data-schema.js';
@@ -30,7 +31,22 @@ function corpus(name: (typeof TEXT_DATASETS)[number]): DatasetDefinition<TextDat
     name,
     description: DESCRIPTIONS[name],
     options: TextDataSchema,
-    check: () => ({ kind: 'corpus' }),
+    async check(options, ctx) {
+      const path = textFilePath(options, ctx.dir);
+      if (path) {
+        // Tokens never outnumber UTF-8 bytes (characters for character vocabularies, at most 4 tokens per character
+        // for byte-level BPE), so a text this small is one block at most: it cannot be split into train and
+        // validation, whatever the tokenizer.
+        const bytes = (await stat(path).catch(() => null))?.size;
+        const bound = bytes === undefined ? undefined : Math.min(bytes, options.maxChars === undefined ? Infinity : 4 * options.maxChars);
+        const blockSize = options.blockSize ?? 10_000;
+        if (bound !== undefined && bytes! > 0 && bound <= blockSize && (bytes! > 1 << 20 || isText(await readFile(path)))) {
+          ctx.dataIssue({ file: ctx.show(path) }, `the text is too short to split: at most ${bound} tokens, one block of blockSize ${blockSize}; train and validation need 2 blocks or more (set a blockSize below the text's length in tokens)`);
+          return null;
+        }
+      }
+      return { kind: 'corpus' };
+    },
     async open(options, ctx) {
       if (!ctx.tokenizer) throw new Error('text data needs a vocabulary: load the model with "vocabulary", or from a checkpoint that has one');
       const arrays = await ctx.source.text(options, ctx.tokenizer, ctx.dir);
@@ -44,4 +60,15 @@ export const TEXT_CORPORA = TEXT_DATASETS.map(corpus);
 /** The path a text-file data object reads, or null. */
 export function textFilePath(options: TextDataSpec, dir: string): string | null {
   return options.dataset === 'text-file' && options.path ? resolve(dir, options.path) : null;
+}
+
+/** UTF-8 without NUL bytes (a file that is not is reported by the text file check, once). */
+function isText(bytes: Uint8Array): boolean {
+  if (bytes.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
