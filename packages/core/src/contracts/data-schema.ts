@@ -144,16 +144,22 @@ export type BuiltinDataSpec = DigitsDataSpec | TextDataSpec | TableDataSpec | Im
 export type DataSpec = BuiltinDataSpec | PackageDataSpec;
 export type DigitTransformName = (typeof DIGIT_TRANSFORMS)[number];
 
-/** Any dataset: the `dataset` key selects digitsData or textData. */
+/**
+ * Any dataset: the `dataset` key selects a built-in's schema or names a dataset package. The pipeline schema
+ * generator replaces this `$defs/data` with one generated from the registered datasets (built-ins and installed
+ * packages; see `addDatasets` in pipeline/schema-build.ts); this static form is the built-ins' own.
+ */
 export const DataSchema: TUnsafe<DataSpec> = shared(
   'data',
   Type.Unsafe<DataSpec>({
     type: 'object',
     required: ['dataset'],
-    properties: { dataset: { enum: ['digits', ...TEXT_DATASETS], description: 'The dataset: digits (classification) or a text corpus (language modelling).' } },
+    properties: { dataset: { type: 'string', description: 'The dataset: a built-in or the npm package name of a dataset package.' } },
     allOf: [
       { if: { properties: { dataset: { const: 'digits' } } }, then: DigitsDataSchema },
       { if: { properties: { dataset: { enum: [...TEXT_DATASETS] } } }, then: TextDataSchema },
+      { if: { properties: { dataset: { const: 'table' } } }, then: TableDataSchema },
+      { if: { properties: { dataset: { const: 'image-folder' } } }, then: ImageFolderDataSchema },
     ],
     description: 'The data a stage reads.',
   }),

@@ -16,7 +16,8 @@ export function dataMismatch(dataset: string, facts: DatasetFacts, model: ModelD
     const size = product(facts.inputShape);
     const shape = facts.inputShape.join('×');
     if (model.inputFeatures !== undefined && model.inputFeatures !== size) {
-      return `the data's examples are ${shape} = ${size} values; the model's input is ${model.inputShape ? `${model.inputShape.join('×')} = ` : ''}${model.inputFeatures}`;
+      const data = facts.inputShape.length === 1 ? `the data has ${size} features` : `the data's examples are ${shape} = ${size} values`;
+      return `${data}; the model's input is ${model.inputShape && model.inputShape.length > 1 ? `${model.inputShape.join('×')} = ` : ''}${model.inputFeatures}`;
     }
     if (model.classes !== undefined && model.classes < facts.classNames.length) {
       return `the data has ${facts.classNames.length} classes (${facts.classNames.slice(0, 12).join(', ')}${facts.classNames.length > 12 ? ', …' : ''}); the model has ${model.classes} outputs`;
