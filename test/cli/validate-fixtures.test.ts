@@ -26,7 +26,7 @@ const expected: Record<string, string[]> = {
   'train-frozen-without-inject.json': ['/stages/2: nothing to train: every parameter is frozen and no adapter was injected before this stage'],
   'merge-without-inject.json': ['/stages/1: nothing to merge: no adapter was injected or loaded before this stage'],
   'load-not-first.json': ['/stages/0/stage: "evaluate" needs a model: the first stage must be "load"'],
-  'data-does-not-fit-model.json': ["/stages/1/data: digits have 784 features; the model's input is 100"],
+  'data-does-not-fit-model.json': ["/stages/1/data: the data's examples are 28×28×1 = 784 values; the model's input is 100"],
   'bad-architecture-config.json': ['/stages/0/config/sizes: mlp sizes must be at least two positive integers, got [784]'],
   'unknown-architecture.json': ['/stages/0/architecture: unknown architecture "resnet"; known: gpt, llama, mlp'],
   'not-json.json': ['/: not valid JSON: ', '(line 4, column 24)'],

@@ -7,8 +7,8 @@ import { decodeSafetensors } from '@rankwise/core';
 import largest from '../fixtures/packages/rankwise-placement-largest/index.js';
 
 /**
- * rankwise as a user gets it: every workspace package built and packed (`pnpm pack:all`), plus two plugin
- * packages from test/fixtures/packages (an unscoped placement plugin and a stage package), installed with npm
+ * rankwise as a user gets it: every workspace package built and packed (`pnpm pack:all`), plus three plugin
+ * packages from test/fixtures/packages (an unscoped placement plugin, a stage package and a dataset package), installed with npm
  * into a fresh project in a temp folder outside the workspace, then used only through `npx rankwise`.
  */
 const repo = resolve('.');
@@ -78,8 +78,8 @@ afterAll(() => {
 });
 
 describe('rankwise installed from tarballs into a plain npm project', () => {
-  test('the install: 11 packages, the rankwise bin, core built (dist + .d.ts, ./plugin), workspace: versions replaced', () => {
-    expect(readdirSync(tarballs).filter((f) => f.endsWith('.tgz'))).toHaveLength(11);
+  test('the install: 12 packages, the rankwise bin, core built (dist + .d.ts, ./plugin), workspace: versions replaced', () => {
+    expect(readdirSync(tarballs).filter((f) => f.endsWith('.tgz'))).toHaveLength(12);
     const modules = join(project, 'node_modules');
     for (const name of ['core', 'cli', 'datasets', 'grid', 'report', 'backend-native', 'backend-webgpu', 'placement-pattern', 'placement-attention']) {
       expect(existsSync(join(modules, '@rankwise', name, 'dist', 'index.js')), name).toBe(true);
@@ -93,6 +93,7 @@ describe('rankwise installed from tarballs into a plain npm project', () => {
     expect(existsSync(join(modules, 'rankwise-placement-largest', 'index.js'))).toBe(true);
     expect(existsSync(join(modules, 'rankwise-stage-adapter-norms', 'index.js'))).toBe(true);
     expect(existsSync(join(modules, 'rankwise-stage-adapter-norms', 'index.d.ts'))).toBe(true);
+    expect(existsSync(join(modules, 'rankwise-dataset-rings', 'index.js'))).toBe(true);
   });
 
   test('the native addon was built at install with the system compiler, or left a reason (never a failed install)', () => {
@@ -106,11 +107,36 @@ describe('rankwise installed from tarballs into a plain npm project', () => {
     }
   });
 
-  test('npx rankwise list shows both plugin packages, found in the project', () => {
+  test('npx rankwise list shows the plugin packages, found in the project', () => {
     const result = ok(rankwise('list', 'pipelines/*.json'), 'rankwise list');
     expect(result.stdout).toContain('  rankwise-placement-largest@1.0.0  Adapts the k largest Linear layers (by in × out features).\n      from node_modules');
     expect(result.stdout).toContain('  rankwise-stage-adapter-norms@1.0.0  A pipeline stage: writes the Frobenius norm');
     expect(result.stdout).toContain('  @rankwise/placement-pattern@0.1.0');
+    expect(result.stdout).toContain('  rankwise-dataset-rings@1.0.0  A dataset package: points in the plane on two or more concentric rings');
+  });
+
+  test('npx rankwise validate / run with an outside dataset package: options checked by its schema (exit 2), then trained from', () => {
+    const rings = { dataset: 'rankwise-dataset-rings', rings: 3, examples: 600, seed: 1 };
+    const stages = (data: object) => [
+      { stage: 'load', architecture: 'mlp', config: { sizes: [2, 32, 3], activation: 'relu' } },
+      { stage: 'train', data, steps: 200, batchSize: 32, optimizer: { name: 'adam', lr: 0.02 }, logEvery: 100 },
+      { stage: 'evaluate', data: { ...data, seed: 2 } },
+      { stage: 'save', merged: true },
+    ];
+    const good = writePipeline('rings', stages(rings));
+    const bad = writePipeline('bad-rings', stages({ ...rings, rings: 9 }));
+    const invalid = rankwise('validate', bad);
+    expect(invalid.status).toBe(2);
+    expect(invalid.stderr.trim().split('\n')).toEqual([
+      '✖ pipelines/bad-rings.json: /stages/1/data/rings: found 9, allowed: <= 8',
+      '✖ pipelines/bad-rings.json: /stages/2/data/rings: found 9, allowed: <= 8',
+    ]);
+    const result = timed('rankwise run (dataset package)', () => ok(rankwise('run', good, '--out', 'runs'), 'rankwise run rings'));
+    expect(result.stdout).toContain('train: data rings(3)/seed-1: 600 examples of 2, 3 classes (ring-1, ring-2, ring-3)');
+    expect(result.stdout).toMatch(/accuracy per class: ring-1 [\d.]+% \(200\), ring-2 [\d.]+% \(200\), ring-3 [\d.]+% \(200\)/);
+    const summary = JSON.parse(readFileSync(join(project, 'runs', 'rings', 'latest', 'summary.json'), 'utf8')) as { evaluations: Array<{ metrics: { accuracy: number } }> };
+    expect(summary.evaluations[0].metrics.accuracy).toBeGreaterThan(0.95); // rings 1 apart, noise 0.1: separable
+    expect(JSON.parse(readFileSync(join(project, 'runs', 'rings', 'latest', 'merged', 'classes.json'), 'utf8'))).toEqual({ classes: ['ring-1', 'ring-2', 'ring-3'] });
   });
 
   test('npx rankwise validate: the pipeline using both plugins passes; bad plugin options are pointer errors (exit 2)', () => {
@@ -162,7 +188,7 @@ describe('rankwise installed from tarballs into a plain npm project', () => {
     }
   });
 
-  test('npx rankwise schema writes a schema holding both plugins\' option schemas', () => {
+  test('npx rankwise schema writes a schema holding the plugins\' and the dataset package\'s option schemas', () => {
     ok(rankwise('schema', '--out', 'pipeline.schema.json'), 'rankwise schema');
     const schema = JSON.parse(readFileSync(join(project, 'pipeline.schema.json'), 'utf8')) as unknown;
     const all = [...objects(schema)];
@@ -171,6 +197,8 @@ describe('rankwise installed from tarballs into a plain npm project', () => {
     expect(all.some((o) => JSON.stringify(props(o).k) === JSON.stringify(k))).toBe(true);
     const file = { type: 'string', pattern: '^[\\w.-]+\\.json$', default: 'adapter-norms.json', description: 'File name inside the run directory.' };
     expect(all.some((o) => JSON.stringify(props(o).file) === JSON.stringify(file))).toBe(true);
+    const rings = { type: 'integer', minimum: 2, maximum: 8, default: 2, description: 'How many rings (classes).' };
+    expect(all.some((o) => JSON.stringify(props(o).rings) === JSON.stringify(rings))).toBe(true);
   });
 
   test('where the addon cannot be built (no compiler), npm rebuild still succeeds and rankwise falls back cleanly', () => {

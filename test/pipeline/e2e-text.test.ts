@@ -8,7 +8,7 @@ import { tinyCopies } from '../helpers/tiny-pipelines.js';
 /** Text stages read less: short samples, few validation windows. */
 function shrinkText(p: Pipeline): void {
   for (const s of p.stages) {
-    if ('data' in s && s.data.dataset !== 'digits') s.data.maxWindows = 8;
+    if ('data' in s && s.data.dataset !== 'digits') (s.data as { maxWindows?: number }).maxWindows = 8;
     if (s.stage === 'evaluate' && s.samples) s.samples.length = 20;
     if (s.stage === 'train') s.batchSize = 8;
   }

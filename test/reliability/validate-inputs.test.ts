@@ -89,13 +89,17 @@ test('text data: missing, binary and non-UTF-8 files are refused at validation; 
     name: 'p',
     stages: [
       { stage: 'load', architecture: 'gpt', config: gpt, vocabulary: { dataset: 'text-file', path: './good.txt' } },
-      { stage: 'train', data: { dataset: 'text-file', split: 'train', path }, steps: 2, optimizer: { name: 'adam', lr: 0.001 } },
+      { stage: 'train', data: { dataset: 'text-file', split: 'train', path, blockSize: 512 }, steps: 2, optimizer: { name: 'adam', lr: 0.001 } },
     ],
   });
   expect(await problems(make('./missing.txt'), dir)).toEqual([expect.stringMatching(/^\/stages\/1\/data\/path: missing\.txt: does not exist \(ENOENT\)$|^\/stages\/1\/data\/path: .*missing\.txt: does not exist \(ENOENT\)$/)]);
   expect(await problems(make('./binary.txt'), dir)).toEqual([expect.stringMatching(/binary\.txt: a binary file, not text \(a NUL byte at offset 2\)$/)]);
   expect(await problems(make('./latin1.txt'), dir)).toEqual([expect.stringMatching(/latin1\.txt: not valid UTF-8 text/)]);
   expect(await problems(make('./good.txt'), dir)).toEqual([]);
+  // 2,600 bytes are one block of the default 10,000: no train/validation split (the run would fail on it)
+  const oneBlock = make('./good.txt');
+  delete (oneBlock.stages[1] as { data: { blockSize?: number } }).data.blockSize;
+  expect(await problems(oneBlock, dir)).toEqual([expect.stringMatching(/^: the text is too short to split: at most 2\d{3} tokens, one block of blockSize 10000; /)]);
 });
 
 test('sizes: 1e12 steps and an MLP too big for memory are refused, unless "allowLargeRuns": true says they are meant', async () => {

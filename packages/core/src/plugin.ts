@@ -23,6 +23,14 @@ export type { Model, JsonObject, JsonValue, ModelTask } from './nn/model.js';
 export type { ModelDescription } from './nn/description.js';
 export type { ResolvedBackend } from './backend/resolve.js';
 
+// datasets
+export { defineDataset, isDatasetDefinition, DataError, isDataError, formatDataLocation, IGNORE_INDEX, RECORD_FORMATS, splitOf } from './contracts/dataset.js';
+export type {
+  AnyDatasetDefinition, ClassificationDataset, CorpusDataset, DataLocation, DataRecord, DatasetCheckContext, DatasetDefinition, DatasetFacts, DatasetKind,
+  DatasetOpenContext, OpenedDataset, RecordFormat, RecordReadOptions, SequenceDataset, SequenceStats, SplitName, TokenSequence,
+} from './contracts/dataset.js';
+export type { ImageFolderOptions } from './contracts/datasets.js';
+
 // errors
 export { RunInterrupted, isRunInterrupted, throwIfAborted } from './contracts/abort.js';
 export { ConfigError, isConfigError } from './nn/description.js';

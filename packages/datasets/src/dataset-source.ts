@@ -6,6 +6,8 @@ import { CharVocab } from './text/char-vocab.js';
 import { HfTokenizer, type HfTokenizerJson } from './text/hf-tokenizer.js';
 import { loadText, type TextSource } from './text/load-text.js';
 import { splitTextBlocks } from './text/split-text-blocks.js';
+import { readRecords } from './files/read-records.js';
+import { loadImageFolder } from './files/image-folder.js';
 
 function textSource(spec: CorpusSpec, baseDir: string): TextSource {
   if (spec.dataset === 'moby-dick') return { corpus: 'moby-dick' };
@@ -145,5 +147,7 @@ export function createDatasetSource(): DatasetSource {
         ? HfTokenizer.fromJSON(json as HfTokenizerJson)
         : CharVocab.fromJSON(json as Parameters<typeof CharVocab.fromJSON>[0]),
     tokenizer: (dir: string) => HfTokenizer.fromDirectory(dir),
+    records: readRecords,
+    imageFolder: loadImageFolder,
   };
 }

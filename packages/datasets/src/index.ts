@@ -24,4 +24,8 @@ export {
   type TextSplit,
 } from './text/split-text-blocks.js';
 export { createDatasetSource } from './dataset-source.js';
+export { readRecords } from './files/read-records.js';
+export { recordFormatOf } from './files/record-format.js';
+export { loadImageFolder, listImageFolder } from './files/image-folder.js';
+export { splitOf } from './files/split-of.js';
 export { HfTokenizer, TOKENIZER_FILE, TOKENIZER_CONFIG_FILE, type HfTokenizerJson } from './text/hf-tokenizer.js';

@@ -1,5 +1,6 @@
 import { Type, type Static, type TUnsafe } from '@sinclair/typebox';
 import { NameOrNames, shared, StringEnum } from './schema-helpers.js';
+import { RECORD_FORMATS } from './dataset.js';
 
 /** Data specs: one TypeBox source for the JSON Schema ($defs digitsData, textData, corpus, data) and the types. */
 
@@ -77,22 +78,88 @@ export const CorpusSchema = shared(
   ),
 );
 
+const SPLIT = StringEnum(['train', 'validation'], { description: 'Which side of the seeded split (validationFraction); every record when absent.' });
+const VALIDATION_FRACTION = Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'With "split": the share of records held out for validation (seeded by splitSeed, decided per record, so files stream).' });
+const CLASS_NAMES = Type.Array(Type.String({ minLength: 1 }), {
+  minItems: 2,
+  uniqueItems: true,
+  description: 'The class names in label order; a label outside them is an error. Default: the distinct labels found, sorted (numerically when all are numbers). Give it when splits are separate files.',
+});
+
+export const TableDataSchema = shared(
+  'tableData',
+  Type.Object(
+    {
+      dataset: Type.Literal('table', { description: 'Rows of numeric features with a label column (classification).' }),
+      path: Type.String({ minLength: 1, description: 'A .csv, .tsv, .jsonl, .json (array of objects) or .parquet file, optionally .gz, relative to the pipeline file.' }),
+      format: Type.Optional(StringEnum(RECORD_FORMATS, { description: 'The file format when the extension does not say it.' })),
+      label: Type.Optional(Type.String({ minLength: 1, default: 'label', description: 'The column (field) holding the class label.' })),
+      features: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true, description: 'The feature columns, in order. Default: every column but the label, in the first record\'s order.' })),
+      classes: Type.Optional(CLASS_NAMES),
+      split: Type.Optional(SPLIT),
+      validationFraction: Type.Optional(VALIDATION_FRACTION),
+      splitSeed: Type.Optional(SPLIT_SEED),
+      limit: Type.Optional(Type.Integer({ minimum: 1, description: 'Use only the first this many examples (of the split).' })),
+    },
+    { additionalProperties: false, description: 'Classification rows from a file, streamed: numeric feature columns and a label column.' },
+  ),
+);
+
+export const ImageFolderDataSchema = shared(
+  'imageFolderData',
+  Type.Object(
+    {
+      dataset: Type.Literal('image-folder', { description: 'Images in one sub-folder per class (classification).' }),
+      path: Type.String({ minLength: 1, description: 'The folder (one sub-folder of PNG/JPEG/WebP images per class, named for the class), relative to the pipeline file.' }),
+      shape: Type.Optional(
+        Type.Unsafe<[number, number, number]>({
+          type: 'array',
+          prefixItems: [{ type: 'integer', minimum: 1 }, { type: 'integer', minimum: 1 }, { enum: [1, 3, 4] }],
+          minItems: 3,
+          maxItems: 3,
+          description: '[height, width, channels] every image is resized (fill) and converted to (channels 1 grey, 3 RGB, 4 RGBA). Default: the model\'s input shape.',
+        }),
+      ),
+      split: Type.Optional(SPLIT),
+      validationFraction: Type.Optional(VALIDATION_FRACTION),
+      splitSeed: Type.Optional(SPLIT_SEED),
+    },
+    { additionalProperties: false, description: 'Images from a folder per class, decoded with sharp and scaled to [0, 1].' },
+  ),
+);
+
+/** A dataset package's data object: its options, checked against the package's own schema. */
+export interface PackageDataSpec {
+  dataset: string;
+  [option: string]: unknown;
+}
+
 export type DigitsDataSpec = Static<typeof DigitsDataSchema>;
+export type TableDataSpec = Static<typeof TableDataSchema>;
+export type ImageFolderDataSpec = Static<typeof ImageFolderDataSchema>;
 export type TextDataSpec = Static<typeof TextDataSchema>;
 export type CorpusSpec = Static<typeof CorpusSchema>;
-export type DataSpec = DigitsDataSpec | TextDataSpec;
+/** A built-in dataset's data object (packages: PackageDataSpec). */
+export type BuiltinDataSpec = DigitsDataSpec | TextDataSpec | TableDataSpec | ImageFolderDataSpec;
+export type DataSpec = BuiltinDataSpec | PackageDataSpec;
 export type DigitTransformName = (typeof DIGIT_TRANSFORMS)[number];
 
-/** Any dataset: the `dataset` key selects digitsData or textData. */
+/**
+ * Any dataset: the `dataset` key selects a built-in's schema or names a dataset package. The pipeline schema
+ * generator replaces this `$defs/data` with one generated from the registered datasets (built-ins and installed
+ * packages; see `addDatasets` in pipeline/schema-build.ts); this static form is the built-ins' own.
+ */
 export const DataSchema: TUnsafe<DataSpec> = shared(
   'data',
   Type.Unsafe<DataSpec>({
     type: 'object',
     required: ['dataset'],
-    properties: { dataset: { enum: ['digits', ...TEXT_DATASETS], description: 'The dataset: digits (classification) or a text corpus (language modelling).' } },
+    properties: { dataset: { type: 'string', description: 'The dataset: a built-in or the npm package name of a dataset package.' } },
     allOf: [
       { if: { properties: { dataset: { const: 'digits' } } }, then: DigitsDataSchema },
       { if: { properties: { dataset: { enum: [...TEXT_DATASETS] } } }, then: TextDataSchema },
+      { if: { properties: { dataset: { const: 'table' } } }, then: TableDataSchema },
+      { if: { properties: { dataset: { const: 'image-folder' } } }, then: ImageFolderDataSchema },
     ],
     description: 'The data a stage reads.',
   }),

@@ -1,4 +1,5 @@
 import type { CorpusSpec, DigitsDataSpec, TextDataSpec } from './data-schema.js';
+import type { ClassificationDataset, DataRecord, RecordReadOptions, SplitName } from './dataset.js';
 
 /** Classification data as arrays: x [n, features] row-major, y [n] labels. */
 export interface ClassificationArrays {
@@ -8,6 +9,10 @@ export interface ClassificationArrays {
   n: number;
   features: number;
   classes: number;
+  /** Class names in label order (evaluation output, saved with the model). */
+  classNames?: string[];
+  /** One example's shape (default [features]). */
+  inputShape?: number[];
 }
 
 /** A character vocabulary (saved with language models), or a model's own tokenizer (tokenizer.json). */
@@ -45,4 +50,28 @@ export interface DatasetSource {
   vocabularyFromJSON(json: unknown): Promise<Vocabulary>;
   /** The tokenizer of a Hugging Face model directory (tokenizer.json). */
   tokenizer?(dir: string): Promise<Vocabulary>;
+  /**
+   * Streams the records of a data file (JSONL, JSON array, CSV, TSV, Parquet; optionally gzipped), never reading
+   * it whole. A record that cannot be read (a line that is not JSON, a row of the wrong width) throws a DataError
+   * naming the file, line/row and pointer.
+   */
+  records?(path: string, options?: RecordReadOptions): AsyncIterable<DataRecord>;
+  /**
+   * Images in one sub-folder per class (PNG, JPEG, …), decoded and resized to `shape` [height, width, channels],
+   * values in [0, 1]; class names are the sorted folder names.
+   */
+  imageFolder?(dir: string, options: ImageFolderOptions): Promise<ClassificationDataset>;
+}
+
+export interface ImageFolderOptions {
+  /** [height, width, channels], channels 1 (grey), 3 (RGB) or 4 (RGBA). */
+  shape: [number, number, number];
+  /** 'validation' / 'train' side of a seeded split (per class), or every image when absent. */
+  split?: SplitName;
+  validationFraction?: number;
+  seed?: number;
+  /** The folder as shown in messages. */
+  display?: string;
+  /** Report every problem (a file that does not decode) instead of throwing at the first: validation. */
+  onProblem?: (file: string, message: string) => void;
 }

@@ -5,8 +5,9 @@ import type { JsonObject, Model } from '../nn/model.js';
 import type { Site } from '../nn/site.js';
 import type { PlacementChoice } from './placement.js';
 import type { ProgressReporter } from '../progress/reporter.js';
-import type { TaskData } from './task-data.js';
+import type { DataSummary, TaskData } from './task-data.js';
 import type { DataSpec } from './data-schema.js';
+import type { DatasetFacts } from './dataset.js';
 import type { DatasetSource, Vocabulary } from './datasets.js';
 
 /**
@@ -29,6 +30,8 @@ export interface EvaluationRecord {
   stage: string;
   data: string;
   metrics: Record<string, number>;
+  /** Classification: accuracy of each class, by its name. */
+  perClass?: Array<{ name: string; examples: number; accuracy: number }>;
   samples?: string[];
 }
 
@@ -46,6 +49,8 @@ export interface TrainingRecord {
   /** PEFT-style line for what this stage trained. */
   parameterReport: string;
   optimizerStateBytes: number;
+  /** What the training data was (examples, tokens, share of tokens carrying loss, truncations). */
+  data?: DataSummary;
 }
 
 // ---- services a stage uses while it runs (each resolved from the run's child container) ----
@@ -88,6 +93,8 @@ export interface DataService {
   readonly baseDir: string;
   /** Loads `spec` and wraps it for the current model's task; `seed` orders training batches. */
   prepare(spec: DataSpec, seed: number): Promise<TaskData>;
+  /** Class names of the classification data the model was trained on (train sets them; save writes them). */
+  classNames: string[] | null;
 }
 
 /** The run directory (null for in-memory sessions: writing is then an error). */
@@ -186,6 +193,12 @@ export interface StageCheckContext {
   hashFile(path: string): Promise<void>;
   /** Checks a placement (plugin, options, selection on the current sites); issues go under `pointer`. */
   placement(spec: PlacementSpec, pointer: string): Promise<PlacementChoice[] | null>;
+  /**
+   * Checks a data object (`pointer` relative to the stage, e.g. `/data`): the dataset exists, its options fit its
+   * schema, its files read without a problem, and its kind, example shape and classes fit the model before this stage.
+   * Returns what was learned, or null (the problems are reported).
+   */
+  data(spec: DataSpec, pointer: string): Promise<DatasetFacts | null>;
   /** Validates the pipeline file `from` (relative to `dir`) that this stage loads; issues go under `pointer`. */
   dependency(from: string, pointer: string): Promise<DependencyInfo | null>;
 }

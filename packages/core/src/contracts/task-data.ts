@@ -14,4 +14,23 @@ export interface TaskData {
   setSamplerState?(state: unknown): void;
   /** Metrics over the whole split (model in eval mode). */
   evaluate(model: Model, batchSize: number): Promise<Record<string, number>>;
+  /** Classification: the class names in label order. */
+  classNames?: readonly string[];
+  /** Classification: per-class results of the last `evaluate`. */
+  perClass?(): Array<{ name: string; examples: number; accuracy: number }>;
+  /** What the data is (printed before training, recorded in summary.json). */
+  summary?(): DataSummary;
+}
+
+/** What a training stage's data is: examples, and for token data the tokens, the share carrying loss, truncations. */
+export interface DataSummary {
+  name: string;
+  examples: number;
+  classes?: string[];
+  inputShape?: number[];
+  tokens?: number;
+  lossTokens?: number;
+  /** lossTokens / tokens. */
+  lossShare?: number;
+  truncated?: number;
 }

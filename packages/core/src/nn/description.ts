@@ -11,6 +11,8 @@ export interface ModelDescription {
   /** classification: input width and number of classes. */
   inputFeatures?: number;
   classes?: number;
+  /** classification models that know it: one example's input shape without the batch axis. */
+  inputShape?: number[];
   /** language-model: vocabulary size and context length. */
   vocabSize?: number;
   contextLength?: number;

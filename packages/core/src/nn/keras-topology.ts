@@ -308,6 +308,7 @@ export function describeTopology(topology: KerasTopology, source: string): Model
     config: { source },
     sites: topologySites(topology),
     inputFeatures,
+    ...(inputFeatures !== undefined ? { inputShape: inputDims as number[] } : {}),
     classes: outputShape[outputShape.length - 1] ?? undefined,
     layers: topology.layers.map((l) => ({ name: l.name, className: l.className, index: l.index })),
   };

@@ -76,7 +76,11 @@ export class TfjsLayersModel extends Model {
   private readonly activations = new Map<string, ((x: tf.Tensor) => tf.Tensor) | null>();
   private readonly dropoutRates = new Map<string, number>();
   private readonly dropoutRng: Rng;
-  private readonly inputShape: number[];
+  private readonly exampleShape: number[];
+
+  override get inputShape(): readonly number[] | undefined {
+    return this.exampleShape.includes(-1) ? undefined : this.exampleShape;
+  }
 
   constructor(
     layersModel: tf.LayersModel,
@@ -87,7 +91,7 @@ export class TfjsLayersModel extends Model {
     super();
     this.config = { source: origin.source };
     this.dropoutRng = new Rng(seed).fork('dropout');
-    this.inputShape = topology.input.shape.slice(1).map((d) => d ?? -1);
+    this.exampleShape = topology.input.shape.slice(1).map((d) => d ?? -1);
     const outputSpec = topology.layers.find((l) => l.name === topology.output.layer)!;
     this.softmaxOutput = outputSpec.config.activation === 'softmax' || outputSpec.className === 'Softmax';
     for (const spec of topology.layers) {
@@ -129,7 +133,7 @@ export class TfjsLayersModel extends Model {
   /** x: the model input, or rows of its flattened size ([B, 784] for a [28, 28, 1] input) → logits. */
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const input = x.rank === this.inputShape.length + 1 ? x : x.reshape([-1, ...this.inputShape]);
+      const input = x.rank === this.exampleShape.length + 1 ? x : x.reshape([-1, ...this.exampleShape]);
       const outputs = new Map<string, tf.Tensor>([[`${this.topology.input.layer}:0`, input]]);
       const done = new Set<string>();
       const total = this.topology.layers.reduce((n, l) => n + l.calls.length, 0);

@@ -19,4 +19,9 @@ export abstract class Model extends Module {
   get contextLength(): number | undefined {
     return undefined;
   }
+
+  /** Classifiers that know it: one example's input shape without the batch axis (e.g. [28, 28, 1]). */
+  get inputShape(): readonly number[] | undefined {
+    return undefined;
+  }
 }

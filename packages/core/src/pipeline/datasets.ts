@@ -25,5 +25,15 @@ export function lazyDatasetSource(loader: ModuleLoader = defaultModuleLoader): D
       if (!source.tokenizer) throw new Error('this version of @rankwise/datasets reads no tokenizer.json');
       return source.tokenizer(dir);
     },
+    async *records(path, options) {
+      const source = await get();
+      if (!source.records) throw new Error('this version of @rankwise/datasets reads no data files');
+      yield* source.records(path, options);
+    },
+    imageFolder: async (dir, options) => {
+      const source = await get();
+      if (!source.imageFolder) throw new Error('this version of @rankwise/datasets reads no image folders');
+      return source.imageFolder(dir, options);
+    },
   };
 }

@@ -4,6 +4,8 @@ import { container as globalContainer, Lifecycle, type DependencyContainer } fro
 import type { ModuleLoader } from '../backend/module-loader.js';
 import type { DatasetSource } from '../contracts/datasets.js';
 import type { AnyStageDefinition } from '../contracts/stage.js';
+import type { AnyDatasetDefinition } from '../contracts/dataset.js';
+import { BUILTIN_DATASETS } from '../datasets/builtin.js';
 import type { PlacementPlugin } from '../contracts/placement.js';
 import { BUILT_IN_ALIASES, PluginRegistry } from '../plugins/registry.js';
 import { LineProgress, type ProgressReporter } from '../progress/reporter.js';
@@ -23,6 +25,8 @@ export interface RankwiseOptions {
   plugins?: Array<PlacementPlugin<never>>;
   /** Stages given as objects (`defineStage`); pipelines use them by name, before any installed stage package. */
   stages?: AnyStageDefinition[];
+  /** Datasets given as objects (`defineDataset`); pipelines use them by name, before any installed dataset package. */
+  datasetDefinitions?: AnyDatasetDefinition[];
   /** Data for pipelines (default: `@rankwise/datasets`, imported on first use). */
   datasets?: DatasetSource;
   /** Log lines and progress bars (default: lines on stdout). */
@@ -57,6 +61,7 @@ export class Rankwise {
     this.plugins = new PluginRegistry({ installDirs: options.pluginDirs });
     for (const plugin of options.plugins ?? []) this.plugins.register(plugin as PlacementPlugin<unknown>);
     for (const stage of options.stages ?? []) this.plugins.registerStage(stage);
+    for (const dataset of options.datasetDefinitions ?? []) this.plugins.registerDataset(dataset);
     this.container.register(Services.Plugins, { useValue: this.plugins });
     this.container.register(Services.Datasets, { useValue: options.datasets ?? lazyDatasetSource(options.loader) });
     this.container.register(Services.Progress, { useValue: options.progress ?? new LineProgress() });
@@ -82,13 +87,18 @@ export class Rankwise {
 
   /** Reads and checks a pipeline file (and the files it loads `from`); throws PipelineValidationError. */
   validateFile(file: string, overrides: readonly Override[] = []): Promise<ValidatedPipeline> {
-    return validatePipelineFile(file, { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks });
+    return validatePipelineFile(file, { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks, datasets: this.datasetSource });
   }
 
   /** Checks a pipeline object built in code; relative paths in it resolve from `baseDir` (default: the working directory). */
   validate(pipeline: Pipeline, baseDir = this.cwd, overrides: readonly Override[] = []): Promise<ValidatedPipeline> {
     const dir = resolve(this.cwd, baseDir);
-    return validatePipelineData(pipeline, { file: '', display: `<${pipeline.name ?? 'pipeline'}>`, dir }, { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks });
+    return validatePipelineData(pipeline, { file: '', display: `<${pipeline.name ?? 'pipeline'}>`, dir }, { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks, datasets: this.datasetSource });
+  }
+
+  /** The data source runs read through (replaceable: `rankwise.provide(Services.Datasets, { useValue })`). */
+  get datasetSource(): DatasetSource {
+    return this.container.resolve<DatasetSource>(Services.Datasets);
   }
 
   /** Validates (unless already validated) and runs a pipeline file, object, or validated pipeline. */
@@ -100,8 +110,8 @@ export class Rankwise {
   }
 
   /**
-   * The pipeline JSON Schema for this project: the built-in stages, then every stage package and placement plugin
-   * installed here (or registered in code), each with its options schema (what `rankwise schema` writes).
+   * The pipeline JSON Schema for this project: the built-in stages and datasets, then every stage package, dataset
+   * package and placement plugin installed here (or registered in code), each with its options schema (what `rankwise schema` writes).
    */
   async pipelineSchema(): Promise<JsonObject> {
     const installed = await this.plugins.loadInstalled(this.cwd);
@@ -111,6 +121,7 @@ export class Rankwise {
       placements: installed.placements
         .sort((a, b) => a.name.localeCompare(b.name))
         .map((plugin) => ({ plugin, aliases: aliases(plugin.name) })),
+      datasets: [...BUILTIN_DATASETS, ...installed.datasets.sort((a, b) => a.name.localeCompare(b.name))],
     });
   }
 

@@ -5,6 +5,8 @@ import type { JsonObject } from '../nn/model.js';
 import type { PlacementPlugin } from '../contracts/placement.js';
 import { BUILTIN_STAGES, STAGE_NAMES } from '../stages/builtin.js';
 import { GridSchema } from './grid-schema.js';
+import type { AnyDatasetDefinition } from '../contracts/dataset.js';
+import { BUILTIN_DATASETS } from '../datasets/builtin.js';
 
 export const PIPELINE_SCHEMA_ID = 'https://rankwise.dev/schema/pipeline.schema.json';
 
@@ -17,6 +19,8 @@ export interface SchemaSources {
   stages?: readonly AnyStageDefinition[];
   /** Placement plugins whose options schema an editor should apply (selected by `placement.plugin`). */
   placements?: ReadonlyArray<{ plugin: Pick<PlacementPlugin<unknown>, 'name' | 'description' | 'optionsSchema'>; aliases?: readonly string[] }>;
+  /** Dataset definitions: the built-ins, then installed dataset packages (each selected by `data.dataset`). */
+  datasets?: ReadonlyArray<Pick<AnyDatasetDefinition, 'name' | 'description' | 'options'>>;
 }
 
 type Schema = Record<string, unknown>;
@@ -96,6 +100,7 @@ export function buildPipelineSchema(sources: SchemaSources = {}): JsonObject {
   }
   const grid = hoist.value(GridSchema);
   addPlacementOptions(hoist, sources.placements ?? []);
+  addDatasets(hoist, sources.datasets ?? BUILTIN_DATASETS);
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: PIPELINE_SCHEMA_ID,
@@ -133,4 +138,46 @@ function addPlacementOptions(hoist: Hoister, placements: NonNullable<SchemaSourc
     if: { properties: { plugin: { enum: [plugin.name, ...aliases] } }, required: ['plugin'] },
     then: { properties: { options: { ...hoist.object(plugin.optionsSchema as Schema), description: `Options of ${plugin.name}: ${plugin.description}` } } },
   }));
+}
+
+/**
+ * A data object's whole schema from a dataset's options: `dataset` (the name) plus the options' own properties,
+ * nothing else. Built-ins whose shared schema already names `dataset` are used as they are.
+ */
+export function dataObjectSchema(dataset: Pick<AnyDatasetDefinition, 'name' | 'description' | 'options'>): Schema {
+  const options = dataset.options as Schema;
+  const properties = (options.properties ?? {}) as Schema;
+  if ('dataset' in properties) return options;
+  return {
+    ...options,
+    type: 'object',
+    properties: { dataset: { const: dataset.name, description: dataset.description }, ...properties },
+    required: ['dataset', ...((options.required as string[] | undefined) ?? [])],
+    additionalProperties: options.additionalProperties ?? false,
+  };
+}
+
+const isBuiltinDataset = (name: string): boolean => BUILTIN_DATASETS.some((d) => d.name === name);
+
+/**
+ * `$defs/data`: `dataset` is a registered dataset or the npm name of a dataset package, and the data object is checked
+ * against the schema of the dataset it names (if/then on `dataset`). Packages not installed at generation time are
+ * accepted by name here; validation then checks their options against the package's own schema.
+ */
+function addDatasets(hoist: Hoister, datasets: ReadonlyArray<Pick<AnyDatasetDefinition, 'name' | 'description' | 'options'>>): void {
+  const names = datasets.map((d) => d.name);
+  const builtins = names.filter(isBuiltinDataset);
+  hoist.defs.data = {
+    type: 'object',
+    required: ['dataset'],
+    properties: {
+      dataset: {
+        anyOf: [{ enum: names }, { type: 'string', pattern: PACKAGE_NAME_PATTERN, not: { enum: builtins } }],
+        'x-allowed': `${builtins.map((n) => JSON.stringify(n)).join(', ')} or the npm name of a dataset package`,
+        description: `The dataset: a built-in (${builtins.join(', ')}) or the npm package name of an installed dataset package.`,
+      },
+    },
+    allOf: datasets.map((d) => ({ if: { properties: { dataset: { const: d.name } }, required: ['dataset'] }, then: hoist.value(dataObjectSchema(d)) })),
+    description: 'The data a stage reads.',
+  };
 }

@@ -17,7 +17,9 @@ import type { PlacementChoice } from '../contracts/placement.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { ProgressReporter } from '../progress/reporter.js';
 import { hashString } from '../random.js';
-import { prepareTaskData } from '../tasks/prepare.js';
+import { taskFor } from '../tasks/prepare.js';
+import { dataMismatch } from '../datasets/compat.js';
+import type { DatasetOpenContext, OpenedDataset } from '../contracts/dataset.js';
 import type { TaskData } from '../contracts/task-data.js';
 import { PipelineValidationError, type ValidationIssue } from './issues.js';
 import { selectPlacement } from './placement-check.js';
@@ -145,14 +147,54 @@ export class TaskDataService implements DataService {
     @inject(Services.Run) private readonly run: RunInfo,
     @inject(Services.Model) private readonly model: ModelService,
     @inject(Services.Vocabulary) private readonly vocabulary: VocabularyService,
+    @inject(Services.Plugins) private readonly plugins: PluginRegistry,
+    @inject(Services.Progress) private readonly progress: ProgressReporter,
   ) {}
+
+  /** Class names of the classification data trained on last (saved with the model and adapter). */
+  classNames: string[] | null = null;
 
   get baseDir(): string {
     return this.run.validated.dir;
   }
 
-  prepare(spec: DataSpec, seed: number): Promise<TaskData> {
-    return prepareTaskData(spec, this.model.current(), this.vocabulary.current(), this.source, this.baseDir, seed);
+  /** Resolves the dataset a data object names (built-in or package), opens it, and wraps it for the model's task. */
+  async open(spec: DataSpec, seed: number, signal?: AbortSignal): Promise<OpenedDataset> {
+    const definition = await this.plugins.from(this.baseDir).getDataset(spec.dataset);
+    const model = this.model.current();
+    const ctx: DatasetOpenContext = {
+      dir: this.baseDir,
+      seed,
+      signal: signal ?? new AbortController().signal,
+      tokenizer: this.vocabulary.current(),
+      contextLength: model?.contextLength ?? null,
+      inputShape: model?.inputShape ? [...model.inputShape] : null,
+      source: this.source,
+      info: (line) => this.progress.info(line),
+    };
+    const opened = await definition.open(spec as never, ctx);
+    if (opened.kind === 'classification' && model) {
+      // the data as loaded must fit the model as loaded (a package's check may not know every example)
+      const n = opened.inputShape.reduce((a, b) => a * b, 1);
+      if (opened.x.length !== opened.n * n || opened.y.length !== opened.n) throw new Error(`${opened.name}: x holds ${opened.x.length} values and y ${opened.y.length} labels; ${opened.n} examples of ${opened.inputShape.join('×')} need ${opened.n * n} and ${opened.n}`);
+      const mismatch = dataMismatch(spec.dataset, { kind: 'classification', inputShape: opened.inputShape, classNames: opened.classNames }, {
+        architecture: model.architecture,
+        task: model.task,
+        config: {},
+        sites: [],
+        ...(model.inputShape ? { inputShape: [...model.inputShape], inputFeatures: model.inputShape.reduce((a, b) => a * b, 1) } : {}),
+      });
+      if (mismatch) throw new Error(mismatch);
+      for (let i = 0; i < opened.n; i++) {
+        if (!(opened.y[i] >= 0 && opened.y[i] < opened.classNames.length)) throw new Error(`${opened.name}: label ${opened.y[i]} of example ${i} is outside the ${opened.classNames.length} classes`);
+      }
+    }
+    return opened;
+  }
+
+  async prepare(spec: DataSpec, seed: number): Promise<TaskData> {
+    const opened = await this.open(spec, seed);
+    return taskFor(opened, this.model.current(), this.vocabulary.current(), seed);
   }
 }
 

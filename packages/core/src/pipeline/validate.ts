@@ -14,6 +14,9 @@ import { validatePipelineSchema, validateStageObject } from './schema.js';
 import { builtinStage } from '../stages/builtin.js';
 import { withSchemaDefaults } from './stage-defaults.js';
 import { checkPlacementPlugins, resolveStages } from './stage-resolve.js';
+import { checkDataSpec } from './data-check.js';
+import { lazyDatasetSource } from './datasets.js';
+import type { DatasetSource } from '../contracts/datasets.js';
 import { stageOptions } from './stage-options.js';
 import type { Pipeline } from './types.js';
 
@@ -48,6 +51,8 @@ export interface ValidateOptions {
   cwd?: string;
   /** Checks run after the stages' own (e.g. the grid's). */
   checks?: readonly PipelineCheck[];
+  /** Where datasets read files at validation (default: `@rankwise/datasets`, loaded on first use). */
+  datasets?: DatasetSource;
 }
 
 /** What a missing capability means, worded for the stage that needs it. */
@@ -134,6 +139,18 @@ export async function validatePipelineData(
       setModel: (description) => {
         model = description;
       },
+      data: (data, pointer) =>
+        checkDataSpec({
+          spec: data,
+          pointer: at(pointer),
+          file: where.display,
+          dir: where.dir,
+          cwd: options.cwd ?? process.cwd(),
+          model,
+          plugins,
+          source: (options.datasets ??= lazyDatasetSource()),
+          issues,
+        }),
       hashFile: async (path) => {
         hashParts.push(sha256(await readFile(path).catch(() => new Uint8Array())));
       },

@@ -1,4 +1,6 @@
 import { isStageDefinition, type AnyStageDefinition } from '../contracts/stage.js';
+import { isDatasetDefinition, type AnyDatasetDefinition } from '../contracts/dataset.js';
+import { builtinDataset } from '../datasets/builtin.js';
 import type { PlacementPlugin } from '../contracts/placement.js';
 import { BUILT_IN_ALIASES, pluginPackageName, pluginReferenceProblem } from './package-name.js';
 import { didYouMeanSuffix } from './did-you-mean.js';
@@ -40,6 +42,9 @@ interface RegistryState {
   /** Loaded packages by entry URL: the same file imported twice is the same plugin. */
   loaded: Map<string, PlacementPlugin<unknown>>;
   loadedStages: Map<string, AnyStageDefinition>;
+  /** Datasets given as objects (`createRankwise({ datasets })`), and dataset packages loaded, by entry URL. */
+  datasets: Map<string, AnyDatasetDefinition>;
+  loadedDatasets: Map<string, AnyDatasetDefinition>;
 }
 
 /**
@@ -58,7 +63,7 @@ export class PluginRegistry {
     state?: RegistryState,
   ) {
     this.installDirs = uniqueDirs(options.installDirs ?? [CORE_INSTALL_DIR]);
-    this.state = state ?? { registered: new Map(), stages: new Map(), loaded: new Map(), loadedStages: new Map() };
+    this.state = state ?? { registered: new Map(), stages: new Map(), loaded: new Map(), loadedStages: new Map(), datasets: new Map(), loadedDatasets: new Map() };
   }
 
   private get registered(): Map<string, PlacementPlugin<unknown>> {
@@ -72,6 +77,29 @@ export class PluginRegistry {
   /** A stage given as an object (`createRankwise({ stages })`); found by its name before any package. */
   registerStage(stage: AnyStageDefinition): void {
     this.state.stages.set(stage.name, stage);
+  }
+
+  /** A dataset given as an object (`createRankwise({ datasets })`); found by its name before any package. */
+  registerDataset(dataset: AnyDatasetDefinition): void {
+    this.state.datasets.set(dataset.name, dataset);
+  }
+
+  /**
+   * The dataset a pipeline in `fromDir` names in `"dataset"`: a built-in (digits, table, …), one registered in code,
+   * or a dataset package (its default export, made with defineDataset) resolved exactly like stage packages.
+   */
+  async getDataset(name: string, fromDir?: string): Promise<AnyDatasetDefinition> {
+    const known = builtinDataset(name) ?? this.state.datasets.get(name);
+    if (known) return known;
+    const { module, resolved } = await this.loadPackage(name, fromDir);
+    const cached = this.state.loadedDatasets.get(resolved.entry);
+    if (cached) return cached;
+    const m = module as { default?: unknown };
+    const dataset = [m.default, module].find(isDatasetDefinition);
+    if (!dataset) throw new Error(`"${name}" (${resolved.dir}) is not a dataset package (its default export needs name, description, options and open: use defineDataset)`);
+    if (dataset.name !== name) throw new Error(`"${name}" exports a dataset named "${dataset.name}"; a dataset package's dataset is named after its package`);
+    this.state.loadedDatasets.set(resolved.entry, dataset);
+    return dataset;
   }
 
   /**
@@ -97,9 +125,10 @@ export class PluginRegistry {
    * sorted into placement plugins and stages, plus those registered in code. A package that fails to import is
    * left out here; naming it in a pipeline reports why.
    */
-  async loadInstalled(fromDir?: string): Promise<{ placements: Array<PlacementPlugin<unknown>>; stages: AnyStageDefinition[] }> {
+  async loadInstalled(fromDir?: string): Promise<{ placements: Array<PlacementPlugin<unknown>>; stages: AnyStageDefinition[]; datasets: AnyDatasetDefinition[] }> {
     const placements: Array<PlacementPlugin<unknown>> = [];
     const stages: AnyStageDefinition[] = [];
+    const datasets: AnyDatasetDefinition[] = [];
     for (const pkg of listPluginPackages(PLUGIN_KEYWORD, this.searchDirs(fromDir))) {
       const loaded = await this.loadPackage(pkg.name, fromDir).catch(() => null);
       if (!loaded) continue;
@@ -109,12 +138,18 @@ export class PluginRegistry {
         stages.push(stage);
         continue;
       }
+      const dataset = [m.default, loaded.module].find(isDatasetDefinition);
+      if (dataset) {
+        datasets.push(dataset);
+        continue;
+      }
       const plugin = pickPlugin(loaded.module);
       if (plugin) placements.push(plugin);
     }
     for (const plugin of this.registered.values()) if (!placements.some((p) => p.name === plugin.name)) placements.push(plugin);
     for (const stage of this.state.stages.values()) if (!stages.some((s) => s.name === stage.name)) stages.push(stage);
-    return { placements, stages };
+    for (const dataset of this.state.datasets.values()) if (!datasets.some((d) => d.name === dataset.name)) datasets.push(dataset);
+    return { placements, stages, datasets };
   }
 
   /** Where a pipeline in `fromDir` has its packages looked up, in order. */
@@ -174,7 +209,7 @@ export class PluginRegistry {
    */
   async installed(fromDir?: string): Promise<InstalledPlugin[]> {
     const found = new Map<string, InstalledPlugin>();
-    for (const plugin of [...this.registered.values(), ...this.state.stages.values()]) {
+    for (const plugin of [...this.registered.values(), ...this.state.stages.values(), ...this.state.datasets.values()]) {
       found.set(plugin.name, { name: plugin.name, version: '', description: plugin.description, location: 'registered' });
     }
     for (const pkg of listPluginPackages(PLUGIN_KEYWORD, this.searchDirs(fromDir))) {

@@ -3,7 +3,6 @@ import { DataSchema } from '../contracts/data-schema.js';
 import { describedRef, shared } from '../contracts/schema-helpers.js';
 import { defineStage, type EvaluationRecord } from '../contracts/stage.js';
 import { formatMetric } from '../progress/format-metric.js';
-import { dataMismatch } from '../tasks/data-compat.js';
 import { sampleText } from '../tasks/sample.js';
 
 const SamplesSchema = shared(
@@ -37,9 +36,8 @@ export default defineStage<EvaluateOptions, EvaluationRecord>({
   options: EvaluateOptions,
   requires: ['model'],
   provides: [],
-  check(options, ctx) {
-    const mismatch = ctx.model ? dataMismatch(options.data, ctx.model) : null;
-    if (mismatch) ctx.issue('/data', mismatch);
+  async check(options, ctx) {
+    await ctx.data(options.data, '/data');
     if (options.samples && ctx.model?.task !== 'language-model') ctx.issue('/samples', 'text samples need a language model');
   },
   async run(options, ctx) {
@@ -48,7 +46,10 @@ export default defineStage<EvaluateOptions, EvaluationRecord>({
     model.eval();
     const metrics = await data.evaluate(model, options.batchSize ?? 500);
     const tag = ctx.label ?? ctx.index;
-    const record: EvaluationRecord = { index: ctx.index, ...(ctx.label !== undefined ? { label: ctx.label } : {}), stage: ctx.name, data: data.name, metrics };
+    // per-class results for data with named classes (numbered classes, like digits, keep their records as they were)
+    const named = data.classNames?.some((name, i) => name !== String(i)) ?? false;
+    const perClass = named ? data.perClass?.() : undefined;
+    const record: EvaluationRecord = { index: ctx.index, ...(ctx.label !== undefined ? { label: ctx.label } : {}), stage: ctx.name, data: data.name, metrics, ...(perClass ? { perClass } : {}) };
     ctx.metrics.write({ event: 'evaluate', index: ctx.index, label: ctx.label, data: data.name, ...metrics });
     if (options.samples) {
       const { prompt = '\n', length = 200, count = 1, temperature = 0.8, topK } = options.samples;
@@ -63,6 +64,7 @@ export default defineStage<EvaluateOptions, EvaluationRecord>({
     ctx.records.evaluation(record);
     const shown = Object.entries(metrics).map(([k, v]) => `${k} ${formatMetric(k, v)}`);
     ctx.progress.info(`evaluate[${tag}]: ${data.name}: ${shown.join(', ')}`);
+    if (perClass) ctx.progress.info(`evaluate[${tag}]: accuracy per class: ${perClass.map((c) => `${c.name} ${(c.accuracy * 100).toFixed(1)}% (${c.examples})`).join(', ')}`);
     for (const sample of record.samples ?? []) ctx.progress.info(`evaluate[${tag}]: sample:\n${indent(sample)}`);
     return record;
   },

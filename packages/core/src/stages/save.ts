@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
 import { defineStage } from '../contracts/stage.js';
 import { atomicDirectory } from '../io/atomic-write.js';
@@ -58,7 +60,10 @@ export default defineStage<SaveOptions, SaveResult>({
       const snapshot = ctx.adapters.snapshot;
       if (loraLayers(model).length === 0 && !snapshot) throw new Error('save: no adapter to save (nothing was injected)');
       // Written under a temporary name and renamed: adapter/ is complete or absent, never half-written.
-      await atomicDirectory(dir, (temp) => (loraLayers(model).length > 0 ? saveAdapter(model, temp, saveOptions) : saveAdapterSites(snapshot!.sites, temp, saveOptions)));
+      await atomicDirectory(dir, async (temp) => {
+        await (loraLayers(model).length > 0 ? saveAdapter(model, temp, saveOptions) : saveAdapterSites(snapshot!.sites, temp, saveOptions));
+        await writeClassNames(temp, ctx.data.classNames);
+      });
       ctx.runDir.artifact('adapter', 'adapter');
       ctx.progress.info(`save: adapter → ${dir}`);
       result.adapter = dir;
@@ -67,6 +72,7 @@ export default defineStage<SaveOptions, SaveResult>({
       if (!(model instanceof TfjsLayersModel)) throw new Error(`save: "tfjs" needs a model loaded with "tfjs"; this one is ${model.architecture}`);
       const dir = ctx.runDir.path('tfjs');
       const { files, bytes } = await saveTfjsModel(model, dir);
+      await writeClassNames(dir, ctx.data.classNames);
       ctx.runDir.artifact('tfjs', 'tfjs');
       ctx.progress.info(`save: tfjs LayersModel (adapters merged) → ${dir} (${files.length} files, ${bytes.toLocaleString('en-US')} weight bytes)`);
       result.tfjs = dir;
@@ -83,7 +89,10 @@ export default defineStage<SaveOptions, SaveResult>({
         });
       } else {
         const extra: JsonObject = vocabulary ? { vocabulary: vocabulary.toJSON() as JsonObject } : {};
-        await atomicDirectory(dir, (temp) => saveCheckpoint(model, temp, { extra, merge: true }));
+        await atomicDirectory(dir, async (temp) => {
+          await saveCheckpoint(model, temp, { extra, merge: true });
+          await writeClassNames(temp, ctx.data.classNames);
+        });
       }
       ctx.runDir.artifact('merged', 'merged');
       ctx.progress.info(`save: merged model → ${dir}`);
@@ -92,3 +101,10 @@ export default defineStage<SaveOptions, SaveResult>({
     return result;
   },
 });
+
+/** The file class names are saved in, next to a model or adapter: `{ "classes": ["cat", "dog", …] }` in label order. */
+export const CLASS_NAMES_FILE = 'classes.json';
+
+async function writeClassNames(dir: string, classNames: readonly string[] | null): Promise<void> {
+  if (classNames) await writeFile(join(dir, CLASS_NAMES_FILE), `${JSON.stringify({ classes: classNames }, null, 2)}\n`);
+}

@@ -3,7 +3,7 @@ import { activeBackend } from '../backend/resolve.js';
 import { DataSchema } from '../contracts/data-schema.js';
 import { describedRef, shared, StringEnum } from '../contracts/schema-helpers.js';
 import { defineStage, type TrainingRecord } from '../contracts/stage.js';
-import { dataMismatch } from '../tasks/data-compat.js';
+import type { DataSummary } from '../contracts/task-data.js';
 import { parameterReport } from '../lora/parameter-report.js';
 import { formatSpeed } from '../progress/rate-meter.js';
 import { lossRoseWarning } from '../train/finite-guard.js';
@@ -102,18 +102,20 @@ export default defineStage<TrainOptions, TrainingRecord>({
   options: TrainOptions,
   requires: ['model'],
   provides: [],
-  check(options, ctx) {
+  async check(options, ctx) {
     if (ctx.has('frozen') && !ctx.has('adapter')) ctx.issue('', 'nothing to train: every parameter is frozen and no adapter was injected before this stage');
     for (const key of ['data', 'evalData'] as const) {
       const spec = options[key];
-      const mismatch = spec && ctx.model ? dataMismatch(spec, ctx.model) : null;
-      if (mismatch) ctx.issue(`/${key}`, mismatch);
+      if (spec) await ctx.data(spec, `/${key}`);
     }
   },
   async run(options, ctx) {
     const model = ctx.model.require('train');
     const data = await ctx.data.prepare(options.data, ctx.seed);
     const evalData = options.evalData ? await ctx.data.prepare(options.evalData, 0) : undefined;
+    if (data.classNames) ctx.data.classNames = [...data.classNames];
+    const summary = data.summary?.();
+    if (summary) ctx.progress.info(`train: data ${describeData(summary)}`);
     const batchSize = options.batchSize ?? 64;
     const steps = options.steps ?? Math.ceil(((options.epochs ?? 1) * data.size) / batchSize);
     const named = model.namedParameters().filter(([, v]) => v.trainable);
@@ -161,6 +163,7 @@ export default defineStage<TrainOptions, TrainingRecord>({
         totalParams: report.total,
         parameterReport: report.text,
         optimizerStateBytes: optimizer.stateBytes(),
+        ...(summary ? { data: summary } : {}),
       };
       ctx.records.training(record);
       const rose = lossRoseWarning(result.firstLoss, result.finalLoss);
@@ -172,3 +175,13 @@ export default defineStage<TrainOptions, TrainingRecord>({
     }
   },
 });
+
+/** e.g. "iris.csv/train: 120 examples of 4, 3 classes (setosa, versicolor, virginica)" or "…: 1,000 examples, 52,000 tokens, 38.1% carry loss, 3 truncated". */
+export function describeData(summary: DataSummary): string {
+  const parts = [`${summary.name}: ${summary.examples.toLocaleString('en-US')} examples${summary.inputShape ? ` of ${summary.inputShape.join('×')}` : ''}`];
+  if (summary.classes) parts.push(`${summary.classes.length} classes (${summary.classes.slice(0, 10).join(', ')}${summary.classes.length > 10 ? ', …' : ''})`);
+  if (summary.tokens !== undefined) parts.push(`${summary.tokens.toLocaleString('en-US')} tokens`);
+  if (summary.lossShare !== undefined) parts.push(`${(summary.lossShare * 100).toFixed(1)}% of tokens carry loss`);
+  if (summary.truncated !== undefined) parts.push(`${summary.truncated} truncated`);
+  return parts.join(', ');
+}

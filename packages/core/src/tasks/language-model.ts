@@ -41,6 +41,7 @@ export function languageModelTask(data: TextArrays, context: number, seed: numbe
     batch(batchSize) {
       return windows(Array.from({ length: batchSize }, () => rng.int(ids.length - context))); // windows of context + 1 tokens start in 0 … length − context − 1
     },
+    summary: () => ({ name: data.name, examples: ids.length - context, tokens: ids.length, lossTokens: ids.length - 1, lossShare: 1, truncated: 0 }), // every window start is an example; every next token carries loss
     getSamplerState: () => ({ rng: rng.state32 }),
     setSamplerState: (state) => {
       rng.state32 = (state as { rng: number }).rng;

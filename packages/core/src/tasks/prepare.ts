@@ -1,24 +1,24 @@
-import type { DataSpec } from '../contracts/data-schema.js';
-import type { DatasetSource, Vocabulary } from '../contracts/datasets.js';
+import type { OpenedDataset } from '../contracts/dataset.js';
+import type { Vocabulary } from '../contracts/datasets.js';
 import type { Model } from '../nn/model.js';
 import { classificationTask } from './classification.js';
 import { languageModelTask } from './language-model.js';
 import type { TaskData } from '../contracts/task-data.js';
 
-/** Loads the data a stage names and wraps it for the model's task. `seed` orders training batches. */
-export async function prepareTaskData(
-  spec: DataSpec,
-  model: Model | null,
-  vocabulary: Vocabulary | null,
-  datasets: DatasetSource,
-  baseDir: string,
-  seed: number,
-): Promise<TaskData> {
-  if (spec.dataset === 'digits') return classificationTask(await datasets.classification(spec), seed);
+const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Wraps what a dataset yielded for the model's task, by its kind. `seed` orders training batches. */
+export async function taskFor(opened: OpenedDataset, model: Model | null, vocabulary: Vocabulary | null, seed: number): Promise<TaskData> {
+  if (opened.kind === 'classification') {
+    const features = product(opened.inputShape);
+    return classificationTask({ name: opened.name, x: opened.x, y: opened.y, n: opened.n, features, classes: opened.classNames.length, classNames: opened.classNames, inputShape: opened.inputShape }, seed);
+  }
   if (!model) throw new Error('stage "data" needs a model; run "load" first');
   const context = model.contextLength;
-  if (context === undefined) throw new Error(`dataset "${spec.dataset}" is text, but the model (${model.architecture}) is not a language model`);
-  if (!vocabulary) throw new Error('text data needs a vocabulary: load the model with "vocabulary", or from a checkpoint that has one');
-  const arrays = await datasets.text(spec, vocabulary, baseDir);
-  return languageModelTask(arrays, context, seed, spec.maxWindows, vocabulary.unit ?? 'char');
+  if (context === undefined) throw new Error(`${opened.name} is text, but the model (${model.architecture}) is not a language model`);
+  if (opened.kind === 'corpus') {
+    const arrays = { name: opened.name, ids: opened.ids, coverage: opened.coverage, bytesPerToken: opened.bytesPerToken };
+    return languageModelTask(arrays, context, seed, opened.maxWindows, vocabulary?.unit ?? 'char');
+  }
+  throw new Error(`${opened.name}: token sequences need the sequence task, which this version of rankwise does not have yet`);
 }
