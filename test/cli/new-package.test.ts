@@ -16,6 +16,7 @@ const tsx = createRequire(import.meta.url).resolve('tsx');
 describe.each([
   ['plugin', 'rankwise-placement-biggest', /ok 1 - rankwise-placement-biggest: the largest matrices first[\s\S]*# pass 2/],
   ['stage', '@acme/stage-count', /ok 1 - @acme\/stage-count: counts parameter tensors[\s\S]*# pass 2/],
+  ['dataset', 'rankwise-dataset-diagonal', /ok 1 - rankwise-dataset-diagonal: seeded classification data[\s\S]*# pass 1/],
 ] as const)('rankwise new %s', (kind, name, passed) => {
   const dir = join(scratch, kind);
   test('writes a package that compiles under strict tsc and passes its own tests', () => {
@@ -35,7 +36,7 @@ describe.each([
 });
 
 test('a bad kind, a bad name or a folder that is not empty: exit 2, nothing written', () => {
-  expect(runCli(['new', 'widget', 'rankwise-x']).stderr).toContain('new: found "widget", allowed: plugin, stage');
+  expect(runCli(['new', 'widget', 'rankwise-x']).stderr).toContain('new: found "widget", allowed: plugin, stage, dataset');
   const badName = runCli(['new', 'stage', 'My Stage', '--dir', join(scratch, 'bad')]);
   expect(badName.status).toBe(2);
   expect(badName.stderr).toMatch(/new stage: .*My Stage/);

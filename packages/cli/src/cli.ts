@@ -107,9 +107,9 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
 
   program
     .command('new')
-    .description('scaffold a package: a placement plugin or a stage (TypeScript source, types, a test, README)')
-    .argument('<kind>', 'plugin or stage')
-    .argument('<name>', 'its npm package name: rankwise-placement-x, rankwise-stage-x, @scope/x')
+    .description('scaffold a package: a placement plugin, a stage or a dataset (TypeScript source, types, a test, README)')
+    .argument('<kind>', 'plugin, stage or dataset')
+    .argument('<name>', 'its npm package name: rankwise-placement-x, rankwise-stage-x, rankwise-dataset-x, @scope/x')
     .option('--dir <dir>', 'where to write it (default: ./<name without scope>; must be new or empty)')
     .action(async (kind: string, name: string, flags: { dir?: string }) => {
       code = await newCommand(kind, name, flags);

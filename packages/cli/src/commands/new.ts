@@ -6,7 +6,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { UsageError } from '../options.js';
 import { scaffoldFiles, type PackageKind } from '../scaffold/templates.js';
 
-const KINDS: readonly PackageKind[] = ['plugin', 'stage'];
+const KINDS: readonly PackageKind[] = ['plugin', 'stage', 'dataset'];
 
 /** The version of the @rankwise/core this CLI runs with: the generated package develops against it. */
 async function coreVersion(): Promise<string> {
@@ -20,7 +20,7 @@ async function coreVersion(): Promise<string> {
   return '0.1.0';
 }
 
-/** `rankwise new plugin|stage <name> [--dir d]`: a package that builds, passes its own test and installs. */
+/** `rankwise new plugin|stage|dataset <name> [--dir d]`: a package that builds, passes its own test and installs. */
 export async function newCommand(kind: string, name: string, flags: { dir?: string }): Promise<ExitCode> {
   if (!KINDS.includes(kind as PackageKind)) throw new UsageError(`new: found "${kind}", allowed: ${KINDS.join(', ')}`);
   const problem = pluginReferenceProblem(name);

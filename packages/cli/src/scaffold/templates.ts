@@ -3,7 +3,7 @@
  * Node's test runner (no other test framework to install), and installs into a project like any npm package.
  */
 
-export type PackageKind = 'plugin' | 'stage';
+export type PackageKind = 'plugin' | 'stage' | 'dataset';
 
 export interface ScaffoldFile {
   path: string;
@@ -15,13 +15,13 @@ const TYPESCRIPT = '5.9.3';
 const TYPES_NODE = '20.19.43';
 
 function packageJson(name: string, kind: PackageKind, coreVersion: string): string {
-  const description = kind === 'plugin' ? 'A rankwise placement plugin: which W matrices get LoRA factors.' : 'A rankwise pipeline stage.';
+  const description = { plugin: 'A rankwise placement plugin: which W matrices get LoRA factors.', stage: 'A rankwise pipeline stage.', dataset: 'A rankwise dataset.' }[kind];
   return `${JSON.stringify(
     {
       name,
       version: '0.1.0',
       description,
-      keywords: ['rankwise-plugin', 'lora', kind === 'plugin' ? 'placement' : 'stage'],
+      keywords: ['rankwise-plugin', 'lora', kind === 'plugin' ? 'placement' : kind],
       type: 'module',
       license: 'MIT',
       exports: { '.': { types: './dist/src/index.d.ts', default: './dist/src/index.js' } },
@@ -197,14 +197,91 @@ test('${name}: its options schema refuses a non-positive factor', () => {
 `;
 }
 
+function datasetSource(name: string): string {
+  const id = identifier(name);
+  return `import { defineDataset } from '@rankwise/core/plugin';
+
+export interface Options {
+  dataset: string;
+  /** How many examples. */
+  examples?: number;
+  /** Seed of the examples. */
+  seed?: number;
+}
+
+const CLASSES = ['below', 'above'];
+
+/** mulberry32: a small seeded generator of numbers in [0, 1). */
+function generator(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Points (x, y) in the unit square, labelled by whether they lie above the diagonal; seeded. */
+export const ${id} = defineDataset<Options>({
+  name: ${JSON.stringify(name)},
+  description: 'Points in the unit square, labelled below / above the diagonal; seeded.',
+  options: {
+    type: 'object',
+    properties: {
+      examples: { type: 'integer', minimum: 10, default: 400, description: 'How many examples.' },
+      seed: { type: 'integer', minimum: 0, default: 0, description: 'Seed of the examples.' },
+    },
+  },
+  check: () => ({ kind: 'classification', inputShape: [2], classNames: CLASSES }),
+  async open(options) {
+    const n = options.examples ?? 400;
+    const random = generator(options.seed ?? 0);
+    const x = new Float32Array(n * 2);
+    const y = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      x[2 * i] = random();
+      x[2 * i + 1] = random();
+      y[i] = x[2 * i + 1] > x[2 * i] ? 1 : 0;
+    }
+    return { kind: 'classification', name: \`diagonal/seed-\${options.seed ?? 0}\`, inputShape: [2], classNames: CLASSES, n, x, y };
+  },
+});
+
+export default ${id};
+`;
+}
+
+function datasetTest(name: string): string {
+  return `import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import dataset from '../src/index.js';
+
+test('${name}: seeded classification data, labelled by the diagonal', async () => {
+  const options = { dataset: ${JSON.stringify(name)}, examples: 50, seed: 3 };
+  const opened = await dataset.open(options, {} as never);
+  assert.equal(opened.kind, 'classification');
+  if (opened.kind !== 'classification') return;
+  assert.deepEqual(opened.inputShape, [2]);
+  assert.equal(opened.n, 50);
+  for (let i = 0; i < opened.n; i++) assert.equal(opened.y[i], opened.x[2 * i + 1] > opened.x[2 * i] ? 1 : 0);
+  const again = await dataset.open(options, {} as never);
+  assert.deepEqual(again.kind === 'classification' && [...again.x], [...opened.x]);
+});
+`;
+}
+
 function readme(name: string, kind: PackageKind): string {
-  const use =
-    kind === 'plugin'
-      ? `{ "stage": "inject", "r": 8, "placement": { "plugin": ${JSON.stringify(name)}, "options": { "count": 2 } } }`
-      : `{ "stage": ${JSON.stringify(name)}, "factor": 2 }`;
+  const use = {
+    plugin: `{ "stage": "inject", "r": 8, "placement": { "plugin": ${JSON.stringify(name)}, "options": { "count": 2 } } }`,
+    stage: `{ "stage": ${JSON.stringify(name)}, "factor": 2 }`,
+    dataset: `{ "stage": "train", "data": { "dataset": ${JSON.stringify(name)}, "examples": 1000 }, "steps": 200 }`,
+  }[kind];
+  const what = { plugin: 'placement plugin', stage: 'pipeline stage', dataset: 'dataset' }[kind];
   return `# ${name}
 
-A rankwise ${kind === 'plugin' ? 'placement plugin' : 'pipeline stage'}. Made with \`rankwise new ${kind} ${name}\`.
+A rankwise ${what}. Made with \`rankwise new ${kind} ${name}\`.
 
 ## Develop
 
@@ -236,8 +313,8 @@ export function scaffoldFiles(kind: PackageKind, name: string, coreVersion: stri
   return [
     { path: 'package.json', text: packageJson(name, kind, coreVersion) },
     { path: 'tsconfig.json', text: TSCONFIG },
-    { path: 'src/index.ts', text: kind === 'plugin' ? pluginSource(name) : stageSource(name) },
-    { path: 'test/index.test.ts', text: kind === 'plugin' ? pluginTest(name) : stageTest(name) },
+    { path: 'src/index.ts', text: { plugin: pluginSource, stage: stageSource, dataset: datasetSource }[kind](name) },
+    { path: 'test/index.test.ts', text: { plugin: pluginTest, stage: stageTest, dataset: datasetTest }[kind](name) },
     { path: 'README.md', text: readme(name, kind) },
     { path: '.gitignore', text: 'node_modules/\ndist/\n*.tgz\n' },
   ];
