@@ -9,6 +9,7 @@ import { compareRuns, comparisonTable, loadRun, readMetricsLines, runReportHtml 
 import { runObserved, tinyPipeline } from './tiny-runs.js';
 
 const hasPython = spawnSync('/usr/bin/python3', ['-c', 'import google.protobuf'], { stdio: 'ignore' }).status === 0;
+if (!hasPython && process.env.RANKWISE_REQUIRE_PYTHON_PROTOBUF === '1') throw new Error('RANKWISE_REQUIRE_PYTHON_PROTOBUF=1 but /usr/bin/python3 cannot import google.protobuf (apt-get install python3-protobuf)');
 let out: string;
 let a: RunSummary;
 let b: RunSummary;

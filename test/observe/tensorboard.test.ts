@@ -29,6 +29,7 @@ interface DecodedEvent {
 function pythonProtobuf(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import google.protobuf'], { stdio: 'ignore' }).status === 0;
 }
+if (!pythonProtobuf() && process.env.RANKWISE_REQUIRE_PYTHON_PROTOBUF === '1') throw new Error('RANKWISE_REQUIRE_PYTHON_PROTOBUF=1 but /usr/bin/python3 cannot import google.protobuf (apt-get install python3-protobuf)');
 const readEvents = (file: string): DecodedEvent[] =>
   execFileSync('/usr/bin/python3', [READER, file], { encoding: 'utf8' }).trim().split('\n').map((l) => JSON.parse(l) as DecodedEvent);
 const committedDecoding = async (): Promise<DecodedEvent[]> =>
