@@ -36,6 +36,13 @@ beforeAll(async () => {
   await writeFile(join(dir, 'summary.json'), JSON.stringify({ pipeline: 'tiny', status: 'running', pid: process.pid, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z' }));
   await writeFile(join(dir, 'metrics.jsonl'), train(5) + train(10));
   await writeFile(join(dir, 'notes.txt'), 'inside');
+  // a grid run: its folder has grid/heatmap.svg (and the cells their own folders)
+  const grid = join(out, 'g', '20260101-000001');
+  await mkdir(join(grid, 'grid'), { recursive: true });
+  await writeFile(join(grid, 'summary.json'), JSON.stringify({ pipeline: 'g', status: 'completed', pid: 1, host: hostname(), startedAt: '2025-12-31T00:00:00.000Z', cells: 2 }));
+  await writeFile(join(grid, 'grid', 'heatmap.svg'), '<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>');
+  await mkdir(join(out, 'g', 'cells', 'r1-all'), { recursive: true });
+  await writeFile(join(out, 'g', 'cells', 'r1-all', 'summary.json'), JSON.stringify({ pipeline: 'g', status: 'completed', pid: 1, host: hostname(), startedAt: '2025-12-31T00:00:02.000Z', evaluations: [{ metrics: { accuracy: 0.5 } }] }));
   await symlink(outside, join(out, 'escape'));
   await symlink(join(outside, 'secret.txt'), join(dir, 'secret.txt'));
   server = await startUi({ out, port: 0, pollMs: 50 });
@@ -52,7 +59,14 @@ describe('rankwise ui: the server', () => {
 
   test('lists the run with its status, and serves its files and the locally installed chart libraries', async () => {
     const runs = JSON.parse((await rawGet('/api/runs')).body) as { runs: Array<{ run: string; status: string; pipeline: string }> };
-    expect(runs.runs).toEqual([expect.objectContaining({ run: RUN, status: 'running', pipeline: 'tiny' })]);
+    expect(runs.runs).toEqual([
+      expect.objectContaining({ run: RUN, status: 'running', pipeline: 'tiny', kind: 'run' }),
+      expect.objectContaining({ run: 'g/cells/r1-all', kind: 'cell', metrics: { accuracy: 0.5 } }),
+      expect.objectContaining({ run: 'g/20260101-000001', kind: 'grid', heatmaps: ['g/20260101-000001/grid/heatmap.svg'] }),
+    ]);
+    const heatmap = await fetch(new URL('/files/g/20260101-000001/grid/heatmap.svg', server.url));
+    expect(heatmap.headers.get('content-type')).toBe('image/svg+xml');
+    expect(await heatmap.text()).toContain('<rect/>');
     expect(await rawGet(`/files/${RUN}/notes.txt`)).toEqual({ status: 200, body: 'inside' });
     const vega = await rawGet('/vendor/vega-embed.min.js');
     expect(vega.status).toBe(200);

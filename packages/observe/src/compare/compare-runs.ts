@@ -60,7 +60,7 @@ export async function compareRuns(runs: readonly RunData[]): Promise<RunComparis
   return { runs: runs.map((r) => r.name), settings: differing, metrics: [...metrics].map(([name, values]) => ({ name, values })) };
 }
 
-const shown = (v: number | undefined): string => (v === undefined ? '—' : Number.isInteger(v) ? v.toLocaleString('en-US') : Number.isFinite(v) ? v.toPrecision(5) : String(v));
+const shown = (v: number | undefined): string => (v === undefined ? '—' : Number.isInteger(v) ? v.toLocaleString('en-US') : Number.isFinite(v) ? String(Number(v.toPrecision(5))) : String(v));
 
 /** The comparison as a plain-text table (one column per run). */
 export function comparisonTable(c: RunComparison): string {

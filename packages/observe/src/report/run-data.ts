@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { observedStatus, type ObservedStatus, type RunSummary } from '@rankwise/core';
 import { readMetricsLines, TensorBoardMapper } from '../tensorboard/tensorboard-observer.js';
@@ -43,7 +43,8 @@ export function curvesOf(records: ReadonlyArray<Readonly<Record<string, unknown>
 }
 
 /** Reads a run folder (summary.json, metrics.jsonl); `summary` replaces summary.json (a run that is finishing). */
-export async function loadRun(dir: string, summary?: RunSummary): Promise<RunData> {
+export async function loadRun(given: string, summary?: RunSummary): Promise<RunData> {
+  const dir = await realpath(given).catch(() => given); // `<pipeline>/latest` → the run it points at
   let read: Record<string, unknown> = {};
   if (!summary) {
     try {
