@@ -40,7 +40,8 @@ describe.skipIf(!chromiumAvailable())('rankwise ui in Chromium while a run train
 
   test('the training run appears, its loss curve grows live, and two runs show side by side', async () => {
     const file = join(out, 'live.json');
-    await writeFile(file, JSON.stringify(tinyPipeline({ name: 'observe-live', r: 4, lr: 0.02, steps: 600, logEvery: 4 })));
+    // long enough to be watched on a fast machine too; killed when the test is done
+    await writeFile(file, JSON.stringify(tinyPipeline({ name: 'observe-live', r: 4, lr: 0.02, steps: 3000, logEvery: 4 })));
     training = spawnCli(['run', file, '--out', out, '--quiet']);
     let stderr = '';
     training.stderr.on('data', (c) => (stderr += c));
