@@ -84,6 +84,7 @@ describe('rankwise ui: the server', () => {
     '/files//etc/passwd',
     '/files/..%5c..%5cetc%5cpasswd',
     '/files/tiny%00/x',
+    '/files/%E0%A4%A',
     '/files/escape/secret.txt',
     `/files/${RUN}/secret.txt`,
     '/api/run?run=..%2F..%2F..%2Fetc',

@@ -158,7 +158,12 @@ export function uiApp(options: { out: string; pollMs?: number }): Hono {
 
   // Files inside --out (grid heatmaps, reports); nothing outside it, whatever the path says.
   app.get('/files/*', async (c) => {
-    const rel = decodeURIComponent(new URL(c.req.url).pathname.slice('/files/'.length));
+    let rel: string;
+    try {
+      rel = decodeURIComponent(new URL(c.req.url).pathname.slice('/files/'.length));
+    } catch {
+      return notFound(c); // malformed percent-encoding
+    }
     const file = await safeResolve(outRoot, rel);
     const type = file ? FILE_TYPES[extname(file)] : undefined;
     if (!file || !type || !(await stat(file)).isFile()) return notFound(c);
