@@ -42,6 +42,7 @@ const required = {
   '@rankwise/core': ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/plugin.js', 'package/dist/plugin.d.ts', 'package/schema/pipeline.schema.json'],
   '@rankwise/cli': ['package/dist/main.js', 'package/dist/index.d.ts'],
   '@rankwise/backend-native': ['package/scripts/build-addon.mjs', 'package/native/rw_addon.c'],
+  '@rankwise/observe': ['package/static/index.html', 'package/static/app.js', 'package/static/app.css', 'package/dist/ui/server.js'],
 };
 const tarballs = readdirSync(out).filter((f) => f.endsWith('.tgz')).sort();
 for (const tarball of tarballs) {

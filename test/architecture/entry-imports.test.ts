@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 // Each public entry must import on its own in a fresh process, with nothing loaded before it: a library user's
 // first `import` is the entry point. (The grid once failed with tsyringe's "requires a reflect polyfill" because
 // core/internal reached tsyringe before anything loaded reflect-metadata.)
-const ENTRIES = ['@rankwise/core', '@rankwise/core/internal', '@rankwise/core/plugin', '@rankwise/grid', '@rankwise/cli'];
+const ENTRIES = ['@rankwise/core', '@rankwise/core/internal', '@rankwise/core/plugin', '@rankwise/grid', '@rankwise/cli', '@rankwise/observe'];
 
 describe('package entries', () => {
   it.each(ENTRIES)('%s imports in a fresh process', (entry) => {

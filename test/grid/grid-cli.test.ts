@@ -53,6 +53,13 @@ describe('grid through the CLI', () => {
     expect(forced.stdout).toContain('(2 at a time)');
     expect(forced.stdout).toMatch(/\[w2\] running/);
     const parallel = gridJson(out);
+    // every cell is a TensorBoard run of its own (written by the worker processes here), with its report.html
+    const cells = join(out, 'digits-grid', 'cells');
+    for (const cell of readdirSync(cells).filter((d) => readdirSync(join(cells, d)).includes('summary.json'))) {
+      const files = readdirSync(join(cells, cell));
+      expect(files.filter((f) => f.startsWith('events.out.tfevents.')), cell).toHaveLength(1);
+      expect(files, cell).toContain('report.html');
+    }
     expect(parallel.cells.map((c) => c.metrics)).toEqual(result.cells.map((c) => c.metrics));
     const key = (r: GridResult) => r.cells.map((c) => [c.placement, c.rank, c.trainableParams, c.metrics]);
     expect(key(parallel)).toEqual(key(result));

@@ -2,9 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, ResumeError, SilentProgress, type ModuleLoader, type ProgressReporter } from '@rankwise/core';
 import { checkGrid, DEFAULT_ATTEMPTS } from '@rankwise/grid';
+import { RUN_OBSERVERS } from '@rankwise/observe';
 import { listCommand } from './commands/list.js';
 import { newCommand } from './commands/new.js';
 import { runsCommand } from './commands/runs.js';
+import { compareCommand, reportCommand } from './commands/run-report.js';
+import { uiCommand } from './commands/ui.js';
 import { schemaCommand } from './commands/schema.js';
 import { storeCommand } from './commands/store.js';
 import { runCommand } from './commands/run.js';
@@ -27,7 +30,7 @@ const cliLoader: ModuleLoader = async (specifier) => {
 
 /** Plugin packages not found from the pipeline's folder upwards are looked up where the CLI is installed. */
 const CLI_INSTALL_DIR = fileURLToPath(new URL('.', import.meta.url));
-const cliRankwise = (progress: ProgressReporter) => createRankwise({ progress, loader: cliLoader, pluginDirs: [CLI_INSTALL_DIR], checks: [checkGrid] });
+const cliRankwise = (progress: ProgressReporter) => createRankwise({ progress, loader: cliLoader, pluginDirs: [CLI_INSTALL_DIR], checks: [checkGrid], observers: [...RUN_OBSERVERS] });
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -83,10 +86,30 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
   program
     .command('runs')
     .description('run folders with their status: completed, failed, interrupted, running, abandoned')
-    .argument('[pipelines...]', 'pipeline names or files (default: every pipeline under --out)')
+    .argument('[pipelines...]', 'pipeline names or files (default: every pipeline under --out); with --compare, run folders')
     .option('--out <dir>', 'root of run directories', 'runs')
-    .action(async (pipelines: string[], flags: { out: string }) => {
-      code = await runsCommand(pipelines, flags.out);
+    .option('--compare', 'compare the run folders given: the settings that differ and their metrics')
+    .action(async (pipelines: string[], flags: { out: string; compare?: boolean }) => {
+      code = flags.compare ? await compareCommand(pipelines) : await runsCommand(pipelines, flags.out);
+    });
+
+  // observing runs (@rankwise/observe): report.html, the dashboard
+  program
+    .command('report')
+    .description('rebuild a run folder\'s report.html; with several run folders, one page with their curves overlaid')
+    .argument('<runs...>', 'run folders')
+    .option('--output <file>', 'write the page here (default: <run>/report.html for one run, runs-report.html for several)')
+    .action(async (dirs: string[], flags: { output?: string }) => {
+      code = await reportCommand(dirs, flags.output);
+    });
+  program
+    .command('ui')
+    .description('a local web dashboard of the runs under --out: live curves, side-by-side runs, grids')
+    .option('--out <dir>', 'root of run directories', 'runs')
+    .option('--host <host>', 'address to listen on (default loopback only)', '127.0.0.1')
+    .option('--port <n>', 'port (0: any free one)', '6060')
+    .action(async (flags: { out: string; host: string; port: string }) => {
+      code = await uiCommand(flags, signal);
     });
 
   program

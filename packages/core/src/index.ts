@@ -7,6 +7,7 @@ silenceCpuBanner();
 export { Rankwise, createRankwise, type RankwiseOptions } from './pipeline/rankwise.js';
 export { Session, type SessionOptions } from './pipeline/session.js';
 export { RunFailed, type RunOptions, type RunResult, type RunSummary, type RunStatus } from './pipeline/runner.js';
+export type { ObservedRun, RunListener, RunObserver } from './pipeline/observer.js';
 export type { ValidatedPipeline, ValidateOptions, PipelineCheck } from './pipeline/validate.js';
 export { PipelineValidationError, formatIssue, escapePointer, type ValidationIssue } from './pipeline/issues.js';
 export { parseOverride, applyOverrides, type Override } from './pipeline/overrides.js';

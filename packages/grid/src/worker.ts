@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs';
 import { createRankwise, LineProgress, RunFailed } from '@rankwise/core';
+import { RUN_OBSERVERS } from '@rankwise/observe';
 import type { ParentMessage, WorkerMessage } from './worker-protocol.js';
 
 /** A grid worker process: its own TensorFlow.js, running the cells the parent sends, one at a time. */
@@ -8,7 +9,7 @@ tf.enableProdMode();
 const send = (message: WorkerMessage) => process.send?.(message);
 const controller = new AbortController();
 const progress = new LineProgress((line) => send({ type: 'log', line }), 10_000);
-const rankwise = createRankwise({ progress });
+const rankwise = createRankwise({ progress, observers: [...RUN_OBSERVERS] });
 
 process.on('message', async (message: ParentMessage) => {
   if (message.type === 'abort') return controller.abort();

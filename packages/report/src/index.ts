@@ -28,3 +28,4 @@ export { intruderDimensions, type IntruderDimensions } from './analysis/intruder
 export { chanceSubspaceSimilarity } from './analysis/subspace-chance.js';
 export { forgettingPoints, forgettingFrontier, type ForgettingPoint } from './analysis/forgetting.js';
 export { rankScaling, type RankScaling, type ScalingSeries } from './analysis/rank-scaling.js';
+export { REPORT_CSS } from './files/html-style.js';

@@ -15,6 +15,7 @@ import { BUILTIN_STAGES } from '../stages/builtin.js';
 import type { Override } from './overrides.js';
 import { buildPipelineSchema } from './schema-build.js';
 import { PipelineRunner, type RunOptions, type RunResult } from './runner.js';
+import type { RunObserver } from './observer.js';
 import { RUN_SERVICES, Services, type ServiceToken } from './services.js';
 import { Session, type SessionOptions } from './session.js';
 import type { Pipeline } from './types.js';
@@ -41,6 +42,8 @@ export interface RankwiseOptions {
   pluginDirs?: readonly string[];
   /** Whole-pipeline checks run by validate (the grid package adds its own). */
   checks?: PipelineCheck[];
+  /** Watchers of every run (TensorBoard event files, report.html: `@rankwise/observe`). */
+  observers?: RunObserver[];
 }
 
 /**
@@ -65,7 +68,7 @@ export class Rankwise {
     this.container.register(Services.Plugins, { useValue: this.plugins });
     this.container.register(Services.Datasets, { useValue: options.datasets ?? lazyDatasetSource(options.loader) });
     this.container.register(Services.Progress, { useValue: options.progress ?? new LineProgress() });
-    this.runner = new PipelineRunner(this.container, { info: (line) => this.progressReporter.info(line), task: (label, total) => this.progressReporter.task(label, total) });
+    this.runner = new PipelineRunner(this.container, { info: (line) => this.progressReporter.info(line), task: (label, total) => this.progressReporter.task(label, total) }, options.observers ?? []);
     this.container.register(Services.Runner, { useValue: this.runner });
     for (const [token, useClass] of RUN_SERVICES) this.container.register(token, { useClass: useClass as new () => unknown }, { lifecycle: Lifecycle.ContainerScoped });
   }

@@ -20,6 +20,7 @@ import { AdapterStore, MetricsLog, ModelSlot, RecordsStore, RunDirectoryService,
 import { withSchemaDefaults } from './stage-defaults.js';
 import { stageOptions } from './stage-options.js';
 import type { ValidatedPipeline } from './validate.js';
+import type { RunListener, RunObserver } from './observer.js';
 
 export interface RunOptions {
   /** Root of run directories (default `runs` in the working directory). */
@@ -118,6 +119,7 @@ export class PipelineRunner implements DependencyRunner {
   constructor(
     private readonly container: DependencyContainer,
     private readonly progress: ProgressReporter,
+    private readonly observers: readonly RunObserver[] = [],
   ) {}
 
   async run(validated: ValidatedPipeline, options: RunOptions = {}): Promise<RunResult> {
@@ -138,6 +140,8 @@ export class PipelineRunner implements DependencyRunner {
     child.register(Services.Run, { useValue: info });
     const metrics = child.resolve<MetricsLog>(Services.Metrics);
     const modelSlot = child.resolve<ModelSlot>(Services.Model);
+    const listeners = await this.openListeners(runDir, pipeline.name, resumed);
+    for (const { listener } of listeners) metrics.listen((record) => listener.record(record));
     if (resumed) metrics.write({ event: 'resume' });
     let status: RunStatus = 'completed';
     let failure: unknown;
@@ -159,10 +163,27 @@ export class PipelineRunner implements DependencyRunner {
     child.dispose();
     summary.memory = { numTensorsBefore, numTensorsAfter: tf.memory().numTensors, peakRssBytes: process.resourceUsage().maxRSS * 1024 };
     await metrics.flush();
+    for (const { name, listener } of listeners) {
+      await listener.finish(summary).catch((error: unknown) => this.progress.info(`warning: ${name}: ${(error as Error).message}`));
+    }
     if (status === 'completed') await rm(join(runDir, CHECKPOINTS_DIR), { recursive: true, force: true });
     await folder.finish(summary as unknown as Record<string, unknown> & { status: RunStatus }, { markLatest: options.runDir === undefined });
     if (failure) throw new RunFailed(summary, failure);
     return { runDir, summary, model };
+  }
+
+  /** The observers' listeners for this run; an observer that fails to open is reported and left out. */
+  private async openListeners(dir: string, pipeline: string, resumed: boolean): Promise<Array<{ name: string; listener: RunListener }>> {
+    const opened: Array<{ name: string; listener: RunListener }> = [];
+    for (const observer of this.observers) {
+      try {
+        const listener = await observer.open({ dir, pipeline, resumed });
+        if (listener) opened.push({ name: observer.name, listener });
+      } catch (error) {
+        this.progress.info(`warning: ${observer.name}: ${(error as Error).message}`);
+      }
+    }
+    return opened;
   }
 
   /**

@@ -230,6 +230,7 @@ export class RunDirectoryService implements RunDirectory {
 @injectable()
 export class MetricsLog implements MetricsSink {
   private pending: Promise<void> = Promise.resolve();
+  private readonly listeners: Array<(record: Readonly<Record<string, unknown>>) => void> = [];
   readonly file: string | null;
 
   constructor(@inject(Services.Run) run: RunInfo) {
@@ -238,9 +239,16 @@ export class MetricsLog implements MetricsSink {
 
   write(record: Record<string, unknown>): void {
     if (!this.file) return;
-    const line = `${JSON.stringify({ time: new Date().toISOString(), ...record }, nonFiniteAsString)}\n`;
+    const stamped = { time: new Date().toISOString(), ...record };
+    for (const listener of this.listeners) listener(stamped);
+    const line = `${JSON.stringify(stamped, nonFiniteAsString)}\n`;
     const file = this.file;
     this.pending = this.pending.then(() => appendFile(file, line));
+  }
+
+  /** Calls `listener` with every record written from now on (run observers: TensorBoard, reports). */
+  listen(listener: (record: Readonly<Record<string, unknown>>) => void): void {
+    this.listeners.push(listener);
   }
 
   flush(): Promise<void> {
