@@ -52,4 +52,28 @@ export class RotaryEmbedding {
       return x.mul(tf.tensor2d(cos, [t, d])).add(swapped.mul(tf.tensor2d(sinSigned, [t, d]))); // [B, H, T, d]
     });
   }
+
+  /**
+   * x [B, H, T, d] with its own position per row and token, positions [B·T] (row-major) → rotated [B, H, T, d]: the
+   * KV-cache path, where new tokens start at the cached length and left-padded rows are offset. Same angles as `apply`.
+   */
+  applyAt(x: tf.Tensor, positions: Int32Array): tf.Tensor {
+    return tf.tidy(() => {
+      const [b, h, t, d] = x.shape as [number, number, number, number];
+      if (positions.length !== b * t) throw new Error(`RotaryEmbedding.applyAt: ${positions.length} positions for [${b}, ${t}] tokens`);
+      const half = d / 2;
+      const cos = new Float32Array(b * t * d);
+      const sinSigned = new Float32Array(b * t * d);
+      for (let n = 0; n < b * t; n++) {
+        const p = positions[n];
+        for (let j = 0; j < d; j++) {
+          const angle = p * this.theta ** (-(2 * (j % half)) / d);
+          cos[n * d + j] = Math.cos(angle);
+          sinSigned[n * d + j] = j < half ? -Math.sin(angle) : Math.sin(angle);
+        }
+      }
+      const swapped = tf.matMul(x.reshape([b * h * t, d]), tf.tensor2d(this.swap, [d, d])).reshape([b, h, t, d]); // [B·H·T, d]·[d, d] → [B, H, T, d]
+      return x.mul(tf.tensor4d(cos, [b, 1, t, d])).add(swapped.mul(tf.tensor4d(sinSigned, [b, 1, t, d]))); // [B, H, T, d]
+    });
+  }
 }
