@@ -14,11 +14,19 @@ export interface GenerateFlags extends SamplingFlags {
 
 export const GENERATE_DEFAULT_MAX_NEW = 128;
 
+/** Where the commands write: stdout (the text) and stderr (log lines); tests pass their own. */
+export interface CommandOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export const PROCESS_OUTPUT: CommandOutput = { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) };
+
 /**
  * `rankwise generate <model> --prompt "…"`: the completion streams to stdout as tokens arrive, timings to stderr.
  * `--prompt-file f.jsonl`: one JSON line out per line in ({…in, "completion", "tokens", "finish"}), `--batch-size` prompts per pass.
  */
-export async function generateCommand(modelPath: string, flags: GenerateFlags): Promise<ExitCode> {
+export async function generateCommand(modelPath: string, flags: GenerateFlags, io: CommandOutput = PROCESS_OUTPUT): Promise<ExitCode> {
   if ((flags.prompt === undefined) === (flags.promptFile === undefined)) throw new UsageError('give exactly one of --prompt "text" and --prompt-file f.jsonl');
   if (flags.prompt === '') throw new UsageError('--prompt: found "", allowed: a non-empty text');
   const sampling = parseSampling(flags, GENERATE_DEFAULT_MAX_NEW);
@@ -30,16 +38,16 @@ export async function generateCommand(modelPath: string, flags: GenerateFlags): 
   await resolveBackend((flags.backend ?? 'auto') as BackendRequest);
   const { model, vocab, modelDir, origin } = await openModel(resolve(modelPath), flags.adapter.map((a) => resolve(a)), sampling.seed);
   const log = (text: string) => {
-    if (!flags.quiet) process.stderr.write(`${text}\n`);
+    if (!flags.quiet) io.err(`${text}\n`);
   };
   log(`generate: ${origin}`);
   try {
     if (lines === null) {
       await generateTexts(model, vocab, [flags.prompt!], {
         ...sampling,
-        onText: (_, text) => process.stdout.write(text),
+        onText: (_, text) => io.out(text),
         onBatch: (_, __, tokensPerSecond) => {
-          process.stdout.write('\n');
+          io.out('\n');
           log(`generate: ${tokensPerSecond.toFixed(1)} tokens/s (prefill included)`);
         },
       });
@@ -56,7 +64,7 @@ export async function generateCommand(modelPath: string, flags: GenerateFlags): 
     });
     completions.forEach((c, i) => {
       const line = lines[i];
-      process.stdout.write(`${JSON.stringify({ ...line.extra, ...(line.prompt !== undefined ? { prompt: line.prompt } : { messages: line.messages }), completion: c.text, tokens: c.tokens, finish: c.finish })}\n`);
+      io.out(`${JSON.stringify({ ...line.extra, ...(line.prompt !== undefined ? { prompt: line.prompt } : { messages: line.messages }), completion: c.text, tokens: c.tokens, finish: c.finish })}\n`);
     });
     return EXIT.ok;
   } finally {
