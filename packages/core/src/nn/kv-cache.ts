@@ -10,6 +10,11 @@ export interface CacheStep {
   positions: Int32Array;
   /** Additive attention mask [B, 1, T, total] (0 readable, −1e9 not), or null when every key is readable (no padding, one new token). */
   mask: tf.Tensor4D | null;
+  /**
+   * Tensors every layer of this step shares (rotary tables of the step's positions), made once by the first layer
+   * that asks and disposed by `end()`.
+   */
+  shared(key: string, make: () => tf.Tensor): tf.Tensor;
 }
 
 /**
@@ -23,6 +28,7 @@ export class KvCache {
   /** real[b][j]: position j of row b is a real token (true) or padding (false). */
   private readonly real: boolean[][];
   private current: CacheStep | null = null;
+  private memo: Map<string, tf.Tensor> | null = null;
 
   constructor(
     readonly batch: number,
@@ -77,7 +83,17 @@ export class KvCache {
       }
       mask = tf.tensor4d(values, [this.batch, 1, t, total]);
     }
-    this.current = { t, total, positions, mask };
+    const memo = new Map<string, tf.Tensor>();
+    this.memo = memo;
+    const shared = (key: string, make: () => tf.Tensor): tf.Tensor => {
+      let value = memo.get(key);
+      if (!value) {
+        value = tf.keep(make());
+        memo.set(key, value);
+      }
+      return value;
+    };
+    this.current = { t, total, positions, mask, shared };
     return this.current;
   }
 
@@ -97,6 +113,8 @@ export class KvCache {
   /** Ends the pass `begin` started. */
   end(): void {
     this.current?.mask?.dispose();
+    for (const t of this.memo?.values() ?? []) t.dispose();
+    this.memo = null;
     this.current = null;
   }
 

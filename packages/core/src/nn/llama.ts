@@ -122,8 +122,8 @@ class LlamaAttention extends Module {
       const [b, t] = x.shape as [number, number, number];
       const { num_attention_heads: h, num_key_value_heads: kv, head_dim: hd } = this.c;
       const heads = (name: string, n: number) => this.child(name).forward(x).reshape([b, t, n, hd]).transpose([0, 2, 1, 3]); // [B, n, T, hd]
-      const q = this.rope.applyAt(heads('q_proj', h), step.positions).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
-      const all = cache.append(layer, this.rope.applyAt(heads('k_proj', kv), step.positions), heads('v_proj', kv)); // [B, KV, S+T, hd] each
+      const q = this.rope.applyAt(heads('q_proj', h), step).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
+      const all = cache.append(layer, this.rope.applyAt(heads('k_proj', kv), step), heads('v_proj', kv)); // [B, KV, S+T, hd] each
       let scores = tf.matMul(q, all.k, false, true).mul(1 / Math.sqrt(hd)); // [B, KV, rep·T, hd]·[B, KV, hd, S+T] → [B, KV, rep·T, S+T]
       if (step.mask) scores = scores.reshape([b, kv, this.rep, t, step.total]).add(step.mask.reshape([b, 1, 1, t, step.total])).reshape([b, kv, this.rep * t, step.total]);
       const mixed = tf.matMul(tf.softmax(scores, -1), all.v); // [B, KV, rep·T, S+T]·[B, KV, S+T, hd] → [B, KV, rep·T, hd]
