@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
-import { describeBackend, Llama, resolveBackend, type BackendRequest } from '@rankwise/core';
+import { describeBackend, generateTokens, Llama, resolveBackend, type BackendRequest } from '@rankwise/core';
 import { LLAMA_W4_CONFIG } from './workloads.js';
 
 const opts = new Command('w5-generate')
@@ -22,12 +22,29 @@ const opts = new Command('w5-generate')
   .option('--new <n>', 'new tokens', '128')
   .option('--batches <list>', 'batch sizes', '1,8')
   .option('--layers <n>', 'decoder layers (30 = SmolLM2-135M)', '30')
+  .option('--prefill-chunk <n>', 'prompt tokens per row in one prefill pass (default: rows × tokens ≤ 512, as rankwise generate)')
+  .option('--bandwidth', 'instead: measure the read bandwidth (GB/s) of a 256 MiB sum on the backend, best of 5')
   .option('--out <file>', 'also write the JSON here')
   .parse()
-  .opts<{ backend: string; prompt: string; new: string; batches: string; layers: string; out?: string }>();
+  .opts<{ backend: string; prompt: string; new: string; batches: string; layers: string; prefillChunk?: string; bandwidth?: boolean; out?: string }>();
 
 const backend = await resolveBackend(opts.backend as BackendRequest);
 tf.enableProdMode();
+if (opts.bandwidth) {
+  // A sum reads every byte once (native: SIMD over the thread pool); the best of 5 is the read bandwidth a decode step can hope for.
+  const big = tf.fill([64 * 1024 * 1024], 1, 'float32');
+  let best = Infinity;
+  for (let i = 0; i < 6; i++) {
+    const t = performance.now();
+    const s = tf.sum(big);
+    await s.data();
+    s.dispose();
+    if (i > 0) best = Math.min(best, performance.now() - t);
+  }
+  big.dispose();
+  console.log(JSON.stringify({ readBandwidthGBps: Math.round((big.size * 4) / (best / 1000) / 1e8) / 10 }));
+  process.exit(0);
+}
 const prompt = Number(opts.prompt);
 const fresh = Number(opts.new);
 const model = new Llama({ ...LLAMA_W4_CONFIG, num_hidden_layers: Number(opts.layers), context: prompt + fresh }, 1);
@@ -42,40 +59,19 @@ function seededIds(n: number, seed: number, vocab: number): Int32Array {
   });
 }
 
-/** Greedy argmax of each row of logits [B, V] on the device (only B ids come back). */
-async function nextTokens(logits: tf.Tensor): Promise<Int32Array> {
-  const ids = tf.tidy(() => tf.argMax(logits.reshape([logits.shape[0] as number, -1]), -1).cast('int32'));
-  const values = (await ids.data()) as Int32Array;
-  ids.dispose();
-  return values;
-}
-
+/** One greedy generation through rankwise's generator (`generateTokens`: KV cache, chunked prefill, logits read back, argmax in JavaScript). */
 async function generate(batch: number, promptLength: number, newTokens: number) {
-  const cache = model.createCache(batch);
-  const ids = tf.tensor2d(seededIds(batch * promptLength, batch, LLAMA_W4_CONFIG.vocab_size), [batch, promptLength], 'int32');
-  const t0 = performance.now();
-  const first = tf.tidy(() => model.forwardCached(ids, cache, { lastOnly: true }));
-  let tokens = await nextTokens(first);
-  const prefillMs = performance.now() - t0;
-  first.dispose();
-  ids.dispose();
-  const steps: number[] = [];
-  for (let i = 0; i < newTokens - 1; i++) {
-    const t = performance.now();
-    const logits = tf.tidy(() => model.forwardCached(tf.tensor2d(tokens, [batch, 1], 'int32'), cache));
-    tokens = await nextTokens(logits);
-    logits.dispose();
-    steps.push(performance.now() - t);
-  }
-  cache.dispose();
-  const decodeMs = steps.reduce((a, b) => a + b, 0);
-  const sorted = [...steps].sort((a, b) => a - b);
-  const msPerDecodeStep = sorted[Math.floor(sorted.length / 2)] ?? 0;
+  const all = seededIds(batch * promptLength, batch, LLAMA_W4_CONFIG.vocab_size);
+  const prompts = Array.from({ length: batch }, (_, b) => Array.from(all.subarray(b * promptLength, (b + 1) * promptLength)));
+  const chunk = opts.prefillChunk === undefined ? undefined : Number(opts.prefillChunk);
+  const result = await generateTokens(model, prompts, { maxNewTokens: newTokens, ...(chunk ? { prefillChunk: chunk } : {}) });
+  const sorted = [...result.stepSeconds].sort((a, b) => a - b);
+  const msPerDecodeStep = (sorted[Math.floor(sorted.length / 2)] ?? 0) * 1000;
   return {
-    prefillTokensPerSec: Math.round((batch * promptLength) / (prefillMs / 1000) * 10) / 10,
-    decodeTokensPerSec: Math.round((batch * (newTokens - 1)) / (decodeMs / 1000) * 10) / 10,
+    prefillTokensPerSec: Math.round((batch * promptLength) / result.prefillSeconds * 10) / 10,
+    decodeTokensPerSec: Math.round((batch * (newTokens - 1)) / result.decodeSeconds * 10) / 10,
     msPerDecodeStep: Math.round(msPerDecodeStep * 100) / 100,
-    prefillMs: Math.round(prefillMs * 10) / 10,
+    prefillMs: Math.round(result.prefillSeconds * 10000) / 10,
     decodeWeightReadGBps: Math.round((weightBytes / (msPerDecodeStep / 1000)) / 1e8) / 10,
   };
 }

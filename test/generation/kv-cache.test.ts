@@ -78,6 +78,8 @@ test('left-padded batches: every row gives the logits it gives alone (Llama posi
     const vocab = model instanceof Llama ? 384 : 50;
     const prompts = [ids(7, vocab, 1), ids(3, vocab, 2), ids(5, vocab, 3)];
     const greedyBatch = await generateTokens(model, prompts, { maxNewTokens: 6 });
+    // prefilled in chunks of 2 tokens through the cache: the same tokens
+    expect((await generateTokens(model, prompts, { maxNewTokens: 6, prefillChunk: 2 })).tokens).toEqual(greedyBatch.tokens);
     for (const [b, p] of prompts.entries()) {
       const alone = await generateTokens(model, [p], { maxNewTokens: 6 });
       expect(greedyBatch.tokens[b]).toEqual(alone.tokens[0]);

@@ -4,6 +4,14 @@ import type { Model } from '../nn/model.js';
 import { Rng } from '../random.js';
 import { chooseToken, GREEDY, type SamplingOptions } from './logits-processing.js';
 
+/**
+ * Lets the backend drop memory it keeps for reuse (the native backend's buffer pool), where it has such a method: the
+ * cache's buffers grow by one position per step, so what they free is never reused in the same size.
+ */
+function releaseBackendMemory(): void {
+  (tf.backend() as { releaseUnusedMemory?: () => void }).releaseUnusedMemory?.();
+}
+
 export interface GenerateOptions extends Partial<SamplingOptions> {
   maxNewTokens: number;
   /** Seeds the draws; row b of a batch draws from its own stream (fork `row<b>`), so a prompt samples the same alone or in a batch. */
@@ -17,6 +25,11 @@ export interface GenerateOptions extends Partial<SamplingOptions> {
    * tokens from a fresh cache (a sliding window, as rankwise's evaluate samples always did).
    */
   window?: number;
+  /**
+   * Prompt tokens per row in one prefill pass (default: as many as keep rows × tokens ≤ 512): a long prompt batch is
+   * prefilled in chunks through the cache, which bounds the activations' memory.
+   */
+  prefillChunk?: number;
   /** Called after every step with the token each row got (−1 for a row that had already stopped). */
   onTokens?: (tokens: readonly number[], step: number) => void | Promise<void>;
   /** Checked after every step: true stops row b (e.g. a stop string appeared in its text). */
@@ -31,6 +44,8 @@ export interface Generated {
   /** Wall-clock seconds of the prefill (first forward) and of the decode steps. */
   prefillSeconds: number;
   decodeSeconds: number;
+  /** Seconds of each decode step (forward pass and the logits read back). */
+  stepSeconds: number[];
 }
 
 /**
@@ -56,6 +71,7 @@ export async function generateTokens(model: Model, prompts: ReadonlyArray<readon
   let cache: KvCache | null = null;
   let prefillSeconds = 0;
   let decodeSeconds = 0;
+  const stepSeconds: number[] = [];
   /** A fresh cache over the last `window` tokens of every row (left-padded): the logits of each row's last token, [B, V]. */
   const prefill = (): tf.Tensor => {
     cache?.dispose();
@@ -69,7 +85,18 @@ export async function generateTokens(model: Model, prompts: ReadonlyArray<readon
     });
     const padded = real.some((r) => !r[0]);
     const c = cache;
-    return tf.tidy(() => decoder.forwardCached(tf.tensor2d(ids, [rows, length], 'int32'), c, { realRows: padded ? real : undefined, lastOnly: true }).reshape([rows, -1])); // [B, V]
+    const chunk = Math.max(1, options.prefillChunk ?? Math.floor(512 / rows));
+    let logits: tf.Tensor | null = null;
+    for (let from = 0; from < length; from += chunk) {
+      const to = Math.min(length, from + chunk);
+      const part = new Int32Array(rows * (to - from));
+      for (let b = 0; b < rows; b++) part.set(ids.subarray(b * length + from, b * length + to), b * (to - from));
+      logits?.dispose();
+      const realRows = padded ? real.map((r) => r.slice(from, to)) : undefined;
+      logits = tf.tidy(() => decoder.forwardCached(tf.tensor2d(part, [rows, to - from], 'int32'), c, { realRows, lastOnly: true }).reshape([rows, -1])); // [B, V]
+      if (to < length) releaseBackendMemory();
+    }
+    return logits!;
   };
   try {
     let start = performance.now();
@@ -78,8 +105,12 @@ export async function generateTokens(model: Model, prompts: ReadonlyArray<readon
       const values = await logits.data<'float32'>();
       const vocab = logits.shape[1] as number;
       logits.dispose();
+      releaseBackendMemory();
       if (step === 0) prefillSeconds = (performance.now() - start) / 1000;
-      else decodeSeconds += (performance.now() - start) / 1000;
+      else {
+        stepSeconds.push((performance.now() - start) / 1000);
+        decodeSeconds += stepSeconds[stepSeconds.length - 1];
+      }
       const chosen = sequences.map((sequence, b) => {
         if (done[b]) return -1;
         const token = chooseToken(values.subarray(b * vocab, (b + 1) * vocab), sequence, sampling, rngs[b], options.banned);
@@ -105,5 +136,5 @@ export async function generateTokens(model: Model, prompts: ReadonlyArray<readon
   } finally {
     (cache as KvCache | null)?.dispose();
   }
-  return { tokens: generated, finish, prefillSeconds, decodeSeconds };
+  return { tokens: generated, finish, prefillSeconds, decodeSeconds, stepSeconds };
 }

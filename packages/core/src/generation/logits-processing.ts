@@ -24,6 +24,13 @@ export const GREEDY: SamplingOptions = { sample: false, temperature: 1, topK: 0,
  * (the unknown character, ids beyond the vocabulary). `logits` is not modified.
  */
 export function chooseToken(logits: ArrayLike<number>, previous: readonly number[], options: SamplingOptions, rng: Rng, banned: (id: number) => boolean = () => false): number {
+  if (!options.sample && options.repetitionPenalty === 1) {
+    // greedy without a penalty: argmax over the allowed ids, no copy
+    let best = -1;
+    for (let i = 0; i < logits.length; i++) if ((best < 0 || logits[i] > logits[best]) && !banned(i)) best = i;
+    if (best < 0) throw new Error('every token is excluded: nothing to choose');
+    return best;
+  }
   const scores = Float64Array.from(logits as ArrayLike<number>);
   for (let i = 0; i < scores.length; i++) if (banned(i)) scores[i] = -Infinity;
   if (options.repetitionPenalty !== 1) {
