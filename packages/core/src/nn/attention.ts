@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random.js';
 import { seededDropout } from './dropout.js';
-import type { CacheStep, KvCache } from './kv-cache.js';
+import { attendBlocks, type CacheStep, type KvCache } from './kv-cache.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 
@@ -58,10 +58,9 @@ export class CausalSelfAttention extends Module {
       const split = (name: string) =>
         this.child(name).forward(x).reshape([b, t, this.heads, this.headDim]).transpose([0, 2, 1, 3]); // [B, H, T, hd]
       const q = split('q');
-      const all = cache.append(layer, split('k'), split('v')); // [B, H, S+T, hd] each
-      let scores = tf.matMul(q, all.k, false, true).mul(1 / Math.sqrt(this.headDim)); // [B, H, T, hd]·[B, H, hd, S+T] → [B, H, T, S+T]
-      if (step.mask) scores = scores.add(step.mask); // + [B, 1, T, S+T]
-      const heads = tf.matMul(tf.softmax(scores, -1), all.v); // [B, H, T, S+T]·[B, H, S+T, hd] → [B, H, T, hd]
+      const blocks = cache.append(layer, split('k'), split('v')); // [B, H, S_i, hd] each, ΣS_i = S+T
+      const { mask } = step;
+      const heads = attendBlocks(q, blocks, 1 / Math.sqrt(this.headDim), (scores) => (mask ? scores.add(mask) : scores)); // softmax(q·Kᵀ/√hd + [B, 1, T, S+T])·V: [B, H, T, hd]
       return this.child('o').forward(heads.transpose([0, 2, 1, 3]).reshape([b, t, c])); // [B, T, C]
     });
   }

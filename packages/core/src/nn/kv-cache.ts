@@ -1,5 +1,42 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** Cached keys and values of consecutive positions, [B, heads, S_block, hd] each. */
+export interface KvBlock {
+  k: tf.Tensor;
+  v: tf.Tensor;
+}
+
+/** Decode steps gathered in the tail block before it joins the base. */
+const TAIL_POSITIONS = 64;
+
+function disposeBlock(block: KvBlock | null): void {
+  block?.k.dispose();
+  block?.v.dispose();
+}
+
+/**
+ * softmax(q·Kᵀ·scale + mask)·V over the blocks of the cache, as if K and V were one tensor: scores per block are joined
+ * along the key axis, the weights split again. q [B, H, R, hd], blocks [B, H, S_i, hd] → [B, H, R, hd].
+ * `mask` adds the additive mask to the scores [B, H, R, ΣS_i].
+ */
+export function attendBlocks(q: tf.Tensor, blocks: readonly KvBlock[], scale: number, mask: (scores: tf.Tensor) => tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const parts = blocks.map((b) => tf.matMul(q, b.k, false, true)); // [B, H, R, hd]·[B, H, hd, S_i] → [B, H, R, S_i]
+    const weights = tf.softmax(mask((parts.length === 1 ? parts[0] : tf.concat(parts, -1)).mul(scale)), -1); // [B, H, R, ΣS_i]
+    if (blocks.length === 1) return tf.matMul(weights, blocks[0].v); // [B, H, R, S]·[B, H, S, hd] → [B, H, R, hd]
+    const [b, h, r] = weights.shape as [number, number, number, number];
+    let offset = 0;
+    let out: tf.Tensor | null = null;
+    for (const block of blocks) {
+      const s = block.v.shape[2] as number;
+      const mixed = tf.matMul(weights.slice([0, 0, 0, offset], [b, h, r, s]), block.v); // [B, H, R, S_i]·[B, H, S_i, hd] → [B, H, R, hd]
+      out = out ? out.add(mixed) : mixed;
+      offset += s;
+    }
+    return out!;
+  });
+}
+
 /** What one cached forward pass needs besides the token ids: where the new tokens sit and what they may read. */
 export interface CacheStep {
   /** New tokens per row. */
@@ -23,8 +60,8 @@ export interface CacheStep {
  * the cache computes only the new positions: prefill once, then one token per step.
  */
 export class KvCache {
-  private readonly keys: Array<tf.Tensor | null>;
-  private readonly values: Array<tf.Tensor | null>;
+  private readonly base: Array<KvBlock | null>;
+  private readonly tail: Array<KvBlock | null>;
   /** real[b][j]: position j of row b is a real token (true) or padding (false). */
   private readonly real: boolean[][];
   private current: CacheStep | null = null;
@@ -34,8 +71,8 @@ export class KvCache {
     readonly batch: number,
     readonly layers: number,
   ) {
-    this.keys = Array.from({ length: layers }, () => null);
-    this.values = Array.from({ length: layers }, () => null);
+    this.base = Array.from({ length: layers }, () => null);
+    this.tail = Array.from({ length: layers }, () => null);
     this.real = Array.from({ length: batch }, () => []);
   }
 
@@ -97,17 +134,34 @@ export class KvCache {
     return this.current;
   }
 
-  /** Appends the new keys and values of `layer` ([B, heads, T, hd]) and returns all of them ([B, heads, S + T, hd]); the cache keeps them. */
-  append(layer: number, k: tf.Tensor, v: tf.Tensor): { k: tf.Tensor; v: tf.Tensor } {
-    const oldK = this.keys[layer];
-    const oldV = this.values[layer];
-    const allK = tf.keep(oldK ? tf.concat([oldK, k], 2) : k.clone()); // [B, heads, S + T, hd]
-    const allV = tf.keep(oldV ? tf.concat([oldV, v], 2) : v.clone()); // [B, heads, S + T, hd]
-    oldK?.dispose();
-    oldV?.dispose();
-    this.keys[layer] = allK;
-    this.values[layer] = allV;
-    return { k: allK, v: allV };
+  /**
+   * Appends the new keys and values of `layer` ([B, heads, T, hd]) and returns every cached one as one or two blocks
+   * along the time axis (the cache keeps them): a base, and a tail of recent decode steps. A decode step copies only
+   * the tail (at most TAIL_POSITIONS), and the tail joins the base when full, so a step does not copy the whole cache.
+   */
+  append(layer: number, k: tf.Tensor, v: tf.Tensor): KvBlock[] {
+    const base = this.base[layer];
+    const tail = this.tail[layer];
+    if (!base || (k.shape[2] as number) > 1) {
+      // a prefill chunk: everything into the base
+      const parts = [base, tail, { k, v }].filter((b): b is KvBlock => b !== null);
+      this.base[layer] = { k: tf.keep(parts.length > 1 ? tf.concat(parts.map((b) => b.k), 2) : k.clone()), v: tf.keep(parts.length > 1 ? tf.concat(parts.map((b) => b.v), 2) : v.clone()) };
+      this.tail[layer] = null;
+      disposeBlock(base);
+      disposeBlock(tail);
+      return [this.base[layer]!];
+    }
+    const grown: KvBlock = tail ? { k: tf.keep(tf.concat([tail.k, k], 2)), v: tf.keep(tf.concat([tail.v, v], 2)) } : { k: tf.keep(k.clone()), v: tf.keep(v.clone()) };
+    disposeBlock(tail);
+    if ((grown.k.shape[2] as number) < TAIL_POSITIONS) {
+      this.tail[layer] = grown;
+      return [base, grown];
+    }
+    this.base[layer] = { k: tf.keep(tf.concat([base.k, grown.k], 2)), v: tf.keep(tf.concat([base.v, grown.v], 2)) };
+    this.tail[layer] = null;
+    disposeBlock(base);
+    disposeBlock(grown);
+    return [this.base[layer]!];
   }
 
   /** Ends the pass `begin` started. */
@@ -121,9 +175,9 @@ export class KvCache {
   /** Disposes every cached tensor. */
   dispose(): void {
     this.end();
-    for (const t of [...this.keys, ...this.values]) t?.dispose();
-    this.keys.fill(null);
-    this.values.fill(null);
+    for (const block of [...this.base, ...this.tail]) disposeBlock(block);
+    this.base.fill(null);
+    this.tail.fill(null);
     for (const row of this.real) row.length = 0;
   }
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random.js';
 import { ConfigError, type ModelDescription } from './description.js';
 import { Embedding } from './embedding.js';
-import { KvCache, withCacheStep, type CacheStep, type CachedDecoder } from './kv-cache.js';
+import { attendBlocks, KvCache, withCacheStep, type CacheStep, type CachedDecoder } from './kv-cache.js';
 import { flattenLeading, Linear, unflattenLeading } from './linear.js';
 import { Model, type JsonObject, type JsonValue } from './model.js';
 import { Module } from './module.js';
@@ -123,10 +123,11 @@ class LlamaAttention extends Module {
       const { num_attention_heads: h, num_key_value_heads: kv, head_dim: hd } = this.c;
       const heads = (name: string, n: number) => this.child(name).forward(x).reshape([b, t, n, hd]).transpose([0, 2, 1, 3]); // [B, n, T, hd]
       const q = this.rope.applyAt(heads('q_proj', h), step).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
-      const all = cache.append(layer, this.rope.applyAt(heads('k_proj', kv), step), heads('v_proj', kv)); // [B, KV, S+T, hd] each
-      let scores = tf.matMul(q, all.k, false, true).mul(1 / Math.sqrt(hd)); // [B, KV, rep·T, hd]·[B, KV, hd, S+T] → [B, KV, rep·T, S+T]
-      if (step.mask) scores = scores.reshape([b, kv, this.rep, t, step.total]).add(step.mask.reshape([b, 1, 1, t, step.total])).reshape([b, kv, this.rep * t, step.total]);
-      const mixed = tf.matMul(tf.softmax(scores, -1), all.v); // [B, KV, rep·T, S+T]·[B, KV, S+T, hd] → [B, KV, rep·T, hd]
+      const blocks = cache.append(layer, this.rope.applyAt(heads('k_proj', kv), step), heads('v_proj', kv)); // [B, KV, S_i, hd] each, ΣS_i = S+T
+      const { mask } = step;
+      const masked = (scores: tf.Tensor) => // [B, KV, rep·T, S+T] + the mask of each row's T new tokens
+        mask ? scores.reshape([b, kv, this.rep, t, step.total]).add(mask.reshape([b, 1, 1, t, step.total])).reshape([b, kv, this.rep * t, step.total]) : scores;
+      const mixed = attendBlocks(q, blocks, 1 / Math.sqrt(hd), masked); // softmax(q·Kᵀ/√hd + mask)·V: [B, KV, rep·T, hd]
       const merged = mixed.reshape([b, h, t, hd]).transpose([0, 2, 1, 3]).reshape([b, t, h * hd]); // [B, T, H·hd]
       return this.child('o_proj').forward(merged); // [B, T, C]
     });
