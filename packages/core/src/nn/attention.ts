@@ -60,7 +60,7 @@ export class CausalSelfAttention extends Module {
       const q = split('q');
       const blocks = cache.append(layer, split('k'), split('v')); // [B, H, S_i, hd] each, ΣS_i = S+T
       const { mask } = step;
-      const heads = attendBlocks(q, blocks, 1 / Math.sqrt(this.headDim), (scores) => (mask ? scores.add(mask) : scores)); // softmax(q·Kᵀ/√hd + [B, 1, T, S+T])·V: [B, H, T, hd]
+      const heads = attendBlocks(q, blocks, 1 / Math.sqrt(this.headDim), mask && ((scores) => scores.add(mask))); // softmax(q·Kᵀ/√hd + [B, 1, T, S+T])·V: [B, H, T, hd]
       return this.child('o').forward(heads.transpose([0, 2, 1, 3]).reshape([b, t, c])); // [B, T, C]
     });
   }

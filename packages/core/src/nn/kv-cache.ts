@@ -15,25 +15,25 @@ function disposeBlock(block: KvBlock | null): void {
 }
 
 /**
- * softmax(q·Kᵀ·scale + mask)·V over the blocks of the cache, as if K and V were one tensor: scores per block are joined
- * along the key axis, the weights split again. q [B, H, R, hd], blocks [B, H, S_i, hd] → [B, H, R, hd].
- * `mask` adds the additive mask to the scores [B, H, R, ΣS_i].
+ * softmax(q·Kᵀ·scale + mask)·V over the blocks of the cache, as if K and V were one tensor. q [B, H, R, hd], blocks
+ * [B, H, S_i, hd] → [B, H, R, hd]; `mask` adds the additive mask to the joined scores [B, H, R, ΣS_i] (or returns
+ * them as they are). Without a mask, two blocks share one softmax through their common maximum and sum (no slicing of
+ * the weights: tfjs slices along the last axis element by element in JavaScript); with a mask, the blocks are joined.
  */
-export function attendBlocks(q: tf.Tensor, blocks: readonly KvBlock[], scale: number, mask: (scores: tf.Tensor) => tf.Tensor): tf.Tensor {
+export function attendBlocks(q: tf.Tensor, blocks: readonly KvBlock[], scale: number, mask: ((scores: tf.Tensor) => tf.Tensor) | null): tf.Tensor {
   return tf.tidy(() => {
-    const parts = blocks.map((b) => tf.matMul(q, b.k, false, true)); // [B, H, R, hd]·[B, H, hd, S_i] → [B, H, R, S_i]
-    const weights = tf.softmax(mask((parts.length === 1 ? parts[0] : tf.concat(parts, -1)).mul(scale)), -1); // [B, H, R, ΣS_i]
-    if (blocks.length === 1) return tf.matMul(weights, blocks[0].v); // [B, H, R, S]·[B, H, S, hd] → [B, H, R, hd]
-    const [b, h, r] = weights.shape as [number, number, number, number];
-    let offset = 0;
-    let out: tf.Tensor | null = null;
-    for (const block of blocks) {
-      const s = block.v.shape[2] as number;
-      const mixed = tf.matMul(weights.slice([0, 0, 0, offset], [b, h, r, s]), block.v); // [B, H, R, S_i]·[B, H, S_i, hd] → [B, H, R, hd]
-      out = out ? out.add(mixed) : mixed;
-      offset += s;
+    if (blocks.length === 1 || mask) {
+      const k = blocks.length === 1 ? blocks[0].k : tf.concat(blocks.map((b) => b.k), 2); // [B, H, S, hd]
+      const v = blocks.length === 1 ? blocks[0].v : tf.concat(blocks.map((b) => b.v), 2); // [B, H, S, hd]
+      const scores = tf.matMul(q, k, false, true).mul(scale); // [B, H, R, hd]·[B, H, hd, S] → [B, H, R, S]
+      return tf.matMul(tf.softmax(mask ? mask(scores) : scores, -1), v); // [B, H, R, S]·[B, H, S, hd] → [B, H, R, hd]
     }
-    return out!;
+    const scores = blocks.map((b) => tf.matMul(q, b.k, false, true).mul(scale)); // [B, H, R, hd]·[B, H, hd, S_i] → [B, H, R, S_i]
+    const max = scores.map((s) => s.max(-1, true)).reduce((a, b) => tf.maximum(a, b)); // [B, H, R, 1]
+    const exps = scores.map((s) => tf.exp(s.sub(max))); // [B, H, R, S_i]
+    const total = exps.map((e) => e.sum(-1, true)).reduce((a, b) => a.add(b)); // [B, H, R, 1]
+    const mixed = exps.map((e, i) => tf.matMul(e, blocks[i].v)).reduce((a, b) => a.add(b)); // Σ [B, H, R, S_i]·[B, H, S_i, hd] → [B, H, R, hd]
+    return mixed.div(total);
   });
 }
 

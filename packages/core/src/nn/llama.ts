@@ -125,8 +125,8 @@ class LlamaAttention extends Module {
       const q = this.rope.applyAt(heads('q_proj', h), step).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
       const blocks = cache.append(layer, this.rope.applyAt(heads('k_proj', kv), step), heads('v_proj', kv)); // [B, KV, S_i, hd] each, ΣS_i = S+T
       const { mask } = step;
-      const masked = (scores: tf.Tensor) => // [B, KV, rep·T, S+T] + the mask of each row's T new tokens
-        mask ? scores.reshape([b, kv, this.rep, t, step.total]).add(mask.reshape([b, 1, 1, t, step.total])).reshape([b, kv, this.rep * t, step.total]) : scores;
+      const masked = mask && ((scores: tf.Tensor) => // [B, KV, rep·T, S+T] + the mask of each row's T new tokens
+        scores.reshape([b, kv, this.rep, t, step.total]).add(mask.reshape([b, 1, 1, t, step.total])).reshape([b, kv, this.rep * t, step.total]));
       const mixed = attendBlocks(q, blocks, 1 / Math.sqrt(hd), masked); // softmax(q·Kᵀ/√hd + mask)·V: [B, KV, rep·T, hd]
       const merged = mixed.reshape([b, h, t, hd]).transpose([0, 2, 1, 3]).reshape([b, t, h * hd]); // [B, T, H·hd]
       return this.child('o_proj').forward(merged); // [B, T, C]
