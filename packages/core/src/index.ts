@@ -103,6 +103,13 @@ export { trainLoop, type TrainLoopOptions, type LogRecord } from './train/loop.j
 export { classificationTask } from './tasks/classification.js';
 export { languageModelTask, windowStarts } from './tasks/language-model.js';
 export { sampleText, type SampleOptions } from './tasks/sample.js';
+export { KvCache, isCachedDecoder, type CachedDecoder, type CacheStep } from './nn/kv-cache.js';
+export { generateTokens, type GenerateOptions, type Generated } from './generation/generate.js';
+export { chooseToken, GREEDY, type SamplingOptions } from './generation/logits-processing.js';
+export { chatFormat, PLAIN_CHAT, type ChatFormat, type ChatMessage } from './generation/chat-template.js';
+export { TextStream } from './generation/text-stream.js';
+export { readPromptsFile, type PromptLine } from './generation/prompts-file.js';
+export { generateTexts, eosIds, bannedIds, type Completion, type TextGenerationOptions } from './generation/generate-text.js';
 
 // ---- progress ----
 export { LineProgress, SilentProgress, formatDuration, formatFields } from './progress/reporter.js';
