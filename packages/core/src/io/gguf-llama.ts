@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  GgmlType, GgufReader, WRITE_TYPES, gguf, readGgufHeader, tensorIssues, tokenizerFromMetadata, tokenizerIssues, tokenizerMetadata,
+  GgmlType, GgufReader, WRITE_TYPES, gguf, writeGguf, readGgufHeader, tensorIssues, tokenizerFromMetadata, tokenizerIssues, tokenizerMetadata,
   GgufValueType, type GgufHeader, type GgufTensorToWrite, type GgufValue, type GgufWriteType,
 } from '@rankwise/gguf';
 import { loraLayers } from '../lora/inject.js';
@@ -182,6 +182,12 @@ export function llamaGgufModel(model: Llama, options: SaveGgufOptions): { metada
   return { metadata, tensors: llamaGgufTensors(model, options.type) };
 }
 
+/** Writes `model` (adapters merged) as one GGUF file. */
+export async function saveGgufModel(model: Llama, file: string, options: SaveGgufOptions): Promise<void> {
+  const { metadata, tensors } = llamaGgufModel(model, options);
+  await writeGguf(file, metadata, tensors);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Reading
 
@@ -249,7 +255,10 @@ export async function checkGgufModel(file: string, context?: number): Promise<Gg
   const valueLength = num('attention.value_length', false);
   if (keyLength !== undefined) raw.head_dim = keyLength;
   if (valueLength !== undefined && valueLength !== (keyLength ?? (raw.hidden_size as number) / (raw.num_attention_heads as number))) issues.push(`${at(`${arch}.attention.value_length`)}: found ${valueLength}, allowed: the key length`);
-  if (context !== undefined) raw.context = Math.min(context, raw.max_position_embeddings as number);
+  if (context !== undefined) {
+    if (context > (raw.max_position_embeddings as number)) issues.push(`${file}: load option "context": found ${context}, allowed: at most ${arch}.context_length (${raw.max_position_embeddings})`);
+    else raw.context = context;
+  }
   for (const [kind, key] of [['bos', 'bos_token_id'], ['eos', 'eos_token_id']] as const) {
     const id = m.get(`tokenizer.ggml.${kind}_token_id`)?.value;
     if (typeof id === 'number') (raw.hf_extra as JsonObject)[key] = id;
