@@ -9,16 +9,17 @@
  * dequantize.test.ts checks against gguf-py bit for bit. Greedy tokens must agree exactly in every case.
  * llama.cpp runs on one thread: its thread pool and the native backend's spin against each other on 2 cores.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { getLlama, LlamaLogLevel, type Llama as LlamaCpp, type Token } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadAdapter, loadGgufModel, loadHuggingFaceModel, peftToGgufAdapter, saveGgufModel, type Llama } from '@rankwise/core';
+import { ggufAdapterToPeft, loadAdapter, loadGgufModel, loadHuggingFaceModel, peftToGgufAdapter, saveGgufModel } from '@rankwise/core';
 import { HfTokenizer } from '@rankwise/datasets';
 import { GGUF_FIXTURES, HF_TINY, greedy, logProbs, tokenizerOf } from './helpers.js';
 import { useTestBackend } from '../helpers/backend.js';
+import { runCli } from '../helpers/cli.js';
 
 const TEXT = 'Hello, world! The State of the Union';
 const STEPS = 12;
@@ -140,5 +141,36 @@ describe('GGUF written by llama.cpp tooling (gguf-py) → rankwise', () => {
     expect([...HfTokenizer.fromJSON({ type: 'huggingface-tokenizer', tokenizer: tokenizer.tokenizer, config: tokenizer.config }).encode(TEXT)]).toEqual(cpp.tokenize);
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('GGUF → rankwise → LoRA fine-tune → GGUF, from a pipeline (pipelines/gguf-lora.json)', () => {
+  test('llama.cpp runs the saved adapter.gguf on the input GGUF and the saved model.gguf as rankwise does', async () => {
+    const base = resolve(GGUF_FIXTURES, 'llama-tiny-bf16.gguf');
+    const out = join(dir, 'runs');
+    // bf16 input (llama.cpp's activation rounding stays small) and a learning rate that moves the model in 10 steps
+    const run = runCli(['run', 'pipelines/gguf-lora.json', '--quiet', '--out', out, '--set', `stages.0.gguf=${base}`, '--set', 'stages.3.steps=10', '--set', 'stages.3.optimizer.lr=0.02', '--set', 'stages.5.gguf.type=f32']);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const runDir = join(out, 'gguf-lora', readdirSync(join(out, 'gguf-lora')).find((d) => d !== 'latest')!);
+    // rankwise's reference: the input GGUF with the adapter read back from adapter.gguf
+    const { model } = await loadGgufModel(base);
+    const without = await logProbs(model, prompt);
+    const peft = join(dir, 'from-gguf-adapter');
+    await ggufAdapterToPeft(join(runDir, 'adapter.gguf'), model.config, peft);
+    await loadAdapter(model, peft);
+    const expected = await logProbs(model, prompt);
+    const moved = maxLogProbDiff(expected, without);
+    const withAdapter = await runLlamaCpp(base, join(runDir, 'adapter.gguf'));
+    const diff = maxLogProbDiff(withAdapter.logProbs, expected);
+    console.log(`pipeline adapter.gguf on bf16 base: max |Δ log p| = ${diff.toExponential(2)}; training moved log p by ${moved.toExponential(2)}`);
+    expect(moved).toBeGreaterThan(5 * TOLERANCE.bf16);
+    expect(diff).toBeLessThan(TOLERANCE.bf16);
+    expect(withAdapter.greedy).toEqual(await greedy(model, prompt, STEPS));
+    // the merged model.gguf (f32) is that same model: llama.cpp on it agrees with rankwise with the adapter
+    const merged = await runLlamaCpp(join(runDir, 'model.gguf'));
+    expect(maxLogProbDiff(merged.logProbs, expected)).toBeLessThan(TOLERANCE.bf16);
+    expect(merged.greedy).toEqual(withAdapter.greedy);
+    model.dispose();
   });
 });
