@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, ResumeError, SilentProgress, type ModuleLoader, type ProgressReporter } from '@rankwise/core';
 import { checkGrid, DEFAULT_ATTEMPTS } from '@rankwise/grid';
 import { RUN_OBSERVERS } from '@rankwise/observe';
+import { convertCommand } from './commands/convert.js';
 import { listCommand } from './commands/list.js';
 import { newCommand } from './commands/new.js';
 import { runsCommand } from './commands/runs.js';
@@ -158,6 +159,17 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .option('--system <text>', 'a system message at the start of the conversation')
     .action(async (model: string, flags: ChatFlags) => {
       code = await chatCommand(model, flags);
+    });
+
+  program
+    .command('convert')
+    .description('convert between a PEFT adapter folder and a GGUF LoRA adapter (--base), or a Hugging Face model directory and a GGUF model')
+    .argument('<input>', 'adapter folder, model directory or .gguf file')
+    .argument('<output>', '.gguf file or folder')
+    .option('--type <type>', 'GGUF tensor type written: f32, f16 or q8_0 (adapters: f32 or f16)', 'f16')
+    .option('--base <model>', 'adapters: the base model (Hugging Face model directory or GGUF model file)')
+    .action(async (input: string, output: string, flags: { type?: string; base?: string }) => {
+      code = await convertCommand(input, output, flags);
     });
 
   try {

@@ -80,6 +80,11 @@ export {
   isHuggingFaceDir, isHuggingFaceConfig, HF_CONFIG, HF_WEIGHTS, HF_INDEX, HF_TOKENIZER_FILES, type HuggingFaceModelInfo, type SaveHuggingFaceOptions,
 } from './io/huggingface.js';
 export { readSafetensorsFile, writeSafetensorsFile } from './io/tensor-file.js';
+export {
+  saveGgufModel, loadGgufModel, checkGgufModel, llamaGgufModel, llamaGgufTensors, llamaGgufMetadata, ggufTensorName, ggufModuleName, permuteRotaryRows,
+  GGUF_ARCHITECTURES, type GgufModelCheck, type SaveGgufOptions,
+} from './io/gguf-llama.js';
+export { peftToGgufAdapter, ggufAdapterToPeft, readGgufAdapter, checkGgufAdapter, hfModulePath, type GgufAdapterSite } from './io/gguf-adapter.js';
 export { saveCheckpoint, loadCheckpoint, loadWeightsInto, readCheckpointConfig, type CheckpointConfig, type SaveCheckpointOptions } from './io/checkpoint.js';
 export { saveAdapter, saveAdapterSites, loadAdapter, readAdapter, planAdapter, readAdapterConfig, snapshotAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, RANKWISE_METADATA } from './io/peft-adapter.js';
 export type { AdapterSite, AdapterSnapshot, AdapterSaveOptions, StoredAdapterSite, PlannedAdapterSite } from './io/peft-adapter.js';
