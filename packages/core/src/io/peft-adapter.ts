@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Module } from '../nn/module.js';
 import { listSites, type Site } from '../nn/site.js';
+import { adapterNames } from '../lora/adapters.js';
 import { injectAdapters, loraLayers } from '../lora/inject.js';
 import { initFromPeft, initMovesBase, type LoraInit } from '../lora/init.js';
 import { checkAdapterName, DEFAULT_ADAPTER, LoraLayer, loraScaling, type LoraAdapter, type LoraKind } from '../lora/lora-layer.js';
@@ -61,9 +62,7 @@ export interface AdapterSnapshot {
 /** Each adapter's sites, factors as given by `pick` (the variables themselves, or clones). */
 function namedSites(model: Module, pick: (v: tf.Variable) => tf.Tensor): NamedAdapterSites[] {
   const layers = loraLayers(model);
-  const names: string[] = [];
-  for (const [, layer] of layers) for (const name of layer.adapterNames) if (!names.includes(name)) names.push(name);
-  return names.map((name) => ({
+  return adapterNames(model).map((name) => ({
     name,
     sites: layers.flatMap(([path, l]) => {
       const adapter = l.adapter(name);

@@ -8,11 +8,13 @@ import type { LoraLayer } from './lora-layer.js';
  * adds nothing for it. Nothing here copies or reloads the base weights.
  */
 
-/** Every adapter name on the model, in the order first met (layers in tree order, adapters in the order added). */
+/** Every adapter name on the model, in the order the adapters were added (PEFT's peft_config order). */
 export function adapterNames(model: Module): string[] {
-  const names = new Set<string>();
-  for (const [, layer] of loraLayers(model)) for (const name of layer.adapterNames) names.add(name);
-  return [...names];
+  const first = new Map<string, number>();
+  for (const [, layer] of loraLayers(model)) {
+    for (const adapter of layer.adapters()) first.set(adapter.name, Math.min(first.get(adapter.name) ?? Infinity, adapter.created));
+  }
+  return [...first].sort((x, y) => x[1] - y[1]).map(([name]) => name);
 }
 
 /** The active adapter names ([] when the model has no LoRA layers). */

@@ -57,7 +57,11 @@ export interface LoraAdapter {
   readonly magnitude: tf.Variable | null;
   /** This adapter's dropout stream. */
   readonly rng: Rng;
+  /** Process-wide creation counter: lists adapters in the order they were added to a model. */
+  readonly created: number;
 }
+
+let adaptersCreated = 0;
 
 /** Settings checked and filled in. */
 export type ResolvedLoraOptions = Required<LoraOptions> & { scaling: number };
@@ -122,7 +126,7 @@ export abstract class LoraLayer extends Module implements SiteModule {
     const { a, b, magnitude } = this.initialFactors(resolved, rng);
     const adapter: LoraAdapter = {
       name, r: resolved.r, alpha: resolved.alpha, rslora: resolved.rslora, dropout: resolved.dropout, scaling: resolved.scaling,
-      dora: resolved.dora, init: resolved.init, rng,
+      dora: resolved.dora, init: resolved.init, rng, created: ++adaptersCreated,
       a: this.addParameter(key('lora_A', name), a),
       b: this.addParameter(key('lora_B', name), b),
       magnitude: magnitude ? this.addParameter(key('lora_magnitude_vector', name), magnitude) : null,
