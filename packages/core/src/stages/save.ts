@@ -46,7 +46,7 @@ export default defineStage<SaveOptions, SaveResult>({
   requires: ['model'],
   provides: [],
   check(options, ctx) {
-    if (options.adapter && !ctx.has('adapter') && !ctx.has('merged-adapter')) ctx.issue('/adapter', 'no adapter to save: no inject stage (or load.adapter) before this stage');
+    if (options.adapter && !ctx.has('adapter') && !ctx.has('merged-adapter')) ctx.issue('/adapter', 'no adapter to save: no inject stage (or load.adapter / load.adapters) before this stage');
     const architecture = ctx.model?.architecture;
     if (options.tfjs && architecture !== 'tfjs-layers') ctx.issue('/tfjs', `found true for a ${architecture} model; allowed: models loaded with "tfjs" (save zoo models with "merged")`);
     if (options.merged && architecture === 'tfjs-layers') ctx.issue('/merged', 'found true for a tfjs LayersModel; allowed: "tfjs": true (a LayersModel folder with the original topology)');
