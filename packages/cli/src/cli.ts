@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, ResumeError, SilentProgress, type ModuleLoader, type ProgressReporter } from '@rankwise/core';
 import { checkGrid, DEFAULT_ATTEMPTS } from '@rankwise/grid';
 import { RUN_OBSERVERS } from '@rankwise/observe';
+import { adaptersCommand } from './commands/adapters.js';
 import { listCommand } from './commands/list.js';
 import { newCommand } from './commands/new.js';
 import { runsCommand } from './commands/runs.js';
@@ -139,6 +140,10 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     });
 
   storeCommand(program, (c) => {
+    code = c;
+  });
+
+  adaptersCommand(program, (c) => {
     code = c;
   });
 
