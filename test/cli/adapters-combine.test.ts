@@ -1,9 +1,9 @@
 import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test, vi } from 'vitest';
-import { readAdapter } from '@rankwise/core';
+import { parseAdapterSpec, readAdapter } from '@rankwise/core';
 import { combineCommand } from '../../packages/cli/src/commands/adapters.js';
 import { ADAPTER_FIXTURES } from '../helpers/adapter-model.js';
 import { useTestBackend } from '../helpers/backend.js';
@@ -62,5 +62,13 @@ describe('rankwise adapters combine (PEFT add_weighted_adapter on folders, no ba
     const result = runCli(['adapters', 'combine', '--adapter', `a=${join(ADAPTER_FIXTURES, 'nope')}`, '--weights', '1', '--out', join(tmpdir(), 'rankwise-never')]);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain(`${join(ADAPTER_FIXTURES, 'nope')}: not an adapter directory (adapter_config.json missing)`);
+  });
+
+  test('adapter specs: name=folder, a bare folder is "default" (unless a name is required), bad names refused', () => {
+    expect(parseAdapterSpec('sql=./runs/a', { cwd: '/w' })).toEqual({ name: 'sql', dir: '/w/runs/a' });
+    expect(parseAdapterSpec('./runs/b')).toEqual({ name: 'default', dir: resolve('./runs/b') });
+    expect(() => parseAdapterSpec('./runs/b', { requireName: true })).toThrow('found "./runs/b"; allowed: <name>=<adapter folder>, e.g. sql=./runs/sql/adapter');
+    expect(() => parseAdapterSpec('my sql=./a')).toThrow('adapter name "my sql" is not allowed; allowed: 1 to 64 letters, digits, "_" or "-"');
+    expect(() => parseAdapterSpec('sql=')).toThrow('found "sql="');
   });
 });

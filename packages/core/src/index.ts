@@ -73,7 +73,8 @@ export { parameterReport, type ParameterReport } from './lora/parameter-report.j
 export { DEFAULT_ADAPTER, checkAdapterName, type LoraAdapter } from './lora/lora-layer.js';
 export { adapterNames, activeAdapters, adaptersDisabled, setAdapter, disableAdapters, enableAdapters, deleteAdapter, withAdapter, type SetAdapterOptions } from './lora/adapters.js';
 export { addWeightedAdapter } from './lora/weighted-adapter.js';
-export { combineAdapterFolders, type AdapterSource } from './io/combine-adapters.js';
+export { combineAdapterFolders } from './io/combine-adapters.js';
+export { parseAdapterSpec, type AdapterSource } from './io/adapter-spec.js';
 export { COMBINATION_TYPES, CombineError, checkCombination, combineFactors, deltaOf, type CombinationType, type CombineOptions, type CombinedSite, type SiteFactors, type SiteShape, type DareFactor } from './lora/combine.js';
 export { applyRule, magnitudePrune, randomPrune, disjointMerge, taskArithmetic, MAJORITY_SIGN_METHODS, type MajoritySignMethod, type TaskRule } from './lora/combine-rules.js';
 

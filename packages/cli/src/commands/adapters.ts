@@ -1,6 +1,6 @@
 import { readdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { combineAdapterFolders, CombineError, COMBINATION_TYPES, type CombinationType, type MajoritySignMethod } from '@rankwise/core';
+import { combineAdapterFolders, CombineError, parseAdapterSpec, COMBINATION_TYPES, type CombinationType, type MajoritySignMethod } from '@rankwise/core';
 import type { Command } from 'commander';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 
@@ -41,9 +41,11 @@ export async function combineCommand(flags: CombineFlags): Promise<ExitCode> {
   const out = resolve(flags.out);
   try {
     sources = flags.adapter.map((spec) => {
-      const cut = spec.indexOf('=');
-      if (cut <= 0 || cut === spec.length - 1) throw new FlagError(`--adapter: found ${JSON.stringify(spec)}; allowed: <name>=<adapter folder>, e.g. sql=./runs/sql/adapter`);
-      return { name: spec.slice(0, cut), dir: resolve(spec.slice(cut + 1)) };
+      try {
+        return parseAdapterSpec(spec, { requireName: true });
+      } catch (error) {
+        throw new FlagError(`--adapter: ${(error as Error).message}`);
+      }
     });
     if (sources.length === 0) throw new FlagError('--adapter: give one or more <name>=<adapter folder>');
     const weights = flags.weights.split(',').map((w) => number('--weights', w)!);

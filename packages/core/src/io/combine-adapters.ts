@@ -5,13 +5,9 @@ import { combineFactors, type CombineOptions, type CombinedSite, type SiteFactor
 import { initMovesBase } from '../lora/init.js';
 import { checkAdapterName, loraScaling } from '../lora/lora-layer.js';
 import { ADAPTER_CONFIG, readAdapter, readAdapterConfig, saveAdapterSites, type AdapterSite, type StoredAdapterSite } from './peft-adapter.js';
+import type { AdapterSource } from './adapter-spec.js';
 import { fromPeftLayout } from './peft-layout.js';
 
-/** One source adapter folder and the name the combination calls it by. */
-export interface AdapterSource {
-  name: string;
-  dir: string;
-}
 
 /** A's rows in rankwise's layout: in (linear), n (embedding), kh·kw·in (conv2d). */
 function fanInOf(s: StoredAdapterSite): number {
