@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  activeAdapters, adapterNames, addWeightedAdapter, createRankwise, injectLora, loadAdapter, loraLayers, Mlp, PipelineValidationError, readAdapter,
+  activeAdapters, adapterNames, addWeightedAdapter, createRankwise, injectLora, Linear, loadAdapter, loraLayers, Mlp, PipelineValidationError, readAdapter,
   saveAdapter, SilentProgress, type Pipeline,
 } from '@rankwise/core';
 import { createDatasetSource } from '@rankwise/datasets';
@@ -77,6 +77,31 @@ describe('load: named adapters, combinations and the active set', () => {
     expect(tf.memory().numTensors).toBe(tensors); // base, three adapters and the combination's work: all released
   });
 
+  test('training after load.adapters trains the active adapter only: the other adapter and the base stay bit-identical', async () => {
+    const pipeline = {
+      name: 'train-chat', seed: 2,
+      stages: [
+        { stage: 'load', architecture: 'mlp', config: { sizes: SIZES }, adapters: { sql: './sql', chat: './chat' }, active: 'chat' },
+        { stage: 'train', data: { dataset: 'digits', split: 'train', limit: 64 }, steps: 2, batchSize: 32, optimizer: { name: 'adam', lr: 0.01 } },
+        { stage: 'save', adapter: true },
+      ],
+    } as Pipeline;
+    await writeFile(join(dir, 'train-chat.json'), JSON.stringify(pipeline));
+    const { runDir, model, summary } = await rankwise().run('train-chat.json', { out: join(dir, 'runs'), keepModel: true });
+    expect(summary.trainableParams).toBe(2 * (16 + 16) + 2 * (16 + 10)); // chat: r 2 on layers.1 [16, 16] and layers.2 [16, 10]
+    const [sqlBefore, sqlAfter, chatBefore, chatAfter] = await Promise.all([
+      readAdapter(join(dir, 'sql')), readAdapter(join(runDir, 'adapter', 'sql')), readAdapter(join(dir, 'chat')), readAdapter(join(runDir, 'adapter', 'chat')),
+    ]);
+    expect(sqlAfter).toEqual(sqlBefore);
+    expect(chatAfter.map((s) => s.loraB)).not.toEqual(chatBefore.map((s) => s.loraB));
+    const fresh = new Mlp({ sizes: SIZES }, 2);
+    const baseNow = loraLayers(model!).map(([, l]) => l.base.weight);
+    const baseThen = loraLayers(model!).map(([p]) => (fresh.getSubmodule(p) as Linear).weight);
+    for (const [i, w] of baseNow.entries()) expect(Array.from(await w.data())).toEqual(Array.from(await baseThen[i].data()));
+    fresh.dispose();
+    model!.dispose();
+  });
+
   test('validation names the option: unknown sources, rank mismatch, density, active, "default" beside "adapter", combine without adapters', async () => {
     const rw = rankwise();
     expect(await issuesOf(rw.validate(load({ adapters: { sql: './sql' }, combine: { mix: { adapters: ['sql', 'nope'], weights: [1, 1] } } }), dir))).toEqual([
@@ -100,6 +125,11 @@ describe('load: named adapters, combinations and the active set', () => {
     expect(missing).toEqual([
       expect.stringMatching(/^\/stages\/0\/adapters\/gone: .*gone: not an adapter directory \(adapter_config\.json missing\)$/),
       '/stages/0/adapters/gone: cannot read gone/adapter_model.safetensors: does not exist (ENOENT)', // the run-input checks, as for "adapter"
+    ]);
+    const withInject = load({ adapters: { sql: './sql' } });
+    withInject.stages.splice(1, 0, { stage: 'freeze' }, { stage: 'inject', r: 2, placement: { plugin: '@rankwise/placement-pattern', options: { target: ['layers.2'] } } } as never);
+    expect(await issuesOf(rw.validate(withInject, dir))).toEqual([
+      '/stages/2: found after load.adapters: the new adapter would sit inactive beside the named ones (PEFT\'s add_adapter); allowed: train a loaded adapter by making it "active", or load one adapter with "adapter"',
     ]);
     const badName = await issuesOf(rw.validate(load({ adapters: { 'bad name': './sql' } }), dir));
     expect(badName).toEqual(['/stages/0/adapters/bad name: unknown key "bad name"; allowed: keys matching ^[A-Za-z0-9_-]{1,64}$']);

@@ -8,6 +8,7 @@ import { isHuggingFaceDir, loadHuggingFaceModel } from '../io/huggingface.js';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, planAdapter, type PlannedAdapterSite } from '../io/peft-adapter.js';
 import { activeAdapters, adapterNames, setAdapter } from '../lora/adapters.js';
 import { CombineError, checkCombination, COMBINATION_TYPES, type SiteShape } from '../lora/combine.js';
+import { freeze } from '../lora/freeze.js';
 import { loraLayers } from '../lora/inject.js';
 import { initMovesBase } from '../lora/init.js';
 import { DEFAULT_ADAPTER } from '../lora/lora-layer.js';
@@ -71,7 +72,7 @@ const LoadOptions = Type.Object(
     ),
     active: Type.Optional(
       Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
-        description: 'The active adapter(s) after loading (default: the first loaded); several active adapters add their outputs, as PEFT\'s set_adapter([...]). Training trains the active ones only.',
+        description: 'The active adapter(s) after loading (default: the first loaded); several active adapters add their outputs, as PEFT\'s set_adapter([...]). With "adapters" the base is frozen and training trains the active ones only.',
       }),
     ),
     vocabulary: Type.Optional(
@@ -234,6 +235,8 @@ async function loadNamedAdapters(options: LoadOptions, model: Module, ctx: Stage
     ctx.progress.info(`load: adapter "${name}" = ${spec.combination ?? 'svd'} of ${how} on ${sites.length} sites (rank ${[...new Set(sites.map((s) => s.r))].join('/')})`);
   }
   if (options.active !== undefined || options.adapters !== undefined) {
+    // PEFT's from_pretrained / load_adapter: the base is frozen; set_adapter makes the active adapters trainable.
+    freeze(model);
     setAdapter(model, options.active ?? activeAdapters(model));
     ctx.progress.info(`load: active adapter${activeAdapters(model).length > 1 ? 's' : ''} ${activeAdapters(model).join(' + ')} (of ${adapterNames(model).join(', ')})`);
   }
@@ -286,6 +289,10 @@ async function checkAdapters(options: LoadOptions, sites: readonly Site[], model
     ctx.issue(moving, 'an adapter saved with init_lora_weights "pissa" / "olora" (not converted) needs the base W it moved; it cannot be loaded beside other adapters');
   }
   if (shapes.size > 0) ctx.provide('adapter');
+  if (options.adapters !== undefined) {
+    ctx.provide('named-adapters');
+    ctx.provide('frozen');
+  }
   for (const [name, spec] of Object.entries(options.combine ?? {})) {
     if (spec.adapters.some((a) => failed.has(a))) {
       failed.add(name);
