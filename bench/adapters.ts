@@ -10,6 +10,7 @@
  *   pnpm bench:adapters               # W4_LAYERS=2 for a smoke run
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -26,6 +27,7 @@ const ms = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e6;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
+  const loadStart = loadavg();
   const backend = await resolveBackend('auto');
   tf.enableProdMode();
   console.log(describeBackend(backend));
@@ -83,6 +85,7 @@ async function main(): Promise<void> {
   const result = {
     date: new Date().toISOString(),
     backend: describeBackend(backend),
+    loadAverage: { start: loadStart, end: loadavg() },
     model: `W4 Llama (SmolLM2-135M shape), ${LLAMA_W4_CONFIG.num_hidden_layers} layers, random weights`,
     adapters: `${NAMES.length} × rank ${RANK} on ${sites.length} sites (all-linear)`,
     baseMiB: baseBytes / 2 ** 20,
