@@ -69,6 +69,12 @@ export { GroupedOptimizer, inLoraPlusFastGroup } from './train/lora-plus.js';
 export { mergeAdapters, unmergeAdapters, mergeAndUnload } from './lora/merge.js';
 export { freeze, unfreeze } from './lora/freeze.js';
 export { parameterReport, type ParameterReport } from './lora/parameter-report.js';
+// ---- several adapters on one base (PEFT's set_adapter, add_weighted_adapter, …): docs/adapters.md ----
+export { DEFAULT_ADAPTER, checkAdapterName, type LoraAdapter } from './lora/lora-layer.js';
+export { adapterNames, activeAdapters, adaptersDisabled, setAdapter, disableAdapters, enableAdapters, deleteAdapter, withAdapter, type SetAdapterOptions } from './lora/adapters.js';
+export { addWeightedAdapter } from './lora/weighted-adapter.js';
+export { COMBINATION_TYPES, checkCombination, combineFactors, deltaOf, type CombinationType, type CombineOptions, type CombinedSite, type SiteFactors, type SiteShape, type DareFactor } from './lora/combine.js';
+export { applyRule, magnitudePrune, randomPrune, disjointMerge, taskArithmetic, MAJORITY_SIGN_METHODS, type MajoritySignMethod, type TaskRule } from './lora/combine-rules.js';
 
 // ---- files: safetensors, checkpoints, PEFT adapters ----
 export { decodeSafetensors, encodeSafetensors, halfToFloat, SafetensorsError, MAX_HEADER_BYTES } from './io/safetensors.js';
@@ -86,7 +92,7 @@ export {
 } from './io/gguf-llama.js';
 export { peftToGgufAdapter, ggufAdapterToPeft, readGgufAdapter, checkGgufAdapter, hfModulePath, type GgufAdapterSite } from './io/gguf-adapter.js';
 export { saveCheckpoint, loadCheckpoint, loadWeightsInto, readCheckpointConfig, type CheckpointConfig, type SaveCheckpointOptions } from './io/checkpoint.js';
-export { saveAdapter, saveAdapterSites, loadAdapter, readAdapter, planAdapter, readAdapterConfig, snapshotAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, RANKWISE_METADATA } from './io/peft-adapter.js';
+export { saveAdapter, saveAdapterSites, saveNamedAdapters, adapterFolder, type NamedAdapterSites, loadAdapter, readAdapter, planAdapter, readAdapterConfig, snapshotAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, RANKWISE_METADATA } from './io/peft-adapter.js';
 export type { AdapterSite, AdapterSnapshot, AdapterSaveOptions, StoredAdapterSite, PlannedAdapterSite } from './io/peft-adapter.js';
 export { parsePeftConfig, peftTargetSites, peftPatternValue, peftSiteSettings, buildPeftConfig, PeftConfigError, type PeftLoraConfig, type SiteSettings } from './io/peft-config.js';
 

@@ -9,7 +9,7 @@ import { atomicDirectory, temporaryName } from '../io/atomic-write.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { saveHuggingFaceModel } from '../io/huggingface.js';
 import { Llama } from '../nn/llama.js';
-import { saveAdapter, saveAdapterSites } from '../io/peft-adapter.js';
+import { saveAdapter, saveNamedAdapters } from '../io/peft-adapter.js';
 import { saveTfjsModel } from '../io/tfjs-save.js';
 import { TfjsLayersModel } from '../nn/layers-model.js';
 import { loraLayers } from '../lora/inject.js';
@@ -17,7 +17,7 @@ import type { JsonObject } from '../nn/model.js';
 
 const SaveOptions = Type.Object(
   {
-    adapter: Type.Optional(Type.Boolean({ default: false, description: 'Write adapter/ in PEFT\'s layout.' })),
+    adapter: Type.Optional(Type.Boolean({ default: false, description: 'Write adapter/ in PEFT\'s layout (several adapters as PEFT saves them: "default" at the top, every other one in adapter/<name>/).' })),
     merged: Type.Optional(Type.Boolean({ default: false, description: 'Write merged/: the model with adapters folded in (a rankwise checkpoint; Llama-family models as a Hugging Face model directory).' })),
     gguf: Type.Optional(
       Type.Object(
@@ -80,7 +80,7 @@ export default defineStage<SaveOptions, SaveResult>({
       if (loraLayers(model).length === 0 && !snapshot) throw new Error('save: no adapter to save (nothing was injected)');
       // Written under a temporary name and renamed: adapter/ is complete or absent, never half-written.
       await atomicDirectory(dir, async (temp) => {
-        await (loraLayers(model).length > 0 ? saveAdapter(model, temp, saveOptions) : saveAdapterSites(snapshot!.sites, temp, saveOptions));
+        await (loraLayers(model).length > 0 ? saveAdapter(model, temp, saveOptions) : saveNamedAdapters(snapshot!.adapters, temp, saveOptions));
         await writeClassNames(temp, ctx.data.classNames);
       });
       ctx.runDir.artifact('adapter', 'adapter');
