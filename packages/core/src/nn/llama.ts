@@ -5,7 +5,7 @@ import { ConfigError, type ModelDescription } from './description.js';
 import { Embedding } from './embedding.js';
 import { FAMILIES, FAMILY_KEYS, FAMILY_MODEL_TYPES, gemmaEmbeddingScale, type ModelFamily } from './families/index.js';
 import { flattenLeading, Linear, unflattenLeading } from './linear.js';
-import { Model, type JsonObject, type JsonValue } from './model.js';
+import { Model, type JsonObject } from './model.js';
 import { Module } from './module.js';
 import { RmsNorm } from './rmsnorm.js';
 import { checkRopeScaling, ropeFrequencies, rotaryDimOf } from './rope-scaling.js';

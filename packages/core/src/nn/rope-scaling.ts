@@ -130,16 +130,21 @@ export function ropeFrequencies(settings: RopeSettings): RopeFrequencies {
   const base = settings.theta;
   const maxPos = settings.maxPositions;
   const num = (key: string): number | null => (typeof s[key] === 'number' ? (s[key] as number) : null);
+  const need = (key: string): number => {
+    const v = num(key);
+    if (v === null) throw new Error(`rope_scaling: "${key}" is missing (check the config with checkRopeScaling first)`);
+    return v;
+  };
   const fixed = (invFreq: Float64Array, attentionFactor = 1): RopeFrequencies => ({ rotaryDim: dim, attentionFactor, invFreq: () => invFreq });
   switch (kind) {
     case 'default':
       return fixed(defaultInvFreq(base, dim));
     case 'linear': {
-      const factor = num('factor')!;
+      const factor = need('factor');
       return fixed(defaultInvFreq(base, dim).map((f) => f / factor));
     }
     case 'dynamic': {
-      const factor = num('factor')!;
+      const factor = need('factor');
       const cache = new Map<number, Float64Array>();
       return {
         rotaryDim: dim,
@@ -156,7 +161,7 @@ export function ropeFrequencies(settings: RopeSettings): RopeFrequencies {
       };
     }
     case 'yarn': {
-      const factor = num('factor')!;
+      const factor = need('factor');
       const original = num('original_max_position_embeddings') ?? maxPos;
       const mscaleOf = (scale: number, m = 1): number => (scale <= 1 ? 1 : 0.1 * m * Math.log(scale) + 1);
       const mscale = num('mscale');
@@ -183,10 +188,10 @@ export function ropeFrequencies(settings: RopeSettings): RopeFrequencies {
       return fixed(invFreq, attention);
     }
     case 'llama3': {
-      const factor = num('factor')!;
-      const lowFreqFactor = num('low_freq_factor')!;
-      const highFreqFactor = num('high_freq_factor')!;
-      const old = num('original_max_position_embeddings')!;
+      const factor = need('factor');
+      const lowFreqFactor = need('low_freq_factor');
+      const highFreqFactor = need('high_freq_factor');
+      const old = need('original_max_position_embeddings');
       const lowWavelen = old / lowFreqFactor;
       const highWavelen = old / highFreqFactor;
       return fixed(defaultInvFreq(base, dim).map((f) => {
