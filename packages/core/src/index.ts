@@ -44,6 +44,8 @@ export { Gpt, describeGpt, type GptConfig } from './nn/gpt.js';
 export { Llama, describeLlama, LLAMA_MODEL_TYPES, type LlamaConfig } from './nn/llama.js';
 export { RmsNorm } from './nn/rmsnorm.js';
 export { RotaryEmbedding } from './nn/rotary.js';
+export { ropeFrequencies, checkRopeScaling, rotaryDimOf, ROPE_TYPES, type RopeFrequencies, type RopeSettings, type RopeType } from './nn/rope-scaling.js';
+export { FAMILIES, gemmaEmbeddingScale, type ModelFamily, type FamilyActivation } from './nn/families/index.js';
 export { CausalSelfAttention, causalMask } from './nn/attention.js';
 export { listSites } from './nn/site.js';
 export { registerArchitecture, createModel, architectureNames, getArchitecture, describeModel, type Architecture } from './nn/architectures.js';

@@ -9,7 +9,7 @@ import { atomicDirectory, temporaryName } from '../io/atomic-write.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { saveHuggingFaceModel } from '../io/huggingface.js';
 import { Llama } from '../nn/llama.js';
-import { saveAdapter, saveNamedAdapters } from '../io/peft-adapter.js';
+import { saveAdapter, saveAdapterSites, saveNamedAdapters } from '../io/peft-adapter.js';
 import { saveTfjsModel } from '../io/tfjs-save.js';
 import { TfjsLayersModel } from '../nn/layers-model.js';
 import { loraLayers } from '../lora/inject.js';
