@@ -26,7 +26,8 @@ async function configError(fixture: string, edit: (config: Record<string, unknow
 describe('config.json of the model families: unsupported values are refused, naming the key', () => {
   test.each<[string, string, (c: Record<string, unknown>) => void]>([
     ['llama3-tiny', '/model_type: found "gpt_neox", allowed: "llama", "qwen2", "mistral", "qwen3", "phi3", "gemma", "gemma2"', (c) => { c.model_type = 'gpt_neox'; }],
-    ['llama3-tiny', '/rope_scaling/rope_type: found "longrope"', (c) => { c.rope_scaling = { rope_type: 'longrope', short_factor: [1], long_factor: [1] }; }],
+    ['llama3-tiny', '/rope_scaling/rope_type: found "su"', (c) => { c.rope_scaling = { rope_type: 'su', short_factor: [1], long_factor: [1] }; }],
+    ['phi3-tiny', '/rope_scaling/long_factor: found [1], allowed: 2 positive numbers (one per rotary frequency)', (c) => { c.rope_scaling = { rope_type: 'longrope', short_factor: [1, 1], long_factor: [1] }; }],
     ['llama3-tiny', '/rope_scaling/low_freq_factor: missing; rope type "llama3" needs factor, low_freq_factor, high_freq_factor, original_max_position_embeddings', (c) => { delete (c.rope_scaling as Record<string, unknown>).low_freq_factor; }],
     ['llama3-tiny', '/rope_theta: found 100, allowed: 10000 (rope_parameters.rope_theta) or absent', (c) => { c.rope_parameters = { rope_type: 'default', rope_theta: 10000 }; }],
     ['gemma2-tiny', '/rope_parameters: found {"full_attention":{"rope_type":"default","rope_theta":10000}}, allowed: an object with a numeric "rope_theta"', (c) => { c.rope_parameters = { full_attention: { rope_type: 'default', rope_theta: 10000 } }; }],

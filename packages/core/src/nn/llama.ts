@@ -44,6 +44,8 @@ export interface LlamaConfig extends JsonObject {
   hidden_act: string;
   /** Phi-3: the fraction of each head's dimensions that rotate (1 elsewhere). */
   partial_rotary_factor: number;
+  /** Phi-3: the pre-training context, which longrope scaling reads (null elsewhere). */
+  original_max_position_embeddings: number | null;
   /** Mistral, Phi-3, Gemma 2: attention reaches back this many positions (null: full causal attention). */
   sliding_window: number | null;
   /** Gemma 2: "sliding_attention" / "full_attention" per layer (null: sliding on even layers). */
@@ -64,7 +66,7 @@ export const LLAMA_MODEL_TYPES = FAMILY_MODEL_TYPES as readonly LlamaConfig['mod
 const LLAMA_KEYS = [...FAMILY_KEYS, 'context', 'hf_extra'];
 /** The value a key holds in a config of a family that does not have it (a filled-in config carries every key). */
 const NEUTRAL: JsonObject = {
-  attention_bias: false, mlp_bias: false, partial_rotary_factor: 1, sliding_window: null, layer_types: null, hidden_activation: null,
+  attention_bias: false, mlp_bias: false, partial_rotary_factor: 1, original_max_position_embeddings: null, sliding_window: null, layer_types: null, hidden_activation: null,
   query_pre_attn_scalar: null, attn_logit_softcapping: null, final_logit_softcapping: null,
 };
 /** Used when a config omits them: transformers' LlamaConfig defaults, and a 512-token training window. */
@@ -251,7 +253,10 @@ class LlamaBackbone extends Module {
 
   constructor(c: LlamaConfig, family: ModelFamily, rng: Rng, init: 'random' | 'zeros') {
     super();
-    const frequencies = ropeFrequencies({ headDim: c.head_dim, theta: c.rope_theta, partialRotaryFactor: c.partial_rotary_factor, maxPositions: c.max_position_embeddings, scaling: c.rope_scaling });
+    const frequencies = ropeFrequencies({
+      headDim: c.head_dim, theta: c.rope_theta, partialRotaryFactor: c.partial_rotary_factor, maxPositions: c.max_position_embeddings,
+      scaling: c.rope_scaling, originalMaxPositions: c.original_max_position_embeddings,
+    });
     const rope = new RotaryEmbedding(c.head_dim, c.rope_theta, frequencies);
     this.embedScale = family.gemma ? gemmaEmbeddingScale(c) : null;
     this.addModule('embed_tokens', new Embedding(c.vocab_size, c.hidden_size, rng.fork('embed_tokens'), 0.02, init));
@@ -372,7 +377,14 @@ export function describeLlama(raw: JsonObject): ModelDescription {
   if (rotary % 2 !== 0 || rotary < 2) {
     throw new ConfigError(partial === 1 ? '/head_dim' : '/partial_rotary_factor', `rotary embeddings need an even rotary dimension: head_dim ${headDim} × partial_rotary_factor ${partial} gives ${rotary}`);
   }
-  const ropeScaling = checkRopeScaling(merged.rope_scaling);
+  const ropeScaling = checkRopeScaling(merged.rope_scaling, rotary);
+  const originalPositions = nullableNumber('original_max_position_embeddings');
+  if (originalPositions !== null && (!Number.isInteger(originalPositions) || originalPositions < 1)) {
+    throw new ConfigError('/original_max_position_embeddings', `found ${JSON.stringify(originalPositions)}, allowed: a positive integer`);
+  }
+  if (ropeScaling?.rope_type === 'longrope' || ropeScaling?.type === 'longrope') {
+    if (originalPositions === null && typeof ropeScaling.factor !== 'number') throw new ConfigError('/rope_scaling/factor', 'missing; longrope needs "factor" (or a top-level original_max_position_embeddings)');
+  }
   const window = nullableNumber('sliding_window');
   if (window !== null && (!Number.isInteger(window) || window < 1)) throw new ConfigError('/sliding_window', `found ${JSON.stringify(window)}, allowed: a positive integer or null`);
   const maxPositions = int('max_position_embeddings', 1 << 22, 2048);
@@ -397,6 +409,7 @@ export function describeLlama(raw: JsonObject): ModelDescription {
     mlp_bias: bool('mlp_bias', false),
     hidden_act: merged.hidden_act as string,
     partial_rotary_factor: partial,
+    original_max_position_embeddings: originalPositions,
     sliding_window: window,
     layer_types: family.keys.includes('layer_types') ? ((merged.layer_types ?? null) as string[] | null) : null,
     hidden_activation: family.keys.includes('hidden_activation') ? ((merged.hidden_activation ?? null) as string | null) : null,
