@@ -154,28 +154,32 @@ class LlamaAttention extends Module {
     this.scale = 1 / Math.sqrt(c.query_pre_attn_scalar ?? c.head_dim);
   }
 
-  /** q [B, T, H, hd], k and v [B, T, KV, hd]: from q_proj, k_proj, v_proj, or the q | k | v parts of qkv_proj's output. */
+  /**
+   * q [B, H, T, hd], k and v [B, KV, T, hd] (heads first): from q_proj, k_proj, v_proj, or the q | k | v parts of
+   * qkv_proj's output. The fused output is split along a leading axis (heads-major), where a part is one contiguous
+   * block: tfjs slices a last axis element by element in JavaScript, a leading one with one copy.
+   */
   private project(x: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] {
     const [b, t] = x.shape as [number, number, number];
     const { num_attention_heads: h, num_key_value_heads: kv, head_dim: hd } = this.c;
-    const split = (y: tf.Tensor, n: number) => y.reshape([b, t, n, hd]); // [B, T, n·hd] → [B, T, n, hd]
     if (this.family.fused) {
-      const [q, k, v] = tf.split(this.child('qkv_proj').forward(x), [h * hd, kv * hd, kv * hd], -1); // [B, T, (H+2KV)·hd] → q | k | v
-      return [split(q, h), split(k, kv), split(v, kv)];
+      const fused = this.child('qkv_proj').forward(x).reshape([b * t, h + 2 * kv, hd]).transpose([1, 0, 2]); // [B·T, (H+2KV)·hd] → [H+2KV, B·T, hd]
+      const heads = (y: tf.Tensor, n: number) => y.reshape([n, b, t, hd]).transpose([1, 0, 2, 3]); // [n, B·T, hd] → [B, n, T, hd]
+      const [q, k, v] = tf.split(fused, [h, kv, kv], 0); // q | k | v
+      return [heads(q, h), heads(k, kv), heads(v, kv)];
     }
-    return [split(this.child('q_proj').forward(x), h), split(this.child('k_proj').forward(x), kv), split(this.child('v_proj').forward(x), kv)];
+    const heads = (name: string, n: number) => this.child(name).forward(x).reshape([b, t, n, hd]).transpose([0, 2, 1, 3]); // [B, T, n·hd] → [B, n, T, hd]
+    return [heads('q_proj', h), heads('k_proj', kv), heads('v_proj', kv)];
   }
 
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const [b, t] = x.shape as [number, number, number];
       const { num_attention_heads: h, num_key_value_heads: kv, head_dim: hd } = this.c;
-      let [qh, kh, vh] = this.project(x); // [B, T, n, hd]
+      let [qh, kh, v] = this.project(x); // [B, n, T, hd]
       if (this.family.qkNorm) [qh, kh] = [this.child('q_norm').forward(qh), this.child('k_norm').forward(kh)]; // RMSNorm over hd, per head
-      const heads = (y: tf.Tensor) => y.transpose([0, 2, 1, 3]); // [B, T, n, hd] → [B, n, T, hd]
-      const q = this.rope.apply(heads(qh)).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
-      const k = this.rope.apply(heads(kh)); // [B, KV, T, hd]
-      const v = heads(vh); // [B, KV, T, hd]
+      const q = this.rope.apply(qh).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
+      const k = this.rope.apply(kh); // [B, KV, T, hd]
       let scores = tf.matMul(q, k, false, true).mul(this.scale); // [B, KV, rep·T, hd]·[B, KV, hd, T] → [B, KV, rep·T, T]
       const cap = this.c.attn_logit_softcapping;
       if (cap !== null) scores = scores.div(cap).tanh().mul(cap); // Gemma 2: soft-capped before the mask
@@ -200,11 +204,18 @@ class LlamaMlp extends Module {
     }
   }
 
+  /** gate_up_proj's output [B, T, 2I] as gate | up, split along a leading axis (one contiguous copy each). */
+  private gateUp(x: tf.Tensor): tf.Tensor[] {
+    const [b, t] = x.shape as [number, number, number];
+    const fused = this.child('gate_up_proj').forward(x); // [B, T, 2I]
+    const i = (fused.shape[2] as number) / 2;
+    const halves = tf.split(fused.reshape([b * t, 2, i]).transpose([1, 0, 2]), 2, 0); // [2, B·T, I] → gate | up
+    return halves.map((half) => half.reshape([b, t, i]));
+  }
+
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const [gate, up] = this.family.fused
-        ? tf.split(this.child('gate_up_proj').forward(x), 2, -1) // [B, T, 2I] → gate | up, [B, T, I] each
-        : [this.child('gate_proj').forward(x), this.child('up_proj').forward(x)]; // [B, T, I] each
+      const [gate, up] = this.family.fused ? this.gateUp(x) : [this.child('gate_proj').forward(x), this.child('up_proj').forward(x)]; // [B, T, I] each
       const act = this.activation === 'silu' ? gate.mul(tf.sigmoid(gate)) : gelu(gate); // silu(gate) or gelu_tanh(gate)
       return this.child('down_proj').forward(act.mul(up)); // [B, T, C]
     });
