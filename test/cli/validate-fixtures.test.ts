@@ -8,7 +8,7 @@ const dir = 'test/fixtures/broken';
 /** Each broken pipeline and the one error it must produce (file, JSON pointer, what was found / allowed). */
 const expected: Record<string, string[]> = {
   'wrong-type-seed.json': ['/seed: found "seven", allowed: an integer'],
-  'unknown-stage.json': ['/stages/1/stage: found "trian" (did you mean "train"?), allowed: "load", "freeze", "unfreeze", "inject", "train", "evaluate", "merge", "save"'],
+  'unknown-stage.json': ['/stages/1/stage: found "trian" (did you mean "train"?), allowed: "load", "freeze", "unfreeze", "inject", "train", "evaluate", "merge", "save", "generate"'],
   'unknown-plugin.json': [
     `/stages/2/placement/plugin: plugin "@rankwise/placement-nope" is not installed: looked in node_modules from ${process.cwd()}/test/fixtures/broken upwards, then ${process.cwd()}/packages/cli/src upwards; `,
     'install it next to the pipeline: npm install @rankwise/placement-nope (installed plugins: @rankwise/placement-attention, @rankwise/placement-pattern)',

@@ -71,6 +71,12 @@ export { GroupedOptimizer, inLoraPlusFastGroup } from './train/lora-plus.js';
 export { mergeAdapters, unmergeAdapters, mergeAndUnload } from './lora/merge.js';
 export { freeze, unfreeze } from './lora/freeze.js';
 export { parameterReport, type ParameterReport } from './lora/parameter-report.js';
+// ---- several adapters on one base (PEFT's set_adapter, add_weighted_adapter, …): docs/adapters.md ----
+export { DEFAULT_ADAPTER, checkAdapterName, type LoraAdapter } from './lora/lora-layer.js';
+export { adapterNames, activeAdapters, adaptersDisabled, setAdapter, disableAdapters, enableAdapters, deleteAdapter, withAdapter, type SetAdapterOptions } from './lora/adapters.js';
+export { addWeightedAdapter } from './lora/weighted-adapter.js';
+export { COMBINATION_TYPES, checkCombination, combineFactors, deltaOf, type CombinationType, type CombineOptions, type CombinedSite, type SiteFactors, type SiteShape, type DareFactor } from './lora/combine.js';
+export { applyRule, magnitudePrune, randomPrune, disjointMerge, taskArithmetic, MAJORITY_SIGN_METHODS, type MajoritySignMethod, type TaskRule } from './lora/combine-rules.js';
 
 // ---- files: safetensors, checkpoints, PEFT adapters ----
 export { decodeSafetensors, encodeSafetensors, halfToFloat, SafetensorsError, MAX_HEADER_BYTES } from './io/safetensors.js';
@@ -82,8 +88,13 @@ export {
   isHuggingFaceDir, isHuggingFaceConfig, HF_CONFIG, HF_WEIGHTS, HF_INDEX, HF_TOKENIZER_FILES, type HuggingFaceModelInfo, type SaveHuggingFaceOptions,
 } from './io/huggingface.js';
 export { readSafetensorsFile, writeSafetensorsFile } from './io/tensor-file.js';
+export {
+  saveGgufModel, loadGgufModel, checkGgufModel, llamaGgufModel, llamaGgufTensors, llamaGgufMetadata, ggufTensorName, ggufModuleName, permuteRotaryRows,
+  GGUF_ARCHITECTURES, type GgufModelCheck, type SaveGgufOptions,
+} from './io/gguf-llama.js';
+export { peftToGgufAdapter, ggufAdapterToPeft, readGgufAdapter, checkGgufAdapter, hfModulePath, type GgufAdapterSite } from './io/gguf-adapter.js';
 export { saveCheckpoint, loadCheckpoint, loadWeightsInto, readCheckpointConfig, type CheckpointConfig, type SaveCheckpointOptions } from './io/checkpoint.js';
-export { saveAdapter, saveAdapterSites, loadAdapter, readAdapter, planAdapter, readAdapterConfig, snapshotAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, RANKWISE_METADATA } from './io/peft-adapter.js';
+export { saveAdapter, saveAdapterSites, saveNamedAdapters, adapterFolder, type NamedAdapterSites, loadAdapter, readAdapter, planAdapter, readAdapterConfig, snapshotAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, RANKWISE_METADATA } from './io/peft-adapter.js';
 export type { AdapterSite, AdapterSnapshot, AdapterSaveOptions, StoredAdapterSite, PlannedAdapterSite } from './io/peft-adapter.js';
 export { parsePeftConfig, peftTargetSites, peftPatternValue, peftSiteSettings, buildPeftConfig, PeftConfigError, type PeftLoraConfig, type SiteSettings } from './io/peft-config.js';
 
@@ -105,6 +116,13 @@ export { trainLoop, type TrainLoopOptions, type LogRecord } from './train/loop.j
 export { classificationTask } from './tasks/classification.js';
 export { languageModelTask, windowStarts } from './tasks/language-model.js';
 export { sampleText, type SampleOptions } from './tasks/sample.js';
+export { KvCache, isCachedDecoder, type CachedDecoder, type CacheStep } from './nn/kv-cache.js';
+export { generateTokens, type GenerateOptions, type Generated } from './generation/generate.js';
+export { chooseToken, GREEDY, type SamplingOptions } from './generation/logits-processing.js';
+export { chatFormat, PLAIN_CHAT, type ChatFormat, type ChatMessage } from './generation/chat-template.js';
+export { TextStream } from './generation/text-stream.js';
+export { readPromptsFile, type PromptLine } from './generation/prompts-file.js';
+export { generateTexts, eosIds, bannedIds, type Completion, type TextGenerationOptions } from './generation/generate-text.js';
 
 // ---- progress ----
 export { LineProgress, SilentProgress, formatDuration, formatFields } from './progress/reporter.js';

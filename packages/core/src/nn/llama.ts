@@ -3,6 +3,7 @@ import { Rng } from '../random.js';
 import { gelu } from './activations.js';
 import { ConfigError, type ModelDescription } from './description.js';
 import { Embedding } from './embedding.js';
+import { attendBlocks, KvCache, withCacheStep, type CacheStep, type CachedDecoder } from './kv-cache.js';
 import { FAMILIES, FAMILY_KEYS, FAMILY_MODEL_TYPES, gemmaEmbeddingScale, type ModelFamily } from './families/index.js';
 import { flattenLeading, Linear, unflattenLeading } from './linear.js';
 import { Model, type JsonObject } from './model.js';
@@ -189,6 +190,23 @@ class LlamaAttention extends Module {
       return this.child('o_proj').forward(merged); // [B, T, C]
     });
   }
+
+  /** The new positions of x [B, T, C] against the cached keys and values of `layer` (extended by theirs). [B, T, C] → [B, T, C]. */
+  forwardCached(x: tf.Tensor, cache: KvCache, layer: number, step: CacheStep): tf.Tensor {
+    return tf.tidy(() => {
+      const [b, t] = x.shape as [number, number, number];
+      const { num_attention_heads: h, num_key_value_heads: kv, head_dim: hd } = this.c;
+      const heads = (name: string, n: number) => this.child(name).forward(x).reshape([b, t, n, hd]).transpose([0, 2, 1, 3]); // [B, n, T, hd]
+      const q = this.rope.applyAt(heads('q_proj', h), step).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
+      const blocks = cache.append(layer, this.rope.applyAt(heads('k_proj', kv), step), heads('v_proj', kv)); // [B, KV, S_i, hd] each, ΣS_i = S+T
+      const { mask } = step;
+      const masked = mask && ((scores: tf.Tensor) => // [B, KV, rep·T, S+T] + the mask of each row's T new tokens
+        scores.reshape([b, kv, this.rep, t, step.total]).add(mask.reshape([b, 1, 1, t, step.total])).reshape([b, kv, this.rep * t, step.total]));
+      const mixed = attendBlocks(q, blocks, 1 / Math.sqrt(hd), masked); // softmax(q·Kᵀ/√hd + mask)·V: [B, KV, rep·T, hd]
+      const merged = mixed.reshape([b, h, t, hd]).transpose([0, 2, 1, 3]).reshape([b, t, h * hd]); // [B, T, H·hd]
+      return this.child('o_proj').forward(merged); // [B, T, C]
+    });
+  }
 }
 
 /**
@@ -253,6 +271,14 @@ class LlamaDecoderLayer extends Module {
       return h.add(this.child('mlp').forward(this.child('post_attention_layernorm').forward(h))); // [B, T, C]
     });
   }
+
+  forwardCached(x: tf.Tensor, cache: KvCache, layer: number, step: CacheStep): tf.Tensor {
+    return tf.tidy(() => {
+      const attention = this.child<LlamaAttention>('self_attn').forwardCached(this.child('input_layernorm').forward(x), cache, layer, step);
+      const h = x.add(attention); // [B, T, C]
+      return h.add(this.child('mlp').forward(this.child('post_attention_layernorm').forward(h))); // [B, T, C]
+    });
+  }
 }
 
 /**
@@ -283,6 +309,17 @@ class LlamaBackbone extends Module {
       return this.child('norm').forward(this.child('layers').forward(scaled));
     });
   }
+
+  /** ids [B, T] → final hidden states [B, T, C] of the new positions (only the last one with `lastOnly`: [B, 1, C]). */
+  forwardCached(ids: tf.Tensor, cache: KvCache, step: CacheStep, lastOnly: boolean): tf.Tensor {
+    return tf.tidy(() => {
+      const layers = this.child<Sequential>('layers');
+      let h = this.child('embed_tokens').forward(ids); // [B, T, C]
+      for (let l = 0; l < layers.length; l++) h = (layers.at(l) as LlamaDecoderLayer).forwardCached(h, cache, l, step);
+      if (lastOnly && step.t > 1) h = h.slice([0, step.t - 1, 0], [-1, 1, -1]); // [B, 1, C]
+      return this.child('norm').forward(h);
+    });
+  }
 }
 
 /** The tied output layer: logits = x·Eᵀ with the token embedding E [V, C] (no parameters of its own, not a site). */
@@ -303,7 +340,7 @@ class TiedLmHead extends Module {
  * (`model.layers.3.self_attn.q_proj`, `…mlp.down_proj`, Phi-3's `…self_attn.qkv_proj`, `lm_head` when untied).
  * ids [B, T] (int32) → logits [B, T, V] (Gemma 2: soft-capped).
  */
-export class Llama extends Model {
+export class Llama extends Model implements CachedDecoder {
   readonly architecture = 'llama';
   readonly task = 'language-model';
   readonly config: LlamaConfig;
@@ -333,6 +370,22 @@ export class Llama extends Model {
       const cap = this.config.final_logit_softcapping;
       return cap === null ? logits : logits.div(cap).tanh().mul(cap); // Gemma 2: cap · tanh(logits / cap)
     });
+  }
+
+  get maxPositions(): number {
+    return this.config.max_position_embeddings;
+  }
+
+  createCache(batch: number): KvCache {
+    return new KvCache(batch, this.config.num_hidden_layers);
+  }
+
+  forwardCached(ids: tf.Tensor, cache: KvCache, options: { realRows?: ReadonlyArray<ArrayLike<boolean | number>>; lastOnly?: boolean } = {}): tf.Tensor {
+    const t = ids.shape[1] as number;
+    if (cache.length + t > this.config.max_position_embeddings) throw new Error(`${cache.length} cached + ${t} new tokens are more than max_position_embeddings (${this.config.max_position_embeddings})`);
+    return withCacheStep(cache, t, options.realRows, (step) =>
+      tf.tidy(() => this.child('lm_head').forward(this.child<LlamaBackbone>('model').forwardCached(ids, cache, step, options.lastOnly ?? false))), // [B, T, V]
+    );
   }
 }
 

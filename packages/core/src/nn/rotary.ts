@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { CacheStep } from './kv-cache.js';
 import { ropeFrequencies, type RopeFrequencies } from './rope-scaling.js';
 
 /**
@@ -73,6 +74,40 @@ export class RotaryEmbedding {
       // BLAS call forward and backward, where tfjs's reverse / slice kernels loop element by element in JavaScript.
       const swapped = tf.matMul(x.reshape([b * h * t, d]), tf.tensor2d(this.swap, [d, d])).reshape([b, h, t, d]); // [B·H·T, d]·[d, d] → [B, H, T, d]
       return x.mul(tf.tensor2d(cos, [t, d])).add(swapped.mul(tf.tensor2d(sinSigned, [t, d]))); // [B, H, T, d]
+    });
+  }
+
+  /**
+   * x [B, H, T, d] with its own position per row and token (the KV-cache path, where new tokens start at the cached
+   * length and left-padded rows are offset) → rotated [B, H, T, d]. Same angles as `apply`. The cos/sin tables of the
+   * step's positions [B, 1, T, d] and the swap matrix are made once per step and shared by every layer.
+   */
+  applyAt(x: tf.Tensor, step: CacheStep): tf.Tensor {
+    return tf.tidy(() => {
+      const [b, h, t, d] = x.shape as [number, number, number, number];
+      const { positions } = step;
+      if (positions.length !== b * t) throw new Error(`RotaryEmbedding.applyAt: ${positions.length} positions for [${b}, ${t}] tokens`);
+      const tables = (): { cos: Float32Array; sinSigned: Float32Array } => {
+        const half = d / 2;
+        const cos = new Float32Array(b * t * d);
+        const sinSigned = new Float32Array(b * t * d);
+        for (let n = 0; n < b * t; n++) {
+          const p = positions[n];
+          for (let j = 0; j < d; j++) {
+            const angle = p * this.theta ** (-(2 * (j % half)) / d);
+            cos[n * d + j] = Math.cos(angle);
+            sinSigned[n * d + j] = j < half ? -Math.sin(angle) : Math.sin(angle);
+          }
+        }
+        return { cos, sinSigned };
+      };
+      let made: { cos: Float32Array; sinSigned: Float32Array } | null = null;
+      const once = () => (made ??= tables());
+      const cos = step.shared(`rope${d}.cos`, () => tf.tensor4d(once().cos, [b, 1, t, d]));
+      const sin = step.shared(`rope${d}.sin`, () => tf.tensor4d(once().sinSigned, [b, 1, t, d]));
+      const swap = step.shared(`rope${d}.swap`, () => tf.tensor2d(this.swap, [d, d]));
+      const swapped = tf.matMul(x.reshape([b * h * t, d]), swap).reshape([b, h, t, d]); // [B·H·T, d]·[d, d] → [B, H, T, d]
+      return x.mul(cos).add(swapped.mul(sin)); // [B, H, T, d]
     });
   }
 }
