@@ -191,18 +191,36 @@ class LlamaAttention extends Module {
     });
   }
 
-  /** The new positions of x [B, T, C] against the cached keys and values of `layer` (extended by theirs). [B, T, C] → [B, T, C]. */
+  /**
+   * The new positions of x [B, T, C] against the cached keys and values of `layer` (extended by theirs), with the
+   * same projections, q/k norms, rotary schedule, scale, soft-cap and sliding window as `forward`: the window counts
+   * cache positions (padding included), as transformers' masks do. [B, T, C] → [B, T, C].
+   */
   forwardCached(x: tf.Tensor, cache: KvCache, layer: number, step: CacheStep): tf.Tensor {
     return tf.tidy(() => {
       const [b, t] = x.shape as [number, number, number];
       const { num_attention_heads: h, num_key_value_heads: kv, head_dim: hd } = this.c;
-      const heads = (name: string, n: number) => this.child(name).forward(x).reshape([b, t, n, hd]).transpose([0, 2, 1, 3]); // [B, n, T, hd]
-      const q = this.rope.applyAt(heads('q_proj', h), step).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
-      const blocks = cache.append(layer, this.rope.applyAt(heads('k_proj', kv), step), heads('v_proj', kv)); // [B, KV, S_i, hd] each, ΣS_i = S+T
-      const { mask } = step;
-      const masked = mask && ((scores: tf.Tensor) => // [B, KV, rep·T, S+T] + the mask of each row's T new tokens
-        scores.reshape([b, kv, this.rep, t, step.total]).add(mask.reshape([b, 1, 1, t, step.total])).reshape([b, kv, this.rep * t, step.total]));
-      const mixed = attendBlocks(q, blocks, 1 / Math.sqrt(hd), masked); // softmax(q·Kᵀ/√hd + mask)·V: [B, KV, rep·T, hd]
+      let [qh, kh, v] = this.project(x); // [B, n, T, hd]
+      if (this.family.qkNorm) [qh, kh] = [this.child('q_norm').forward(qh), this.child('k_norm').forward(kh)]; // RMSNorm over hd, per head
+      const q = this.rope.applyAt(qh, step).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
+      const blocks = cache.append(layer, this.rope.applyAt(kh, step), v); // [B, KV, S_i, hd] each, ΣS_i = S+T
+      const total = step.total;
+      const window = this.window;
+      // keys at cache index j ≤ (S + i) − window are out of new token i's window: [1, 1, T, S+T]
+      const windowMask = window === null || total <= window ? null : step.shared(`window${window}`, () => {
+        const values = new Float32Array(t * total);
+        for (let i = 0; i < t; i++) for (let j = 0; j <= total - t + i - window; j++) values[i * total + j] = -1e9;
+        return tf.tensor4d(values, [1, 1, t, total]);
+      });
+      const additive = step.mask && windowMask ? step.mask.add(windowMask) : (step.mask ?? windowMask); // [B or 1, 1, T, S+T]
+      const cap = this.c.attn_logit_softcapping;
+      const masked = additive === null && cap === null ? null : (scores: tf.Tensor) => { // [B, KV, rep·T, S+T]
+        const capped = cap === null ? scores : scores.div(cap).tanh().mul(cap); // Gemma 2: soft-capped before the mask
+        if (additive === null) return capped;
+        const rows = additive.shape[0] as number;
+        return capped.reshape([b, kv, this.rep, t, total]).add(additive.reshape([rows, 1, 1, t, total])).reshape([b, kv, this.rep * t, total]);
+      };
+      const mixed = attendBlocks(q, blocks, this.scale, masked); // softmax(cap(q·Kᵀ·scale) + mask)·V: [B, KV, rep·T, hd]
       const merged = mixed.reshape([b, h, t, hd]).transpose([0, 2, 1, 3]).reshape([b, t, h * hd]); // [B, T, H·hd]
       return this.child('o_proj').forward(merged); // [B, T, C]
     });
@@ -275,10 +293,15 @@ class LlamaDecoderLayer extends Module {
   forwardCached(x: tf.Tensor, cache: KvCache, layer: number, step: CacheStep): tf.Tensor {
     return tf.tidy(() => {
       const attention = this.child<LlamaAttention>('self_attn').forwardCached(this.child('input_layernorm').forward(x), cache, layer, step);
+      if (this.sandwich) {
+        const h = x.add(this.child('post_attention_layernorm').forward(attention)); // [B, T, C]
+        return h.add(this.child('post_feedforward_layernorm').forward(this.child('mlp').forward(this.child('pre_feedforward_layernorm').forward(h)))); // [B, T, C]
+      }
       const h = x.add(attention); // [B, T, C]
       return h.add(this.child('mlp').forward(this.child('post_attention_layernorm').forward(h))); // [B, T, C]
     });
   }
+
 }
 
 /**
@@ -287,6 +310,7 @@ class LlamaDecoderLayer extends Module {
  */
 class LlamaBackbone extends Module {
   private readonly embedScale: number | null;
+  readonly rope: RotaryEmbedding;
 
   constructor(c: LlamaConfig, family: ModelFamily, rng: Rng, init: 'random' | 'zeros') {
     super();
@@ -295,6 +319,7 @@ class LlamaBackbone extends Module {
       scaling: c.rope_scaling, originalMaxPositions: c.original_max_position_embeddings,
     });
     const rope = new RotaryEmbedding(c.head_dim, c.rope_theta, frequencies);
+    this.rope = rope;
     this.embedScale = family.gemma ? gemmaEmbeddingScale(c) : null;
     this.addModule('embed_tokens', new Embedding(c.vocab_size, c.hidden_size, rng.fork('embed_tokens'), 0.02, init));
     const layers = Array.from({ length: c.num_hidden_layers }, (_, l) => new LlamaDecoderLayer(c, l, rope, family, rng.fork(`layers.${l}`), init));
@@ -314,7 +339,8 @@ class LlamaBackbone extends Module {
   forwardCached(ids: tf.Tensor, cache: KvCache, step: CacheStep, lastOnly: boolean): tf.Tensor {
     return tf.tidy(() => {
       const layers = this.child<Sequential>('layers');
-      let h = this.child('embed_tokens').forward(ids); // [B, T, C]
+      const embedded = this.child('embed_tokens').forward(ids); // [B, T, C]
+      let h = this.embedScale === null ? embedded : embedded.mul(this.embedScale);
       for (let l = 0; l < layers.length; l++) h = (layers.at(l) as LlamaDecoderLayer).forwardCached(h, cache, l, step);
       if (lastOnly && step.t > 1) h = h.slice([0, step.t - 1, 0], [-1, 1, -1]); // [B, 1, C]
       return this.child('norm').forward(h);
@@ -383,8 +409,17 @@ export class Llama extends Model implements CachedDecoder {
   forwardCached(ids: tf.Tensor, cache: KvCache, options: { realRows?: ReadonlyArray<ArrayLike<boolean | number>>; lastOnly?: boolean } = {}): tf.Tensor {
     const t = ids.shape[1] as number;
     if (cache.length + t > this.config.max_position_embeddings) throw new Error(`${cache.length} cached + ${t} new tokens are more than max_position_embeddings (${this.config.max_position_embeddings})`);
+    const switchAt = this.child<LlamaBackbone>('model').rope.frequencies.longAfter;
+    if (switchAt !== undefined && cache.length > 0 && cache.length <= switchAt && cache.length + t > switchAt) {
+      // transformers drops the cache here (Phi3ForCausalLM.prepare_inputs_for_generation) and recomputes every key
+      throw new Error(`longrope: the cache holds ${cache.length} positions rotated with short_factor and this step crosses original_max_position_embeddings (${switchAt}), where every key switches to long_factor; prefill the whole sequence again`);
+    }
+    const cap = this.config.final_logit_softcapping;
     return withCacheStep(cache, t, options.realRows, (step) =>
-      tf.tidy(() => this.child('lm_head').forward(this.child<LlamaBackbone>('model').forwardCached(ids, cache, step, options.lastOnly ?? false))), // [B, T, V]
+      tf.tidy(() => {
+        const logits = this.child('lm_head').forward(this.child<LlamaBackbone>('model').forwardCached(ids, cache, step, options.lastOnly ?? false)); // [B, T, V]
+        return cap === null ? logits : logits.div(cap).tanh().mul(cap); // Gemma 2
+      }),
     );
   }
 }

@@ -113,8 +113,10 @@ export interface RopeFrequencies {
   rotaryDim: number;
   /** Multiplies cos and sin (yarn's attention factor; 1 otherwise). */
   attentionFactor: number;
-  /** inv_freq [rotaryDim / 2] for a forward pass over `seqLen` positions (only `dynamic` depends on it). */
+  /** inv_freq [rotaryDim / 2] for a forward pass over `seqLen` positions (`dynamic` and `longrope` depend on it). */
   invFreq(seqLen: number): Float64Array;
+  /** longrope: sequences longer than this use long_factor (keys rotated before that point are stale after it). */
+  longAfter?: number;
 }
 
 export interface RopeSettings {
@@ -219,7 +221,7 @@ export function ropeFrequencies(settings: RopeSettings): RopeFrequencies {
       };
       const short = table('short_factor');
       const long = table('long_factor');
-      return { rotaryDim: dim, attentionFactor: attention, invFreq: (seqLen) => (seqLen > original ? long : short) };
+      return { rotaryDim: dim, attentionFactor: attention, invFreq: (seqLen) => (seqLen > original ? long : short), longAfter: original };
     }
     case 'llama3': {
       const factor = need('factor');
