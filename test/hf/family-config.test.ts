@@ -2,12 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { describeLlama, loadHuggingFaceModel, parsePeftConfig, peftTargetSites, readHuggingFaceConfig } from '@rankwise/core';
+import { createRankwise, describeLlama, loadHuggingFaceModel, parsePeftConfig, peftTargetSites, readHuggingFaceConfig, SilentProgress } from '@rankwise/core';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';
 import { normRelativeError } from '../helpers/numeric.js';
 import { logitsOf } from './fixtures.js';
-import { editedFixture, familyLogits, familyReference } from './family-fixtures.js';
+import { editedFixture, familyFixture, familyLogits, familyReference } from './family-fixtures.js';
 
 beforeAll(async () => {
   await useTestBackend();
@@ -82,6 +82,18 @@ describe('config.json of the model families: unsupported values are refused, nam
     }
     const { config } = await readHuggingFaceConfig(editedFixture('phi3-tiny', () => {}));
     expect(() => peftTargetSites(peft, describeLlama(config).sites, 'phi3')).toThrow('target_modules is null and PEFT has no default target modules for model type "phi3"');
+  });
+
+  test('GGUF export is refused at validation for the families and rope scalings the GGUF writer does not know', async () => {
+    const rankwise = createRankwise({ progress: new SilentProgress() });
+    const issues = async (dir: string) =>
+      rankwise.validate({ name: 'gguf', seed: 1, stages: [{ stage: 'load', huggingface: dir }, { stage: 'save', gguf: { type: 'f16' } }] }).then(
+        () => [],
+        (e: { issues?: Array<{ pointer: string; message: string }> }) => (e.issues ?? []).map((i) => `${i.pointer}: ${i.message}`),
+      );
+    expect(await issues(familyFixture('gemma2-tiny'))).toEqual(['/stages/1/gguf: found a model with model_type "gemma2": the GGUF writer knows "llama", "qwen2" only']);
+    expect((await issues(familyFixture('llama3-tiny')))[0]).toMatch(/^\/stages\/1\/gguf: found a model with rope_scaling \{.*"rope_type":"llama3"\}: the GGUF writer has no rope scaling$/);
+    expect(await issues(editedFixture('llama3-tiny', (c) => { c.rope_scaling = null; }))).toEqual([]);
   });
 
   test('rankwise validate exits 2 with the one-line error for an unsupported rope_scaling', () => {
