@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { peftToGgufAdapter } from '../io/gguf-adapter.js';
-import { saveGgufModel } from '../io/gguf-llama.js';
+import { ggufUnsupported, saveGgufModel } from '../io/gguf-llama.js';
 import { defineStage } from '../contracts/stage.js';
 import { atomicDirectory, temporaryName } from '../io/atomic-write.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { saveHuggingFaceModel } from '../io/huggingface.js';
-import { Llama } from '../nn/llama.js';
+import { Llama, type LlamaConfig } from '../nn/llama.js';
 import { saveAdapter, saveAdapterSites, saveNamedAdapters } from '../io/peft-adapter.js';
 import { saveTfjsModel } from '../io/tfjs-save.js';
 import { TfjsLayersModel } from '../nn/layers-model.js';
@@ -67,6 +67,8 @@ export default defineStage<SaveOptions, SaveResult>({
     if (options.ggufAdapter && !ctx.has('adapter') && !ctx.has('merged-adapter')) ctx.issue('/ggufAdapter', 'no adapter to save: no inject stage (or load.adapter) before this stage');
     for (const key of ['gguf', 'ggufAdapter'] as const) {
       if (options[key] && architecture !== undefined && architecture !== 'llama') ctx.issue(`/${key}`, `found a ${architecture} model; allowed: Llama-family models (loaded with "huggingface" or "gguf")`);
+      const unsupported = options[key] && architecture === 'llama' && ctx.model ? ggufUnsupported(ctx.model.config as unknown as LlamaConfig) : null;
+      if (unsupported) ctx.issue(`/${key}`, `found a model with ${unsupported}`);
     }
     if (options.merged && architecture === 'tfjs-layers') ctx.issue('/merged', 'found true for a tfjs LayersModel; allowed: "tfjs": true (a LayersModel folder with the original topology)');
   },
