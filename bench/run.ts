@@ -118,9 +118,9 @@ async function backendsToRun(names: BackendName[] | null): Promise<ResolvedBacke
 }
 
 const program = new Command('bench')
-  .description('time the fixed workloads (W1 MLP, W2 GPT, W3 inference, W4 Llama at SmolLM2-135M size) on every available backend')
+  .description('time the fixed workloads (W1 MLP, W2 GPT, W3 inference, W4 Llama at SmolLM2-135M size, W5 its generation) on every available backend')
   .option('--backend <names>', `comma-separated backends (${BACKEND_NAMES.join(', ')}); default: every one available`)
-  .option('--workload <ids>', 'comma-separated workload ids or prefixes (W1, W2-lora, W3, W4)')
+  .option('--workload <ids>', 'comma-separated workload ids or prefixes (W1, W2-lora, W3, W4, W5)')
   .option('--quick', 'fewer steps (a smoke run)')
   .option('--out <dir>', 'where to write <date>-<backend>.json', 'bench/results')
   .parse();

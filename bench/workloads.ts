@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  createOptimizer, freeze, Gpt, injectLora, listSites, Llama, mergeAndUnload, Mlp, sparseSoftmaxCrossEntropy, trainStep, type AdamSpec, type Model, type Site,
+  createOptimizer, freeze, generateTokens, Gpt, injectLora, listSites, Llama, mergeAndUnload, Mlp, sparseSoftmaxCrossEntropy, trainStep, type AdamSpec, type Model, type Site,
 } from '@rankwise/core';
 import { attentionFlops, forwardFlops, trainFlops, type MatmulSite } from './flops.js';
 
@@ -211,6 +211,43 @@ function llamaTraining(id: string, description: string, lora: ((site: Site) => b
   };
 }
 
+/**
+ * W5: generation from the W4 model (random weights): a 256-token prompt prefilled, 128 new tokens decoded greedily with
+ * the KV cache, at batch `batch` — one step is one whole generation (tokens/s counts the new tokens). The prefill and
+ * decode rates apart, and PyTorch's beside them: bench/w5-generate.ts, bench/w5-compare.ts.
+ */
+function llamaGeneration(batch: number): WorkloadFactory {
+  const prompt = 256;
+  const fresh = 128;
+  const id = `W5-b${batch}`;
+  return {
+    id,
+    plan: { warmup: 0, minSteps: 1, maxSteps: 1, minTimeMs: 0, budgetMs: 3_600_000 },
+    create() {
+      const model = new Llama({ ...LLAMA_W4_CONFIG, context: prompt + fresh }, 1);
+      model.eval();
+      const prompts = Array.from({ length: batch }, (_, b) => seededArray(prompt, 10 + b, (u) => Math.floor(u * LLAMA_W4_CONFIG.vocab_size)));
+      const sites = listSites(model).map((s) => ({ inFeatures: s.inFeatures, outFeatures: s.outFeatures, rank: 0 }));
+      const head = { inFeatures: LLAMA_W4_CONFIG.hidden_size, outFeatures: LLAMA_W4_CONFIG.vocab_size, rank: 0 };
+      // prefill: every prompt row through the layers, the head for the last one; decode: one row per step
+      const flops = forwardFlops(batch * prompt, sites, false) + forwardFlops(batch, [head], false) + forwardFlops(batch * (fresh - 1), [...sites, head], false);
+      return {
+        id,
+        description: `Llama SmolLM2-135M size, generation: ${prompt}-token prompt prefilled, ${fresh} new tokens decoded greedily with the KV cache, batch ${batch}`,
+        samples: batch,
+        tokens: batch * fresh,
+        flops,
+        trainableParams: 0,
+        optimizerStateBytes: () => 0,
+        async step() {
+          await generateTokens(model, prompts, { maxNewTokens: fresh });
+        },
+        dispose: () => model.dispose(),
+      };
+    },
+  };
+}
+
 const INFERENCE_VARIANTS = ['base', 'unmerged', 'merged'] as const;
 
 /** A forward pass of the base model, of the model with (random) unmerged adapters, or after mergeAndUnload. */
@@ -246,6 +283,8 @@ export const WORKLOADS: WorkloadFactory[] = [
   llamaTraining('W4-full', 'Llama SmolLM2-135M size (d576 L30 H9 KV3 SwiGLU1536 V49152 tied), batch 4 × 256, AdamW, all parameters', null),
   llamaTraining('W4-lora-qv', `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj`, (s) => LLAMA_QV.has(s.role)),
   llamaTraining('W4-lora-all', `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on every linear layer (all-linear)`, (s) => s.role !== 'head'),
+  llamaGeneration(1),
+  llamaGeneration(8),
   ...INFERENCE_VARIANTS.flatMap((variant) => [
     inference(`W3-mlp-${variant}`, `MLP forward, batch 128, ${variant}`, MLP, variant),
     inference(`W3-gpt-${variant}`, `GPT forward, batch 32 × 128 tokens, ${variant}`, GPT, variant),

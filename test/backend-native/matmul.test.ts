@@ -31,6 +31,19 @@ describe.skipIf(skipReason !== '')(`native BatchMatMul / _FusedMatMul ${skipReas
     expect(fallbacks('BatchMatMul')).toBe(before);
   });
 
+  it('one-row products (decode steps: cblas_sgemv, columns split over the pool) with every transpose combination', async () => {
+    const before = fallbacks('BatchMatMul');
+    for (const n of [7, 3000]) {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const err = await compareBackends(() => tf.matMul(rand(ta ? [300, 1] : [1, 300], 7), rand(tb ? [n, 300] : [300, n], 8), ta, tb), normRelativeError);
+        expect(err, `n=${n} transposeA=${ta} transposeB=${tb}`).toBeLessThan(TOL);
+      }
+    }
+    const fused = await compareBackends(() => tf.fused.matMul({ a: rand([1, 300], 9), b: rand([300, 3000], 10), bias: rand([3000], 11), activation: 'relu' }), normRelativeError);
+    expect(fused).toBeLessThan(TOL);
+    expect(fallbacks('BatchMatMul')).toBe(before);
+  });
+
   it('batched and batch-broadcast products (rank 3 and 4, transposed)', async () => {
     const cases: Array<[number[], number[], boolean, boolean]> = [
       [[3, 17, 23], [3, 23, 11], false, false],

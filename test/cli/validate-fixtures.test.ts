@@ -8,7 +8,7 @@ const dir = 'test/fixtures/broken';
 /** Each broken pipeline and the one error it must produce (file, JSON pointer, what was found / allowed). */
 const expected: Record<string, string[]> = {
   'wrong-type-seed.json': ['/seed: found "seven", allowed: an integer'],
-  'unknown-stage.json': ['/stages/1/stage: found "trian" (did you mean "train"?), allowed: "load", "freeze", "unfreeze", "inject", "train", "evaluate", "merge", "save"'],
+  'unknown-stage.json': ['/stages/1/stage: found "trian" (did you mean "train"?), allowed: "load", "freeze", "unfreeze", "inject", "train", "evaluate", "merge", "save", "generate"'],
   'unknown-plugin.json': [
     `/stages/2/placement/plugin: plugin "@rankwise/placement-nope" is not installed: looked in node_modules from ${process.cwd()}/test/fixtures/broken upwards, then ${process.cwd()}/packages/cli/src upwards; `,
     'install it next to the pipeline: npm install @rankwise/placement-nope (installed plugins: @rankwise/placement-attention, @rankwise/placement-pattern)',
@@ -32,10 +32,10 @@ const expected: Record<string, string[]> = {
   'not-json.json': ['/: not valid JSON: ', '(line 4, column 24)'],
   'bad-name.json': ['/name: found "Digits LoRA", allowed: a string matching /^[a-z0-9][a-z0-9._-]*$/'],
   'layer-out-of-range.json': ["/stages/2/placement/options/layers/1: layer 5 does not exist; the model's layers are 0, 1, 2"],
-  'save-nothing.json': ['/stages/1: save needs "adapter": true, "merged": true or "tfjs": true (one or more)'],
+  'save-nothing.json': ['/stages/1: save needs "adapter": true, "merged": true, "tfjs": true, "gguf": {…} or "ggufAdapter": true (one or more)'],
   'missing-checkpoint.json': ['/stages/0/checkpoint: ', 'no-such-checkpoint: not a checkpoint directory (config.json missing)'],
   'from-without-model.json': ['/stages/0/from: test/fixtures/broken/base-saves-nothing.json saves no model to load: it needs a "save" stage with "merged": true'],
-  'two-sources.json': ['/stages/0: give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from", "tfjs" or "huggingface"'],
+  'two-sources.json': ['/stages/0: give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from", "tfjs", "huggingface" or "gguf"'],
   'text-data-for-mlp.json': ['/stages/1/data: dataset "moby-dick" is text; the model (mlp) is a classification model'],
   'rank-pattern-unmatched.json': ['/stages/2/placement/options/rankPattern/layers.2: rankPattern key "layers.2" matches none of the chosen sites (layers.0, layers.1)'],
 };

@@ -79,9 +79,9 @@ afterAll(() => {
 
 describe('rankwise installed from tarballs into a plain npm project', () => {
   test('the install: 12 packages, the rankwise bin, core built (dist + .d.ts, ./plugin), workspace: versions replaced', () => {
-    expect(readdirSync(tarballs).filter((f) => f.endsWith('.tgz'))).toHaveLength(13);
+    expect(readdirSync(tarballs).filter((f) => f.endsWith('.tgz'))).toHaveLength(14);
     const modules = join(project, 'node_modules');
-    for (const name of ['core', 'cli', 'datasets', 'grid', 'report', 'observe', 'backend-native', 'backend-webgpu', 'placement-pattern', 'placement-attention']) {
+    for (const name of ['core', 'cli', 'datasets', 'grid', 'report', 'observe', 'gguf', 'backend-native', 'backend-webgpu', 'placement-pattern', 'placement-attention']) {
       expect(existsSync(join(modules, '@rankwise', name, 'dist', 'index.js')), name).toBe(true);
       expect(existsSync(join(modules, '@rankwise', name, 'dist', 'index.d.ts')), name).toBe(true);
     }

@@ -46,7 +46,7 @@ describe('the pipeline schema is generated from the stage definitions', () => {
     const schema = buildPipelineSchema() as Node;
     const stage = (schema.$defs as Record<string, Node>).stage;
     expect(JSON.stringify((stage.properties as Node).stage)).toContain('"pattern"');
-    expect((stage.allOf as unknown[]).length).toBe(8);
+    expect((stage.allOf as unknown[]).length).toBe(9); // load, freeze, unfreeze, inject, train, evaluate, merge, save, generate
   });
 });
 

@@ -106,7 +106,7 @@ describe('custom stages', () => {
     await expect(rw.validate(ok)).resolves.toBeTruthy();
     // an unknown name that is a valid package name: not installed
     expect(await issuesOf(rw.validate(stages({ stage: 'rankwise-stage-nope' })))).toEqual([
-      expect.stringContaining('/stages/3/stage: found "rankwise-stage-nope", allowed: "load", "freeze", "unfreeze", "inject", "train", "evaluate", "merge", "save" or an installed stage package'),
+      expect.stringContaining('/stages/3/stage: found "rankwise-stage-nope", allowed: "load", "freeze", "unfreeze", "inject", "train", "evaluate", "merge", "save", "generate" or an installed stage package'),
     ]);
     expect(runs).toBe(before);
   });

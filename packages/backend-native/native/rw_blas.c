@@ -30,6 +30,7 @@ static int try_open(rw_blas *blas, const char *path) {
   }
   blas->handle = handle;
   blas->sgemm = (rw_sgemm_fn)sgemm;
+  blas->sgemv = (rw_sgemv_fn)dlsym(handle, "cblas_sgemv");
   blas->get_num_threads = (int (*)(void))dlsym(handle, "openblas_get_num_threads");
   blas->set_num_threads = (void (*)(int))dlsym(handle, "openblas_set_num_threads");
   blas->get_corename = (char *(*)(void))dlsym(handle, "openblas_get_corename");

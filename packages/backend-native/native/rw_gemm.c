@@ -8,8 +8,21 @@ typedef struct {
   const float *a, *b;
   float *c;
   size_t batch_a, batch_b;
-  int split; /* 0: units are batch entries; 1: rows of the single product; 2: its columns */
+  int split; /* 0: units are batch entries; 1: rows of the single product; 2: its columns; 3: columns of a one-row product (gemv) */
 } gemm_ctx;
+
+/* Columns [col0, col0 + cols) of the one-row product a[1, k]·op(B) with sgemv: streams B once, without packing it. */
+static void gemv_block(const gemm_ctx *g, int col0, int cols) {
+  /* a is [1, k] or, transposed, [k, 1]: k contiguous values either way. */
+  if (g->trans_b) {
+    /* B is [n, k]: y = B[col0 : col0 + cols, :]·a */
+    g->blas->sgemv(RW_CBLAS_ROW_MAJOR, RW_CBLAS_NO_TRANS, cols, g->k, 1.0f, g->b + (size_t)col0 * g->k, g->k, g->a, 1, 0.0f,
+                   g->c + col0, 1);
+  } else {
+    /* B is [k, n]: y = B[:, col0 : col0 + cols]ᵀ·a */
+    g->blas->sgemv(RW_CBLAS_ROW_MAJOR, RW_CBLAS_TRANS, g->k, cols, 1.0f, g->b + col0, g->n, g->a, 1, 0.0f, g->c + col0, 1);
+  }
+}
 
 /* Rows [row0, row0 + rows) and columns [col0, col0 + cols) of product bi. */
 static void gemm_block(const gemm_ctx *g, size_t bi, int row0, int rows, int col0, int cols) {
@@ -28,7 +41,9 @@ static void gemm_block(const gemm_ctx *g, size_t bi, int row0, int rows, int col
 
 static void gemm_range(void *arg, size_t begin, size_t end) {
   const gemm_ctx *g = arg;
-  if (g->split == 1) {
+  if (g->split == 3) {
+    gemv_block(g, (int)begin, (int)(end - begin));
+  } else if (g->split == 1) {
     gemm_block(g, 0, (int)begin, (int)(end - begin), 0, g->n);
   } else if (g->split == 2) {
     gemm_block(g, 0, 0, g->m, (int)begin, (int)(end - begin));
@@ -47,6 +62,14 @@ void rw_sgemm_batched(const rw_blas *blas, rw_gemm_threading threading, int tran
   }
   const int threads = rw_pool_threads();
   const double flops = 2.0 * m * n * k;
+  if (m == 1 && batch == 1 && blas->sgemv) {
+    /* Decoding one token: a matrix-vector product, bound by reading B. Split its columns over the pool. */
+    g.split = 3;
+    size_t grain = (threading == RW_GEMM_THREADS_BLAS || threads <= 1 || flops < 2e5) ? (size_t)n : ((size_t)n + threads - 1) / threads;
+    if (grain >= (size_t)n) gemm_range(&g, 0, (size_t)n);
+    else rw_parallel_for((size_t)n, grain, 16, gemm_range, &g);
+    return;
+  }
   if (threading == RW_GEMM_THREADS_BLAS || threads <= 1) {
     gemm_range(&g, 0, batch);
     return;

@@ -61,6 +61,15 @@ export class NativeBackend extends MathBackendCPU {
     return result;
   }
 
+  /**
+   * Drops the free buffers the pool keeps for reuse (up to its byte limit). Generation calls it between decode steps:
+   * the KV cache grows by one position per step, so the buffers it frees never come back in the same length and would
+   * otherwise fill the pool to its limit.
+   */
+  releaseUnusedMemory(): void {
+    this.pool.clear();
+  }
+
   /** Pooled buffers are reused after dispose, so readers get a copy. */
   override readSync(dataId: DataId): tf.backend_util.BackendValues {
     const values = super.readSync(dataId);

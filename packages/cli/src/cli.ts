@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, ResumeError, SilentProgress, type ModuleLoader, type ProgressReporter } from '@rankwise/core';
 import { checkGrid, DEFAULT_ATTEMPTS } from '@rankwise/grid';
 import { RUN_OBSERVERS } from '@rankwise/observe';
+import { convertCommand } from './commands/convert.js';
 import { adaptersCommand } from './commands/adapters.js';
 import { listCommand } from './commands/list.js';
 import { newCommand } from './commands/new.js';
@@ -14,6 +15,9 @@ import { storeCommand } from './commands/store.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { workerCommand, workerOptions } from './commands/worker.js';
+import { chatCommand, CHAT_DEFAULT_MAX_NEW, type ChatFlags } from './commands/chat.js';
+import { generateCommand, GENERATE_DEFAULT_MAX_NEW, type GenerateFlags } from './commands/generate.js';
+import { samplingOptions } from './generate/sampling-flags.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { expandFiles } from './expand-files.js';
 import { parseRunFlags, UsageError, type CommonRunFlags } from './options.js';
@@ -142,6 +146,32 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
   storeCommand(program, (c) => {
     code = c;
   });
+
+  // issue 21: generation from a run folder, a Hugging Face directory, a merged model or a checkpoint (docs/generation.md)
+  samplingOptions(program.command('generate').description('generate text from a language model: --prompt streams to stdout; --prompt-file f.jsonl writes JSON lines').argument('<model>', 'run folder, Hugging Face directory, merged model or checkpoint'), GENERATE_DEFAULT_MAX_NEW)
+    .option('--prompt <text>', 'the prompt')
+    .option('--prompt-file <file>', 'JSONL: {"prompt": "…"} or {"messages": [{"role": "user", "content": "…"}]} per line')
+    .option('--batch-size <n>', 'prompts per forward pass with --prompt-file (left-padded)', '8')
+    .option('--quiet', 'no log lines on stderr')
+    .action(async (model: string, flags: GenerateFlags) => {
+      code = await generateCommand(model, flags);
+    });
+  samplingOptions(program.command('chat').description('chat with a language model on stdin/stdout (its chat template, or a plain User:/Assistant: format)').argument('<model>', 'run folder, Hugging Face directory, merged model or checkpoint'), CHAT_DEFAULT_MAX_NEW)
+    .option('--system <text>', 'a system message at the start of the conversation')
+    .action(async (model: string, flags: ChatFlags) => {
+      code = await chatCommand(model, flags);
+    });
+
+  program
+    .command('convert')
+    .description('convert between a PEFT adapter folder and a GGUF LoRA adapter (--base), or a Hugging Face model directory and a GGUF model')
+    .argument('<input>', 'adapter folder, model directory or .gguf file')
+    .argument('<output>', '.gguf file or folder')
+    .option('--type <type>', 'GGUF tensor type written: f32, f16 or q8_0 (adapters: f32 or f16)', 'f16')
+    .option('--base <model>', 'adapters: the base model (Hugging Face model directory or GGUF model file)')
+    .action(async (input: string, output: string, flags: { type?: string; base?: string }) => {
+      code = await convertCommand(input, output, flags);
+    });
 
   adaptersCommand(program, (c) => {
     code = c;

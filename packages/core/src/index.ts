@@ -44,6 +44,8 @@ export { Gpt, describeGpt, type GptConfig } from './nn/gpt.js';
 export { Llama, describeLlama, LLAMA_MODEL_TYPES, type LlamaConfig } from './nn/llama.js';
 export { RmsNorm } from './nn/rmsnorm.js';
 export { RotaryEmbedding } from './nn/rotary.js';
+export { ropeFrequencies, checkRopeScaling, rotaryDimOf, ROPE_TYPES, type RopeFrequencies, type RopeSettings, type RopeType } from './nn/rope-scaling.js';
+export { FAMILIES, gemmaEmbeddingScale, type ModelFamily, type FamilyActivation } from './nn/families/index.js';
 export { CausalSelfAttention, causalMask } from './nn/attention.js';
 export { listSites } from './nn/site.js';
 export { registerArchitecture, createModel, architectureNames, getArchitecture, describeModel, type Architecture } from './nn/architectures.js';
@@ -88,6 +90,11 @@ export {
   isHuggingFaceDir, isHuggingFaceConfig, HF_CONFIG, HF_WEIGHTS, HF_INDEX, HF_TOKENIZER_FILES, type HuggingFaceModelInfo, type SaveHuggingFaceOptions,
 } from './io/huggingface.js';
 export { readSafetensorsFile, writeSafetensorsFile } from './io/tensor-file.js';
+export {
+  saveGgufModel, loadGgufModel, checkGgufModel, llamaGgufModel, llamaGgufTensors, llamaGgufMetadata, ggufTensorName, ggufModuleName, permuteRotaryRows,
+  GGUF_ARCHITECTURES, type GgufModelCheck, type SaveGgufOptions,
+} from './io/gguf-llama.js';
+export { peftToGgufAdapter, ggufAdapterToPeft, readGgufAdapter, checkGgufAdapter, hfModulePath, type GgufAdapterSite } from './io/gguf-adapter.js';
 export { saveCheckpoint, loadCheckpoint, loadWeightsInto, readCheckpointConfig, type CheckpointConfig, type SaveCheckpointOptions } from './io/checkpoint.js';
 export { saveAdapter, saveAdapterSites, saveNamedAdapters, adapterFolder, type NamedAdapterSites, loadAdapter, readAdapter, planAdapter, readAdapterConfig, snapshotAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, RANKWISE_METADATA } from './io/peft-adapter.js';
 export type { AdapterSite, AdapterSnapshot, AdapterSaveOptions, StoredAdapterSite, PlannedAdapterSite } from './io/peft-adapter.js';
@@ -111,6 +118,13 @@ export { trainLoop, type TrainLoopOptions, type LogRecord } from './train/loop.j
 export { classificationTask } from './tasks/classification.js';
 export { languageModelTask, windowStarts } from './tasks/language-model.js';
 export { sampleText, type SampleOptions } from './tasks/sample.js';
+export { KvCache, isCachedDecoder, type CachedDecoder, type CacheStep } from './nn/kv-cache.js';
+export { generateTokens, type GenerateOptions, type Generated } from './generation/generate.js';
+export { chooseToken, GREEDY, type SamplingOptions } from './generation/logits-processing.js';
+export { chatFormat, PLAIN_CHAT, type ChatFormat, type ChatMessage } from './generation/chat-template.js';
+export { TextStream } from './generation/text-stream.js';
+export { readPromptsFile, type PromptLine } from './generation/prompts-file.js';
+export { generateTexts, eosIds, bannedIds, type Completion, type TextGenerationOptions } from './generation/generate-text.js';
 
 // ---- progress ----
 export { LineProgress, SilentProgress, formatDuration, formatFields } from './progress/reporter.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random.js';
 import { seededDropout } from './dropout.js';
+import { attendBlocks, type CacheStep, type KvCache } from './kv-cache.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 
@@ -47,6 +48,20 @@ export class CausalSelfAttention extends Module {
       const heads = tf.matMul(dropped, v); // [B, H, T, T]·[B, H, T, hd] → [B, H, T, hd]
       const merged = heads.transpose([0, 2, 1, 3]).reshape([b, t, c]); // [B, T, C]
       return this.child('o').forward(merged);
+    });
+  }
+
+  /** The new positions of x [B, T, C] against the cached keys and values of `layer` (extended by theirs); eval only (no dropout). */
+  forwardCached(x: tf.Tensor, cache: KvCache, layer: number, step: CacheStep): tf.Tensor {
+    return tf.tidy(() => {
+      const [b, t, c] = x.shape as [number, number, number];
+      const split = (name: string) =>
+        this.child(name).forward(x).reshape([b, t, this.heads, this.headDim]).transpose([0, 2, 1, 3]); // [B, H, T, hd]
+      const q = split('q');
+      const blocks = cache.append(layer, split('k'), split('v')); // [B, H, S_i, hd] each, ΣS_i = S+T
+      const { mask } = step;
+      const heads = attendBlocks(q, blocks, 1 / Math.sqrt(this.headDim), mask && ((scores) => scores.add(mask))); // softmax(q·Kᵀ/√hd + [B, 1, T, S+T])·V: [B, H, T, hd]
+      return this.child('o').forward(heads.transpose([0, 2, 1, 3]).reshape([b, t, c])); // [B, T, C]
     });
   }
 }

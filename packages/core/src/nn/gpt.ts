@@ -5,6 +5,7 @@ import { CausalSelfAttention } from './attention.js';
 import { ConfigError, rejectUnknownKeys, type ModelDescription } from './description.js';
 import { seededDropout } from './dropout.js';
 import { Embedding } from './embedding.js';
+import { KvCache, withCacheStep, type CacheStep, type CachedDecoder } from './kv-cache.js';
 import { LayerNorm } from './layer-norm.js';
 import { flattenLeading, Linear, unflattenLeading } from './linear.js';
 import { Model, type JsonObject } from './model.js';
@@ -58,6 +59,13 @@ class Block extends Module {
       return h.add(drop(this.child('mlp').forward(this.child('ln2').forward(h)))); // [B, T, C]
     });
   }
+
+  forwardCached(x: tf.Tensor, cache: KvCache, layer: number, step: CacheStep): tf.Tensor {
+    return tf.tidy(() => {
+      const h = x.add(this.child<CausalSelfAttention>('attn').forwardCached(this.child('ln1').forward(x), cache, layer, step)); // [B, T, C]
+      return h.add(this.child('mlp').forward(this.child('ln2').forward(h))); // [B, T, C]
+    });
+  }
 }
 
 /** logits = x·Eᵀ with the token embedding E [V, C]: the head shares the embedding's weights. */
@@ -76,7 +84,7 @@ class TiedHead extends Module {
  * causal self-attention (sites attn.q/k/v/o) and a GELU MLP (sites mlp.fc, mlp.proj), final LayerNorm, head.
  * ids [B, T] (int32) → logits [B, T, V].
  */
-export class Gpt extends Model {
+export class Gpt extends Model implements CachedDecoder {
   readonly architecture = 'gpt';
   readonly task = 'language-model';
   readonly config: GptConfig;
@@ -109,6 +117,29 @@ export class Gpt extends Model {
       h = this.child('blocks').forward(h);
       return this.child('head').forward(this.child('lnF').forward(h)); // [B, T, V]
     });
+  }
+
+  get maxPositions(): number {
+    return this.config.context;
+  }
+
+  createCache(batch: number): KvCache {
+    return new KvCache(batch, this.config.layers);
+  }
+
+  forwardCached(ids: tf.Tensor, cache: KvCache, options: { realRows?: ReadonlyArray<ArrayLike<boolean | number>>; lastOnly?: boolean } = {}): tf.Tensor {
+    const [b, t] = ids.shape as [number, number];
+    if (cache.length + t > this.config.context) throw new Error(`${cache.length} cached + ${t} new tokens are more than the context (${this.config.context})`);
+    return withCacheStep(cache, t, options.realRows, (step: CacheStep) =>
+      tf.tidy(() => {
+        const positions = this.child<Embedding>('wpe').forward(tf.tensor2d(step.positions, [b, t], 'int32')); // [B, T, C]
+        let h = this.child('wte').forward(ids).add(positions); // [B, T, C]
+        const blocks = this.child<Sequential>('blocks');
+        for (let l = 0; l < blocks.length; l++) h = (blocks.at(l) as Block).forwardCached(h, cache, l, step);
+        if (options.lastOnly && t > 1) h = h.slice([0, t - 1, 0], [-1, 1, -1]); // [B, 1, C]
+        return this.child('head').forward(this.child('lnF').forward(h)); // [B, T, V]
+      }),
+    );
   }
 }
 

@@ -3,6 +3,7 @@ import type { EvaluationRecord, StagePackages, TrainingRecord } from '../contrac
 import type { StageName } from '../stages/builtin.js';
 import type { EvaluateOptions } from '../stages/evaluate.js';
 import type { FreezeResult } from '../stages/freeze.js';
+import type { GenerateOptions, GenerateResult } from '../stages/generate.js';
 import type { InjectOptions, InjectResult } from '../stages/inject.js';
 import type { LoadOptions, LoadResult } from '../stages/load.js';
 import type { MergeResult } from '../stages/merge.js';
@@ -42,6 +43,7 @@ export type TrainStageSpec = StageObject<'train', TrainOptions>;
 export type EvaluateStageSpec = StageObject<'evaluate', EvaluateOptions>;
 export type MergeStageSpec = StageObject<'merge', Record<never, never>>;
 export type SaveStageSpec = StageObject<'save', SaveOptions>;
+export type GenerateStageSpec = StageObject<'generate', GenerateOptions>;
 export type OptimizerStageSpec = OptimizerOptions;
 export type ScheduleSpec = NonNullable<TrainOptions['schedule']>;
 export type SamplesSpec = NonNullable<EvaluateOptions['samples']>;
@@ -59,7 +61,7 @@ export type ExternalStageSpec = { stage: `@${string}/${string}` | `${string}-${s
 
 export type BuiltinStageSpec =
   | LoadStageSpec | FreezeStageSpec | UnfreezeStageSpec | InjectStageSpec | TrainStageSpec
-  | EvaluateStageSpec | MergeStageSpec | SaveStageSpec;
+  | EvaluateStageSpec | MergeStageSpec | SaveStageSpec | GenerateStageSpec;
 
 export type StageSpec = BuiltinStageSpec | DeclaredPackageStageSpec;
 
@@ -73,6 +75,7 @@ export interface StageResults {
   evaluate: EvaluationRecord;
   merge: MergeResult;
   save: SaveResult;
+  generate: GenerateResult;
 }
 
 /** What `session.stage(spec)` resolves to: a built-in's result, a declared package's result, else unknown. */

@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
+import { ggmlTypeName, readGgufHeader } from '@rankwise/gguf';
 import { Type, type Static } from '@sinclair/typebox';
 import { CorpusSchema } from '../contracts/data-schema.js';
 import { describedRef } from '../contracts/schema-helpers.js';
@@ -14,6 +17,11 @@ import { initMovesBase } from '../lora/init.js';
 import { DEFAULT_ADAPTER } from '../lora/lora-layer.js';
 import { addWeightedAdapter } from '../lora/weighted-adapter.js';
 import type { Module } from '../nn/module.js';
+import { checkGgufAdapter, ggufAdapterToPeft, hfModulePath } from '../io/gguf-adapter.js';
+import { checkGgufModel, loadGgufModel } from '../io/gguf-llama.js';
+import type { LoraLayer } from '../lora/lora-layer.js';
+import { describeLlama, Llama, type LlamaConfig } from '../nn/llama.js';
+import type { Model } from '../nn/model.js';
 import { checkHuggingFaceDir } from '../io/huggingface-check.js';
 import { loadTfjsModel } from '../io/tfjs-model.js';
 import { describeTfjsLoad } from './tfjs-load-check.js';
@@ -52,10 +60,16 @@ const LoadOptions = Type.Object(
         description: 'A Hugging Face model directory of a Llama-family model (config.json, model.safetensors or model.safetensors.index.json with its shards, tokenizer.json), relative to the pipeline file; its tokenizer becomes the vocabulary.',
       }),
     ),
-    context: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 4194304, description: 'Llama-family models: the window length in tokens that training and evaluation use (at most max_position_embeddings; default min(max_position_embeddings, 512)).' }),
+    gguf: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'A GGUF file of a Llama-family model (general.architecture "llama" or "qwen2"; tensors F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K, dequantized to float32) with a gpt2 BPE tokenizer, relative to the pipeline file; its tokenizer becomes the vocabulary.',
+      }),
     ),
-    adapter: Type.Optional(Type.String({ minLength: 1, description: 'A PEFT-layout adapter directory to put on the loaded model (its adapter is named "default").' })),
+    context: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 4194304, description: 'Llama-family models (huggingface, gguf): the window length in tokens that training and evaluation use (at most max_position_embeddings; default min(max_position_embeddings, 512)).' }),
+    ),
+    adapter: Type.Optional(Type.String({ minLength: 1, description: 'A PEFT-layout adapter directory (the adapter named "default"), or a GGUF LoRA adapter file (*.gguf) for a Llama-family model, to put on the loaded model.' })),
     adapters: Type.Optional(
       Type.Record(Type.String({ pattern: ADAPTER_NAME_PATTERN }), Type.String({ minLength: 1 }), {
         minProperties: 1,
@@ -80,16 +94,16 @@ const LoadOptions = Type.Object(
     ),
   },
   {
-    description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs, huggingface.',
+    description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs, huggingface, gguf.',
     additionalProperties: false,
     oneOf: [
-      { required: ['architecture'], not: { anyOf: [{ required: ['checkpoint'] }, { required: ['from'] }, { required: ['tfjs'] }, { required: ['huggingface'] }] } },
-      ...(['checkpoint', 'from', 'tfjs', 'huggingface'] as const).map((source) => ({
+      { required: ['architecture'], not: { anyOf: [{ required: ['checkpoint'] }, { required: ['from'] }, { required: ['tfjs'] }, { required: ['huggingface'] }, { required: ['gguf'] }] } },
+      ...(['checkpoint', 'from', 'tfjs', 'huggingface', 'gguf'] as const).map((source) => ({
         required: [source],
-        not: { anyOf: ['architecture', 'checkpoint', 'from', 'tfjs', 'huggingface', 'config', 'vocabulary'].filter((k) => k !== source).map((k) => ({ required: [k] })) },
+        not: { anyOf: ['architecture', 'checkpoint', 'from', 'tfjs', 'huggingface', 'gguf', 'config', 'vocabulary'].filter((k) => k !== source).map((k) => ({ required: [k] })) },
       })),
     ],
-    'x-message': 'give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from", "tfjs" or "huggingface"',
+    'x-message': 'give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from", "tfjs", "huggingface" or "gguf"',
   },
 );
 export type LoadOptions = Static<typeof LoadOptions>;
@@ -119,7 +133,7 @@ async function buildVocabulary(options: LoadOptions, ctx: StageContext): Promise
 /** Builds a zoo model from the seed, reads a checkpoint, or loads another pipeline's result (running it if stale). */
 export default defineStage<LoadOptions, LoadResult>({
   name: 'load',
-  description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs, huggingface.',
+  description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs, huggingface, gguf.',
   options: LoadOptions,
   requires: [],
   provides: ['model'],
@@ -148,8 +162,21 @@ export default defineStage<LoadOptions, LoadResult>({
       } catch (error) {
         ctx.issue(key, (error as Error).message);
       }
+    } else if (options.gguf !== undefined) {
+      // Validation reads the header only: architecture, hyperparameters, tokenizer, every tensor's name, dims and type.
+      const file = resolve(ctx.dir, options.gguf);
+      try {
+        const check = await checkGgufModel(file, options.context);
+        for (const issue of check.issues) ctx.issue('/gguf', issue);
+        if (check.config) {
+          await ctx.hashFile(file);
+          ctx.setModel(describeLlama(check.config));
+        }
+      } catch (error) {
+        ctx.issue('/gguf', describeReadError(file, error));
+      }
     } else if (options.context !== undefined) {
-      ctx.issue('/context', 'found "context" for a model that is not loaded from a Hugging Face directory; allowed: with "huggingface"');
+      ctx.issue('/context', 'found "context" for a model that is not loaded from a Hugging Face directory or GGUF file; allowed: with "huggingface" or "gguf"');
     } else if (options.tfjs !== undefined) {
       const model = await describeTfjsLoad(options.tfjs, ctx.dir, (pointer, message) => ctx.issue(pointer, message), ctx.hashFile);
       if (model) ctx.setModel(model);
@@ -166,6 +193,7 @@ export default defineStage<LoadOptions, LoadResult>({
       const dependency = await ctx.dependency(options.from!, '/from');
       if (dependency?.output) ctx.setModel(dependency.output);
     }
+    if (ctx.model && options.adapter && isGgufFile(options.adapter)) await checkGgufAdapterFile(resolve(ctx.dir, options.adapter), ctx);
     if (ctx.model && (options.adapter || options.adapters)) await checkAdapters(options, ctx.model.sites, (ctx.model.config as { model_type?: unknown }).model_type, ctx);
     else if (options.combine || options.active) ctx.issue(options.combine ? '/combine' : '/active', 'found without "adapter" or "adapters"; allowed: with adapters to combine or activate');
   },
@@ -178,6 +206,8 @@ export default defineStage<LoadOptions, LoadResult>({
       const seed = ctx.pipeline.seed;
       ctx.model.set(createModel(options.architecture, options.config ?? {}, seed), `${options.architecture} (built from its config, seed ${seed})`);
       if (options.vocabulary) await buildVocabulary(options, ctx);
+    } else if (options.gguf !== undefined) {
+      await loadGguf(resolve(dir, options.gguf), options.context, ctx);
     } else if (options.huggingface !== undefined) {
       await loadHuggingFace(resolve(dir, options.huggingface), options.context, ctx);
     } else {
@@ -192,7 +222,7 @@ export default defineStage<LoadOptions, LoadResult>({
     }
     const model = ctx.model.require('load');
     if (options.adapter !== undefined) {
-      const layers = await loadAdapter(model, resolve(dir, options.adapter), ctx.seed);
+      const layers = isGgufFile(options.adapter) ? await loadGgufAdapter(model, resolve(dir, options.adapter), ctx.seed) : await loadAdapter(model, resolve(dir, options.adapter), ctx.seed);
       ctx.progress.info(`load: adapter with ${layers.length} LoRA layers from ${options.adapter}`);
     }
     await loadNamedAdapters(options, model, ctx);
@@ -277,7 +307,9 @@ async function checkAdapters(options: LoadOptions, sites: readonly Site[], model
       ctx.issue(pointer, message);
     }
   };
-  if (options.adapter !== undefined) await plan(DEFAULT_ADAPTER, options.adapter, '/adapter', false);
+  // A GGUF adapter file is checked by checkGgufAdapterFile; here it is only a known name.
+  if (options.adapter !== undefined && isGgufFile(options.adapter)) failed.add(DEFAULT_ADAPTER);
+  else if (options.adapter !== undefined) await plan(DEFAULT_ADAPTER, options.adapter, '/adapter', false);
   for (const [name, path] of Object.entries(options.adapters ?? {})) {
     if (name === DEFAULT_ADAPTER && options.adapter !== undefined) {
       ctx.issue(`/adapters/${name}`, 'found "default" beside "adapter", which is the adapter named "default"; allowed: another name');
@@ -313,4 +345,67 @@ async function checkAdapters(options: LoadOptions, sites: readonly Site[], model
     if (!known.includes(name)) ctx.issue(pointer, `found ${JSON.stringify(name)}; allowed: ${known.join(', ')}`);
     else if (active.indexOf(name) !== i) ctx.issue(pointer, `adapter "${name}" is named twice`);
   });
+}
+
+const isGgufFile = (path: string): boolean => path.toLowerCase().endsWith('.gguf');
+
+/** A file that cannot be opened or is no GGUF at all: one line naming it. */
+function describeReadError(file: string, error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return `${file}: no such file`;
+  return (error as Error).message.startsWith(file) ? (error as Error).message : `${file}: ${(error as Error).message}`;
+}
+
+/** A Llama-family model from a GGUF file (dequantized to float32); its gpt2 BPE tokenizer is the vocabulary. */
+async function loadGguf(file: string, context: number | undefined, ctx: StageContext): Promise<void> {
+  const { model, tokenizer, header } = await loadGgufModel(file, { context });
+  const shown = relative(process.cwd(), file) || file;
+  const name = header.metadata.get('general.name')?.value;
+  ctx.model.set(model, typeof name === 'string' ? `${shown} (${name})` : shown, shown);
+  const vocabulary = await ctx.data.source.vocabularyFromJSON({ type: 'huggingface-tokenizer', ...tokenizer });
+  ctx.vocabulary.set(vocabulary);
+  const types = [...new Set(header.tensors.map((t) => ggmlTypeName(t.type)))].join(', ');
+  ctx.progress.info(`load: GGUF ${model.config.model_type} model (${types} → float32), ${model.config.num_hidden_layers} layers, context ${model.config.context} tokens; tokenizer of ${vocabulary.size.toLocaleString('en-US')} ids`);
+}
+
+/** load.adapter as a GGUF LoRA adapter: the header checked against the model (architecture, sites, shapes). */
+async function checkGgufAdapterFile(file: string, ctx: StageCheckContext): Promise<void> {
+  const model = ctx.model!;
+  if (model.architecture !== 'llama') {
+    ctx.issue('/adapter', `${file}: a GGUF LoRA adapter needs a Llama-family model; this one is ${model.architecture}`);
+    return;
+  }
+  try {
+    const config = model.config as LlamaConfig;
+    const issues = await checkGgufAdapter(file, config);
+    for (const issue of issues) ctx.issue('/adapter', issue);
+    if (issues.length > 0) return;
+    for (const site of (await readGgufAdapterHeaderSites(file))) ctx.adaptedSites.add(site);
+    await ctx.hashFile(file);
+    ctx.provide('adapter');
+  } catch (error) {
+    ctx.issue('/adapter', describeReadError(file, error));
+  }
+}
+
+/** Site paths of a GGUF LoRA adapter (from its header). */
+async function readGgufAdapterHeaderSites(file: string): Promise<string[]> {
+  const header = await readGgufHeader(file);
+  return header.tensors.flatMap((t) => {
+    const m = /^(.+)\.weight\.lora_a$/.exec(t.name);
+    const path = m ? hfModulePath(m[1]) : null;
+    return path ? [path] : [];
+  });
+}
+
+/** A GGUF LoRA adapter put on the model: converted to a PEFT folder in a temporary directory, loaded from there. */
+async function loadGgufAdapter(model: Model, file: string, seed: number): Promise<LoraLayer[]> {
+  if (!(model instanceof Llama)) throw new Error(`${file}: a GGUF LoRA adapter needs a Llama-family model; this one is ${model.architecture}`);
+  const dir = await mkdtemp(join(tmpdir(), 'rankwise-gguf-adapter-'));
+  try {
+    await ggufAdapterToPeft(file, model.config, dir);
+    return await loadAdapter(model, dir, seed);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

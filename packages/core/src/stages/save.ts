@@ -1,12 +1,15 @@
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeFile } from 'node:fs/promises';
 import { Type, type Static } from '@sinclair/typebox';
+import { peftToGgufAdapter } from '../io/gguf-adapter.js';
+import { ggufUnsupported, saveGgufModel } from '../io/gguf-llama.js';
 import { defineStage } from '../contracts/stage.js';
-import { atomicDirectory } from '../io/atomic-write.js';
+import { atomicDirectory, temporaryName } from '../io/atomic-write.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { saveHuggingFaceModel } from '../io/huggingface.js';
-import { Llama } from '../nn/llama.js';
-import { saveAdapter, saveNamedAdapters } from '../io/peft-adapter.js';
+import { Llama, type LlamaConfig } from '../nn/llama.js';
+import { saveAdapter, saveAdapterSites, saveNamedAdapters } from '../io/peft-adapter.js';
 import { saveTfjsModel } from '../io/tfjs-save.js';
 import { TfjsLayersModel } from '../nn/layers-model.js';
 import { loraLayers } from '../lora/inject.js';
@@ -16,6 +19,13 @@ const SaveOptions = Type.Object(
   {
     adapter: Type.Optional(Type.Boolean({ default: false, description: 'Write adapter/ in PEFT\'s layout (several adapters as PEFT saves them: "default" at the top, every other one in adapter/<name>/).' })),
     merged: Type.Optional(Type.Boolean({ default: false, description: 'Write merged/: the model with adapters folded in (a rankwise checkpoint; Llama-family models as a Hugging Face model directory).' })),
+    gguf: Type.Optional(
+      Type.Object(
+        { type: Type.Union([Type.Literal('f32'), Type.Literal('f16'), Type.Literal('q8_0')], { default: 'f16', description: 'Tensor type of the 2-D weights (1-D tensors stay F32), as convert_hf_to_gguf.py --outtype.' }) },
+        { additionalProperties: false, description: 'Write model.gguf: the Llama-family model with adapters merged, as one GGUF file for llama.cpp, Ollama, node-llama-cpp (needs the model\'s tokenizer: load with "huggingface" or "gguf").' },
+      ),
+    ),
+    ggufAdapter: Type.Optional(Type.Boolean({ default: false, description: 'Write adapter.gguf: the LoRA adapter of a Llama-family model as a GGUF LoRA adapter (llama.cpp --lora, Ollama ADAPTER), as convert_lora_to_gguf.py writes it.' })),
     tfjs: Type.Optional(Type.Boolean({ default: false, description: 'Write tfjs/: the model with adapters folded in as a TensorFlow.js LayersModel folder (model.json + weight shards) that tf.loadLayersModel loads; for models loaded with "tfjs".' })),
   },
   {
@@ -25,8 +35,10 @@ const SaveOptions = Type.Object(
       { properties: { adapter: { const: true } }, required: ['adapter'] },
       { properties: { merged: { const: true } }, required: ['merged'] },
       { properties: { tfjs: { const: true } }, required: ['tfjs'] },
+      { required: ['gguf'] },
+      { properties: { ggufAdapter: { const: true } }, required: ['ggufAdapter'] },
     ],
-    'x-message': 'save needs "adapter": true, "merged": true or "tfjs": true (one or more)',
+    'x-message': 'save needs "adapter": true, "merged": true, "tfjs": true, "gguf": {…} or "ggufAdapter": true (one or more)',
   },
 );
 export type SaveOptions = Static<typeof SaveOptions>;
@@ -36,6 +48,9 @@ export interface SaveResult {
   adapter?: string;
   merged?: string;
   tfjs?: string;
+  /** Absolute GGUF files written. */
+  gguf?: string;
+  ggufAdapter?: string;
 }
 
 /** adapter/ in PEFT's layout, merged/ as a checkpoint (config.json + model.safetensors), tfjs/ as a LayersModel. */
@@ -49,6 +64,12 @@ export default defineStage<SaveOptions, SaveResult>({
     if (options.adapter && !ctx.has('adapter') && !ctx.has('merged-adapter')) ctx.issue('/adapter', 'no adapter to save: no inject stage (or load.adapter / load.adapters) before this stage');
     const architecture = ctx.model?.architecture;
     if (options.tfjs && architecture !== 'tfjs-layers') ctx.issue('/tfjs', `found true for a ${architecture} model; allowed: models loaded with "tfjs" (save zoo models with "merged")`);
+    if (options.ggufAdapter && !ctx.has('adapter') && !ctx.has('merged-adapter')) ctx.issue('/ggufAdapter', 'no adapter to save: no inject stage (or load.adapter) before this stage');
+    for (const key of ['gguf', 'ggufAdapter'] as const) {
+      if (options[key] && architecture !== undefined && architecture !== 'llama') ctx.issue(`/${key}`, `found a ${architecture} model; allowed: Llama-family models (loaded with "huggingface" or "gguf")`);
+      const unsupported = options[key] && architecture === 'llama' && ctx.model ? ggufUnsupported(ctx.model.config as unknown as LlamaConfig) : null;
+      if (unsupported) ctx.issue(`/${key}`, `found a model with ${unsupported}`);
+    }
     if (options.merged && architecture === 'tfjs-layers') ctx.issue('/merged', 'found true for a tfjs LayersModel; allowed: "tfjs": true (a LayersModel folder with the original topology)');
   },
   async run(options, ctx) {
@@ -76,6 +97,36 @@ export default defineStage<SaveOptions, SaveResult>({
       ctx.runDir.artifact('tfjs', 'tfjs');
       ctx.progress.info(`save: tfjs LayersModel (adapters merged) → ${dir} (${files.length} files, ${bytes.toLocaleString('en-US')} weight bytes)`);
       result.tfjs = dir;
+    }
+    if (options.gguf || options.ggufAdapter) {
+      if (!(model instanceof Llama)) throw new Error(`save: GGUF needs a Llama-family model; this one is ${model.architecture}`);
+      const name = ctx.model.baseModelId ?? 'rankwise';
+      if (options.gguf) {
+        const file = ctx.runDir.path('model.gguf');
+        const json = ctx.vocabulary.current()?.toJSON() as { type?: string; tokenizer?: Record<string, unknown>; config?: Record<string, unknown> } | undefined;
+        if (json?.type !== 'huggingface-tokenizer' || !json.tokenizer) throw new Error('save: GGUF needs the model\'s own tokenizer (load the model with "huggingface" or "gguf")');
+        const type = options.gguf.type ?? 'f16';
+        await atomicFile(file, (temp) => saveGgufModel(model, temp, { type, name, tokenizer: { tokenizer: json.tokenizer!, config: json.config ?? {} } }));
+        ctx.runDir.artifact('gguf', 'model.gguf');
+        ctx.progress.info(`save: GGUF model (${type}, adapters merged) → ${file}`);
+        result.gguf = file;
+      }
+      if (options.ggufAdapter) {
+        const file = ctx.runDir.path('adapter.gguf');
+        const snapshot = ctx.adapters.snapshot;
+        if (loraLayers(model).length === 0 && !snapshot) throw new Error('save: no adapter to save (nothing was injected)');
+        // The adapter is written in PEFT's layout first (DoRA and PiSSA/OLoRA conversions included), then converted.
+        const peftDir = await mkdtemp(join(tmpdir(), 'rankwise-gguf-'));
+        try {
+          await (loraLayers(model).length > 0 ? saveAdapter(model, peftDir) : saveAdapterSites(snapshot!.sites, peftDir));
+          const written = await atomicFile(file, (temp) => peftToGgufAdapter(peftDir, model.config, temp, { name }));
+          ctx.progress.info(`save: GGUF LoRA adapter (${written.sites} sites, alpha ${written.alpha}) → ${file}`);
+        } finally {
+          await rm(peftDir, { recursive: true, force: true });
+        }
+        ctx.runDir.artifact('ggufAdapter', 'adapter.gguf');
+        result.ggufAdapter = file;
+      }
     }
     if (options.merged) {
       const dir = ctx.runDir.path('merged');
@@ -107,4 +158,17 @@ export const CLASS_NAMES_FILE = 'classes.json';
 
 async function writeClassNames(dir: string, classNames: readonly string[] | null): Promise<void> {
   if (classNames) await writeFile(join(dir, CLASS_NAMES_FILE), `${JSON.stringify({ classes: classNames }, null, 2)}\n`);
+}
+
+/** Writes a file under a temporary name and renames it: it is complete or absent, never half-written. */
+async function atomicFile<T>(file: string, write: (temp: string) => Promise<T>): Promise<T> {
+  const temp = temporaryName(file);
+  try {
+    const out = await write(temp);
+    await rename(temp, file);
+    return out;
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
 }
