@@ -44,6 +44,8 @@ export { Gpt, describeGpt, type GptConfig } from './nn/gpt.js';
 export { Llama, describeLlama, LLAMA_MODEL_TYPES, type LlamaConfig } from './nn/llama.js';
 export { RmsNorm } from './nn/rmsnorm.js';
 export { RotaryEmbedding } from './nn/rotary.js';
+export { ropeFrequencies, checkRopeScaling, rotaryDimOf, ROPE_TYPES, type RopeFrequencies, type RopeSettings, type RopeType } from './nn/rope-scaling.js';
+export { FAMILIES, gemmaEmbeddingScale, type ModelFamily, type FamilyActivation } from './nn/families/index.js';
 export { CausalSelfAttention, causalMask } from './nn/attention.js';
 export { listSites } from './nn/site.js';
 export { registerArchitecture, createModel, architectureNames, getArchitecture, describeModel, type Architecture } from './nn/architectures.js';
@@ -69,6 +71,14 @@ export { GroupedOptimizer, inLoraPlusFastGroup } from './train/lora-plus.js';
 export { mergeAdapters, unmergeAdapters, mergeAndUnload } from './lora/merge.js';
 export { freeze, unfreeze } from './lora/freeze.js';
 export { parameterReport, type ParameterReport } from './lora/parameter-report.js';
+// ---- several adapters on one base (PEFT's set_adapter, add_weighted_adapter, …): docs/adapters.md ----
+export { DEFAULT_ADAPTER, checkAdapterName, type LoraAdapter } from './lora/lora-layer.js';
+export { adapterNames, activeAdapters, adaptersDisabled, setAdapter, disableAdapters, enableAdapters, deleteAdapter, withAdapter, type SetAdapterOptions } from './lora/adapters.js';
+export { addWeightedAdapter } from './lora/weighted-adapter.js';
+export { combineAdapterFolders } from './io/combine-adapters.js';
+export { parseAdapterSpec, type AdapterSource } from './io/adapter-spec.js';
+export { COMBINATION_TYPES, CombineError, checkCombination, combineFactors, deltaOf, type CombinationType, type CombineOptions, type CombinedSite, type SiteFactors, type SiteShape, type DareFactor } from './lora/combine.js';
+export { applyRule, magnitudePrune, randomPrune, disjointMerge, taskArithmetic, MAJORITY_SIGN_METHODS, type MajoritySignMethod, type TaskRule } from './lora/combine-rules.js';
 
 // ---- files: safetensors, checkpoints, PEFT adapters ----
 export { decodeSafetensors, encodeSafetensors, halfToFloat, SafetensorsError, MAX_HEADER_BYTES } from './io/safetensors.js';
@@ -86,7 +96,7 @@ export {
 } from './io/gguf-llama.js';
 export { peftToGgufAdapter, ggufAdapterToPeft, readGgufAdapter, checkGgufAdapter, hfModulePath, type GgufAdapterSite } from './io/gguf-adapter.js';
 export { saveCheckpoint, loadCheckpoint, loadWeightsInto, readCheckpointConfig, type CheckpointConfig, type SaveCheckpointOptions } from './io/checkpoint.js';
-export { saveAdapter, saveAdapterSites, loadAdapter, readAdapter, planAdapter, readAdapterConfig, snapshotAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, RANKWISE_METADATA } from './io/peft-adapter.js';
+export { saveAdapter, saveAdapterSites, saveNamedAdapters, adapterFolder, type NamedAdapterSites, loadAdapter, readAdapter, planAdapter, readAdapterConfig, snapshotAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, RANKWISE_METADATA } from './io/peft-adapter.js';
 export type { AdapterSite, AdapterSnapshot, AdapterSaveOptions, StoredAdapterSite, PlannedAdapterSite } from './io/peft-adapter.js';
 export { parsePeftConfig, peftTargetSites, peftPatternValue, peftSiteSettings, buildPeftConfig, PeftConfigError, type PeftLoraConfig, type SiteSettings } from './io/peft-config.js';
 

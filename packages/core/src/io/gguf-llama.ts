@@ -81,7 +81,23 @@ export function rotaryHeads(config: LlamaConfig, hfName: string): number | null 
 }
 
 /** general.* and `<arch>.*` hyperparameters as convert_hf_to_gguf.py's TextModel.set_gguf_parameters writes them. */
+/**
+ * Why a model cannot be written as GGUF here, or null: the writer knows llama and qwen2 hyperparameters and tensors
+ * only, and no rope scaling (llama.cpp's rope_freqs / rope.scaling keys); the other families (nn/families/) and
+ * scaled rotary embeddings would make a file llama.cpp reads as a different model.
+ */
+export function ggufUnsupported(config: Pick<LlamaConfig, 'model_type' | 'rope_scaling'>): string | null {
+  if (!(GGUF_ARCHITECTURES as readonly string[]).includes(config.model_type)) {
+    return `model_type "${config.model_type}": the GGUF writer knows ${GGUF_ARCHITECTURES.map((a) => JSON.stringify(a)).join(', ')} only`;
+  }
+  const scaling = config.rope_scaling;
+  if (scaling && (scaling.rope_type ?? scaling.type) !== 'default') return `rope_scaling ${JSON.stringify(scaling)}: the GGUF writer has no rope scaling`;
+  return null;
+}
+
 export function llamaGgufMetadata(config: LlamaConfig, options: { name: string; fileType: number | null; type?: 'model' | 'adapter' }): Map<string, GgufValue> {
+  const unsupported = ggufUnsupported(config);
+  if (unsupported) throw new Error(`GGUF: ${unsupported}`);
   const arch = config.model_type;
   const m = new Map<string, GgufValue>([
     ['general.architecture', gguf.string(arch)],

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { loraLayers } from '../lora/inject.js';
 import { ConfigError } from '../nn/description.js';
 import { Linear } from '../nn/linear.js';
-import { describeLlama, Llama, LLAMA_MODEL_TYPES, type LlamaConfig } from '../nn/llama.js';
+import { FAMILIES, NULLABLE_KEYS } from '../nn/families/index.js';
+import { describeLlama, familyOf, Llama, LLAMA_MODEL_TYPES, projectionBias, type LlamaConfig } from '../nn/llama.js';
 import type { JsonObject, JsonValue } from '../nn/model.js';
 import { SafetensorsReader, writeSafetensorsStreaming, type PendingTensor } from './safetensors-stream.js';
 
@@ -19,12 +20,11 @@ export const HF_INDEX = 'model.safetensors.index.json';
 /** Files a model directory carries besides config and weights, copied along when rankwise saves the model. */
 export const HF_TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
 
-const ARCHITECTURES: Record<LlamaConfig['model_type'], string> = { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM' };
-/** config.json keys the llama architecture reads; every other key is kept in `hf_extra` and written back on save. */
-const MODEL_KEYS = [
-  'model_type', 'vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads',
-  'head_dim', 'rms_norm_eps', 'rope_theta', 'max_position_embeddings', 'tie_word_embeddings', 'attention_bias', 'mlp_bias', 'hidden_act',
-];
+/**
+ * config.json keys the llama architecture reads for a model type (its family's, nn/families/); every other key is
+ * kept in `hf_extra` and written back on save.
+ */
+const modelKeys = (modelType: LlamaConfig['model_type']): readonly string[] => familyOf({ model_type: modelType }).keys;
 /** Tensors some checkpoints carry that are not parameters (older Llama exports saved the rotary table). */
 const IGNORED_TENSOR = /(^|\.)rotary_emb\.inv_freq$/;
 
@@ -87,56 +87,86 @@ export async function readHuggingFaceConfig(dir: string, options: { context?: nu
   };
   if (!isObject(raw)) return bad('', raw, 'an object');
   if (!(LLAMA_MODEL_TYPES as readonly unknown[]).includes(raw.model_type)) {
-    bad('/model_type', raw.model_type, `${LLAMA_MODEL_TYPES.map((t) => JSON.stringify(t)).join(', ')} (Llama-family decoders: LlamaForCausalLM, Qwen2ForCausalLM)`);
+    const classes = [...FAMILIES.values()].map((f) => f.architecture).join(', ');
+    bad('/model_type', raw.model_type, `${LLAMA_MODEL_TYPES.map((t) => JSON.stringify(t)).join(', ')} (decoders rankwise implements: ${classes})`);
   }
   const modelType = raw.model_type as LlamaConfig['model_type'];
+  const architecture = familyOf({ model_type: modelType }).architecture;
   if (raw.architectures !== undefined) {
     const list = raw.architectures;
-    if (!Array.isArray(list) || list.length !== 1 || list[0] !== ARCHITECTURES[modelType]) bad('/architectures', list, `[${JSON.stringify(ARCHITECTURES[modelType])}]`);
+    if (!Array.isArray(list) || list.length !== 1 || list[0] !== architecture) bad('/architectures', list, `[${JSON.stringify(architecture)}]`);
   }
-  const scaling = raw.rope_scaling;
-  if (scaling !== undefined && scaling !== null) {
-    const kind = isObject(scaling) ? (scaling.rope_type ?? scaling.type) : undefined;
-    if (kind !== 'default') bad('/rope_scaling', scaling, 'null or {"rope_type": "default"} (rankwise implements unscaled rotary embeddings only)');
-  }
-  if (raw.use_sliding_window === true) bad('/use_sliding_window', true, 'false (sliding-window attention is not implemented)');
+  if (raw.use_sliding_window === true) bad('/use_sliding_window', true, 'false (Qwen\'s sliding-window attention is not implemented)');
   const config: JsonObject = {};
   const extra: JsonObject = {};
+  const keys = modelKeys(modelType);
   for (const [key, value] of Object.entries(raw)) {
-    if (MODEL_KEYS.includes(key)) {
-      if (value !== null) config[key] = value;
+    if (keys.includes(key)) {
+      if (value !== null || NULLABLE_KEYS.includes(key)) config[key] = value;
     } else extra[key] = value;
   }
+  if (raw.rope_parameters !== undefined && raw.rope_parameters !== null) Object.assign(config, ropeFromParameters(raw, bad));
   if (options.context !== undefined) config.context = options.context;
   config.hf_extra = extra;
   try {
     return { dir, config: describeLlama(config).config as LlamaConfig, hubId: hubIdOf(raw._name_or_path) };
   } catch (error) {
     if (error instanceof ConfigError) {
-      const detail = error.message.replace(/^\S+: /, '');
-      throw new Error(`${file}: ${error.pointer === '/context' ? 'load option "context"' : error.pointer}: ${detail}`);
+      const detail = error.message.slice(error.message.indexOf(': ') + 2);
+      // rope_scaling read from transformers 5's rope_parameters: name the key the file has
+      const pointer = raw.rope_parameters !== undefined && raw.rope_scaling === undefined ? error.pointer.replace(/^\/rope_scaling(?=\/|$)/, '/rope_parameters') : error.pointer;
+      throw new Error(`${file}: ${pointer === '/context' ? 'load option "context"' : pointer}: ${detail}`);
     }
     throw error;
   }
 }
 
+/**
+ * transformers 5 writes the rotary settings as one `rope_parameters` object ({"rope_type", "rope_theta", and the
+ * schedule's keys}) instead of rope_theta + rope_scaling: read as those two (the object itself stays in hf_extra and
+ * is written back). A config.json with both must agree; per-layer-type rope_parameters (Gemma 3) are refused.
+ */
+function ropeFromParameters(raw: JsonObject, bad: (pointer: string, found: unknown, allowed: string) => never): JsonObject {
+  const parameters = raw.rope_parameters;
+  if (!isObject(parameters) || typeof parameters.rope_theta !== 'number') {
+    return bad('/rope_parameters', parameters, 'an object with a numeric "rope_theta" and a "rope_type" (one rotary setting for every layer)');
+  }
+  const { rope_theta: theta, ...schedule } = parameters;
+  const kind = schedule.rope_type ?? schedule.type ?? 'default';
+  const scaling = kind === 'default' && Object.keys(schedule).every((k) => k === 'rope_type' || k === 'type') ? null : schedule;
+  if (raw.rope_theta !== undefined && raw.rope_theta !== null && raw.rope_theta !== theta) bad('/rope_theta', raw.rope_theta, `${theta} (rope_parameters.rope_theta) or absent`);
+  if (raw.rope_scaling !== undefined && raw.rope_scaling !== null && JSON.stringify(raw.rope_scaling) !== JSON.stringify(scaling)) {
+    bad('/rope_scaling', raw.rope_scaling, `${JSON.stringify(scaling)} (rope_parameters without rope_theta) or absent`);
+  }
+  return { rope_theta: theta, rope_scaling: scaling };
+}
+
 /** Every tensor a checkpoint of `config` holds: HF name, PyTorch shape, and whether rankwise stores it transposed. */
 export function huggingFaceTensors(config: LlamaConfig): Array<{ name: string; shape: number[]; linear: boolean }> {
   const model = describeLlama(config);
+  const family = familyOf(config);
   const out: Array<{ name: string; shape: number[]; linear: boolean }> = [{ name: 'model.embed_tokens.weight', shape: [config.vocab_size, config.hidden_size], linear: false }];
-  const qwen2 = config.model_type === 'qwen2';
+  const vector = (name: string, size: number) => out.push({ name, shape: [size], linear: false });
   for (let l = 0; l < config.num_hidden_layers; l++) {
-    out.push({ name: `model.layers.${l}.input_layernorm.weight`, shape: [config.hidden_size], linear: false });
+    const p = `model.layers.${l}`;
+    vector(`${p}.input_layernorm.weight`, config.hidden_size);
     for (const site of model.sites.filter((s) => s.layer === l)) {
       out.push({ name: `${site.path}.weight`, shape: [site.outFeatures, site.inFeatures], linear: true });
-      const local = site.path.split('.').slice(-1)[0];
-      const attnBias = local !== 'o_proj' ? qwen2 || config.attention_bias : !qwen2 && config.attention_bias;
-      const bias = site.role.startsWith('attn.') ? attnBias : config.mlp_bias;
-      if (bias) out.push({ name: `${site.path}.bias`, shape: [site.outFeatures], linear: false });
-      if (site.role === 'attn.o') out.push({ name: `model.layers.${l}.post_attention_layernorm.weight`, shape: [config.hidden_size], linear: false });
+      if (projectionBias(config, site.path.split('.').slice(-1)[0])) vector(`${site.path}.bias`, site.outFeatures);
+      if (site.role === 'attn.o') {
+        if (family.qkNorm) {
+          vector(`${p}.self_attn.q_norm.weight`, config.head_dim);
+          vector(`${p}.self_attn.k_norm.weight`, config.head_dim);
+        }
+        vector(`${p}.post_attention_layernorm.weight`, config.hidden_size);
+        if (family.sandwichNorms) {
+          vector(`${p}.pre_feedforward_layernorm.weight`, config.hidden_size);
+          vector(`${p}.post_feedforward_layernorm.weight`, config.hidden_size);
+        }
+      }
     }
   }
-  out.push({ name: 'model.norm.weight', shape: [config.hidden_size], linear: false });
+  vector('model.norm.weight', config.hidden_size);
   if (!config.tie_word_embeddings) out.push({ name: 'lm_head.weight', shape: [config.vocab_size, config.hidden_size], linear: true });
   return out;
 }
@@ -239,15 +269,15 @@ export async function loadHuggingFaceModel(dir: string, options: { context?: num
  * float32, and no `_name_or_path` (the saved weights are no longer the Hub model's).
  */
 export function huggingFaceConfigJson(config: LlamaConfig): JsonObject {
-  const { _name_or_path: _dropped, ...kept } = config.hf_extra;
-  const out: JsonObject = { ...kept, architectures: [ARCHITECTURES[config.model_type]], model_type: config.model_type };
-  for (const key of MODEL_KEYS) {
+  const { _name_or_path: _dropped, dtype: _dtype, ...kept } = config.hf_extra;
+  const out: JsonObject = { ...kept, architectures: [familyOf(config).architecture], model_type: config.model_type };
+  for (const key of modelKeys(config.model_type)) {
     if (key === 'model_type') continue;
-    if (config.model_type === 'qwen2' && (key === 'attention_bias' || key === 'mlp_bias')) continue;
     if (key === 'head_dim' && config.head_dim === config.hidden_size / config.num_attention_heads && config.hf_extra.head_dim === undefined) continue;
     out[key] = config[key as keyof LlamaConfig];
   }
   out.torch_dtype = 'float32';
+  if (config.hf_extra.dtype !== undefined) out.dtype = 'float32'; // transformers 4.56+ writes `dtype`
   return out;
 }
 

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Module } from '../nn/module.js';
 import { listSites, type Site } from '../nn/site.js';
+import { adapterNames } from '../lora/adapters.js';
 import { injectAdapters, loraLayers } from '../lora/inject.js';
 import { initFromPeft, initMovesBase, type LoraInit } from '../lora/init.js';
-import { loraScaling, type LoraKind, type LoraLayer } from '../lora/lora-layer.js';
+import { checkAdapterName, DEFAULT_ADAPTER, LoraLayer, loraScaling, type LoraAdapter, type LoraKind } from '../lora/lora-layer.js';
 import { LoraConv2d } from '../lora/lora-conv2d.js';
 import { LoraLinear, type InitialAdapter } from '../lora/lora-linear.js';
 import { toOriginalBase } from './adapter-conversion.js';
@@ -43,21 +44,45 @@ export interface AdapterSite {
   initial: InitialAdapter | null;
 }
 
+/** One named adapter's sites (PEFT saves each adapter on its own: the folder itself for "default", else <name>/). */
+export interface NamedAdapterSites {
+  name: string;
+  sites: AdapterSite[];
+}
+
 /** Adapter weights detached from a model (clones), e.g. kept after merge so save can still write them. */
 export interface AdapterSnapshot {
+  /** The sites of the first active adapter (the one adapter of a single-adapter model). */
   sites: AdapterSite[];
+  /** Every adapter, in the order `adapterNames` lists them. */
+  adapters: NamedAdapterSites[];
   dispose(): void;
 }
 
-export function snapshotAdapter(model: Module): AdapterSnapshot {
-  const sites = loraLayers(model).map(([path, l]) => siteOf(path, l, l.loraA.clone(), l.loraB.clone(), l.magnitude?.clone() ?? null));
-  return { sites, dispose: () => sites.forEach((s) => tf.dispose([s.a, s.b, ...(s.magnitude ? [s.magnitude] : [])])) };
+/** Each adapter's sites, factors as given by `pick` (the variables themselves, or clones). */
+function namedSites(model: Module, pick: (v: tf.Variable) => tf.Tensor): NamedAdapterSites[] {
+  const layers = loraLayers(model);
+  return adapterNames(model).map((name) => ({
+    name,
+    sites: layers.flatMap(([path, l]) => {
+      const adapter = l.adapter(name);
+      return adapter ? [siteOf(path, l, adapter, pick(adapter.a), pick(adapter.b), adapter.magnitude ? pick(adapter.magnitude) : null)] : [];
+    }),
+  }));
 }
 
-function siteOf(path: string, layer: LoraLayer, a: tf.Tensor, b: tf.Tensor, magnitude: tf.Tensor | null): AdapterSite {
+export function snapshotAdapter(model: Module): AdapterSnapshot {
+  const adapters = namedSites(model, (v) => v.clone());
+  const layers = loraLayers(model);
+  const first = layers.length > 0 ? layers[0][1].activeAdapters.find((n) => adapters.some((a) => a.name === n)) : undefined;
+  const sites = (adapters.find((a) => a.name === first) ?? adapters[0])?.sites ?? [];
+  return { sites, adapters, dispose: () => adapters.forEach((a) => a.sites.forEach((s) => tf.dispose([s.a, s.b, ...(s.magnitude ? [s.magnitude] : [])]))) };
+}
+
+function siteOf(path: string, layer: LoraLayer, adapter: LoraAdapter, a: tf.Tensor, b: tf.Tensor, magnitude: tf.Tensor | null): AdapterSite {
   const kernelSize = layer instanceof LoraConv2d ? layer.base.geometry.kernelSize : undefined;
-  const initial = layer instanceof LoraLinear ? layer.initial : null;
-  return { path, r: layer.r, alpha: layer.alpha, rslora: layer.rslora, dropout: layer.dropout, kind: layer.kind, kernelSize, a, b, magnitude, init: layer.init, initial };
+  const initial = layer instanceof LoraLinear && initMovesBase(adapter.init) ? layer.initial : null;
+  return { path, r: adapter.r, alpha: adapter.alpha, rslora: adapter.rslora, dropout: adapter.dropout, kind: layer.kind, kernelSize, a, b, magnitude, init: adapter.init, initial };
 }
 
 export interface AdapterSaveOptions {
@@ -124,10 +149,33 @@ export async function saveAdapterSites(given: readonly AdapterSite[], dir: strin
   await atomicWriteFile(join(dir, ADAPTER_CONFIG), `${JSON.stringify(config, null, 2)}\n`);
 }
 
-/** Saves the adapters currently in `model`. */
-export async function saveAdapter(model: Module, dir: string, options: AdapterSaveOptions = {}): Promise<void> {
-  const sites = loraLayers(model).map(([path, l]) => siteOf(path, l, l.loraA, l.loraB, l.magnitude));
-  await saveAdapterSites(sites, dir, options);
+/** Where PEFT's save_pretrained writes adapter `name` under `dir`: `dir` itself for "default", else `dir/<name>`. */
+export function adapterFolder(dir: string, name: string): string {
+  return name === DEFAULT_ADAPTER ? dir : join(dir, name);
+}
+
+/** Writes each adapter in PEFT's layout, "default" at the top of `dir` and every other one in `dir/<name>/`. */
+export async function saveNamedAdapters(adapters: readonly NamedAdapterSites[], dir: string, options: AdapterSaveOptions = {}): Promise<string[]> {
+  if (adapters.length === 0) throw new Error('no LoRA adapters to save (no inject stage ran, or they were merged without a snapshot)');
+  const written: string[] = [];
+  for (const { name, sites } of adapters) {
+    const folder = adapterFolder(dir, name);
+    await saveAdapterSites(sites, folder, options);
+    written.push(folder);
+  }
+  return written;
+}
+
+/**
+ * Saves the adapters currently in `model` as PEFT's save_pretrained does: the adapter named "default" (the one a
+ * single-adapter model has) at the top of `dir`, every other one in `dir/<name>/`; `names` picks some (default all).
+ * Returns the folders written.
+ */
+export async function saveAdapter(model: Module, dir: string, options: AdapterSaveOptions & { names?: readonly string[] } = {}): Promise<string[]> {
+  const all = namedSites(model, (v) => v);
+  const names = options.names ?? all.map((a) => a.name);
+  for (const name of names) if (!all.some((a) => a.name === name)) throw new Error(`saveAdapter: no adapter named ${JSON.stringify(name)}; adapters: ${all.map((a) => a.name).join(', ')}`);
+  return saveNamedAdapters(all.filter((a) => names.includes(a.name)), dir, options);
 }
 
 /** Reads and checks adapter_config.json (not the weights) with PEFT's rules. */
@@ -356,19 +404,30 @@ export async function readAdapter(dir: string, modelSites?: readonly Site[], mod
  * "olora") is loaded as PEFT loads it: the init runs again to put the residual W − s·A₀·B₀ in the base (that
  * residual does not depend on the singular vectors' signs), then A, B are replaced by the stored ones.
  */
-export async function loadAdapter(model: Module, dir: string, seed = 0): Promise<LoraLayer[]> {
+export async function loadAdapter(model: Module, dir: string, seed = 0, name: string = DEFAULT_ADAPTER): Promise<LoraLayer[]> {
+  checkAdapterName(name);
   const modelType = (model as { config?: { model_type?: unknown } }).config?.model_type;
-  const sites = await readAdapter(dir, listSites(model), typeof modelType === 'string' ? modelType : undefined);
-  const layers = await injectAdapters(model, sites.map((s) => ({ ...s, dora: s.magnitude !== null })), seed);
+  // Sites that already carry other adapters take this one beside them (PEFT's load_adapter): planned as plain sites.
+  const modelSites = listSites(model).map((site) => {
+    const module = model.getSubmodule(site.path);
+    return module instanceof LoraLayer && !module.adapter(name) ? { ...site, adapted: false } : site;
+  });
+  const sites = await readAdapter(dir, modelSites, typeof modelType === 'string' ? modelType : undefined);
+  if (loraLayers(model).length > 0) {
+    const moving = sites.find((s) => initMovesBase(s.init));
+    if (moving) throw new Error(`${dir}: saved with init_lora_weights "${moving.init}" (not converted), it needs the base W it moved; it cannot be loaded beside other adapters`);
+  }
+  const layers = await injectAdapters(model, sites.map((s) => ({ ...s, dora: s.magnitude !== null })), seed, name);
   layers.forEach((layer, i) => {
     const s = sites[i];
+    const adapter = layer.adapter(name)!;
     if (layer.kind !== s.kind) throw new Error(`${dir}: site "${s.path}" is a ${layer.kind} layer, but the adapter holds ${s.kind} factors`);
     tf.tidy(() => {
       const { a, b } = fromPeftLayout(s);
-      if (a.shape.join() !== layer.loraA.shape.join()) throw new Error(`${dir}: site "${s.path}": lora_A is [${s.r}, ${s.inFeatures}, ${s.kernelSize?.join(', ')}], the layer's kernel needs A [${layer.loraA.shape.join(', ')}]`);
-      layer.loraA.assign(a);
-      layer.loraB.assign(b);
-      if (s.magnitude) layer.magnitude?.assign(tf.tensor1d(s.magnitude)); // [out]
+      if (a.shape.join() !== adapter.a.shape.join()) throw new Error(`${dir}: site "${s.path}": lora_A is [${s.r}, ${s.inFeatures}, ${s.kernelSize?.join(', ')}], the layer's kernel needs A [${adapter.a.shape.join(', ')}]`);
+      adapter.a.assign(a);
+      adapter.b.assign(b);
+      if (s.magnitude) adapter.magnitude?.assign(tf.tensor1d(s.magnitude)); // [out]
     });
   });
   return layers;

@@ -1,5 +1,6 @@
 import { initFromPeft, peftInitValue, type LoraInit } from '../lora/init.js';
 import { loraScaling } from '../lora/lora-linear.js';
+import { FAMILIES } from '../nn/families/index.js';
 import type { JsonObject, JsonValue } from '../nn/model.js';
 import type { Site } from '../nn/site.js';
 
@@ -39,7 +40,7 @@ export interface PeftLoraConfig {
 }
 
 /** PEFT's defaults when target_modules is null (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING). */
-const DEFAULT_TARGETS: Record<string, string[]> = { llama: ['q_proj', 'v_proj'], qwen2: ['q_proj', 'v_proj'] };
+const DEFAULT_TARGETS: Record<string, string[]> = Object.fromEntries([...FAMILIES.values()].flatMap((f) => (f.peftTargets ? [[f.modelType, f.peftTargets]] : [])));
 
 export class PeftConfigError extends Error {
   constructor(

@@ -43,6 +43,13 @@ export abstract class Module {
     return variable;
   }
 
+  /** Unregisters parameter `name` and returns it (not disposed: the caller owns it now). */
+  protected removeParameter(name: string): tf.Variable {
+    const variable = this.param(name);
+    this.paramMap.delete(name);
+    return variable;
+  }
+
   /** A child module by name, looked up at call time. */
   protected child<M extends Module = Module>(name: string): M {
     const module = this.childMap.get(name);

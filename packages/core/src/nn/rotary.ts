@@ -1,41 +1,64 @@
 import * as tf from '@tensorflow/tfjs';
 import type { CacheStep } from './kv-cache.js';
+import { ropeFrequencies, type RopeFrequencies } from './rope-scaling.js';
 
 /**
- * Rotary position embeddings in Hugging Face's `rotate_half` layout (LlamaRotaryEmbedding, rope_type "default"):
- * inv_freq[i] = theta^(−2i/d), angle(p, j) = p · inv_freq[j mod d/2] (the frequencies repeated, cat(freqs, freqs)),
- * x' = x·cos + rotate_half(x)·sin with rotate_half(x) = cat(−x₂, x₁) for the halves x₁, x₂ of each head vector.
- * Tables are computed in float64 and cached per length as plain arrays (no tensors outlive a forward pass).
+ * Rotary position embeddings in Hugging Face's `rotate_half` layout (LlamaRotaryEmbedding):
+ * angle(p, j) = p · inv_freq[j mod r/2] over the first r (rotary) dimensions of a head (the frequencies repeated,
+ * cat(freqs, freqs)), x' = x·cos + rotate_half(x)·sin with rotate_half(x) = cat(−x₂, x₁) for the halves x₁, x₂ of
+ * those r dimensions; cos and sin carry the schedule's attention factor (yarn), and dimensions from r on pass through
+ * unchanged (Phi-3's partial_rotary_factor). inv_freq comes from the rope schedule (rope-scaling.ts; θ^(−2i/r) by
+ * default). Tables are computed in float64 and cached per length as plain arrays (no tensors outlive a forward pass).
  */
 export class RotaryEmbedding {
   private readonly cache = new Map<number, { cos: Float32Array; sinSigned: Float32Array }>();
-  /** The permutation that swaps the halves of a head vector, [d, d]: (x·P)[j] = x[(j + d/2) mod d]. */
+  /** The permutation that swaps the halves of the rotary dimensions, [d, d]: (x·P)[j] = x[(j + r/2) mod r] for j < r, 0 after. */
   private readonly swap: Float32Array;
+  readonly frequencies: RopeFrequencies;
 
   constructor(
     readonly headDim: number,
     readonly theta: number,
+    frequencies?: RopeFrequencies,
   ) {
     if (headDim % 2 !== 0) throw new Error(`rotary embeddings need an even head dimension, got ${headDim}`);
+    this.frequencies = frequencies ?? ropeFrequencies({ headDim, theta, maxPositions: Number.MAX_SAFE_INTEGER, scaling: null });
+    const r = this.frequencies.rotaryDim;
+    if (r % 2 !== 0 || r > headDim) throw new Error(`rotary dimension ${r} must be even and at most the head dimension ${headDim}`);
     this.swap = new Float32Array(headDim * headDim);
-    for (let j = 0; j < headDim; j++) this.swap[((j + headDim / 2) % headDim) * headDim + j] = 1;
+    for (let j = 0; j < r; j++) this.swap[((j + r / 2) % r) * headDim + j] = 1;
   }
 
-  /** cos [T, d] and sin with the first half negated [T, d], so rotate_half(x)·sin = swapHalves(x)·sinSigned. */
+  /**
+   * One position's row of the tables, written at `offset`: cos [d] and sin with the first rotary half negated [d]
+   * (so rotate_half(x)·sin = swapHalves(x)·sinSigned); cos 1, sin 0 on pass-through dimensions.
+   */
+  fillRow(position: number, invFreq: Float64Array, cos: Float32Array, sinSigned: Float32Array, offset: number): void {
+    const d = this.headDim;
+    const r = this.frequencies.rotaryDim;
+    const half = r / 2;
+    const scale = this.frequencies.attentionFactor;
+    for (let j = 0; j < d; j++) {
+      if (j >= r) {
+        cos[offset + j] = 1;
+        sinSigned[offset + j] = 0;
+        continue;
+      }
+      const angle = position * invFreq[j % half];
+      cos[offset + j] = Math.cos(angle) * scale;
+      sinSigned[offset + j] = (j < half ? -Math.sin(angle) : Math.sin(angle)) * scale;
+    }
+  }
+
+  /** cos [T, d] and sinSigned [T, d] for positions 0 … T−1. */
   private tables(t: number): { cos: Float32Array; sinSigned: Float32Array } {
     let tables = this.cache.get(t);
     if (!tables) {
       const d = this.headDim;
-      const half = d / 2;
+      const invFreq = this.frequencies.invFreq(t);
       const cos = new Float32Array(t * d);
       const sinSigned = new Float32Array(t * d);
-      for (let p = 0; p < t; p++) {
-        for (let j = 0; j < d; j++) {
-          const angle = p * this.theta ** (-(2 * (j % half)) / d);
-          cos[p * d + j] = Math.cos(angle);
-          sinSigned[p * d + j] = j < half ? -Math.sin(angle) : Math.sin(angle);
-        }
-      }
+      for (let p = 0; p < t; p++) this.fillRow(p, invFreq, cos, sinSigned, p * d);
       tables = { cos, sinSigned };
       this.cache.set(t, tables);
     }
@@ -56,8 +79,9 @@ export class RotaryEmbedding {
 
   /**
    * x [B, H, T, d] with its own position per row and token (the KV-cache path, where new tokens start at the cached
-   * length and left-padded rows are offset) → rotated [B, H, T, d]. Same angles as `apply`. The cos/sin tables of the
-   * step's positions [B, 1, T, d] and the swap matrix are made once per step and shared by every layer.
+   * length and left-padded rows are offset) → rotated [B, H, T, d]. Same angles, schedule and attention factor as
+   * `apply` (inv_freq for the longest sequence the step reaches: transformers' seq_len = max(position_ids) + 1). The
+   * cos/sin tables of the step's positions [B, 1, T, d] and the swap matrix are made once per step and shared by every layer.
    */
   applyAt(x: tf.Tensor, step: CacheStep): tf.Tensor {
     return tf.tidy(() => {
@@ -65,17 +89,10 @@ export class RotaryEmbedding {
       const { positions } = step;
       if (positions.length !== b * t) throw new Error(`RotaryEmbedding.applyAt: ${positions.length} positions for [${b}, ${t}] tokens`);
       const tables = (): { cos: Float32Array; sinSigned: Float32Array } => {
-        const half = d / 2;
+        const invFreq = this.frequencies.invFreq(positions.reduce((m, p) => Math.max(m, p), 0) + 1);
         const cos = new Float32Array(b * t * d);
         const sinSigned = new Float32Array(b * t * d);
-        for (let n = 0; n < b * t; n++) {
-          const p = positions[n];
-          for (let j = 0; j < d; j++) {
-            const angle = p * this.theta ** (-(2 * (j % half)) / d);
-            cos[n * d + j] = Math.cos(angle);
-            sinSigned[n * d + j] = j < half ? -Math.sin(angle) : Math.sin(angle);
-          }
-        }
+        for (let n = 0; n < b * t; n++) this.fillRow(positions[n], invFreq, cos, sinSigned, n * d);
         return { cos, sinSigned };
       };
       let made: { cos: Float32Array; sinSigned: Float32Array } | null = null;

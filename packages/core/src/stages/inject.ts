@@ -53,6 +53,9 @@ export default defineStage<InjectOptions, InjectResult>({
   requires: ['model'],
   provides: ['adapter'],
   async check(options, ctx) {
+    if (ctx.has('named-adapters')) {
+      ctx.issue('', 'found after load.adapters: the new adapter would sit inactive beside the named ones (PEFT\'s add_adapter); allowed: train a loaded adapter by making it "active", or load one adapter with "adapter"');
+    }
     const chosen = await ctx.placement(options.placement, '/placement');
     for (const choice of chosen ?? []) {
       if (ctx.adaptedSites.has(choice.path)) ctx.issue('/placement', `site "${choice.path}" already has a LoRA adapter`);
