@@ -143,6 +143,9 @@ async function openLm(options: LmDataSpec, ctx: DatasetOpenContext): Promise<Seq
   const references: Array<{ prompt: Int32Array; answer: string; source: DataLocation }> = [];
   let truncated = 0;
   let dropped = 0;
+  /** Examples whose prompt, tokenized alone, is not the start of their tokens (TRL warns of the same). */
+  let promptMismatches = 0;
+  const isPrefix = (prompt: Int32Array, ids: Int32Array) => prompt.length <= ids.length && prompt.every((id, i) => ids[i] === id);
   let read = 0;
   for await (const { value, where } of splitRecords(options, file, display, ctx.source)) {
     if (ctx.signal.aborted) throw new Error('aborted');
@@ -155,10 +158,15 @@ async function openLm(options: LmDataSpec, ctx: DatasetOpenContext): Promise<Seq
       else if (parsed.kind === 'completion') {
         const e = completionExample(vocabulary, parsed.prompt, parsed.completion, eos, completionOnly, prefix);
         example = e;
+        if (!isPrefix(e.promptIds, e.inputIds)) promptMismatches++;
         if (wantReferences) references.push({ prompt: e.promptIds, answer: parsed.completion.endsWith(eos) && eos !== '' ? parsed.completion.slice(0, -eos.length) : parsed.completion, source: where });
       } else {
         example = chatExample(vocabulary, template!, parsed.messages, assistantOnly);
-        if (wantReferences && parsed.messages.length > 1 && parsed.messages[parsed.messages.length - 1].role === 'assistant') references.push({ ...chatReference(vocabulary, template!, parsed.messages), source: where });
+        if (wantReferences && parsed.messages.length > 1 && parsed.messages[parsed.messages.length - 1].role === 'assistant') {
+          const reference = chatReference(vocabulary, template!, parsed.messages);
+          if (!isPrefix(reference.prompt, example.inputIds)) promptMismatches++;
+          references.push({ ...reference, source: where });
+        }
       }
     } catch (error) {
       const message = (error as Error).message;
@@ -186,6 +194,9 @@ async function openLm(options: LmDataSpec, ctx: DatasetOpenContext): Promise<Seq
     truncated,
     dropped,
   };
+  if (promptMismatches > 0) {
+    ctx.info(`data: ${display}: warning: in ${promptMismatches} example(s) the prompt tokenized alone is not the start of the example's tokens (e.g. a prompt ending in a space: " a" is one token, " " + "a" two), so generation is prompted with tokens training never put there`);
+  }
   const padId = tokenId(vocabulary, specialTokenText(config.pad_token)) ?? tokenId(vocabulary, eos) ?? 0;
   const name = `${display}${options.split ? `/${options.split}` : ''}`;
   ctx.info(`data: ${name}: ${options.dataset} format, ${stats.examples.toLocaleString('en-US')} examples → ${sequences.length.toLocaleString('en-US')} sequences of at most ${maxLength} tokens${packing ? ` (packing ${packing})` : ''}`);

@@ -120,7 +120,8 @@ async function exactMatchOf(dataset: SequenceDataset, model: Model, vocabulary: 
       const { tokens } = await generateTokens(model, batch.map((r) => Array.from(r.prompt)), { maxNewTokens, stopIds: [...stops], banned: (id) => id >= vocabulary.size });
       tokens.forEach((generated, k) => {
         const cut = generated.findIndex((id) => stops.has(id));
-        const text = vocabulary.decode(cut < 0 ? generated : generated.slice(0, cut));
+        const answer = cut < 0 ? generated : generated.slice(0, cut);
+        const text = answer.length === 0 ? '' : vocabulary.decode(answer);
         if (exactMatch(text, batch[k].answer)) exact++;
         if (normalizedAnswer(text) === normalizedAnswer(batch[k].answer)) normalized++;
       });
