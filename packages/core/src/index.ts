@@ -108,7 +108,7 @@ export { defaultModuleLoader, type ModuleLoader } from './backend/module-loader.
 export type { BackendProvider, BackendStartResult, BackendStarted, BackendUnavailable, BackendStartOptions, AdamSpec } from './backend/provider.js';
 
 // ---- training and tasks ----
-export { sparseSoftmaxCrossEntropy, accuracy } from './train/loss.js';
+export { sparseSoftmaxCrossEntropy, accuracy, maskedSoftmaxCrossEntropy, IGNORED_LABEL } from './train/loss.js';
 export { clipByGlobalNorm, globalNorm } from './train/clip.js';
 export { trainStep, type StepInput, type StepOutput } from './train/step.js';
 export { releaseDuringBackprop } from './train/release-backprop.js';

@@ -128,6 +128,30 @@ function groupedCausalMask(t: number, rep: number, window: number | null): tf.Te
   return tf.tensor2d(values, [rep * t, t]);
 }
 
+/** Rotary tables [B, 1, T, hd] and additive masks [B, T, T] of rows that hold several packed sequences. */
+interface PackedPositions {
+  cos: tf.Tensor;
+  sin: tf.Tensor;
+  mask(window: number | null): tf.Tensor;
+}
+
+/**
+ * Additive mask [B, T, T] of packed rows: token i reads token j ≤ i of the same sequence (0), nothing else (−1e9);
+ * a sequence starts at t = 0 and wherever positionIds[t] ≠ positionIds[t − 1] + 1. A sliding window counts positions.
+ */
+export function packedMask(positionIds: Int32Array, b: number, t: number, window: number | null): tf.Tensor {
+  const values = new Float32Array(b * t * t).fill(-1e9);
+  for (let r = 0; r < b; r++) {
+    const p = positionIds.subarray(r * t, (r + 1) * t);
+    let start = 0;
+    for (let i = 0; i < t; i++) {
+      if (i > 0 && p[i] !== p[i - 1] + 1) start = i;
+      for (let j = start; j <= i; j++) if (window === null || j > i - window) values[(r * t + i) * t + j] = 0;
+    }
+  }
+  return tf.tensor3d(values, [b, t, t]);
+}
+
 /**
  * LlamaAttention: q/k/v/o projections (sites; Phi-3: one qkv_proj), Qwen3's per-head q/k norms, rotary embeddings on
  * q and k, grouped-query attention where query head h reads key/value head ⌊h / (heads / kv_heads)⌋ (HF's repeat_kv),
@@ -173,18 +197,23 @@ class LlamaAttention extends Module {
     return [heads('q_proj', h), heads('k_proj', kv), heads('v_proj', kv)];
   }
 
-  forward(x: tf.Tensor): tf.Tensor {
+  /** `packed`: per-token positions (sequences packed into one row): rotary angles and a mask from them. */
+  forward(x: tf.Tensor, packed?: PackedPositions): tf.Tensor {
     return tf.tidy(() => {
       const [b, t] = x.shape as [number, number, number];
       const { num_attention_heads: h, num_key_value_heads: kv, head_dim: hd } = this.c;
       let [qh, kh, v] = this.project(x); // [B, n, T, hd]
       if (this.family.qkNorm) [qh, kh] = [this.child('q_norm').forward(qh), this.child('k_norm').forward(kh)]; // RMSNorm over hd, per head
-      const q = this.rope.apply(qh).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
-      const k = this.rope.apply(kh); // [B, KV, T, hd]
+      const rotate = (y: tf.Tensor) => (packed ? this.rope.applyTables(y, packed.cos, packed.sin) : this.rope.apply(y));
+      const q = rotate(qh).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
+      const k = rotate(kh); // [B, KV, T, hd]
       let scores = tf.matMul(q, k, false, true).mul(this.scale); // [B, KV, rep·T, hd]·[B, KV, hd, T] → [B, KV, rep·T, T]
       const cap = this.c.attn_logit_softcapping;
       if (cap !== null) scores = scores.div(cap).tanh().mul(cap); // Gemma 2: soft-capped before the mask
-      const weights = tf.softmax(scores.add(groupedCausalMask(t, this.rep, this.window)), -1); // [B, KV, rep·T, T]
+      const masked = packed
+        ? scores.reshape([b, kv, this.rep, t, t]).add(packed.mask(this.window).reshape([b, 1, 1, t, t])).reshape([b, kv, this.rep * t, t]) // each token reads its own sequence only
+        : scores.add(groupedCausalMask(t, this.rep, this.window));
+      const weights = tf.softmax(masked, -1); // [B, KV, rep·T, T]
       const mixed = tf.matMul(weights, v); // [B, KV, rep·T, T]·[B, KV, T, hd] → [B, KV, rep·T, hd]
       const merged = mixed.reshape([b, h, t, hd]).transpose([0, 2, 1, 3]).reshape([b, t, h * hd]); // [B, T, H·hd]
       return this.child('o_proj').forward(merged); // [B, T, C]
@@ -279,13 +308,14 @@ class LlamaDecoderLayer extends Module {
     this.addModule('mlp', new LlamaMlp(c, layer, family, family.activation(c), rng.fork('mlp'), init));
   }
 
-  forward(x: tf.Tensor): tf.Tensor {
+  forward(x: tf.Tensor, packed?: PackedPositions): tf.Tensor {
     return tf.tidy(() => {
+      const attention = (y: tf.Tensor) => this.child<LlamaAttention>('self_attn').forward(y, packed);
       if (this.sandwich) {
-        const h = x.add(this.child('post_attention_layernorm').forward(this.child('self_attn').forward(this.child('input_layernorm').forward(x)))); // [B, T, C]
+        const h = x.add(this.child('post_attention_layernorm').forward(attention(this.child('input_layernorm').forward(x)))); // [B, T, C]
         return h.add(this.child('post_feedforward_layernorm').forward(this.child('mlp').forward(this.child('pre_feedforward_layernorm').forward(h)))); // [B, T, C]
       }
-      const h = x.add(this.child('self_attn').forward(this.child('input_layernorm').forward(x))); // [B, T, C]
+      const h = x.add(attention(this.child('input_layernorm').forward(x))); // [B, T, C]
       return h.add(this.child('mlp').forward(this.child('post_attention_layernorm').forward(h))); // [B, T, C]
     });
   }
@@ -327,11 +357,15 @@ class LlamaBackbone extends Module {
     this.addModule('norm', new RmsNorm(c.hidden_size, c.rms_norm_eps, family.gemma));
   }
 
-  forward(ids: tf.Tensor): tf.Tensor {
+  forward(ids: tf.Tensor, packed?: PackedPositions): tf.Tensor {
     return tf.tidy(() => {
       const embedded = this.child('embed_tokens').forward(ids); // [B, T, C]
       const scaled = this.embedScale === null ? embedded : embedded.mul(this.embedScale);
-      return this.child('norm').forward(this.child('layers').forward(scaled));
+      if (!packed) return this.child('norm').forward(this.child('layers').forward(scaled));
+      const layers = this.child<Sequential>('layers');
+      let h = scaled;
+      for (let l = 0; l < layers.length; l++) h = (layers.at(l) as LlamaDecoderLayer).forward(h, packed);
+      return this.child('norm').forward(h);
     });
   }
 
@@ -388,11 +422,17 @@ export class Llama extends Model implements CachedDecoder {
     return this.config.context;
   }
 
-  forward(ids: tf.Tensor): tf.Tensor {
+  /**
+   * `positionIds` [B·T] row-major: sequences packed into one row (TRL's padding-free packing): each token's rotary
+   * position, and a token reads only the earlier tokens of its own sequence (a sequence starts where the position
+   * does not follow the previous one's, e.g. restarts at 0), as transformers does for packed position_ids.
+   */
+  forward(ids: tf.Tensor, positionIds?: Int32Array): tf.Tensor {
     return tf.tidy(() => {
       const t = ids.shape[1] as number;
       if (t > this.config.max_position_embeddings) throw new Error(`sequence of ${t} tokens is longer than max_position_embeddings (${this.config.max_position_embeddings})`);
-      const logits = this.child('lm_head').forward(this.child('model').forward(ids)); // [B, T, V]
+      const packed = positionIds ? this.packedPositions(ids.shape[0] as number, t, positionIds) : undefined;
+      const logits = this.child('lm_head').forward(this.child<LlamaBackbone>('model').forward(ids, packed)); // [B, T, V]
       const cap = this.config.final_logit_softcapping;
       return cap === null ? logits : logits.div(cap).tanh().mul(cap); // Gemma 2: cap · tanh(logits / cap)
     });
@@ -400,6 +440,17 @@ export class Llama extends Model implements CachedDecoder {
 
   get maxPositions(): number {
     return this.config.max_position_embeddings;
+  }
+
+  /** Rotary tables and masks of packed rows (made inside the caller's tidy). */
+  private packedPositions(b: number, t: number, positionIds: Int32Array): PackedPositions {
+    if (positionIds.length !== b * t) throw new Error(`Llama.forward: ${positionIds.length} position ids for [${b}, ${t}] tokens`);
+    const { cos, sinSigned } = this.child<LlamaBackbone>('model').rope.tablesAt(positionIds, t);
+    const d = this.config.head_dim;
+    // made here, in the forward pass's tidy, not lazily inside a layer's (which would dispose them after that layer)
+    const windows = [null, this.config.sliding_window];
+    const masks = new Map(windows.map((w) => [w, packedMask(positionIds, b, t, w)] as const));
+    return { cos: tf.tensor4d(cos, [b, 1, t, d]), sin: tf.tensor4d(sinSigned, [b, 1, t, d]), mask: (window) => masks.get(window) ?? masks.get(null)! };
   }
 
   createCache(batch: number): KvCache {

@@ -65,6 +65,25 @@ export class RotaryEmbedding {
     return tables;
   }
 
+  /** cos and sinSigned [B·T, d] for the positions of packed rows of T tokens ([B·T] row-major), with the schedule's frequencies. */
+  tablesAt(positions: Int32Array, t: number): { cos: Float32Array; sinSigned: Float32Array } {
+    const d = this.headDim;
+    const invFreq = this.frequencies.invFreq(t);
+    const cos = new Float32Array(positions.length * d);
+    const sinSigned = new Float32Array(positions.length * d);
+    for (let n = 0; n < positions.length; n++) this.fillRow(positions[n], invFreq, cos, sinSigned, n * d);
+    return { cos, sinSigned };
+  }
+
+  /** x [B, H, T, d] rotated with given tables cos, sinSigned [B, 1, T, d] (tablesAt) → [B, H, T, d]. */
+  applyTables(x: tf.Tensor, cos: tf.Tensor, sinSigned: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const [b, h, t, d] = x.shape as [number, number, number, number];
+      const swapped = tf.matMul(x.reshape([b * h * t, d]), tf.tensor2d(this.swap, [d, d])).reshape([b, h, t, d]); // [B·H·T, d]·[d, d] → [B, H, T, d]
+      return x.mul(cos).add(swapped.mul(sinSigned)); // [B, H, T, d]
+    });
+  }
+
   /** x [B, H, T, d] → rotated [B, H, T, d]. */
   apply(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -92,6 +93,12 @@ const LoadOptions = Type.Object(
     vocabulary: Type.Optional(
       describedRef(CorpusSchema, 'Language models built from an architecture: the corpus whose characters form the vocabulary (at most config.vocabSize ids, id 0 = unknown).'),
     ),
+    tokenizer: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Language models built from an architecture (llama): a directory with a tokenizer.json (and tokenizer_config.json: special tokens, chat template), relative to the pipeline file; it becomes the vocabulary and is saved with the model.',
+      }),
+    ),
   },
   {
     description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs, huggingface, gguf.',
@@ -100,7 +107,7 @@ const LoadOptions = Type.Object(
       { required: ['architecture'], not: { anyOf: [{ required: ['checkpoint'] }, { required: ['from'] }, { required: ['tfjs'] }, { required: ['huggingface'] }, { required: ['gguf'] }] } },
       ...(['checkpoint', 'from', 'tfjs', 'huggingface', 'gguf'] as const).map((source) => ({
         required: [source],
-        not: { anyOf: ['architecture', 'checkpoint', 'from', 'tfjs', 'huggingface', 'gguf', 'config', 'vocabulary'].filter((k) => k !== source).map((k) => ({ required: [k] })) },
+        not: { anyOf: ['architecture', 'checkpoint', 'from', 'tfjs', 'huggingface', 'gguf', 'config', 'vocabulary', 'tokenizer'].filter((k) => k !== source).map((k) => ({ required: [k] })) },
       })),
     ],
     'x-message': 'give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from", "tfjs", "huggingface" or "gguf"',
@@ -145,9 +152,10 @@ export default defineStage<LoadOptions, LoadResult>({
     if (options.architecture !== undefined) {
       try {
         const model = describeModel(options.architecture, options.config ?? {});
-        if (model.task === 'language-model' && !options.vocabulary) {
-          ctx.issue('', `a ${options.architecture} language model built from scratch needs "vocabulary": the corpus whose characters it reads`);
+        if (model.task === 'language-model' && !options.vocabulary && !options.tokenizer) {
+          ctx.issue('', `a ${options.architecture} language model built from scratch needs "vocabulary": the corpus whose characters it reads (or "tokenizer": a directory with a tokenizer.json)`);
         }
+        if (options.tokenizer !== undefined) await checkTokenizerDir(resolve(ctx.dir, options.tokenizer), model.vocabSize, options.vocabulary !== undefined, ctx);
         ctx.setModel(model);
       } catch (error) {
         if (isConfigError(error)) ctx.issue(`/config${error.pointer}`, error.message.replace(/^\S+: /, ''));
@@ -206,6 +214,10 @@ export default defineStage<LoadOptions, LoadResult>({
       const seed = ctx.pipeline.seed;
       ctx.model.set(createModel(options.architecture, options.config ?? {}, seed), `${options.architecture} (built from its config, seed ${seed})`);
       if (options.vocabulary) await buildVocabulary(options, ctx);
+      if (options.tokenizer) {
+        if (!ctx.data.source.tokenizer) throw new Error('load: the data source reads no tokenizer.json (update @rankwise/datasets)');
+        ctx.vocabulary.set(await ctx.data.source.tokenizer(resolve(dir, options.tokenizer)));
+      }
     } else if (options.gguf !== undefined) {
       await loadGguf(resolve(dir, options.gguf), options.context, ctx);
     } else if (options.huggingface !== undefined) {
@@ -238,6 +250,30 @@ export default defineStage<LoadOptions, LoadResult>({
     };
   },
 });
+
+/** load.tokenizer: a tokenizer.json that parses, names a model, and whose ids fit the model's vocabulary. */
+async function checkTokenizerDir(dir: string, vocabSize: number | undefined, withVocabulary: boolean, ctx: StageCheckContext): Promise<void> {
+  if (withVocabulary) ctx.issue('/tokenizer', 'found both "vocabulary" and "tokenizer"; allowed: one of them');
+  const file = join(dir, 'tokenizer.json');
+  let json: { model?: { vocab?: unknown }; added_tokens?: Array<{ id?: unknown }> };
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    ctx.issue('/tokenizer', code === 'ENOENT' ? `${file}: no such file (a tokenizer directory holds tokenizer.json)` : `${file}: not a valid tokenizer.json (${(error as Error).message})`);
+    return;
+  }
+  const vocab = json.model?.vocab;
+  if (typeof json.model !== 'object' || json.model === null) {
+    ctx.issue('/tokenizer', `${file}: /model: missing; a tokenizer.json names its model (BPE, WordPiece, Unigram…)`);
+    return;
+  }
+  const ids = [...(vocab && typeof vocab === 'object' && !Array.isArray(vocab) ? Object.values(vocab) : []), ...(json.added_tokens ?? []).map((t) => t.id)].filter((id): id is number => typeof id === 'number');
+  const size = ids.length === 0 ? 0 : Math.max(...ids) + 1;
+  if (vocabSize !== undefined && size > vocabSize) ctx.issue('/tokenizer', `${file}: the tokenizer has ids up to ${size - 1}, but the model's vocab_size is ${vocabSize}`);
+  await ctx.hashFile(file);
+  if (existsSync(join(dir, 'tokenizer_config.json'))) await ctx.hashFile(join(dir, 'tokenizer_config.json'));
+}
 
 /** A Llama-family model from a Hugging Face directory, streamed into variables; its tokenizer.json is the vocabulary. */
 async function loadHuggingFace(modelDir: string, context: number | undefined, ctx: StageContext): Promise<void> {
