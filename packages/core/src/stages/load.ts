@@ -167,6 +167,7 @@ export default defineStage<LoadOptions, LoadResult>({
         const { model, hashFiles } = await checkHuggingFaceDir(resolve(ctx.dir, (options.huggingface ?? options.checkpoint)!), options.context);
         for (const file of hashFiles) await ctx.hashFile(file);
         ctx.setModel(model);
+        await ctx.tokenizer(resolve(ctx.dir, (options.huggingface ?? options.checkpoint)!), key); // builds, as the run will
       } catch (error) {
         ctx.issue(key, (error as Error).message);
       }
@@ -273,6 +274,7 @@ async function checkTokenizerDir(dir: string, vocabSize: number | undefined, wit
   if (vocabSize !== undefined && size > vocabSize) ctx.issue('/tokenizer', `${file}: the tokenizer has ids up to ${size - 1}, but the model's vocab_size is ${vocabSize}`);
   await ctx.hashFile(file);
   if (existsSync(join(dir, 'tokenizer_config.json'))) await ctx.hashFile(join(dir, 'tokenizer_config.json'));
+  await ctx.tokenizer(dir, '/tokenizer');
 }
 
 /** A Llama-family model from a Hugging Face directory, streamed into variables; its tokenizer.json is the vocabulary. */
