@@ -287,29 +287,26 @@ export interface SaveHuggingFaceOptions {
 }
 
 /**
- * Writes `model` as a Hugging Face model directory: config.json, model.safetensors (F32, PyTorch layout [out, in],
- * HF tensor names, metadata format "pt") — what `AutoModelForCausalLM.from_pretrained(dir)` loads. LoRA layers are
- * written merged (W + scaling·A·B); the model itself is not changed. Tensors are read and written one at a time.
+ * PyTorch-layout values ([out, in] for Linear weights) of every tensor, read one at a time, with LoRA merged in as the
+ * layer computes with it (`mergedWeight`, DoRA included): what a merged HF directory and a GGUF model hold.
  */
-export async function saveHuggingFaceModel(model: Llama, dir: string, options: SaveHuggingFaceOptions = {}): Promise<void> {
+export function llamaTorchTensors(model: Llama): Array<{ name: string; shape: number[]; values(): Promise<Float32Array> }> {
   const lora = new Map(loraLayers(model));
   const parameters = new Map(model.namedParameters());
-  const tensors: PendingTensor[] = [];
-  for (const { name, shape, linear } of huggingFaceTensors(model.config)) {
+  return huggingFaceTensors(model.config).map(({ name, shape, linear }) => {
     const cut = name.lastIndexOf('.');
     const modulePath = name.slice(0, cut);
-    const local = name.slice(cut + 1);
     const adapter = lora.get(modulePath);
     const module = adapter ? adapter.base : model.getSubmodule(modulePath);
-    const variable = local === 'bias' ? (module as Linear).bias : module instanceof Linear ? module.weight : parameters.get(name);
+    const variable = name.endsWith('.bias') ? (module as Linear).bias : module instanceof Linear ? module.weight : parameters.get(name);
     if (!variable) throw new Error(`internal: no parameter for "${name}"`);
-    tensors.push({
+    return {
       name,
       shape,
       async values() {
         const t = tf.tidy(() => {
           if (!linear) return variable.clone();
-          const weight = adapter && !adapter.merged ? variable.add(adapter.delta()) : variable; // [in, out]
+          const weight = adapter && !name.endsWith('.bias') ? adapter.mergedWeight() : variable; // [in, out]
           return weight.transpose(); // [out, in]
         });
         try {
@@ -319,8 +316,17 @@ export async function saveHuggingFaceModel(model: Llama, dir: string, options: S
           t.dispose();
         }
       },
-    });
-  }
+    };
+  });
+}
+
+/**
+ * Writes `model` as a Hugging Face model directory: config.json, model.safetensors (F32, PyTorch layout [out, in],
+ * HF tensor names, metadata format "pt") — what `AutoModelForCausalLM.from_pretrained(dir)` loads. LoRA layers are
+ * written merged (W + scaling·A·B, DoRA's magnitude applied); the model itself is not changed. Tensors are read and written one at a time.
+ */
+export async function saveHuggingFaceModel(model: Llama, dir: string, options: SaveHuggingFaceOptions = {}): Promise<void> {
+  const tensors: PendingTensor[] = llamaTorchTensors(model);
   await mkdir(dir, { recursive: true });
   await writeSafetensorsStreaming(join(dir, HF_WEIGHTS), tensors, { format: 'pt' });
   await writeFile(join(dir, HF_CONFIG), `${JSON.stringify(huggingFaceConfigJson(model.config), null, 2)}\n`);
