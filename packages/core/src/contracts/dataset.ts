@@ -1,5 +1,5 @@
 import type { ModelDescription } from '../nn/description.js';
-import type { JsonObject } from '../nn/model.js';
+import type { JsonObject } from '../types/json.js';
 import type { DatasetSource, Vocabulary } from './datasets.js';
 
 /**
