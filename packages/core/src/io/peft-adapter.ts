@@ -8,7 +8,7 @@ import type { Module } from '../nn/module.js';
 import { listSites, type Site } from '../nn/site.js';
 import { adapterNames } from '../lora/adapters.js';
 import { injectAdapters, loraLayers } from '../lora/inject.js';
-import { initFromPeft, initMovesBase, type LoraInit } from '../lora/init.js';
+import { initMovesBase, type LoraInit } from '../lora/init.js';
 import { checkAdapterName, DEFAULT_ADAPTER, LoraLayer, loraScaling, type LoraAdapter, type LoraKind } from '../lora/lora-layer.js';
 import { LoraConv2d } from '../lora/lora-conv2d.js';
 import { LoraLinear, type InitialAdapter } from '../lora/lora-linear.js';
