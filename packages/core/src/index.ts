@@ -68,6 +68,7 @@ export { LORA_INITS, pissaFactors, oloraFactors, householderQr, type LoraInit, t
 export { weightNorm, doraMergedWeight } from './lora/dora.js';
 export { toOriginalBase } from './io/adapter-conversion.js';
 export { GroupedOptimizer, inLoraPlusFastGroup } from './train/lora-plus.js';
+export * from './quant/index.js';
 export { setGradientCheckpointing, checkpointedForward, CHECKPOINTABLE_ARCHITECTURES } from './train/gradient-checkpointing.js';
 export { mergeAdapters, unmergeAdapters, mergeAndUnload } from './lora/merge.js';
 export { freeze, unfreeze } from './lora/freeze.js';
