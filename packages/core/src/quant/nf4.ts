@@ -141,13 +141,13 @@ export function quantizeNf4(w: Float32Array, rows: number, cols: number, options
   const absmax2 = quantizeBlocks(centered, NF4_ABSMAX_BLOCK, DYNAMIC_BOUNDS, (i, code) => {
     qabsmax[i] = code;
   });
-  return { type: 'nf4', rows, cols, packed, qabsmax, absmax2, offset, absmax };
+  return { type: 'nf4', rows, cols, packed, qabsmax, absmax2, offset, code: NF4_CODE, absmaxCode: DYNAMIC_CODE, absmax };
 }
 
 /** The dequantized absmax of each block of 64: DYNAMIC[qabsmax] · absmax2 + offset, in float32. */
 export function nf4BlockScales(w: Nf4Weight): Float32Array {
   const out = new Float32Array(w.qabsmax.length);
-  for (let b = 0; b < out.length; b++) out[b] = fr(fr(DYNAMIC_CODE[w.qabsmax[b]] * w.absmax2[Math.floor(b / NF4_ABSMAX_BLOCK)]) + w.offset);
+  for (let b = 0; b < out.length; b++) out[b] = fr(fr(w.absmaxCode[w.qabsmax[b]] * w.absmax2[Math.floor(b / NF4_ABSMAX_BLOCK)]) + w.offset);
   return out;
 }
 
@@ -158,7 +158,7 @@ export function dequantizeNf4Rows(w: Nf4Weight, r0: number, r1: number, out: Flo
   for (let f = start; f < end; f++) {
     const byte = w.packed[f >> 1];
     const code = f & 1 ? byte & 0xf : byte >> 4;
-    out[f - start] = fr(NF4_CODE[code] * scales[Math.floor(f / NF4_BLOCK)]);
+    out[f - start] = fr(w.code[code] * scales[Math.floor(f / NF4_BLOCK)]);
   }
   return out;
 }

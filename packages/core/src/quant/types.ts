@@ -20,6 +20,9 @@ export interface Nf4Weight {
   absmax2: Float32Array;
   /** The mean of the blocks' absmax values (float32). */
   offset: number;
+  /** The 16 NF4 code values and the 256 values of the 8-bit dynamic map (shared tables, as bitsandbytes' QuantState carries them). */
+  code: Float32Array;
+  absmaxCode: Float32Array;
 }
 
 /** LLM.int8()-style absmax per row: W[r, c] ≈ codes[r, c] · rowStats[r] / 127. */

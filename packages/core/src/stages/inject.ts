@@ -54,6 +54,8 @@ export default defineStage<InjectOptions, InjectResult>({
   provides: ['adapter'],
   async check(options, ctx) {
     const chosen = await ctx.placement(options.placement, '/placement');
+    if (ctx.has('quantized') && options.dora) ctx.issue('/dora', `found true, but the base model is stored quantized (load.quantize): DoRA reads W (its column norms); allowed: false`);
+    if (ctx.has('quantized') && (options.init === 'pissa' || options.init === 'olora')) ctx.issue('/init', `found "${options.init}", but the base model is stored quantized (load.quantize): ${options.init} rewrites W; allowed: kaiming, gaussian`);
     for (const choice of chosen ?? []) {
       if (ctx.adaptedSites.has(choice.path)) ctx.issue('/placement', `site "${choice.path}" already has a LoRA adapter`);
       ctx.adaptedSites.add(choice.path);

@@ -68,6 +68,11 @@ export default defineStage<SaveOptions, SaveResult>({
     for (const key of ['gguf', 'ggufAdapter'] as const) {
       if (options[key] && architecture !== undefined && architecture !== 'llama') ctx.issue(`/${key}`, `found a ${architecture} model; allowed: Llama-family models (loaded with "huggingface" or "gguf")`);
     }
+    if (ctx.has('quantized')) {
+      for (const key of ['merged', 'gguf', 'tfjs'] as const) {
+        if (options[key]) ctx.issue(`/${key}`, `the base model is stored quantized (load.quantize): its weights are not saved whole; allowed: "adapter": true or "ggufAdapter": true (put the adapter on the float32 base to merge)`);
+      }
+    }
     if (options.merged && architecture === 'tfjs-layers') ctx.issue('/merged', 'found true for a tfjs LayersModel; allowed: "tfjs": true (a LayersModel folder with the original topology)');
   },
   async run(options, ctx) {

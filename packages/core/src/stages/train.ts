@@ -120,6 +120,7 @@ export default defineStage<TrainOptions, TrainingRecord>({
   provides: [],
   async check(options, ctx) {
     if (ctx.has('frozen') && !ctx.has('adapter')) ctx.issue('', 'nothing to train: every parameter is frozen and no adapter was injected before this stage');
+    if (ctx.has('quantized') && !ctx.has('frozen')) ctx.issue('', 'the base model is stored quantized (load.quantize) and not frozen: its Linear weights cannot be trained; add "freeze" and "inject" before this stage (QLoRA)');
     const architecture = ctx.model?.architecture;
     if (options.gradientCheckpointing && architecture !== undefined && !CHECKPOINTABLE_ARCHITECTURES.includes(architecture)) {
       ctx.issue('/gradientCheckpointing', `found true for a ${architecture} model; allowed: models with transformer blocks (${CHECKPOINTABLE_ARCHITECTURES.join(', ')})`);
