@@ -11,7 +11,9 @@ modeling code (eager attention, the 4.56 / 5.x semantics) and computed in float6
     interpolated and extrapolated frequencies over [low, high] from beta_fast / beta_slow on
     original_max_position_embeddings (or max_position_embeddings), truncate, attention_factor from factor / mscale /
     mscale_all_dim multiplying cos and sin), llama3 (wavelengths above original/low_freq_factor divided by factor,
-    below original/high_freq_factor kept, smoothed between); partial_rotary_factor (Phi-3) rotates the first
+    below original/high_freq_factor kept, smoothed between), longrope (1 / (ext · base^(2i/d)), ext = long_factor beyond
+    the top-level original_max_position_embeddings, else short_factor; cos and sin × attention_factor, by default
+    sqrt(1 + ln(max_pos / original) / ln(original))); partial_rotary_factor (Phi-3) rotates the first
     int(head_dim · factor) dimensions of each head and passes the rest through.
   * Mistral / Phi-3: every layer attends to the last sliding_window keys (key j visible to query i iff
     i − sliding_window < j ≤ i); Gemma 2: layer_types, by default sliding on even layers (0, 2, …), full on odd.
@@ -104,6 +106,15 @@ def rope_parameters(config, seq_len):
         smoothed = (1 - smooth) * scaled / factor + smooth * scaled
         medium = ~(wavelen < high_wavelen) * ~(wavelen > low_wavelen)
         return torch.where(medium, smoothed, scaled), 1.0, dim
+    if kind == 'longrope':
+        # the top-level original_max_position_embeddings (Phi3Config's, default 4096) sets factor = max_pos / original
+        top = config.get('original_max_position_embeddings', 4096 if config.get('model_type') == 'phi3' else None)
+        original, factor = (top, max_pos / top) if top else (max_pos, scaling.get('factor'))
+        attention = scaling.get('attention_factor')
+        if attention is None:
+            attention = 1.0 if factor <= 1.0 else math.sqrt(1 + math.log(factor) / math.log(original))
+        ext = torch.tensor(scaling['long_factor'] if seq_len and seq_len > original else scaling['short_factor'], dtype=torch.float64)
+        return 1.0 / (ext * base ** arange), attention, dim
     raise ValueError(f'rope_type {kind}')
 
 
@@ -371,6 +382,14 @@ ROPE_VARIANTS = {
     'yarn-mscale': {'rope_type': 'yarn', 'factor': 4.0, 'mscale': 0.8, 'mscale_all_dim': 0.5, 'truncate': False},
     'default': {'rope_type': 'default'},
 }
+LONGROPE = {'type': 'longrope', 'short_factor': [1.0, 1.5], 'long_factor': [2.0, 6.0]}
+# Config edits and the fixture they apply to: model@variant -> (fixture, config.json keys to set).
+VARIANTS = {
+    **{f'llama3-tiny@{name}': ('llama3-tiny', {'rope_scaling': scaling}) for name, scaling in ROPE_VARIANTS.items()},
+    # Phi-3 longrope (rotary dim 4: two factors): 12 tokens beyond original 8 use long_factor, within 32 short_factor.
+    'phi3-tiny@longrope-long': ('phi3-tiny', {'rope_scaling': LONGROPE, 'original_max_position_embeddings': 8}),
+    'phi3-tiny@longrope-short': ('phi3-tiny', {'rope_scaling': LONGROPE, 'original_max_position_embeddings': 32}),
+}
 
 
 def rope_reference():
@@ -378,12 +397,17 @@ def rope_reference():
     cases = []
     for head_dim, theta, max_pos in [(8, 100.0, 64), (64, 500000.0, 131072), (128, 10000.0, 4096)]:
         base = {'hidden_size': head_dim * 4, 'num_attention_heads': 4, 'head_dim': head_dim, 'rope_theta': theta, 'max_position_embeddings': max_pos}
-        scalings = [None, *ROPE_VARIANTS.values(),
+        longrope = {'rope_type': 'longrope', 'short_factor': [1 + i / head_dim for i in range(head_dim // 2)],
+                    'long_factor': [1 + 4 * i / head_dim for i in range(head_dim // 2)]}
+        scalings = [None, *ROPE_VARIANTS.values(), longrope, {**longrope, 'factor': 8.0, 'attention_factor': 1.25},
                     {'rope_type': 'llama3', 'factor': 8.0, 'low_freq_factor': 1.0, 'high_freq_factor': 4.0, 'original_max_position_embeddings': max_pos // 8},
                     {'rope_type': 'yarn', 'factor': 32.0, 'original_max_position_embeddings': max_pos // 32, 'attention_factor': 0.7}]
         for scaling in scalings:
-            for seq_len in ([max_pos, 3 * max_pos] if scaling and scaling.get('type') == 'dynamic' else [max_pos]):
+            longs = scaling and scaling.get('rope_type') == 'longrope'
+            for seq_len in ([max_pos, 3 * max_pos] if scaling and scaling.get('type') == 'dynamic' else [max_pos // 8, max_pos // 2] if longs else [max_pos]):
                 config = {**base, 'rope_scaling': scaling}
+                if longs and 'factor' not in scaling:
+                    config = {**config, 'model_type': 'phi3', 'original_max_position_embeddings': max_pos // 4}
                 inv_freq, attention, dim = rope_parameters(config, seq_len)
                 cases.append({'config': config, 'seqLen': seq_len, 'invFreq': [float(v) for v in inv_freq], 'attentionFactor': attention, 'rotaryDim': dim})
     return cases
@@ -414,9 +438,9 @@ def generate(out):
         json.dump(tokenizer, open(os.path.join(out, name, 'tokenizer.json'), 'w'), ensure_ascii=False)
         json.dump(tokenizer_config, open(os.path.join(out, name, 'tokenizer_config.json'), 'w'), indent=2)
         logits.append((name, family_forward(config, weights, ids).float()))
-    for variant, scaling in ROPE_VARIANTS.items():
-        config = {**configs['llama3-tiny'], 'rope_scaling': scaling}
-        logits.append((f'llama3-tiny@{variant}', family_forward(config, weights_by_model['llama3-tiny'], ids).float()))
+    for variant, (model_name, edits) in VARIANTS.items():
+        config = {**configs[model_name], **edits}
+        logits.append((variant, family_forward(config, weights_by_model[model_name], ids).float()))
 
     adapters = {
         # all-linear on the fused projections: one A/B pair over qkv_proj [32 -> 64] and gate_up_proj [32 -> 80].
@@ -431,8 +455,8 @@ def generate(out):
         make_adapter(adapter_dir, config, peft, 200 + seed, config.get('_name_or_path', f'./{model_name}'))
         logits.append((f'{model_name}+{adapter}', family_forward(config, weights_by_model[model_name], ids, adapter_deltas(config, adapter_dir)).float()))
     write_safetensors(os.path.join(out, 'reference.safetensors'), logits, {'format': 'pt'})
-    reference = {'ids': ids.tolist(), 'ropeVariants': ROPE_VARIANTS, 'rope': rope_reference(),
-                 'logits': 'reference.safetensors: one F32 tensor [2, 12, 384] per model, rope variant (model@variant) and adapter (model+adapter), computed in float64'}
+    reference = {'ids': ids.tolist(), 'variants': {name: {'model': m, 'config': edits} for name, (m, edits) in VARIANTS.items()}, 'rope': rope_reference(),
+                 'logits': 'reference.safetensors: one F32 tensor [2, 12, 384] per model, config variant (model@variant) and adapter (model+adapter), computed in float64'}
     json.dump(reference, open(os.path.join(out, 'reference.json'), 'w'), indent=1)
     print(f'wrote {out}: {", ".join(configs)}')
 

@@ -1,19 +1,11 @@
 import { afterEach, expect, test, vi } from 'vitest';
-import { main } from '@rankwise/cli';
+import { validateInProcess } from '../helpers/validate-in-process.js';
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** `rankwise validate <file>`: the exit code and the error lines. */
-async function validate(file: string): Promise<{ code: number; errors: string[] }> {
-  const errors: string[] = [];
-  vi.spyOn(console, 'error').mockImplementation((line: unknown) => errors.push(...String(line).split('\n')));
-  vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  const code = await main(['validate', file]);
-  vi.restoreAllMocks();
-  return { code, errors };
-}
+const validate = validateInProcess;
 
 const dir = 'test/fixtures/bad-data';
 

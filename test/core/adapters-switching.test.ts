@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
   activeAdapters, adapterNames, adaptersDisabled, addWeightedAdapter, Conv2d, createOptimizer, deleteAdapter, disableAdapters, enableAdapters,
-  EmbeddingSite, injectLora, Linear, loadAdapter, LoraLayer, loraLayers, mergeAdapters, Module, saveAdapter, setAdapter, trainStep,
+  EmbeddingSite, injectLora, Linear, loadAdapter, LoraLayer, loraLayers, mergeAdapters, Module, Rng, saveAdapter, setAdapter, trainStep,
   unmergeAdapters, withAdapter,
 } from '@rankwise/core';
 import { useTestBackend } from '../helpers/backend.js';
@@ -246,5 +246,49 @@ describe('several adapters on one base: switching, active sets, disabling (again
     expect(maxAbsDiff(two, base)).toBeGreaterThan(1e-3);
     x.dispose();
     model.dispose();
+  });
+
+  test('DoRA beside a plain adapter, both active: PEFT\'s order (plain adds, then DoRA rescales the running output minus bias)', async () => {
+    const linear = new Linear(6, 5, new Rng(3), { role: 'hidden', layer: 0 });
+    const holder = new (class extends Module {
+      constructor() {
+        super();
+        this.addModule('fc', linear);
+      }
+      forward(x: tf.Tensor): tf.Tensor {
+        return this.getSubmodule('fc').forward(x);
+      }
+    })();
+    injectLora(holder, [{ path: 'fc', r: 2, alpha: 4 }], 1, 'plain');
+    injectLora(holder, [{ path: 'fc', r: 3, alpha: 3, dora: true }], 1, 'dora');
+    const layer = holder.getSubmodule('fc') as LoraLayer;
+    for (const adapter of layer.adapters()) {
+      const b = seededTensor(adapter.b.shape, adapter.r + 10, 0.4);
+      adapter.b.assign(b);
+      b.dispose();
+    }
+    const dora = layer.adapter('dora')!;
+    const m = tf.tidy(() => dora.magnitude!.mul(seededTensor([5], 4, 0.2).add(1)));
+    dora.magnitude!.assign(m);
+    m.dispose();
+    holder.eval();
+    setAdapter(holder, ['plain', 'dora']);
+    const x = seededTensor([4, 6], 8);
+    const got = await take(holder.forward(x));
+    // PEFT (lora/layer.py Linear.forward, variants.py DoraLinearVariant, dora.py DoraLinearLayer.forward), written out:
+    const want = await take(tf.tidy(() => {
+      const plain = layer.adapter('plain')!;
+      const w = linear.weight;
+      let result = tf.matMul(x, w).add(linear.bias!); // base
+      result = result.add(tf.matMul(tf.matMul(x, plain.a), plain.b).mul(plain.scaling)); // plain LoRA
+      const norm = w.add(tf.matMul(dora.a, dora.b).mul(dora.scaling)).square().sum(0).sqrt(); // ‖W + s·A·B‖ per output
+      const scale = dora.magnitude!.div(norm);
+      const baseResult = result.sub(linear.bias!); // the running result minus bias
+      const lora = tf.matMul(tf.matMul(x, dora.a), dora.b);
+      return result.add(baseResult.mul(scale.sub(1)).add(lora.mul(scale).mul(dora.scaling)));
+    }));
+    expect(normRelativeError(got, want)).toBeLessThan(1e-6);
+    x.dispose();
+    holder.dispose();
   });
 });

@@ -20,12 +20,24 @@ describe('rope schedules as transformers computes them (inv_freq and attention f
     'case %i: %s, head_dim %i, seq_len %i',
     (_i, _kind, _hd, _len, c) => {
       const scaling = checkRopeScaling(c.config.rope_scaling as never);
-      const f = ropeFrequencies({ headDim: c.config.head_dim, theta: c.config.rope_theta, maxPositions: c.config.max_position_embeddings, scaling });
+      const f = ropeFrequencies({
+        headDim: c.config.head_dim, theta: c.config.rope_theta, maxPositions: c.config.max_position_embeddings, scaling,
+        originalMaxPositions: c.config.original_max_position_embeddings ?? null,
+      });
       expect(f.rotaryDim).toBe(c.rotaryDim);
       expect(relative(f.invFreq(c.seqLen), c.invFreq)).toBeLessThan(1e-12);
       expect(f.attentionFactor).toBeCloseTo(c.attentionFactor, 14);
     },
   );
+
+  test('longrope switches from short_factor to long_factor beyond original_max_position_embeddings', () => {
+    const cases = familyReference.rope.filter((c) => c.config.rope_scaling?.rope_type === 'longrope' && c.config.original_max_position_embeddings !== undefined);
+    expect(cases.length).toBeGreaterThanOrEqual(2);
+    const [within, beyond] = cases;
+    expect(within.seqLen).toBeLessThanOrEqual(within.config.original_max_position_embeddings!);
+    expect(beyond.seqLen).toBeGreaterThan(beyond.config.original_max_position_embeddings!);
+    expect(relative(beyond.invFreq, within.invFreq)).toBeGreaterThan(0.1);
+  });
 
   test('dynamic NTK only departs from the default schedule beyond max_position_embeddings', () => {
     const cases = familyReference.rope.filter((c) => c.config.rope_scaling?.type === 'dynamic');
@@ -38,7 +50,8 @@ describe('rope schedules as transformers computes them (inv_freq and attention f
 
 describe('rope_scaling validation', () => {
   test.each([
-    [{ rope_type: 'longrope', short_factor: [1], long_factor: [1] }, '/rope_scaling/rope_type: found "longrope", allowed: "default", "linear", "dynamic", "yarn", "llama3"'],
+    [{ rope_type: 'ntk', factor: 2 }, '/rope_scaling/rope_type: found "ntk", allowed: "default", "linear", "dynamic", "yarn", "llama3", "longrope"'],
+    [{ rope_type: 'longrope', short_factor: [1, 0], long_factor: [1, 2] }, '/rope_scaling/short_factor: found [1,0], allowed: rotary dimension / 2 positive numbers'],
     [{ type: 'su' }, '/rope_scaling/type: found "su"'],
     [{ rope_type: 'llama3', factor: 8 }, '/rope_scaling/low_freq_factor: missing'],
     [{ rope_type: 'llama3', factor: 8, low_freq_factor: 4, high_freq_factor: 1, original_max_position_embeddings: 8192 }, '/rope_scaling/high_freq_factor: found 1, allowed: a number above low_freq_factor (4)'],

@@ -1,10 +1,17 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
-import { describeLlama, parsePeftConfig, peftTargetSites, readHuggingFaceConfig } from '@rankwise/core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { createRankwise, describeLlama, loadHuggingFaceModel, parsePeftConfig, peftTargetSites, readHuggingFaceConfig, SilentProgress } from '@rankwise/core';
+import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';
-import { editedFixture } from './family-fixtures.js';
+import { normRelativeError } from '../helpers/numeric.js';
+import { logitsOf } from './fixtures.js';
+import { editedFixture, familyFixture, familyLogits, familyReference } from './family-fixtures.js';
+
+beforeAll(async () => {
+  await useTestBackend();
+});
 
 /** One line: `<dir>/config.json: <pointer>: <what was found, what is allowed>`. */
 async function configError(fixture: string, edit: (config: Record<string, unknown>) => void): Promise<string> {
@@ -19,9 +26,12 @@ async function configError(fixture: string, edit: (config: Record<string, unknow
 describe('config.json of the model families: unsupported values are refused, naming the key', () => {
   test.each<[string, string, (c: Record<string, unknown>) => void]>([
     ['llama3-tiny', '/model_type: found "gpt_neox", allowed: "llama", "qwen2", "mistral", "qwen3", "phi3", "gemma", "gemma2"', (c) => { c.model_type = 'gpt_neox'; }],
-    ['llama3-tiny', '/rope_scaling/rope_type: found "longrope"', (c) => { c.rope_scaling = { rope_type: 'longrope', short_factor: [1], long_factor: [1] }; }],
+    ['llama3-tiny', '/rope_scaling/rope_type: found "su"', (c) => { c.rope_scaling = { rope_type: 'su', short_factor: [1], long_factor: [1] }; }],
+    ['phi3-tiny', '/rope_scaling/long_factor: found [1], allowed: 2 positive numbers (one per rotary frequency)', (c) => { c.rope_scaling = { rope_type: 'longrope', short_factor: [1, 1], long_factor: [1] }; }],
     ['llama3-tiny', '/rope_scaling/low_freq_factor: missing; rope type "llama3" needs factor, low_freq_factor, high_freq_factor, original_max_position_embeddings', (c) => { delete (c.rope_scaling as Record<string, unknown>).low_freq_factor; }],
-    ['llama3-tiny', '/rope_parameters: found {"rope_type":"default","rope_theta":10000}, allowed: absent', (c) => { c.rope_parameters = { rope_type: 'default', rope_theta: 10000 }; }],
+    ['llama3-tiny', '/rope_theta: found 100, allowed: 10000 (rope_parameters.rope_theta) or absent', (c) => { c.rope_parameters = { rope_type: 'default', rope_theta: 10000 }; }],
+    ['gemma2-tiny', '/rope_parameters: found {"full_attention":{"rope_type":"default","rope_theta":10000}}, allowed: an object with a numeric "rope_theta"', (c) => { c.rope_parameters = { full_attention: { rope_type: 'default', rope_theta: 10000 } }; }],
+    ['llama3-tiny', '/rope_parameters/beta_fast: rope type "llama3" does not take "beta_fast"', (c) => { c.rope_parameters = { ...(c.rope_scaling as object), rope_theta: 100, beta_fast: 4 }; delete c.rope_theta; delete c.rope_scaling; }],
     ['llama3-tiny', '/architectures: found ["MistralForCausalLM"], allowed: ["LlamaForCausalLM"]', (c) => { c.architectures = ['MistralForCausalLM']; }],
     ['mistral-tiny', '/sliding_window: found 0, allowed: a positive integer or null', (c) => { c.sliding_window = 0; }],
     ['qwen3-tiny', '/use_sliding_window: found true, allowed: false', (c) => { c.use_sliding_window = true; }],
@@ -32,6 +42,21 @@ describe('config.json of the model families: unsupported values are refused, nam
     ['gemma2-tiny', '/query_pre_attn_scalar: found 0, allowed: a positive number', (c) => { c.query_pre_attn_scalar = 0; }],
   ])('%s: %s', async (fixture, message, edit) => {
     expect(await configError(fixture, edit)).toContain(message);
+  });
+
+  test('transformers 5\'s rope_parameters reads as rope_theta + rope_scaling and gives the reference logits', async () => {
+    const dir = editedFixture('llama3-tiny', (c) => {
+      c.rope_parameters = { ...(c.rope_scaling as object), rope_theta: c.rope_theta };
+      delete c.rope_theta;
+      delete c.rope_scaling;
+    });
+    const { config } = await readHuggingFaceConfig(dir);
+    expect(config.rope_theta).toBe(100);
+    expect(config.rope_scaling).toEqual({ factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 32, rope_type: 'llama3' });
+    const { model } = await loadHuggingFaceModel(dir);
+    const error = normRelativeError(await logitsOf(model, familyReference.ids), await familyLogits('llama3-tiny'));
+    model.dispose();
+    expect(error).toBeLessThan(1e-4);
   });
 
   test('keys a family does not have are kept, not read (as transformers ignores them): a llama config with sliding_window', async () => {
@@ -57,6 +82,18 @@ describe('config.json of the model families: unsupported values are refused, nam
     }
     const { config } = await readHuggingFaceConfig(editedFixture('phi3-tiny', () => {}));
     expect(() => peftTargetSites(peft, describeLlama(config).sites, 'phi3')).toThrow('target_modules is null and PEFT has no default target modules for model type "phi3"');
+  });
+
+  test('GGUF export is refused at validation for the families and rope scalings the GGUF writer does not know', async () => {
+    const rankwise = createRankwise({ progress: new SilentProgress() });
+    const issues = async (dir: string) =>
+      rankwise.validate({ name: 'gguf', seed: 1, stages: [{ stage: 'load', huggingface: dir }, { stage: 'save', gguf: { type: 'f16' } }] }).then(
+        () => [],
+        (e: { issues?: Array<{ pointer: string; message: string }> }) => (e.issues ?? []).map((i) => `${i.pointer}: ${i.message}`),
+      );
+    expect(await issues(familyFixture('gemma2-tiny'))).toEqual(['/stages/1/gguf: found a model with model_type "gemma2": the GGUF writer knows "llama", "qwen2" only']);
+    expect((await issues(familyFixture('llama3-tiny')))[0]).toMatch(/^\/stages\/1\/gguf: found a model with rope_scaling \{.*"rope_type":"llama3"\}: the GGUF writer has no rope scaling$/);
+    expect(await issues(editedFixture('llama3-tiny', (c) => { c.rope_scaling = null; }))).toEqual([]);
   });
 
   test('rankwise validate exits 2 with the one-line error for an unsupported rope_scaling', () => {

@@ -8,7 +8,7 @@ export const FAMILY_FIXTURES = resolve('test/fixtures/hf-families');
 export const familyFixture = (name: string): string => resolve(FAMILY_FIXTURES, name);
 
 export interface RopeCase {
-  config: { head_dim: number; rope_theta: number; max_position_embeddings: number; rope_scaling: Record<string, unknown> | null };
+  config: { head_dim: number; rope_theta: number; max_position_embeddings: number; rope_scaling: Record<string, unknown> | null; original_max_position_embeddings?: number };
   seqLen: number;
   invFreq: number[];
   attentionFactor: number;
@@ -18,8 +18,8 @@ export interface RopeCase {
 export interface FamilyReference {
   /** Token ids [2, 12]. */
   ids: number[][];
-  /** rope_scaling objects evaluated on llama3-tiny's weights (logits `llama3-tiny@<variant>`). */
-  ropeVariants: Record<string, Record<string, unknown>>;
+  /** Config edits evaluated on a fixture's weights (logits `<model>@<variant>`): rope schedules on llama3-tiny, longrope on phi3-tiny. */
+  variants: Record<string, { model: string; config: Record<string, unknown> }>;
   /** inv_freq and attention factor of rope schedules, computed by the script as transformers does. */
   rope: RopeCase[];
 }

@@ -4,6 +4,7 @@ import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, Pi
 import { checkGrid, DEFAULT_ATTEMPTS } from '@rankwise/grid';
 import { RUN_OBSERVERS } from '@rankwise/observe';
 import { convertCommand } from './commands/convert.js';
+import { adaptersCommand } from './commands/adapters.js';
 import { listCommand } from './commands/list.js';
 import { newCommand } from './commands/new.js';
 import { runsCommand } from './commands/runs.js';
@@ -171,6 +172,10 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .action(async (input: string, output: string, flags: { type?: string; base?: string }) => {
       code = await convertCommand(input, output, flags);
     });
+
+  adaptersCommand(program, (c) => {
+    code = c;
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

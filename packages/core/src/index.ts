@@ -79,7 +79,9 @@ export { parameterReport, type ParameterReport } from './lora/parameter-report.j
 export { DEFAULT_ADAPTER, checkAdapterName, type LoraAdapter } from './lora/lora-layer.js';
 export { adapterNames, activeAdapters, adaptersDisabled, setAdapter, disableAdapters, enableAdapters, deleteAdapter, withAdapter, type SetAdapterOptions } from './lora/adapters.js';
 export { addWeightedAdapter } from './lora/weighted-adapter.js';
-export { COMBINATION_TYPES, checkCombination, combineFactors, deltaOf, type CombinationType, type CombineOptions, type CombinedSite, type SiteFactors, type SiteShape, type DareFactor } from './lora/combine.js';
+export { combineAdapterFolders } from './io/combine-adapters.js';
+export { parseAdapterSpec, type AdapterSource } from './io/adapter-spec.js';
+export { COMBINATION_TYPES, CombineError, checkCombination, combineFactors, deltaOf, type CombinationType, type CombineOptions, type CombinedSite, type SiteFactors, type SiteShape, type DareFactor } from './lora/combine.js';
 export { applyRule, magnitudePrune, randomPrune, disjointMerge, taskArithmetic, MAJORITY_SIGN_METHODS, type MajoritySignMethod, type TaskRule } from './lora/combine-rules.js';
 
 // ---- files: safetensors, checkpoints, PEFT adapters ----
@@ -110,7 +112,7 @@ export { defaultModuleLoader, type ModuleLoader } from './backend/module-loader.
 export type { BackendProvider, BackendStartResult, BackendStarted, BackendUnavailable, BackendStartOptions, AdamSpec } from './backend/provider.js';
 
 // ---- training and tasks ----
-export { sparseSoftmaxCrossEntropy, accuracy } from './train/loss.js';
+export { sparseSoftmaxCrossEntropy, accuracy, maskedSoftmaxCrossEntropy, IGNORED_LABEL } from './train/loss.js';
 export { clipByGlobalNorm, globalNorm } from './train/clip.js';
 export { trainStep, type StepInput, type StepOutput } from './train/step.js';
 export { releaseDuringBackprop } from './train/release-backprop.js';

@@ -11,3 +11,8 @@ export { validateAgainst, validateStageObject } from './pipeline/schema.js';
 export { stageObjectSchema } from './pipeline/schema-build.js';
 export { resolveStage } from './pipeline/stage-resolve.js';
 export { RUN_SERVICES, stageSeed, type RunInfo } from './pipeline/services.js';
+// language-model data formats (issue 20)
+export { ChatTemplate, ChatTemplateError, chatTemplateSource, specialTokenText, type ConversationMessage, type RenderedConversation } from './datasets/chat-render.js';
+export { maskSpans, tokenBoundary, type Encoder } from './datasets/token-spans.js';
+export { chatExample, chatReference, completionExample, lossTokens, packExamples, textExample, truncateExample, type LmExample, type PackingStrategy, type TruncationMode } from './datasets/lm-examples.js';
+export { exactMatch, normalizedAnswer } from './tasks/exact-match.js';

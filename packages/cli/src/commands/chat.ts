@@ -20,7 +20,7 @@ export const CHAT_DEFAULT_MAX_NEW = 256;
 export async function chatCommand(modelPath: string, flags: ChatFlags, stdin: NodeJS.ReadableStream = process.stdin, io: CommandOutput = PROCESS_OUTPUT): Promise<ExitCode> {
   const sampling = parseSampling(flags, CHAT_DEFAULT_MAX_NEW);
   await resolveBackend((flags.backend ?? 'auto') as BackendRequest);
-  const { model, vocab, modelDir, origin } = await openModel(resolve(modelPath), flags.adapter.map((a) => resolve(a)), sampling.seed);
+  const { model, vocab, modelDir, origin } = await openModel(resolve(modelPath), flags.adapter, sampling.seed);
   const format = await chatFormat(modelDir);
   const tty = (stdin as { isTTY?: boolean }).isTTY === true;
   io.err(`chat: ${origin}; ${format.kind === 'template' ? 'the model\'s chat template' : 'plain "User:/Assistant:" format (no chat template)'}; /reset, /exit\n`);

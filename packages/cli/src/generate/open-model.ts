@@ -1,6 +1,6 @@
 import { access, realpath, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { isHuggingFaceDir, loadAdapter, loadCheckpoint, loadHuggingFaceModel, readSummary, type Model, type Vocabulary } from '@rankwise/core';
+import { DEFAULT_ADAPTER, isHuggingFaceDir, loadAdapter, loadCheckpoint, loadHuggingFaceModel, parseAdapterSpec, readSummary, type Model, type Vocabulary } from '@rankwise/core';
 import { CharVocab, HfTokenizer, type CharVocabJson, type HfTokenizerJson } from '@rankwise/datasets';
 import { UsageError } from '../options.js';
 
@@ -34,15 +34,23 @@ export async function modelDirectory(path: string): Promise<string> {
 }
 
 /**
- * Puts the adapters on the model. One adapter directory per invocation for now (PEFT layout); several named adapters
- * on one base, switched per request, plug in here.
+ * Puts the `--adapter` adapters on the model: `name=folder` (several on one base, PEFT's load_adapter) or a bare folder
+ * (the adapter named "default"); the first is active. A prompts-file line picks another with `"adapter": "<name>"`.
  */
 export async function applyAdapters(model: Model, adapters: readonly string[], seed: number): Promise<string[]> {
-  if (adapters.length > 1) throw new UsageError(`found ${adapters.length} --adapter directories; allowed: one`);
+  const sources = adapters.map((spec) => {
+    try {
+      return parseAdapterSpec(spec);
+    } catch (error) {
+      throw new UsageError(`--adapter: ${(error as Error).message}`);
+    }
+  });
   const shown: string[] = [];
-  for (const dir of adapters) {
-    const layers = await loadAdapter(model, dir, seed);
-    shown.push(`${relative(process.cwd(), dir) || dir} (${layers.length} LoRA layers)`);
+  for (const [i, { name, dir }] of sources.entries()) {
+    if (sources.findIndex((s) => s.name === name) !== i) throw new UsageError(`--adapter: the name "${name}" is given twice; allowed: one folder per name (name=folder)`);
+    const layers = await loadAdapter(model, dir, seed, name);
+    const where = relative(process.cwd(), dir) || dir;
+    shown.push(`${sources.length > 1 || name !== DEFAULT_ADAPTER ? `${name}=` : ''}${where} (${layers.length} LoRA layers)`);
   }
   return shown;
 }
@@ -63,7 +71,10 @@ export async function openModel(path: string, adapters: readonly string[], seed 
     opened = { model, vocab, modelDir: null, origin: `${model.architecture} checkpoint from ${relative(process.cwd(), dir) || '.'}` };
   }
   if (opened.model.task !== 'language-model') throw new UsageError(`${dir}: a ${opened.model.architecture} ${opened.model.task} model; allowed: a language model`);
-  const shown = await applyAdapters(opened.model, adapters, seed);
+  const shown = await applyAdapters(opened.model, adapters, seed).catch((error: unknown) => {
+    opened.model.dispose();
+    throw error;
+  });
   if (shown.length > 0) opened.origin += ` + adapter ${shown.join(', ')}`;
   return opened;
 }

@@ -26,7 +26,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 /** The flags generate and chat share. */
 export function samplingOptions(command: Command, defaultMaxNew: number): Command {
   return command
-    .option('--adapter <dir>', 'a PEFT-layout adapter directory to put on the model', collect, [])
+    .option('--adapter <[name=]dir>', 'a PEFT-layout adapter directory to put on the model; repeat as name=dir for several on one base (the first is active; a prompts-file line picks one with "adapter")', collect, [])
     .option('--max-new-tokens <n>', `tokens to generate at most (default ${defaultMaxNew})`)
     .option('--temperature <t>', 'sample at this temperature (> 0); 0 or absent: greedy')
     .option('--top-k <k>', 'sample among the k most likely tokens (implies sampling)')

@@ -1,6 +1,7 @@
 import { Type, type Static, type TUnsafe } from '@sinclair/typebox';
 import { NameOrNames, shared, StringEnum } from './schema-helpers.js';
 import { RECORD_FORMATS } from './dataset.js';
+import { LmChatDataSchema, LmCompletionDataSchema, LmTextDataSchema, type LmDataSpec } from './lm-data-schema.js';
 
 /** Data specs: one TypeBox source for the JSON Schema ($defs digitsData, textData, corpus, data) and the types. */
 
@@ -140,7 +141,7 @@ export type ImageFolderDataSpec = Static<typeof ImageFolderDataSchema>;
 export type TextDataSpec = Static<typeof TextDataSchema>;
 export type CorpusSpec = Static<typeof CorpusSchema>;
 /** A built-in dataset's data object (packages: PackageDataSpec). */
-export type BuiltinDataSpec = DigitsDataSpec | TextDataSpec | TableDataSpec | ImageFolderDataSpec;
+export type BuiltinDataSpec = DigitsDataSpec | TextDataSpec | TableDataSpec | ImageFolderDataSpec | LmDataSpec;
 export type DataSpec = BuiltinDataSpec | PackageDataSpec;
 export type DigitTransformName = (typeof DIGIT_TRANSFORMS)[number];
 
@@ -160,6 +161,9 @@ export const DataSchema: TUnsafe<DataSpec> = shared(
       { if: { properties: { dataset: { enum: [...TEXT_DATASETS] } } }, then: TextDataSchema },
       { if: { properties: { dataset: { const: 'table' } } }, then: TableDataSchema },
       { if: { properties: { dataset: { const: 'image-folder' } } }, then: ImageFolderDataSchema },
+      { if: { properties: { dataset: { const: 'text' } } }, then: LmTextDataSchema },
+      { if: { properties: { dataset: { const: 'completion' } } }, then: LmCompletionDataSchema },
+      { if: { properties: { dataset: { const: 'chat' } } }, then: LmChatDataSchema },
     ],
     description: 'The data a stage reads.',
   }),

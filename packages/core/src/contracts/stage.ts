@@ -201,6 +201,11 @@ export interface StageCheckContext {
   data(spec: DataSpec, pointer: string): Promise<DatasetFacts | null>;
   /** Validates the pipeline file `from` (relative to `dir`) that this stage loads; issues go under `pointer`. */
   dependency(from: string, pointer: string): Promise<DependencyInfo | null>;
+  /**
+   * Builds the tokenizer of `dir` (its tokenizer.json, with tokenizer_config.json) as a run would, without encoding
+   * anything: a file that parses but that the tokenizer library cannot build is an issue under `pointer`.
+   */
+  tokenizer(dir: string, pointer: string): Promise<void>;
 }
 
 // ---- the definition ----

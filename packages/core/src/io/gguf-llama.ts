@@ -10,12 +10,10 @@ import {
   GgmlType, GgufReader, WRITE_TYPES, gguf, writeGguf, readGgufHeader, tensorIssues, tokenizerFromMetadata, tokenizerIssues, tokenizerMetadata,
   GgufValueType, type GgufHeader, type GgufTensorToWrite, type GgufValue, type GgufWriteType,
 } from '@rankwise/gguf';
-import { loraLayers } from '../lora/inject.js';
 import { ConfigError } from '../nn/description.js';
-import { Linear } from '../nn/linear.js';
 import { describeLlama, Llama, type LlamaConfig } from '../nn/llama.js';
 import type { JsonObject } from '../nn/model.js';
-import { huggingFaceTensors } from './huggingface.js';
+import { huggingFaceTensors, llamaTorchTensors } from './huggingface.js';
 
 /** GGUF architectures rankwise reads and writes (general.architecture = the model_type). */
 export const GGUF_ARCHITECTURES = ['llama', 'qwen2'] as const;
@@ -81,7 +79,23 @@ export function rotaryHeads(config: LlamaConfig, hfName: string): number | null 
 }
 
 /** general.* and `<arch>.*` hyperparameters as convert_hf_to_gguf.py's TextModel.set_gguf_parameters writes them. */
+/**
+ * Why a model cannot be written as GGUF here, or null: the writer knows llama and qwen2 hyperparameters and tensors
+ * only, and no rope scaling (llama.cpp's rope_freqs / rope.scaling keys); the other families (nn/families/) and
+ * scaled rotary embeddings would make a file llama.cpp reads as a different model.
+ */
+export function ggufUnsupported(config: Pick<LlamaConfig, 'model_type' | 'rope_scaling'>): string | null {
+  if (!(GGUF_ARCHITECTURES as readonly string[]).includes(config.model_type)) {
+    return `model_type "${config.model_type}": the GGUF writer knows ${GGUF_ARCHITECTURES.map((a) => JSON.stringify(a)).join(', ')} only`;
+  }
+  const scaling = config.rope_scaling;
+  if (scaling && (scaling.rope_type ?? scaling.type) !== 'default') return `rope_scaling ${JSON.stringify(scaling)}: the GGUF writer has no rope scaling`;
+  return null;
+}
+
 export function llamaGgufMetadata(config: LlamaConfig, options: { name: string; fileType: number | null; type?: 'model' | 'adapter' }): Map<string, GgufValue> {
+  const unsupported = ggufUnsupported(config);
+  if (unsupported) throw new Error(`GGUF: ${unsupported}`);
   const arch = config.model_type;
   const m = new Map<string, GgufValue>([
     ['general.architecture', gguf.string(arch)],
@@ -123,36 +137,6 @@ export interface SaveGgufOptions {
   tokenizer?: { tokenizer: Record<string, unknown>; config: Record<string, unknown> };
 }
 
-/** PyTorch-layout values ([out, in] for Linear weights) of every tensor, LoRA merged in, read one at a time. */
-export function llamaTorchTensors(model: Llama): Array<{ name: string; shape: number[]; values(): Promise<Float32Array> }> {
-  const lora = new Map(loraLayers(model));
-  const parameters = new Map(model.namedParameters());
-  return huggingFaceTensors(model.config).map(({ name, shape, linear }) => {
-    const cut = name.lastIndexOf('.');
-    const modulePath = name.slice(0, cut);
-    const adapter = lora.get(modulePath);
-    const module = adapter ? adapter.base : model.getSubmodule(modulePath);
-    const variable = name.endsWith('.bias') ? (module as Linear).bias : module instanceof Linear ? module.weight : parameters.get(name);
-    if (!variable) throw new Error(`internal: no parameter for "${name}"`);
-    return {
-      name,
-      shape,
-      async values() {
-        const t = tf.tidy(() => {
-          if (!linear) return variable.clone();
-          const weight = adapter && !name.endsWith('.bias') ? adapter.mergedWeight() : variable; // [in, out]
-          return weight.transpose(); // [out, in]
-        });
-        try {
-          const data = await t.data();
-          return data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
-        } finally {
-          t.dispose();
-        }
-      },
-    };
-  });
-}
 
 /** The GGUF tensors of `model` (adapters merged), named, typed and permuted as convert_hf_to_gguf.py writes them. */
 export function llamaGgufTensors(model: Llama, type: GgufWriteType): GgufTensorToWrite[] {

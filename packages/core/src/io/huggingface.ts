@@ -100,9 +100,6 @@ export async function readHuggingFaceConfig(dir: string, options: { context?: nu
     if (!Array.isArray(list) || list.length !== 1 || list[0] !== architecture) bad('/architectures', list, `[${JSON.stringify(architecture)}]`);
   }
   if (raw.use_sliding_window === true) bad('/use_sliding_window', true, 'false (Qwen\'s sliding-window attention is not implemented)');
-  if (raw.rope_parameters !== undefined && raw.rope_parameters !== null) {
-    bad('/rope_parameters', raw.rope_parameters, 'absent (rankwise reads rope_theta and rope_scaling, the format of transformers 4.x configs)');
-  }
   const config: JsonObject = {};
   const extra: JsonObject = {};
   const keys = modelKeys(modelType);
@@ -111,6 +108,7 @@ export async function readHuggingFaceConfig(dir: string, options: { context?: nu
       if (value !== null || NULLABLE_KEYS.includes(key)) config[key] = value;
     } else extra[key] = value;
   }
+  if (raw.rope_parameters !== undefined && raw.rope_parameters !== null) Object.assign(config, ropeFromParameters(raw, bad));
   if (options.context !== undefined) config.context = options.context;
   config.hf_extra = extra;
   try {
@@ -118,10 +116,32 @@ export async function readHuggingFaceConfig(dir: string, options: { context?: nu
   } catch (error) {
     if (error instanceof ConfigError) {
       const detail = error.message.slice(error.message.indexOf(': ') + 2);
-      throw new Error(`${file}: ${error.pointer === '/context' ? 'load option "context"' : error.pointer}: ${detail}`);
+      // rope_scaling read from transformers 5's rope_parameters: name the key the file has
+      const pointer = raw.rope_parameters !== undefined && raw.rope_scaling === undefined ? error.pointer.replace(/^\/rope_scaling(?=\/|$)/, '/rope_parameters') : error.pointer;
+      throw new Error(`${file}: ${pointer === '/context' ? 'load option "context"' : pointer}: ${detail}`);
     }
     throw error;
   }
+}
+
+/**
+ * transformers 5 writes the rotary settings as one `rope_parameters` object ({"rope_type", "rope_theta", and the
+ * schedule's keys}) instead of rope_theta + rope_scaling: read as those two (the object itself stays in hf_extra and
+ * is written back). A config.json with both must agree; per-layer-type rope_parameters (Gemma 3) are refused.
+ */
+function ropeFromParameters(raw: JsonObject, bad: (pointer: string, found: unknown, allowed: string) => never): JsonObject {
+  const parameters = raw.rope_parameters;
+  if (!isObject(parameters) || typeof parameters.rope_theta !== 'number') {
+    return bad('/rope_parameters', parameters, 'an object with a numeric "rope_theta" and a "rope_type" (one rotary setting for every layer)');
+  }
+  const { rope_theta: theta, ...schedule } = parameters;
+  const kind = schedule.rope_type ?? schedule.type ?? 'default';
+  const scaling = kind === 'default' && Object.keys(schedule).every((k) => k === 'rope_type' || k === 'type') ? null : schedule;
+  if (raw.rope_theta !== undefined && raw.rope_theta !== null && raw.rope_theta !== theta) bad('/rope_theta', raw.rope_theta, `${theta} (rope_parameters.rope_theta) or absent`);
+  if (raw.rope_scaling !== undefined && raw.rope_scaling !== null && JSON.stringify(raw.rope_scaling) !== JSON.stringify(scaling)) {
+    bad('/rope_scaling', raw.rope_scaling, `${JSON.stringify(scaling)} (rope_parameters without rope_theta) or absent`);
+  }
+  return { rope_theta: theta, rope_scaling: scaling };
 }
 
 /** Every tensor a checkpoint of `config` holds: HF name, PyTorch shape, and whether rankwise stores it transposed. */
@@ -280,29 +300,26 @@ export interface SaveHuggingFaceOptions {
 }
 
 /**
- * Writes `model` as a Hugging Face model directory: config.json, model.safetensors (F32, PyTorch layout [out, in],
- * HF tensor names, metadata format "pt") — what `AutoModelForCausalLM.from_pretrained(dir)` loads. LoRA layers are
- * written merged (W + scaling·A·B); the model itself is not changed. Tensors are read and written one at a time.
+ * PyTorch-layout values ([out, in] for Linear weights) of every tensor, read one at a time, with LoRA merged in as the
+ * layer computes with it (`mergedWeight`, DoRA included): what a merged HF directory and a GGUF model hold.
  */
-export async function saveHuggingFaceModel(model: Llama, dir: string, options: SaveHuggingFaceOptions = {}): Promise<void> {
+export function llamaTorchTensors(model: Llama): Array<{ name: string; shape: number[]; values(): Promise<Float32Array> }> {
   const lora = new Map(loraLayers(model));
   const parameters = new Map(model.namedParameters());
-  const tensors: PendingTensor[] = [];
-  for (const { name, shape, linear } of huggingFaceTensors(model.config)) {
+  return huggingFaceTensors(model.config).map(({ name, shape, linear }) => {
     const cut = name.lastIndexOf('.');
     const modulePath = name.slice(0, cut);
-    const local = name.slice(cut + 1);
     const adapter = lora.get(modulePath);
     const module = adapter ? adapter.base : model.getSubmodule(modulePath);
-    const variable = local === 'bias' ? (module as Linear).bias : module instanceof Linear ? module.weight : parameters.get(name);
+    const variable = name.endsWith('.bias') ? (module as Linear).bias : module instanceof Linear ? module.weight : parameters.get(name);
     if (!variable) throw new Error(`internal: no parameter for "${name}"`);
-    tensors.push({
+    return {
       name,
       shape,
       async values() {
         const t = tf.tidy(() => {
           if (!linear) return variable.clone();
-          const weight = adapter && !adapter.merged ? variable.add(adapter.delta()) : variable; // [in, out]
+          const weight = adapter && !name.endsWith('.bias') ? adapter.mergedWeight() : variable; // [in, out]
           return weight.transpose(); // [out, in]
         });
         try {
@@ -312,8 +329,17 @@ export async function saveHuggingFaceModel(model: Llama, dir: string, options: S
           t.dispose();
         }
       },
-    });
-  }
+    };
+  });
+}
+
+/**
+ * Writes `model` as a Hugging Face model directory: config.json, model.safetensors (F32, PyTorch layout [out, in],
+ * HF tensor names, metadata format "pt") — what `AutoModelForCausalLM.from_pretrained(dir)` loads. LoRA layers are
+ * written merged (W + scaling·A·B, DoRA's magnitude applied); the model itself is not changed. Tensors are read and written one at a time.
+ */
+export async function saveHuggingFaceModel(model: Llama, dir: string, options: SaveHuggingFaceOptions = {}): Promise<void> {
+  const tensors: PendingTensor[] = llamaTorchTensors(model);
   await mkdir(dir, { recursive: true });
   await writeSafetensorsStreaming(join(dir, HF_WEIGHTS), tensors, { format: 'pt' });
   await writeFile(join(dir, HF_CONFIG), `${JSON.stringify(huggingFaceConfigJson(model.config), null, 2)}\n`);

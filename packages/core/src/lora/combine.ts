@@ -92,6 +92,20 @@ export interface CheckedCombination {
   type: CombinationType;
   /** svd types: the rank of the result. */
   svdRank: number | null;
+  /** The result's shape at each site it covers. */
+  sites: Map<string, SiteShape>;
+}
+
+/** A combination refused by `checkCombination`: `pointer` names the option (`/adapters/1`, `/density`, …). */
+export class CombineError extends Error {
+  constructor(
+    readonly adapter: string,
+    readonly pointer: string,
+    readonly detail: string,
+  ) {
+    super(`combine "${adapter}": ${pointer}: ${detail}`);
+    this.name = 'CombineError';
+  }
 }
 
 /**
@@ -100,7 +114,7 @@ export interface CheckedCombination {
  */
 export function checkCombination(name: string, options: CombineOptions, shapes: ReadonlyMap<string, ReadonlyMap<string, SiteShape>>, existing: readonly string[] = []): CheckedCombination {
   const fail = (pointer: string, message: string): never => {
-    throw new Error(`combine "${name}": ${pointer}: ${message}`);
+    throw new CombineError(name, pointer, message);
   };
   try {
     checkAdapterName(name);
@@ -161,13 +175,20 @@ export function checkCombination(name: string, options: CombineOptions, shapes: 
       fail('/adapters', `"${type}" combines A's and B's directly, so every adapter needs the same rank at each site; site "${path}" has ${list.map(([s, x]) => `r = ${x.r} in "${s}"`).join(', ')} (use "cat" or "svd" for different ranks)`);
     }
   }
-  if (!type.endsWith('svd')) return { type, svdRank: null };
+  const result = new Map<string, SiteShape>();
+  const rankOf = (list: Array<[string, SiteShape]>, svdRank: number | null): number =>
+    svdRank ?? (type === 'cat' ? list.reduce((n, [, s]) => n + s.r, 0) : list[0][1].r);
+  if (!type.endsWith('svd')) {
+    for (const [path, list] of sites) result.set(path, { ...list[0][1], dora: false, r: rankOf(list, null) });
+    return { type, svdRank: null, sites: result };
+  }
   const svdRank = options.svdRank ?? maxRank;
   for (const [path, list] of sites) {
     const k = Math.min(list[0][1].fanIn, list[0][1].out);
     if (svdRank > k) fail('/svdRank', `rank ${svdRank} exceeds min(fanIn, out) = ${k} at site "${path}"`);
+    result.set(path, { ...list[0][1], dora: false, r: svdRank });
   }
-  return { type, svdRank };
+  return { type, svdRank, sites: result };
 }
 
 /** A seeded 0/1 keep-mask with P(1) = density: one stream per site, factor and adapter. */

@@ -201,6 +201,11 @@ export abstract class LoraLayer extends Module implements SiteModule {
     return this.adapterMap.get(name) ?? null;
   }
 
+  /** Each adapter's dropout stream, in the order the adapters were added (saved in training checkpoints). */
+  randomStreams(): Rng[] {
+    return [...this.adapterMap.values()].map((a) => a.rng);
+  }
+
   /** Every adapter of this layer. */
   adapters(): LoraAdapter[] {
     return [...this.adapterMap.values()];

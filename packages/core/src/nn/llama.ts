@@ -45,6 +45,8 @@ export interface LlamaConfig extends JsonObject {
   hidden_act: string;
   /** Phi-3: the fraction of each head's dimensions that rotate (1 elsewhere). */
   partial_rotary_factor: number;
+  /** Phi-3: the pre-training context, which longrope scaling reads (null elsewhere). */
+  original_max_position_embeddings: number | null;
   /** Mistral, Phi-3, Gemma 2: attention reaches back this many positions (null: full causal attention). */
   sliding_window: number | null;
   /** Gemma 2: "sliding_attention" / "full_attention" per layer (null: sliding on even layers). */
@@ -65,7 +67,7 @@ export const LLAMA_MODEL_TYPES = FAMILY_MODEL_TYPES as readonly LlamaConfig['mod
 const LLAMA_KEYS = [...FAMILY_KEYS, 'context', 'hf_extra'];
 /** The value a key holds in a config of a family that does not have it (a filled-in config carries every key). */
 const NEUTRAL: JsonObject = {
-  attention_bias: false, mlp_bias: false, partial_rotary_factor: 1, sliding_window: null, layer_types: null, hidden_activation: null,
+  attention_bias: false, mlp_bias: false, partial_rotary_factor: 1, original_max_position_embeddings: null, sliding_window: null, layer_types: null, hidden_activation: null,
   query_pre_attn_scalar: null, attn_logit_softcapping: null, final_logit_softcapping: null,
 };
 /** Used when a config omits them: transformers' LlamaConfig defaults, and a 512-token training window. */
@@ -126,6 +128,30 @@ function groupedCausalMask(t: number, rep: number, window: number | null): tf.Te
   return tf.tensor2d(values, [rep * t, t]);
 }
 
+/** Rotary tables [B, 1, T, hd] and additive masks [B, T, T] of rows that hold several packed sequences. */
+interface PackedPositions {
+  cos: tf.Tensor;
+  sin: tf.Tensor;
+  mask(window: number | null): tf.Tensor;
+}
+
+/**
+ * Additive mask [B, T, T] of packed rows: token i reads token j ≤ i of the same sequence (0), nothing else (−1e9);
+ * a sequence starts at t = 0 and wherever positionIds[t] ≠ positionIds[t − 1] + 1. A sliding window counts positions.
+ */
+export function packedMask(positionIds: Int32Array, b: number, t: number, window: number | null): tf.Tensor {
+  const values = new Float32Array(b * t * t).fill(-1e9);
+  for (let r = 0; r < b; r++) {
+    const p = positionIds.subarray(r * t, (r + 1) * t);
+    let start = 0;
+    for (let i = 0; i < t; i++) {
+      if (i > 0 && p[i] !== p[i - 1] + 1) start = i;
+      for (let j = start; j <= i; j++) if (window === null || j > i - window) values[(r * t + i) * t + j] = 0;
+    }
+  }
+  return tf.tensor3d(values, [b, t, t]);
+}
+
 /**
  * LlamaAttention: q/k/v/o projections (sites; Phi-3: one qkv_proj), Qwen3's per-head q/k norms, rotary embeddings on
  * q and k, grouped-query attention where query head h reads key/value head ⌊h / (heads / kv_heads)⌋ (HF's repeat_kv),
@@ -153,50 +179,77 @@ class LlamaAttention extends Module {
     this.scale = 1 / Math.sqrt(c.query_pre_attn_scalar ?? c.head_dim);
   }
 
-  /** q [B, T, H, hd], k and v [B, T, KV, hd]: from q_proj, k_proj, v_proj, or the q | k | v parts of qkv_proj's output. */
+  /**
+   * q [B, H, T, hd], k and v [B, KV, T, hd] (heads first): from q_proj, k_proj, v_proj, or the q | k | v parts of
+   * qkv_proj's output. The fused output is split along a leading axis (heads-major), where a part is one contiguous
+   * block: tfjs slices a last axis element by element in JavaScript, a leading one with one copy.
+   */
   private project(x: tf.Tensor): [tf.Tensor, tf.Tensor, tf.Tensor] {
     const [b, t] = x.shape as [number, number, number];
     const { num_attention_heads: h, num_key_value_heads: kv, head_dim: hd } = this.c;
-    const split = (y: tf.Tensor, n: number) => y.reshape([b, t, n, hd]); // [B, T, n·hd] → [B, T, n, hd]
     if (this.family.fused) {
-      const [q, k, v] = tf.split(this.child('qkv_proj').forward(x), [h * hd, kv * hd, kv * hd], -1); // [B, T, (H+2KV)·hd] → q | k | v
-      return [split(q, h), split(k, kv), split(v, kv)];
+      const fused = this.child('qkv_proj').forward(x).reshape([b * t, h + 2 * kv, hd]).transpose([1, 0, 2]); // [B·T, (H+2KV)·hd] → [H+2KV, B·T, hd]
+      const heads = (y: tf.Tensor, n: number) => y.reshape([n, b, t, hd]).transpose([1, 0, 2, 3]); // [n, B·T, hd] → [B, n, T, hd]
+      const [q, k, v] = tf.split(fused, [h, kv, kv], 0); // q | k | v
+      return [heads(q, h), heads(k, kv), heads(v, kv)];
     }
-    return [split(this.child('q_proj').forward(x), h), split(this.child('k_proj').forward(x), kv), split(this.child('v_proj').forward(x), kv)];
+    const heads = (name: string, n: number) => this.child(name).forward(x).reshape([b, t, n, hd]).transpose([0, 2, 1, 3]); // [B, T, n·hd] → [B, n, T, hd]
+    return [heads('q_proj', h), heads('k_proj', kv), heads('v_proj', kv)];
   }
 
-  forward(x: tf.Tensor): tf.Tensor {
+  /** `packed`: per-token positions (sequences packed into one row): rotary angles and a mask from them. */
+  forward(x: tf.Tensor, packed?: PackedPositions): tf.Tensor {
     return tf.tidy(() => {
       const [b, t] = x.shape as [number, number, number];
       const { num_attention_heads: h, num_key_value_heads: kv, head_dim: hd } = this.c;
-      let [qh, kh, vh] = this.project(x); // [B, T, n, hd]
+      let [qh, kh, v] = this.project(x); // [B, n, T, hd]
       if (this.family.qkNorm) [qh, kh] = [this.child('q_norm').forward(qh), this.child('k_norm').forward(kh)]; // RMSNorm over hd, per head
-      const heads = (y: tf.Tensor) => y.transpose([0, 2, 1, 3]); // [B, T, n, hd] → [B, n, T, hd]
-      const q = this.rope.apply(heads(qh)).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
-      const k = this.rope.apply(heads(kh)); // [B, KV, T, hd]
-      const v = heads(vh); // [B, KV, T, hd]
+      const rotate = (y: tf.Tensor) => (packed ? this.rope.applyTables(y, packed.cos, packed.sin) : this.rope.apply(y));
+      const q = rotate(qh).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
+      const k = rotate(kh); // [B, KV, T, hd]
       let scores = tf.matMul(q, k, false, true).mul(this.scale); // [B, KV, rep·T, hd]·[B, KV, hd, T] → [B, KV, rep·T, T]
       const cap = this.c.attn_logit_softcapping;
       if (cap !== null) scores = scores.div(cap).tanh().mul(cap); // Gemma 2: soft-capped before the mask
-      const weights = tf.softmax(scores.add(groupedCausalMask(t, this.rep, this.window)), -1); // [B, KV, rep·T, T]
+      const masked = packed
+        ? scores.reshape([b, kv, this.rep, t, t]).add(packed.mask(this.window).reshape([b, 1, 1, t, t])).reshape([b, kv, this.rep * t, t]) // each token reads its own sequence only
+        : scores.add(groupedCausalMask(t, this.rep, this.window));
+      const weights = tf.softmax(masked, -1); // [B, KV, rep·T, T]
       const mixed = tf.matMul(weights, v); // [B, KV, rep·T, T]·[B, KV, T, hd] → [B, KV, rep·T, hd]
       const merged = mixed.reshape([b, h, t, hd]).transpose([0, 2, 1, 3]).reshape([b, t, h * hd]); // [B, T, H·hd]
       return this.child('o_proj').forward(merged); // [B, T, C]
     });
   }
 
-  /** The new positions of x [B, T, C] against the cached keys and values of `layer` (extended by theirs). [B, T, C] → [B, T, C]. */
+  /**
+   * The new positions of x [B, T, C] against the cached keys and values of `layer` (extended by theirs), with the
+   * same projections, q/k norms, rotary schedule, scale, soft-cap and sliding window as `forward`: the window counts
+   * cache positions (padding included), as transformers' masks do. [B, T, C] → [B, T, C].
+   */
   forwardCached(x: tf.Tensor, cache: KvCache, layer: number, step: CacheStep): tf.Tensor {
     return tf.tidy(() => {
       const [b, t] = x.shape as [number, number, number];
       const { num_attention_heads: h, num_key_value_heads: kv, head_dim: hd } = this.c;
-      const heads = (name: string, n: number) => this.child(name).forward(x).reshape([b, t, n, hd]).transpose([0, 2, 1, 3]); // [B, n, T, hd]
-      const q = this.rope.applyAt(heads('q_proj', h), step).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
-      const blocks = cache.append(layer, this.rope.applyAt(heads('k_proj', kv), step), heads('v_proj', kv)); // [B, KV, S_i, hd] each, ΣS_i = S+T
-      const { mask } = step;
-      const masked = mask && ((scores: tf.Tensor) => // [B, KV, rep·T, S+T] + the mask of each row's T new tokens
-        scores.reshape([b, kv, this.rep, t, step.total]).add(mask.reshape([b, 1, 1, t, step.total])).reshape([b, kv, this.rep * t, step.total]));
-      const mixed = attendBlocks(q, blocks, 1 / Math.sqrt(hd), masked); // softmax(q·Kᵀ/√hd + mask)·V: [B, KV, rep·T, hd]
+      let [qh, kh, v] = this.project(x); // [B, n, T, hd]
+      if (this.family.qkNorm) [qh, kh] = [this.child('q_norm').forward(qh), this.child('k_norm').forward(kh)]; // RMSNorm over hd, per head
+      const q = this.rope.applyAt(qh, step).reshape([b, kv, this.rep * t, hd]); // [B, KV, rep·T, hd]
+      const blocks = cache.append(layer, this.rope.applyAt(kh, step), v); // [B, KV, S_i, hd] each, ΣS_i = S+T
+      const total = step.total;
+      const window = this.window;
+      // keys at cache index j ≤ (S + i) − window are out of new token i's window: [1, 1, T, S+T]
+      const windowMask = window === null || total <= window ? null : step.shared(`window${window}`, () => {
+        const values = new Float32Array(t * total);
+        for (let i = 0; i < t; i++) for (let j = 0; j <= total - t + i - window; j++) values[i * total + j] = -1e9;
+        return tf.tensor4d(values, [1, 1, t, total]);
+      });
+      const additive = step.mask && windowMask ? step.mask.add(windowMask) : (step.mask ?? windowMask); // [B or 1, 1, T, S+T]
+      const cap = this.c.attn_logit_softcapping;
+      const masked = additive === null && cap === null ? null : (scores: tf.Tensor) => { // [B, KV, rep·T, S+T]
+        const capped = cap === null ? scores : scores.div(cap).tanh().mul(cap); // Gemma 2: soft-capped before the mask
+        if (additive === null) return capped;
+        const rows = additive.shape[0] as number;
+        return capped.reshape([b, kv, this.rep, t, total]).add(additive.reshape([rows, 1, 1, t, total])).reshape([b, kv, this.rep * t, total]);
+      };
+      const mixed = attendBlocks(q, blocks, this.scale, masked); // softmax(cap(q·Kᵀ·scale) + mask)·V: [B, KV, rep·T, hd]
       const merged = mixed.reshape([b, h, t, hd]).transpose([0, 2, 1, 3]).reshape([b, t, h * hd]); // [B, T, H·hd]
       return this.child('o_proj').forward(merged); // [B, T, C]
     });
@@ -216,11 +269,18 @@ class LlamaMlp extends Module {
     }
   }
 
+  /** gate_up_proj's output [B, T, 2I] as gate | up, split along a leading axis (one contiguous copy each). */
+  private gateUp(x: tf.Tensor): tf.Tensor[] {
+    const [b, t] = x.shape as [number, number, number];
+    const fused = this.child('gate_up_proj').forward(x); // [B, T, 2I]
+    const i = (fused.shape[2] as number) / 2;
+    const halves = tf.split(fused.reshape([b * t, 2, i]).transpose([1, 0, 2]), 2, 0); // [2, B·T, I] → gate | up
+    return halves.map((half) => half.reshape([b, t, i]));
+  }
+
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
-      const [gate, up] = this.family.fused
-        ? tf.split(this.child('gate_up_proj').forward(x), 2, -1) // [B, T, 2I] → gate | up, [B, T, I] each
-        : [this.child('gate_proj').forward(x), this.child('up_proj').forward(x)]; // [B, T, I] each
+      const [gate, up] = this.family.fused ? this.gateUp(x) : [this.child('gate_proj').forward(x), this.child('up_proj').forward(x)]; // [B, T, I] each
       const act = this.activation === 'silu' ? gate.mul(tf.sigmoid(gate)) : gelu(gate); // silu(gate) or gelu_tanh(gate)
       return this.child('down_proj').forward(act.mul(up)); // [B, T, C]
     });
@@ -248,13 +308,14 @@ class LlamaDecoderLayer extends Module {
     this.addModule('mlp', new LlamaMlp(c, layer, family, family.activation(c), rng.fork('mlp'), init));
   }
 
-  forward(x: tf.Tensor): tf.Tensor {
+  forward(x: tf.Tensor, packed?: PackedPositions): tf.Tensor {
     return tf.tidy(() => {
+      const attention = (y: tf.Tensor) => this.child<LlamaAttention>('self_attn').forward(y, packed);
       if (this.sandwich) {
-        const h = x.add(this.child('post_attention_layernorm').forward(this.child('self_attn').forward(this.child('input_layernorm').forward(x)))); // [B, T, C]
+        const h = x.add(this.child('post_attention_layernorm').forward(attention(this.child('input_layernorm').forward(x)))); // [B, T, C]
         return h.add(this.child('post_feedforward_layernorm').forward(this.child('mlp').forward(this.child('pre_feedforward_layernorm').forward(h)))); // [B, T, C]
       }
-      const h = x.add(this.child('self_attn').forward(this.child('input_layernorm').forward(x))); // [B, T, C]
+      const h = x.add(attention(this.child('input_layernorm').forward(x))); // [B, T, C]
       return h.add(this.child('mlp').forward(this.child('post_attention_layernorm').forward(h))); // [B, T, C]
     });
   }
@@ -262,10 +323,15 @@ class LlamaDecoderLayer extends Module {
   forwardCached(x: tf.Tensor, cache: KvCache, layer: number, step: CacheStep): tf.Tensor {
     return tf.tidy(() => {
       const attention = this.child<LlamaAttention>('self_attn').forwardCached(this.child('input_layernorm').forward(x), cache, layer, step);
+      if (this.sandwich) {
+        const h = x.add(this.child('post_attention_layernorm').forward(attention)); // [B, T, C]
+        return h.add(this.child('post_feedforward_layernorm').forward(this.child('mlp').forward(this.child('pre_feedforward_layernorm').forward(h)))); // [B, T, C]
+      }
       const h = x.add(attention); // [B, T, C]
       return h.add(this.child('mlp').forward(this.child('post_attention_layernorm').forward(h))); // [B, T, C]
     });
   }
+
 }
 
 /**
@@ -274,11 +340,16 @@ class LlamaDecoderLayer extends Module {
  */
 class LlamaBackbone extends Module {
   private readonly embedScale: number | null;
+  readonly rope: RotaryEmbedding;
 
   constructor(c: LlamaConfig, family: ModelFamily, rng: Rng, init: 'random' | 'zeros') {
     super();
-    const frequencies = ropeFrequencies({ headDim: c.head_dim, theta: c.rope_theta, partialRotaryFactor: c.partial_rotary_factor, maxPositions: c.max_position_embeddings, scaling: c.rope_scaling });
+    const frequencies = ropeFrequencies({
+      headDim: c.head_dim, theta: c.rope_theta, partialRotaryFactor: c.partial_rotary_factor, maxPositions: c.max_position_embeddings,
+      scaling: c.rope_scaling, originalMaxPositions: c.original_max_position_embeddings,
+    });
     const rope = new RotaryEmbedding(c.head_dim, c.rope_theta, frequencies);
+    this.rope = rope;
     this.embedScale = family.gemma ? gemmaEmbeddingScale(c) : null;
     this.addModule('embed_tokens', new Embedding(c.vocab_size, c.hidden_size, rng.fork('embed_tokens'), 0.02, init));
     const layers = Array.from({ length: c.num_hidden_layers }, (_, l) => new LlamaDecoderLayer(c, l, rope, family, rng.fork(`layers.${l}`), init));
@@ -286,11 +357,15 @@ class LlamaBackbone extends Module {
     this.addModule('norm', new RmsNorm(c.hidden_size, c.rms_norm_eps, family.gemma));
   }
 
-  forward(ids: tf.Tensor): tf.Tensor {
+  forward(ids: tf.Tensor, packed?: PackedPositions): tf.Tensor {
     return tf.tidy(() => {
       const embedded = this.child('embed_tokens').forward(ids); // [B, T, C]
       const scaled = this.embedScale === null ? embedded : embedded.mul(this.embedScale);
-      return this.child('norm').forward(this.child('layers').forward(scaled));
+      if (!packed) return this.child('norm').forward(this.child('layers').forward(scaled));
+      const layers = this.child<Sequential>('layers');
+      let h = scaled;
+      for (let l = 0; l < layers.length; l++) h = (layers.at(l) as LlamaDecoderLayer).forward(h, packed);
+      return this.child('norm').forward(h);
     });
   }
 
@@ -298,7 +373,8 @@ class LlamaBackbone extends Module {
   forwardCached(ids: tf.Tensor, cache: KvCache, step: CacheStep, lastOnly: boolean): tf.Tensor {
     return tf.tidy(() => {
       const layers = this.child<Sequential>('layers');
-      let h = this.child('embed_tokens').forward(ids); // [B, T, C]
+      const embedded = this.child('embed_tokens').forward(ids); // [B, T, C]
+      let h = this.embedScale === null ? embedded : embedded.mul(this.embedScale);
       for (let l = 0; l < layers.length; l++) h = (layers.at(l) as LlamaDecoderLayer).forwardCached(h, cache, l, step);
       if (lastOnly && step.t > 1) h = h.slice([0, step.t - 1, 0], [-1, 1, -1]); // [B, 1, C]
       return this.child('norm').forward(h);
@@ -346,11 +422,17 @@ export class Llama extends Model implements CachedDecoder {
     return this.config.context;
   }
 
-  forward(ids: tf.Tensor): tf.Tensor {
+  /**
+   * `positionIds` [B·T] row-major: sequences packed into one row (TRL's padding-free packing): each token's rotary
+   * position, and a token reads only the earlier tokens of its own sequence (a sequence starts where the position
+   * does not follow the previous one's, e.g. restarts at 0), as transformers does for packed position_ids.
+   */
+  forward(ids: tf.Tensor, positionIds?: Int32Array): tf.Tensor {
     return tf.tidy(() => {
       const t = ids.shape[1] as number;
       if (t > this.config.max_position_embeddings) throw new Error(`sequence of ${t} tokens is longer than max_position_embeddings (${this.config.max_position_embeddings})`);
-      const logits = this.child('lm_head').forward(this.child('model').forward(ids)); // [B, T, V]
+      const packed = positionIds ? this.packedPositions(ids.shape[0] as number, t, positionIds) : undefined;
+      const logits = this.child('lm_head').forward(this.child<LlamaBackbone>('model').forward(ids, packed)); // [B, T, V]
       const cap = this.config.final_logit_softcapping;
       return cap === null ? logits : logits.div(cap).tanh().mul(cap); // Gemma 2: cap · tanh(logits / cap)
     });
@@ -360,6 +442,17 @@ export class Llama extends Model implements CachedDecoder {
     return this.config.max_position_embeddings;
   }
 
+  /** Rotary tables and masks of packed rows (made inside the caller's tidy). */
+  private packedPositions(b: number, t: number, positionIds: Int32Array): PackedPositions {
+    if (positionIds.length !== b * t) throw new Error(`Llama.forward: ${positionIds.length} position ids for [${b}, ${t}] tokens`);
+    const { cos, sinSigned } = this.child<LlamaBackbone>('model').rope.tablesAt(positionIds, t);
+    const d = this.config.head_dim;
+    // made here, in the forward pass's tidy, not lazily inside a layer's (which would dispose them after that layer)
+    const windows = [null, this.config.sliding_window];
+    const masks = new Map(windows.map((w) => [w, packedMask(positionIds, b, t, w)] as const));
+    return { cos: tf.tensor4d(cos, [b, 1, t, d]), sin: tf.tensor4d(sinSigned, [b, 1, t, d]), mask: (window) => masks.get(window) ?? masks.get(null)! };
+  }
+
   createCache(batch: number): KvCache {
     return new KvCache(batch, this.config.num_hidden_layers);
   }
@@ -367,8 +460,17 @@ export class Llama extends Model implements CachedDecoder {
   forwardCached(ids: tf.Tensor, cache: KvCache, options: { realRows?: ReadonlyArray<ArrayLike<boolean | number>>; lastOnly?: boolean } = {}): tf.Tensor {
     const t = ids.shape[1] as number;
     if (cache.length + t > this.config.max_position_embeddings) throw new Error(`${cache.length} cached + ${t} new tokens are more than max_position_embeddings (${this.config.max_position_embeddings})`);
+    const switchAt = this.child<LlamaBackbone>('model').rope.frequencies.longAfter;
+    if (switchAt !== undefined && cache.length > 0 && cache.length <= switchAt && cache.length + t > switchAt) {
+      // transformers drops the cache here (Phi3ForCausalLM.prepare_inputs_for_generation) and recomputes every key
+      throw new Error(`longrope: the cache holds ${cache.length} positions rotated with short_factor and this step crosses original_max_position_embeddings (${switchAt}), where every key switches to long_factor; prefill the whole sequence again`);
+    }
+    const cap = this.config.final_logit_softcapping;
     return withCacheStep(cache, t, options.realRows, (step) =>
-      tf.tidy(() => this.child('lm_head').forward(this.child<LlamaBackbone>('model').forwardCached(ids, cache, step, options.lastOnly ?? false))), // [B, T, V]
+      tf.tidy(() => {
+        const logits = this.child('lm_head').forward(this.child<LlamaBackbone>('model').forwardCached(ids, cache, step, options.lastOnly ?? false)); // [B, T, V]
+        return cap === null ? logits : logits.div(cap).tanh().mul(cap); // Gemma 2
+      }),
     );
   }
 }
@@ -425,7 +527,14 @@ export function describeLlama(raw: JsonObject): ModelDescription {
   if (rotary % 2 !== 0 || rotary < 2) {
     throw new ConfigError(partial === 1 ? '/head_dim' : '/partial_rotary_factor', `rotary embeddings need an even rotary dimension: head_dim ${headDim} × partial_rotary_factor ${partial} gives ${rotary}`);
   }
-  const ropeScaling = checkRopeScaling(merged.rope_scaling);
+  const ropeScaling = checkRopeScaling(merged.rope_scaling, rotary);
+  const originalPositions = nullableNumber('original_max_position_embeddings');
+  if (originalPositions !== null && (!Number.isInteger(originalPositions) || originalPositions < 1)) {
+    throw new ConfigError('/original_max_position_embeddings', `found ${JSON.stringify(originalPositions)}, allowed: a positive integer`);
+  }
+  if (ropeScaling?.rope_type === 'longrope' || ropeScaling?.type === 'longrope') {
+    if (originalPositions === null && typeof ropeScaling.factor !== 'number') throw new ConfigError('/rope_scaling/factor', 'missing; longrope needs "factor" (or a top-level original_max_position_embeddings)');
+  }
   const window = nullableNumber('sliding_window');
   if (window !== null && (!Number.isInteger(window) || window < 1)) throw new ConfigError('/sliding_window', `found ${JSON.stringify(window)}, allowed: a positive integer or null`);
   const maxPositions = int('max_position_embeddings', 1 << 22, 2048);
@@ -450,6 +559,7 @@ export function describeLlama(raw: JsonObject): ModelDescription {
     mlp_bias: bool('mlp_bias', false),
     hidden_act: merged.hidden_act as string,
     partial_rotary_factor: partial,
+    original_max_position_embeddings: originalPositions,
     sliding_window: window,
     layer_types: family.keys.includes('layer_types') ? ((merged.layer_types ?? null) as string[] | null) : null,
     hidden_activation: family.keys.includes('hidden_activation') ? ((merged.hidden_activation ?? null) as string | null) : null,

@@ -15,8 +15,11 @@ import type { JsonObject, JsonValue } from './model.js';
  *   attention_factor (default 0.1·ln(factor) + 1, or the mscale / mscale_all_dim ratio when both are set).
  * - `llama3` (Llama 3.1+): wavelengths 2π / inv_freq above original / low_freq_factor divided by factor, below
  *   original / high_freq_factor kept, smoothly interpolated between.
+ * - `longrope` (Phi-3 128k, Phi-3.5, Phi-4-mini): inv_freq[i] = 1 / (ext[i] · θ^(2i/d)) with ext = long_factor when the
+ *   sequence is longer than original_max_position_embeddings (the config's top-level key), else short_factor; cos
+ *   and sin × attention_factor (default sqrt(1 + ln(factor) / ln(original)), factor = max_pos / original).
  */
-export const ROPE_TYPES = ['default', 'linear', 'dynamic', 'yarn', 'llama3'] as const;
+export const ROPE_TYPES = ['default', 'linear', 'dynamic', 'yarn', 'llama3', 'longrope'] as const;
 export type RopeType = (typeof ROPE_TYPES)[number];
 
 /** The keys each rope type reads (transformers' required + optional keys; `type` is the old name of `rope_type`). */
@@ -26,6 +29,7 @@ const KEYS: Record<RopeType, { required: string[]; optional: string[] }> = {
   dynamic: { required: ['factor'], optional: ['original_max_position_embeddings'] },
   yarn: { required: ['factor'], optional: ['attention_factor', 'beta_fast', 'beta_slow', 'original_max_position_embeddings', 'mscale', 'mscale_all_dim', 'truncate'] },
   llama3: { required: ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'], optional: [] },
+  longrope: { required: ['short_factor', 'long_factor'], optional: ['attention_factor', 'factor', 'original_max_position_embeddings'] },
 };
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -41,7 +45,7 @@ export function ropeTypeOf(scaling: JsonObject | null): RopeType {
  * config.json carries it again. Unknown rope types, unknown keys, missing keys and out-of-range values are
  * ConfigErrors at `/rope_scaling/<key>`.
  */
-export function checkRopeScaling(raw: JsonValue | undefined): JsonObject | null {
+export function checkRopeScaling(raw: JsonValue | undefined, rotaryDim?: number): JsonObject | null {
   if (raw === undefined || raw === null) return null;
   const at = (key: string) => (key === '' ? '/rope_scaling' : `/rope_scaling/${key}`);
   if (!isObject(raw)) throw new ConfigError(at(''), `found ${JSON.stringify(raw)}, allowed: null or an object with "rope_type"`);
@@ -80,6 +84,18 @@ export function checkRopeScaling(raw: JsonValue | undefined): JsonObject | null 
     integer('original_max_position_embeddings', true);
     if (raw.truncate !== undefined && typeof raw.truncate !== 'boolean') throw new ConfigError(at('truncate'), `found ${JSON.stringify(raw.truncate)}, allowed: true or false`);
   }
+  if (kind === 'longrope') {
+    for (const key of ['short_factor', 'long_factor']) {
+      const v = raw[key];
+      const length = rotaryDim === undefined ? null : rotaryDim / 2;
+      if (!Array.isArray(v) || v.some((f) => typeof f !== 'number' || !Number.isFinite(f) || !(f > 0)) || (length !== null && v.length !== length)) {
+        throw new ConfigError(at(key), `found ${JSON.stringify(v).slice(0, 80)}, allowed: ${length ?? 'rotary dimension / 2'} positive numbers (one per rotary frequency)`);
+      }
+    }
+    positive('attention_factor', true);
+    positive('factor', true);
+    integer('original_max_position_embeddings', true);
+  }
   if (kind === 'llama3') {
     positive('low_freq_factor', false);
     positive('high_freq_factor', false);
@@ -97,8 +113,10 @@ export interface RopeFrequencies {
   rotaryDim: number;
   /** Multiplies cos and sin (yarn's attention factor; 1 otherwise). */
   attentionFactor: number;
-  /** inv_freq [rotaryDim / 2] for a forward pass over `seqLen` positions (only `dynamic` depends on it). */
+  /** inv_freq [rotaryDim / 2] for a forward pass over `seqLen` positions (`dynamic` and `longrope` depend on it). */
   invFreq(seqLen: number): Float64Array;
+  /** longrope: sequences longer than this use long_factor (keys rotated before that point are stale after it). */
+  longAfter?: number;
 }
 
 export interface RopeSettings {
@@ -109,6 +127,8 @@ export interface RopeSettings {
   maxPositions: number;
   /** A checked rope_scaling object, or null. */
   scaling: JsonObject | null;
+  /** longrope: the config's top-level original_max_position_embeddings (Phi-3), if it has one. */
+  originalMaxPositions?: number | null;
 }
 
 /** The rotary dimension transformers uses: int(head_dim · partial_rotary_factor). */
@@ -186,6 +206,22 @@ export function ropeFrequencies(settings: RopeSettings): RopeFrequencies {
         return (1 / (factor * posFreq)) * (1 - extrapolation) + (1 / posFreq) * extrapolation;
       });
       return fixed(invFreq, attention);
+    }
+    case 'longrope': {
+      // transformers 4.56: the config's top-level original_max_position_embeddings (Phi3Config has one, default 4096)
+      // sets factor = max_pos / original; without it, original = max_pos and factor comes from rope_scaling.
+      const topLevel = settings.originalMaxPositions ?? null;
+      const original = topLevel ?? maxPos;
+      const factor = topLevel !== null ? maxPos / topLevel : num('factor');
+      if (factor === null) throw new Error('rope_scaling longrope needs "factor" or an original_max_position_embeddings');
+      const attention = num('attention_factor') ?? (factor <= 1 ? 1 : Math.sqrt(1 + Math.log(factor) / Math.log(original)));
+      const table = (key: string): Float64Array => {
+        const ext = s[key] as number[];
+        return Float64Array.from({ length: dim / 2 }, (_, i) => 1 / (ext[i] * base ** ((2 * i) / dim)));
+      };
+      const short = table('short_factor');
+      const long = table('long_factor');
+      return { rotaryDim: dim, attentionFactor: attention, invFreq: (seqLen) => (seqLen > original ? long : short), longAfter: original };
     }
     case 'llama3': {
       const factor = need('factor');

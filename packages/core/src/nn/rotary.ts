@@ -65,6 +65,25 @@ export class RotaryEmbedding {
     return tables;
   }
 
+  /** cos and sinSigned [B·T, d] for the positions of packed rows of T tokens ([B·T] row-major), with the schedule's frequencies. */
+  tablesAt(positions: Int32Array, t: number): { cos: Float32Array; sinSigned: Float32Array } {
+    const d = this.headDim;
+    const invFreq = this.frequencies.invFreq(t);
+    const cos = new Float32Array(positions.length * d);
+    const sinSigned = new Float32Array(positions.length * d);
+    for (let n = 0; n < positions.length; n++) this.fillRow(positions[n], invFreq, cos, sinSigned, n * d);
+    return { cos, sinSigned };
+  }
+
+  /** x [B, H, T, d] rotated with given tables cos, sinSigned [B, 1, T, d] (tablesAt) → [B, H, T, d]. */
+  applyTables(x: tf.Tensor, cos: tf.Tensor, sinSigned: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => {
+      const [b, h, t, d] = x.shape as [number, number, number, number];
+      const swapped = tf.matMul(x.reshape([b * h * t, d]), tf.tensor2d(this.swap, [d, d])).reshape([b, h, t, d]); // [B·H·T, d]·[d, d] → [B, H, T, d]
+      return x.mul(cos).add(swapped.mul(sinSigned)); // [B, H, T, d]
+    });
+  }
+
   /** x [B, H, T, d] → rotated [B, H, T, d]. */
   apply(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
@@ -79,8 +98,9 @@ export class RotaryEmbedding {
 
   /**
    * x [B, H, T, d] with its own position per row and token (the KV-cache path, where new tokens start at the cached
-   * length and left-padded rows are offset) → rotated [B, H, T, d]. Same angles as `apply`. The cos/sin tables of the
-   * step's positions [B, 1, T, d] and the swap matrix are made once per step and shared by every layer.
+   * length and left-padded rows are offset) → rotated [B, H, T, d]. Same angles, schedule and attention factor as
+   * `apply` (inv_freq for the longest sequence the step reaches: transformers' seq_len = max(position_ids) + 1). The
+   * cos/sin tables of the step's positions [B, 1, T, d] and the swap matrix are made once per step and shared by every layer.
    */
   applyAt(x: tf.Tensor, step: CacheStep): tf.Tensor {
     return tf.tidy(() => {
@@ -88,17 +108,10 @@ export class RotaryEmbedding {
       const { positions } = step;
       if (positions.length !== b * t) throw new Error(`RotaryEmbedding.applyAt: ${positions.length} positions for [${b}, ${t}] tokens`);
       const tables = (): { cos: Float32Array; sinSigned: Float32Array } => {
-        const half = d / 2;
+        const invFreq = this.frequencies.invFreq(positions.reduce((m, p) => Math.max(m, p), 0) + 1);
         const cos = new Float32Array(b * t * d);
         const sinSigned = new Float32Array(b * t * d);
-        for (let n = 0; n < b * t; n++) {
-          const p = positions[n];
-          for (let j = 0; j < d; j++) {
-            const angle = p * this.theta ** (-(2 * (j % half)) / d);
-            cos[n * d + j] = Math.cos(angle);
-            sinSigned[n * d + j] = j < half ? -Math.sin(angle) : Math.sin(angle);
-          }
-        }
+        for (let n = 0; n < b * t; n++) this.fillRow(positions[n], invFreq, cos, sinSigned, n * d);
         return { cos, sinSigned };
       };
       let made: { cos: Float32Array; sinSigned: Float32Array } | null = null;

@@ -30,6 +30,9 @@ export async function checkRunInputs(pipeline: Pipeline, dir: string, loaded: Mo
     if (stage.stage === 'load') {
       if (stage.checkpoint !== undefined && loaded) await checkCheckpointWeights(join(resolve(dir, stage.checkpoint), CHECKPOINT_WEIGHTS), loaded, at('/checkpoint'), report, show);
       if (stage.adapter !== undefined && loaded) await checkAdapterWeights(join(resolve(dir, stage.adapter), ADAPTER_WEIGHTS), loaded, at('/adapter'), report, show);
+      for (const [name, path] of Object.entries(stage.adapters ?? {})) {
+        if (loaded) await checkAdapterWeights(join(resolve(dir, path), ADAPTER_WEIGHTS), loaded, at(`/adapters/${name}`), report, show);
+      }
       if (stage.vocabulary?.dataset === 'text-file' && stage.vocabulary.path) await checkTextFile(resolve(dir, stage.vocabulary.path), at('/vocabulary/path'), report, show);
     }
     if (stage.stage === 'train' || stage.stage === 'evaluate') {

@@ -133,7 +133,9 @@ function describe(error: ErrorObject, data: unknown): { pointer: string; message
   switch (error.keyword) {
     case 'additionalProperties': {
       const allowed = Object.keys((parent.properties as Schema | undefined) ?? {});
-      return { pointer: `${pointer}/${escapePointer(String(p.additionalProperty))}`, message: `unknown key "${p.additionalProperty}"; allowed: ${allowed.join(', ')}` };
+      // A map whose keys follow a pattern (e.g. load.adapters' names): say which keys are allowed.
+      const patterns = Object.keys((parent.patternProperties as Schema | undefined) ?? {}).map((k) => `keys matching ${k}`);
+      return { pointer: `${pointer}/${escapePointer(String(p.additionalProperty))}`, message: `unknown key "${p.additionalProperty}"; allowed: ${[...allowed, ...patterns].join(', ')}` };
     }
     case 'required':
       return { pointer, message: `missing required key "${p.missingProperty}"` };

@@ -151,6 +151,15 @@ export async function validatePipelineData(
           source: (options.datasets ??= lazyDatasetSource()),
           issues,
         }),
+      tokenizer: async (dir, pointer) => {
+        const source = (options.datasets ??= lazyDatasetSource());
+        if (!source.tokenizer) return;
+        try {
+          await source.tokenizer(dir);
+        } catch (error) {
+          issues.push({ file: where.display, pointer: at(pointer), message: (error as Error).message });
+        }
+      },
       hashFile: async (path) => {
         hashParts.push(sha256(await readFile(path).catch(() => new Uint8Array())));
       },

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -8,12 +9,20 @@ import { describedRef, StringEnum } from '../contracts/schema-helpers.js';
 import { defineStage, type StageCheckContext, type StageContext } from '../contracts/stage.js';
 import { loadCheckpoint, readCheckpointConfig } from '../io/checkpoint.js';
 import { isHuggingFaceDir, loadHuggingFaceModel } from '../io/huggingface.js';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, loadAdapter, planAdapter, type PlannedAdapterSite } from '../io/peft-adapter.js';
+import { activeAdapters, adapterNames, setAdapter } from '../lora/adapters.js';
+import { CombineError, checkCombination, COMBINATION_TYPES, type SiteShape } from '../lora/combine.js';
+import { freeze } from '../lora/freeze.js';
+import { loraLayers } from '../lora/inject.js';
+import { initMovesBase } from '../lora/init.js';
+import { DEFAULT_ADAPTER } from '../lora/lora-layer.js';
+import { addWeightedAdapter } from '../lora/weighted-adapter.js';
+import type { Module } from '../nn/module.js';
 import { checkGgufAdapter, ggufAdapterToPeft, hfModulePath } from '../io/gguf-adapter.js';
 import { checkGgufModel, loadGgufModel } from '../io/gguf-llama.js';
 import type { LoraLayer } from '../lora/lora-layer.js';
 import { describeLlama, Llama, type LlamaConfig } from '../nn/llama.js';
 import type { Model } from '../nn/model.js';
-import { ADAPTER_WEIGHTS, loadAdapter, planAdapter } from '../io/peft-adapter.js';
 import { checkHuggingFaceDir } from '../io/huggingface-check.js';
 import { loadTfjsModel } from '../io/tfjs-model.js';
 import { describeTfjsLoad } from './tfjs-load-check.js';
@@ -24,6 +33,22 @@ import { quantizableLinear, quantizeModel } from '../nn/quantize-model.js';
 import { isConfigError } from '../nn/description.js';
 import type { JsonObject } from '../nn/model.js';
 import type { Site } from '../nn/site.js';
+
+const ADAPTER_NAME_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
+
+/** One `combine` entry: PEFT's add_weighted_adapter arguments (lora/combine.ts). */
+const CombineSpec = Type.Object(
+  {
+    adapters: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'The adapters to combine: names from "adapters", "default" for "adapter", or earlier "combine" entries.' }),
+    weights: Type.Array(Type.Number(), { minItems: 1, description: 'One weight per adapter (may be negative).' }),
+    combination: Type.Optional(Type.Union(COMBINATION_TYPES.map((t) => Type.Literal(t)), { description: 'PEFT\'s combination_type (default "svd").' })),
+    density: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'ties, dare_*, magnitude_prune and their _svd forms: the fraction of values kept.' })),
+    majoritySign: Type.Optional(Type.Union([Type.Literal('total'), Type.Literal('frequency')], { description: 'ties, dare_ties and their _svd forms: how the sign is elected (default "total").' })),
+    svdRank: Type.Optional(Type.Integer({ minimum: 1, description: 'svd types: the new rank (default: the largest source rank).' })),
+    seed: Type.Optional(Type.Integer({ minimum: 0, description: 'DARE types: the seed of the random keep-masks (default: the stage seed).' })),
+  },
+  { additionalProperties: false },
+);
 
 const LoadOptions = Type.Object(
   {
@@ -53,9 +78,34 @@ const LoadOptions = Type.Object(
           'Store the frozen base Linear weights quantized (QLoRA): nf4 (4-bit NormalFloat with double quantization, as bitsandbytes), int8 (absmax per row) or bf16. Every Linear but the output head; LoRA factors, norms, biases and embeddings stay float32. A quantized base trains adapters only (no unfreeze), and is not merged or saved whole (save the adapter). Hugging Face directories and zoo architectures are quantized as they load, without a float32 copy.',
       }),
     ),
-    adapter: Type.Optional(Type.String({ minLength: 1, description: 'A PEFT-layout adapter directory, or a GGUF LoRA adapter file (*.gguf) for a Llama-family model, to put on the loaded model.' })),
+    adapter: Type.Optional(Type.String({ minLength: 1, description: 'A PEFT-layout adapter directory (the adapter named "default"), or a GGUF LoRA adapter file (*.gguf) for a Llama-family model, to put on the loaded model.' })),
+    adapters: Type.Optional(
+      Type.Record(Type.String({ pattern: ADAPTER_NAME_PATTERN }), Type.String({ minLength: 1 }), {
+        minProperties: 1,
+        additionalProperties: false,
+        description: 'Named PEFT-layout adapter directories to put on the model side by side, e.g. {"sql": "./a", "chat": "./b"} (PEFT\'s load_adapter): one base, no copies. The first loaded is active unless "active" says otherwise.',
+      }),
+    ),
+    combine: Type.Optional(
+      Type.Record(Type.String({ pattern: ADAPTER_NAME_PATTERN }), CombineSpec, {
+        minProperties: 1,
+        additionalProperties: false,
+        description: 'New adapters made from loaded ones, as PEFT\'s add_weighted_adapter, e.g. {"mix": {"adapters": ["sql", "chat"], "weights": [0.7, 0.3], "combination": "ties", "density": 0.5}}; in order, so a later one may combine an earlier one.',
+      }),
+    ),
+    active: Type.Optional(
+      Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
+        description: 'The active adapter(s) after loading (default: the first loaded); several active adapters add their outputs, as PEFT\'s set_adapter([...]). With "adapters" the base is frozen and training trains the active ones only.',
+      }),
+    ),
     vocabulary: Type.Optional(
       describedRef(CorpusSchema, 'Language models built from an architecture: the corpus whose characters form the vocabulary (at most config.vocabSize ids, id 0 = unknown).'),
+    ),
+    tokenizer: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'Language models built from an architecture (llama): a directory with a tokenizer.json (and tokenizer_config.json: special tokens, chat template), relative to the pipeline file; it becomes the vocabulary and is saved with the model.',
+      }),
     ),
   },
   {
@@ -65,7 +115,7 @@ const LoadOptions = Type.Object(
       { required: ['architecture'], not: { anyOf: [{ required: ['checkpoint'] }, { required: ['from'] }, { required: ['tfjs'] }, { required: ['huggingface'] }, { required: ['gguf'] }] } },
       ...(['checkpoint', 'from', 'tfjs', 'huggingface', 'gguf'] as const).map((source) => ({
         required: [source],
-        not: { anyOf: ['architecture', 'checkpoint', 'from', 'tfjs', 'huggingface', 'gguf', 'config', 'vocabulary'].filter((k) => k !== source).map((k) => ({ required: [k] })) },
+        not: { anyOf: ['architecture', 'checkpoint', 'from', 'tfjs', 'huggingface', 'gguf', 'config', 'vocabulary', 'tokenizer'].filter((k) => k !== source).map((k) => ({ required: [k] })) },
       })),
     ],
     'x-message': 'give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from", "tfjs", "huggingface" or "gguf"',
@@ -78,8 +128,12 @@ export interface LoadResult {
   origin: string;
   architecture: string;
   totalParams: number;
-  /** LoRA layers put on the model from `adapter`. */
+  /** LoRA layers put on the model from `adapter` / `adapters`. */
   adapterLayers: number;
+  /** Every adapter on the model after loading and combining (PEFT's names; "default" for `adapter`). */
+  adapterNames: string[];
+  /** The active adapters. */
+  activeAdapters: string[];
   vocabularySize: number | null;
 }
 
@@ -106,9 +160,10 @@ export default defineStage<LoadOptions, LoadResult>({
     if (options.architecture !== undefined) {
       try {
         const model = describeModel(options.architecture, options.config ?? {});
-        if (model.task === 'language-model' && !options.vocabulary) {
-          ctx.issue('', `a ${options.architecture} language model built from scratch needs "vocabulary": the corpus whose characters it reads`);
+        if (model.task === 'language-model' && !options.vocabulary && !options.tokenizer) {
+          ctx.issue('', `a ${options.architecture} language model built from scratch needs "vocabulary": the corpus whose characters it reads (or "tokenizer": a directory with a tokenizer.json)`);
         }
+        if (options.tokenizer !== undefined) await checkTokenizerDir(resolve(ctx.dir, options.tokenizer), model.vocabSize, options.vocabulary !== undefined, ctx);
         ctx.setModel(model);
       } catch (error) {
         if (isConfigError(error)) ctx.issue(`/config${error.pointer}`, error.message.replace(/^\S+: /, ''));
@@ -120,6 +175,7 @@ export default defineStage<LoadOptions, LoadResult>({
         const { model, hashFiles } = await checkHuggingFaceDir(resolve(ctx.dir, (options.huggingface ?? options.checkpoint)!), options.context);
         for (const file of hashFiles) await ctx.hashFile(file);
         ctx.setModel(model);
+        await ctx.tokenizer(resolve(ctx.dir, (options.huggingface ?? options.checkpoint)!), key); // builds, as the run will
       } catch (error) {
         ctx.issue(key, (error as Error).message);
       }
@@ -160,7 +216,8 @@ export default defineStage<LoadOptions, LoadResult>({
       else ctx.provide('quantized');
     }
     if (ctx.model && options.adapter && isGgufFile(options.adapter)) await checkGgufAdapterFile(resolve(ctx.dir, options.adapter), ctx);
-    else if (ctx.model && options.adapter) await checkAdapterDir(resolve(ctx.dir, options.adapter), ctx.model.sites, (ctx.model.config as { model_type?: unknown }).model_type, ctx);
+    if (ctx.model && (options.adapter || options.adapters)) await checkAdapters(options, ctx.model.sites, (ctx.model.config as { model_type?: unknown }).model_type, ctx);
+    else if (options.combine || options.active) ctx.issue(options.combine ? '/combine' : '/active', 'found without "adapter" or "adapters"; allowed: with adapters to combine or activate');
   },
   async run(options, ctx) {
     const dir = ctx.pipeline.dir;
@@ -173,6 +230,10 @@ export default defineStage<LoadOptions, LoadResult>({
       const model = options.quantize ? buildQuantized(options.quantize, quantizableLinear, build) : build();
       ctx.model.set(model, `${options.architecture} (built from its config, seed ${seed})`);
       if (options.vocabulary) await buildVocabulary(options, ctx);
+      if (options.tokenizer) {
+        if (!ctx.data.source.tokenizer) throw new Error('load: the data source reads no tokenizer.json (update @rankwise/datasets)');
+        ctx.vocabulary.set(await ctx.data.source.tokenizer(resolve(dir, options.tokenizer)));
+      }
     } else if (options.gguf !== undefined) {
       await loadGguf(resolve(dir, options.gguf), options.context, ctx);
     } else if (options.huggingface !== undefined) {
@@ -194,20 +255,48 @@ export default defineStage<LoadOptions, LoadResult>({
       const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
       ctx.progress.info(`load: ${q.layers} Linear weights stored ${q.type}: ${mib(q.bytes)} MiB (float32: ${mib(4 * q.values)} MiB)`);
     }
-    let adapterLayers = 0;
     if (options.adapter !== undefined) {
       const layers = isGgufFile(options.adapter) ? await loadGgufAdapter(model, resolve(dir, options.adapter), ctx.seed) : await loadAdapter(model, resolve(dir, options.adapter), ctx.seed);
-      adapterLayers = layers.length;
       ctx.progress.info(`load: adapter with ${layers.length} LoRA layers from ${options.adapter}`);
     }
+    await loadNamedAdapters(options, model, ctx);
+    const adapterLayers = loraLayers(model).length;
     const report = parameterReport(model);
     const vocabulary = ctx.vocabulary.current();
     if (vocabulary && vocabulary.unit !== 'token') ctx.progress.info(`load: vocabulary of ${vocabulary.size} ids (id 0 = unknown)`);
     const origin = options.architecture !== undefined ? ctx.model.origin : `${model.architecture} from ${ctx.model.origin}`;
     ctx.progress.info(`load: ${origin}; ${report.total.toLocaleString('en-US')} parameters`);
-    return { origin: ctx.model.origin, architecture: model.architecture, totalParams: report.total, adapterLayers, vocabularySize: vocabulary?.size ?? null };
+    return {
+      origin: ctx.model.origin, architecture: model.architecture, totalParams: report.total, adapterLayers, adapterNames: adapterNames(model),
+      activeAdapters: activeAdapters(model), vocabularySize: vocabulary?.size ?? null,
+    };
   },
 });
+
+/** load.tokenizer: a tokenizer.json that parses, names a model, and whose ids fit the model's vocabulary. */
+async function checkTokenizerDir(dir: string, vocabSize: number | undefined, withVocabulary: boolean, ctx: StageCheckContext): Promise<void> {
+  if (withVocabulary) ctx.issue('/tokenizer', 'found both "vocabulary" and "tokenizer"; allowed: one of them');
+  const file = join(dir, 'tokenizer.json');
+  let json: { model?: { vocab?: unknown }; added_tokens?: Array<{ id?: unknown }> };
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    ctx.issue('/tokenizer', code === 'ENOENT' ? `${file}: no such file (a tokenizer directory holds tokenizer.json)` : `${file}: not a valid tokenizer.json (${(error as Error).message})`);
+    return;
+  }
+  const vocab = json.model?.vocab;
+  if (typeof json.model !== 'object' || json.model === null) {
+    ctx.issue('/tokenizer', `${file}: /model: missing; a tokenizer.json names its model (BPE, WordPiece, Unigram…)`);
+    return;
+  }
+  const ids = [...(vocab && typeof vocab === 'object' && !Array.isArray(vocab) ? Object.values(vocab) : []), ...(json.added_tokens ?? []).map((t) => t.id)].filter((id): id is number => typeof id === 'number');
+  const size = ids.length === 0 ? 0 : Math.max(...ids) + 1;
+  if (vocabSize !== undefined && size > vocabSize) ctx.issue('/tokenizer', `${file}: the tokenizer has ids up to ${size - 1}, but the model's vocab_size is ${vocabSize}`);
+  await ctx.hashFile(file);
+  if (existsSync(join(dir, 'tokenizer_config.json'))) await ctx.hashFile(join(dir, 'tokenizer_config.json'));
+  await ctx.tokenizer(dir, '/tokenizer');
+}
 
 /** A Llama-family model from a Hugging Face directory, streamed into variables; its tokenizer.json is the vocabulary. */
 async function loadHuggingFace(modelDir: string, context: number | undefined, ctx: StageContext, quantize?: LoadOptions['quantize']): Promise<void> {
@@ -222,18 +311,99 @@ async function loadHuggingFace(modelDir: string, context: number | undefined, ct
   ctx.progress.info(`load: ${model.config.model_type} model, ${model.config.num_hidden_layers} layers, context ${model.config.context} tokens; tokenizer of ${vocabulary.size.toLocaleString('en-US')} ids`);
 }
 
-/** load.adapter: PEFT's rules (target_modules, rank/alpha patterns) against the model's sites, from the config and weight header. */
-async function checkAdapterDir(dir: string, sites: readonly Site[], modelType: unknown, ctx: StageCheckContext): Promise<void> {
-  try {
-    for (const site of await planAdapter(dir, sites, typeof modelType === 'string' ? modelType : undefined)) ctx.adaptedSites.add(site.path);
-    ctx.provide('adapter');
-  } catch (error) {
-    const message = (error as Error).message;
-    // Tensor-level defects of the weights (shapes, unknown sites, foreign names) are listed in full, every tensor, by
-    // the run-input checks (pipeline/file-checks.ts) under the same pointer: reported there, not twice.
-    if (message.startsWith(`${join(dir, ADAPTER_WEIGHTS)}: tensor "`)) return;
-    ctx.issue('/adapter', message);
+/** Named adapters (PEFT's load_adapter), then combinations (add_weighted_adapter), then the active set (set_adapter). */
+async function loadNamedAdapters(options: LoadOptions, model: Module, ctx: StageContext): Promise<void> {
+  const dir = ctx.pipeline.dir;
+  for (const [name, path] of Object.entries(options.adapters ?? {})) {
+    const layers = await loadAdapter(model, resolve(dir, path), ctx.seed, name);
+    ctx.progress.info(`load: adapter "${name}" with ${layers.length} LoRA layers from ${path}`);
   }
+  for (const [name, spec] of Object.entries(options.combine ?? {})) {
+    const sites = await addWeightedAdapter(model, name, { ...spec, seed: spec.seed ?? ctx.seed });
+    const how = spec.adapters.map((a, i) => `${spec.weights[i]}·${a}`).join(' + ');
+    ctx.progress.info(`load: adapter "${name}" = ${spec.combination ?? 'svd'} of ${how} on ${sites.length} sites (rank ${[...new Set(sites.map((s) => s.r))].join('/')})`);
+  }
+  if (options.active !== undefined || options.adapters !== undefined) {
+    // PEFT's from_pretrained / load_adapter: the base is frozen; set_adapter makes the active adapters trainable.
+    freeze(model);
+    setAdapter(model, options.active ?? activeAdapters(model));
+    ctx.progress.info(`load: active adapter${activeAdapters(model).length > 1 ? 's' : ''} ${activeAdapters(model).join(' + ')} (of ${adapterNames(model).join(', ')})`);
+  }
+}
+
+/** What the combination checks need of a planned adapter: each site's kind, A's rows, B's columns, rank, DoRA. */
+function shapesOf(planned: readonly PlannedAdapterSite[]): Map<string, SiteShape> {
+  return new Map(
+    planned.map((s) => {
+      const fanIn = s.kind === 'conv2d' && s.kernelSize ? s.kernelSize[0] * s.kernelSize[1] * s.inFeatures : s.inFeatures;
+      return [s.path, { kind: s.kind, fanIn, out: s.outFeatures, r: s.r, dora: s.magnitudeName !== null }];
+    }),
+  );
+}
+
+/**
+ * load.adapter / load.adapters: PEFT's rules (target_modules, rank/alpha patterns) against the model's sites, from the
+ * configs and weight headers; then `combine` (names, weights, ranks, density…) and `active` against what was planned.
+ */
+async function checkAdapters(options: LoadOptions, sites: readonly Site[], modelType: unknown, ctx: StageCheckContext): Promise<void> {
+  const shapes = new Map<string, Map<string, SiteShape>>();
+  const failed = new Set<string>();
+  let moving: string | null = null;
+  const plan = async (name: string, path: string, pointer: string, hash: boolean): Promise<void> => {
+    const dir = resolve(ctx.dir, path);
+    try {
+      const planned = await planAdapter(dir, sites, typeof modelType === 'string' ? modelType : undefined);
+      for (const site of planned) ctx.adaptedSites.add(site.path);
+      if (planned.some((s) => initMovesBase(s.init))) moving = pointer;
+      shapes.set(name, shapesOf(planned));
+      if (hash) for (const file of [ADAPTER_CONFIG, ADAPTER_WEIGHTS]) await ctx.hashFile(join(dir, file));
+    } catch (error) {
+      failed.add(name);
+      const message = (error as Error).message;
+      // Tensor-level defects of the weights (shapes, unknown sites, foreign names) are listed in full, every tensor, by
+      // the run-input checks (pipeline/file-checks.ts) under the same pointer: reported there, not twice.
+      if (message.startsWith(`${join(dir, ADAPTER_WEIGHTS)}: tensor "`)) return;
+      ctx.issue(pointer, message);
+    }
+  };
+  // A GGUF adapter file is checked by checkGgufAdapterFile; here it is only a known name.
+  if (options.adapter !== undefined && isGgufFile(options.adapter)) failed.add(DEFAULT_ADAPTER);
+  else if (options.adapter !== undefined) await plan(DEFAULT_ADAPTER, options.adapter, '/adapter', false);
+  for (const [name, path] of Object.entries(options.adapters ?? {})) {
+    if (name === DEFAULT_ADAPTER && options.adapter !== undefined) {
+      ctx.issue(`/adapters/${name}`, 'found "default" beside "adapter", which is the adapter named "default"; allowed: another name');
+      continue;
+    }
+    await plan(name, path, `/adapters/${name}`, true);
+  }
+  if (moving !== null && shapes.size + failed.size > 1) {
+    ctx.issue(moving, 'an adapter saved with init_lora_weights "pissa" / "olora" (not converted) needs the base W it moved; it cannot be loaded beside other adapters');
+  }
+  if (shapes.size > 0) ctx.provide('adapter');
+  if (options.adapters !== undefined) {
+    ctx.provide('named-adapters');
+    ctx.provide('frozen');
+  }
+  for (const [name, spec] of Object.entries(options.combine ?? {})) {
+    if (spec.adapters.some((a) => failed.has(a))) {
+      failed.add(name);
+      continue;
+    }
+    try {
+      shapes.set(name, checkCombination(name, spec, shapes, [...shapes.keys(), ...failed]).sites);
+    } catch (error) {
+      if (!(error instanceof CombineError)) throw error;
+      ctx.issue(`/combine/${name}${error.pointer === '/name' ? '' : error.pointer}`, error.detail);
+      failed.add(name);
+    }
+  }
+  const active = options.active === undefined ? [] : typeof options.active === 'string' ? [options.active] : options.active;
+  const known = [...shapes.keys(), ...failed];
+  active.forEach((name, i) => {
+    const pointer = typeof options.active === 'string' ? '/active' : `/active/${i}`;
+    if (!known.includes(name)) ctx.issue(pointer, `found ${JSON.stringify(name)}; allowed: ${known.join(', ')}`);
+    else if (active.indexOf(name) !== i) ctx.issue(pointer, `adapter "${name}" is named twice`);
+  });
 }
 
 const isGgufFile = (path: string): boolean => path.toLowerCase().endsWith('.gguf');

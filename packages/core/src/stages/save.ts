@@ -3,13 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { peftToGgufAdapter } from '../io/gguf-adapter.js';
-import { saveGgufModel } from '../io/gguf-llama.js';
+import { ggufUnsupported, saveGgufModel } from '../io/gguf-llama.js';
 import { defineStage } from '../contracts/stage.js';
 import { atomicDirectory, temporaryName } from '../io/atomic-write.js';
 import { saveCheckpoint } from '../io/checkpoint.js';
 import { saveHuggingFaceModel } from '../io/huggingface.js';
-import { Llama } from '../nn/llama.js';
-import { saveAdapter, saveAdapterSites, saveNamedAdapters } from '../io/peft-adapter.js';
+import { Llama, type LlamaConfig } from '../nn/llama.js';
+import { saveAdapter, saveAdapterSites, saveNamedAdapters, snapshotAdapter } from '../io/peft-adapter.js';
 import { saveTfjsModel } from '../io/tfjs-save.js';
 import { TfjsLayersModel } from '../nn/layers-model.js';
 import { loraLayers } from '../lora/inject.js';
@@ -25,7 +25,7 @@ const SaveOptions = Type.Object(
         { additionalProperties: false, description: 'Write model.gguf: the Llama-family model with adapters merged, as one GGUF file for llama.cpp, Ollama, node-llama-cpp (needs the model\'s tokenizer: load with "huggingface" or "gguf").' },
       ),
     ),
-    ggufAdapter: Type.Optional(Type.Boolean({ default: false, description: 'Write adapter.gguf: the LoRA adapter of a Llama-family model as a GGUF LoRA adapter (llama.cpp --lora, Ollama ADAPTER), as convert_lora_to_gguf.py writes it.' })),
+    ggufAdapter: Type.Optional(Type.Boolean({ default: false, description: 'Write adapter.gguf: the LoRA adapter of a Llama-family model (with several named adapters, the first active one) as a GGUF LoRA adapter (llama.cpp --lora, Ollama ADAPTER), as convert_lora_to_gguf.py writes it.' })),
     tfjs: Type.Optional(Type.Boolean({ default: false, description: 'Write tfjs/: the model with adapters folded in as a TensorFlow.js LayersModel folder (model.json + weight shards) that tf.loadLayersModel loads; for models loaded with "tfjs".' })),
   },
   {
@@ -61,12 +61,14 @@ export default defineStage<SaveOptions, SaveResult>({
   requires: ['model'],
   provides: [],
   check(options, ctx) {
-    if (options.adapter && !ctx.has('adapter') && !ctx.has('merged-adapter')) ctx.issue('/adapter', 'no adapter to save: no inject stage (or load.adapter) before this stage');
+    if (options.adapter && !ctx.has('adapter') && !ctx.has('merged-adapter')) ctx.issue('/adapter', 'no adapter to save: no inject stage (or load.adapter / load.adapters) before this stage');
     const architecture = ctx.model?.architecture;
     if (options.tfjs && architecture !== 'tfjs-layers') ctx.issue('/tfjs', `found true for a ${architecture} model; allowed: models loaded with "tfjs" (save zoo models with "merged")`);
     if (options.ggufAdapter && !ctx.has('adapter') && !ctx.has('merged-adapter')) ctx.issue('/ggufAdapter', 'no adapter to save: no inject stage (or load.adapter) before this stage');
     for (const key of ['gguf', 'ggufAdapter'] as const) {
       if (options[key] && architecture !== undefined && architecture !== 'llama') ctx.issue(`/${key}`, `found a ${architecture} model; allowed: Llama-family models (loaded with "huggingface" or "gguf")`);
+      const unsupported = options[key] && architecture === 'llama' && ctx.model ? ggufUnsupported(ctx.model.config as unknown as LlamaConfig) : null;
+      if (unsupported) ctx.issue(`/${key}`, `found a model with ${unsupported}`);
     }
     if (ctx.has('quantized')) {
       for (const key of ['merged', 'gguf', 'tfjs'] as const) {
@@ -121,7 +123,13 @@ export default defineStage<SaveOptions, SaveResult>({
         // The adapter is written in PEFT's layout first (DoRA and PiSSA/OLoRA conversions included), then converted.
         const peftDir = await mkdtemp(join(tmpdir(), 'rankwise-gguf-'));
         try {
-          await (loraLayers(model).length > 0 ? saveAdapter(model, peftDir) : saveAdapterSites(snapshot!.sites, peftDir));
+          // One GGUF LoRA adapter: with several named adapters, the first active one (a snapshot's sites are that one's).
+          const own = loraLayers(model).length > 0 ? snapshotAdapter(model) : null;
+          try {
+            await saveAdapterSites((own ?? snapshot!).sites, peftDir);
+          } finally {
+            own?.dispose();
+          }
           const written = await atomicFile(file, (temp) => peftToGgufAdapter(peftDir, model.config, temp, { name }));
           ctx.progress.info(`save: GGUF LoRA adapter (${written.sites} sites, alpha ${written.alpha}) → ${file}`);
         } finally {

@@ -3,6 +3,7 @@ import type { Vocabulary } from '../contracts/datasets.js';
 import type { Model } from '../nn/model.js';
 import { classificationTask } from './classification.js';
 import { languageModelTask } from './language-model.js';
+import { sequenceTask } from './sequences.js';
 import type { TaskData } from '../contracts/task-data.js';
 
 const product = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
@@ -20,5 +21,5 @@ export async function taskFor(opened: OpenedDataset, model: Model | null, vocabu
     const arrays = { name: opened.name, ids: opened.ids, coverage: opened.coverage, bytesPerToken: opened.bytesPerToken };
     return languageModelTask(arrays, context, seed, opened.maxWindows, vocabulary?.unit ?? 'char');
   }
-  throw new Error(`${opened.name}: token sequences need the sequence task, which this version of rankwise does not have yet`);
+  return sequenceTask(opened, model, vocabulary, seed);
 }

@@ -61,6 +61,8 @@ function modelRngs(model: Model): Rng[] {
   const out: Rng[] = [];
   for (const [, module] of model.namedModules()) {
     for (const value of Object.values(module)) if (value instanceof Rng) out.push(value);
+    // Streams a module keeps elsewhere (a LoRA layer: one dropout stream per adapter).
+    out.push(...((module as { randomStreams?: () => Rng[] }).randomStreams?.() ?? []));
   }
   return out;
 }

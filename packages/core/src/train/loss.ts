@@ -82,3 +82,35 @@ export function accuracy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
     return predicted.equal(labels.reshape([-1]).toInt()).toFloat().mean() as tf.Scalar;
   });
 }
+
+/** Labels equal to this carry no loss (PyTorch's ignore_index, Hugging Face's −100). */
+export const IGNORED_LABEL = -100;
+
+/**
+ * Cross-entropy over the positions whose label is not −100, as transformers' causal-LM loss reduces it: the sum of
+ * −log p(label) over those positions divided by their number (0 when there are none). logits [N, C] or [B, T, C],
+ * labels [N] or [B, T] int32 (already shifted: the label of each logit row).
+ */
+export function maskedSoftmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const classes = logits.shape[logits.shape.length - 1];
+    const flatLabels = labels.reshape([-1]).toInt(); // [N]
+    const keep = flatLabels.notEqual(tf.scalar(IGNORED_LABEL, 'int32')); // [N] bool
+    const safeLabels = flatLabels.mul(keep.toInt()); // [N]: ignored positions read class 0, then weigh 0
+    const weights = keep.toFloat(); // [N]
+    const picked = pickedLogProbs(logits.reshape([-1, classes]), safeLabels); // [N]
+    return picked.mul(weights).sum().neg().div(weights.sum().maximum(1)) as tf.Scalar;
+  });
+}
+
+/** Sum of −log p(label) over positions whose label is not −100, and their count: [sum, count] scalars (evaluation). */
+export function maskedNllSum(logits: tf.Tensor, labels: tf.Tensor): [tf.Scalar, tf.Scalar] {
+  return tf.tidy(() => {
+    const classes = logits.shape[logits.shape.length - 1];
+    const flatLabels = labels.reshape([-1]).toInt(); // [N]
+    const keep = flatLabels.notEqual(tf.scalar(IGNORED_LABEL, 'int32'));
+    const weights = keep.toFloat();
+    const picked = pickedLogProbs(logits.reshape([-1, classes]), flatLabels.mul(keep.toInt())); // [N]
+    return [picked.mul(weights).sum().neg() as tf.Scalar, weights.sum() as tf.Scalar];
+  });
+}
