@@ -106,7 +106,7 @@ describe('validation of a quantized base', () => {
     expect(await issuesOf({ name: 'mlp', stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [4, 3] }, quantize: 'int8' }] })).toEqual([
       '/stages/0/quantize: found "int8", but this mlp model has no Linear weight to quantize besides its output head',
     ]);
-    expect(await issuesOf({ name: 'gc', stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [4, 8, 3] } }, { ...train, data: { dataset: 'digits', split: 'train' }, gradientCheckpointing: true }] })).toEqual([
+    expect(await issuesOf({ name: 'gc', stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } }, { ...train, data: { dataset: 'digits', split: 'train' }, gradientCheckpointing: true }] })).toEqual([
       expect.stringMatching(/^\/stages\/1\/gradientCheckpointing: found true for a mlp model; allowed: models with transformer blocks \(llama, gpt\)/),
     ]);
   });
