@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { combineFactors, type CombineOptions, type CombinedSite, type SiteFactors } from '../lora/combine.js';
-import { initMovesBase } from '../lora/init.js';
+import { initMovesBase } from '../lora/variants/registry.js';
 import { checkAdapterName, loraScaling } from '../lora/lora-layer.js';
 import { ADAPTER_CONFIG, readAdapter, readAdapterConfig, saveAdapterSites, type AdapterSite, type StoredAdapterSite } from './peft-adapter.js';
 import type { AdapterSource } from './adapter-spec.js';
