@@ -18,7 +18,7 @@ async function factorsOf(s: StoredAdapterSite): Promise<SiteFactors> {
   const { a, b } = fromPeftLayout(s);
   try {
     return {
-      kind: s.kind, fanIn: fanInOf(s), out: s.outFeatures, r: s.r, dora: s.magnitude !== null, scaling: loraScaling(s), dropout: s.dropout,
+      kind: s.kind, fanIn: fanInOf(s), out: s.outFeatures, r: s.r, variant: s.variant, scaling: loraScaling(s), dropout: s.dropout,
       a: await a.data(), b: await b.data(),
     };
   } finally {
