@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUILTIN_LORA_INITS, BUILTIN_LORA_VARIANTS, createOptimizer, encodeSafetensors, freeze, injectLora, loadAdapter, LORA_VARIANT_OPTION_KEYS,
+  addWeightedAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUILTIN_LORA_INITS, BUILTIN_LORA_VARIANTS, createOptimizer, encodeSafetensors, freeze, injectLora, loadAdapter, LORA_VARIANT_OPTION_KEYS,
   loraLayers, loraVariants, mergeAdapters, mergeAndUnload, Mlp, readAdapter, readSafetensorsFile, registerLoraVariant, saveAdapter, sparseSoftmaxCrossEntropy,
   trainStep, unmergeAdapters, unregisterLoraVariant, type LoraLayer,
 } from '@rankwise/core';
@@ -143,7 +143,16 @@ describe('a toy LoRA variant registered from a test file (ΔW = g·s·A·B, g le
     fresh.dispose();
   });
 
-  test('registration refuses a second variant with the same name or tensor; Conv2d-only refusal names the variant', () => {
+  test('combining adapters refuses it by its label (its gate would be left behind)', async () => {
+    const model = gatedModel([1, 1]);
+    injectLora(model, [{ path: 'layers.0', r: 2, alpha: 4 }], 8, 'plain');
+    await expect(addWeightedAdapter(model, 'mix', { adapters: ['default', 'plain'], weights: [1, 1], combination: 'cat' })).rejects.toThrow(
+      'adapter "default" uses gated LoRA (site "layers.0"); combining gated LoRA adapters is not supported',
+    );
+    model.dispose();
+  });
+
+  test('registration refuses a second variant with the same name or tensor; unknown and conflicting selections are named', () => {
     expect(() => registerLoraVariant({ ...gatedLora })).toThrow('LoRA variant "gated": name "gated" is already used by variant "gated"');
     expect(() => registerLoraVariant({ ...gatedLora, name: 'gated2', peft: null })).toThrow('tensor "lora_gate" is already used by variant "gated"');
     expect(() => injectLora(new Mlp({ sizes: SIZES }, 1), [{ path: 'layers.0', r: 2, alpha: 2, variant: 'nope' }], 0)).toThrow('LoRA variant "nope" is not registered; registered: lora, dora, gated');
