@@ -1,3 +1,4 @@
+import { rsloraScaling } from '../lora/variants/rslora.js';
 import { initFromPeft, loraVariants, peftInitValue, peftInitValues, PLAIN_LORA, type LoraInit } from '../lora/variants/registry.js';
 import { loraScaling } from '../lora/lora-linear.js';
 import { FAMILIES } from '../nn/families/index.js';
@@ -77,7 +78,8 @@ export function parsePeftConfig(raw: unknown, file: string): PeftLoraConfig {
   if (typeof c.lora_alpha !== 'number' || !(c.lora_alpha > 0)) bad('/lora_alpha', c.lora_alpha, 'a positive number');
   const dropout = c.lora_dropout ?? 0;
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) bad('/lora_dropout', dropout, 'a number in [0, 1)');
-  if (c.use_rslora !== undefined && typeof c.use_rslora !== 'boolean') bad('/use_rslora', c.use_rslora, 'true or false');
+  const rsloraKey = rsloraScaling.peftKey; // use_rslora
+  if (c[rsloraKey] !== undefined && typeof c[rsloraKey] !== 'boolean') bad(`/${rsloraKey}`, c[rsloraKey], 'true or false');
   // Settings whose arithmetic rankwise does not implement: refused rather than silently computed differently.
   const refuse = (key: string, ok: (v: JsonValue | undefined) => boolean, allowed: string) => {
     if (!ok(c[key])) throw new PeftConfigError(file, `/${key}`, `found ${JSON.stringify(c[key])}, allowed: ${allowed}`);
@@ -138,7 +140,7 @@ export function parsePeftConfig(raw: unknown, file: string): PeftLoraConfig {
     r: c.r as number,
     loraAlpha: c.lora_alpha as number,
     loraDropout: dropout as number,
-    useRslora: c.use_rslora === true,
+    useRslora: c[rsloraKey] === true,
     variant: variants[0]?.name ?? PLAIN_LORA,
     init: init as LoraInit,
     targetModules,
@@ -260,7 +262,7 @@ export function buildPeftConfig(
     r,
     lora_alpha: loraAlpha,
     lora_dropout: mode(sites.map((s) => s.dropout)),
-    use_rslora: useRslora,
+    [rsloraScaling.peftKey]: useRslora,
     target_modules: sites.map((s) => s.path),
     rank_pattern: Object.fromEntries(sites.filter((s) => s.r !== r).map((s) => [escapeRegex(s.path), s.r])),
     alpha_pattern: Object.fromEntries(sites.flatMap((s, i) => (alphas[i] === loraAlpha ? [] : [[escapeRegex(s.path), alphas[i]]]))),
