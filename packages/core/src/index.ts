@@ -65,7 +65,7 @@ export { injectLora, loraLayers, type InjectTarget } from './lora/inject.js';
 export { injectAdapters } from './lora/inject.js';
 export type { InitialAdapter } from './lora/lora-linear.js';
 export { pissaFactors, oloraFactors, householderQr, type InitialFactors } from './lora/init.js';
-export { LORA_INITS, BUILTIN_LORA_VARIANTS, BUILTIN_LORA_INITS, registerLoraVariant, unregisterLoraVariant, loraVariant, loraVariants, LORA_VARIANT_OPTION_KEYS, type LoraInit } from './lora/variants/registry.js';
+export { LORA_INITS, BUILTIN_LORA_VARIANTS, BUILTIN_LORA_INITS, registerLoraVariant, unregisterLoraVariant, loraVariant, loraVariants, LORA_VARIANT_OPTION_KEYS, initOptionSchema, rsloraOptionSchema, variantOptionSchemas, type LoraInit } from './lora/variants/registry.js';
 export type { LoraVariant, LoraVariantTensor, LoraInitMethod, VariantAdapter, VariantBase, VariantForwardInput } from './lora/variants/types.js';
 export { weightNorm, doraMergedWeight } from './lora/dora.js';
 export { toOriginalBase } from './io/adapter-conversion.js';

@@ -60,7 +60,7 @@ export class LoraLinear extends LoraLayer {
     const a = loraInit(options.init).freshA(base.inFeatures, r, rng); // [in, r]
     const b = tf.zeros([r, base.outFeatures]);
     if (initMovesBase(options.init)) this.pendingInit = '';
-    const extras = tf.tidy(() => options.variant.init(this.variantBase(), { a: a as tf.Variable, b: b as tf.Variable, scaling: options.scaling }));
+    const extras = tf.tidy(() => options.variant.init(this.variantBase(), { a, b, scaling: options.scaling }));
     return { a, b, extras };
   }
 

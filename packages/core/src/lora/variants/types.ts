@@ -80,7 +80,7 @@ export interface LoraVariant {
   /** Extra trainable tensors, created by `init` and saved beside A and B. */
   readonly tensors: readonly LoraVariantTensor[];
   /** The extra tensors of a new adapter, keyed as `tensors` (PEFT's variant init). Runs again after a base-moving init. */
-  init(base: VariantBase, adapter: Omit<VariantAdapter, 'extras'>): Record<string, tf.Tensor>;
+  init(base: VariantBase, adapter: { readonly a: tf.Tensor; readonly b: tf.Tensor; readonly scaling: number }): Record<string, tf.Tensor>;
   /** The new running output [N, out] (PEFT's variant forward). */
   forward(input: VariantForwardInput): tf.Tensor2D;
   /** W folded with this adapter: the new W [in, out] and what unmerge needs (null if nothing). */
