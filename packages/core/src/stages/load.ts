@@ -14,7 +14,7 @@ import { activeAdapters, adapterNames, setAdapter } from '../lora/adapters.js';
 import { CombineError, checkCombination, COMBINATION_TYPES, type SiteShape } from '../lora/combine.js';
 import { freeze } from '../lora/freeze.js';
 import { loraLayers } from '../lora/inject.js';
-import { initMovesBase } from '../lora/init.js';
+import { initMovesBase } from '../lora/variants/registry.js';
 import { DEFAULT_ADAPTER } from '../lora/lora-layer.js';
 import { addWeightedAdapter } from '../lora/weighted-adapter.js';
 import type { Module } from '../nn/module.js';
@@ -331,12 +331,12 @@ async function loadNamedAdapters(options: LoadOptions, model: Module, ctx: Stage
   }
 }
 
-/** What the combination checks need of a planned adapter: each site's kind, A's rows, B's columns, rank, DoRA. */
+/** What the combination checks need of a planned adapter: each site's kind, A's rows, B's columns, rank, variant. */
 function shapesOf(planned: readonly PlannedAdapterSite[]): Map<string, SiteShape> {
   return new Map(
     planned.map((s) => {
       const fanIn = s.kind === 'conv2d' && s.kernelSize ? s.kernelSize[0] * s.kernelSize[1] * s.inFeatures : s.inFeatures;
-      return [s.path, { kind: s.kind, fanIn, out: s.outFeatures, r: s.r, dora: s.magnitudeName !== null }];
+      return [s.path, { kind: s.kind, fanIn, out: s.outFeatures, r: s.r, variant: s.variant }];
     }),
   );
 }
