@@ -64,9 +64,18 @@ export class LoraLinear extends LoraLayer {
     return { a, b, extras };
   }
 
-  /** What a variant reads of the base: W [in, out] and the bias. */
+  /**
+   * What a variant reads of the base: W [in, out] and the bias. W is read only when a variant asks for it (DoRA), so
+   * plain LoRA goes on a base whose weight is stored quantized.
+   */
   private variantBase(): VariantBase {
-    return { weight: this.base.weight as tf.Tensor2D, bias: this.base.bias ?? null };
+    const base = this.base;
+    return {
+      get weight() {
+        return base.weight as tf.Tensor2D;
+      },
+      bias: base.bias ?? null,
+    };
   }
 
   private variantOf(adapter: LoraAdapter): LoraVariant {
