@@ -30,6 +30,12 @@ test('the documentation is the README, the guides in docs/ and a README in every
   for (const guide of files.filter((f) => f.startsWith('docs/'))) expect(readFileSync('README.md', 'utf8'), `README links ${guide}`).toContain(`](${guide})`);
 });
 
+test('anchors are GitHub\'s', () => {
+  expect(headingAnchors('# A b\n## Rotated digits: ranks × variants (`x/y.json`)\n## A b\n```\n# not a heading\n```\n')).toEqual(
+    new Set(['a-b', 'rotated-digits-ranks--variants-xyjson', 'a-b-1']),
+  );
+});
+
 test('every relative link and image resolves, anchors included', () => {
   const broken: string[] = [];
   for (const file of files) {
@@ -235,7 +241,12 @@ describe('json blocks', () => {
 
 describe('ts and js blocks', () => {
   test('complete blocks type-check and fragments parse with imports that exist', () => {
-    const code = blocks.filter((b) => b.language === 'ts' || b.language === 'js');
+    // two planted blocks show the check can fail: a type error in a complete block, a missing export in a fragment
+    const planted: CodeBlock[] = [
+      { file: 'planted', line: 1, language: 'ts', flags: [], text: "import { createRankwise } from '@rankwise/core';\nconst n: number = createRankwise();\n" },
+      { file: 'planted', line: 2, language: 'ts', flags: ['fragment'], text: "import { noSuchExport } from '@rankwise/core';\nnoSuchExport(model);\n" },
+    ];
+    const code = [...blocks.filter((b) => b.language === 'ts' || b.language === 'js'), ...planted];
     const dir = resolve('test/.docs-blocks');
     const virtual = new Map<string, { block: CodeBlock; text: string; semantic: boolean }>();
     code.forEach((b, i) => {
@@ -279,6 +290,8 @@ describe('ts and js blocks', () => {
         problems.push(`${where(v.block)} (+${line}${file.includes('-imports-') ? ', imports' : ''}): ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`);
       }
     }
-    expect(problems).toEqual([]);
+    expect(problems.filter((p) => p.startsWith('planted:1 '))).toEqual([expect.stringContaining("is not assignable to type 'number'")]);
+    expect(problems.filter((p) => p.startsWith('planted:2 '))).toEqual([expect.stringMatching(/imports\): Module .* has no exported member 'noSuchExport'/)]);
+    expect(problems.filter((p) => !p.startsWith('planted:'))).toEqual([]);
   }, 120_000);
 });
