@@ -184,7 +184,10 @@ describe('sh blocks', () => {
 
 describe('json blocks', () => {
   const schema = JSON.parse(readFileSync('packages/core/schema/pipeline.schema.json', 'utf8')) as { $id?: string };
-  const { Ajv2020 } = createRequire(resolve('packages/core/package.json'))('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  // core's own ajv (a dependency of core, not of the repository root)
+  type Validate = ((value: unknown) => boolean) & { errors?: { instancePath: string; message?: string }[] | null };
+  type Ajv = { addSchema(schema: object, key: string): unknown; getSchema(ref: string): Validate | undefined };
+  const { Ajv2020 } = createRequire(resolve('packages/core/package.json'))('ajv/dist/2020.js') as { Ajv2020: new (options: object) => Ajv };
   const ajv = new Ajv2020({ allErrors: true, strict: false });
   ajv.addSchema(schema, 'pipeline');
   const check = (ref: string, value: unknown) => {
