@@ -25,7 +25,10 @@ export interface CodeBlock {
   text: string;
 }
 
-/** Fenced code blocks at the start of a line (```lang flags … ```). */
+/** Other names for the languages the checks know. */
+const ALIASES: Record<string, string> = { bash: 'sh', shell: 'sh', console: 'text', txt: 'text', typescript: 'ts', javascript: 'js', mjs: 'js', mts: 'ts' };
+
+/** Fenced code blocks at the start of a line (```lang flags … ```); the language by its short name. */
 export function codeBlocks(file: string, markdown = readFileSync(file, 'utf8')): CodeBlock[] {
   const blocks: CodeBlock[] = [];
   const lines = markdown.split('\n');
@@ -34,7 +37,7 @@ export function codeBlocks(file: string, markdown = readFileSync(file, 'utf8')):
     if (!open) continue;
     const end = lines.findIndex((l, j) => j > i && l.startsWith('```'));
     if (end < 0) throw new Error(`${file}:${i + 1}: a code fence that is never closed`);
-    blocks.push({ file, line: i + 1, language: open[1], flags: open[2].split(/\s+/).filter(Boolean), text: lines.slice(i + 1, end).join('\n') });
+    blocks.push({ file, line: i + 1, language: ALIASES[open[1]] ?? open[1], flags: open[2].split(/\s+/).filter(Boolean), text: lines.slice(i + 1, end).join('\n') });
     i = end;
   }
   return blocks;
