@@ -33,7 +33,9 @@ export { PLUGIN_KEYWORD, type InstalledPlugin } from './plugins/registry.js';
 // ---- modules and models ----
 export { Rng, hashString } from './random.js';
 export { Module, countParameters } from './nn/module.js';
-export { Linear, type LinearOptions } from './nn/linear.js';
+export { Linear, buildQuantized, transposeValues, type LinearOptions } from './nn/linear.js';
+export { quantizeModel, quantizedLinears, quantizableLinear, quantizeReport, type QuantizeReport } from './nn/quantize-model.js';
+export { quantizedMatMul } from './nn/quantized-matmul.js';
 export { Embedding } from './nn/embedding.js';
 export { LayerNorm } from './nn/layer-norm.js';
 export { Activation, activate, gelu, ACTIVATIONS, type ActivationName } from './nn/activations.js';
@@ -68,6 +70,8 @@ export { LORA_INITS, pissaFactors, oloraFactors, householderQr, type LoraInit, t
 export { weightNorm, doraMergedWeight } from './lora/dora.js';
 export { toOriginalBase } from './io/adapter-conversion.js';
 export { GroupedOptimizer, inLoraPlusFastGroup } from './train/lora-plus.js';
+export * from './quant/index.js';
+export { setGradientCheckpointing, checkpointedForward, CHECKPOINTABLE_ARCHITECTURES } from './train/gradient-checkpointing.js';
 export { mergeAdapters, unmergeAdapters, mergeAndUnload } from './lora/merge.js';
 export { freeze, unfreeze } from './lora/freeze.js';
 export { parameterReport, type ParameterReport } from './lora/parameter-report.js';

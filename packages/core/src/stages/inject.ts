@@ -57,6 +57,8 @@ export default defineStage<InjectOptions, InjectResult>({
       ctx.issue('', 'found after load.adapters: the new adapter would sit inactive beside the named ones (PEFT\'s add_adapter); allowed: train a loaded adapter by making it "active", or load one adapter with "adapter"');
     }
     const chosen = await ctx.placement(options.placement, '/placement');
+    if (ctx.has('quantized') && options.dora) ctx.issue('/dora', `found true, but the base model is stored quantized (load.quantize): DoRA reads W (its column norms); allowed: false`);
+    if (ctx.has('quantized') && (options.init === 'pissa' || options.init === 'olora')) ctx.issue('/init', `found "${options.init}", but the base model is stored quantized (load.quantize): ${options.init} rewrites W; allowed: kaiming, gaussian`);
     for (const choice of chosen ?? []) {
       if (ctx.adaptedSites.has(choice.path)) ctx.issue('/placement', `site "${choice.path}" already has a LoRA adapter`);
       ctx.adaptedSites.add(choice.path);
