@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  createOptimizer, freeze, generateTokens, Gpt, injectLora, listSites, Llama, mergeAndUnload, Mlp, sparseSoftmaxCrossEntropy, trainStep, type AdamSpec, type Model, type Site,
+  buildQuantized, createOptimizer, freeze, generateTokens, Gpt, injectLora, listSites, Llama, mergeAndUnload, Mlp, quantizableLinear, setGradientCheckpointing, sparseSoftmaxCrossEntropy, trainStep,
+  type AdamSpec, type Model, type QuantType, type Site,
 } from '@rankwise/core';
 import { attentionFlops, forwardFlops, trainFlops, type MatmulSite } from './flops.js';
 
@@ -180,32 +181,61 @@ const LLAMA_RANK = 16;
 const LLAMA_ALPHA = 32;
 const LLAMA_QV = new Set(['attn.q', 'attn.v']);
 
-function llamaData(): Batch {
-  const { context, vocab_size: vocab } = LLAMA_W4_CONFIG;
-  const ids = (seed: number) => tf.tensor2d(seededArray(LLAMA_BATCH * context, seed, (u) => Math.floor(u * vocab)), [LLAMA_BATCH, context], 'int32');
+/**
+ * W6: a Qwen2.5-1.5B-shaped model (random weights built in memory, quantized as they are built), batch 1 × 512,
+ * rank-16 LoRA on q, v — `torch_llama.py --shape qwen2.5-1.5b --only lora-qv --batch 1 --seq 512 --checkpoint`.
+ * W6_LAYERS shrinks the stack for a smoke run.
+ */
+export const QWEN_W6_CONFIG = {
+  model_type: 'qwen2', vocab_size: 151936, hidden_size: 1536, intermediate_size: 8960, num_hidden_layers: Number(process.env.W6_LAYERS ?? 28),
+  num_attention_heads: 12, num_key_value_heads: 2, rope_theta: 1000000, rms_norm_eps: 1e-6, max_position_embeddings: 32768, tie_word_embeddings: true, context: 512,
+} as const;
+
+interface LlamaShape {
+  config: typeof LLAMA_W4_CONFIG | typeof QWEN_W6_CONFIG;
+  batch: number;
+  steps: number;
+}
+const W4_SHAPE: LlamaShape = { config: LLAMA_W4_CONFIG, batch: LLAMA_BATCH, steps: W4_STEPS };
+const W6_SHAPE: LlamaShape = { config: QWEN_W6_CONFIG, batch: 1, steps: Number(process.env.W6_STEPS ?? 2) };
+
+/** How the frozen base is kept: quantized (QLoRA) and/or with every decoder block checkpointed. */
+interface Memory {
+  quantize?: QuantType;
+  checkpoint?: boolean;
+}
+
+function llamaData({ config, batch }: LlamaShape): Batch {
+  const { context, vocab_size: vocab } = config;
+  const ids = (seed: number) => tf.tensor2d(seededArray(batch * context, seed, (u) => Math.floor(u * vocab)), [batch, context], 'int32');
   return { x: ids(5), y: ids(6) };
 }
 
-/** A training step of the W4 Llama with AdamW (lr 1e-4): every parameter, or rank-16 LoRA on the chosen roles. */
-function llamaTraining(id: string, description: string, lora: ((site: Site) => boolean) | null): WorkloadFactory {
+/** A training step of a Llama-family model with AdamW (lr 1e-4): every parameter, or rank-16 LoRA on the chosen roles. */
+function llamaTraining(id: string, description: string, lora: ((site: Site) => boolean) | null, shape = W4_SHAPE, memory: Memory = {}): WorkloadFactory {
   return {
     id,
-    plan: { warmup: 1, minSteps: W4_STEPS, maxSteps: W4_STEPS, minTimeMs: 0, budgetMs: 3_600_000 },
+    plan: { warmup: 1, minSteps: shape.steps, maxSteps: shape.steps, minTimeMs: 0, budgetMs: 3_600_000 },
     create(fastAdam) {
-      const model = new Llama(LLAMA_W4_CONFIG, 1);
+      const { config, batch } = shape;
+      const build = () => new Llama(config, 1);
+      // Quantized as it is built: no float32 copy of a quantized weight is ever made.
+      const model = memory.quantize ? buildQuantized(memory.quantize, quantizableLinear, build) : build();
+      if (memory.checkpoint) setGradientCheckpointing(model, true);
       if (lora) {
         freeze(model);
         injectLora(model, listSites(model).filter(lora).map((s) => ({ path: s.path, r: LLAMA_RANK, alpha: LLAMA_ALPHA })), 1);
       }
-      const data = llamaData();
-      const rows = LLAMA_BATCH * LLAMA_W4_CONFIG.context;
+      const data = llamaData(shape);
+      const rows = batch * config.context;
       const sites = listSites(model).map((s) => ({ inFeatures: s.inFeatures, outFeatures: s.outFeatures, rank: s.adapted ? LLAMA_RANK : 0 }));
       // The tied head is a product too: [rows, d]·[d, V], and full fine-tuning trains it.
-      const head = { inFeatures: LLAMA_W4_CONFIG.hidden_size, outFeatures: LLAMA_W4_CONFIG.vocab_size, rank: 0 };
-      const { hidden_size: d, num_hidden_layers: layers } = LLAMA_W4_CONFIG;
-      const flops = trainFlops(rows, [...sites, head], !lora) + attentionFlops(LLAMA_BATCH, LLAMA_W4_CONFIG.context, d, layers, true);
+      const head = { inFeatures: config.hidden_size, outFeatures: config.vocab_size, rank: 0 };
+      const { hidden_size: d, num_hidden_layers: layers } = config;
+      // Checkpointing runs every block's forward twice (the recompute is not counted: GFLOP/s stay the model's).
+      const flops = trainFlops(rows, [...sites, head], !lora) + attentionFlops(batch, config.context, d, layers, true);
       const { run, dispose } = trainingRun(model, data, createOptimizer({ name: 'adamw', lr: 1e-4 }, fastAdam));
-      const family: Family = { build: () => model, data: () => data, rows, samples: LLAMA_BATCH, tokens: rows, otherFlops: () => 0 };
+      const family: Family = { build: () => model, data: () => data, rows, samples: batch, tokens: rows, otherFlops: () => 0 };
       return workload(id, description, family, model, data, flops, run, dispose);
     },
   };
@@ -283,6 +313,9 @@ export const WORKLOADS: WorkloadFactory[] = [
   llamaTraining('W4-full', 'Llama SmolLM2-135M size (d576 L30 H9 KV3 SwiGLU1536 V49152 tied), batch 4 × 256, AdamW, all parameters', null),
   llamaTraining('W4-lora-qv', `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj`, (s) => LLAMA_QV.has(s.role)),
   llamaTraining('W4-lora-all', `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on every linear layer (all-linear)`, (s) => s.role !== 'head'),
+  llamaTraining('W4-lora-qv-ckpt-nf4', `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj, NF4 base, checkpointed blocks`, (s) => LLAMA_QV.has(s.role), W4_SHAPE, { quantize: 'nf4', checkpoint: true }),
+  llamaTraining('W4-lora-qv-ckpt', `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj, checkpointed blocks`, (s) => LLAMA_QV.has(s.role), W4_SHAPE, { checkpoint: true }),
+  llamaTraining('W6-lora-qv-ckpt-nf4', `Qwen2.5-1.5B size (d1536 L28 H12 KV2 SwiGLU8960 V151936 tied), batch 1 × 512, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj, NF4 base, checkpointed blocks`, (s) => LLAMA_QV.has(s.role), W6_SHAPE, { quantize: 'nf4', checkpoint: true }),
   llamaGeneration(1),
   llamaGeneration(8),
   ...INFERENCE_VARIANTS.flatMap((variant) => [

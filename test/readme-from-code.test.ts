@@ -2,16 +2,15 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 
-/** The README's "From code" section: its first ts block, exactly as written. */
+/** docs/from-code.md (the README's "use rankwise from TypeScript" guide): its first ts block, exactly as written. */
 function fromCodeExample(): string {
-  const readme = readFileSync('README.md', 'utf8');
-  const section = readme.slice(readme.indexOf('## From code'));
-  const block = /```ts\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error('README.md has no ts block under "## From code"');
+  const guide = readFileSync('docs/from-code.md', 'utf8');
+  const block = /```ts\n([\s\S]*?)```/.exec(guide);
+  if (!block) throw new Error('docs/from-code.md has no ts block');
   return block[1];
 }
 
-test('the README "From code" example runs as written: pipeline object, baseDir, session results, a replaced service', () => {
+test('the docs/from-code.md example runs as written: pipeline object, baseDir, session results, a replaced service', () => {
   const code = fromCodeExample();
   expect(code).toContain('rankwise.session(');
   // appended checks: the example's own variables after it ran

@@ -16,7 +16,7 @@ import { tinyCopies } from '../helpers/tiny-pipelines.js';
 const STEPS = 120;
 const edit = (pipeline: Pipeline) => {
   for (const stage of pipeline.stages) {
-    if (stage.stage === 'train') Object.assign(stage as TrainStageSpec, { checkpointEvery: 10, logEvery: 5, batchSize: 16 });
+    if (stage.stage === 'train') Object.assign(stage as TrainStageSpec, { checkpointEvery: 10, logEvery: 5, batchSize: 8, accumulateSteps: 2 }); // checkpoints fall between optimizer steps of 2 micro-batches
     if (stage.stage === 'inject') (stage as InjectStageSpec).dropout = 0.1; // a random stream the checkpoint must carry
   }
 };

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
-import { createModel, injectLora, isLoraModule, loraLayers, loraModules, readLoraDelta, readLoraFactors, type ModelLike } from '@rankwise/core';
+import { createModel, injectLora, isLoraModule, loraLayers, loraModules, readLoraDelta, readLoraFactors, type LoraModuleLike, type ModelLike } from '@rankwise/core';
 import { useTestBackend } from '../helpers/backend.js';
 import { seededTensor } from '../helpers/numeric.js';
 
@@ -39,6 +39,8 @@ test('readLoraFactors / readLoraDelta read every adapter\'s A, B and the active 
     ['layers.0', 'second', false, 3, 3, 1],
   ]);
   const layer = loraLayers(model)[0][1];
+  const asView: LoraModuleLike = layer; // core's LoRA layers fit the plugin view (checked by the compiler)
+  expect(isLoraModule(asView)).toBe(true);
   for (const f of factors) {
     const adapter = layer.adapter(f.adapter)!;
     expect(f.a.shape).toEqual([6, f.r]);
@@ -46,6 +48,7 @@ test('readLoraFactors / readLoraDelta read every adapter\'s A, B and the active 
     expect([...f.a.data]).toEqual([...(await adapter.a.data())]);
     expect([...f.b.data]).toEqual([...(await adapter.b.data())]);
     expect(f.magnitude).toBeNull();
+    expect([f.variant, f.dora, f.extras]).toEqual(['lora', false, {}]);
   }
 
   // ΔW of the active adapter ("default" only), in the base weight's shape [in, out], against float64 on the host.

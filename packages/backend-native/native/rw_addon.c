@@ -112,6 +112,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
   rw_set_named(env, ops, "reduce", op_table(env, reduce_names, RW_REDUCE_COUNT));
   rw_set_named(env, exports, "ops", ops);
   rw_register_ops(env, exports);
+  rw_register_quant(env, exports);
   return exports;
 }
 

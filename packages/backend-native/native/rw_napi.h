@@ -25,6 +25,8 @@ void rw_set_bool(napi_env env, napi_value object, const char *name, int value);
 
 /* Defined in rw_addon_ops.c: registers the kernel functions on exports. */
 void rw_register_ops(napi_env env, napi_value exports);
+/* Defined in rw_quant.c: registers qmatmul (matmul with a quantized weight). */
+void rw_register_quant(napi_env env, napi_value exports);
 /* Defined in rw_addon.c: the loaded BLAS (NULL before a successful init). */
 const struct rw_blas *rw_loaded_blas(void);
 int rw_gemm_threading_mode(void);

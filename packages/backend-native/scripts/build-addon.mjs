@@ -23,7 +23,7 @@ const addonPath = join(buildDir, 'rankwise_native.node');
 const unavailablePath = join(buildDir, 'unavailable.json');
 const infoPath = join(buildDir, 'build-info.json');
 
-const commonSources = ['rw_addon.c', 'rw_addon_ops.c', 'rw_napi.c', 'rw_blas.c', 'rw_pool.c', 'rw_ops.c', 'rw_gemm.c', 'rw_layout.c'];
+const commonSources = ['rw_addon.c', 'rw_addon_ops.c', 'rw_napi.c', 'rw_blas.c', 'rw_pool.c', 'rw_ops.c', 'rw_gemm.c', 'rw_layout.c', 'rw_quant.c'];
 const kernelSources = ['rw_k_elementwise.c', 'rw_k_reduce.c'];
 
 function log(message) {

@@ -61,6 +61,12 @@ export interface NativeAddon {
   /** Returns -1, or the position of the first out-of-range index (nothing written then). */
   gather(params: Data32, indices: Int32Array, out: Data32, outer: number, axisDim: number, inner: number): number;
   segmentSum(data: Float32Array, ids: Int32Array, out: Float32Array, inner: number, numSegments: number): void;
+  /**
+   * y = a·Wᵀ (forward: a [n, cols] → y [n, rows]) or a·W (backward: a [n, rows] → y [n, cols]) with W [rows, cols]
+   * quantized (type 0 nf4, 1 int8, 2 bf16), dequantized tile by tile; nf4: the 16 code values and the 256 absmax codes.
+   */
+  qmatmul(backward: boolean, a: Float32Array, y: Float32Array, n: number, rows: number, cols: number, type: number,
+    data: Uint8Array | Int8Array | Uint16Array, qabsmax: Uint8Array, scales: Float32Array, offset: number, code: Float32Array, absmaxCode: Float32Array): void;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

@@ -1,7 +1,10 @@
-import type { GridVariantSpec, InjectStageSpec, StageSpec, TrainStageSpec } from '@rankwise/core';
+import { LORA_VARIANT_OPTION_KEYS, type GridVariantSpec, type InjectStageSpec, type StageSpec, type TrainStageSpec } from '@rankwise/core';
 
-/** Inject options a grid variant may set (everything an inject stage has except rank and placement, the other axes). */
-export const VARIANT_INJECT_KEYS = ['alpha', 'dropout', 'rslora', 'dora', 'init'] as const;
+/**
+ * Inject options a grid variant may set (everything an inject stage has except rank and placement, the other axes):
+ * alpha, dropout and the LoRA variants' options (rslora, dora, init: from core's variant registry).
+ */
+export const VARIANT_INJECT_KEYS: readonly string[] = ['alpha', 'dropout', ...LORA_VARIANT_OPTION_KEYS];
 
 /**
  * The stages of one variant's cell: its inject options merged into the inject stage (over the stage's own), and its
@@ -9,7 +12,8 @@ export const VARIANT_INJECT_KEYS = ['alpha', 'dropout', 'rslora', 'dora', 'init'
  */
 export function applyVariant(stages: StageSpec[], variant: GridVariantSpec): StageSpec[] {
   const injectOptions: Partial<InjectStageSpec> = {};
-  for (const key of VARIANT_INJECT_KEYS) if (variant[key] !== undefined) Object.assign(injectOptions, { [key]: variant[key] });
+  const given = variant as Record<string, unknown>;
+  for (const key of VARIANT_INJECT_KEYS) if (given[key] !== undefined) Object.assign(injectOptions, { [key]: given[key] });
   return stages.map((s): StageSpec => {
     if (s.stage === 'inject') return { ...s, ...injectOptions };
     if (s.stage === 'train' && variant.loraPlusRatio !== undefined) return { ...s, optimizer: { ...(s as TrainStageSpec).optimizer, loraPlusRatio: variant.loraPlusRatio } };

@@ -97,8 +97,12 @@ export interface AdapterSiteLike {
   kind?: 'linear' | 'conv2d' | 'embedding';
   a: TensorLike;
   b: TensorLike;
-  /** DoRA's m: [out]; null without DoRA. */
-  magnitude: TensorLike | null;
+  /** The variant's registry name ("lora", "dora"); absent: "dora" when `magnitude` is set, else "lora". */
+  variant?: string;
+  /** The variant's extra tensors by PEFT name (`lora_magnitude_vector` [out]). */
+  extras?: Readonly<Record<string, TensorLike>>;
+  /** DoRA's m: [out]; null or absent without DoRA. */
+  magnitude?: TensorLike | null;
   init: string;
 }
 

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { combineFactors, type CombineOptions, type CombinedSite, type SiteFactors } from '../lora/combine.js';
-import { initMovesBase } from '../lora/init.js';
+import { initMovesBase } from '../lora/variants/registry.js';
 import { checkAdapterName, loraScaling } from '../lora/lora-layer.js';
 import { ADAPTER_CONFIG, readAdapter, readAdapterConfig, saveAdapterSites, type AdapterSite, type StoredAdapterSite } from './peft-adapter.js';
 import type { AdapterSource } from './adapter-spec.js';
@@ -18,7 +18,7 @@ async function factorsOf(s: StoredAdapterSite): Promise<SiteFactors> {
   const { a, b } = fromPeftLayout(s);
   try {
     return {
-      kind: s.kind, fanIn: fanInOf(s), out: s.outFeatures, r: s.r, dora: s.magnitude !== null, scaling: loraScaling(s), dropout: s.dropout,
+      kind: s.kind, fanIn: fanInOf(s), out: s.outFeatures, r: s.r, variant: s.variant, scaling: loraScaling(s), dropout: s.dropout,
       a: await a.data(), b: await b.data(),
     };
   } finally {

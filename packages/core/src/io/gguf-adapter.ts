@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GgmlType, GgufReader, GgufValueType, gguf, readGgufHeader, writeGguf, type GgufTensorToWrite, type GgufValue } from '@rankwise/gguf';
 import { loraScaling } from '../lora/lora-layer.js';
+import { loraVariant, PLAIN_LORA } from '../lora/variants/registry.js';
 import { describeLlama, type LlamaConfig } from '../nn/llama.js';
 import { ggufModuleName, llamaGgufMetadata, permuteRotaryRows, rotaryHeads } from './gguf-llama.js';
 import { readAdapter, saveAdapterSites, type AdapterSite } from './peft-adapter.js';
@@ -33,12 +34,15 @@ export function hfModulePath(ggufModule: string): string | null {
 
 /**
  * Writes the PEFT adapter folder `peftDir` (checked against `config`'s sites) as a GGUF LoRA adapter. Refuses what
- * llama.cpp's LoRA cannot express: DoRA magnitudes, non-Linear sites.
+ * llama.cpp's LoRA cannot express: variants other than plain LoRA (DoRA magnitudes), non-Linear sites.
  */
 export async function peftToGgufAdapter(peftDir: string, config: LlamaConfig, file: string, options: { name: string; type?: 'f32' | 'f16' }): Promise<{ sites: number; alpha: number }> {
   const sites = await readAdapter(peftDir, describeLlama(config).sites, config.model_type);
   for (const s of sites) {
-    if (s.magnitude) throw new Error(`${peftDir}: site "${s.path}" is DoRA (lora_magnitude_vector); GGUF LoRA adapters (llama.cpp) have no DoRA`);
+    if (s.variant !== PLAIN_LORA) {
+      const { label, tensors } = loraVariant(s.variant);
+      throw new Error(`${peftDir}: site "${s.path}" is ${label} (${tensors.map((t) => t.key).join(', ')}); GGUF LoRA adapters (llama.cpp) have plain LoRA only`);
+    }
     if (s.kind !== 'linear') throw new Error(`${peftDir}: site "${s.path}" holds ${s.kind} factors; GGUF LoRA adapters take Linear sites`);
   }
   // llama.cpp: scale = alpha / r per site (r from lora_b). The first site's PEFT scaling decides alpha.

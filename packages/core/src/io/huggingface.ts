@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loraLayers } from '../lora/inject.js';
 import { ConfigError } from '../nn/description.js';
-import { Linear } from '../nn/linear.js';
+import { buildQuantized, Linear } from '../nn/linear.js';
+import { quantizableLinear } from '../nn/quantize-model.js';
+import { quantizeWeight } from '../quant/quantize.js';
+import type { QuantType } from '../quant/types.js';
 import { FAMILIES, NULLABLE_KEYS } from '../nn/families/index.js';
 import { describeLlama, familyOf, Llama, LLAMA_MODEL_TYPES, projectionBias, type LlamaConfig } from '../nn/llama.js';
 import type { JsonObject, JsonValue } from '../nn/model.js';
@@ -237,17 +240,27 @@ export async function openHuggingFaceWeights(dir: string, config: LlamaConfig): 
 
 /**
  * Builds the model from config.json and streams every tensor from disk into its variable, one at a time
- * (F32, BF16 or F16 widened to float32; Linear weights transposed from [out, in] to [in, out]).
+ * (F32, BF16 or F16 widened to float32; Linear weights transposed from [out, in] to [in, out]). With `quantize`, the
+ * decoder layers' Linear weights are quantized as they are read (in their file layout [out, in]) and never become
+ * float32 tensors: peak memory is the quantized model plus one tensor.
  */
-export async function loadHuggingFaceModel(dir: string, options: { context?: number } = {}): Promise<{ model: Llama; info: HuggingFaceModelInfo }> {
+export async function loadHuggingFaceModel(dir: string, options: { context?: number; quantize?: QuantType } = {}): Promise<{ model: Llama; info: HuggingFaceModelInfo }> {
   const info = await readHuggingFaceConfig(dir, options);
   const { readers, where } = await openHuggingFaceWeights(dir, info.config);
   let model: Llama | null = null;
+  const type = options.quantize;
   try {
-    model = new Llama(info.config, 0, 'zeros');
+    const build = () => new Llama(info.config, 0, 'zeros');
+    model = type ? buildQuantized(type, quantizableLinear, build) : build();
     const variables = new Map(model.namedParameters());
+    const quantized = new Map<string, Linear>(model.namedModules().flatMap(([path, m]): Array<[string, Linear]> => (m instanceof Linear && m.quantized ? [[`${path}.weight`, m]] : [])));
     for (const { name, shape, linear } of huggingFaceTensors(info.config)) {
       const values = await where.get(name)!.read(name);
+      const target = quantized.get(name);
+      if (type && target) {
+        target.setQuantized(quantizeWeight(type, values, shape[0], shape[1])); // [out, in], as bitsandbytes quantizes it
+        continue;
+      }
       const variable = variables.get(name);
       if (!variable) throw new Error(`internal: the llama model has no parameter "${name}"`);
       tf.tidy(() => {

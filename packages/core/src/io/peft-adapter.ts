@@ -8,7 +8,8 @@ import type { Module } from '../nn/module.js';
 import { listSites, type Site } from '../nn/site.js';
 import { adapterNames } from '../lora/adapters.js';
 import { injectAdapters, loraLayers } from '../lora/inject.js';
-import { initMovesBase, type LoraInit } from '../lora/init.js';
+import { initMovesBase, linearOnlySummary, loraVariant, matchVariantTensor, PLAIN_LORA, variantTensorNames, variantTensorShape, type LoraInit } from '../lora/variants/registry.js';
+import type { LoraVariant } from '../lora/variants/types.js';
 import { checkAdapterName, DEFAULT_ADAPTER, LoraLayer, loraScaling, type LoraAdapter, type LoraKind } from '../lora/lora-layer.js';
 import { LoraConv2d } from '../lora/lora-conv2d.js';
 import { LoraLinear, type InitialAdapter } from '../lora/lora-linear.js';
@@ -37,8 +38,12 @@ export interface AdapterSite {
   kernelSize?: [number, number];
   a: tf.Tensor;
   b: tf.Tensor;
-  /** DoRA's m: [out]; null without DoRA. */
-  magnitude: tf.Tensor | null;
+  /** The variant's registry name ("lora", "dora"); absent: "dora" when `magnitude` is set, else "lora". */
+  variant?: string;
+  /** The variant's extra tensors by PEFT name (`lora_magnitude_vector` [out]); absent: from `magnitude`. */
+  extras?: Record<string, tf.Tensor>;
+  /** Compatibility alias of extras.lora_magnitude_vector (DoRA's m [out]); null without DoRA. */
+  magnitude?: tf.Tensor | null;
   init: LoraInit;
   /** PiSSA / OLoRA: A₀, B₀ from the init, so the saved adapter can be made relative to the original W. */
   initial: InitialAdapter | null;
@@ -66,7 +71,7 @@ function namedSites(model: Module, pick: (v: tf.Variable) => tf.Tensor): NamedAd
     name,
     sites: layers.flatMap(([path, l]) => {
       const adapter = l.adapter(name);
-      return adapter ? [siteOf(path, l, adapter, pick(adapter.a), pick(adapter.b), adapter.magnitude ? pick(adapter.magnitude) : null)] : [];
+      return adapter ? [siteOf(path, l, adapter, pick(adapter.a), pick(adapter.b), Object.fromEntries(Object.entries(adapter.extras).map(([k, v]) => [k, pick(v)])))] : [];
     }),
   }));
 }
@@ -76,13 +81,22 @@ export function snapshotAdapter(model: Module): AdapterSnapshot {
   const layers = loraLayers(model);
   const first = layers.length > 0 ? layers[0][1].activeAdapters.find((n) => adapters.some((a) => a.name === n)) : undefined;
   const sites = (adapters.find((a) => a.name === first) ?? adapters[0])?.sites ?? [];
-  return { sites, adapters, dispose: () => adapters.forEach((a) => a.sites.forEach((s) => tf.dispose([s.a, s.b, ...(s.magnitude ? [s.magnitude] : [])]))) };
+  return { sites, adapters, dispose: () => adapters.forEach((a) => a.sites.forEach((s) => tf.dispose([s.a, s.b, ...Object.values(s.extras ?? {})]))) };
 }
 
-function siteOf(path: string, layer: LoraLayer, adapter: LoraAdapter, a: tf.Tensor, b: tf.Tensor, magnitude: tf.Tensor | null): AdapterSite {
+function siteOf(path: string, layer: LoraLayer, adapter: LoraAdapter, a: tf.Tensor, b: tf.Tensor, extras: Record<string, tf.Tensor>): AdapterSite {
   const kernelSize = layer instanceof LoraConv2d ? layer.base.geometry.kernelSize : undefined;
   const initial = layer instanceof LoraLinear && initMovesBase(adapter.init) ? layer.initial : null;
-  return { path, r: adapter.r, alpha: adapter.alpha, rslora: adapter.rslora, dropout: adapter.dropout, kind: layer.kind, kernelSize, a, b, magnitude, init: adapter.init, initial };
+  return {
+    path, r: adapter.r, alpha: adapter.alpha, rslora: adapter.rslora, dropout: adapter.dropout, kind: layer.kind, kernelSize, a, b,
+    variant: adapter.variant, extras, magnitude: extras.lora_magnitude_vector ?? null, init: adapter.init, initial,
+  };
+}
+
+/** A site's variant and extra tensors (sites built before variants had names carry DoRA's m as `magnitude`). */
+export function siteVariant(site: AdapterSite): { variant: LoraVariant; extras: Record<string, tf.Tensor> } {
+  if (site.variant !== undefined || site.extras !== undefined) return { variant: loraVariant(site.variant ?? PLAIN_LORA), extras: site.extras ?? {} };
+  return site.magnitude ? { variant: loraVariant('dora'), extras: { lora_magnitude_vector: site.magnitude } } : { variant: loraVariant(PLAIN_LORA), extras: {} };
 }
 
 export interface AdapterSaveOptions {
@@ -111,32 +125,40 @@ interface RankwiseSiteMetadata {
  * Writes PEFT's layout: adapter_config.json with PEFT's keys only (see buildPeftConfig: mixed rsLoRA is folded into
  * alpha_pattern so PEFT reproduces every site's scaling; use_dora, init_lora_weights) and adapter_model.safetensors
  * with lora_A.weight [r, in] = Aᵀ, lora_B.weight [out, r] = Bᵀ (conv2d and embedding sites in PEFT's layouts:
- * io/peft-layout.ts) and, with DoRA, lora_magnitude_vector [out]. PiSSA / OLoRA adapters are written relative to the
- * original W, as PEFT's `save_pretrained(path_initial_model_for_weight_conversion=…)` does: rank 2r, A' = [A | A₀],
- * B' = [B | −B₀] (see adapter-conversion.ts), so loading them on the original base reproduces the model.
+ * io/peft-layout.ts) and the variant's tensors under their PEFT names (DoRA: lora_magnitude_vector [out]).
+ * PiSSA / OLoRA adapters are written relative to the original W, as PEFT's
+ * `save_pretrained(path_initial_model_for_weight_conversion=…)` does: rank 2r, A' = [A | A₀], B' = [B | −B₀] (see adapter-conversion.ts), so loading them on the original base reproduces the model.
  * rankwise's own per-site settings (alpha as given, rsLoRA, dropout, the init and what a converted site was) travel in
  * the weights' `__metadata__`, which PEFT ignores; on reading, they are used only where they agree with PEFT's fields.
  */
 export async function saveAdapterSites(given: readonly AdapterSite[], dir: string, options: AdapterSaveOptions = {}): Promise<void> {
   if (given.length === 0) throw new Error('no LoRA adapters to save (no inject stage ran, or they were merged without a snapshot)');
-  const dora = given[0].magnitude !== null;
-  const mixed = given.find((s) => (s.magnitude !== null) !== dora);
-  if (mixed) throw new Error(`cannot save one PEFT adapter with DoRA on some sites and not on others ("${given[0].path}" ${dora ? 'has' : 'has no'} DoRA, "${mixed.path}" ${dora ? 'has none' : 'has'}); PEFT's use_dora is one setting`);
+  const variants = given.map(siteVariant);
+  const variant = variants[0].variant;
+  const mixed = variants.findIndex((v) => v.variant !== variant);
+  if (mixed >= 0) {
+    const key = [variant, variants[mixed].variant].find((v) => v.peft)?.peft?.key ?? 'the variant';
+    throw new Error(`cannot save one PEFT adapter with different variants on its sites ("${given[0].path}" is ${variant.label}, "${given[mixed].path}" is ${variants[mixed].variant.label}); PEFT's ${key} is one setting`);
+  }
   const converted = given.map((s) => toOriginalBase(s));
   const sites = converted.map((c) => c.site);
   const inits = new Set(given.map((s) => s.init));
   // A converted PiSSA / OLoRA adapter is a plain LoRA of the original W (PEFT writes true for it as well).
   const initLoraWeights = inits.size === 1 && inits.has('gaussian') ? ('gaussian' as const) : true;
-  const config = buildPeftConfig(sites, { ...options, useDora: dora, initLoraWeights });
+  const config = buildPeftConfig(sites, { ...options, variant: variant.name, initLoraWeights });
   const own: RankwiseSiteMetadata[] = sites.map((s, i) => ({
     path: s.path, alpha: s.alpha, rslora: s.rslora, dropout: s.dropout, init: given[i].init,
     ...(converted[i].converted ? { convertedFrom: { r: given[i].r, alpha: given[i].alpha } } : {}),
   }));
   await mkdir(dir, { recursive: true });
   const tensors = tf.tidy(() =>
-    sites.flatMap((s) => [
+    sites.flatMap((s, i) => [
       ...peftTensors(s, PEFT_PREFIX),
-      ...(s.magnitude ? [{ name: `${PEFT_PREFIX}${s.path}.lora_magnitude_vector`, tensor: s.magnitude.clone() }] : []), // [out]
+      ...variant.tensors.map((t) => {
+        const tensor = variants[i].extras[t.key];
+        if (!tensor) throw new Error(`site "${s.path}": ${variant.label} adapter without its tensor "${t.key}"`);
+        return { name: `${PEFT_PREFIX}${s.path}.${t.key}`, tensor: tensor.clone() }; // e.g. [out]
+      }),
     ]),
   );
   try {
@@ -226,8 +248,6 @@ function checkRankwiseSites(rankwise: unknown, bad: (pointer: string, found: unk
  * (PEFT writes `.default` in some versions).
  */
 export const LORA_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_(?:([AB])(?:\.default)?\.weight|embedding_([AB])(?:\.default)?)$/;
-/** DoRA's `[base_model.model.]<site>.lora_magnitude_vector[.default][.weight]` → site path. */
-export const MAGNITUDE_WEIGHT = /^(?:base_model\.model\.)?(.+)\.lora_magnitude_vector(?:\.default)?(?:\.weight)?$/;
 
 /** One site of a PEFT-layout adapter as stored: its settings and its factors in PEFT layout. */
 export interface StoredAdapterSite {
@@ -245,14 +265,18 @@ export interface StoredAdapterSite {
   loraA: Float32Array;
   /** lora_B.weight = Bᵀ, [out, r] row-major. */
   loraB: Float32Array;
-  /** DoRA's lora_magnitude_vector, [out]; null without DoRA. */
+  /** The variant's registry name (from the config's variant key, e.g. use_dora). */
+  variant: string;
+  /** The variant's extra tensors by PEFT name, as stored (lora_magnitude_vector [out]). */
+  extras: Record<string, Float32Array>;
+  /** Compatibility alias of extras.lora_magnitude_vector (DoRA's m [out]); null without DoRA. */
   magnitude: Float32Array | null;
   /** kaiming for every adapter saved relative to its base; pissa / olora for one saved without conversion. */
   init: LoraInit;
 }
 
 /** An adapter site planned from the config and the weights' header alone (no tensor data read). */
-export type PlannedAdapterSite = Omit<StoredAdapterSite, 'loraA' | 'loraB' | 'magnitude'> & { aName: string; bName: string; magnitudeName: string | null };
+export type PlannedAdapterSite = Omit<StoredAdapterSite, 'loraA' | 'loraB' | 'extras' | 'magnitude'> & { aName: string; bName: string; extraNames: Record<string, string> };
 
 /** rankwise's per-site settings from the weights' metadata, when present and well-formed. */
 function rankwiseSites(metadata: Record<string, string>): Map<string, RankwiseSiteMetadata> {
@@ -283,20 +307,23 @@ export async function planAdapter(dir: string, modelSites?: readonly Site[], mod
   // Each tensor name parsed once: site path → its lora_A / lora_B tensor names, in file order.
   const aNames = new Map<string, string>();
   const bNames = new Map<string, string>();
-  const magnitudeNames = new Map<string, string>();
-  const dora = config.useDora;
+  // The variant's tensors (DoRA's lora_magnitude_vector): site path → tensor key → stored name.
+  const extraNames = new Map<string, Map<string, string>>();
+  const variant = loraVariant(config.variant);
   const init = config.init;
   for (const name of entries.keys()) {
-    const magnitude = MAGNITUDE_WEIGHT.exec(name);
-    if (magnitude) {
-      if (!dora) throw new Error(`${weightsFile}: tensor "${name}" is a DoRA magnitude but ${configFile} does not set "use_dora": true`);
-      const other = magnitudeNames.get(magnitude[1]);
-      if (other !== undefined) throw new Error(`${weightsFile}: tensors "${other}" and "${name}" are both the DoRA magnitude of site "${magnitude[1]}"`);
-      magnitudeNames.set(magnitude[1], name);
+    const extra = matchVariantTensor(name);
+    if (extra) {
+      const { path, tensor } = extra;
+      if (extra.variant !== variant) throw new Error(`${weightsFile}: tensor "${name}" is ${tensor.what} (${extra.variant.label}) but ${configFile} does not set "${extra.variant.peft?.key ?? extra.variant.name}": true`);
+      const names = extraNames.get(path) ?? new Map<string, string>();
+      const other = names.get(tensor.key);
+      if (other !== undefined) throw new Error(`${weightsFile}: tensors "${other}" and "${name}" are both the ${tensor.key} of site "${path}"`);
+      extraNames.set(path, names.set(tensor.key, name));
       continue;
     }
     const match = LORA_WEIGHT.exec(name);
-    if (!match) throw new Error(`${weightsFile}: tensor "${name}": not a LoRA weight (expected <site>.lora_A.weight, <site>.lora_B.weight, <site>.lora_embedding_A, <site>.lora_embedding_B or <site>.lora_magnitude_vector)`);
+    if (!match) throw new Error(`${weightsFile}: tensor "${name}": not a LoRA weight (expected <site>.lora_A.weight, <site>.lora_B.weight, <site>.lora_embedding_A, <site>.lora_embedding_B${variantTensorNames().map((n) => ` or ${n}`).join('')})`);
     const [, path, linearAB, embeddingAB] = match;
     const ab = linearAB ?? embeddingAB;
     const names = ab === 'A' ? aNames : bNames;
@@ -335,24 +362,25 @@ export async function planAdapter(dir: string, modelSites?: readonly Site[], mod
     const { alpha, rslora } = agrees ? mine : peft;
     const dropout = agrees ? mine.dropout : config.loraDropout;
     const kernelSize: [number, number] | undefined = kind === 'conv2d' ? [a.shape[2], a.shape[3]] : undefined;
-    if (kind !== 'linear' && (dora || initMovesBase(init))) {
-      const what = dora ? '"use_dora": true' : `"init_lora_weights": ${JSON.stringify(init)}`;
-      throw new Error(`${configFile}: ${what}, but site "${path}" holds ${kind} factors; rankwise supports DoRA and PiSSA / OLoRA on Linear sites only`);
+    if (kind !== 'linear' && (variant.linearOnly || initMovesBase(init))) {
+      const what = variant.linearOnly ? `"${variant.peft?.key ?? variant.name}": true` : `"init_lora_weights": ${JSON.stringify(init)}`;
+      throw new Error(`${configFile}: ${what}, but site "${path}" holds ${kind} factors; rankwise supports ${linearOnlySummary()} on Linear sites only`);
     }
-    let magnitudeName: string | null = null;
-    if (dora) {
-      const mName = magnitudeNames.get(path);
-      const m = mName === undefined ? undefined : entries.get(mName);
-      if (!m || mName === undefined) throw new Error(`${weightsFile}: site "${path}" has no lora_magnitude_vector, but ${configFile} sets "use_dora": true`);
-      if (m.shape.length !== 1 || m.shape[0] !== b.shape[0]) throw new Error(`${weightsFile}: tensor "${mName}": shape [${m.shape.join(', ')}], expected [${b.shape[0]}] (one magnitude per output)`);
-      magnitudeName = mName;
+    const extras: Record<string, string> = {};
+    for (const t of variant.tensors) {
+      const eName = extraNames.get(path)?.get(t.key);
+      const e = eName === undefined ? undefined : entries.get(eName);
+      if (!e || eName === undefined) throw new Error(`${weightsFile}: site "${path}" has no ${t.key}, but ${configFile} sets "${variant.peft?.key ?? variant.name}": true`);
+      const shape = variantTensorShape(t, b.shape[0]);
+      if (e.shape.join() !== shape.join()) throw new Error(`${weightsFile}: tensor "${eName}": shape [${e.shape.join(', ')}], expected [${shape.join(', ')}] (${t.what})`);
+      extras[t.key] = eName;
     }
     // A gaussian init only decides fresh factors (the stored ones replace them); non-Linear sites start as kaiming.
     const siteInit: LoraInit = kind === 'linear' ? init : 'kaiming';
-    return { path, r, alpha, rslora, dropout, kind, kernelSize, inFeatures: a.shape[1], outFeatures: b.shape[0], aName, bName, magnitudeName, init: siteInit };
+    return { path, r, alpha, rslora, dropout, kind, kernelSize, inFeatures: a.shape[1], outFeatures: b.shape[0], aName, bName, variant: variant.name, extraNames: extras, init: siteInit };
   });
   for (const [path, name] of bNames) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
-  for (const [path, name] of magnitudeNames) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
+  for (const [path, names] of extraNames) for (const name of names.values()) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
   if (out.length === 0) throw new Error(`${weightsFile}: holds no LoRA weights`);
   if (modelSites) {
     let targeted: Site[];
@@ -382,15 +410,18 @@ export async function readAdapter(dir: string, modelSites?: readonly Site[], mod
   const reader = await SafetensorsReader.open(join(dir, ADAPTER_WEIGHTS));
   try {
     const out: StoredAdapterSite[] = [];
-    for (const { aName, bName, magnitudeName, ...site } of plan) {
+    for (const { aName, bName, extraNames, ...site } of plan) {
       // Non-finite values are refused, naming the file and tensor, before the model is touched.
       const read = async (name: string): Promise<Float32Array> => {
         const data = await reader.read(name);
         assertFiniteTensor(reader.file, name, data, 'refusing to load non-finite weights');
         return data;
       };
-      const magnitude = magnitudeName === null ? null : await read(magnitudeName);
-      out.push({ ...site, loraA: await read(aName), loraB: await read(bName), magnitude });
+      const loraA = await read(aName);
+      const loraB = await read(bName);
+      const extras: Record<string, Float32Array> = {};
+      for (const [key, name] of Object.entries(extraNames)) extras[key] = await read(name);
+      out.push({ ...site, loraA, loraB, extras, magnitude: extras.lora_magnitude_vector ?? null });
     }
     return out;
   } finally {
@@ -417,7 +448,7 @@ export async function loadAdapter(model: Module, dir: string, seed = 0, name: st
     const moving = sites.find((s) => initMovesBase(s.init));
     if (moving) throw new Error(`${dir}: saved with init_lora_weights "${moving.init}" (not converted), it needs the base W it moved; it cannot be loaded beside other adapters`);
   }
-  const layers = await injectAdapters(model, sites.map((s) => ({ ...s, dora: s.magnitude !== null })), seed, name);
+  const layers = await injectAdapters(model, sites.map(({ extras: _, magnitude: __, ...s }) => s), seed, name);
   layers.forEach((layer, i) => {
     const s = sites[i];
     const adapter = layer.adapter(name)!;
@@ -427,7 +458,7 @@ export async function loadAdapter(model: Module, dir: string, seed = 0, name: st
       if (a.shape.join() !== adapter.a.shape.join()) throw new Error(`${dir}: site "${s.path}": lora_A is [${s.r}, ${s.inFeatures}, ${s.kernelSize?.join(', ')}], the layer's kernel needs A [${adapter.a.shape.join(', ')}]`);
       adapter.a.assign(a);
       adapter.b.assign(b);
-      if (s.magnitude) adapter.magnitude?.assign(tf.tensor1d(s.magnitude)); // [out]
+      for (const [key, values] of Object.entries(s.extras)) adapter.extras[key].assign(tf.tensor(values, adapter.extras[key].shape)); // e.g. [out]
     });
   });
   return layers;

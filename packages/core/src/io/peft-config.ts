@@ -1,4 +1,5 @@
-import { initFromPeft, peftInitValue, type LoraInit } from '../lora/init.js';
+import { rsloraScaling } from '../lora/variants/rslora.js';
+import { initFromPeft, loraVariants, peftInitValue, peftInitValues, PLAIN_LORA, type LoraInit } from '../lora/variants/registry.js';
 import { loraScaling } from '../lora/lora-linear.js';
 import { FAMILIES } from '../nn/families/index.js';
 import type { JsonObject, JsonValue } from '../nn/model.js';
@@ -17,16 +18,16 @@ import type { Site } from '../nn/site.js';
  * - scaling = lora_alpha / r, or lora_alpha / √r with `use_rslora` (one flag for the whole adapter).
  *
  * Keys newer PEFT versions add are accepted and ignored; settings that change the arithmetic in ways rankwise does not
- * implement (trained biases, modules_to_save, …) are refused, naming the key. DoRA (use_dora) and the PiSSA / OLoRA
- * inits (init_lora_weights) are read.
+ * implement (trained biases, modules_to_save, …) are refused, naming the key. The variants' keys (use_dora; one
+ * per variant in lora/variants/registry.ts) and the inits (init_lora_weights) are read.
  */
 export interface PeftLoraConfig {
   r: number;
   loraAlpha: number;
   loraDropout: number;
   useRslora: boolean;
-  /** use_dora: DoRA (a lora_magnitude_vector per site). */
-  useDora: boolean;
+  /** The variant its key selects (`use_dora: true` → "dora"), else "lora" (lora/variants/registry.ts). */
+  variant: string;
   /** init_lora_weights as a rankwise init (false → kaiming: the stored factors replace whatever the init made). */
   init: LoraInit;
   /** A regex (string), a list of names, or 'all-linear'; null means PEFT's per-model default. */
@@ -77,16 +78,23 @@ export function parsePeftConfig(raw: unknown, file: string): PeftLoraConfig {
   if (typeof c.lora_alpha !== 'number' || !(c.lora_alpha > 0)) bad('/lora_alpha', c.lora_alpha, 'a positive number');
   const dropout = c.lora_dropout ?? 0;
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) bad('/lora_dropout', dropout, 'a number in [0, 1)');
-  if (c.use_rslora !== undefined && typeof c.use_rslora !== 'boolean') bad('/use_rslora', c.use_rslora, 'true or false');
+  const rsloraKey = rsloraScaling.peftKey; // use_rslora
+  if (c[rsloraKey] !== undefined && typeof c[rsloraKey] !== 'boolean') bad(`/${rsloraKey}`, c[rsloraKey], 'true or false');
   // Settings whose arithmetic rankwise does not implement: refused rather than silently computed differently.
   const refuse = (key: string, ok: (v: JsonValue | undefined) => boolean, allowed: string) => {
     if (!ok(c[key])) throw new PeftConfigError(file, `/${key}`, `found ${JSON.stringify(c[key])}, allowed: ${allowed}`);
   };
   const absent = (v: JsonValue | undefined) => v === undefined || v === null || v === false;
   const emptyOrAbsent = (v: JsonValue | undefined) => absent(v) || (Array.isArray(v) && v.length === 0);
-  if (c.use_dora !== undefined && c.use_dora !== null && typeof c.use_dora !== 'boolean') bad('/use_dora', c.use_dora, 'true or false');
+  const variants = loraVariants().filter((v) => {
+    if (!v.peft) return false;
+    const value = c[v.peft.key];
+    if (value !== undefined && value !== null && typeof value !== 'boolean') bad(`/${v.peft.key}`, value, 'true or false');
+    return value === true;
+  });
+  if (variants.length > 1) bad(`/${variants[1].peft!.key}`, true, `false or absent ("${variants[0].peft!.key}" is true, and one adapter has one variant)`);
   const init = c.init_lora_weights === false ? 'kaiming' : initFromPeft(c.init_lora_weights);
-  if (init === null) bad('/init_lora_weights', c.init_lora_weights, 'true, false, "gaussian", "pissa" or "olora"');
+  if (init === null) bad('/init_lora_weights', c.init_lora_weights, peftInitValues());
   refuse('lora_bias', absent, 'false (LoRA biases are not implemented by rankwise)');
   refuse('bias', (v) => v === undefined || v === null || v === 'none', '"none" (rankwise trains no biases)');
   refuse('modules_to_save', emptyOrAbsent, 'null or [] (rankwise does not save whole modules beside the LoRA factors)');
@@ -132,8 +140,8 @@ export function parsePeftConfig(raw: unknown, file: string): PeftLoraConfig {
     r: c.r as number,
     loraAlpha: c.lora_alpha as number,
     loraDropout: dropout as number,
-    useRslora: c.use_rslora === true,
-    useDora: c.use_dora === true,
+    useRslora: c[rsloraKey] === true,
+    variant: variants[0]?.name ?? PLAIN_LORA,
     init: init as LoraInit,
     targetModules,
     excludeModules,
@@ -234,7 +242,7 @@ function mode<T extends number | boolean>(values: readonly T[]): T {
  */
 export function buildPeftConfig(
   sites: readonly SiteSettings[],
-  options: { baseModel?: string | null; taskType?: string | null; useDora?: boolean; initLoraWeights?: LoraInit | true } = {},
+  options: { baseModel?: string | null; taskType?: string | null; variant?: string; initLoraWeights?: LoraInit | true } = {},
 ): JsonObject {
   const r = mode(sites.map((s) => s.r));
   const useRslora = mode(sites.map((s) => s.rslora));
@@ -254,7 +262,7 @@ export function buildPeftConfig(
     r,
     lora_alpha: loraAlpha,
     lora_dropout: mode(sites.map((s) => s.dropout)),
-    use_rslora: useRslora,
+    [rsloraScaling.peftKey]: useRslora,
     target_modules: sites.map((s) => s.path),
     rank_pattern: Object.fromEntries(sites.filter((s) => s.r !== r).map((s) => [escapeRegex(s.path), s.r])),
     alpha_pattern: Object.fromEntries(sites.flatMap((s, i) => (alphas[i] === loraAlpha ? [] : [[escapeRegex(s.path), alphas[i]]]))),
@@ -264,6 +272,7 @@ export function buildPeftConfig(
     modules_to_save: null,
     layers_to_transform: null,
     layers_pattern: null,
-    use_dora: options.useDora === true,
+    // Each variant's key (use_dora): true for the adapter's variant; false for the others PEFT always writes.
+    ...Object.fromEntries(loraVariants().flatMap((v) => (v.peft && (v.peft.writeWhenOff || v.name === options.variant) ? [[v.peft.key, v.name === options.variant]] : []))),
   };
 }

@@ -2,6 +2,7 @@ import { Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
 import { Rng } from '../random.js';
 import { applyRule, MAJORITY_SIGN_METHODS, type MajoritySignMethod, type TaskRule } from './combine-rules.js';
 import { checkAdapterName, type LoraKind } from './lora-layer.js';
+import { loraVariant, PLAIN_LORA } from './variants/registry.js';
 
 /**
  * PEFT's add_weighted_adapter (tuners/lora/model.py) on adapter factors in rankwise's layout (A [fanIn, r], B [r, out],
@@ -55,7 +56,8 @@ export interface SiteShape {
   fanIn: number;
   out: number;
   r: number;
-  dora: boolean;
+  /** The adapter's variant (lora/variants/registry.ts); only plain LoRA ("lora") combines. */
+  variant: string;
 }
 
 /** One adapter's factors at one site, rankwise layout. */
@@ -151,11 +153,14 @@ export function checkCombination(name: string, options: CombineOptions, shapes: 
   }
   if (options.seed !== undefined && !(Number.isInteger(options.seed) && options.seed >= 0)) fail('/seed', `found ${JSON.stringify(options.seed)}; allowed: an integer ≥ 0`);
   const type: CombinationType = options.adapters.length === 1 ? 'linear' : requested;
-  // Per site: the sources present must agree on the layer; DoRA is refused; the factor rules need equal ranks.
+  // Per site: the sources present must agree on the layer; variants other than plain LoRA (DoRA) are refused; the factor rules need equal ranks.
   const sites = new Map<string, Array<[string, SiteShape]>>();
   for (const source of options.adapters) {
-    const dora = [...shapes.get(source)!].find(([, s]) => s.dora);
-    if (dora) fail('/adapters', `adapter "${source}" uses DoRA (site "${dora[0]}"); combining DoRA adapters is not supported (PEFT's add_weighted_adapter would leave the new magnitude at ‖W‖)`);
+    const other = [...shapes.get(source)!].find(([, s]) => s.variant !== PLAIN_LORA);
+    if (other) {
+      const { label } = loraVariant(other[1].variant);
+      fail('/adapters', `adapter "${source}" uses ${label} (site "${other[0]}"); combining ${label} adapters is not supported (PEFT's add_weighted_adapter combines the A and B factors only, so the ${label} tensors would be left behind)`);
+    }
     for (const [path, shape] of shapes.get(source)!) {
       const list = sites.get(path) ?? [];
       list.push([source, shape]);
@@ -179,14 +184,14 @@ export function checkCombination(name: string, options: CombineOptions, shapes: 
   const rankOf = (list: Array<[string, SiteShape]>, svdRank: number | null): number =>
     svdRank ?? (type === 'cat' ? list.reduce((n, [, s]) => n + s.r, 0) : list[0][1].r);
   if (!type.endsWith('svd')) {
-    for (const [path, list] of sites) result.set(path, { ...list[0][1], dora: false, r: rankOf(list, null) });
+    for (const [path, list] of sites) result.set(path, { ...list[0][1], variant: PLAIN_LORA, r: rankOf(list, null) });
     return { type, svdRank: null, sites: result };
   }
   const svdRank = options.svdRank ?? maxRank;
   for (const [path, list] of sites) {
     const k = Math.min(list[0][1].fanIn, list[0][1].out);
     if (svdRank > k) fail('/svdRank', `rank ${svdRank} exceeds min(fanIn, out) = ${k} at site "${path}"`);
-    result.set(path, { ...list[0][1], dora: false, r: svdRank });
+    result.set(path, { ...list[0][1], variant: PLAIN_LORA, r: svdRank });
   }
   return { type, svdRank, sites: result };
 }

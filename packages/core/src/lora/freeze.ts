@@ -1,4 +1,5 @@
 import type { Module } from '../nn/module.js';
+import { quantizedLinears } from '../nn/quantize-model.js';
 
 /** Marks every parameter not trainable (the base model before injection). Returns how many were frozen. */
 export function freeze(model: Module): number {
@@ -9,6 +10,10 @@ export function freeze(model: Module): number {
 
 /** Marks every parameter trainable (full fine-tuning). */
 export function unfreeze(model: Module): number {
+  const quantized = quantizedLinears(model);
+  if (quantized.length > 0) {
+    throw new Error(`unfreeze: ${quantized.length} Linear weights are stored quantized (${quantized[0][1].quantized!.type}, e.g. ${quantized[0][0]}); they cannot be fine-tuned: load the model without "quantize" for full fine-tuning, or train LoRA adapters on the quantized base (QLoRA)`);
+  }
   const params = model.parameters();
   for (const p of params) p.trainable = true;
   return params.length;

@@ -1,31 +1,9 @@
 import { Matrix, QrDecomposition, SingularValueDecomposition } from 'ml-matrix';
 
 /**
- * How A and B start (PEFT's `init_lora_weights`):
- * - kaiming (PEFT `true`): A Kaiming-uniform, B = 0.
- * - gaussian: A ~ N(0, (1/r)²), B = 0.
- * - pissa: A, B from W's top-r singular triplets; the base keeps the residual W − s·A·B.
- * - olora: A, B from a QR decomposition of W; the base keeps the residual W − s·A·B.
+ * The arithmetic of the inits that read W (PiSSA, OLoRA), in float64. The inits themselves (kaiming, gaussian, pissa,
+ * olora: PEFT's init_lora_weights) are one file each in variants/, listed in variants/registry.ts.
  */
-export type LoraInit = 'kaiming' | 'gaussian' | 'pissa' | 'olora';
-export const LORA_INITS: readonly LoraInit[] = ['kaiming', 'gaussian', 'pissa', 'olora'];
-
-/** Inits that move part of W into the adapter (the base then holds a residual). */
-export function initMovesBase(init: LoraInit): boolean {
-  return init === 'pissa' || init === 'olora';
-}
-
-/** The value PEFT writes as `init_lora_weights` in adapter_config.json. */
-export function peftInitValue(init: LoraInit): boolean | string {
-  return init === 'kaiming' ? true : init;
-}
-
-/** The rankwise init for a PEFT `init_lora_weights` value; null when rankwise has no such init. */
-export function initFromPeft(value: unknown): LoraInit | null {
-  if (value === undefined || value === null || value === true) return 'kaiming';
-  if (value === 'gaussian' || value === 'pissa' || value === 'olora') return value;
-  return null;
-}
 
 /** A, B (rankwise layout, float64) and the residual base weight W − s·A·B that an init puts in place of W. */
 export interface InitialFactors {
@@ -128,9 +106,4 @@ export function oloraFactors(w: ArrayLike<number>, inFeatures: number, outFeatur
     for (let j = 0; j < outFeatures; j++) b[k * outFeatures + j] = q.get(j, k);
   }
   return { a, b, residual: residualOf(w, a, b, inFeatures, outFeatures, r, scaling) };
-}
-
-/** The factors and residual of a base-moving init. */
-export function initialFactors(init: 'pissa' | 'olora', w: ArrayLike<number>, inFeatures: number, outFeatures: number, r: number, scaling: number): InitialFactors {
-  return init === 'pissa' ? pissaFactors(w, inFeatures, outFeatures, r, scaling) : oloraFactors(w, inFeatures, outFeatures, r, scaling);
 }

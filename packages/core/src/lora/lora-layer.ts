@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random.js';
 import { Module } from '../nn/module.js';
 import type { Site, SiteModule } from '../nn/site.js';
-import { initMovesBase, LORA_INITS, type LoraInit } from './init.js';
+import { initMovesBase, loraInit, PLAIN_LORA, variantOf, type LoraInit } from './variants/registry.js';
+import { rsloraScaling } from './variants/rslora.js';
+import type { LoraVariant } from './variants/types.js';
 
 export interface LoraOptions {
   r: number;
@@ -13,12 +15,17 @@ export interface LoraOptions {
   dropout?: number;
   /** DoRA: a trainable magnitude per output (PEFT's use_dora / lora_magnitude_vector). Linear sites only. */
   dora?: boolean;
+  /**
+   * The variant by its registry name (variants/registry.ts), e.g. one added with registerLoraVariant; the built-ins are
+   * also selected by their flag (`dora: true`). Default plain LoRA.
+   */
+  variant?: string;
   /** How A and B start (PEFT's init_lora_weights); default kaiming. Non-kaiming inits: Linear sites only. */
   init?: LoraInit;
 }
 
 export function loraScaling(options: Pick<LoraOptions, 'r' | 'alpha' | 'rslora'>): number {
-  return options.rslora ? options.alpha / Math.sqrt(options.r) : options.alpha / options.r;
+  return rsloraScaling.scaling(options.r, options.alpha, options.rslora === true);
 }
 
 /** PEFT's name for the adapter a single-adapter model carries; saved at the top of an adapter folder. */
@@ -39,7 +46,7 @@ export type AdaptableModule = Module & SiteModule & { readonly weight: tf.Variab
 /** How PEFT stores a layer's factors: `lora_A`/`lora_B` (Linear, Conv2d) or `lora_embedding_A`/`_B` (Embedding). */
 export type LoraKind = 'linear' | 'conv2d' | 'embedding';
 
-/** One named adapter of a layer: its settings and factors A [fanIn, r], B [r, out] (and DoRA's m [out]). */
+/** One named adapter of a layer: its settings, factors A [fanIn, r], B [r, out] and its variant's tensors (DoRA's m [out]). */
 export interface LoraAdapter {
   readonly name: string;
   readonly r: number;
@@ -47,13 +54,18 @@ export interface LoraAdapter {
   readonly rslora: boolean;
   readonly dropout: number;
   readonly scaling: number;
+  /** The variant's registry name ("lora", "dora"; variants/registry.ts). */
+  readonly variant: string;
+  /** Compatibility alias: variant is "dora". */
   readonly dora: boolean;
   readonly init: LoraInit;
   /** [fanIn, r] */
   readonly a: tf.Variable;
   /** [r, out] */
   readonly b: tf.Variable;
-  /** DoRA's m: [out]; null without DoRA. */
+  /** The variant's extra tensors by PEFT name (`lora_magnitude_vector`), in the variant's order. */
+  readonly extras: Readonly<Record<string, tf.Variable>>;
+  /** Compatibility alias: DoRA's m ([out], extras.lora_magnitude_vector); null without DoRA. */
   readonly magnitude: tf.Variable | null;
   /** This adapter's dropout stream. */
   readonly rng: Rng;
@@ -64,10 +76,18 @@ export interface LoraAdapter {
 let adaptersCreated = 0;
 
 /** Settings checked and filled in. */
-export type ResolvedLoraOptions = Required<LoraOptions> & { scaling: number };
+export interface ResolvedLoraOptions {
+  r: number;
+  alpha: number;
+  rslora: boolean;
+  dropout: number;
+  init: LoraInit;
+  variant: LoraVariant;
+  scaling: number;
+}
 
 /** Parameter keys: `lora_A` for the adapter named "default" (as before several adapters existed), else `lora_A.<name>`. */
-function key(base: 'lora_A' | 'lora_B' | 'lora_magnitude_vector', name: string): string {
+function key(base: string, name: string): string {
   return name === DEFAULT_ADAPTER ? base : `${base}.${name}`;
 }
 
@@ -94,16 +114,20 @@ export abstract class LoraLayer extends Module implements SiteModule {
     this.addModule('base', base);
   }
 
-  /** Checks an adapter's settings for this layer type (plain LoRA here; LoraLinear allows DoRA and other inits). */
+  /** Checks an adapter's settings for this layer type (plain LoRA here; LoraLinear allows every variant and init). */
   protected checkOptions(options: ResolvedLoraOptions, siteKind: string): void {
-    if (options.dora) throw new Error(`DoRA (dora: true) is supported on Linear sites only, not on ${siteKind} sites`);
-    if (options.init !== 'kaiming') {
+    const { variant } = options;
+    if (variant.linearOnly) {
+      const how = variant.option ? `${variant.option.key}: true` : `variant: ${JSON.stringify(variant.name)}`;
+      throw new Error(`${variant.label} (${how}) is supported on Linear sites only, not on ${siteKind} sites`);
+    }
+    if (loraInit(options.init).linearOnly) {
       throw new Error(`LoRA init "${options.init}" is supported on Linear sites only; ${siteKind} sites use PEFT's default init ("kaiming")`);
     }
   }
 
-  /** The starting A [fanIn, r] and B [r, out] of a new adapter (and DoRA's m); the layer takes ownership. */
-  protected abstract initialFactors(options: ResolvedLoraOptions, rng: Rng): { a: tf.Tensor; b: tf.Tensor; magnitude?: tf.Tensor };
+  /** The starting A [fanIn, r] and B [r, out] of a new adapter (and its variant's tensors); the layer takes ownership. */
+  protected abstract initialFactors(options: ResolvedLoraOptions, rng: Rng): { a: tf.Tensor; b: tf.Tensor; extras?: Record<string, tf.Tensor> };
 
   /** A display name for errors: "Linear", "Conv2d", "Embedding". */
   protected abstract get siteKind(): string;
@@ -123,13 +147,20 @@ export abstract class LoraLayer extends Module implements SiteModule {
     }
     const moved = [...this.adapterMap.values()].find((a) => initMovesBase(a.init));
     if (moved) throw new Error(`adapter "${moved.name}" (${moved.init} init) moved part of W into its factors; another adapter ("${name}") cannot share this layer`);
-    const { a, b, magnitude } = this.initialFactors(resolved, rng);
+    const { a, b, extras: initialExtras = {} } = this.initialFactors(resolved, rng);
+    const variant = resolved.variant;
+    const aVar = this.addParameter(key('lora_A', name), a);
+    const bVar = this.addParameter(key('lora_B', name), b);
+    const extras: Record<string, tf.Variable> = {};
+    for (const t of variant.tensors) {
+      const value = initialExtras[t.key];
+      if (!value) throw new Error(`LoRA variant "${variant.name}": its init made no tensor "${t.key}"`);
+      extras[t.key] = this.addParameter(key(t.key, name), value);
+    }
     const adapter: LoraAdapter = {
       name, r: resolved.r, alpha: resolved.alpha, rslora: resolved.rslora, dropout: resolved.dropout, scaling: resolved.scaling,
-      dora: resolved.dora, init: resolved.init, rng, created: ++adaptersCreated,
-      a: this.addParameter(key('lora_A', name), a),
-      b: this.addParameter(key('lora_B', name), b),
-      magnitude: magnitude ? this.addParameter(key('lora_magnitude_vector', name), magnitude) : null,
+      variant: variant.name, dora: variant.name === 'dora', init: resolved.init, rng, created: ++adaptersCreated,
+      a: aVar, b: bVar, extras, magnitude: extras.lora_magnitude_vector ?? null,
     };
     this.adapterMap.set(name, adapter);
     if (this.adapterMap.size === 1) this.active = [name];
@@ -141,7 +172,8 @@ export abstract class LoraLayer extends Module implements SiteModule {
    * e.g. a weighted combination of other adapters. Added inactive and not trainable (PEFT's _freeze_adapter).
    */
   addAdapterFactors(name: string, options: LoraOptions, rng: Rng, a: tf.Tensor2D, b: tf.Tensor2D): LoraAdapter {
-    if (options.dora) throw new Error(`adapter "${name}": factors can be given for plain LoRA only (no DoRA magnitude)`);
+    const variant = variantOf(options);
+    if (variant.name !== PLAIN_LORA) throw new Error(`adapter "${name}": factors can be given for plain LoRA only (not ${variant.label})`);
     const expectA = [this.loraAShapeFor(options.r)].join();
     if (a.shape.join() !== expectA || b.shape.join() !== [options.r, this.outFeatures].join()) {
       throw new Error(`adapter "${name}": factors A [${a.shape.join(', ')}] and B [${b.shape.join(', ')}] do not fit this layer (A [${expectA.replace(/,/g, ', ')}], B [${options.r}, ${this.outFeatures}])`);
@@ -175,7 +207,7 @@ export abstract class LoraLayer extends Module implements SiteModule {
     const adapter = this.adapterMap.get(name);
     if (!adapter) return;
     if (this.mergedNames.includes(name)) throw new Error(`adapter "${name}" is merged into W; unmerge it before deleting it`);
-    for (const k of ['lora_A', 'lora_B', ...(adapter.magnitude ? ['lora_magnitude_vector' as const] : [])] as const) this.removeParameter(key(k, name)).dispose();
+    for (const k of ['lora_A', 'lora_B', ...Object.keys(adapter.extras)]) this.removeParameter(key(k, name)).dispose();
     this.adapterMap.delete(name);
     this.disposeAdapterState(name);
     if (this.active.includes(name)) {
@@ -267,6 +299,10 @@ export abstract class LoraLayer extends Module implements SiteModule {
   get dora(): boolean {
     return this.primary.dora;
   }
+  /** The primary adapter's variant name ("lora", "dora"). */
+  get variant(): string {
+    return this.primary.variant;
+  }
   get init(): LoraInit {
     return this.primary.init;
   }
@@ -317,7 +353,7 @@ export abstract class LoraLayer extends Module implements SiteModule {
     return tf.tidy(() => weight.add(this.delta()));
   }
 
-  /** Folds one adapter into W (LoraLinear overrides for DoRA). */
+  /** Folds one adapter into W (LoraLinear overrides: its variant merges). */
   protected mergeOne(adapter: LoraAdapter): void {
     const weight = this.base.weight;
     tf.tidy(() => weight.assign(weight.add(this.adapterDelta(adapter))));
@@ -352,7 +388,7 @@ export abstract class LoraLayer extends Module implements SiteModule {
   /** Disposes every adapter's factors and state (the base layer is left to its owner). */
   disposeAdapter(): void {
     for (const adapter of this.adapterMap.values()) {
-      tf.dispose([adapter.a, adapter.b, ...(adapter.magnitude ? [adapter.magnitude] : [])]);
+      tf.dispose([adapter.a, adapter.b, ...Object.values(adapter.extras)]);
       this.disposeAdapterState(adapter.name);
     }
   }
@@ -365,7 +401,7 @@ export abstract class LoraLayer extends Module implements SiteModule {
 function setTrainable(adapter: LoraAdapter, on: boolean): void {
   adapter.a.trainable = on;
   adapter.b.trainable = on;
-  if (adapter.magnitude) adapter.magnitude.trainable = on;
+  for (const extra of Object.values(adapter.extras)) extra.trainable = on;
 }
 
 function resolveOptions(options: LoraOptions): ResolvedLoraOptions {
@@ -374,8 +410,7 @@ function resolveOptions(options: LoraOptions): ResolvedLoraOptions {
   if (!(Number.isFinite(alpha) && alpha > 0)) throw new Error(`LoRA alpha must be a positive number, got ${alpha}`);
   const dropout = options.dropout ?? 0;
   if (!(dropout >= 0 && dropout < 1)) throw new Error(`LoRA dropout must be in [0, 1), got ${dropout}`);
-  const init = options.init ?? 'kaiming';
-  if (!LORA_INITS.includes(init)) throw new Error(`LoRA init must be one of ${LORA_INITS.join(', ')}, got ${JSON.stringify(init)}`);
+  const init = loraInit(options.init ?? 'kaiming').name as LoraInit;
   const rslora = options.rslora ?? false;
-  return { r, alpha, rslora, dropout, dora: options.dora ?? false, init, scaling: loraScaling({ r, alpha, rslora }) };
+  return { r, alpha, rslora, dropout, variant: variantOf(options), init, scaling: loraScaling({ r, alpha, rslora }) };
 }

@@ -1,11 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../random.js';
 import { seededDropout } from '../nn/dropout.js';
-import { kaimingUniform, normal } from '../nn/init.js';
 import { flattenLeading, unflattenLeading, type Linear } from '../nn/linear.js';
-import { detachedWeightNorm, doraMergedWeight, doraOutput, doraUnmergedWeight, weightNorm } from './dora.js';
-import { initialFactors, initMovesBase } from './init.js';
 import { DEFAULT_ADAPTER, LoraLayer, type LoraAdapter, type LoraOptions, type ResolvedLoraOptions } from './lora-layer.js';
+import { initMovesBase, loraInit, loraVariant } from './variants/registry.js';
+import type { LoraVariant, VariantBase } from './variants/types.js';
 
 export { loraScaling, type LoraOptions } from './lora-layer.js';
 
@@ -19,18 +18,17 @@ export interface InitialAdapter {
 
 /**
  * y = x·W + b + Σ scaling·(dropout(x)·A)·B around a frozen Linear, the sum over the active adapters (one by default).
- * Kaiming / gaussian init: A random, B = 0, so a fresh adapter leaves outputs unchanged. PiSSA / OLoRA (after
- * `initializeFromBase`): A·B holds part of W and the base the residual, so outputs are unchanged up to rounding.
- * DoRA: y = x·W' + b with W' = m ⊙ (W + s·A·B) / ‖W + s·A·B‖ (see dora.ts), m starting at ‖W + s·A·B‖. With several
- * active adapters a DoRA adapter rescales the running result as PEFT's DoRA variant does (its base result is the
- * running output minus the bias).
+ * What each adapter adds, merges and unmerges is its variant's (variants/: plain LoRA, DoRA…), applied in active order
+ * to the running output as PEFT's LoraVariant.forward is; how A and B start is its init's (variants/: kaiming,
+ * gaussian: B = 0, so a fresh adapter leaves outputs unchanged; PiSSA / OLoRA after `initializeFromBase`: A·B holds
+ * part of W and the base the residual, so outputs are unchanged up to rounding).
  */
 export class LoraLinear extends LoraLayer {
   readonly kind = 'linear';
   /** PiSSA / OLoRA: the factors the init produced (W = residual + s·A₀·B₀); null for other inits or before init. */
   initial: InitialAdapter | null = null;
-  /** DoRA: ‖W + s·A·B‖ per merged adapter at merge time, to unmerge exactly. */
-  private readonly mergeNorms = new Map<string, tf.Tensor1D>();
+  /** What each merged adapter's variant kept at merge time to unmerge exactly (DoRA: ‖W + s·A·B‖). */
+  private readonly mergeStates = new Map<string, tf.Tensor>();
   /** The PiSSA / OLoRA adapter still waiting for `initializeFromBase` (such an adapter has the layer to itself). */
   private pendingInit: string | null = null;
 
@@ -47,7 +45,7 @@ export class LoraLinear extends LoraLayer {
     return this.base.outFeatures;
   }
 
-  /** Linear sites allow DoRA and every init; base-moving inits need r ≤ min(in, out). */
+  /** Linear sites allow every variant and init; base-moving inits need r ≤ min(in, out). */
   protected override checkOptions(options: ResolvedLoraOptions): void {
     const base = this.base;
     const k = Math.min(base.inFeatures, base.outFeatures);
@@ -56,16 +54,32 @@ export class LoraLinear extends LoraLayer {
     }
   }
 
-  protected initialFactors(options: ResolvedLoraOptions, rng: Rng): { a: tf.Tensor; b: tf.Tensor; magnitude?: tf.Tensor } {
+  protected initialFactors(options: ResolvedLoraOptions, rng: Rng): { a: tf.Tensor; b: tf.Tensor; extras: Record<string, tf.Tensor> } {
     const base = this.base;
     const r = options.r;
-    const a = options.init === 'gaussian'
-      ? normal([base.inFeatures, r], 1 / r, rng.fork('lora_A')) // PEFT: nn.init.normal_(lora_A, std=1/r)
-      : kaimingUniform([base.inFeatures, r], base.inFeatures, rng.fork('lora_A'));
+    const a = loraInit(options.init).freshA(base.inFeatures, r, rng); // [in, r]
     const b = tf.zeros([r, base.outFeatures]);
     if (initMovesBase(options.init)) this.pendingInit = '';
-    if (!options.dora) return { a, b };
-    return { a, b, magnitude: weightNorm(base.weight as tf.Tensor2D, a as tf.Tensor2D, b as tf.Tensor2D, options.scaling) };
+    const extras = tf.tidy(() => options.variant.init(this.variantBase(), { a, b, scaling: options.scaling }));
+    return { a, b, extras };
+  }
+
+  /**
+   * What a variant reads of the base: W [in, out] and the bias. W is read only when a variant asks for it (DoRA), so
+   * plain LoRA goes on a base whose weight is stored quantized.
+   */
+  private variantBase(): VariantBase {
+    const base = this.base;
+    return {
+      get weight() {
+        return base.weight as tf.Tensor2D;
+      },
+      bias: base.bias ?? null,
+    };
+  }
+
+  private variantOf(adapter: LoraAdapter): LoraVariant {
+    return loraVariant(adapter.variant);
   }
 
   override addAdapter(name: string, options: LoraOptions, rng: Rng): LoraAdapter {
@@ -85,21 +99,23 @@ export class LoraLinear extends LoraLayer {
 
   /**
    * PiSSA / OLoRA: reads W, computes A, B and the residual in float64 (init.ts), puts the residual in the base and
-   * A, B in the adapter, keeps A₀, B₀ for saving, and (DoRA) resets m to ‖W_res + s·A·B‖, as PEFT does after init.
+   * A, B in the adapter, keeps A₀, B₀ for saving, and runs the variant's init again (DoRA: m = ‖W_res + s·A·B‖), as
+   * PEFT does after init.
    */
   async initializeFromBase(): Promise<void> {
     if (this.pendingInit === null) return;
     const adapter = this.adapter(this.pendingInit)!;
     const { inFeatures, outFeatures } = this.base;
     const w = await this.base.weight.data();
-    const init = initialFactors(adapter.init as 'pissa' | 'olora', w, inFeatures, outFeatures, adapter.r, adapter.scaling);
+    const init = loraInit(adapter.init).fromBase!(w, inFeatures, outFeatures, adapter.r, adapter.scaling);
     const a = Float32Array.from(init.a);
     const b = Float32Array.from(init.b);
     tf.tidy(() => {
       adapter.a.assign(tf.tensor2d(a, [inFeatures, adapter.r]));
       adapter.b.assign(tf.tensor2d(b, [adapter.r, outFeatures]));
       this.base.weight.assign(tf.tensor2d(Float32Array.from(init.residual), [inFeatures, outFeatures]));
-      adapter.magnitude?.assign(weightNorm(this.base.weight as tf.Tensor2D, adapter.a as tf.Tensor2D, adapter.b as tf.Tensor2D, adapter.scaling));
+      const extras = this.variantOf(adapter).init(this.variantBase(), adapter);
+      for (const [k, v] of Object.entries(adapter.extras)) v.assign(extras[k]);
     });
     this.initial = { a, b };
     this.pendingInit = null;
@@ -110,31 +126,18 @@ export class LoraLinear extends LoraLayer {
     return tf.tidy(() => {
       let y = this.base.forward(x); // [..., out]
       if (this.merged) return y;
-      const x2 = flattenLeading(x); // [N, in]
+      const x2 = flattenLeading(x) as tf.Tensor2D; // [N, in]
+      const base = this.variantBase();
       for (const adapter of this.activeList()) {
-        const xd = seededDropout(x2, adapter.dropout, adapter.rng, this.training); // [N, in]
-        const magnitude = adapter.magnitude;
-        if (!magnitude) {
-          const down = tf.matMul(xd, adapter.a).mul(adapter.scaling); // [N, in]·[in, r] → [N, r]
-          const up = tf.matMul(down, adapter.b); // [N, r]·[r, out] → [N, out]
-          y = y.add(unflattenLeading(up, x));
-          continue;
-        }
-        const w = this.base.weight as tf.Tensor2D;
-        const yFlat = flattenLeading(y); // [N, out]
-        const bias = this.base.bias;
-        // PEFT reuses the running output (minus bias) when x_d = x, and recomputes x_d·W when dropout changed x.
-        const baseResult = xd !== x2 ? tf.matMul(xd, w) : bias ? yFlat.sub(bias) : yFlat; // [N, in]·[in, out] → [N, out]
-        const lora = tf.matMul(tf.matMul(xd, adapter.a), adapter.b); // [N, in]·[in, r]·[r, out] → [N, out]
-        const norm = detachedWeightNorm(w, adapter.a as tf.Tensor2D, adapter.b as tf.Tensor2D, adapter.scaling);
-        const out = doraOutput({ baseOutput: yFlat as tf.Tensor2D, baseResult: baseResult as tf.Tensor2D, lora: lora as tf.Tensor2D, magnitude: magnitude as tf.Tensor1D, norm, scaling: adapter.scaling });
+        const xd = seededDropout(x2, adapter.dropout, adapter.rng, this.training) as tf.Tensor2D; // [N, in]
+        const out = this.variantOf(adapter).forward({ x: x2, xd, y: flattenLeading(y) as tf.Tensor2D, base, adapter }); // [N, out]
         y = unflattenLeading(out, x);
       }
       return y;
     });
   }
 
-  /** scaling·A·B of one adapter: [in, out] (the LoRA part; with DoRA the merged weight also rescales columns). Caller disposes. */
+  /** scaling·A·B of one adapter: [in, out] (the LoRA part; a variant's merge may do more, e.g. DoRA rescales columns). Caller disposes. */
   override adapterDelta(adapter: LoraAdapter): tf.Tensor2D {
     return tf.tidy(() => tf.matMul(adapter.a, adapter.b).mul(adapter.scaling)); // [in, r]·[r, out]
   }
@@ -145,53 +148,36 @@ export class LoraLinear extends LoraLayer {
   }
 
   /**
-   * The weight this layer computes with: W + Σ s·A·B, DoRA adapters applied in turn as m ⊙ (W' + s·A·B) / ‖W' + s·A·B‖
-   * (what merging would fold in). Caller disposes.
+   * The weight this layer computes with: W with each active adapter's variant merge applied in turn (W + s·A·B for
+   * plain LoRA, m ⊙ (W' + s·A·B) / ‖W' + s·A·B‖ for DoRA): what merging would fold in. Caller disposes.
    */
   override mergedWeight(): tf.Tensor2D {
     const w = this.base.weight as tf.Tensor2D;
     if (this.merged) return w.clone();
-    return tf.tidy(() => {
-      let weight: tf.Tensor2D = w.clone();
-      for (const adapter of this.activeList()) {
-        if (!adapter.magnitude) {
-          weight = weight.add(this.adapterDelta(adapter));
-          continue;
-        }
-        const merged = doraMergedWeight(weight, adapter.a as tf.Tensor2D, adapter.b as tf.Tensor2D, adapter.magnitude as tf.Tensor1D, adapter.scaling);
-        weight = merged.weight;
-      }
-      return weight;
-    });
+    return tf.tidy(() => this.activeList().reduce((weight, adapter) => this.variantOf(adapter).merge(weight, adapter).weight, w.clone() as tf.Tensor2D));
   }
 
   protected override mergeOne(adapter: LoraAdapter): void {
     const weight = this.base.weight;
-    if (!adapter.magnitude) {
-      super.mergeOne(adapter);
-      return;
-    }
-    const merged = doraMergedWeight(weight as tf.Tensor2D, adapter.a as tf.Tensor2D, adapter.b as tf.Tensor2D, adapter.magnitude as tf.Tensor1D, adapter.scaling);
-    weight.assign(merged.weight);
-    merged.weight.dispose();
-    this.mergeNorms.set(adapter.name, merged.norm);
+    const [merged, state] = tf.tidy(() => {
+      const m = this.variantOf(adapter).merge(weight as tf.Tensor2D, adapter);
+      return m.state ? [m.weight, m.state] : [m.weight];
+    });
+    weight.assign(merged);
+    merged.dispose();
+    if (state) this.mergeStates.set(adapter.name, state);
   }
 
   protected override unmergeOne(adapter: LoraAdapter): void {
-    const norm = this.mergeNorms.get(adapter.name);
-    if (!adapter.magnitude || !norm) {
-      super.unmergeOne(adapter);
-      return;
-    }
     const weight = this.base.weight;
-    const magnitude = adapter.magnitude;
-    tf.tidy(() => weight.assign(doraUnmergedWeight(weight as tf.Tensor2D, adapter.a as tf.Tensor2D, adapter.b as tf.Tensor2D, magnitude as tf.Tensor1D, norm, adapter.scaling)));
-    norm.dispose();
-    this.mergeNorms.delete(adapter.name);
+    const state = this.mergeStates.get(adapter.name) ?? null;
+    tf.tidy(() => weight.assign(this.variantOf(adapter).unmerge(weight as tf.Tensor2D, adapter, state)));
+    state?.dispose();
+    this.mergeStates.delete(adapter.name);
   }
 
   protected override disposeAdapterState(name: string): void {
-    this.mergeNorms.get(name)?.dispose();
-    this.mergeNorms.delete(name);
+    this.mergeStates.get(name)?.dispose();
+    this.mergeStates.delete(name);
   }
 }

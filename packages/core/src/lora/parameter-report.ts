@@ -1,4 +1,5 @@
 import type { Module } from '../nn/module.js';
+import { quantizedLinears } from '../nn/quantize-model.js';
 
 export interface ParameterReport {
   trainable: number;
@@ -18,6 +19,8 @@ export function parameterReport(model: Module): ParameterReport {
     total += p.size;
     if (p.trainable) trainable += p.size;
   }
+  // Frozen weights stored quantized are no tf.Variables, but still the model's parameters.
+  for (const [, linear] of quantizedLinears(model)) total += linear.inFeatures * linear.outFeatures;
   const percent = total === 0 ? 0 : (100 * trainable) / total;
   const fmt = (n: number): string => n.toLocaleString('en-US');
   const text = `trainable params: ${fmt(trainable)} || all params: ${fmt(total)} || trainable%: ${percent.toFixed(4)}`;

@@ -10,7 +10,7 @@ import type { LoraAdapter, LoraLayer } from './lora-layer.js';
 async function factorsOf(layer: LoraLayer, adapter: LoraAdapter): Promise<SiteFactors> {
   const [r, out] = adapter.b.shape as [number, number];
   return {
-    kind: layer.kind, fanIn: adapter.a.shape[0] as number, out, r, dora: adapter.magnitude !== null, scaling: adapter.scaling, dropout: adapter.dropout,
+    kind: layer.kind, fanIn: adapter.a.shape[0] as number, out, r, variant: adapter.variant, scaling: adapter.scaling, dropout: adapter.dropout,
     a: await adapter.a.data(), b: await adapter.b.data(),
   };
 }

@@ -16,7 +16,14 @@ export class Sequential extends Module {
     return this.child(String(index));
   }
 
+  /**
+   * When set, runs each child in place of `child.forward` (gradient checkpointing: train/gradient-checkpointing.ts
+   * recomputes each block in the backward pass).
+   */
+  runChild: ((child: Module, x: tf.Tensor) => tf.Tensor) | null = null;
+
   forward(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => this.namedChildren().reduce((h, [, m]) => m.forward(h), x));
+    const run = this.runChild;
+    return tf.tidy(() => this.namedChildren().reduce((h, [, m]) => (run ? run(m, h) : m.forward(h)), x));
   }
 }

@@ -2,7 +2,8 @@ import { open, stat } from 'node:fs/promises';
 import { totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { describeFsError, isFsError } from '../io/fs-errors.js';
-import { ADAPTER_WEIGHTS, LORA_WEIGHT, MAGNITUDE_WEIGHT } from '../io/peft-adapter.js';
+import { ADAPTER_WEIGHTS, LORA_WEIGHT } from '../io/peft-adapter.js';
+import { matchVariantTensor, variantTensorNames, variantTensorShape } from '../lora/variants/registry.js';
 import { readSafetensorsHeaderFile } from '../io/tensor-file.js';
 import type { SafetensorsHeader } from '../io/safetensors.js';
 import type { ModelDescription } from '../nn/description.js';
@@ -117,8 +118,8 @@ async function checkCheckpointWeights(file: string, model: ModelDescription, poi
 
 /**
  * Adapter tensors name sites the model has, with PEFT's shapes: linear and embedding factors A [r, in] / B [out, r]
- * (`lora_A|B.weight`, `lora_embedding_A|B`), conv2d factors A [r, in, kh, kw] / B [out, r, 1, 1], DoRA magnitudes
- * [out]. The names are the loader's (io/peft-adapter.ts); every bad tensor is listed, not only the first.
+ * (`lora_A|B.weight`, `lora_embedding_A|B`), conv2d factors A [r, in, kh, kw] / B [out, r, 1, 1], the variants'
+ * tensors (lora/variants/registry.ts: DoRA's magnitudes [out]). The names are the loader's (io/peft-adapter.ts); every bad tensor is listed, not only the first.
  */
 async function checkAdapterWeights(file: string, model: ModelDescription, pointer: string, report: Report, show: (p: string) => string): Promise<void> {
   const header = await readHeader(file, pointer, report, show);
@@ -132,17 +133,18 @@ async function checkAdapterWeights(file: string, model: ModelDescription, pointe
   };
   for (const entry of header.entries) {
     const shape = `[${entry.shape.join(', ')}]`;
-    const magnitude = MAGNITUDE_WEIGHT.exec(entry.name);
-    if (magnitude) {
-      const site = where(entry.name, magnitude[1]);
-      if (site && (entry.shape.length !== 1 || entry.shape[0] !== site.outFeatures)) {
-        report(pointer, `${show(file)}: tensor "${entry.name}": shape ${shape}, the model expects [${site.outFeatures}] (a DoRA magnitude per output)`);
+    const extra = matchVariantTensor(entry.name); // a variant's tensor, e.g. DoRA's lora_magnitude_vector [out]
+    if (extra) {
+      const site = where(entry.name, extra.path);
+      const expected = site && variantTensorShape(extra.tensor, site.outFeatures);
+      if (expected && entry.shape.join() !== expected.join()) {
+        report(pointer, `${show(file)}: tensor "${entry.name}": shape ${shape}, the model expects [${expected.join(', ')}] (${extra.tensor.what})`);
       }
       continue;
     }
     const match = LORA_WEIGHT.exec(entry.name);
     if (!match) {
-      report(pointer, `${show(file)}: tensor "${entry.name}": not a LoRA weight (expected <site>.lora_A.weight, <site>.lora_B.weight, <site>.lora_embedding_A|B or <site>.lora_magnitude_vector)`);
+      report(pointer, `${show(file)}: tensor "${entry.name}": not a LoRA weight (expected <site>.lora_A.weight, <site>.lora_B.weight, <site>.lora_embedding_A|B${variantTensorNames().map((n) => ` or ${n}`).join('')})`);
       continue;
     }
     const [, path, linearAB, embeddingAB] = match;

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { shared, StringEnum } from '../contracts/schema-helpers.js';
-import { LORA_INITS } from '../lora/init.js';
+import { shared } from '../contracts/schema-helpers.js';
+import { initOptionSchema, rsloraOptionSchema, variantOptionSchemas } from '../lora/variants/registry.js';
 import type { JsonObject } from '../nn/model.js';
 
 /** The `grid` key of a pipeline (run by @rankwise/grid): its schema and type from one TypeBox source. */
@@ -27,9 +27,9 @@ export const GridSchema = shared(
               label: Type.String({ minLength: 1, maxLength: 40, description: 'Name of the variant in tables and plots.' }),
               alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Inject alpha for this variant (over the grid\'s alpha rule).' })),
               dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'Inject dropout for this variant.' })),
-              rslora: Type.Optional(Type.Boolean({ description: 'rsLoRA scaling alpha / sqrt(r).' })),
-              dora: Type.Optional(Type.Boolean({ description: 'DoRA: a trainable magnitude per output.' })),
-              init: Type.Optional(StringEnum(LORA_INITS, { description: 'How A and B start: kaiming, gaussian, pissa or olora.' })),
+              rslora: rsloraOptionSchema('grid'),
+              ...variantOptionSchemas('grid'), // one flag per LoRA variant (lora/variants/registry.ts)
+              init: initOptionSchema('grid'),
               loraPlusRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'LoRA+: every train stage\'s lora_B learns at lr · ratio.' })),
             },
             { additionalProperties: false },

@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { describedRef, shared, StringEnum } from '../contracts/schema-helpers.js';
+import { describedRef, shared } from '../contracts/schema-helpers.js';
 import { defineStage } from '../contracts/stage.js';
 import { injectAdapters, type InjectTarget } from '../lora/inject.js';
-import { LORA_INITS } from '../lora/init.js';
+import { BUILTIN_LORA_VARIANTS, initMovesBase, initOptionSchema, PLAIN_LORA, rsloraOptionSchema, variantOf, variantOptionSchemas } from '../lora/variants/registry.js';
 import { parameterReport } from '../lora/parameter-report.js';
 import type { JsonObject } from '../nn/model.js';
 import { listSites } from '../nn/site.js';
@@ -23,15 +23,9 @@ const InjectOptions = Type.Object(
     r: Type.Integer({ minimum: 1, maximum: 4096, description: 'Rank of the update ΔW = A·B.' }),
     alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Scaling numerator: scaling = alpha / r (default alpha = r).' })),
     dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0, description: 'Dropout on the LoRA path (training only).' })),
-    rslora: Type.Optional(Type.Boolean({ default: false, description: 'rsLoRA scaling alpha / sqrt(r).' })),
-    dora: Type.Optional(Type.Boolean({
-      default: false,
-      description: 'DoRA (PEFT use_dora): a trainable magnitude per output; the weight becomes m · (W + s·A·B) / ‖W + s·A·B‖ (norm per output).',
-    })),
-    init: Type.Optional(StringEnum(LORA_INITS, {
-      default: 'kaiming',
-      description: 'How A and B start (PEFT init_lora_weights): kaiming (A Kaiming-uniform, B = 0), gaussian (A ~ N(0, 1/r²), B = 0), pissa (top-r singular vectors of W, residual left in the base), olora (QR of W, residual left in the base). pissa and olora need r ≤ min(in, out) at every site.',
-    })),
+    rslora: rsloraOptionSchema('inject'),
+    ...variantOptionSchemas('inject'), // one flag per LoRA variant (lora/variants/registry.ts)
+    init: initOptionSchema('inject'),
     placement: describedRef(PlacementSchema, 'Which sites get adapters: a placement plugin and its options.'),
   },
   { description: 'Adds LoRA factors A [in, r], B [r, out] to the sites the placement plugin selects.', additionalProperties: false },
@@ -57,12 +51,14 @@ export default defineStage<InjectOptions, InjectResult>({
       ctx.issue('', 'found after load.adapters: the new adapter would sit inactive beside the named ones (PEFT\'s add_adapter); allowed: train a loaded adapter by making it "active", or load one adapter with "adapter"');
     }
     const chosen = await ctx.placement(options.placement, '/placement');
+    if (ctx.has('quantized') && options.dora) ctx.issue('/dora', `found true, but the base model is stored quantized (load.quantize): DoRA reads W (its column norms); allowed: false`);
+    if (ctx.has('quantized') && (options.init === 'pissa' || options.init === 'olora')) ctx.issue('/init', `found "${options.init}", but the base model is stored quantized (load.quantize): ${options.init} rewrites W; allowed: kaiming, gaussian`);
     for (const choice of chosen ?? []) {
       if (ctx.adaptedSites.has(choice.path)) ctx.issue('/placement', `site "${choice.path}" already has a LoRA adapter`);
       ctx.adaptedSites.add(choice.path);
     }
-    if (chosen && ctx.model && (options.init === 'pissa' || options.init === 'olora')) {
-      // PiSSA and OLoRA take r components of W: every chosen site needs r ≤ min(in, out).
+    if (chosen && ctx.model && options.init !== undefined && initMovesBase(options.init)) {
+      // Inits that move part of W (PiSSA, OLoRA) take r components of it: every chosen site needs r ≤ min(in, out).
       const sites = new Map(ctx.model.sites.map((s) => [s.path, s]));
       const tooSmall = chosen.flatMap((c) => {
         const site = sites.get(c.path);
@@ -82,18 +78,24 @@ export default defineStage<InjectOptions, InjectResult>({
       alpha: c.alpha ?? alpha,
       rslora: options.rslora ?? false,
       dropout: options.dropout ?? 0,
-      dora: options.dora ?? false,
+      ...variantFlags(options),
       init: options.init ?? 'kaiming',
     }));
     await injectAdapters(model, targets, ctx.seed);
     const report = parameterReport(model);
     const ranks = describeTargets(targets);
-    const variant = [options.dora ? 'DoRA' : '', options.init && options.init !== 'kaiming' ? `${options.init} init` : ''].filter(Boolean).join(', ');
+    const chosenVariant = variantOf(options);
+    const variant = [chosenVariant.name !== PLAIN_LORA ? chosenVariant.label : '', options.init && options.init !== 'kaiming' ? `${options.init} init` : ''].filter(Boolean).join(', ');
     ctx.progress.info(`inject: ${targets.length} sites (${ranks})${variant ? `; ${variant}` : ''}`);
     ctx.progress.info(`inject: ${report.text}`);
     return { sites: targets, trainableParams: report.trainable, totalParams: report.total };
   },
 });
+
+/** Each built-in variant's flag as the options set it (false when absent): `{ dora: false }`. */
+function variantFlags(options: InjectOptions): Record<string, boolean> {
+  return Object.fromEntries(BUILTIN_LORA_VARIANTS.flatMap((v) => (v.option ? [[v.option.key, (options as Record<string, unknown>)[v.option.key] === true]] : [])));
+}
 
 /** Every site with its rank and alpha; for more than 8 sites (a 30-layer model), the first two, the last, and the counts per setting. */
 function describeTargets(targets: readonly InjectTarget[]): string {

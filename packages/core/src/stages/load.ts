@@ -5,7 +5,7 @@ import { join, relative, resolve } from 'node:path';
 import { ggmlTypeName, readGgufHeader } from '@rankwise/gguf';
 import { Type, type Static } from '@sinclair/typebox';
 import { CorpusSchema } from '../contracts/data-schema.js';
-import { describedRef } from '../contracts/schema-helpers.js';
+import { describedRef, StringEnum } from '../contracts/schema-helpers.js';
 import { defineStage, type StageCheckContext, type StageContext } from '../contracts/stage.js';
 import { loadCheckpoint, readCheckpointConfig } from '../io/checkpoint.js';
 import { isHuggingFaceDir, loadHuggingFaceModel } from '../io/huggingface.js';
@@ -14,7 +14,7 @@ import { activeAdapters, adapterNames, setAdapter } from '../lora/adapters.js';
 import { CombineError, checkCombination, COMBINATION_TYPES, type SiteShape } from '../lora/combine.js';
 import { freeze } from '../lora/freeze.js';
 import { loraLayers } from '../lora/inject.js';
-import { initMovesBase } from '../lora/init.js';
+import { initMovesBase } from '../lora/variants/registry.js';
 import { DEFAULT_ADAPTER } from '../lora/lora-layer.js';
 import { addWeightedAdapter } from '../lora/weighted-adapter.js';
 import type { Module } from '../nn/module.js';
@@ -28,6 +28,8 @@ import { loadTfjsModel } from '../io/tfjs-model.js';
 import { describeTfjsLoad } from './tfjs-load-check.js';
 import { parameterReport } from '../lora/parameter-report.js';
 import { createModel, describeModel } from '../nn/architectures.js';
+import { buildQuantized } from '../nn/linear.js';
+import { quantizableLinear, quantizeModel } from '../nn/quantize-model.js';
 import { isConfigError } from '../nn/description.js';
 import type { JsonObject } from '../nn/model.js';
 import type { Site } from '../nn/site.js';
@@ -69,6 +71,12 @@ const LoadOptions = Type.Object(
     ),
     context: Type.Optional(
       Type.Integer({ minimum: 1, maximum: 4194304, description: 'Llama-family models (huggingface, gguf): the window length in tokens that training and evaluation use (at most max_position_embeddings; default min(max_position_embeddings, 512)).' }),
+    ),
+    quantize: Type.Optional(
+      StringEnum(['nf4', 'int8', 'bf16'], {
+        description:
+          'Store the frozen base Linear weights quantized (QLoRA): nf4 (4-bit NormalFloat with double quantization, as bitsandbytes), int8 (absmax per row) or bf16. Every Linear but the output head; LoRA factors, norms, biases and embeddings stay float32. A quantized base trains adapters only (no unfreeze), and is not merged or saved whole (save the adapter). Hugging Face directories and zoo architectures are quantized as they load, without a float32 copy.',
+      }),
     ),
     adapter: Type.Optional(Type.String({ minLength: 1, description: 'A PEFT-layout adapter directory (the adapter named "default"), or a GGUF LoRA adapter file (*.gguf) for a Llama-family model, to put on the loaded model.' })),
     adapters: Type.Optional(
@@ -202,6 +210,11 @@ export default defineStage<LoadOptions, LoadResult>({
       const dependency = await ctx.dependency(options.from!, '/from');
       if (dependency?.output) ctx.setModel(dependency.output);
     }
+    if (options.quantize !== undefined) {
+      if (options.tfjs !== undefined) ctx.issue('/quantize', `found "${options.quantize}" for a TensorFlow.js LayersModel; allowed: models loaded with "architecture", "checkpoint", "from", "huggingface" or "gguf"`);
+      else if (ctx.model && !ctx.model.sites.some((s) => quantizableLinear(s))) ctx.issue('/quantize', `found "${options.quantize}", but this ${ctx.model.architecture} model has no Linear weight to quantize besides its output head`);
+      else ctx.provide('quantized');
+    }
     if (ctx.model && options.adapter && isGgufFile(options.adapter)) await checkGgufAdapterFile(resolve(ctx.dir, options.adapter), ctx);
     if (ctx.model && (options.adapter || options.adapters)) await checkAdapters(options, ctx.model.sites, (ctx.model.config as { model_type?: unknown }).model_type, ctx);
     else if (options.combine || options.active) ctx.issue(options.combine ? '/combine' : '/active', 'found without "adapter" or "adapters"; allowed: with adapters to combine or activate');
@@ -213,7 +226,9 @@ export default defineStage<LoadOptions, LoadResult>({
       ctx.model.set(model, model.origin.source);
     } else if (options.architecture !== undefined) {
       const seed = ctx.pipeline.seed;
-      ctx.model.set(createModel(options.architecture, options.config ?? {}, seed), `${options.architecture} (built from its config, seed ${seed})`);
+      const build = () => createModel(options.architecture!, options.config ?? {}, seed);
+      const model = options.quantize ? buildQuantized(options.quantize, quantizableLinear, build) : build();
+      ctx.model.set(model, `${options.architecture} (built from its config, seed ${seed})`);
       if (options.vocabulary) await buildVocabulary(options, ctx);
       if (options.tokenizer) {
         if (!ctx.data.source.tokenizer) throw new Error('load: the data source reads no tokenizer.json (update @rankwise/datasets)');
@@ -222,11 +237,11 @@ export default defineStage<LoadOptions, LoadResult>({
     } else if (options.gguf !== undefined) {
       await loadGguf(resolve(dir, options.gguf), options.context, ctx);
     } else if (options.huggingface !== undefined) {
-      await loadHuggingFace(resolve(dir, options.huggingface), options.context, ctx);
+      await loadHuggingFace(resolve(dir, options.huggingface), options.context, ctx, options.quantize);
     } else {
       const checkpointDir = options.checkpoint !== undefined ? resolve(dir, options.checkpoint) : await ctx.pipeline.dependencyModel(ctx.index);
       if (await isHuggingFaceDir(checkpointDir)) {
-        await loadHuggingFace(checkpointDir, options.context, ctx);
+        await loadHuggingFace(checkpointDir, options.context, ctx, options.quantize);
       } else {
         const { model, config } = await loadCheckpoint(checkpointDir);
         ctx.model.set(model, checkpointDir, relative(process.cwd(), checkpointDir) || '.');
@@ -234,6 +249,12 @@ export default defineStage<LoadOptions, LoadResult>({
       }
     }
     const model = ctx.model.require('load');
+    if (options.quantize) {
+      // Built or streamed quantized already (architecture, huggingface); other sources are quantized here, layer by layer.
+      const q = await quantizeModel(model, options.quantize);
+      const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+      ctx.progress.info(`load: ${q.layers} Linear weights stored ${q.type}: ${mib(q.bytes)} MiB (float32: ${mib(4 * q.values)} MiB)`);
+    }
     if (options.adapter !== undefined) {
       const layers = isGgufFile(options.adapter) ? await loadGgufAdapter(model, resolve(dir, options.adapter), ctx.seed) : await loadAdapter(model, resolve(dir, options.adapter), ctx.seed);
       ctx.progress.info(`load: adapter with ${layers.length} LoRA layers from ${options.adapter}`);
@@ -278,11 +299,11 @@ async function checkTokenizerDir(dir: string, vocabSize: number | undefined, wit
 }
 
 /** A Llama-family model from a Hugging Face directory, streamed into variables; its tokenizer.json is the vocabulary. */
-async function loadHuggingFace(modelDir: string, context: number | undefined, ctx: StageContext): Promise<void> {
+async function loadHuggingFace(modelDir: string, context: number | undefined, ctx: StageContext, quantize?: LoadOptions['quantize']): Promise<void> {
   const source = ctx.data.source;
   if (!source.tokenizer) throw new Error('load: the data source reads no tokenizer.json (update @rankwise/datasets)');
   const vocabulary = await source.tokenizer(modelDir);
-  const { model, info } = await loadHuggingFaceModel(modelDir, { context });
+  const { model, info } = await loadHuggingFaceModel(modelDir, { context, quantize });
   const shown = relative(process.cwd(), modelDir) || '.';
   // PEFT's base_model_name_or_path: the Hub id when config.json names one, else the path from the working directory.
   ctx.model.set(model, info.hubId === null ? shown : `${shown} (${info.hubId})`, info.hubId ?? shown);
@@ -310,12 +331,12 @@ async function loadNamedAdapters(options: LoadOptions, model: Module, ctx: Stage
   }
 }
 
-/** What the combination checks need of a planned adapter: each site's kind, A's rows, B's columns, rank, DoRA. */
+/** What the combination checks need of a planned adapter: each site's kind, A's rows, B's columns, rank, variant. */
 function shapesOf(planned: readonly PlannedAdapterSite[]): Map<string, SiteShape> {
   return new Map(
     planned.map((s) => {
       const fanIn = s.kind === 'conv2d' && s.kernelSize ? s.kernelSize[0] * s.kernelSize[1] * s.inFeatures : s.inFeatures;
-      return [s.path, { kind: s.kind, fanIn, out: s.outFeatures, r: s.r, dora: s.magnitudeName !== null }];
+      return [s.path, { kind: s.kind, fanIn, out: s.outFeatures, r: s.r, variant: s.variant }];
     }),
   );
 }

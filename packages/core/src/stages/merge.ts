@@ -18,6 +18,9 @@ export default defineStage<Record<never, never>, MergeResult>({
   provides: ['merged-adapter'],
   removes: ['adapter'],
   check(_options, ctx) {
+    // PEFT merges into a 4-bit base by dequantizing, adding s·A·B and quantizing again, which rounds the merged
+    // weights to NF4 once more; rankwise refuses instead.
+    if (ctx.has('quantized')) ctx.issue('', 'the base model is stored quantized (load.quantize): merging adapters into quantized weights is refused (PEFT dequantizes, merges and quantizes again, losing the adapter\'s precision); save the adapter, or load the base without "quantize" in a pipeline that merges');
     ctx.adaptedSites.clear();
   },
   async run(_options, ctx) {

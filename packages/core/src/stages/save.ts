@@ -70,6 +70,11 @@ export default defineStage<SaveOptions, SaveResult>({
       const unsupported = options[key] && architecture === 'llama' && ctx.model ? ggufUnsupported(ctx.model.config as unknown as LlamaConfig) : null;
       if (unsupported) ctx.issue(`/${key}`, `found a model with ${unsupported}`);
     }
+    if (ctx.has('quantized')) {
+      for (const key of ['merged', 'gguf', 'tfjs'] as const) {
+        if (options[key]) ctx.issue(`/${key}`, `the base model is stored quantized (load.quantize): its weights are not saved whole; allowed: "adapter": true or "ggufAdapter": true (put the adapter on the float32 base to merge)`);
+      }
+    }
     if (options.merged && architecture === 'tfjs-layers') ctx.issue('/merged', 'found true for a tfjs LayersModel; allowed: "tfjs": true (a LayersModel folder with the original topology)');
   },
   async run(options, ctx) {

@@ -7,6 +7,7 @@ import type { DataSummary } from '../contracts/task-data.js';
 import { parameterReport } from '../lora/parameter-report.js';
 import { formatSpeed } from '../progress/rate-meter.js';
 import { lossRoseWarning } from '../train/finite-guard.js';
+import { CHECKPOINTABLE_ARCHITECTURES, setGradientCheckpointing } from '../train/gradient-checkpointing.js';
 import { trainLoop } from '../train/loop.js';
 import { trainCheckpointing } from '../train/stage-checkpoints.js';
 import { createOptimizer } from '../train/optimizer.js';
@@ -60,7 +61,22 @@ const TrainOptions = Type.Object(
     data: describedRef(DataSchema, 'The training data.'),
     steps: Type.Optional(Type.Integer({ minimum: 1, description: 'Optimizer steps (or give epochs).' })),
     epochs: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Passes over the training data (or give steps).' })),
-    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, default: 64, description: 'Examples (or context windows) per step.' })),
+    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, default: 64, description: 'Examples (or context windows) per step (per micro-batch with accumulateSteps).' })),
+    accumulateSteps: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 4096,
+        default: 1,
+        description:
+          'Gradient accumulation: each optimizer step averages the gradients of this many micro-batches of batchSize, the same update as one batch accumulateSteps times larger. steps, epochs, the schedule, logs, progress and checkpoints count optimizer steps.',
+      }),
+    ),
+    gradientCheckpointing: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Keep only each transformer block\'s input through the forward pass and recompute the block in the backward pass (llama and gpt): much less memory for about one more forward pass of time.',
+      }),
+    ),
     optimizer: describedRef(OptimizerSchema, 'The optimizer and its hyperparameters.'),
     schedule: Type.Optional(describedRef(ScheduleSchema, 'The learning-rate schedule (default constant).')),
     clipNorm: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Clip the global gradient norm to this value.' })),
@@ -104,6 +120,11 @@ export default defineStage<TrainOptions, TrainingRecord>({
   provides: [],
   async check(options, ctx) {
     if (ctx.has('frozen') && !ctx.has('adapter')) ctx.issue('', 'nothing to train: every parameter is frozen and no adapter was injected before this stage');
+    if (ctx.has('quantized') && !ctx.has('frozen')) ctx.issue('', 'the base model is stored quantized (load.quantize) and not frozen: its Linear weights cannot be trained; add "freeze" and "inject" before this stage (QLoRA)');
+    const architecture = ctx.model?.architecture;
+    if (options.gradientCheckpointing && architecture !== undefined && !CHECKPOINTABLE_ARCHITECTURES.includes(architecture)) {
+      ctx.issue('/gradientCheckpointing', `found true for a ${architecture} model; allowed: models with transformer blocks (${CHECKPOINTABLE_ARCHITECTURES.join(', ')})`);
+    }
     for (const key of ['data', 'evalData'] as const) {
       const spec = options[key];
       if (spec) await ctx.data(spec, `/${key}`);
@@ -117,14 +138,17 @@ export default defineStage<TrainOptions, TrainingRecord>({
     const summary = data.summary?.();
     if (summary) ctx.progress.info(`train: data ${describeData(summary)}`);
     const batchSize = options.batchSize ?? 64;
-    const steps = options.steps ?? Math.ceil(((options.epochs ?? 1) * data.size) / batchSize);
+    const accumulateSteps = options.accumulateSteps ?? 1;
+    const steps = options.steps ?? Math.ceil(((options.epochs ?? 1) * data.size) / (batchSize * accumulateSteps));
     const named = model.namedParameters().filter(([, v]) => v.trainable);
     const variables = named.map(([, v]) => v);
     const report = parameterReport(model);
     const optimizer = createOptimizer(options.optimizer, activeBackend()?.createAdam);
     const tag = ctx.label ?? ctx.index;
     const where = { index: ctx.index, ...(ctx.label !== undefined ? { label: ctx.label } : {}) };
-    ctx.progress.info(`train: ${steps} steps of ${batchSize} on ${data.name} (${data.size.toLocaleString('en-US')}), ${options.optimizer.name} lr ${options.optimizer.lr}; ${report.text}`);
+    const perStep = accumulateSteps === 1 ? `${batchSize}` : `${accumulateSteps}×${batchSize} (accumulated)`;
+    const checkpointed = options.gradientCheckpointing ? `, gradient checkpointing over ${setGradientCheckpointing(model, true)} blocks` : '';
+    ctx.progress.info(`train: ${steps} steps of ${perStep}${checkpointed} on ${data.name} (${data.size.toLocaleString('en-US')}), ${options.optimizer.name} lr ${options.optimizer.lr}; ${report.text}`);
     try {
       const checkpoints = await trainCheckpointing(ctx.runDir, ctx.index, { model, variables: named, optimizer: optimizer.optimizer, data }, steps, options.checkpointEvery);
       if (checkpoints.resume) ctx.progress.info(`train: resuming at step ${checkpoints.resume.step}/${steps} from its checkpoint`);
@@ -138,6 +162,7 @@ export default defineStage<TrainOptions, TrainingRecord>({
         optimizer,
         steps,
         batchSize,
+        accumulateSteps,
         lr: options.optimizer.lr,
         schedule: options.schedule,
         clipNorm: options.clipNorm,
@@ -172,6 +197,7 @@ export default defineStage<TrainOptions, TrainingRecord>({
       return record;
     } finally {
       optimizer.optimizer.dispose();
+      if (options.gradientCheckpointing) setGradientCheckpointing(model, false);
     }
   },
 });

@@ -15,6 +15,9 @@ export default defineStage<Record<never, never>, UnfreezeResult>({
   requires: ['model'],
   provides: [],
   removes: ['frozen'],
+  check(_options, ctx) {
+    if (ctx.has('quantized')) ctx.issue('', `the base model is stored quantized (load.quantize): full fine-tuning of quantized weights is not possible; load without "quantize", or freeze and inject adapters (QLoRA)`);
+  },
   run(_options, ctx) {
     const count = unfreeze(ctx.model.require('unfreeze'));
     ctx.progress.info(`unfreeze: ${count} parameter tensors trainable`);

@@ -7,7 +7,7 @@ import type { LoopState } from './checkpoint.js';
 import { checkFiniteSteps, DivergenceGuard, type DivergenceRule } from './finite-guard.js';
 import type { ScheduledOptimizer } from './optimizer.js';
 import { learningRateAt } from './schedule.js';
-import { trainStep } from './step.js';
+import { accumulatedTrainStep, trainStep } from './step.js';
 
 export interface LogRecord {
   step: number;
@@ -32,8 +32,12 @@ export interface TrainLoopOptions {
   data: TaskData;
   variables: tf.Variable[];
   optimizer: ScheduledOptimizer;
+  /** Optimizer steps (the schedule, progress, logs and checkpoints count these). */
   steps: number;
+  /** Examples per micro-batch. */
   batchSize: number;
+  /** Micro-batches whose gradients are averaged into one optimizer step (default 1). */
+  accumulateSteps?: number;
   lr: number;
   schedule?: { type: 'constant' | 'cosine'; warmupSteps?: number; minLr?: number };
   clipNorm?: number;
@@ -106,9 +110,7 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
       throwIfAborted(o.signal, `training step ${step + 1}/${o.steps}`);
       const lr = learningRateAt(step, o.steps, o.lr, o.schedule);
       o.optimizer.setLearningRate(lr);
-      const { x, y } = o.data.batch(o.batchSize);
-      const out = trainStep({ loss: () => o.data.loss(o.model, x, y), variables: o.variables, optimizer: o.optimizer.optimizer, clipNorm: o.clipNorm });
-      tf.dispose([x, y]);
+      const out = runStep(o);
       pending.push(out.loss);
       pendingNorms.push(out.gradNorm);
       const done = step + 1;
@@ -148,6 +150,35 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
   }
   const durationMs = performance.now() - started;
   return { steps: o.steps, firstLoss, finalLoss, durationMs, stepsPerSec: o.steps / (durationMs / 1000) };
+}
+
+/** One optimizer step: one batch, or `accumulateSteps` micro-batches drawn one after another. */
+function runStep(o: TrainLoopOptions): { loss: tf.Scalar; gradNorm: tf.Scalar } {
+  const common = { variables: o.variables, optimizer: o.optimizer.optimizer, clipNorm: o.clipNorm };
+  const micro = o.accumulateSteps ?? 1;
+  if (micro === 1) {
+    const { x, y } = o.data.batch(o.batchSize);
+    try {
+      return trainStep({ loss: () => o.data.loss(o.model, x, y), ...common });
+    } finally {
+      tf.dispose([x, y]);
+    }
+  }
+  let drawn: tf.Tensor[] = [];
+  try {
+    return accumulatedTrainStep({
+      ...common,
+      microBatches: micro,
+      microLoss: () => {
+        tf.dispose(drawn);
+        const { x, y } = o.data.batch(o.batchSize);
+        drawn = [x, y];
+        return o.data.loss(o.model, x, y);
+      },
+    });
+  } finally {
+    tf.dispose(drawn);
+  }
 }
 
 /** The mean of the float32 values read back (NaN for none). */

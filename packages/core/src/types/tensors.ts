@@ -62,6 +62,8 @@ export interface LoraFactorsLike {
   readonly alpha: number;
   readonly rslora: boolean;
   readonly scaling: number;
+  /** The variant's registry name: lora, dora, … */
+  readonly variant: string;
   readonly dora: boolean;
   /** kaiming, gaussian, pissa, olora. */
   readonly init: string;
@@ -69,6 +71,8 @@ export interface LoraFactorsLike {
   readonly a: TensorLike;
   /** [r, out] (PEFT's lora_B transposed). */
   readonly b: TensorLike;
+  /** The variant's extra tensors by PEFT name (DoRA: `lora_magnitude_vector` [out]). */
+  readonly extras: Readonly<Record<string, TensorLike>>;
   /** DoRA's m: [out]; null without DoRA. */
   readonly magnitude: TensorLike | null;
 }
@@ -127,11 +131,15 @@ export interface LoraSiteValues {
   r: number;
   alpha: number;
   scaling: number;
+  /** The variant's registry name: lora, dora, … */
+  variant: string;
   dora: boolean;
   /** [fanIn, r] */
   a: HostTensor;
   /** [r, out] */
   b: HostTensor;
+  /** The variant's extra tensors by PEFT name (DoRA: `lora_magnitude_vector` [out]). */
+  extras: Record<string, HostTensor>;
   /** DoRA's m: [out]; null without DoRA. */
   magnitude: HostTensor | null;
 }
@@ -143,6 +151,8 @@ export async function readLoraFactors(model: ModuleLike): Promise<LoraSiteValues
     for (const name of module.adapterNames) {
       const f = module.adapter(name);
       if (!f) continue;
+      const extras: Record<string, HostTensor> = {};
+      for (const [key, tensor] of Object.entries(f.extras)) extras[key] = await readFloat32(tensor, `${path} adapter ${name} ${key}`);
       out.push({
         path,
         adapter: name,
@@ -150,9 +160,11 @@ export async function readLoraFactors(model: ModuleLike): Promise<LoraSiteValues
         r: f.r,
         alpha: f.alpha,
         scaling: f.scaling,
+        variant: f.variant,
         dora: f.dora,
         a: await readFloat32(f.a, `${path} adapter ${name} A`),
         b: await readFloat32(f.b, `${path} adapter ${name} B`),
+        extras,
         magnitude: f.magnitude ? await readFloat32(f.magnitude, `${path} adapter ${name} magnitude`) : null,
       });
     }
