@@ -63,7 +63,7 @@ try {
   const genStart = performance.now();
   const generated = await generate(file, targetBytes);
   console.log(`generated ${file}: ${(generated.bytes / 1e6).toFixed(0)} MB, ${generated.lines.toLocaleString('en-US')} lines in ${((performance.now() - genStart) / 1000).toFixed(1)} s`);
-  const tokenizer = opts.tokenizer === 'char' ? CharVocab.build(WORDS.join(' ') + '.,') : await HfTokenizer.fromDirectory(opts.tokenizer);
+  const tokenizer = opts.tokenizer === 'char' ? CharVocab.build(`${WORDS.join(' ')}.,`) : await HfTokenizer.fromDirectory(opts.tokenizer);
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
   let peak = rssBefore;

@@ -7,6 +7,7 @@ import { runCli } from '../helpers/cli.js';
 import { saveToTemp, tinyCnn } from '../helpers/tfjs-models.js';
 
 /** A fresh copy of the tiny CNN folder, optionally broken by `edit`, and a pipeline that loads and adapts it. */
+// biome-ignore lint/suspicious/noExplicitAny: the edits reach deep into pipeline JSON of many shapes
 async function pipelineFor(edit: (dir: string, json: Record<string, any>) => Promise<void> | void, target: string[] = ['conv_a', 'head']): Promise<{ file: string; model: string }> {
   const model = tinyCnn();
   const dir = await saveToTemp(model, 'bad-model');
@@ -51,6 +52,7 @@ describe('rankwise validate on tfjs models: one line, exit 2, no weight read', (
     expect((await validate(file)).code).toBe(0);
   });
 
+  // biome-ignore lint/suspicious/noExplicitAny: the edits reach deep into pipeline JSON of many shapes
   const cases: Array<[string, (dir: string, json: Record<string, any>) => Promise<void> | void, (model: string) => string[]]> = [
     [
       'a GraphModel',

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
   activeAdapters, adapterNames, adaptersDisabled, addWeightedAdapter, Conv2d, createOptimizer, deleteAdapter, disableAdapters, enableAdapters,
-  EmbeddingSite, injectLora, Linear, loadAdapter, LoraLayer, loraLayers, mergeAdapters, Module, Rng, saveAdapter, setAdapter, trainStep,
+  EmbeddingSite, injectLora, Linear, loadAdapter, type LoraLayer, loraLayers, mergeAdapters, Module, Rng, saveAdapter, setAdapter, trainStep,
   unmergeAdapters, withAdapter,
 } from '@rankwise/core';
 import { useTestBackend } from '../helpers/backend.js';

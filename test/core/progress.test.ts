@@ -32,5 +32,5 @@ test('LineProgress prints the recent speed: the last line of a finished task', (
   task.update(3, { loss: 1.5 });
   task.stop();
   expect(lines).toHaveLength(2);
-  expect(lines[1]).toMatch(/^train\[1\] step 3\/3  loss 1\.5000  (\d+\.\d steps\/s|\d+\.\d s\/step)  ETA 0s$/);
+  expect(lines[1]).toMatch(/^train\[1\] step 3\/3 {2}loss 1\.5000 {2}(\d+\.\d steps\/s|\d+\.\d s\/step) {2}ETA 0s$/);
 });

@@ -34,7 +34,7 @@ const ROWS = [
 describe('data files are streamed record by record, every format the same records', () => {
   test('JSONL, JSON array, CSV, TSV and Parquet, each also gzipped, give the same records with their lines / rows', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rankwise-records-'));
-    const jsonl = ROWS.map((r) => JSON.stringify(r)).join('\n') + '\n';
+    const jsonl = `${ROWS.map((r) => JSON.stringify(r)).join('\n')}\n`;
     const json = `[\n${ROWS.map((r) => `  ${JSON.stringify(r)}`).join(',\n')}\n]\n`;
     const csv = `x,y,label\n${ROWS.map((r) => `${r.x},${r.y},${r.label}`).join('\n')}\n`;
     const files: Record<string, string> = { 'd.jsonl': jsonl, 'd.json': json, 'd.csv': csv, 'd.tsv': csv.replace(/,/g, '\t') };

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decodeSafetensors } from '@rankwise/core';
@@ -199,6 +200,38 @@ describe('rankwise installed from tarballs into a plain npm project', () => {
     expect(all.some((o) => JSON.stringify(props(o).file) === JSON.stringify(file))).toBe(true);
     const rings = { type: 'integer', minimum: 2, maximum: 8, default: 2, description: 'How many rings (classes).' };
     expect(all.some((o) => JSON.stringify(props(o).rings) === JSON.stringify(rings))).toBe(true);
+  });
+
+  test('TypeScript: the plugin packages\' types compile with plain tsc --strict, no skipLibCheck, against the installed core', () => {
+    // What an outside author's project does: strict defaults, @rankwise/core/plugin's .d.ts from the tarball.
+    writeFileSync(join(project, 'authors.ts'), [
+      "import { defineStage, loraModules, readLoraDelta, type Site } from '@rankwise/core/plugin';",
+      "import largest from 'rankwise-placement-largest';",
+      "import norms from 'rankwise-stage-adapter-norms';",
+      "import rings from 'rankwise-dataset-rings';",
+      "const sites: Site[] = [{ path: 'layers.0', inFeatures: 784, outFeatures: 32, layer: 0, role: 'hidden', adapted: false }];",
+      'export const chosen = largest.select(sites, { k: 1 });',
+      '// @ts-expect-error k is a number',
+      "largest.select(sites, { k: 'one' });",
+      "export const all = [norms.name, rings.name];",
+      "export const deltas = defineStage<{ top: number }, number[]>({ name: 'rankwise-stage-deltas', description: 'ΔW norms', options: {}, requires: ['adapter'], provides: [],",
+      '  async run(options, ctx) {',
+      '    const out: number[] = [];',
+      '    for (const [, m] of loraModules(ctx.model.require(ctx.name))) out.push((await readLoraDelta(m)).data.reduce((s, v) => s + v * v, 0));',
+      '    return out.slice(0, options.top);',
+      '  },',
+      '});',
+      '',
+    ].join('\n'));
+    const compilerOptions = { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'], typeRoots: [join(repo, 'node_modules', '@types')] };
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['authors.ts'] }));
+    const tsc = createRequire(join(repo, 'package.json')).resolve('typescript/bin/tsc');
+    const result = timed('tsc --strict (plugin types)', () => sh(process.execPath, [tsc, '-p', 'tsconfig.json', '--listFiles'], project));
+    const lines = result.stdout.split('\n');
+    expect(lines.filter((l) => l && !l.startsWith('/')).join('\n') + result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(lines.some((f) => f.endsWith('/node_modules/@rankwise/core/dist/plugin.d.ts'))).toBe(true);
+    expect(lines.filter((f) => /@tensorflow|@webgpu/.test(f))).toEqual([]);
   });
 
   test('where the addon cannot be built (no compiler), npm rebuild still succeeds and rankwise falls back cleanly', () => {

@@ -88,7 +88,10 @@ describe.skipIf(missing !== null)(`queue load${missing ? ` (skipped: ${missing})
     const perWorker = Object.fromEntries(Array.from({ length: WORKERS }, (_, i) => [`w${i + 1}`, executions.filter(([, w]) => w === `w${i + 1}`).length]));
     expect(Object.values(perWorker).reduce((a, b) => a + b, 0)).toBe(CELLS);
 
-    await Promise.all(workers.map((w) => new Promise((resolve) => (w.on('exit', resolve), w.kill('SIGTERM')))));
+    await Promise.all(workers.map((w) => new Promise((resolve) => {
+      w.on('exit', resolve);
+      w.kill('SIGTERM');
+    })));
 
     const busyMs = settled.reduce((t, s) => t + (s.result!.finishedAt - s.result!.startedAt), 0);
     const overheadMs = (wallMs * WORKERS - busyMs) / CELLS;

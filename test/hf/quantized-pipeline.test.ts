@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  createRankwise, dequantizeWeight, Linear, loadAdapter, loadHuggingFaceModel, PipelineValidationError, quantizedLinears, SilentProgress, transposeValues, type Pipeline,
+  createRankwise, dequantizeWeight, type Linear, loadAdapter, loadHuggingFaceModel, PipelineValidationError, quantizedLinears, SilentProgress, transposeValues, type Pipeline,
 } from '@rankwise/core';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  activeAdapters, adapterNames, addWeightedAdapter, createRankwise, injectLora, Linear, loadAdapter, loraLayers, Mlp, PipelineValidationError, readAdapter,
+  activeAdapters, adapterNames, addWeightedAdapter, createRankwise, injectLora, type Linear, loadAdapter, loraLayers, Mlp, PipelineValidationError, readAdapter,
   saveAdapter, SilentProgress, type Pipeline,
 } from '@rankwise/core';
 import { createDatasetSource } from '@rankwise/datasets';

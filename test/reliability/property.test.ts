@@ -169,6 +169,7 @@ test('through the CLI: mutated files exit 0 or 2 with one ✖ line per problem, 
   const files = await Promise.all(
     samples.map(async (mutations, i) => {
       const file = join(dir, `m${i}.json`);
+      // biome-ignore lint/correctness/noPrecisionLoss: 1e999 is Infinity on purpose (a non-finite number written into the JSON text)
       await writeFile(file, JSON.stringify(mutate(original, mutations), (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? 1e999 : v)));
       return file;
     }),

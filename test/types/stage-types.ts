@@ -3,6 +3,7 @@
  * `@ts-expect-error` below must be an error, and everything else must compile.
  */
 import { createRankwise, defineStage, type Pipeline, type StageResult } from '@rankwise/core';
+import { defineStage as defineViewStage } from '@rankwise/core/plugin';
 
 // A stage package declares its options and result types once, by declaration merging.
 declare module '@rankwise/core/plugin' {
@@ -62,3 +63,14 @@ export async function session(): Promise<void> {
   await s.stage({ stage: 'trian', steps: 3 });
   void [params, sites, first, unknownResult, n];
 }
+
+// A stage written against @rankwise/core/plugin (its context's model is a structural view) registers like any other.
+export const viewStage = defineViewStage<{ factor: number }, { scaled: number }>({
+  name: 'rankwise-stage-scale',
+  description: 'counts parameter tensors, times a factor',
+  options: { type: 'object', required: ['factor'], properties: { factor: { type: 'number', description: 'The factor.' } } },
+  requires: ['model'],
+  provides: [],
+  run: (options, ctx) => ({ scaled: ctx.model.require(ctx.name).parameters().length * options.factor }),
+});
+export const withViewStage = createRankwise({ stages: [viewStage, norms] });

@@ -133,4 +133,4 @@ async function main() {
   log(`built ${addonPath} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-main().catch((error) => giveUp('unexpected', String(error && error.stack ? error.stack : error)));
+main().catch((error) => giveUp('unexpected', String(error?.stack ? error.stack : error)));

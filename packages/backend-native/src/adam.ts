@@ -23,6 +23,7 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
 
   constructor(private readonly addon: NativeAddon, private readonly backendName: string, spec: AdamSpec) {
     super(spec.learningRate, spec.beta1, spec.beta2, spec.epsilon);
+    // biome-ignore lint/complexity/useMathMinMax: Math.max would keep a NaN weight decay; this makes it 0
     this.weightDecay = spec.weightDecay > 0 ? spec.weightDecay : 0;
   }
 

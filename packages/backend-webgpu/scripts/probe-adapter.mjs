@@ -24,5 +24,5 @@ try {
     answer({ ok: true, info: { vendor, architecture, device, description, isFallbackAdapter } });
   }
 } catch (error) {
-  answer({ ok: false, error: String(error && error.message ? error.message : error).split('\n')[0] });
+  answer({ ok: false, error: String(error?.message ? error.message : error).split('\n')[0] });
 }

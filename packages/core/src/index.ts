@@ -28,6 +28,12 @@ export type { MergeResult } from './stages/merge.js';
 export type { FreezeResult } from './stages/freeze.js';
 export type { UnfreezeResult } from './stages/unfreeze.js';
 export * from './plugin.js';
+// …with the context's model, adapters, data and backend as TensorFlow.js objects (the plugin entry has views of them)
+export { defineStage } from './contracts/stage.js';
+export type { AdapterService, AnyStageDefinition, DataService, ModelService, StageContext, StageDefinition } from './contracts/stage.js';
+export type { TaskData } from './contracts/task-data.js';
+export type { Model } from './nn/model.js';
+export type { ResolvedBackend } from './backend/resolve.js';
 export { PLUGIN_KEYWORD, type InstalledPlugin } from './plugins/registry.js';
 
 // ---- modules and models ----

@@ -1,27 +1,34 @@
 /**
  * `@rankwise/core/plugin`: everything a placement plugin or a stage package needs, and nothing that loads
  * TensorFlow.js, ajv or tsyringe at run time (types are erased; the values here are plain functions and classes).
+ * Its types stand alone too: the model, its tensors and the backend are structural views (types/tensors.ts), so a
+ * package compiles under a strict tsconfig without `skipLibCheck` (test/types/plugin-packages.test.ts).
  * Errors are recognised by shape (`name` and fields), so a plugin that resolves its own copy of core still works.
  */
 
 // placement plugins
 export { definePlacementPlugin, PlacementError, isPlacementError, type PlacementPlugin, type PlacementChoice } from './contracts/placement.js';
-export type { Site } from './nn/site.js';
+export type { Site } from './types/site.js';
 export { escapePointer } from './contracts/pointer.js';
 
 // stages
-export { defineStage, isStageDefinition } from './contracts/stage.js';
+export { defineStage, isStageDefinition } from './contracts/stage-view.js';
 export type {
-  AdapterService, AnyStageDefinition, Capability, DataService, DependencyInfo, EvaluationRecord, MetricsSink, ModelService, PipelineService,
-  PlacementService, PlacementSpec, RunDirectory, RunRecords, StageCheckContext, StageContext, StageDefinition, StagePackages, TrainingRecord, VocabularyService,
-} from './contracts/stage.js';
+  AdapterService, AdapterSiteLike, AdapterSnapshotLike, AnyStageDefinition, Capability, DataService, DataSummary, DependencyInfo, EvaluationRecord,
+  MetricsSink, ModelService, PipelineService, PlacementService, PlacementSpec, RunDirectory, RunRecords, StageCheckContext, StageContext,
+  StageDefinition, StagePackages, TaskDataLike, TrainingRecord, VocabularyService,
+} from './contracts/stage-view.js';
+// the model and the tensors a stage may touch (structural views of core's TensorFlow.js objects) and their readers
+export { isLoraModule, loraModules, readFloat32, readLoraDelta, readLoraFactors } from './types/tensors.js';
+export type {
+  HostTensor, LoraFactorsLike, LoraModuleLike, LoraSiteValues, ModelLike, ModuleLike, OwnedTensorLike, ParameterLike, TensorData, TensorLike,
+} from './types/tensors.js';
+export type { BackendInfo } from './types/backend.js';
 export type { CorpusSpec, DataSpec, DigitsDataSpec, TextDataSpec } from './contracts/data-schema.js';
 export type { ClassificationArrays, DatasetSource, TextArrays, Vocabulary } from './contracts/datasets.js';
-export type { TaskData } from './contracts/task-data.js';
 export type { ProgressReporter, ProgressTask, ProgressFields } from './progress/reporter.js';
-export type { Model, JsonObject, JsonValue, ModelTask } from './nn/model.js';
+export type { JsonObject, JsonValue, ModelTask } from './types/json.js';
 export type { ModelDescription } from './nn/description.js';
-export type { ResolvedBackend } from './backend/resolve.js';
 
 // datasets
 export { defineDataset, isDatasetDefinition, DataError, isDataError, formatDataLocation, IGNORE_INDEX, RECORD_FORMATS, splitOf } from './contracts/dataset.js';

@@ -20,7 +20,7 @@ const half = (data: Uint8Array, at: number): number => halfToFloat(data[at] | (d
 /** Q8_0: per 32 values, an f16 scale d and 32 int8 q; x = d·q. */
 function dequantizeQ8_0(data: Uint8Array, out: Float32Array): void {
   const bytes = new Int8Array(data.buffer, data.byteOffset, data.byteLength);
-  for (let b = 0, o = 0, at = 0; o < out.length; b++, at += 34) {
+  for (let _b = 0, o = 0, at = 0; o < out.length; _b++, at += 34) {
     const d = half(data, at);
     for (let j = 0; j < 32; j++) out[o++] = d * bytes[at + 2 + j];
   }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Rankwise, type RunSummary, type ValidatedPipeline } from '@rankwise/core';
+import type { Rankwise, RunSummary, ValidatedPipeline } from '@rankwise/core';
 import { expandGrid, type GridCellPlan } from './grid-expand.js';
 
 /** A cell ready to run: its validated pipeline and the cache directory its content hash names. */

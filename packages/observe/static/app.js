@@ -1,4 +1,5 @@
 // rankwise ui: the run list, live curves (server-sent events), side-by-side runs and grid heatmaps.
+// biome-ignore lint/suspicious/noRedundantUseStrict: a classic <script> (index.html loads it without type=module), so the directive counts
 'use strict';
 const selected = new Set();
 const streams = new Map();

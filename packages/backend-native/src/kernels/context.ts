@@ -1,5 +1,5 @@
 /** What every native kernel gets: its arguments and the backend (its data, its addon, its buffer pool). */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 
 import type { NativeBackend } from '../backend.js';

@@ -46,9 +46,6 @@ const TSCONFIG = `${JSON.stringify(
       outDir: 'dist',
       rootDir: '.',
       types: ['node'],
-      // @rankwise/core's root types reach TensorFlow.js's, which do not compile under strict checks of .d.ts files;
-      // a package that imports only @rankwise/core/plugin does not need this.
-      skipLibCheck: true,
     },
     include: ['src', 'test'],
   },

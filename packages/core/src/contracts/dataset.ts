@@ -1,5 +1,5 @@
 import type { ModelDescription } from '../nn/description.js';
-import type { JsonObject } from '../nn/model.js';
+import type { JsonObject } from '../types/json.js';
 import type { DatasetSource, Vocabulary } from './datasets.js';
 
 /**
@@ -179,6 +179,7 @@ export interface DatasetDefinition<Options = JsonObject> {
   description: string;
   options: Record<string, unknown>;
   /** Validation: reads what the run will read and reports problems; returns what it learned. */
+  // biome-ignore lint/suspicious/noConfusingVoidType: lets a check that returns nothing (only reports issues) type-check
   check?(options: Options, ctx: DatasetCheckContext): DatasetFacts | null | undefined | void | Promise<DatasetFacts | null | undefined | void>;
   open(options: Options, ctx: DatasetOpenContext): Promise<OpenedDataset>;
 }

@@ -1,5 +1,5 @@
-import type { JsonObject } from '../nn/model.js';
-import type { Site } from '../nn/site.js';
+import type { JsonObject } from '../types/json.js';
+import type { Site } from '../types/site.js';
 
 /** A site the plugin chose, optionally with its own rank / alpha (PEFT's rank_pattern, alpha_pattern). */
 export interface PlacementChoice {

@@ -1,8 +1,11 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { Model } from '../nn/model.js';
+import type { DataSummary, TaskDataLike } from './stage-view.js';
+
+export type { DataSummary } from './stage-view.js';
 
 /** Prepared data for one stage: training batches, the loss, and evaluation, for one task type. */
-export interface TaskData {
+export interface TaskData extends TaskDataLike {
   name: string;
   /** Examples (classification) or tokens (language modelling). */
   size: number;
@@ -20,17 +23,4 @@ export interface TaskData {
   perClass?(): Array<{ name: string; examples: number; accuracy: number }>;
   /** What the data is (printed before training, recorded in summary.json). */
   summary?(): DataSummary;
-}
-
-/** What a training stage's data is: examples, and for token data the tokens, the share carrying loss, truncations. */
-export interface DataSummary {
-  name: string;
-  examples: number;
-  classes?: string[];
-  inputShape?: number[];
-  tokens?: number;
-  lossTokens?: number;
-  /** lossTokens / tokens. */
-  lossShare?: number;
-  truncated?: number;
 }

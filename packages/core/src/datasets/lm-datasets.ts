@@ -59,7 +59,10 @@ async function* splitRecords(options: LmDataSpec, file: string, display: string,
   let index = 0;
   let kept = 0;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  const problem = onProblem && ((where: DataLocation, message: string) => (index++, onProblem(where, message)));
+  const problem = onProblem && ((where: DataLocation, message: string) => {
+    index++;
+    onProblem(where, message);
+  });
   for await (const record of source.records(file, { display, ...(options.format ? { format: options.format } : {}), ...(problem ? { onProblem: problem } : {}) })) {
     const i = index++;
     if (options.split !== undefined && splitOf(i, options.validationFraction ?? 0.1, options.splitSeed ?? 0) !== options.split) continue;

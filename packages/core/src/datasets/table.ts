@@ -59,7 +59,10 @@ async function readTable(options: TableDataSpec, file: string, display: string, 
   let records = 0;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   try {
-    for await (const record of source.records(file, { display, ...(options.format ? { format: options.format } : {}), ...(collect ? {} : { onProblem: (where, message) => (bad++, problem(where, message)) }) }) as AsyncIterable<DataRecord>) {
+    for await (const record of source.records(file, { display, ...(options.format ? { format: options.format } : {}), ...(collect ? {} : { onProblem: (where, message) => {
+      bad++;
+      problem(where, message);
+    } }) }) as AsyncIterable<DataRecord>) {
       const { value, where } = record;
       const index = records++ + bad; // skipped records keep their place in the split
       features ??= Object.keys(value).filter((k) => k !== labelColumn);

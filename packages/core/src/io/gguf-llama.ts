@@ -217,7 +217,7 @@ export async function checkGgufModel(file: string, context?: number): Promise<Gg
   if (scaling !== undefined && scaling !== 'none') issues.push(`${at(`${arch}.rope.scaling.type`)}: found ${JSON.stringify(scaling)}, allowed: "none" (rankwise implements unscaled rotary embeddings only)`);
   const tensors = new Map(header.tensors.map((t) => [t.name, t]));
   const embedding = tensors.get('token_embd.weight');
-  if (!embedding || embedding.dims.length !== 2) issues.push(`${file}: /tensors/token_embd.weight: ${embedding ? `dims [${embedding.dims.join(', ')}]` : 'missing'}, allowed: [embedding_length, vocab_size]`);
+  if (embedding?.dims.length !== 2) issues.push(`${file}: /tensors/token_embd.weight: ${embedding ? `dims [${embedding.dims.join(', ')}]` : 'missing'}, allowed: [embedding_length, vocab_size]`);
   const heads = num('attention.head_count', true);
   const raw: JsonObject = {
     model_type: arch as string,

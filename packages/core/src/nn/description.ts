@@ -1,5 +1,5 @@
-import type { JsonObject, ModelTask } from './model.js';
-import type { Site } from './site.js';
+import type { JsonObject, ModelTask } from '../types/json.js';
+import type { Site } from '../types/site.js';
 
 /** What a model will be, known from its config alone (no tensors): used to validate pipelines before loading. */
 export interface ModelDescription {

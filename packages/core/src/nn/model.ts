@@ -1,11 +1,7 @@
+import type { JsonObject, ModelTask } from '../types/json.js';
 import { Module } from './module.js';
 
-export type JsonPrimitive = string | number | boolean | null;
-export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
-
-/** What a model's outputs mean, which decides its loss and metrics. */
-export type ModelTask = 'classification' | 'language-model';
+export type { JsonObject, JsonPrimitive, JsonValue, ModelTask } from '../types/json.js';
 
 /** A whole network: a module tree that knows how to describe (and so re-create) itself. */
 export abstract class Model extends Module {

@@ -16,7 +16,7 @@ import { builtinStage } from '../stages/builtin.js';
 import { HOST } from '../run/host.js';
 import { CHECKPOINTS_DIR, openRunFolder } from '../run/open-run.js';
 import type { RunFolder } from '../run/run-folder.js';
-import { AdapterStore, MetricsLog, ModelSlot, RecordsStore, RunDirectoryService, Services, stageContext, type DependencyRunner, type RunInfo } from './services.js';
+import { type AdapterStore, type MetricsLog, type ModelSlot, type RecordsStore, type RunDirectoryService, Services, stageContext, type DependencyRunner, type RunInfo } from './services.js';
 import { withSchemaDefaults } from './stage-defaults.js';
 import { stageOptions } from './stage-options.js';
 import type { ValidatedPipeline } from './validate.js';

@@ -6,7 +6,7 @@ import type { EvaluationRecord } from '../contracts/stage.js';
 import type { Model } from '../nn/model.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { ajvIssues, PipelineValidationError } from './issues.js';
-import { AdapterStore, ModelSlot, RecordsStore, Services, stageContext, type RunInfo } from './services.js';
+import { type AdapterStore, type ModelSlot, type RecordsStore, Services, stageContext, type RunInfo } from './services.js';
 import { validateStageObject } from './schema.js';
 import { resolveStages } from './stage-resolve.js';
 import { withSchemaDefaults } from './stage-defaults.js';

@@ -153,7 +153,7 @@ export function listPluginPackages(keyword: string, fromDirs: readonly string[])
         for (const dir of dirs) {
           if (!isDirectory(dir)) continue;
           const pkg = readPackage(dir, nodeModules);
-          if (pkg && pkg.keywords.includes(keyword) && !found.has(pkg.name)) found.set(pkg.name, pkg);
+          if (pkg?.keywords.includes(keyword) && !found.has(pkg.name)) found.set(pkg.name, pkg);
         }
       }
     }

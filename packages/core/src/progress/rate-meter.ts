@@ -7,7 +7,7 @@ export class RateMeter {
   private readonly samples: Array<{ at: number; done: number }> = [];
 
   constructor(
-    private readonly startedAt: number,
+    startedAt: number,
     private readonly windowMs = 30_000,
   ) {
     this.samples.push({ at: startedAt, done: 0 });

@@ -42,7 +42,7 @@ function fromCsv(file: string, content: string): FileText {
     throw new Error(`${file}: cannot parse CSV (${(error as Error).message})`);
   }
   if (rows.length === 0) throw new Error(`${file}: no CSV rows after the header`);
-  if (!Object.prototype.hasOwnProperty.call(rows[0], 'text')) {
+  if (!Object.hasOwn(rows[0], 'text')) {
     throw new Error(`${file}: the CSV header has no "text" column; columns: ${Object.keys(rows[0]).join(', ')}`);
   }
   const docs = rows.map((row) => row.text ?? '');

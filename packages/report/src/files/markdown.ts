@@ -68,7 +68,7 @@ export function modelMarkdown(model: GridModel): string {
     lines.push('', '## failed cells', '');
     lines.push(...table(['placement', 'rank', 'cell', 'error'], ['l', 'r', 'l', 'l'], result.failed.map((f) => [f.kind === 'full' ? FULL_FINE_TUNING : f.placement, f.rank === null ? 'full' : String(f.rank), f.id, f.error])));
   }
-  if (result.analyses && result.analyses.sites.length) {
+  if (result.analyses?.sites.length) {
     lines.push('', '## analyses (LoRA paper §7)', '');
     lines.push(...table(SPECTRUM_COLUMNS.map(([, t]) => t), SPECTRUM_COLUMNS.map((_, i) => (i < 2 ? 'l' : 'r')), spectrumRows(result.analyses).map((r) => SPECTRUM_COLUMNS.map(([k]) => r[k]))));
     lines.push('', 'Effective rank: exp(entropy of σᵢ/Σσ). Top-r share: Σ_{i≤r} σᵢ² / Σ σᵢ² (a squared share). Amplification: ‖ΔW‖_F / ‖UᵀWV‖_F with U, V the top-r singular vectors of ΔW. Intruder dimensions (Shuttleworth et al. 2024): of the fine-tuned W’s top-k singular vectors, those with cosine below 0.5 to every pretrained singular vector.');

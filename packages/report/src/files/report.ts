@@ -30,7 +30,7 @@ function renderModel(model: GridModel, extra: { title?: string } = {}): Rendered
     tradeoff: renderSvg(tradeoffSpec(model)),
     forgetting: ((spec) => (spec ? renderSvg(spec) : null))(forgettingSpec(model)),
     rankScaling: ((spec) => (spec ? renderSvg(spec) : null))(rankScalingSpec(model)),
-    spectrum: analyses && analyses.sites.length ? renderSvg(spectrumSpec(analyses)) : null,
+    spectrum: analyses?.sites.length ? renderSvg(spectrumSpec(analyses)) : null,
     subspace: subspaceFiles(analyses?.subspace ?? []).map(({ comparison, file }) => ({
       comparison,
       file,

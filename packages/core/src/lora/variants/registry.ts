@@ -118,13 +118,13 @@ export interface VariantTensorMatch {
   tensor: LoraVariantTensor;
 }
 
-const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The site, variant and tensor a stored tensor name belongs to; null when it is no variant's tensor. */
 export function matchVariantTensor(name: string): VariantTensorMatch | null {
   for (const variant of variants.values()) {
     for (const tensor of variant.tensors) {
-      const match = new RegExp(`^(?:base_model\\.model\\.)?(.+)\\.${escape(tensor.key)}(?:\\.default)?(?:\\.weight)?$`).exec(name);
+      const match = new RegExp(`^(?:base_model\\.model\\.)?(.+)\\.${escapeRegExp(tensor.key)}(?:\\.default)?(?:\\.weight)?$`).exec(name);
       if (match) return { path: match[1], variant, tensor };
     }
   }
