@@ -49,7 +49,7 @@ function fail(message) {
 }
 
 // ---- 0. preconditions
-if (NEW.some((p) => existsSync(`packages/${p}`))) fail(`packages/${NEW.join(', packages/')} already exist: the split has been done`);
+if (NEW.some((p) => existsSync(`packages/${p}/package.json`))) fail(`packages/{${NEW.join(',')}}/package.json exist: the split has been done`);
 if (git('status', '--porcelain', '--untracked-files=no').trim()) fail('the work tree has uncommitted changes; commit or stash them first');
 
 // ---- path mapping
