@@ -23,6 +23,12 @@ function folderGraph(): Map<string, Set<string>> {
   return graph;
 }
 
+/** The source entry of a package split out of core (`@rankwise/models` …), followed like core's own files. */
+function splitPackageEntry(specifier: string): string | null {
+  const name = /^@rankwise\/(models|lora|formats)$/.exec(specifier)?.[1];
+  return name ? resolve('packages', name, 'src/index.ts') : null;
+}
+
 /** Files reachable from `entry` through run-time imports (type-only imports are erased), plus bare packages. */
 function runtimeClosure(entry: string): { files: Set<string>; packages: Set<string> } {
   const files = new Set<string>();
@@ -32,7 +38,7 @@ function runtimeClosure(entry: string): { files: Set<string>; packages: Set<stri
     files.add(file);
     for (const { specifier, typeOnly } of importsOf(file)) {
       if (typeOnly) continue;
-      const target = resolveRelative(file, specifier);
+      const target = resolveRelative(file, specifier) ?? splitPackageEntry(specifier);
       if (target) visit(target);
       else packages.add(specifier);
     }
