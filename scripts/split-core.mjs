@@ -40,6 +40,28 @@ const CONTENTS = {
   formats: ['`safetensors.ts`, `safetensors-stream.ts`, `tensor-file.ts`: safetensors', '`peft-adapter.ts`, `peft-config.ts`, `peft-layout.ts`, `adapter-*.ts`: PEFT adapter folders', '`huggingface.ts`, `huggingface-check.ts`: Hugging Face model folders', '`tfjs-model.ts`, `tfjs-save.ts`: TensorFlow.js models', '`gguf-llama.ts`, `gguf-adapter.ts`: GGUF (over `@rankwise/gguf`)', '`checkpoint.ts`, `atomic-write.ts`, `json-text.ts`, `fs-errors.ts`: checkpoints and safe writes'],
 };
 
+// ---- the public API of @rankwise/core after the split (issue 24, item 7)
+/** Names of the lower packages core's root keeps re-exporting: what building and adapting a model from code needs first. */
+const ROOT_REEXPORTS = new Set([
+  // @rankwise/models
+  'Module', 'Linear', 'Embedding', 'Mlp', 'Gpt', 'Llama', 'createModel', 'architectureNames', 'listSites', 'Rng',
+  'type LinearOptions', 'type MlpConfig', 'type GptConfig', 'type LlamaConfig',
+  // @rankwise/lora
+  'injectLora', 'mergeAndUnload', 'freeze', 'setAdapter', 'withAdapter', 'addWeightedAdapter', 'parameterReport', 'loraScaling',
+  'type LoraOptions', 'type ParameterReport',
+  // @rankwise/formats
+  'saveAdapter', 'loadAdapter', 'loadHuggingFaceModel', 'saveHuggingFaceModel', 'loadTfjsModel', 'saveTfjsModel',
+  'saveCheckpoint', 'loadCheckpoint', 'loadGgufModel', 'saveGgufModel', 'readSafetensorsFile', 'writeSafetensorsFile',
+].map((n) => n.replace(/^type /, '')));
+/** Folders of core proper whose root exports move to a named subpath of @rankwise/core. */
+const SUBPATHS = { train: 'training', tasks: 'training', generation: 'training', run: 'runs', progress: 'runs' };
+const SUBPATH_DOCS = {
+  training: 'the training and generation building blocks: losses, optimizers, the train loop and step, tasks, token generation',
+  runs: 'run folders, locks, resume and progress lines: what the CLI, the grid and observers share',
+};
+/** Root values kept although nothing in the repository imports them: the documented surface of pipelines and stages. */
+const KEEP = new Set(['Session', 'STAGE_NAMES', 'BUILTIN_STAGES', 'pipelineSchema', 'PLUGIN_KEYWORD']);
+
 function git(...args) {
   return execFileSync('git', args, { encoding: 'utf8' });
 }
@@ -119,6 +141,8 @@ function specifiersOf(file, text) {
 /** package → Map(file (relative to its src, no extension) → Map(name → typeOnly)) */
 const exportsNeeded = Object.fromEntries(NEW.map((p) => [p, new Map()]));
 const edits = new Map(); // new path → [{start, end, replacement}]
+/** name re-exported by core's root from a moved file → { pkg, key (file in pkg's src, no extension), type } */
+const rootOrigins = new Map();
 let crossings = 0;
 for (const file of files) {
   const text = readFileSync(file, 'utf8');
@@ -136,6 +160,13 @@ for (const file of files) {
       if (LAYERS.indexOf(to) > LAYERS.indexOf(from)) fail(`${file} imports ${s.text}: ${from} → ${to} points upward (fix the dependency first)`);
       if (!s.names) fail(`${file}: a ${s.kind} import of ${s.text} crosses from @rankwise/${from} to @rankwise/${to}; make it a named import first`);
       const key = newTarget.slice(`packages/${to}/src/`.length).replace(/\.(js|ts)$/, '');
+      if (file === `${CORE_SRC}/index.ts`) {
+        // core's root re-exports: step 3b decides which stay (ROOT_REEXPORTS) and which consumers import from below
+        for (const { name, type } of s.names) rootOrigins.set(name, { pkg: to, key, type });
+        replacement = `@rankwise/${to}`;
+        list.push({ start: s.start, end: s.end, replacement });
+        continue;
+      }
       const table = exportsNeeded[to];
       if (!table.has(key)) table.set(key, new Map());
       for (const { name, type } of s.names) table.get(key).set(name, (table.get(key).get(name) ?? true) && type);
@@ -193,6 +224,171 @@ function bareImports(dir) {
 const sortKeys = (o) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 const json = (o) => `${JSON.stringify(o, null, 2)}\n`;
 
+// ---- 3b. core's root: grouped and small; the rest in the lower packages or named subpaths; unused names dropped
+const INDEX = `${CORE_SRC}/index.ts`;
+/** exported name → { home: 'root' | '@rankwise/<pkg>' | '@rankwise/core/<sub>' | null (dropped), value } */
+const homes = new Map();
+{
+  // who imports what from '@rankwise/core' (TypeScript everywhere, and import lines in Markdown code blocks)
+  const used = new Set();
+  const consumerFiles = SCAN.flatMap(walk).map((f) => f.split(sep).join('/')).filter((f) => !f.startsWith(`${CORE_SRC}/`));
+  const markdown = git('ls-files', '*.md').split('\n').filter((f) => f && existsSync(f));
+  const MD_IMPORT = /(import|export)\s+(type\s+)?\{([^}]*)\}\s+from\s+(['"])@rankwise\/core\4(;?)/g;
+  const bareName = (el) => el.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0].trim();
+  for (const f of consumerFiles) {
+    for (const st of ts.createSourceFile(f, readFileSync(f, 'utf8'), ts.ScriptTarget.ES2022, true).statements) {
+      const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : '';
+      if (spec !== '@rankwise/core') continue;
+      const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : st.exportClause;
+      if (named && (ts.isNamedImports(named) || ts.isNamedExports(named))) for (const e of named.elements) used.add((e.propertyName ?? e.name).text);
+    }
+  }
+  for (const f of markdown) for (const m of readFileSync(f, 'utf8').matchAll(MD_IMPORT)) for (const el of m[3].split(',')) if (bareName(el)) used.add(bareName(el));
+
+  // where each name of the root goes
+  const text = readFileSync(INDEX, 'utf8');
+  const source = ts.createSourceFile(INDEX, text, ts.ScriptTarget.ES2022, true);
+  const subpathLines = Object.fromEntries(Object.keys(SUBPATH_DOCS).map((k) => [k, []]));
+  const reexports = Object.fromEntries(NEW.map((p) => [p, []]));
+  const cuts = [];
+  for (const st of source.statements) {
+    if (!ts.isExportDeclaration(st) || !st.moduleSpecifier || !st.exportClause || !ts.isNamedExports(st.exportClause)) continue;
+    const spec = st.moduleSpecifier.text;
+    const keep = [];
+    for (const e of st.exportClause.elements) {
+      const name = e.name.text;
+      const type = st.isTypeOnly || e.isTypeOnly;
+      const el = e.getText(source).replace(/^type\s+/, '');
+      let home;
+      if (spec.startsWith('@rankwise/')) {
+        const pkg = spec.slice('@rankwise/'.length);
+        const origin = rootOrigins.get((e.propertyName ?? e.name).text);
+        if (ROOT_REEXPORTS.has(name)) home = 'root';
+        else home = used.has(name) ? spec : null;
+        if (!origin) fail(`${INDEX}: ${name} from ${spec} was not seen before the move`);
+        if (home) {
+          if (!exportsNeeded[pkg].has(origin.key)) exportsNeeded[pkg].set(origin.key, new Map());
+          const table = exportsNeeded[pkg].get(origin.key);
+          const original = (e.propertyName ?? e.name).text;
+          table.set(original, (table.get(original) ?? true) && type);
+        }
+        if (home === 'root') reexports[pkg].push(type ? `type ${el}` : el);
+      } else {
+        const sub = SUBPATHS[spec.split('/')[1]];
+        if (sub) {
+          home = used.has(name) ? `@rankwise/core/${sub}` : null;
+          if (home) subpathLines[sub].push({ spec, el: type ? `type ${el}` : el });
+        } else {
+          home = type || used.has(name) || KEEP.has(name) ? 'root' : null;
+          if (home) keep.push(type && !st.isTypeOnly ? `type ${el}` : el);
+        }
+      }
+      homes.set(name, { home, type });
+    }
+    const start = st.getFullStart() + (text.slice(st.getFullStart(), st.getStart(source)).match(/^\s*/)?.[0].length ?? 0);
+    const replacement = keep.length && !spec.startsWith('@rankwise/') ? `export ${st.isTypeOnly ? 'type ' : ''}{ ${keep.join(', ')} } from '${spec}';` : '';
+    cuts.push({ start, end: st.getEnd(), replacement });
+  }
+  let next = text;
+  for (const c of cuts.sort((a, b) => b.start - a.start)) next = next.slice(0, c.start) + c.replacement + next.slice(c.end);
+  // drop the blank lines the cuts left and the group comments left with no export under them
+  const lines = next.split('\n').filter((l, i, all) => !(l === '' && all[i - 1] === ''));
+  const kept = lines.filter((l, i) => {
+    if (!/^\s*\/\/ ----/.test(l)) return true;
+    for (let j = i + 1; j < lines.length; j++) {
+      if (/^\s*\/\/ ----/.test(lines[j]) || lines[j] === '') return false;
+      if (/^export /.test(lines[j])) return true;
+    }
+    return false;
+  });
+  const tail = [
+    '',
+    '// ---- models, LoRA and file formats: the names most code needs; everything else is in @rankwise/models, @rankwise/lora',
+    '// and @rankwise/formats ----',
+    ...NEW.filter((p) => reexports[p].length).map((p) => `export { ${reexports[p].join(', ')} } from '@rankwise/${p}';`),
+    '',
+    `// ---- subpaths: ${Object.keys(SUBPATH_DOCS).map((k) => `@rankwise/core/${k}`).join(', ')} (see their files), @rankwise/core/plugin, @rankwise/core/internal ----`,
+    '',
+  ];
+  writeFileSync(INDEX, `${kept.join('\n').replace(/\n+$/, '\n')}${tail.join('\n')}`);
+  for (const [sub, entries] of Object.entries(subpathLines)) {
+    const bySpec = new Map();
+    for (const { spec, el } of entries) bySpec.set(spec, [...(bySpec.get(spec) ?? []), el]);
+    const body = [...bySpec].map(([spec, els]) => `export { ${els.join(', ')} } from '${spec}';`);
+    writeFileSync(`${CORE_SRC}/${sub}.ts`, `/** \`@rankwise/core/${sub}\`: ${SUBPATH_DOCS[sub]}. */\n${body.join('\n')}\n`);
+    git('add', `${CORE_SRC}/${sub}.ts`);
+    corePkg.exports[`./${sub}`] = { source: `./src/${sub}.ts`, types: `./dist/${sub}.d.ts`, default: `./dist/${sub}.js` };
+  }
+  const { './schema/*': schemaExport, ...rest } = corePkg.exports;
+  corePkg.exports = { ...rest, ...(schemaExport ? { './schema/*': schemaExport } : {}) }; // written with the rest in 4b
+
+  // consumers: each import from '@rankwise/core' split by where its names live now
+  const split = (elements, lead, typeOnly) => {
+    const groups = new Map();
+    for (const el of elements) {
+      const name = bareName(el);
+      if (!name) continue;
+      const home = homes.get(name)?.home ?? 'root';
+      const spec = home === 'root' || home === null ? '@rankwise/core' : home;
+      groups.set(spec, [...(groups.get(spec) ?? []), el.trim()]);
+    }
+    return [...groups].map(([spec, els]) => `${lead} ${typeOnly ? 'type ' : ''}{ ${els.join(', ')} } from '${spec}';`);
+  };
+  for (const f of consumerFiles) {
+    const text = readFileSync(f, 'utf8');
+    const source = ts.createSourceFile(f, text, ts.ScriptTarget.ES2022, true);
+    const cuts = [];
+    for (const st of source.statements) {
+      const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : '';
+      if (spec !== '@rankwise/core') continue;
+      const isImport = ts.isImportDeclaration(st);
+      const named = isImport ? st.importClause?.namedBindings : st.exportClause;
+      if (!named || !(ts.isNamedImports(named) || ts.isNamedExports(named)) || (isImport && st.importClause.name)) continue;
+      const elements = named.elements.map((e) => e.getText(source));
+      if (elements.every((el) => (homes.get(bareName(el))?.home ?? 'root') === 'root')) continue;
+      const typeOnly = isImport ? st.importClause.isTypeOnly : st.isTypeOnly;
+      cuts.push({ start: st.getStart(source), end: st.getEnd(), replacement: split(elements, isImport ? 'import' : 'export', typeOnly).join('\n') });
+    }
+    if (!cuts.length) continue;
+    let next = text;
+    for (const c of cuts.sort((a, b) => b.start - a.start)) next = next.slice(0, c.start) + c.replacement + next.slice(c.end);
+    writeFileSync(f, next);
+  }
+  for (const f of markdown) {
+    const text = readFileSync(f, 'utf8');
+    const next = text.replace(MD_IMPORT, (whole, lead, typeKw, list) => {
+      const elements = list.split(',').filter((el) => el.trim());
+      if (elements.every((el) => (homes.get(bareName(el))?.home ?? 'root') === 'root')) return whole;
+      return split(elements, lead, !!typeKw).join('\n');
+    });
+    if (next !== text) writeFileSync(f, next);
+  }
+  // other workspace packages now importing a split package depend on it
+  for (const group of ['packages', 'plugins']) {
+    for (const dir of readdirSync(group)) {
+      const manifest = `${group}/${dir}/package.json`;
+      if (!existsSync(manifest) || LAYERS.includes(dir)) continue;
+      const imported = [...bareImports(`${group}/${dir}/src`)].filter((d) => NEW.some((p) => d === `@rankwise/${p}`));
+      if (!imported.length) continue;
+      const pkg = JSON.parse(readFileSync(manifest, 'utf8'));
+      for (const d of imported) pkg.dependencies = sortKeys({ ...pkg.dependencies, [d]: 'workspace:*' });
+      writeFileSync(manifest, `${JSON.stringify(pkg, null, 2)}\n`);
+      const tsconfigPath = `${group}/${dir}/tsconfig.json`;
+      if (existsSync(tsconfigPath)) {
+        const tsconfig = JSON.parse(readFileSync(tsconfigPath, 'utf8'));
+        const refs = tsconfig.references ?? [];
+        for (const d of imported) {
+          const path = `../../packages/${d.slice('@rankwise/'.length)}`;
+          if (!refs.some((r) => r.path.replace(/\/$/, '').endsWith(`/${d.slice('@rankwise/'.length)}`))) refs.push({ path: group === 'packages' ? `../${d.slice('@rankwise/'.length)}` : path });
+        }
+        tsconfig.references = refs;
+        writeFileSync(tsconfigPath, `${JSON.stringify(tsconfig, null, 2)}\n`);
+      }
+    }
+  }
+}
+
+// ---- 4b. the new packages' files
 for (const p of NEW) {
   const dir = `packages/${p}`;
   // src/index.ts: what the other packages import, grouped by file
