@@ -285,9 +285,9 @@ const homes = new Map();
       }
       homes.set(name, { home, type });
     }
-    const start = st.getFullStart() + (text.slice(st.getFullStart(), st.getStart(source)).match(/^\s*/)?.[0].length ?? 0);
     const replacement = keep.length && !spec.startsWith('@rankwise/') ? `export ${st.isTypeOnly ? 'type ' : ''}{ ${keep.join(', ')} } from '${spec}';` : '';
-    cuts.push({ start, end: st.getEnd(), replacement });
+    const end = st.getEnd() + (replacement === '' && text[st.getEnd()] === '\n' ? 1 : 0); // a dropped statement takes its line
+    cuts.push({ start: st.getStart(source), end, replacement });
   }
   let next = text;
   for (const c of cuts.sort((a, b) => b.start - a.start)) next = next.slice(0, c.start) + c.replacement + next.slice(c.end);
