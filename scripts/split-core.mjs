@@ -310,7 +310,7 @@ const homes = new Map();
     `// ---- subpaths: ${Object.keys(SUBPATH_DOCS).map((k) => `@rankwise/core/${k}`).join(', ')} (see their files), @rankwise/core/plugin, @rankwise/core/internal ----`,
     '',
   ];
-  writeFileSync(INDEX, `${kept.join('\n').replace(/\n+$/, '\n')}${tail.join('\n')}`);
+  writeFileSync(INDEX, `${kept.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n+$/, '\n')}${tail.join('\n')}`);
   for (const [sub, entries] of Object.entries(subpathLines)) {
     const bySpec = new Map();
     for (const { spec, el } of entries) bySpec.set(spec, [...(bySpec.get(spec) ?? []), el]);
