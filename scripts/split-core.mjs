@@ -53,6 +53,11 @@ const ROOT_REEXPORTS = new Set([
   'saveAdapter', 'loadAdapter', 'loadHuggingFaceModel', 'saveHuggingFaceModel', 'loadTfjsModel', 'saveTfjsModel',
   'saveCheckpoint', 'loadCheckpoint', 'loadGgufModel', 'saveGgufModel', 'readSafetensorsFile', 'writeSafetensorsFile',
 ].map((n) => n.replace(/^type /, '')));
+/**
+ * Files of the lower packages that core reaches through their own subpath, not the package's index: the index loads
+ * TensorFlow.js, and `@rankwise/core/plugin` must not (test/architecture/import-graph.test.ts). Each must stay tfjs-free.
+ */
+const LIGHT_SUBPATHS = { models: ['description'] };
 /** Folders of core proper whose root exports move to a named subpath of @rankwise/core. */
 const SUBPATHS = { train: 'training', tasks: 'training', generation: 'training', run: 'runs', progress: 'runs' };
 const SUBPATH_DOCS = {
@@ -165,6 +170,12 @@ for (const file of files) {
         for (const { name, type } of s.names) rootOrigins.set(name, { pkg: to, key, type });
         replacement = `@rankwise/${to}`;
         list.push({ start: s.start, end: s.end, replacement });
+        continue;
+      }
+      if (LIGHT_SUBPATHS[to]?.includes(key)) {
+        replacement = `@rankwise/${to}/${key}`;
+        list.push({ start: s.start, end: s.end, replacement });
+        crossings++;
         continue;
       }
       const table = exportsNeeded[to];
@@ -363,6 +374,32 @@ const homes = new Map();
     });
     if (next !== text) writeFileSync(f, next);
   }
+  // @rankwise/core/internal: only what rankwise's own packages and tests import from it
+  {
+    const file = `${CORE_SRC}/internal.ts`;
+    const usedInternal = new Set();
+    for (const f of consumerFiles) {
+      for (const st of ts.createSourceFile(f, readFileSync(f, 'utf8'), ts.ScriptTarget.ES2022, true).statements) {
+        if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier) || st.moduleSpecifier.text !== '@rankwise/core/internal') continue;
+        const named = st.importClause?.namedBindings;
+        if (named && ts.isNamedImports(named)) for (const e of named.elements) usedInternal.add((e.propertyName ?? e.name).text);
+        else fail(`${f}: import from @rankwise/core/internal without named imports`);
+      }
+    }
+    const text = readFileSync(file, 'utf8');
+    const source = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
+    const cuts = [];
+    for (const st of source.statements) {
+      if (!ts.isExportDeclaration(st) || !st.exportClause || !ts.isNamedExports(st.exportClause) || !st.moduleSpecifier) continue;
+      const keep = st.exportClause.elements.filter((e) => usedInternal.has(e.name.text)).map((e) => e.getText(source));
+      const replacement = keep.length ? `export ${st.isTypeOnly ? 'type ' : ''}{ ${keep.join(', ')} } from '${st.moduleSpecifier.text}';` : '';
+      cuts.push({ start: st.getStart(source), end: st.getEnd() + (replacement === '' && text[st.getEnd()] === '\n' ? 1 : 0), replacement });
+    }
+    let next = text;
+    for (const c of cuts.sort((a, b) => b.start - a.start)) next = next.slice(0, c.start) + c.replacement + next.slice(c.end);
+    writeFileSync(file, next.replace(/\/\/[^\n]*\n(?=\/\/|$)/g, ''));
+  }
+
   // other workspace packages now importing a split package depend on it
   for (const group of ['packages', 'plugins']) {
     for (const dir of readdirSync(group)) {
@@ -434,7 +471,10 @@ for (const p of NEW) {
     description: DESCRIPTIONS[p],
     type: 'module',
     license: corePkg.license,
-    exports: { '.': { source: './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' } },
+    exports: {
+      '.': { source: './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
+      ...Object.fromEntries((LIGHT_SUBPATHS[p] ?? []).map((k) => [`./${k}`, { source: `./src/${k}.ts`, types: `./dist/${k}.d.ts`, default: `./dist/${k}.js` }])),
+    },
     files: ['dist'],
     engines: { node: '>=20' },
     dependencies: depsOf[p],
@@ -502,7 +542,7 @@ for (const f of textFiles) {
   const text = readFileSync(f, 'utf8');
   const next = text.replace(/packages\/core\/src\/((?:nn|lora|io)(?:\/[\w./-]*)?|random\.ts)/g, (whole) => {
     const to = moved(whole);
-    return to === whole ? whole : to;
+    return to === whole ? whole : whole.endsWith('/') && !to.endsWith('/') ? `${to}/` : to;
   });
   if (next !== text) {
     writeFileSync(f, next);

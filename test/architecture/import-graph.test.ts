@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cycles, folderOf, importsOf, resolveRelative, sourceFiles } from './imports.js';
@@ -23,10 +24,13 @@ function folderGraph(): Map<string, Set<string>> {
   return graph;
 }
 
-/** The source entry of a package split out of core (`@rankwise/models` …), followed like core's own files. */
+/** The source file of an entry of a package split out of core (`@rankwise/models`, `@rankwise/models/description` …). */
 function splitPackageEntry(specifier: string): string | null {
-  const name = /^@rankwise\/(models|lora|formats)$/.exec(specifier)?.[1];
-  return name ? resolve('packages', name, 'src/index.ts') : null;
+  const match = /^@rankwise\/(models|lora|formats)(\/.+)?$/.exec(specifier);
+  if (!match) return null;
+  const manifest = JSON.parse(readFileSync(resolve('packages', match[1], 'package.json'), 'utf8')) as { exports: Record<string, { source: string }> };
+  const entry = manifest.exports[`.${match[2] ?? ''}`];
+  return entry ? resolve('packages', match[1], entry.source) : null;
 }
 
 /** Files reachable from `entry` through run-time imports (type-only imports are erased), plus bare packages. */
