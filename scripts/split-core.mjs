@@ -67,6 +67,23 @@ const SUBPATH_DOCS = {
 /** Root values kept although nothing in the repository imports them: the documented surface of pipelines and stages. */
 const KEEP = new Set(['Session', 'STAGE_NAMES', 'BUILTIN_STAGES', 'pipelineSchema', 'PLUGIN_KEYWORD']);
 
+/** `head { a, b } tail` on one line when it fits in 120 characters, else the names on indented lines. */
+function wrapStatement(head, elements, tail) {
+  const one = `${head} ${elements.join(', ')} ${tail}`;
+  if (one.length <= 120) return one;
+  const lines = [];
+  let line = '';
+  for (const el of elements) {
+    const next = line ? `${line} ${el},` : `  ${el},`;
+    if (next.length > 118 && line) {
+      lines.push(line);
+      line = `  ${el},`;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  return [head, ...lines, tail].join('\n');
+}
+
 function git(...args) {
   return execFileSync('git', args, { encoding: 'utf8' });
 }
@@ -296,7 +313,7 @@ const homes = new Map();
       }
       homes.set(name, { home, type });
     }
-    const replacement = keep.length && !spec.startsWith('@rankwise/') ? `export ${st.isTypeOnly ? 'type ' : ''}{ ${keep.join(', ')} } from '${spec}';` : '';
+    const replacement = keep.length && !spec.startsWith('@rankwise/') ? wrapStatement(`export ${st.isTypeOnly ? 'type ' : ''}{`, keep, `} from '${spec}';`) : '';
     const end = st.getEnd() + (replacement === '' && text[st.getEnd()] === '\n' ? 1 : 0); // a dropped statement takes its line
     cuts.push({ start: st.getStart(source), end, replacement });
   }
@@ -316,7 +333,7 @@ const homes = new Map();
     '',
     '// ---- models, LoRA and file formats: the names most code needs; everything else is in @rankwise/models, @rankwise/lora',
     '// and @rankwise/formats ----',
-    ...NEW.filter((p) => reexports[p].length).map((p) => `export { ${reexports[p].join(', ')} } from '@rankwise/${p}';`),
+    ...NEW.filter((p) => reexports[p].length).map((p) => wrapStatement('export {', reexports[p], `} from '@rankwise/${p}';`)),
     '',
     `// ---- subpaths: ${Object.keys(SUBPATH_DOCS).map((k) => `@rankwise/core/${k}`).join(', ')} (see their files), @rankwise/core/plugin, @rankwise/core/internal ----`,
     '',
@@ -325,7 +342,7 @@ const homes = new Map();
   for (const [sub, entries] of Object.entries(subpathLines)) {
     const bySpec = new Map();
     for (const { spec, el } of entries) bySpec.set(spec, [...(bySpec.get(spec) ?? []), el]);
-    const body = [...bySpec].map(([spec, els]) => `export { ${els.join(', ')} } from '${spec}';`);
+    const body = [...bySpec].map(([spec, els]) => wrapStatement('export {', els, `} from '${spec}';`));
     writeFileSync(`${CORE_SRC}/${sub}.ts`, `/** \`@rankwise/core/${sub}\`: ${SUBPATH_DOCS[sub]}. */\n${body.join('\n')}\n`);
     git('add', `${CORE_SRC}/${sub}.ts`);
     corePkg.exports[`./${sub}`] = { source: `./src/${sub}.ts`, types: `./dist/${sub}.d.ts`, default: `./dist/${sub}.js` };
@@ -343,7 +360,8 @@ const homes = new Map();
       const spec = home === 'root' || home === null ? '@rankwise/core' : home;
       groups.set(spec, [...(groups.get(spec) ?? []), el.trim()]);
     }
-    return [...groups].map(([spec, els]) => `${lead} ${typeOnly ? 'type ' : ''}{ ${els.join(', ')} } from '${spec}';`);
+    return [...groups].sort(([a], [b]) => (a === '@rankwise/core' ? -1 : b === '@rankwise/core' ? 1 : a.localeCompare(b)))
+      .map(([spec, els]) => wrapStatement(`${lead} ${typeOnly ? 'type ' : ''}{`, els, `} from '${spec}';`));
   };
   for (const f of consumerFiles) {
     const text = readFileSync(f, 'utf8');
@@ -392,7 +410,7 @@ const homes = new Map();
     for (const st of source.statements) {
       if (!ts.isExportDeclaration(st) || !st.exportClause || !ts.isNamedExports(st.exportClause) || !st.moduleSpecifier) continue;
       const keep = st.exportClause.elements.filter((e) => usedInternal.has(e.name.text)).map((e) => e.getText(source));
-      const replacement = keep.length ? `export ${st.isTypeOnly ? 'type ' : ''}{ ${keep.join(', ')} } from '${st.moduleSpecifier.text}';` : '';
+      const replacement = keep.length ? wrapStatement(`export ${st.isTypeOnly ? 'type ' : ''}{`, keep, `} from '${st.moduleSpecifier.text}';`) : '';
       cuts.push({ start: st.getStart(source), end: st.getEnd() + (replacement === '' && text[st.getEnd()] === '\n' ? 1 : 0), replacement });
     }
     let next = text;
@@ -446,7 +464,7 @@ for (const p of NEW) {
   for (const [key, names] of [...exportsNeeded[p]].sort(([a], [b]) => a.localeCompare(b))) {
     if (!names.size) continue;
     const list = [...names].sort(([a], [b]) => a.localeCompare(b)).map(([name, type]) => (type ? `type ${name}` : name));
-    lines.push(`export { ${list.join(', ')} } from './${key}.js';`);
+    lines.push(wrapStatement('export {', list, `} from './${key}.js';`));
   }
   writeFileSync(`${dir}/src/index.ts`, `${lines.join('\n')}\n`);
   git('add', `${dir}/src/index.ts`);
