@@ -2,7 +2,7 @@
 // Splits @rankwise/core by concern into @rankwise/models, @rankwise/lora, @rankwise/formats and core proper
 // (the map and the reasons are in scripts/split-core-map.mjs). Re-runnable on any main that has not been split yet:
 //
-//   git checkout main && node scripts/split-core.mjs && pnpm install && pnpm typecheck
+//   git checkout main && node scripts/split-core.mjs && pnpm install && pnpm api:update && pnpm typecheck
 //
 // What it does, in order:
 //   1. reads every TypeScript file of the repository (packages, plugins, test, bench, examples, scripts) and every
@@ -581,4 +581,4 @@ if (broken.length) fail(`unresolved relative imports after the split:\n  ${broke
 
 console.log(`split-core: moved ${MOVES.length} entries into ${NEW.map((p) => `@rankwise/${p}`).join(', ')}; rewrote ${[...edits.values()].reduce((n, l) => n + l.length, 0)} specifiers in ${edits.size} files (${crossings} now cross packages by name); ${docEdits} text files with paths updated.`);
 for (const p of NEW) console.log(`  @rankwise/${p}: ${[...exportsNeeded[p].values()].reduce((n, m) => n + m.size, 0)} names exported, depends on ${Object.keys(depsOf[p]).join(', ') || 'nothing'}`);
-console.log('next: pnpm install && pnpm typecheck');
+console.log('next: pnpm install && pnpm api:update && pnpm typecheck');
