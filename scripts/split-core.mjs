@@ -12,6 +12,13 @@
 //      the four packages into another it becomes the bare name (`@rankwise/models`), and the names imported that
 //      way are what the lower package's generated `src/index.ts` exports (so each new entry exports exactly what
 //      the other packages use, nothing more); from tests, bench and examples it stays a relative path, recomputed;
+//      a file listed in LIGHT_SUBPATHS is reached through its own tfjs-free subpath (`@rankwise/models/description`);
+//   3b. curates the public API (issue 24, item 7): core's root keeps its group comments, its core-proper names
+//      (those nothing imports are dropped, but KEEP) and the ROOT_REEXPORTS of the lower packages; the names of
+//      train/, tasks/, generation/ go to `@rankwise/core/training`, of run/, progress/ to `@rankwise/core/runs`;
+//      `@rankwise/core/internal` keeps what is imported; every `import { … } from '@rankwise/core'` in packages,
+//      tests, bench, examples and Markdown code blocks is split by where its names now live, and the workspace
+//      packages that now import a split package get it as a dependency and a project reference;
 //   4. writes each new package's package.json (its bare imports become its dependencies, versions taken from
 //      core's), tsconfig.json (project references), README.md and src/index.ts; adds the new packages to core's
 //      dependencies and references, to tsconfig.build.json and to the root devDependencies; drops from core the
