@@ -531,6 +531,29 @@ for (const p of NEW) {
   git('add', `${dir}/package.json`, `${dir}/tsconfig.json`, `${dir}/README.md`);
 }
 
+// core's README, unless one exists already (the docs work may have written it)
+if (!existsSync('packages/core/README.md')) {
+  writeFileSync('packages/core/README.md', [
+    '# @rankwise/core',
+    '',
+    'rankwise proper: the contracts (stages, placements, datasets), the pipeline (validation, the runner, sessions),',
+    'the built-in stages, training, tasks, generation, backend selection and plugin discovery. It builds on',
+    '`@rankwise/models`, `@rankwise/lora` and `@rankwise/formats` and re-exports their most used names.',
+    '',
+    '## Entries',
+    '',
+    '- `@rankwise/core`: pipelines, the schema, stages and plugins, backends, and the common model / LoRA / file names.',
+    ...Object.entries(SUBPATH_DOCS).map(([k, v]) => `- \`@rankwise/core/${k}\`: ${v}.`),
+    '- `@rankwise/core/plugin`: the plugin API (no TensorFlow.js at run time).',
+    '- `@rankwise/core/internal`: what rankwise\'s own packages and tests use; no compatibility promise.',
+    '',
+    'Each entry\'s surface is recorded in `api/` at the repository root (`pnpm api:check`); see',
+    '[docs/packages.md](../../docs/packages.md) for the layering.',
+    '',
+  ].join('\n'));
+  git('add', 'packages/core/README.md');
+}
+
 // core: depends on the new packages, loses the dependencies only moved code used
 const coreStill = bareImports(CORE_SRC);
 const coreText = walk(CORE_SRC).map((f) => readFileSync(f, 'utf8')).join('\n');
