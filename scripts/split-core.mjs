@@ -14,7 +14,7 @@
 //      the other packages use, nothing more); from tests, bench and examples it stays a relative path, recomputed;
 //      a file listed in LIGHT_SUBPATHS is reached through its own tfjs-free subpath (`@rankwise/models/description`);
 //   3b. curates the public API (issue 24, item 7): core's root keeps its group comments, its core-proper names
-//      (those nothing imports are dropped, but KEEP) and the ROOT_REEXPORTS of the lower packages; the names of
+//      (values nothing imports are dropped, but KEEP; types are kept) and the ROOT_REEXPORTS of the lower packages; the names of
 //      train/, tasks/, generation/ go to `@rankwise/core/training`, of run/, progress/ to `@rankwise/core/runs`;
 //      `@rankwise/core/internal` keeps what is imported; every `import { … } from '@rankwise/core'` in packages,
 //      tests, bench, examples and Markdown code blocks is split by where its names now live, and the workspace
@@ -299,7 +299,7 @@ const homes = new Map();
         const pkg = spec.slice('@rankwise/'.length);
         const origin = rootOrigins.get((e.propertyName ?? e.name).text);
         if (ROOT_REEXPORTS.has(name)) home = 'root';
-        else home = used.has(name) ? spec : null;
+        else home = used.has(name) || type ? spec : null; // types stay reachable: they name the options of what is kept
         if (!origin) fail(`${INDEX}: ${name} from ${spec} was not seen before the move`);
         if (home) {
           if (!exportsNeeded[pkg].has(origin.key)) exportsNeeded[pkg].set(origin.key, new Map());
@@ -311,7 +311,7 @@ const homes = new Map();
       } else {
         const sub = SUBPATHS[spec.split('/')[1]];
         if (sub) {
-          home = used.has(name) ? `@rankwise/core/${sub}` : null;
+          home = used.has(name) || type ? `@rankwise/core/${sub}` : null;
           if (home) subpathLines[sub].push({ spec, el: type ? `type ${el}` : el });
         } else {
           home = type || used.has(name) || KEEP.has(name) ? 'root' : null;
