@@ -71,8 +71,15 @@ const SUBPATH_DOCS = {
   training: 'the training and generation building blocks: losses, optimizers, the train loop and step, tasks, token generation',
   runs: 'run folders, locks, resume and progress lines: what the CLI, the grid and observers share',
 };
-/** Root values kept although nothing in the repository imports them: the documented surface of pipelines and stages. */
-const KEEP = new Set(['Session', 'STAGE_NAMES', 'BUILTIN_STAGES', 'pipelineSchema', 'PLUGIN_KEYWORD']);
+/**
+ * Values kept although nothing in the repository imports them: the documented surface of pipelines and stages (root),
+ * and the extension points and building blocks of code that builds its own models or tasks (in their package/subpath).
+ */
+const KEEP = new Set([
+  'Session', 'STAGE_NAMES', 'BUILTIN_STAGES', 'pipelineSchema', 'PLUGIN_KEYWORD',
+  'registerArchitecture', 'getArchitecture', 'countParameters', 'RmsNorm', 'Dropout',
+  'languageModelTask', 'accuracy', 'clipByGlobalNorm', 'learningRateAt',
+]);
 
 /** `head { a, b } tail` on one line when it fits in 120 characters, else the names on indented lines. */
 function wrapStatement(head, elements, tail) {
@@ -299,7 +306,7 @@ const homes = new Map();
         const pkg = spec.slice('@rankwise/'.length);
         const origin = rootOrigins.get((e.propertyName ?? e.name).text);
         if (ROOT_REEXPORTS.has(name)) home = 'root';
-        else home = used.has(name) || type ? spec : null; // types stay reachable: they name the options of what is kept
+        else home = used.has(name) || type || KEEP.has(name) ? spec : null; // types stay reachable: they name the options of what is kept
         if (!origin) fail(`${INDEX}: ${name} from ${spec} was not seen before the move`);
         if (home) {
           if (!exportsNeeded[pkg].has(origin.key)) exportsNeeded[pkg].set(origin.key, new Map());
@@ -311,7 +318,7 @@ const homes = new Map();
       } else {
         const sub = SUBPATHS[spec.split('/')[1]];
         if (sub) {
-          home = used.has(name) || type ? `@rankwise/core/${sub}` : null;
+          home = used.has(name) || type || KEEP.has(name) ? `@rankwise/core/${sub}` : null;
           if (home) subpathLines[sub].push({ spec, el: type ? `type ${el}` : el });
         } else {
           home = type || used.has(name) || KEEP.has(name) ? 'root' : null;
