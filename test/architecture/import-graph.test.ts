@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cycles, folderOf, importsOf, resolveRelative, sourceFiles } from './imports.js';
@@ -23,6 +24,15 @@ function folderGraph(): Map<string, Set<string>> {
   return graph;
 }
 
+/** The source file of an entry of a package split out of core (`@rankwise/models`, `@rankwise/models/description` …). */
+function splitPackageEntry(specifier: string): string | null {
+  const match = /^@rankwise\/(models|lora|formats)(\/.+)?$/.exec(specifier);
+  if (!match) return null;
+  const manifest = JSON.parse(readFileSync(resolve('packages', match[1], 'package.json'), 'utf8')) as { exports: Record<string, { source: string }> };
+  const entry = manifest.exports[`.${match[2] ?? ''}`];
+  return entry ? resolve('packages', match[1], entry.source) : null;
+}
+
 /** Files reachable from `entry` through run-time imports (type-only imports are erased), plus bare packages. */
 function runtimeClosure(entry: string): { files: Set<string>; packages: Set<string> } {
   const files = new Set<string>();
@@ -32,7 +42,7 @@ function runtimeClosure(entry: string): { files: Set<string>; packages: Set<stri
     files.add(file);
     for (const { specifier, typeOnly } of importsOf(file)) {
       if (typeOnly) continue;
-      const target = resolveRelative(file, specifier);
+      const target = resolveRelative(file, specifier) ?? splitPackageEntry(specifier);
       if (target) visit(target);
       else packages.add(specifier);
     }

@@ -80,9 +80,12 @@ afterAll(() => {
 
 describe('rankwise installed from tarballs into a plain npm project', () => {
   test('the install: 12 packages, the rankwise bin, core built (dist + .d.ts, ./plugin), workspace: versions replaced', () => {
-    expect(readdirSync(tarballs).filter((f) => f.endsWith('.tgz'))).toHaveLength(14);
+    // every workspace package (core's split adds models, lora, formats: scripts/split-core.mjs) and the three fixtures
+    const workspace = ['packages', 'plugins'].flatMap((g) => readdirSync(join(repo, g)).filter((d) => existsSync(join(repo, g, d, 'package.json'))));
+    expect(readdirSync(tarballs).filter((f) => f.endsWith('.tgz'))).toHaveLength(workspace.length + readdirSync(fixtures).length);
     const modules = join(project, 'node_modules');
-    for (const name of ['core', 'cli', 'datasets', 'grid', 'report', 'observe', 'gguf', 'backend-native', 'backend-webgpu', 'placement-pattern', 'placement-attention']) {
+    const split = ['models', 'lora', 'formats'].filter((p) => workspace.includes(p));
+    for (const name of ['core', 'cli', 'datasets', 'grid', 'report', 'observe', 'gguf', 'backend-native', 'backend-webgpu', 'placement-pattern', 'placement-attention', ...split]) {
       expect(existsSync(join(modules, '@rankwise', name, 'dist', 'index.js')), name).toBe(true);
       expect(existsSync(join(modules, '@rankwise', name, 'dist', 'index.d.ts')), name).toBe(true);
     }
