@@ -4,7 +4,8 @@
 //
 // Arrows point one way, lowest first: models ← lora ← formats ← core.
 //   @rankwise/models   the nn modules (Module, Linear, attention, …), the architectures and model families, sites, seeded
-//                      random streams: what a model is, with no idea of adapters or files.
+//                      random streams, quantized weight formats (quant/), the tfjs-free structural types plugins see
+//                      (types/): what a model is, with no idea of adapters or files.
 //   @rankwise/lora     LoRA layers, init, inject, merge, combine: adapters over a models tree, with no idea of files.
 //   @rankwise/formats  the file formats: safetensors, PEFT adapter files, Hugging Face folders, TensorFlow.js models,
 //                      GGUF models/adapters (over @rankwise/gguf), checkpoints, atomic writes.
@@ -17,6 +18,8 @@ export const LAYERS = ['models', 'lora', 'formats', 'core'];
 export const MOVES = [
   { from: 'nn', pkg: 'models', to: '' },
   { from: 'random', pkg: 'models', to: 'random' },
+  { from: 'quant', pkg: 'models', to: 'quant' },
+  { from: 'types', pkg: 'models', to: 'types' },
   { from: 'lora', pkg: 'lora', to: '' },
   { from: 'io', pkg: 'formats', to: '' },
 ];

@@ -64,7 +64,7 @@ const ROOT_REEXPORTS = new Set([
  * Files of the lower packages that core reaches through their own subpath, not the package's index: the index loads
  * TensorFlow.js, and `@rankwise/core/plugin` must not (test/architecture/import-graph.test.ts). Each must stay tfjs-free.
  */
-const LIGHT_SUBPATHS = { models: ['description'] };
+const LIGHT_SUBPATHS = { models: ['description', 'types/json', 'types/site', 'types/tensors', 'types/backend'] };
 /** Folders of core proper whose root exports move to a named subpath of @rankwise/core. */
 const SUBPATHS = { train: 'training', tasks: 'training', generation: 'training', run: 'runs', progress: 'runs' };
 const SUBPATH_DOCS = {

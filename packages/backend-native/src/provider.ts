@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createNativeAdam } from './adam.js';
 import { loadAddon } from './addon.js';
 import { NATIVE_BACKEND_NAME, nativeKernelNames, registerNativeBackend } from './backend.js';
-import { nativeQuantizedMatMul, registerQuantizedMatMul } from './kernels/quantized.js';
+import { registerQuantizedMatMul } from './kernels/quantized.js';
 import { chooseCoretype } from './coretype.js';
 import type { AdamSpec, BackendProvider, BackendStartResult } from './types.js';
 
@@ -94,7 +94,6 @@ export async function startNativeBackend(options: NativeStartOptions = {}): Prom
         addon: loaded.path,
       },
       createAdam: (spec: AdamSpec) => createNativeAdam(addon, NATIVE_BACKEND_NAME, spec),
-      quantizedMatMul: nativeQuantizedMatMul,
     };
   } catch (error) {
     return { ok: false, reason: `native backend failed to start: ${error instanceof Error ? error.message : String(error)}` };

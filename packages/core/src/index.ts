@@ -41,7 +41,7 @@ export { Rng, hashString } from './random.js';
 export { Module, countParameters } from './nn/module.js';
 export { Linear, buildQuantized, transposeValues, type LinearOptions } from './nn/linear.js';
 export { quantizeModel, quantizedLinears, quantizableLinear, quantizeReport, type QuantizeReport } from './nn/quantize-model.js';
-export { quantizedMatMul } from './nn/quantized-matmul.js';
+export { quantizedMatMul, QUANTIZED_MATMUL_KERNEL } from './nn/quantized-matmul.js';
 export { Embedding } from './nn/embedding.js';
 export { LayerNorm } from './nn/layer-norm.js';
 export { Activation, activate, gelu, ACTIVATIONS, type ActivationName } from './nn/activations.js';

@@ -1,5 +1,5 @@
 /**
- * The quantized matmul rankwise core asks a backend for (BackendStarted.quantizedMatMul): a kernel of its own name,
+ * The quantized matmul rankwise core runs when the backend has it (QUANTIZED_MATMUL_KERNEL in core's nn/): a kernel,
  * run through the engine so its output is tracked like any tensor, computed by the addon's qmatmul (tiles of W
  * dequantized inside the kernel; no float32 copy of W).
  */

@@ -1,5 +1,4 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { QuantizedWeight } from '../quant/types.js';
 
 /** Adam / AdamW hyper-parameters, as `tf.train.adam` takes them (weightDecay > 0 means decoupled AdamW). */
 export interface AdamSpec {
@@ -20,11 +19,6 @@ export interface BackendStarted {
   info: Record<string, string | number | boolean>;
   /** A faster optimizer for this backend with exactly `tf.train.adam`'s math (optional). */
   createAdam?: (spec: AdamSpec) => tf.Optimizer;
-  /**
-   * A matmul with a quantized frozen weight W [out, in] (optional; without it W is dequantized per layer at use):
-   * 'forward': a [N, in] → a·Wᵀ [N, out]; 'backward': a [N, out] → a·W [N, in]. Must never hold all of W in float32.
-   */
-  quantizedMatMul?: (a: tf.Tensor2D, weight: QuantizedWeight, mode: 'forward' | 'backward') => tf.Tensor2D;
 }
 
 export interface BackendUnavailable {

@@ -1,11 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { activeBackend } from '../backend/resolve.js';
 import { dequantizeWeight } from '../quant/quantize.js';
 import type { QuantizedWeight } from '../quant/types.js';
 
 /**
+ * The kernel a backend registers (tf.registerKernel) to multiply by a quantized weight in place; inputs { a }, attrs
+ * { weight: QuantizedWeight, mode: 'forward' | 'backward' }. The native backend has one.
+ */
+export const QUANTIZED_MATMUL_KERNEL = 'RankwiseQuantizedMatMul';
+
+/**
  * x·Wᵀ for a frozen weight W [out, in] stored quantized: x [N, in] → [N, out], differentiable in x (dx = dy·W; W takes
- * no gradient). A backend with a quantized matmul kernel (the native one: tiles of W dequantized inside the kernel, no
+ * no gradient). A backend that registers QUANTIZED_MATMUL_KERNEL (the native one: tiles of W dequantized inside the kernel, no
  * float32 copy of W) runs both products; other backends dequantize the whole layer into a float32 tensor for the
  * product and free it right after, in the forward and again in the backward pass (nothing of W is saved in between).
  */
@@ -23,8 +28,9 @@ export function quantizedMatMul(x: tf.Tensor2D, w: QuantizedWeight): tf.Tensor2D
 
 /** forward: a [N, in] → a·Wᵀ [N, out]; backward: a [N, out] → a·W [N, in]. */
 function apply(a: tf.Tensor2D, w: QuantizedWeight, mode: 'forward' | 'backward'): tf.Tensor2D {
-  const kernel = activeBackend()?.quantizedMatMul;
-  if (kernel) return kernel(a, w, mode);
+  if (tf.getKernel(QUANTIZED_MATMUL_KERNEL, tf.getBackend()) != null) {
+    return tf.engine().runKernel(QUANTIZED_MATMUL_KERNEL, { a }, { weight: w, mode } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  }
   return tf.tidy(() => {
     const dense = tf.tensor2d(dequantizeWeight(w), [w.rows, w.cols]); // [out, in], freed with the tidy
     return mode === 'forward' ? tf.matMul(a, dense, false, true) : tf.matMul(a, dense);
