@@ -215,9 +215,9 @@ export interface StageCheckContext {
  * (besides `stage` and `label`); `check` runs at validation time, `run` when the pipeline runs, and what `run`
  * returns is what `session.stage()` returns.
  */
-export interface StageDefinition<Options = JsonObject, Result = unknown> {
-  /** Built-ins: load, freeze, …; stage packages: their npm package name. */
-  name: string;
+export interface StageDefinition<Options = JsonObject, Result = unknown, Name extends string = string> {
+  /** Built-ins: load, freeze, …; stage packages: their npm package name. Its literal type names the stage in `Pipeline`. */
+  name: Name;
   description: string;
   /** JSON Schema (2020-12) object for the stage's keys; every property has a description. */
   options: Record<string, unknown>;
@@ -231,10 +231,14 @@ export interface StageDefinition<Options = JsonObject, Result = unknown> {
 /** A stage definition of any options and result (for registries and lists; callers pass validated options). */
 export type AnyStageDefinition = StageDefinition<never, unknown>;
 
-/** Returns its argument; exists for type inference. */
-export function defineStage<Options = JsonObject, Result = unknown>(stage: StageDefinition<Options, Result>): StageDefinition<Options, Result> {
+/** Returns its argument; exists for type inference (`Name`: the literal name, so the registry can derive types). */
+export function defineStage<Options = JsonObject, Result = unknown, Name extends string = string>(stage: StageDefinition<Options, Result, Name>): StageDefinition<Options, Result, Name> {
   return stage;
 }
+
+/** The options, result and name types of a stage definition. */
+export type StageOptionsOf<D> = D extends StageDefinition<infer O, unknown, string> ? O : never;
+export type StageResultOf<D> = D extends { run(...args: never[]): infer R } ? Awaited<R> : never;
 
 /** A stage package's default export, recognised by shape (so a second copy of core still fits). */
 export function isStageDefinition(value: unknown): value is AnyStageDefinition {

@@ -30,7 +30,7 @@ const EvaluateOptions = Type.Object(
 export type EvaluateOptions = Static<typeof EvaluateOptions>;
 
 /** Metrics of the current model on a split (classification: loss, accuracy). */
-export default defineStage<EvaluateOptions, EvaluationRecord>({
+export default defineStage<EvaluateOptions, EvaluationRecord, 'evaluate'>({
   name: 'evaluate',
   description: 'Metrics of the current model on a split (classification: loss, accuracy; text: bits per character).',
   options: EvaluateOptions,

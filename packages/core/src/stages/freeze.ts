@@ -8,7 +8,7 @@ export interface FreezeResult {
 }
 
 /** Every parameter becomes not trainable (before injecting adapters). */
-export default defineStage<Record<never, never>, FreezeResult>({
+export default defineStage<Record<never, never>, FreezeResult, 'freeze'>({
   name: 'freeze',
   description: 'Marks every parameter of the model not trainable.',
   options: Type.Object({}, { additionalProperties: false }),

@@ -138,7 +138,7 @@ async function buildVocabulary(options: LoadOptions, ctx: StageContext): Promise
 }
 
 /** Builds a zoo model from the seed, reads a checkpoint, or loads another pipeline's result (running it if stale). */
-export default defineStage<LoadOptions, LoadResult>({
+export default defineStage<LoadOptions, LoadResult, 'load'>({
   name: 'load',
   description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs, huggingface, gguf.',
   options: LoadOptions,

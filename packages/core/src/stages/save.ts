@@ -54,7 +54,7 @@ export interface SaveResult {
 }
 
 /** adapter/ in PEFT's layout, merged/ as a checkpoint (config.json + model.safetensors), tfjs/ as a LayersModel. */
-export default defineStage<SaveOptions, SaveResult>({
+export default defineStage<SaveOptions, SaveResult, 'save'>({
   name: 'save',
   description: 'Writes the adapter (PEFT layout) and/or the merged model into the run directory.',
   options: SaveOptions,

@@ -96,7 +96,7 @@ export type TrainOptions = Static<typeof TrainOptions>;
 export type OptimizerOptions = Static<typeof OptimizerSchema>;
 
 /** Trains exactly the trainable parameters (A and B after freeze + inject; everything for full fine-tuning). */
-export default defineStage<TrainOptions, TrainingRecord>({
+export default defineStage<TrainOptions, TrainingRecord, 'train'>({
   name: 'train',
   description: 'Trains the trainable parameters (the adapters after freeze + inject; everything after unfreeze).',
   options: TrainOptions,

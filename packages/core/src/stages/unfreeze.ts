@@ -8,7 +8,7 @@ export interface UnfreezeResult {
 }
 
 /** Every parameter becomes trainable (full fine-tuning). */
-export default defineStage<Record<never, never>, UnfreezeResult>({
+export default defineStage<Record<never, never>, UnfreezeResult, 'unfreeze'>({
   name: 'unfreeze',
   description: 'Marks every parameter trainable (full fine-tuning).',
   options: Type.Object({}, { additionalProperties: false }),
