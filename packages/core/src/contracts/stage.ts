@@ -178,6 +178,10 @@ export interface StageCheckContext {
   /** The pipeline file as shown in messages, and the directory its relative paths resolve from. */
   readonly file: string;
   readonly dir: string;
+  /** A path as messages show it: relative to the working directory. */
+  shown(path: string): string;
+  /** The pipeline accepts sizes validation refuses as likely mistakes (`"allowLargeRuns": true`). */
+  readonly allowLargeRuns: boolean;
   /** The model before this stage (null before `load`). */
   readonly model: ModelDescription | null;
   /** Sites that carry (or will carry) an adapter at this point. */

@@ -4,7 +4,7 @@ import type { AnyStageDefinition, Capability, DependencyInfo, StageCheckContext 
 import type { ModelDescription } from '../nn/description.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { canonicalJson, sha256 } from './content-hash.js';
-import { checkRunInputs } from './file-checks.js';
+import { checkRunMemory } from './memory-check.js';
 import { ajvIssues, formatIssue, PipelineValidationError, type ValidationIssue } from './issues.js';
 import { applyOverrides, type Override } from './overrides.js';
 import { selectPlacement } from './placement-check.js';
@@ -128,6 +128,8 @@ export async function validatePipelineData(
       index: i,
       file: where.display,
       dir: where.dir,
+      shown: (path) => relative(options.cwd ?? process.cwd(), path) || path,
+      allowLargeRuns: pipeline.allowLargeRuns === true,
       get model() {
         return model;
       },
@@ -193,7 +195,7 @@ export async function validatePipelineData(
   const partial = { file: where.file, display: where.display, dir: where.dir, pipeline, stageDefinitions, dependencies, modelBefore, output: outputOf(model) };
   for (const check of options.checks ?? []) await check(partial, issues, plugins);
   const loaded = pipeline.stages.length > 1 ? (modelBefore[1] ?? null) : model;
-  issues.push(...(await checkRunInputs(pipeline, where.dir, loaded, where.display, options.cwd ?? process.cwd())));
+  issues.push(...checkRunMemory(pipeline, loaded, where.display));
   if (issues.length > 0) throw new PipelineValidationError(issues);
   return { ...partial, hash: sha256(...hashParts) };
 }

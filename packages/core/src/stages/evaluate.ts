@@ -3,6 +3,7 @@ import { DataSchema } from '../contracts/data-schema.js';
 import { describedRef, shared } from '../contracts/schema-helpers.js';
 import { defineStage, type EvaluationRecord } from '../contracts/stage.js';
 import { formatMetric } from '../progress/format-metric.js';
+import { checkDataFile } from './input-files.js';
 import { sampleText } from '../tasks/sample.js';
 
 const SamplesSchema = shared(
@@ -38,6 +39,7 @@ export default defineStage<EvaluateOptions, EvaluationRecord, 'evaluate'>({
   provides: [],
   async check(options, ctx) {
     await ctx.data(options.data, '/data');
+    await checkDataFile(options.data, '/data', ctx);
     if (options.samples && ctx.model?.task !== 'language-model') ctx.issue('/samples', 'text samples need a language model');
   },
   async run(options, ctx) {

@@ -31,6 +31,7 @@ import { createModel, describeModel } from '../nn/architectures.js';
 import { isConfigError } from '../nn/description.js';
 import type { JsonObject } from '../nn/model.js';
 import type { Site } from '../nn/site.js';
+import { checkLoadFiles } from './input-files.js';
 
 const ADAPTER_NAME_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 
@@ -205,6 +206,8 @@ export default defineStage<LoadOptions, LoadResult, 'load'>({
     if (ctx.model && options.adapter && isGgufFile(options.adapter)) await checkGgufAdapterFile(resolve(ctx.dir, options.adapter), ctx);
     if (ctx.model && (options.adapter || options.adapters)) await checkAdapters(options, ctx.model.sites, (ctx.model.config as { model_type?: unknown }).model_type, ctx);
     else if (options.combine || options.active) ctx.issue(options.combine ? '/combine' : '/active', 'found without "adapter" or "adapters"; allowed: with adapters to combine or activate');
+    // the files the run reads, against the model: weight headers, every adapter tensor, a text vocabulary
+    if (ctx.model) await checkLoadFiles(options, ctx.model, ctx);
   },
   async run(options, ctx) {
     const dir = ctx.pipeline.dir;
@@ -340,7 +343,7 @@ async function checkAdapters(options: LoadOptions, sites: readonly Site[], model
       failed.add(name);
       const message = (error as Error).message;
       // Tensor-level defects of the weights (shapes, unknown sites, foreign names) are listed in full, every tensor, by
-      // the run-input checks (pipeline/file-checks.ts) under the same pointer: reported there, not twice.
+      // checkLoadFiles (stages/input-files.ts) under the same pointer: reported there, not twice.
       if (message.startsWith(`${join(dir, ADAPTER_WEIGHTS)}: tensor "`)) return;
       ctx.issue(pointer, message);
     }

@@ -4,6 +4,7 @@ import { DataSchema } from '../contracts/data-schema.js';
 import { describedRef, shared, StringEnum } from '../contracts/schema-helpers.js';
 import { defineStage, type TrainingRecord } from '../contracts/stage.js';
 import type { DataSummary } from '../contracts/task-data.js';
+import { checkDataFile } from './input-files.js';
 import { parameterReport } from '../lora/parameter-report.js';
 import { formatSpeed } from '../progress/rate-meter.js';
 import { lossRoseWarning } from '../train/finite-guard.js';
@@ -96,6 +97,9 @@ export type TrainOptions = Static<typeof TrainOptions>;
 export type OptimizerOptions = Static<typeof OptimizerSchema>;
 
 /** Trains exactly the trainable parameters (A and B after freeze + inject; everything for full fine-tuning). */
+/** More steps than this is almost always a typo (1e12); `allowLargeRuns` accepts it. */
+export const MAX_STEPS = 10_000_000;
+
 export default defineStage<TrainOptions, TrainingRecord, 'train'>({
   name: 'train',
   description: 'Trains the trainable parameters (the adapters after freeze + inject; everything after unfreeze).',
@@ -107,6 +111,11 @@ export default defineStage<TrainOptions, TrainingRecord, 'train'>({
     for (const key of ['data', 'evalData'] as const) {
       const spec = options[key];
       if (spec) await ctx.data(spec, `/${key}`);
+    }
+    await checkDataFile(options.data, '/data', ctx);
+    if (options.evalData) await checkDataFile(options.evalData, '/evalData', ctx);
+    if (!ctx.allowLargeRuns && (options.steps ?? 0) > MAX_STEPS) {
+      ctx.issue('/steps', `found ${options.steps}, allowed: at most ${MAX_STEPS.toLocaleString('en-US')} (likely a typo; set "allowLargeRuns": true at the top level if you mean it)`);
     }
   },
   async run(options, ctx) {
