@@ -129,8 +129,11 @@ export interface PipelineService {
   readonly dir: string;
   /** The run seed. */
   readonly seed: number;
-  /** The merged-model directory of the `from` pipeline of stage `index` (running it first when stale). */
-  dependencyModel(index: number): Promise<string>;
+  /**
+   * The merged-model directory of the `from` pipeline of stage `index` (running it first when stale). `from` (the
+   * path as the stage names it) lets a code session, which validated no file, validate it now.
+   */
+  dependencyModel(index: number, from?: string): Promise<string>;
 }
 
 /** Placement plugins. */

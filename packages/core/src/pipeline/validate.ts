@@ -254,13 +254,19 @@ async function validateDependency(
     }
     throw error;
   }
-  const savesMerged = dependency.pipeline.stages.some((s) => s.stage === 'save' && s.merged === true);
-  if (!savesMerged) {
-    issue(`${dependency.display} saves no model to load: it needs a "save" stage with "merged": true`);
+  const unsaved = savesNoModel(dependency);
+  if (unsaved) {
+    issue(unsaved);
     return null;
   }
   hashParts.push(dependency.hash);
   return dependency;
+}
+
+/** Why a validated `from` pipeline gives no model to load (it saves no merged model), or null when it does. */
+export function savesNoModel(dependency: ValidatedPipeline): string | null {
+  const savesMerged = dependency.pipeline.stages.some((s) => s.stage === 'save' && s.merged === true);
+  return savesMerged ? null : `${dependency.display} saves no model to load: it needs a "save" stage with "merged": true`;
 }
 
 /** Why a `from` target is not a pipeline at all (unreadable, not JSON, no "stages"), or null when it is one. */

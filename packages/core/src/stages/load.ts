@@ -227,7 +227,7 @@ export default defineStage<LoadOptions, LoadResult, 'load'>({
     } else if (options.huggingface !== undefined) {
       await loadHuggingFace(resolve(dir, options.huggingface), options.context, ctx);
     } else {
-      const checkpointDir = options.checkpoint !== undefined ? resolve(dir, options.checkpoint) : await ctx.pipeline.dependencyModel(ctx.index);
+      const checkpointDir = options.checkpoint !== undefined ? resolve(dir, options.checkpoint) : await ctx.pipeline.dependencyModel(ctx.index, options.from);
       if (await isHuggingFaceDir(checkpointDir)) {
         await loadHuggingFace(checkpointDir, options.context, ctx);
       } else {
