@@ -13,7 +13,7 @@ export { escapePointer } from './contracts/pointer.js';
 export { defineStage, isStageDefinition } from './contracts/stage.js';
 export type {
   AdapterService, AnyStageDefinition, Capability, DataService, DependencyInfo, EvaluationRecord, MetricsSink, ModelService, PipelineService,
-  PlacementService, PlacementSpec, RunDirectory, RunRecords, StageCheckContext, StageContext, StageDefinition, StagePackages, TrainingRecord, VocabularyService,
+  PipelineSections, PlacementService, PlacementSpec, RunDirectory, RunRecords, StageCheckContext, StageContext, StageDefinition, StagePackages, TrainingRecord, VocabularyService,
 } from './contracts/stage.js';
 export type { CorpusSpec, DataSpec, DigitsDataSpec, TextDataSpec } from './contracts/data-schema.js';
 export type { ClassificationArrays, DatasetSource, TextArrays, Vocabulary } from './contracts/datasets.js';

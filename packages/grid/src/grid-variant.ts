@@ -1,4 +1,5 @@
-import type { GridVariantSpec, InjectStageSpec, StageSpec, TrainStageSpec } from '@rankwise/core';
+import type { InjectStageSpec, StageSpec, TrainStageSpec } from '@rankwise/core';
+import type { GridVariantSpec } from './grid-schema.js';
 
 /** Inject options a grid variant may set (everything an inject stage has except rank and placement, the other axes). */
 export const VARIANT_INJECT_KEYS = ['alpha', 'dropout', 'rslora', 'dora', 'init'] as const;

@@ -266,3 +266,14 @@ export function isStageDefinition(value: unknown): value is AnyStageDefinition {
  */
 // biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
 export interface StagePackages {}
+
+/**
+ * Top-level keys of a pipeline that other packages own (`createRankwise({ sections })`), typed by declaration merging;
+ * `@rankwise/grid` adds `grid`:
+ *
+ *     declare module '@rankwise/core/plugin' {
+ *       interface PipelineSections { grid?: GridSpec }
+ *     }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface PipelineSections {}

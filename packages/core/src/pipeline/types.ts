@@ -1,18 +1,20 @@
 import type { BackendRequest } from '../backend/resolve.js';
-import type { StageOptionsOf, StagePackages, StageResultOf } from '../contracts/stage.js';
+import type { PipelineSections, StageOptionsOf, StagePackages, StageResultOf } from '../contracts/stage.js';
 import type { BuiltinStageDefinition, StageName } from '../stages/builtin.js';
 import type { EvaluateOptions } from '../stages/evaluate.js';
 import type { OptimizerOptions, TrainOptions } from '../stages/train.js';
-import type { GridSpec } from './grid-schema.js';
 
 export type { CorpusSpec, DataSpec, DigitsDataSpec, DigitTransformName, TextDataSpec } from '../contracts/data-schema.js';
 export type { PlacementSpec } from '../contracts/stage.js';
-export type { GridPlacementSpec, GridSpec, GridVariantSpec } from './grid-schema.js';
+export type { PipelineSection } from './section.js';
 export type { StageName } from '../stages/builtin.js';
 export { STAGE_NAMES } from '../stages/builtin.js';
 
-/** TypeScript view of a pipeline file; every stage's options type is `Static<>` of its TypeBox schema. */
-export interface Pipeline {
+/**
+ * TypeScript view of a pipeline file; every stage's options type is `Static<>` of its TypeBox schema. Keys other
+ * packages own (`grid`) come from `PipelineSections`.
+ */
+export interface Pipeline extends PipelineSections {
   $schema?: string;
   name: string;
   description?: string;
@@ -22,7 +24,6 @@ export interface Pipeline {
   allowLargeRuns?: boolean;
   /** Built-in stages and the stage packages declared in `StagePackages` (a JSON file may name any package). */
   stages: StageSpec[];
-  grid?: GridSpec;
 }
 
 /** A stage object in a pipeline: `stage` (its name), an optional `label`, and the stage's options. */

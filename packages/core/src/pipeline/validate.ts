@@ -18,6 +18,7 @@ import { checkDataSpec } from './data-check.js';
 import { lazyDatasetSource } from './datasets.js';
 import type { DatasetSource } from '../contracts/datasets.js';
 import { stageOptions } from './stage-options.js';
+import type { PipelineSection } from './section.js';
 import type { Pipeline } from './types.js';
 
 /** A pipeline file that passed every check, with what it depends on. */
@@ -49,8 +50,10 @@ export interface ValidateOptions {
   overrides?: readonly Override[];
   /** Working directory for display paths. */
   cwd?: string;
-  /** Checks run after the stages' own (e.g. the grid's). */
+  /** Checks run after the stages' own. */
   checks?: readonly PipelineCheck[];
+  /** Top-level keys other packages own (the grid's `grid`): checked against their schema, then by their check. */
+  sections?: readonly PipelineSection[];
   /** Where datasets read files at validation (default: `@rankwise/datasets`, loaded on first use). */
   datasets?: DatasetSource;
 }
@@ -80,7 +83,7 @@ export async function validatePipelineData(
 ): Promise<ValidatedPipeline> {
   const { data: resolved, issues: overrideIssues } = applyOverrides(data, chain.length === 0 ? (options.overrides ?? []) : []);
   if (overrideIssues.length > 0) throw new PipelineValidationError(overrideIssues);
-  const validator = validatePipelineSchema(resolved);
+  const validator = validatePipelineSchema(resolved, options.sections);
   if (validator.errors && validator.errors.length > 0) {
     throw new PipelineValidationError(ajvIssues(validator.errors, resolved, where.display));
   }
@@ -193,7 +196,7 @@ export async function validatePipelineData(
     if (definition.provides.includes('model') && !model) return fail(issues);
   }
   const partial = { file: where.file, display: where.display, dir: where.dir, pipeline, stageDefinitions, dependencies, modelBefore, output: outputOf(model) };
-  for (const check of options.checks ?? []) await check(partial, issues, plugins);
+  for (const check of [...(options.sections ?? []).flatMap((s) => (s.check ? [s.check] : [])), ...(options.checks ?? [])]) await check(partial, issues, plugins);
   const loaded = pipeline.stages.length > 1 ? (modelBefore[1] ?? null) : model;
   issues.push(...checkRunMemory(pipeline, loaded, where.display));
   if (issues.length > 0) throw new PipelineValidationError(issues);
