@@ -9,6 +9,7 @@ import type {
   AdapterService, DataService, EvaluationRecord, MetricsSink, ModelService, PipelineService, PlacementService, PlacementSpec, RunDirectory,
   RunRecords, StageContext, TrainingRecord, VocabularyService,
 } from '../contracts/stage.js';
+import { recordBaseModel } from '../io/base-model.js';
 import { nonFiniteAsString } from '../io/json-numbers.js';
 import type { AdapterSnapshot } from '../io/peft-adapter.js';
 import type { Model } from '../nn/model.js';
@@ -99,6 +100,7 @@ export class ModelSlot implements ModelService {
     this.model = model;
     this.origin = origin;
     this.baseModelId = baseModelId;
+    recordBaseModel(model, baseModelId); // a library saveAdapter(model) then writes what the save stage writes
   }
 
   /** Hands the model to the caller (the slot forgets it). */
