@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { forgetLoadedAdapters } from '../lora/inference-mode.js';
 import { defineStage } from '../contracts/stage.js';
 import { freeze } from '../lora/freeze.js';
 
@@ -15,7 +16,9 @@ export default defineStage<Record<never, never>, FreezeResult, 'freeze'>({
   requires: ['model'],
   provides: ['frozen'],
   run(_options, ctx) {
-    const count = freeze(ctx.model.require('freeze'));
+    const model = ctx.model.require('freeze');
+    forgetLoadedAdapters(model);
+    const count = freeze(model);
     ctx.progress.info(`freeze: ${count} parameter tensors frozen`);
     return { frozen: count };
   },

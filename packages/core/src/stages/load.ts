@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { freezeLoadedAdapters } from '../lora/inference-mode.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -242,6 +243,8 @@ export default defineStage<LoadOptions, LoadResult, 'load'>({
       ctx.progress.info(`load: adapter with ${layers.length} LoRA layers from ${options.adapter}`);
     }
     await loadNamedAdapters(options, model, ctx);
+    // PEFT's from_pretrained (is_trainable=False): loaded adapters are frozen until a train stage trains them
+    if (options.adapter !== undefined || options.adapters !== undefined) freezeLoadedAdapters(model);
     const adapterLayers = loraLayers(model).length;
     const report = parameterReport(model);
     const vocabulary = ctx.vocabulary.current();

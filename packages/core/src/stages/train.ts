@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { trainLoadedAdapters } from '../lora/inference-mode.js';
 import { activeBackend } from '../backend/resolve.js';
 import { DataSchema } from '../contracts/data-schema.js';
 import { describedRef, shared, StringEnum } from '../contracts/schema-helpers.js';
@@ -120,6 +121,8 @@ export default defineStage<TrainOptions, TrainingRecord, 'train'>({
   },
   async run(options, ctx) {
     const model = ctx.model.require('train');
+    // adapters loaded frozen (PEFT's from_pretrained) are trained as with is_trainable=True: the active ones, not the base
+    if (trainLoadedAdapters(model)) ctx.progress.info('train: the loaded adapters become trainable (PEFT is_trainable=True); the base stays frozen');
     const data = await ctx.data.prepare(options.data, ctx.seed);
     const evalData = options.evalData ? await ctx.data.prepare(options.evalData, 0) : undefined;
     if (data.classNames) ctx.data.classNames = [...data.classNames];

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { forgetLoadedAdapters } from '../lora/inference-mode.js';
 import { defineStage } from '../contracts/stage.js';
 import { unfreeze } from '../lora/freeze.js';
 
@@ -16,7 +17,9 @@ export default defineStage<Record<never, never>, UnfreezeResult, 'unfreeze'>({
   provides: [],
   removes: ['frozen'],
   run(_options, ctx) {
-    const count = unfreeze(ctx.model.require('unfreeze'));
+    const model = ctx.model.require('unfreeze');
+    forgetLoadedAdapters(model);
+    const count = unfreeze(model);
     ctx.progress.info(`unfreeze: ${count} parameter tensors trainable`);
     return { trainable: count };
   },
