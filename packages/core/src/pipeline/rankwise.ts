@@ -136,7 +136,7 @@ export class Rankwise {
 
   /** Runs single stages on a model you built yourself (see Session); the backend resolves as `run` does. */
   session(options: SessionOptions = {}): Session {
-    return new Session(this.container, this.plugins, options, this.cwd);
+    return new Session(this.container, this.plugins, options, this.cwd, this.sections);
   }
 }
 

@@ -11,6 +11,7 @@ import { validateStageObject } from './schema.js';
 import { resolveStages } from './stage-resolve.js';
 import { withSchemaDefaults } from './stage-defaults.js';
 import { stageOptions } from './stage-options.js';
+import type { PipelineSection } from './section.js';
 import type { CheckedStageSpec, ExternalStageSpec, StageResult, StageSpec } from './types.js';
 import { savesNoModel, validatePipelineFile, type ValidatedPipeline } from './validate.js';
 
@@ -41,6 +42,8 @@ export class Session {
     private readonly plugins: PluginRegistry,
     private readonly options: SessionOptions,
     private readonly cwd: string,
+    /** Top-level keys other packages own, for the `from` pipelines a stage loads (the grid's `grid`). */
+    sections: readonly PipelineSection[] = [],
   ) {
     this.pipeline = {
       file: '',
@@ -63,7 +66,7 @@ export class Session {
       force: false,
       // a stage that loads another pipeline's model (load.from) validates that file when it runs
       validateDependency: async (from, index) => {
-        const dependency = await validatePipelineFile(resolve(cwd, from), { plugins, cwd });
+        const dependency = await validatePipelineFile(resolve(cwd, from), { plugins, cwd, sections });
         const unsaved = savesNoModel(dependency);
         if (unsaved) throw new PipelineValidationError([{ file: '<session>', pointer: `/stages/${index}/from`, message: unsaved }]);
         return dependency;
