@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { createRankwise, PipelineValidationError, SilentProgress, type InjectStageSpec, type Pipeline, type TrainStageSpec } from '@rankwise/core';
-import { checkGrid, expandGrid } from '@rankwise/grid';
+import { expandGrid, gridSection } from '@rankwise/grid';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';
 import type { GridResult } from '@rankwise/report';
@@ -51,7 +51,7 @@ describe('grid variant axis', () => {
   });
 
   test('validation: a repeated variant label, and PiSSA at a rank above min(in, out) of a site, are named before anything runs', async () => {
-    const rankwise = createRankwise({ progress: new SilentProgress(), datasets: createDatasetSource(), plugins: [pattern], checks: [checkGrid] });
+    const rankwise = createRankwise({ progress: new SilentProgress(), datasets: createDatasetSource(), plugins: [pattern], sections: [gridSection] });
     const twice = gridPipeline();
     twice.grid!.variant = [{ label: 'DoRA', dora: true }, { label: 'DoRA', init: 'olora' }];
     await expect(rankwise.validate(twice, process.cwd())).rejects.toThrow('/grid/variant/1/label: found "DoRA" twice');

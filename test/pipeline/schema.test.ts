@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { getLanguageService, TextDocument, type JSONSchema } from 'vscode-json-languageservice';
-import { buildPipelineSchema, createRankwise, PIPELINE_SCHEMA_PATH, SilentProgress } from '@rankwise/core';
+import { BUILTIN_STAGES, buildPipelineSchema, createRankwise, PIPELINE_SCHEMA_PATH, SilentProgress, STAGE_NAMES } from '@rankwise/core';
 import { main } from '@rankwise/cli';
 import { pluginProject } from '../helpers/plugin-project.js';
 
@@ -46,7 +46,11 @@ describe('the pipeline schema is generated from the stage definitions', () => {
     const schema = buildPipelineSchema() as Node;
     const stage = (schema.$defs as Record<string, Node>).stage;
     expect(JSON.stringify((stage.properties as Node).stage)).toContain('"pattern"');
-    expect((stage.allOf as unknown[]).length).toBe(9); // load, freeze, unfreeze, inject, train, evaluate, merge, save, generate
+    // one if/then per stage of the registry, in its order (nothing lists the names by hand)
+    const conditioned = (stage.allOf as Array<{ if: { properties: { stage: { const: string } } } }>).map((c) => c.if.properties.stage.const);
+    expect(conditioned).toEqual(BUILTIN_STAGES.map((s) => s.name));
+    expect(conditioned).toEqual([...STAGE_NAMES]);
+    expect(conditioned).toContain('generate');
   });
 });
 

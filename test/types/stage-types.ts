@@ -2,8 +2,9 @@
  * Compile-time checks of the stage types (`test/types/stage-types.test.ts` runs tsc on this file): every
  * `@ts-expect-error` below must be an error, and everything else must compile.
  */
-import { createRankwise, defineStage, type Pipeline, type StageResult } from '@rankwise/core';
+import { BUILTIN_STAGES, createRankwise, defineStage, STAGE_NAMES, type Pipeline, type StageName, type StageResult, type StageResults } from '@rankwise/core';
 import { defineStage as defineViewStage } from '@rankwise/core/plugin';
+import type { GridSpec } from '@rankwise/grid';
 
 // A stage package declares its options and result types once, by declaration merging.
 declare module '@rankwise/core/plugin' {
@@ -74,3 +75,21 @@ export const viewStage = defineViewStage<{ factor: number }, { scaled: number }>
   run: (options, ctx) => ({ scaled: ctx.model.require(ctx.name).parameters().length * options.factor }),
 });
 export const withViewStage = createRankwise({ stages: [viewStage, norms] });
+
+// The names, stage object types and results come from the registry (BUILTIN_STAGES): nothing lists them by hand.
+type RegistryNames = (typeof BUILTIN_STAGES)[number]['name'];
+export const sameNames: [StageName] extends [RegistryNames] ? ([RegistryNames] extends [StageName] ? true : false) : false = true;
+export const names: readonly StageName[] = STAGE_NAMES;
+// @ts-expect-error not a built-in stage name
+export const notAName: StageName = 'trian';
+export const mergeResult: StageResults['merge'] = { merged: 2 };
+// @ts-expect-error a stage's result type is its definition's: merge returns { merged }
+export const badResult: StageResults['merge'] = { frozen: 2 };
+
+// `grid` belongs to @rankwise/grid, which adds it to Pipeline (PipelineSections); its options are checked.
+export const gridPipeline: Pipeline = { ...good, grid: { rank: [1, 4], placement: [{ label: 'all', plugin: 'pattern' }] } satisfies GridSpec };
+export const badGrid: Pipeline = {
+  ...good,
+  // @ts-expect-error grid ranks are numbers
+  grid: { rank: ['four'], placement: [{ label: 'all', plugin: 'pattern' }] },
+};

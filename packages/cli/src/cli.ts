@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, ResumeError, SilentProgress, type ModuleLoader, type ProgressReporter } from '@rankwise/core';
-import { checkGrid, DEFAULT_ATTEMPTS } from '@rankwise/grid';
+import { DEFAULT_ATTEMPTS, gridSection } from '@rankwise/grid';
 import { RUN_OBSERVERS } from '@rankwise/observe';
 import { convertCommand } from './commands/convert.js';
 import { adaptersCommand } from './commands/adapters.js';
@@ -35,7 +35,7 @@ const cliLoader: ModuleLoader = async (specifier) => {
 
 /** Plugin packages not found from the pipeline's folder upwards are looked up where the CLI is installed. */
 const CLI_INSTALL_DIR = fileURLToPath(new URL('.', import.meta.url));
-const cliRankwise = (progress: ProgressReporter) => createRankwise({ progress, loader: cliLoader, pluginDirs: [CLI_INSTALL_DIR], checks: [checkGrid], observers: [...RUN_OBSERVERS] });
+const cliRankwise = (progress: ProgressReporter) => createRankwise({ progress, loader: cliLoader, pluginDirs: [CLI_INSTALL_DIR], sections: [gridSection], observers: [...RUN_OBSERVERS] });
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 

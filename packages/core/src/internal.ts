@@ -9,6 +9,7 @@ export { selectPlacement } from './pipeline/placement-check.js';
 export { ajvIssues } from './pipeline/issues.js';
 export { validateAgainst, validateStageObject } from './pipeline/schema.js';
 export { stageObjectSchema } from './pipeline/schema-build.js';
+export { shared, StringEnum } from './contracts/schema-helpers.js';
 export { resolveStage } from './pipeline/stage-resolve.js';
 export { RUN_SERVICES, stageSeed, type RunInfo } from './pipeline/services.js';
 // language-model data formats (issue 20)

@@ -15,7 +15,7 @@ export { escapePointer } from './contracts/pointer.js';
 export { defineStage, isStageDefinition } from './contracts/stage-view.js';
 export type {
   AdapterService, AdapterSiteLike, AdapterSnapshotLike, AnyStageDefinition, Capability, DataService, DataSummary, DependencyInfo, EvaluationRecord,
-  MetricsSink, ModelService, PipelineService, PlacementService, PlacementSpec, RunDirectory, RunRecords, StageCheckContext, StageContext,
+  MetricsSink, ModelService, PipelineSections, PipelineService, PlacementService, PlacementSpec, RunDirectory, RunRecords, StageCheckContext, StageContext,
   StageDefinition, StagePackages, TaskDataLike, TrainingRecord, VocabularyService,
 } from './contracts/stage-view.js';
 // the model and the tensors a stage may touch (structural views of core's TensorFlow.js objects) and their readers

@@ -1,4 +1,5 @@
-import type { GridSpec, ModelDescription, PipelineCheck, StageSpec, ValidationIssue } from '@rankwise/core';
+import type { ModelDescription, PipelineCheck, StageSpec, ValidationIssue } from '@rankwise/core';
+import type { GridSpec } from './grid-schema.js';
 import { selectPlacement, type PluginRegistry } from '@rankwise/core/internal';
 
 /** Metrics each task's evaluations report (the grid colours by one of them). */

@@ -1,5 +1,6 @@
 import { applyVariant, variantSlugs } from './grid-variant.js';
-import type { GridSpec, InjectStageSpec, Pipeline, SaveStageSpec, StageSpec, TrainStageSpec } from '@rankwise/core';
+import type { InjectStageSpec, Pipeline, SaveStageSpec, StageSpec, TrainStageSpec } from '@rankwise/core';
+import type { GridSpec } from './grid-schema.js';
 
 /** One point of the expressivity-vs-rank grid: a complete pipeline of its own. */
 export interface GridCellPlan {

@@ -1,4 +1,5 @@
-import { LORA_VARIANT_OPTION_KEYS, type GridVariantSpec, type InjectStageSpec, type StageSpec, type TrainStageSpec } from '@rankwise/core';
+import { LORA_VARIANT_OPTION_KEYS, type InjectStageSpec, type StageSpec, type TrainStageSpec } from '@rankwise/core';
+import type { GridVariantSpec } from './grid-schema.js';
 
 /**
  * Inject options a grid variant may set (everything an inject stage has except rank and placement, the other axes):

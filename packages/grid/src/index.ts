@@ -5,6 +5,8 @@ export { analyseGrid, baseWeightsFile } from './analyses.js';
 export { gridResult } from './result.js';
 export { expandGrid, gridAlpha, FULL_FINE_TUNING, type GridCellPlan } from './grid-expand.js';
 export { checkGrid, TASK_METRICS } from './grid-check.js';
+export { gridSection } from './grid-section.js';
+export { GridSchema, type GridSpec, type GridPlacementSpec, type GridVariantSpec } from './grid-schema.js';
 export { runCellsOnQueue, type GridQueueOptions } from './run-cells-queue.js';
 export { startCellWorker, type CellWorker, type CellWorkerOptions, type JobExecutor, type QueuedJob, type WorkerJobEvent } from './queue/cell-worker.js';
 export { createCellExecutor, type CellExecutor, type CellExecutorOptions } from './run-queued-cell.js';

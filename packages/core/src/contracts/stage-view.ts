@@ -184,7 +184,11 @@ export interface PipelineService {
   /** The run seed. */
   readonly seed: number;
   /** The merged-model directory of the `from` pipeline of stage `index` (running it first when stale). */
-  dependencyModel(index: number): Promise<string>;
+  /**
+   * The merged-model directory of the `from` pipeline of stage `index` (running it first when stale). `from` (the
+   * path as the stage names it) lets a code session, which validated no file, validate it now.
+   */
+  dependencyModel(index: number, from?: string): Promise<string>;
 }
 
 /** Placement plugins. */
@@ -232,6 +236,10 @@ export interface StageCheckContext {
   /** The pipeline file as shown in messages, and the directory its relative paths resolve from. */
   readonly file: string;
   readonly dir: string;
+  /** A path as messages show it: relative to the working directory. */
+  shown(path: string): string;
+  /** The pipeline accepts sizes validation refuses as likely mistakes (`"allowLargeRuns": true`). */
+  readonly allowLargeRuns: boolean;
   /** The model before this stage (null before `load`). */
   readonly model: ModelDescription | null;
   /** Sites that carry (or will carry) an adapter at this point. */
@@ -269,9 +277,9 @@ export interface StageCheckContext {
  * (besides `stage` and `label`); `check` runs at validation time, `run` when the pipeline runs, and what `run`
  * returns is what `session.stage()` returns.
  */
-export interface StageDefinition<Options = JsonObject, Result = unknown> {
-  /** Built-ins: load, freeze, …; stage packages: their npm package name. */
-  name: string;
+export interface StageDefinition<Options = JsonObject, Result = unknown, Name extends string = string> {
+  /** Built-ins: load, freeze, …; stage packages: their npm package name. Its literal type names the stage in `Pipeline`. */
+  name: Name;
   description: string;
   /** JSON Schema (2020-12) object for the stage's keys; every property has a description. */
   options: Record<string, unknown>;
@@ -285,8 +293,8 @@ export interface StageDefinition<Options = JsonObject, Result = unknown> {
 /** A stage definition of any options and result (for registries and lists; callers pass validated options). */
 export type AnyStageDefinition = StageDefinition<never, unknown>;
 
-/** Returns its argument; exists for type inference. */
-export function defineStage<Options = JsonObject, Result = unknown>(stage: StageDefinition<Options, Result>): StageDefinition<Options, Result> {
+/** Returns its argument; exists for type inference (`Name`: the literal name, so the registry can derive types). */
+export function defineStage<Options = JsonObject, Result = unknown, Name extends string = string>(stage: StageDefinition<Options, Result, Name>): StageDefinition<Options, Result, Name> {
   return stage;
 }
 
@@ -309,3 +317,14 @@ export function isStageDefinition(value: unknown): value is AnyStageDefinition {
  */
 // biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
 export interface StagePackages {}
+
+/**
+ * Top-level keys of a pipeline that other packages own (`createRankwise({ sections })`), typed by declaration merging;
+ * `@rankwise/grid` adds `grid`:
+ *
+ *     declare module '@rankwise/core/plugin' {
+ *       interface PipelineSections { grid?: GridSpec }
+ *     }
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging
+export interface PipelineSections {}

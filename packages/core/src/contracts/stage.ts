@@ -17,7 +17,7 @@ import type {
 export {
   isStageDefinition, type AdapterSiteLike, type AdapterSnapshotLike, type Capability, type DataSummary, type DependencyInfo,
   type EvaluationRecord, type MetricsSink, type PipelineService, type PlacementService, type PlacementSpec, type RunDirectory,
-  type RunRecords, type StageCheckContext, type StagePackages, type TaskDataLike, type TrainingRecord, type VocabularyService,
+  type RunRecords, type StageCheckContext, type StagePackages, type PipelineSections, type TaskDataLike, type TrainingRecord, type VocabularyService,
 } from './stage-view.js';
 
 /** The model of the run. */
@@ -59,9 +59,9 @@ export interface StageContext extends StageContextView {
  * returns is what `session.stage()` returns. (Stage packages see the same shape through `@rankwise/core/plugin`,
  * with the context's model and tensors as structural views.)
  */
-export interface StageDefinition<Options = JsonObject, Result = unknown> {
-  /** Built-ins: load, freeze, …; stage packages: their npm package name. */
-  name: string;
+export interface StageDefinition<Options = JsonObject, Result = unknown, Name extends string = string> {
+  /** Built-ins: load, freeze, …; stage packages: their npm package name. Its literal type names the stage in `Pipeline`. */
+  name: Name;
   description: string;
   /** JSON Schema (2020-12) object for the stage's keys; every property has a description. */
   options: Record<string, unknown>;
@@ -75,7 +75,11 @@ export interface StageDefinition<Options = JsonObject, Result = unknown> {
 /** A stage definition of any options and result (for registries and lists; callers pass validated options). */
 export type AnyStageDefinition = StageDefinition<never, unknown>;
 
-/** Returns its argument; exists for type inference. */
-export function defineStage<Options = JsonObject, Result = unknown>(stage: StageDefinition<Options, Result>): StageDefinition<Options, Result> {
+/** Returns its argument; exists for type inference (`Name`: the literal name, so the registry can derive types). */
+export function defineStage<Options = JsonObject, Result = unknown, Name extends string = string>(stage: StageDefinition<Options, Result, Name>): StageDefinition<Options, Result, Name> {
   return stage;
 }
+
+/** The options, result and name types of a stage definition. */
+export type StageOptionsOf<D> = D extends StageDefinition<infer O, unknown, string> ? O : never;
+export type StageResultOf<D> = D extends { run(...args: never[]): infer R } ? Awaited<R> : never;

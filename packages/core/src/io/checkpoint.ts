@@ -1,8 +1,9 @@
 import { mkdir, readFile } from 'node:fs/promises';
+import { recordBaseModel } from './base-model.js';
 import { atomicWriteFile } from './atomic-write.js';
 import { describeFsError, isFsError } from './fs-errors.js';
 import { parseJsonText } from './json-text.js';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createModel } from '../nn/architectures.js';
 import type { JsonObject, Model } from '../nn/model.js';
@@ -136,6 +137,7 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
     model.dispose();
     throw error;
   }
+  recordBaseModel(model, relative(process.cwd(), dir) || '.'); // as the load stage gives it
   return { model, config };
 }
 

@@ -5,6 +5,8 @@
  * (LlamaModel.permute; Qwen2 is stored unpermuted), 1-D tensors in F32, the tokenizer as gpt2 BPE metadata. Reading
  * undoes all of it and dequantizes every tensor to float32.
  */
+import { relative } from 'node:path';
+import { recordBaseModel } from './base-model.js';
 import * as tf from '@tensorflow/tfjs';
 import {
   GgmlType, GgufReader, WRITE_TYPES, gguf, writeGguf, readGgufHeader, tensorIssues, tokenizerFromMetadata, tokenizerIssues, tokenizerMetadata,
@@ -296,6 +298,7 @@ export async function loadGgufModel(file: string, options: { context?: number } 
         variable.assign(linear ? t.transpose() : t); // [out, in] → [in, out]
       });
     }
+    recordBaseModel(model, relative(process.cwd(), file) || file); // as the load stage gives it
     return { model, tokenizer: tokenizerFromMetadata(check.header), header: check.header };
   } catch (error) {
     model?.dispose();

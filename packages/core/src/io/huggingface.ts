@@ -1,5 +1,6 @@
 import { copyFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { recordBaseModel } from './base-model.js';
+import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loraLayers } from '../lora/inject.js';
 import { ConfigError } from '../nn/description.js';
@@ -268,6 +269,8 @@ export async function loadHuggingFaceModel(dir: string, options: { context?: num
         variable.assign(linear ? t.transpose() : t); // [out, in] → [in, out]
       });
     }
+    // PEFT's base_model_name_or_path, as the load stage gives it: the Hub id, else the path from the working directory
+    recordBaseModel(model, info.hubId ?? (relative(process.cwd(), dir) || '.'));
     return { model, info };
   } catch (error) {
     model?.dispose();

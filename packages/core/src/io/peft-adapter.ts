@@ -1,4 +1,5 @@
 import { mkdir, readFile } from 'node:fs/promises';
+import { baseModelOf, peftTaskType } from './base-model.js';
 import { atomicWriteFile } from './atomic-write.js';
 import { describeFsError, isFsError } from './fs-errors.js';
 import { parseJsonText } from './json-text.js';
@@ -191,13 +192,15 @@ export async function saveNamedAdapters(adapters: readonly NamedAdapterSites[], 
 /**
  * Saves the adapters currently in `model` as PEFT's save_pretrained does: the adapter named "default" (the one a
  * single-adapter model has) at the top of `dir`, every other one in `dir/<name>/`; `names` picks some (default all).
- * Returns the folders written.
+ * `baseModel` and `taskType` default to what the save stage writes (io/base-model.ts). Returns the folders written.
  */
 export async function saveAdapter(model: Module, dir: string, options: AdapterSaveOptions & { names?: readonly string[] } = {}): Promise<string[]> {
   const all = namedSites(model, (v) => v);
   const names = options.names ?? all.map((a) => a.name);
   for (const name of names) if (!all.some((a) => a.name === name)) throw new Error(`saveAdapter: no adapter named ${JSON.stringify(name)}; adapters: ${all.map((a) => a.name).join(', ')}`);
-  return saveNamedAdapters(all.filter((a) => names.includes(a.name)), dir, options);
+  // without options, what the save stage writes: the base the model was loaded from, CAUSAL_LM for language models
+  const config = { baseModel: options.baseModel !== undefined ? options.baseModel : baseModelOf(model), taskType: options.taskType !== undefined ? options.taskType : peftTaskType(model) };
+  return saveNamedAdapters(all.filter((a) => names.includes(a.name)), dir, { ...options, ...config });
 }
 
 /** Reads and checks adapter_config.json (not the weights) with PEFT's rules. */

@@ -18,6 +18,7 @@ import { PipelineRunner, type RunOptions, type RunResult } from './runner.js';
 import type { RunObserver } from './observer.js';
 import { RUN_SERVICES, Services, type ServiceToken } from './services.js';
 import { Session, type SessionOptions } from './session.js';
+import type { PipelineSection } from './section.js';
 import type { Pipeline } from './types.js';
 import { validatePipelineData, validatePipelineFile, type PipelineCheck, type ValidatedPipeline } from './validate.js';
 
@@ -40,8 +41,10 @@ export interface RankwiseOptions {
    * node_modules lookup). Default: where @rankwise/core is installed. The CLI passes its own install.
    */
   pluginDirs?: readonly string[];
-  /** Whole-pipeline checks run by validate (the grid package adds its own). */
+  /** Whole-pipeline checks run by validate. */
   checks?: PipelineCheck[];
+  /** Top-level keys other packages own, with their schema and check (`@rankwise/grid`'s `gridSection`). */
+  sections?: PipelineSection[];
   /** Watchers of every run (TensorBoard event files, report.html: `@rankwise/observe`). */
   observers?: RunObserver[];
 }
@@ -56,10 +59,12 @@ export class Rankwise {
   readonly runner: PipelineRunner;
   private readonly cwd: string;
   private readonly checks: readonly PipelineCheck[];
+  private readonly sections: readonly PipelineSection[];
 
   constructor(options: RankwiseOptions = {}) {
     this.cwd = options.cwd ?? process.cwd();
     this.checks = options.checks ?? [];
+    this.sections = options.sections ?? [];
     this.container = globalContainer.createChildContainer();
     this.plugins = new PluginRegistry({ installDirs: options.pluginDirs });
     for (const plugin of options.plugins ?? []) this.plugins.register(plugin as PlacementPlugin<unknown>);
@@ -90,13 +95,13 @@ export class Rankwise {
 
   /** Reads and checks a pipeline file (and the files it loads `from`); throws PipelineValidationError. */
   validateFile(file: string, overrides: readonly Override[] = []): Promise<ValidatedPipeline> {
-    return validatePipelineFile(file, { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks, datasets: this.datasetSource });
+    return validatePipelineFile(file, { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks, sections: this.sections, datasets: this.datasetSource });
   }
 
   /** Checks a pipeline object built in code; relative paths in it resolve from `baseDir` (default: the working directory). */
   validate(pipeline: Pipeline, baseDir = this.cwd, overrides: readonly Override[] = []): Promise<ValidatedPipeline> {
     const dir = resolve(this.cwd, baseDir);
-    return validatePipelineData(pipeline, { file: '', display: `<${pipeline.name ?? 'pipeline'}>`, dir }, { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks, datasets: this.datasetSource });
+    return validatePipelineData(pipeline, { file: '', display: `<${pipeline.name ?? 'pipeline'}>`, dir }, { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks, sections: this.sections, datasets: this.datasetSource });
   }
 
   /** The data source runs read through (replaceable: `rankwise.provide(Services.Datasets, { useValue })`). */
@@ -125,12 +130,13 @@ export class Rankwise {
         .sort((a, b) => a.name.localeCompare(b.name))
         .map((plugin) => ({ plugin, aliases: aliases(plugin.name) })),
       datasets: [...BUILTIN_DATASETS, ...installed.datasets.sort((a, b) => a.name.localeCompare(b.name))],
+      sections: this.sections,
     });
   }
 
   /** Runs single stages on a model you built yourself (see Session); the backend resolves as `run` does. */
   session(options: SessionOptions = {}): Session {
-    return new Session(this.container, this.plugins, options, this.cwd);
+    return new Session(this.container, this.plugins, options, this.cwd, this.sections);
   }
 }
 

@@ -4,7 +4,7 @@ import type { AnyStageDefinition } from '../contracts/stage.js';
 import type { JsonObject } from '../nn/model.js';
 import type { PlacementPlugin } from '../contracts/placement.js';
 import { BUILTIN_STAGES, STAGE_NAMES } from '../stages/builtin.js';
-import { GridSchema } from './grid-schema.js';
+import type { PipelineSection } from './section.js';
 import type { AnyDatasetDefinition } from '../contracts/dataset.js';
 import { BUILTIN_DATASETS } from '../datasets/builtin.js';
 
@@ -21,6 +21,8 @@ export interface SchemaSources {
   placements?: ReadonlyArray<{ plugin: Pick<PlacementPlugin<unknown>, 'name' | 'description' | 'optionsSchema'>; aliases?: readonly string[] }>;
   /** Dataset definitions: the built-ins, then installed dataset packages (each selected by `data.dataset`). */
   datasets?: ReadonlyArray<Pick<AnyDatasetDefinition, 'name' | 'description' | 'options'>>;
+  /** Top-level keys other packages own (the grid's `grid`), after `stages`. */
+  sections?: readonly Pick<PipelineSection, 'key' | 'schema'>[];
 }
 
 type Schema = Record<string, unknown>;
@@ -98,7 +100,9 @@ export function buildPipelineSchema(sources: SchemaSources = {}): JsonObject {
     hoist.defs[defKey(stage)] = null; // keep the stage before the shared schemas it brings
     hoist.defs[defKey(stage)] = hoist.object(stageObjectSchema(stage));
   }
-  const grid = hoist.value(GridSchema);
+  const sections = Object.fromEntries(
+    (sources.sections ?? []).map(({ key, schema }) => [key, { ...(hoist.value(schema) as Schema), description: schema.description }]),
+  );
   addPlacementOptions(hoist, sources.placements ?? []);
   addDatasets(hoist, sources.datasets ?? BUILTIN_DATASETS);
   return {
@@ -121,7 +125,7 @@ export function buildPipelineSchema(sources: SchemaSources = {}): JsonObject {
         description: "Accept sizes that validation would refuse as likely mistakes (more than 10 million steps, a model whose training state exceeds this machine's memory).",
       },
       stages: { type: 'array', minItems: 1, items: { $ref: '#/$defs/stage' }, description: 'The stages, run in order on one model.' },
-      grid: { ...(grid as Schema), description: (GridSchema as Schema).description },
+      ...sections,
     },
     $defs: hoist.defs as JsonObject,
   } as JsonObject;

@@ -3,7 +3,8 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { AnyStageDefinition } from '../contracts/stage.js';
 import type { JsonObject } from '../nn/model.js';
 import { builtinStage } from '../stages/builtin.js';
-import { buildPipelineSchema, stageObjectSchema } from './schema-build.js';
+import { buildPipelineSchema, PIPELINE_SCHEMA_ID, stageObjectSchema } from './schema-build.js';
+import type { PipelineSection } from './section.js';
 
 /** Absolute path of the JSON Schema core ships (pipeline files point `$schema` at it); `rankwise schema` writes it. */
 export const PIPELINE_SCHEMA_PATH = fileURLToPath(new URL('../../schema/pipeline.schema.json', import.meta.url));
@@ -33,13 +34,28 @@ export function sharedAjv(): Ajv2020 {
   return ajvInstance;
 }
 
-export function validatePipelineSchema(data: unknown): ValidateFunction {
-  if (!pipelineValidator) {
-    const id = pipelineSchema().$id as string;
-    pipelineValidator = sharedAjv().getSchema(id) ?? sharedAjv().compile(pipelineSchema());
+const sectionValidators = new Map<string, { sections: readonly PipelineSection[]; validate: ValidateFunction }>();
+
+/** Validates a whole pipeline object; `sections`: the top-level keys other packages own (compiled once per set). */
+export function validatePipelineSchema(data: unknown, sections: readonly PipelineSection[] = []): ValidateFunction {
+  if (sections.length === 0) {
+    if (!pipelineValidator) {
+      const id = pipelineSchema().$id as string;
+      pipelineValidator = sharedAjv().getSchema(id) ?? sharedAjv().compile(pipelineSchema());
+    }
+    pipelineValidator(data);
+    return pipelineValidator;
   }
-  pipelineValidator(data);
-  return pipelineValidator;
+  const key = sections.map((s) => s.key).join(',');
+  let entry = sectionValidators.get(key);
+  if (!entry || entry.sections.some((s, i) => s.schema !== sections[i]?.schema)) {
+    // its own $id: the stage validators refer to the plain pipeline schema's $defs by the shared one
+    const schema = { ...buildPipelineSchema({ sections }), $id: `${PIPELINE_SCHEMA_ID.replace(/\.schema\.json$/, '')}+${key}.schema.json` };
+    entry = { sections, validate: sharedAjv().compile(schema) };
+    sectionValidators.set(key, entry);
+  }
+  entry.validate(data);
+  return entry.validate;
 }
 
 /** Compiles (once per schema object) and runs a plugin's options schema. */

@@ -9,6 +9,7 @@ import type {
   AdapterService, DataService, EvaluationRecord, MetricsSink, ModelService, PipelineService, PlacementService, PlacementSpec, RunDirectory,
   RunRecords, StageContext, TrainingRecord, VocabularyService,
 } from '../contracts/stage.js';
+import { recordBaseModel } from '../io/base-model.js';
 import { nonFiniteAsString } from '../io/json-numbers.js';
 import type { AdapterSnapshot } from '../io/peft-adapter.js';
 import type { Model } from '../nn/model.js';
@@ -70,6 +71,8 @@ export interface RunInfo {
   checkpoints?: boolean;
   /** Continuing an unfinished run: train stages restore their newest checkpoint. */
   resumed?: boolean;
+  /** Code sessions: validates a `from` pipeline when a stage first needs it (runs validated theirs up front). */
+  validateDependency?: (from: string, index: number) => Promise<ValidatedPipeline>;
 }
 
 /** Runs a `from` pipeline when its result is missing or stale (PipelineRunner implements it). */
@@ -97,6 +100,7 @@ export class ModelSlot implements ModelService {
     this.model = model;
     this.origin = origin;
     this.baseModelId = baseModelId;
+    recordBaseModel(model, baseModelId); // a library saveAdapter(model) then writes what the save stage writes
   }
 
   /** Hands the model to the caller (the slot forgets it). */
@@ -285,8 +289,12 @@ export class PipelineAccess implements PipelineService {
     return this.run.seed;
   }
 
-  dependencyModel(index: number): Promise<string> {
-    const dependency = this.run.validated.dependencies.get(index);
+  async dependencyModel(index: number, from?: string): Promise<string> {
+    let dependency = this.run.validated.dependencies.get(index);
+    if (!dependency && from !== undefined && this.run.validateDependency) {
+      dependency = await this.run.validateDependency(from, index);
+      this.run.validated.dependencies.set(index, dependency);
+    }
     if (!dependency) throw new Error(`load: the "from" pipeline of stage ${index} was not validated`);
     const { outRoot, signal, backend, force } = this.run;
     return this.runner.ensureArtifact(dependency, { outRoot, signal, backend, force });

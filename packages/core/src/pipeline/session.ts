@@ -11,8 +11,9 @@ import { validateStageObject } from './schema.js';
 import { resolveStages } from './stage-resolve.js';
 import { withSchemaDefaults } from './stage-defaults.js';
 import { stageOptions } from './stage-options.js';
+import type { PipelineSection } from './section.js';
 import type { CheckedStageSpec, ExternalStageSpec, StageResult, StageSpec } from './types.js';
-import { validatePipelineFile, type ValidatedPipeline } from './validate.js';
+import { savesNoModel, validatePipelineFile, type ValidatedPipeline } from './validate.js';
 
 export interface SessionOptions {
   /** A model you built; the session owns it from now on (dispose() disposes it). Or start with a load stage. */
@@ -41,6 +42,8 @@ export class Session {
     private readonly plugins: PluginRegistry,
     private readonly options: SessionOptions,
     private readonly cwd: string,
+    /** Top-level keys other packages own, for the `from` pipelines a stage loads (the grid's `grid`). */
+    sections: readonly PipelineSection[] = [],
   ) {
     this.pipeline = {
       file: '',
@@ -61,6 +64,13 @@ export class Session {
       outRoot: resolve(cwd, 'runs'),
       signal: options.signal ?? new AbortController().signal,
       force: false,
+      // a stage that loads another pipeline's model (load.from) validates that file when it runs
+      validateDependency: async (from, index) => {
+        const dependency = await validatePipelineFile(resolve(cwd, from), { plugins, cwd, sections });
+        const unsaved = savesNoModel(dependency);
+        if (unsaved) throw new PipelineValidationError([{ file: '<session>', pointer: `/stages/${index}/from`, message: unsaved }]);
+        return dependency;
+      },
     };
     this.child = container.createChildContainer();
     this.child.register(Services.Run, { useValue: this.info });
@@ -93,10 +103,6 @@ export class Session {
     if (!definition) throw new PipelineValidationError(issues.map((i) => ({ ...i, pointer: i.pointer.replace('/stages/0', `/stages/${index}`) })));
     const validator = validateStageObject(definition, spec);
     if (validator.errors?.length) throw new PipelineValidationError(ajvIssues(validator.errors, spec, '<session>', `/stages/${index}`));
-    if (spec.stage === 'load' && typeof spec.from === 'string') {
-      const dependency = await validatePipelineFile(resolve(this.cwd, spec.from), { plugins: this.plugins, cwd: this.cwd });
-      this.pipeline.dependencies.set(index, dependency);
-    }
     this.stages.push(spec);
     this.pipeline.stageDefinitions.push(definition);
     return (await definition.run(withSchemaDefaults(definition, stageOptions(spec)) as never, stageContext(this.child, index))) as StageResult<S>;

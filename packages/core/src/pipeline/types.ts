@@ -1,25 +1,20 @@
 import type { BackendRequest } from '../backend/resolve.js';
-import type { EvaluationRecord, StagePackages, TrainingRecord } from '../contracts/stage.js';
-import type { StageName } from '../stages/builtin.js';
+import type { PipelineSections, StageOptionsOf, StagePackages, StageResultOf } from '../contracts/stage.js';
+import type { BuiltinStageDefinition, StageName } from '../stages/builtin.js';
 import type { EvaluateOptions } from '../stages/evaluate.js';
-import type { FreezeResult } from '../stages/freeze.js';
-import type { GenerateOptions, GenerateResult } from '../stages/generate.js';
-import type { InjectOptions, InjectResult } from '../stages/inject.js';
-import type { LoadOptions, LoadResult } from '../stages/load.js';
-import type { MergeResult } from '../stages/merge.js';
-import type { SaveOptions, SaveResult } from '../stages/save.js';
 import type { OptimizerOptions, TrainOptions } from '../stages/train.js';
-import type { UnfreezeResult } from '../stages/unfreeze.js';
-import type { GridSpec } from './grid-schema.js';
 
 export type { CorpusSpec, DataSpec, DigitsDataSpec, DigitTransformName, TextDataSpec } from '../contracts/data-schema.js';
 export type { PlacementSpec } from '../contracts/stage.js';
-export type { GridPlacementSpec, GridSpec, GridVariantSpec } from './grid-schema.js';
+export type { PipelineSection } from './section.js';
 export type { StageName } from '../stages/builtin.js';
 export { STAGE_NAMES } from '../stages/builtin.js';
 
-/** TypeScript view of a pipeline file; every stage's options type is `Static<>` of its TypeBox schema. */
-export interface Pipeline {
+/**
+ * TypeScript view of a pipeline file; every stage's options type is `Static<>` of its TypeBox schema. Keys other
+ * packages own (`grid`) come from `PipelineSections`.
+ */
+export interface Pipeline extends PipelineSections {
   $schema?: string;
   name: string;
   description?: string;
@@ -29,21 +24,22 @@ export interface Pipeline {
   allowLargeRuns?: boolean;
   /** Built-in stages and the stage packages declared in `StagePackages` (a JSON file may name any package). */
   stages: StageSpec[];
-  grid?: GridSpec;
 }
 
 /** A stage object in a pipeline: `stage` (its name), an optional `label`, and the stage's options. */
 export type StageObject<Name extends string, Options> = { stage: Name; label?: string } & Options;
 
-export type LoadStageSpec = StageObject<'load', LoadOptions>;
-export type FreezeStageSpec = StageObject<'freeze', Record<never, never>>;
-export type UnfreezeStageSpec = StageObject<'unfreeze', Record<never, never>>;
-export type InjectStageSpec = StageObject<'inject', InjectOptions>;
-export type TrainStageSpec = StageObject<'train', TrainOptions>;
-export type EvaluateStageSpec = StageObject<'evaluate', EvaluateOptions>;
-export type MergeStageSpec = StageObject<'merge', Record<never, never>>;
-export type SaveStageSpec = StageObject<'save', SaveOptions>;
-export type GenerateStageSpec = StageObject<'generate', GenerateOptions>;
+/** Each built-in stage's object type, derived from its definition in the registry (stages/builtin.ts). */
+export type BuiltinStageSpecs = { [D in BuiltinStageDefinition as D['name']]: StageObject<D['name'], StageOptionsOf<D>> };
+export type LoadStageSpec = BuiltinStageSpecs['load'];
+export type FreezeStageSpec = BuiltinStageSpecs['freeze'];
+export type UnfreezeStageSpec = BuiltinStageSpecs['unfreeze'];
+export type InjectStageSpec = BuiltinStageSpecs['inject'];
+export type TrainStageSpec = BuiltinStageSpecs['train'];
+export type EvaluateStageSpec = BuiltinStageSpecs['evaluate'];
+export type MergeStageSpec = BuiltinStageSpecs['merge'];
+export type SaveStageSpec = BuiltinStageSpecs['save'];
+export type GenerateStageSpec = BuiltinStageSpecs['generate'];
 export type OptimizerStageSpec = OptimizerOptions;
 export type ScheduleSpec = NonNullable<TrainOptions['schedule']>;
 export type SamplesSpec = NonNullable<EvaluateOptions['samples']>;
@@ -59,24 +55,12 @@ export type DeclaredPackageStageSpec = { [N in keyof StagePackages & string]: St
  */
 export type ExternalStageSpec = { stage: `@${string}/${string}` | `${string}-${string}`; label?: string; [option: string]: unknown };
 
-export type BuiltinStageSpec =
-  | LoadStageSpec | FreezeStageSpec | UnfreezeStageSpec | InjectStageSpec | TrainStageSpec
-  | EvaluateStageSpec | MergeStageSpec | SaveStageSpec | GenerateStageSpec;
+export type BuiltinStageSpec = BuiltinStageSpecs[StageName];
 
 export type StageSpec = BuiltinStageSpec | DeclaredPackageStageSpec;
 
-/** What each built-in stage returns (and `session.stage()` resolves to). */
-export interface StageResults {
-  load: LoadResult;
-  freeze: FreezeResult;
-  unfreeze: UnfreezeResult;
-  inject: InjectResult;
-  train: TrainingRecord;
-  evaluate: EvaluationRecord;
-  merge: MergeResult;
-  save: SaveResult;
-  generate: GenerateResult;
-}
+/** What each built-in stage returns (and `session.stage()` resolves to), derived from the registry. */
+export type StageResults = { [D in BuiltinStageDefinition as D['name']]: StageResultOf<D> };
 
 /** What `session.stage(spec)` resolves to: a built-in's result, a declared package's result, else unknown. */
 export type StageResult<S> = S extends { stage: infer N }

@@ -4,7 +4,7 @@ import type { AnyStageDefinition, Capability, DependencyInfo, StageCheckContext 
 import type { ModelDescription } from '../nn/description.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { canonicalJson, sha256 } from './content-hash.js';
-import { checkRunInputs } from './file-checks.js';
+import { checkRunMemory } from './memory-check.js';
 import { ajvIssues, formatIssue, PipelineValidationError, type ValidationIssue } from './issues.js';
 import { applyOverrides, type Override } from './overrides.js';
 import { selectPlacement } from './placement-check.js';
@@ -18,6 +18,7 @@ import { checkDataSpec } from './data-check.js';
 import { lazyDatasetSource } from './datasets.js';
 import type { DatasetSource } from '../contracts/datasets.js';
 import { stageOptions } from './stage-options.js';
+import type { PipelineSection } from './section.js';
 import type { Pipeline } from './types.js';
 
 /** A pipeline file that passed every check, with what it depends on. */
@@ -49,8 +50,10 @@ export interface ValidateOptions {
   overrides?: readonly Override[];
   /** Working directory for display paths. */
   cwd?: string;
-  /** Checks run after the stages' own (e.g. the grid's). */
+  /** Checks run after the stages' own. */
   checks?: readonly PipelineCheck[];
+  /** Top-level keys other packages own (the grid's `grid`): checked against their schema, then by their check. */
+  sections?: readonly PipelineSection[];
   /** Where datasets read files at validation (default: `@rankwise/datasets`, loaded on first use). */
   datasets?: DatasetSource;
 }
@@ -80,7 +83,7 @@ export async function validatePipelineData(
 ): Promise<ValidatedPipeline> {
   const { data: resolved, issues: overrideIssues } = applyOverrides(data, chain.length === 0 ? (options.overrides ?? []) : []);
   if (overrideIssues.length > 0) throw new PipelineValidationError(overrideIssues);
-  const validator = validatePipelineSchema(resolved);
+  const validator = validatePipelineSchema(resolved, options.sections);
   if (validator.errors && validator.errors.length > 0) {
     throw new PipelineValidationError(ajvIssues(validator.errors, resolved, where.display));
   }
@@ -128,6 +131,8 @@ export async function validatePipelineData(
       index: i,
       file: where.display,
       dir: where.dir,
+      shown: (path) => relative(options.cwd ?? process.cwd(), path) || path,
+      allowLargeRuns: pipeline.allowLargeRuns === true,
       get model() {
         return model;
       },
@@ -191,9 +196,9 @@ export async function validatePipelineData(
     if (definition.provides.includes('model') && !model) return fail(issues);
   }
   const partial = { file: where.file, display: where.display, dir: where.dir, pipeline, stageDefinitions, dependencies, modelBefore, output: outputOf(model) };
-  for (const check of options.checks ?? []) await check(partial, issues, plugins);
+  for (const check of [...(options.sections ?? []).flatMap((s) => (s.check ? [s.check] : [])), ...(options.checks ?? [])]) await check(partial, issues, plugins);
   const loaded = pipeline.stages.length > 1 ? (modelBefore[1] ?? null) : model;
-  issues.push(...(await checkRunInputs(pipeline, where.dir, loaded, where.display, options.cwd ?? process.cwd())));
+  issues.push(...checkRunMemory(pipeline, loaded, where.display));
   if (issues.length > 0) throw new PipelineValidationError(issues);
   return { ...partial, hash: sha256(...hashParts) };
 }
@@ -252,13 +257,19 @@ async function validateDependency(
     }
     throw error;
   }
-  const savesMerged = dependency.pipeline.stages.some((s) => s.stage === 'save' && s.merged === true);
-  if (!savesMerged) {
-    issue(`${dependency.display} saves no model to load: it needs a "save" stage with "merged": true`);
+  const unsaved = savesNoModel(dependency);
+  if (unsaved) {
+    issue(unsaved);
     return null;
   }
   hashParts.push(dependency.hash);
   return dependency;
+}
+
+/** Why a validated `from` pipeline gives no model to load (it saves no merged model), or null when it does. */
+export function savesNoModel(dependency: ValidatedPipeline): string | null {
+  const savesMerged = dependency.pipeline.stages.some((s) => s.stage === 'save' && s.merged === true);
+  return savesMerged ? null : `${dependency.display} saves no model to load: it needs a "save" stage with "merged": true`;
 }
 
 /** Why a `from` target is not a pipeline at all (unreadable, not JSON, no "stages"), or null when it is one. */

@@ -9,11 +9,17 @@ import save from './save.js';
 import train from './train.js';
 import unfreeze from './unfreeze.js';
 
-/** The built-in stages, in the order the schema lists them. */
+/**
+ * The built-in stages, in the order the schema lists them: the one list. Their names, the `Pipeline` stage types,
+ * the results `session.stage()` returns and the pipeline schema are all derived from it; adding a stage is its file
+ * and one entry here.
+ */
 export const BUILTIN_STAGES = [load, freeze, unfreeze, inject, train, evaluate, merge, save, generate] as const;
 
-export type StageName = 'load' | 'freeze' | 'unfreeze' | 'inject' | 'train' | 'evaluate' | 'merge' | 'save' | 'generate';
-export const STAGE_NAMES = BUILTIN_STAGES.map((s) => s.name) as readonly StageName[];
+/** A built-in stage definition (each with its literal name, options and result types). */
+export type BuiltinStageDefinition = (typeof BUILTIN_STAGES)[number];
+export type StageName = BuiltinStageDefinition['name'];
+export const STAGE_NAMES: readonly StageName[] = BUILTIN_STAGES.map((s) => s.name);
 
 export function builtinStage(name: string): AnyStageDefinition | undefined {
   return (BUILTIN_STAGES as readonly AnyStageDefinition[]).find((s) => s.name === name);

@@ -3,6 +3,7 @@ import { DataSchema } from '../contracts/data-schema.js';
 import { describedRef, shared } from '../contracts/schema-helpers.js';
 import { defineStage, type EvaluationRecord } from '../contracts/stage.js';
 import { formatMetric } from '../progress/format-metric.js';
+import { checkDataFile } from './input-files.js';
 import { sampleText } from '../tasks/sample.js';
 
 const SamplesSchema = shared(
@@ -30,7 +31,7 @@ const EvaluateOptions = Type.Object(
 export type EvaluateOptions = Static<typeof EvaluateOptions>;
 
 /** Metrics of the current model on a split (classification: loss, accuracy). */
-export default defineStage<EvaluateOptions, EvaluationRecord>({
+export default defineStage<EvaluateOptions, EvaluationRecord, 'evaluate'>({
   name: 'evaluate',
   description: 'Metrics of the current model on a split (classification: loss, accuracy; text: bits per character).',
   options: EvaluateOptions,
@@ -38,6 +39,7 @@ export default defineStage<EvaluateOptions, EvaluationRecord>({
   provides: [],
   async check(options, ctx) {
     await ctx.data(options.data, '/data');
+    await checkDataFile(options.data, '/data', ctx);
     if (options.samples && ctx.model?.task !== 'language-model') ctx.issue('/samples', 'text samples need a language model');
   },
   async run(options, ctx) {

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { forgetLoadedAdapters } from '../lora/inference-mode.js';
 import { defineStage } from '../contracts/stage.js';
 import { freeze } from '../lora/freeze.js';
 
@@ -8,14 +9,16 @@ export interface FreezeResult {
 }
 
 /** Every parameter becomes not trainable (before injecting adapters). */
-export default defineStage<Record<never, never>, FreezeResult>({
+export default defineStage<Record<never, never>, FreezeResult, 'freeze'>({
   name: 'freeze',
   description: 'Marks every parameter of the model not trainable.',
   options: Type.Object({}, { additionalProperties: false }),
   requires: ['model'],
   provides: ['frozen'],
   run(_options, ctx) {
-    const count = freeze(ctx.model.require('freeze'));
+    const model = ctx.model.require('freeze');
+    forgetLoadedAdapters(model);
+    const count = freeze(model);
     ctx.progress.info(`freeze: ${count} parameter tensors frozen`);
     return { frozen: count };
   },

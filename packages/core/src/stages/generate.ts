@@ -31,7 +31,7 @@ export interface GenerateResult {
 }
 
 /** Completions of a prompts file (greedy by default, seeded sampling otherwise) → <run>/generations.jsonl. */
-export default defineStage<GenerateOptions, GenerateResult>({
+export default defineStage<GenerateOptions, GenerateResult, 'generate'>({
   name: 'generate',
   description: 'Language models: completions of a prompts file with the KV-cache decoder, written as JSONL into the run folder.',
   options: GenerateOptions,

@@ -40,7 +40,7 @@ export interface InjectResult {
 }
 
 /** Asks the placement plugin which sites to adapt, then wraps each in a LoraLinear (outputs unchanged: B = 0, or PiSSA / OLoRA's residual). */
-export default defineStage<InjectOptions, InjectResult>({
+export default defineStage<InjectOptions, InjectResult, 'inject'>({
   name: 'inject',
   description: 'Adds LoRA factors A [in, r], B [r, out] to the sites the placement plugin selects.',
   options: InjectOptions,

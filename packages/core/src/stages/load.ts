@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { freezeLoadedAdapters } from '../lora/inference-mode.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -33,6 +34,7 @@ import { quantizableLinear, quantizeModel } from '../nn/quantize-model.js';
 import { isConfigError } from '../nn/description.js';
 import type { JsonObject } from '../nn/model.js';
 import type { Site } from '../nn/site.js';
+import { checkLoadFiles } from './input-files.js';
 
 const ADAPTER_NAME_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 
@@ -146,7 +148,7 @@ async function buildVocabulary(options: LoadOptions, ctx: StageContext): Promise
 }
 
 /** Builds a zoo model from the seed, reads a checkpoint, or loads another pipeline's result (running it if stale). */
-export default defineStage<LoadOptions, LoadResult>({
+export default defineStage<LoadOptions, LoadResult, 'load'>({
   name: 'load',
   description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs, huggingface, gguf.',
   options: LoadOptions,
@@ -218,6 +220,8 @@ export default defineStage<LoadOptions, LoadResult>({
     if (ctx.model && options.adapter && isGgufFile(options.adapter)) await checkGgufAdapterFile(resolve(ctx.dir, options.adapter), ctx);
     if (ctx.model && (options.adapter || options.adapters)) await checkAdapters(options, ctx.model.sites, (ctx.model.config as { model_type?: unknown }).model_type, ctx);
     else if (options.combine || options.active) ctx.issue(options.combine ? '/combine' : '/active', 'found without "adapter" or "adapters"; allowed: with adapters to combine or activate');
+    // the files the run reads, against the model: weight headers, every adapter tensor, a text vocabulary
+    if (ctx.model) await checkLoadFiles(options, ctx.model, ctx);
   },
   async run(options, ctx) {
     const dir = ctx.pipeline.dir;
@@ -239,7 +243,7 @@ export default defineStage<LoadOptions, LoadResult>({
     } else if (options.huggingface !== undefined) {
       await loadHuggingFace(resolve(dir, options.huggingface), options.context, ctx, options.quantize);
     } else {
-      const checkpointDir = options.checkpoint !== undefined ? resolve(dir, options.checkpoint) : await ctx.pipeline.dependencyModel(ctx.index);
+      const checkpointDir = options.checkpoint !== undefined ? resolve(dir, options.checkpoint) : await ctx.pipeline.dependencyModel(ctx.index, options.from);
       if (await isHuggingFaceDir(checkpointDir)) {
         await loadHuggingFace(checkpointDir, options.context, ctx, options.quantize);
       } else {
@@ -260,6 +264,8 @@ export default defineStage<LoadOptions, LoadResult>({
       ctx.progress.info(`load: adapter with ${layers.length} LoRA layers from ${options.adapter}`);
     }
     await loadNamedAdapters(options, model, ctx);
+    // PEFT's from_pretrained (is_trainable=False): loaded adapters are frozen until a train stage trains them
+    if (options.adapter !== undefined || options.adapters !== undefined) freezeLoadedAdapters(model);
     const adapterLayers = loraLayers(model).length;
     const report = parameterReport(model);
     const vocabulary = ctx.vocabulary.current();
@@ -361,7 +367,7 @@ async function checkAdapters(options: LoadOptions, sites: readonly Site[], model
       failed.add(name);
       const message = (error as Error).message;
       // Tensor-level defects of the weights (shapes, unknown sites, foreign names) are listed in full, every tensor, by
-      // the run-input checks (pipeline/file-checks.ts) under the same pointer: reported there, not twice.
+      // checkLoadFiles (stages/input-files.ts) under the same pointer: reported there, not twice.
       if (message.startsWith(`${join(dir, ADAPTER_WEIGHTS)}: tensor "`)) return;
       ctx.issue(pointer, message);
     }

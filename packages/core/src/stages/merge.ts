@@ -10,7 +10,7 @@ export interface MergeResult {
 }
 
 /** W ← W + scaling·A·B and back to plain Linear layers; the adapter is kept aside so `save` can still write it. */
-export default defineStage<Record<never, never>, MergeResult>({
+export default defineStage<Record<never, never>, MergeResult, 'merge'>({
   name: 'merge',
   description: 'Folds W + scaling·A·B into plain Linear layers (PEFT\'s merge_and_unload).',
   options: Type.Object({}, { additionalProperties: false }),

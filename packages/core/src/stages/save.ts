@@ -1,4 +1,5 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { peftTaskType } from '../io/base-model.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
@@ -54,7 +55,7 @@ export interface SaveResult {
 }
 
 /** adapter/ in PEFT's layout, merged/ as a checkpoint (config.json + model.safetensors), tfjs/ as a LayersModel. */
-export default defineStage<SaveOptions, SaveResult>({
+export default defineStage<SaveOptions, SaveResult, 'save'>({
   name: 'save',
   description: 'Writes the adapter (PEFT layout) and/or the merged model into the run directory.',
   options: SaveOptions,
@@ -82,7 +83,7 @@ export default defineStage<SaveOptions, SaveResult>({
     const result: SaveResult = {};
     if (options.adapter) {
       const dir = ctx.runDir.path('adapter');
-      const saveOptions = { baseModel: ctx.model.baseModelId, taskType: model.task === 'language-model' ? 'CAUSAL_LM' : null };
+      const saveOptions = { baseModel: ctx.model.baseModelId, taskType: peftTaskType(model) };
       const snapshot = ctx.adapters.snapshot;
       if (loraLayers(model).length === 0 && !snapshot) throw new Error('save: no adapter to save (nothing was injected)');
       // Written under a temporary name and renamed: adapter/ is complete or absent, never half-written.

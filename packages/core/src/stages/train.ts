@@ -1,9 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { trainLoadedAdapters } from '../lora/inference-mode.js';
 import { activeBackend } from '../backend/resolve.js';
 import { DataSchema } from '../contracts/data-schema.js';
 import { describedRef, shared, StringEnum } from '../contracts/schema-helpers.js';
 import { defineStage, type TrainingRecord } from '../contracts/stage.js';
 import type { DataSummary } from '../contracts/task-data.js';
+import { checkDataFile } from './input-files.js';
 import { parameterReport } from '../lora/parameter-report.js';
 import { formatSpeed } from '../progress/rate-meter.js';
 import { lossRoseWarning } from '../train/finite-guard.js';
@@ -112,7 +114,10 @@ export type TrainOptions = Static<typeof TrainOptions>;
 export type OptimizerOptions = Static<typeof OptimizerSchema>;
 
 /** Trains exactly the trainable parameters (A and B after freeze + inject; everything for full fine-tuning). */
-export default defineStage<TrainOptions, TrainingRecord>({
+/** More steps than this is almost always a typo (1e12); `allowLargeRuns` accepts it. */
+export const MAX_STEPS = 10_000_000;
+
+export default defineStage<TrainOptions, TrainingRecord, 'train'>({
   name: 'train',
   description: 'Trains the trainable parameters (the adapters after freeze + inject; everything after unfreeze).',
   options: TrainOptions,
@@ -129,9 +134,16 @@ export default defineStage<TrainOptions, TrainingRecord>({
       const spec = options[key];
       if (spec) await ctx.data(spec, `/${key}`);
     }
+    await checkDataFile(options.data, '/data', ctx);
+    if (options.evalData) await checkDataFile(options.evalData, '/evalData', ctx);
+    if (!ctx.allowLargeRuns && (options.steps ?? 0) > MAX_STEPS) {
+      ctx.issue('/steps', `found ${options.steps}, allowed: at most ${MAX_STEPS.toLocaleString('en-US')} (likely a typo; set "allowLargeRuns": true at the top level if you mean it)`);
+    }
   },
   async run(options, ctx) {
     const model = ctx.model.require('train');
+    // adapters loaded frozen (PEFT's from_pretrained) are trained as with is_trainable=True: the active ones, not the base
+    if (trainLoadedAdapters(model)) ctx.progress.info('train: the loaded adapters become trainable (PEFT is_trainable=True); the base stays frozen');
     const data = await ctx.data.prepare(options.data, ctx.seed);
     const evalData = options.evalData ? await ctx.data.prepare(options.evalData, 0) : undefined;
     if (data.classNames) ctx.data.classNames = [...data.classNames];

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { forgetLoadedAdapters } from '../lora/inference-mode.js';
 import { defineStage } from '../contracts/stage.js';
 import { unfreeze } from '../lora/freeze.js';
 
@@ -8,7 +9,7 @@ export interface UnfreezeResult {
 }
 
 /** Every parameter becomes trainable (full fine-tuning). */
-export default defineStage<Record<never, never>, UnfreezeResult>({
+export default defineStage<Record<never, never>, UnfreezeResult, 'unfreeze'>({
   name: 'unfreeze',
   description: 'Marks every parameter trainable (full fine-tuning).',
   options: Type.Object({}, { additionalProperties: false }),
@@ -19,7 +20,9 @@ export default defineStage<Record<never, never>, UnfreezeResult>({
     if (ctx.has('quantized')) ctx.issue('', `the base model is stored quantized (load.quantize): full fine-tuning of quantized weights is not possible; load without "quantize", or freeze and inject adapters (QLoRA)`);
   },
   run(_options, ctx) {
-    const count = unfreeze(ctx.model.require('unfreeze'));
+    const model = ctx.model.require('unfreeze');
+    forgetLoadedAdapters(model);
+    const count = unfreeze(model);
     ctx.progress.info(`unfreeze: ${count} parameter tensors trainable`);
     return { trainable: count };
   },

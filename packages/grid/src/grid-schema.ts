@@ -1,9 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { shared } from '../contracts/schema-helpers.js';
-import { initOptionSchema, rsloraOptionSchema, variantOptionSchemas } from '../lora/variants/registry.js';
-import type { JsonObject } from '../nn/model.js';
+import { initOptionSchema, rsloraOptionSchema, variantOptionSchemas, type JsonObject } from '@rankwise/core';
+import { shared } from '@rankwise/core/internal';
 
-/** The `grid` key of a pipeline (run by @rankwise/grid): its schema and type from one TypeBox source. */
+/** The `grid` key of a pipeline: its schema and type from one TypeBox source (given to core as a pipeline section). */
 export const GridSchema = shared(
   'grid',
   Type.Object(

@@ -1,56 +1,47 @@
 import { open, stat } from 'node:fs/promises';
-import { totalmem } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import type { StageCheckContext } from '../contracts/stage.js';
+import type { DataSpec, TextDataSpec } from '../contracts/data-schema.js';
 import { describeFsError, isFsError } from '../io/fs-errors.js';
 import { ADAPTER_WEIGHTS, LORA_WEIGHT } from '../io/peft-adapter.js';
 import { matchVariantTensor, variantTensorNames, variantTensorShape } from '../lora/variants/registry.js';
 import { readSafetensorsHeaderFile } from '../io/tensor-file.js';
 import type { SafetensorsHeader } from '../io/safetensors.js';
 import type { ModelDescription } from '../nn/description.js';
-import type { ValidationIssue } from './issues.js';
-import type { DataSpec, Pipeline, TextDataSpec } from './types.js';
 
 /**
  * Validation reads what the run will read, before anything loads: weight files exist and their safetensors
  * headers (only the headers) fit the model; adapter weights fit the sites they target; text data files exist and
- * are UTF-8 text; sizes are sane for this machine unless the pipeline says `"allowLargeRuns": true`.
+ * are UTF-8 text. Each stage's `check` calls the ones for the files it reads (load, train, evaluate).
  */
 
 type Report = (pointer: string, message: string) => void;
 
-/** More steps than this is almost always a typo (1e12); `allowLargeRuns` accepts it. */
-export const MAX_STEPS = 10_000_000;
 const CHECKPOINT_WEIGHTS = 'model.safetensors';
 
-export async function checkRunInputs(pipeline: Pipeline, dir: string, loaded: ModelDescription | null, display: string, cwd: string): Promise<ValidationIssue[]> {
-  const issues: ValidationIssue[] = [];
-  const report: Report = (pointer, message) => issues.push({ file: display, pointer, message });
-  const show = (path: string) => relative(cwd, path) || path;
-  for (const [i, stage] of pipeline.stages.entries()) {
-    const at = (suffix: string) => `/stages/${i}${suffix}`;
-    if (stage.stage === 'load') {
-      if (stage.checkpoint !== undefined && loaded) await checkCheckpointWeights(join(resolve(dir, stage.checkpoint), CHECKPOINT_WEIGHTS), loaded, at('/checkpoint'), report, show);
-      if (stage.adapter !== undefined && loaded) await checkAdapterWeights(join(resolve(dir, stage.adapter), ADAPTER_WEIGHTS), loaded, at('/adapter'), report, show);
-      for (const [name, path] of Object.entries(stage.adapters ?? {})) {
-        if (loaded) await checkAdapterWeights(join(resolve(dir, path), ADAPTER_WEIGHTS), loaded, at(`/adapters/${name}`), report, show);
-      }
-      if (stage.vocabulary?.dataset === 'text-file' && stage.vocabulary.path) await checkTextFile(resolve(dir, stage.vocabulary.path), at('/vocabulary/path'), report, show);
-    }
-    if (stage.stage === 'train' || stage.stage === 'evaluate') {
-      await checkDataFile(stage.data, dir, at('/data'), report, show);
-      if (stage.stage === 'train' && stage.evalData) await checkDataFile(stage.evalData, dir, at('/evalData'), report, show);
-      if (stage.stage === 'train' && !pipeline.allowLargeRuns && (stage.steps ?? 0) > MAX_STEPS) {
-        report(at('/steps'), `found ${stage.steps}, allowed: at most ${MAX_STEPS.toLocaleString('en-US')} (likely a typo; set "allowLargeRuns": true at the top level if you mean it)`);
-      }
-    }
+/** load's files: a checkpoint's weights, adapter weights and a text vocabulary, against the model it loads. */
+export async function checkLoadFiles(
+  options: { checkpoint?: string; adapter?: string; adapters?: Record<string, string>; vocabulary?: DataSpec },
+  model: ModelDescription,
+  ctx: StageCheckContext,
+): Promise<void> {
+  const report: Report = (pointer, message) => ctx.issue(pointer, message);
+  const show = (path: string) => ctx.shown(path);
+  if (options.checkpoint !== undefined) await checkCheckpointWeights(join(resolve(ctx.dir, options.checkpoint), CHECKPOINT_WEIGHTS), model, '/checkpoint', report, show);
+  if (options.adapter !== undefined) await checkAdapterWeights(join(resolve(ctx.dir, options.adapter), ADAPTER_WEIGHTS), model, '/adapter', report, show);
+  for (const [name, path] of Object.entries(options.adapters ?? {})) {
+    await checkAdapterWeights(join(resolve(ctx.dir, path), ADAPTER_WEIGHTS), model, `/adapters/${name}`, report, show);
   }
-  if (loaded && !pipeline.allowLargeRuns) checkModelMemory(pipeline, loaded, report);
-  return issues;
+  const vocabulary = options.vocabulary as TextDataSpec | undefined;
+  if (vocabulary?.dataset === 'text-file' && vocabulary.path) await checkTextFile(resolve(ctx.dir, vocabulary.path), '/vocabulary/path', report, show);
 }
 
-async function checkDataFile(spec: DataSpec, dir: string, pointer: string, report: Report, show: (p: string) => string): Promise<void> {
+/** A text-file data object's file (`pointer` is the data object's, relative to the stage). */
+export async function checkDataFile(spec: DataSpec, pointer: string, ctx: StageCheckContext): Promise<void> {
   const text = spec as TextDataSpec;
-  if (text.dataset === 'text-file' && typeof text.path === 'string') await checkTextFile(resolve(dir, text.path), `${pointer}/path`, report, show);
+  if (text.dataset === 'text-file' && typeof text.path === 'string') {
+    await checkTextFile(resolve(ctx.dir, text.path), `${pointer}/path`, (at, message) => ctx.issue(at, message), (path) => ctx.shown(path));
+  }
 }
 
 /** Exists, is a file, is valid UTF-8 and looks like text (no NUL bytes). Streams the file: no size limit. */
@@ -162,33 +153,5 @@ async function checkAdapterWeights(file: string, model: ModelDescription, pointe
     const r = ab === 'A' ? entry.shape[0] : entry.shape[1];
     if (ranks.has(path) && ranks.get(path) !== r) report(pointer, `${show(file)}: site "${path}": lora_A and lora_B disagree on the rank`);
     ranks.set(path, r);
-  }
-}
-
-/** Parameters of the described model, from its sites (plus embeddings for language models). */
-export function estimateParameters(model: ModelDescription): number {
-  let n = 0;
-  for (const s of model.sites) n += s.inFeatures * s.outFeatures + s.outFeatures;
-  const dim = model.sites[0]?.inFeatures ?? 0;
-  if (model.vocabSize) n += model.vocabSize * dim;
-  if (model.contextLength) n += model.contextLength * dim;
-  return n;
-}
-
-/** Weights (4 bytes each) plus, for full training, gradients and Adam's two moments: more than RAM is refused. */
-function checkModelMemory(pipeline: Pipeline, model: ModelDescription, report: Report): void {
-  const params = estimateParameters(model);
-  const trains = pipeline.stages.some((s) => s.stage === 'train');
-  const bytes = params * 4 * (trains ? 4 : 1);
-  const available = totalmem();
-  const largest = Math.max(0, ...model.sites.map((s) => s.inFeatures * s.outFeatures));
-  const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
-  if (largest > 2 ** 31 - 1) {
-    report('/stages/0', `a ${model.architecture} layer of ${largest.toExponential(2)} weights exceeds the largest tensor TensorFlow.js can hold (2^31 − 1 values)`);
-  } else if (bytes > available) {
-    report(
-      '/stages/0',
-      `a ${model.architecture} of about ${params.toExponential(2)} parameters needs about ${gib(bytes)}${trains ? ' to train' : ''}, this machine has ${gib(available)} (set "allowLargeRuns": true at the top level if you mean it)`,
-    );
   }
 }
