@@ -27,5 +27,5 @@ for (const f of files(root)) {
 console.log('folder edges (count of imports):');
 for (const [k, n] of [...edges].sort()) console.log(`  ${k}  ${n}`);
 console.log(`\nupward edges across the split (${up.length}):`);
-for (const u of up) console.log('  ' + u);
+for (const u of up) console.log(`  ${u}`);
 process.exitCode = up.length ? 1 : 0;

@@ -2,7 +2,7 @@
  * Compile-time checks of the stage types (`test/types/stage-types.test.ts` runs tsc on this file): every
  * `@ts-expect-error` below must be an error, and everything else must compile.
  */
-import { BUILTIN_STAGES, createRankwise, defineStage, STAGE_NAMES, type Pipeline, type StageName, type StageResult, type StageResults } from '@rankwise/core';
+import { type BUILTIN_STAGES, createRankwise, defineStage, STAGE_NAMES, type Pipeline, type StageName, type StageResult, type StageResults } from '@rankwise/core';
 import { defineStage as defineViewStage } from '@rankwise/core/plugin';
 import type { GridSpec } from '@rankwise/grid';
 
