@@ -20,7 +20,7 @@ const expected: Record<string, string[]> = {
   'placement-matches-nothing.json': ['/stages/2/placement/options: placement selects no site; available sites: layers.0, layers.1, layers.2'],
   'cycle-a.json': ['/stages/0/from: test/fixtures/broken/cycle-b.json: /stages/0/from: "from" cycle: test/fixtures/broken/cycle-a.json → test/fixtures/broken/cycle-b.json → test/fixtures/broken/cycle-a.json'],
   'cycle-b.json': ['"from" cycle: test/fixtures/broken/cycle-b.json → test/fixtures/broken/cycle-a.json → test/fixtures/broken/cycle-b.json'],
-  'unknown-key.json': ['/stages/3/epochz: unknown key "epochz"; allowed: stage, label, data, steps, epochs, batchSize, optimizer, schedule, clipNorm, logEvery, evalEvery, evalData, checkpointEvery, divergence'],
+  'unknown-key.json': ['/stages/3/epochz: unknown key "epochz"; allowed: stage, label, data, steps, epochs, batchSize, accumulateSteps, gradientCheckpointing, optimizer, schedule, clipNorm, logEvery, evalEvery, evalData, checkpointEvery, divergence'],
   'steps-and-epochs.json': ['/stages/3: give exactly one of "steps" or "epochs"'],
   'adam-weight-decay.json': ['/stages/3/optimizer: "weightDecay" is not allowed with adam; use adamw for decoupled weight decay'],
   'train-frozen-without-inject.json': ['/stages/2: nothing to train: every parameter is frozen and no adapter was injected before this stage'],
