@@ -9,9 +9,19 @@ export interface KvBlock {
 /** Decode steps gathered in the tail block before it joins the base. */
 const TAIL_POSITIONS = 64;
 
+/**
+ * Disposes a block and lets the backend return its memory now where it can (the native backend's
+ * `disposeAndRelease`): a block replaced by a longer one never comes back in the same size, so a buffer pool would only
+ * hold it, and the garbage collector frees it late — across 30 layers that is the cache's size again in dead buffers.
+ */
 function disposeBlock(block: KvBlock | null): void {
-  block?.k.dispose();
-  block?.v.dispose();
+  if (!block) return;
+  const backend = tf.backend() as { disposeAndRelease?: (tensors: readonly tf.Tensor[]) => void };
+  if (backend.disposeAndRelease) backend.disposeAndRelease([block.k, block.v]);
+  else {
+    block.k.dispose();
+    block.v.dispose();
+  }
 }
 
 /**
