@@ -194,7 +194,17 @@ def combine(factors, case):
                 delta = delta.T
             U, S, Vh = torch.linalg.svd(delta, full_matrices=True)
             U = U[:, :new_rank] @ torch.diag(S[:new_rank])
-            b_new, a_new = U, Vh[:new_rank, :]
+            Vh = Vh[:new_rank, :]
+            # A singular pair's sign is LAPACK's choice; rankwise fixes it (the largest |value| of each lora_A row, first
+            # on ties, positive), and so does this reference: ΔW does not depend on it, svd_clamp's quantile does.
+            flip = torch.sign(Vh.gather(1, Vh.abs().argmax(dim=1, keepdim=True)))
+            flip[flip == 0] = 1
+            Vh, U = Vh * flip, U * flip.T
+            if case.get("svd_clamp") is not None:  # PEFT: dist = cat(U·S, Vh); hi = quantile(dist, clamp); both clamped to ±hi
+                dist = torch.cat([U.flatten(), Vh.flatten()])
+                hi_val = torch.quantile(dist, case["svd_clamp"])
+                U, Vh = U.clamp(-hi_val, hi_val), Vh.clamp(-hi_val, hi_val)
+            b_new, a_new = U, Vh
             r_site = new_rank
         else:
             wA, wB = [], []
@@ -258,6 +268,8 @@ CASES = [
     {"id": "dare_ties_svd", "type": "dare_ties_svd", "adapters": ["a", "b"], "weights": [0.7, 0.5], "density": 0.5},
     {"id": "dare_linear_svd", "type": "dare_linear_svd", "adapters": ["a", "b"], "weights": [0.7, 0.5], "density": 0.5},
     {"id": "magnitude_prune_svd", "type": "magnitude_prune_svd", "adapters": ["a", "b"], "weights": [0.7, 0.5], "density": 0.3, "svd_rank": 2},
+    {"id": "svd-clamp", "type": "svd", "adapters": ["a", "b", "c"], "weights": [0.6, 0.8, -0.5], "svd_clamp": 0.9},
+    {"id": "ties_svd-clamp", "type": "ties_svd", "adapters": ["a", "b"], "weights": [0.7, 0.5], "density": 0.5, "svd_rank": 3, "svd_clamp": 0.75},
 ]
 
 

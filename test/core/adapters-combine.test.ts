@@ -23,6 +23,7 @@ interface Case {
   density?: number;
   sign?: MajoritySignMethod;
   svd_rank?: number;
+  svd_clamp?: number;
   /** site → factor → adapter → keep-mask (rankwise layout). */
   masks?: Record<string, Partial<Record<DareFactor, Record<string, Entry>>>>;
   sites: Record<string, { r: number; a: Entry; b: Entry; delta: Entry }>;
@@ -40,7 +41,7 @@ async function modelWithFixtures(): Promise<AdapterTestModel> {
 
 function optionsOf(c: Case): CombineOptions {
   return {
-    adapters: c.adapters, weights: c.weights, combination: c.type, density: c.density, majoritySign: c.sign, svdRank: c.svd_rank,
+    adapters: c.adapters, weights: c.weights, combination: c.type, density: c.density, majoritySign: c.sign, svdRank: c.svd_rank, svdClamp: c.svd_clamp,
     dareMask: c.masks ? (site, factor, adapter) => c.masks![site][factor]![adapter].data : undefined,
   };
 }
@@ -73,8 +74,9 @@ describe("add_weighted_adapter against scripts/peft-reference/combine.py (PEFT's
         expect(adapter.r).toBe(want.r);
         // ΔW: the only thing an SVD fixes (its factors are unique up to the sign of each component).
         expect(normRelativeError(await productAt(model, site, name), want.delta.data)).toBeLessThan(2e-6);
-        if (!c.type.endsWith('svd') || c.adapters.length === 1) {
-          // Factor rules and cat are deterministic: A and B themselves match.
+        if (!c.type.endsWith('svd') || c.adapters.length === 1 || c.svd_clamp !== undefined) {
+          // Factor rules and cat are deterministic: A and B themselves match; so do clamped SVD factors (both sides fix
+          // each component's sign the same way, and the clamp's quantile depends on it).
           expect(normRelativeError(await values(adapter.a), want.a.data)).toBeLessThan(2e-6);
           expect(normRelativeError(await values(adapter.b), want.b.data)).toBeLessThan(2e-6);
         }
@@ -132,6 +134,8 @@ describe('add_weighted_adapter: using and saving the result, validation, DARE se
     await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'linear', majoritySign: 'frequency' })).rejects.toThrow('/majoritySign: found "frequency" for "linear"');
     await expect(run('b', { adapters: ['a'], weights: [1] })).rejects.toThrow('combine "b": /name: an adapter named "b" already exists');
     await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], svdRank: 11 })).rejects.toThrow('combine "x": /svdRank: rank 11 exceeds min(fanIn, out) = 10 at site "proj"');
+    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'linear', svdClamp: 0.9 })).rejects.toThrow('combine "x": /svdClamp: found 0.9 for "linear"; svdClamp is used by the svd types');
+    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], svdClamp: 1.5 })).rejects.toThrow('combine "x": /svdClamp: found 1.5; allowed: a quantile in [0, 1]');
     await expect(run('x', { adapters: ['a', 'b'], weights: [1] })).rejects.toThrow('combine "x": /weights: found [1]; allowed: 2 finite numbers, one per adapter');
     await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'mean' as CombinationType })).rejects.toThrow('/combination: found "mean"; allowed: svd, linear, cat');
     await expect(run('bad name', { adapters: ['a'], weights: [1] })).rejects.toThrow('/name: adapter name "bad name" is not allowed');

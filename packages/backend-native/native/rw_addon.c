@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "rw_blas.h"
 #include "rw_napi.h"
@@ -16,6 +19,7 @@
 
 static rw_blas blas;
 static int initialized;
+static int mmap_threshold; /* bytes set with mallopt(M_MMAP_THRESHOLD), 0 = glibc's own (dynamic) threshold */
 static int gemm_threading = RW_GEMM_THREADS_POOL;
 static const char *isa = "baseline";
 
@@ -58,6 +62,7 @@ static napi_value describe(napi_env env) {
   rw_set_number(env, info, "threads", rw_pool_threads());
   rw_set_string(env, info, "isa", isa);
   rw_set_string(env, info, "gemmThreading", gemm_threading == RW_GEMM_THREADS_POOL ? "pool" : "blas");
+  rw_set_number(env, info, "mmapThreshold", mmap_threshold);
   return info;
 }
 
@@ -72,6 +77,18 @@ static napi_value init(napi_env env, napi_callback_info cb) {
   get_string_prop(env, argv[0], "gemmThreading", threading, sizeof threading);
   int threads = (int)get_number_prop(env, argv[0], "threads", 0);
   int force_base = get_number_prop(env, argv[0], "forceBaseline", 0) != 0;
+  int threshold = (int)get_number_prop(env, argv[0], "mmapThreshold", 0);
+#if defined(__GLIBC__)
+  /*
+   * glibc raises its mmap threshold each time a large mmapped block is freed (up to 32 MiB), after which tensor
+   * buffers come from the heap, where freed ones stay in the process (fragmented) instead of going back to the
+   * system. A fixed threshold keeps every large buffer mmapped, so freeing it returns its memory. An explicit
+   * MALLOC_MMAP_THRESHOLD_ in the environment wins.
+   */
+  if (threshold > 0 && getenv("MALLOC_MMAP_THRESHOLD_") == NULL && mallopt(M_MMAP_THRESHOLD, threshold) == 1) mmap_threshold = threshold;
+#else
+  (void)threshold;
+#endif
   /* OpenBLAS reads OPENBLAS_CORETYPE when it is loaded; an explicit environment value wins. */
   if (coretype[0]) setenv("OPENBLAS_CORETYPE", coretype, 0);
   if (rw_blas_open(&blas, paths) != 0) {
@@ -87,6 +104,20 @@ static napi_value init(napi_env env, napi_callback_info cb) {
   if (blas.set_num_threads) blas.set_num_threads(gemm_threading == RW_GEMM_THREADS_POOL ? 1 : rw_pool_threads());
   initialized = 1;
   return describe(env);
+}
+
+/*
+ * releaseBuffer(arrayBuffer): detaches an ArrayBuffer nothing reads any more, which frees its memory now instead of at
+ * the next garbage collection (the pool calls it for float32 buffers no tensor holds). Returns whether it was detached.
+ */
+static napi_value release_buffer(napi_env env, napi_callback_info cb) {
+  napi_value argv[1];
+  if (rw_args(env, cb, 1, argv)) return NULL;
+  bool is_buffer = false;
+  napi_value result;
+  if (napi_is_arraybuffer(env, argv[0], &is_buffer) != napi_ok || !is_buffer) return rw_throw(env, "releaseBuffer: expected an ArrayBuffer");
+  napi_get_boolean(env, napi_detach_arraybuffer(env, argv[0]) == napi_ok, &result);
+  return result;
 }
 
 static napi_value op_table(napi_env env, const char *const *names, int count) {
@@ -105,6 +136,8 @@ static napi_value module_init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "init", NAPI_AUTO_LENGTH, init, NULL, &fn);
   rw_set_named(env, exports, "init", fn);
+  napi_create_function(env, "releaseBuffer", NAPI_AUTO_LENGTH, release_buffer, NULL, &fn);
+  rw_set_named(env, exports, "releaseBuffer", fn);
   napi_value ops;
   napi_create_object(env, &ops);
   rw_set_named(env, ops, "unary", op_table(env, unary_names, RW_UNARY_COUNT));

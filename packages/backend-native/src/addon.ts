@@ -24,6 +24,8 @@ export interface AddonInitOptions {
   forceBaseline: boolean;
   /** 'pool': BLAS single-threaded inside our pool threads; 'blas': BLAS's own threads. */
   gemmThreading: 'pool' | 'blas';
+  /** glibc's mmap threshold in bytes (mallopt), so freed tensor buffers go back to the system; 0 leaves glibc's. */
+  mmapThreshold?: number;
 }
 
 export type AddonInitResult =
@@ -36,12 +38,16 @@ export type AddonInitResult =
       threads: number;
       isa: string;
       gemmThreading: string;
+      /** The mmap threshold set (0: glibc's own). */
+      mmapThreshold?: number;
     }
   | { ok: false; reason: string };
 
 /** The functions exported by native/rw_addon*.c. Sizes are element counts; every length is checked natively. */
 export interface NativeAddon {
   init(options: AddonInitOptions): AddonInitResult;
+  /** Detaches an ArrayBuffer no one reads any more, freeing its memory now (absent from an addon built before it). */
+  releaseBuffer?(buffer: ArrayBufferLike): boolean;
   ops: {
     unary: Record<UnaryOpName, number>;
     binary: Record<BinaryOpName, number>;

@@ -24,7 +24,7 @@ export class NativeBackend extends MathBackendCPU {
 
   constructor(readonly addon: NativeAddon, poolBytes = defaultPoolBytes()) {
     super();
-    this.pool = new Float32Pool(poolBytes);
+    this.pool = new Float32Pool(poolBytes, addon.releaseBuffer ? (buffer) => addon.releaseBuffer!(buffer) : undefined);
     // MathBackendCPU prints a "use tfjs-node" banner on first write; this backend is the native one.
     (this as unknown as { firstUse: boolean }).firstUse = false;
   }
@@ -68,6 +68,18 @@ export class NativeBackend extends MathBackendCPU {
    */
   releaseUnusedMemory(): void {
     this.pool.clear();
+  }
+
+  /**
+   * Disposes the tensors and returns the memory of each buffer that no tensor holds any more at once, rather than
+   * keeping it in the pool (a KV cache's blocks, replaced by longer ones, never come back in the same size).
+   */
+  disposeAndRelease(tensors: readonly tf.Tensor[]): void {
+    for (const t of tensors) {
+      const values = !t.isDisposed && this.data.has(t.dataId) ? this.data.get(t.dataId).values : undefined;
+      t.dispose();
+      if (values !== undefined) this.pool.drop(values);
+    }
   }
 
   /** Pooled buffers are reused after dispose, so readers get a copy. */

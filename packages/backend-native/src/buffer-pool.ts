@@ -5,6 +5,10 @@
  * element-wise kernel). Only buffers allocated here are ever reused, and only once no data entry
  * holds them or a view of them (tfjs's cpu Slice returns subarray views); reads hand out copies,
  * so arrays returned by `data()` stay valid forever.
+ *
+ * A buffer the pool does not keep (over its byte limit, or dropped by `clear`) is handed to `discard`, when given: the
+ * native backend detaches it there, which returns its memory at once rather than at the next garbage collection (a
+ * KV cache growing by one position per step leaves hundreds of MB of such buffers behind between collections).
  */
 import { totalmem } from 'node:os';
 
@@ -35,7 +39,10 @@ export class Float32Pool {
   private readonly entries = new WeakMap<ArrayBufferLike, Entry>();
   private pooledBytes = 0;
 
-  constructor(private readonly maxPooledBytes: number) {}
+  constructor(
+    private readonly maxPooledBytes: number,
+    private readonly discard?: (buffer: ArrayBufferLike) => void,
+  ) {}
 
   /** An output buffer whose every element the caller will write (contents are arbitrary). */
   alloc(length: number): Float32Array {
@@ -73,7 +80,8 @@ export class Float32Pool {
     if (entry.holders > 0) return;
     const { array } = entry;
     if (array.length < MIN_POOLED_LENGTH || this.pooledBytes + array.byteLength > this.maxPooledBytes) {
-      this.entries.delete(array.buffer); // left to the garbage collector
+      this.entries.delete(array.buffer);
+      if (array.length >= MIN_POOLED_LENGTH) this.discard?.(array.buffer); // else left to the garbage collector
       return;
     }
     let list = this.free.get(array.length);
@@ -85,7 +93,24 @@ export class Float32Pool {
     this.pooledBytes += array.byteLength;
   }
 
+  /**
+   * Drops `values`' buffer from the free list and discards it, if it lies there (no data entry holds it any more): for
+   * memory the caller knows will not come back in this size soon (a KV cache block that grew).
+   */
+  drop(values: unknown): void {
+    const entry = this.entryOf(values);
+    if (!entry || entry.holders > 0) return;
+    const list = this.free.get(entry.array.length);
+    const at = list ? list.indexOf(entry.array) : -1;
+    if (at < 0) return;
+    list!.splice(at, 1);
+    this.pooledBytes -= entry.array.byteLength;
+    this.entries.delete(entry.array.buffer);
+    this.discard?.(entry.array.buffer);
+  }
+
   clear(): void {
+    if (this.discard) for (const list of this.free.values()) for (const array of list) this.discard(array.buffer);
     this.free.clear();
     this.pooledBytes = 0;
   }

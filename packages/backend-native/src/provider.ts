@@ -34,6 +34,11 @@ export interface NativeStartOptions {
   gemmThreading?: 'pool' | 'blas';
   /** Portable kernels even on AVX2 CPUs (default: RANKWISE_NATIVE_BASELINE=1). */
   forceBaseline?: boolean;
+  /**
+   * glibc mmap threshold in KiB (default: RANKWISE_MMAP_THRESHOLD_KB, else 128; 0 keeps glibc's dynamic one): large
+   * tensor buffers stay mmapped, so the memory of freed ones goes back to the system instead of staying in the heap.
+   */
+  mmapThresholdKiB?: number;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -59,6 +64,7 @@ export async function startNativeBackend(options: NativeStartOptions = {}): Prom
       threads: options.threads ?? positiveInt(env.RANKWISE_THREADS),
       forceBaseline: options.forceBaseline ?? env.RANKWISE_NATIVE_BASELINE === '1',
       gemmThreading,
+      mmapThreshold: (options.mmapThresholdKiB ?? (env.RANKWISE_MMAP_THRESHOLD_KB === undefined ? 128 : Math.max(0, Number(env.RANKWISE_MMAP_THRESHOLD_KB) || 0))) * 1024,
     });
     if (!init.ok) {
       const tried = blasPaths.split(':').filter(Boolean).length;
@@ -89,6 +95,7 @@ export async function startNativeBackend(options: NativeStartOptions = {}): Prom
         threads: init.threads,
         blasThreads: init.blasThreads,
         gemmThreading: init.gemmThreading,
+        mmapThreshold: init.mmapThreshold ?? 0,
         isa: init.isa,
         nativeKernels: nativeKernelNames().length,
         addon: loaded.path,

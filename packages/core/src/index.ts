@@ -85,7 +85,7 @@ export { freeze, unfreeze } from './lora/freeze.js';
 export { parameterReport, type ParameterReport } from './lora/parameter-report.js';
 // ---- several adapters on one base (PEFT's set_adapter, add_weighted_adapter, …): docs/adapters.md ----
 export { DEFAULT_ADAPTER, checkAdapterName, type LoraAdapter } from './lora/lora-layer.js';
-export { adapterNames, activeAdapters, adaptersDisabled, setAdapter, disableAdapters, enableAdapters, deleteAdapter, withAdapter, type SetAdapterOptions } from './lora/adapters.js';
+export { adapterNames, activeAdapters, adaptersDisabled, setAdapter, disableAdapters, enableAdapters, deleteAdapter, withAdapter, withRowAdapters, type SetAdapterOptions } from './lora/adapters.js';
 export { addWeightedAdapter } from './lora/weighted-adapter.js';
 export { combineAdapterFolders } from './io/combine-adapters.js';
 export { parseAdapterSpec, type AdapterSource } from './io/adapter-spec.js';

@@ -12,13 +12,14 @@ export interface CombineFlags {
   density?: string;
   majoritySign?: string;
   svdRank?: string;
+  svdClamp?: string;
   seed?: string;
 }
 
 /** Which flag each option of lora/combine.ts comes from, for error messages. */
 const FLAGS: Record<string, string> = {
   '/adapters': '--adapter', '/weights': '--weights', '/combination': '--combination', '/density': '--density', '/majoritySign': '--majority-sign',
-  '/svdRank': '--svd-rank', '/seed': '--seed', '/name': '--out',
+  '/svdRank': '--svd-rank', '/svdClamp': '--svd-clamp', '/seed': '--seed', '/name': '--out',
 };
 
 class FlagError extends Error {}
@@ -53,7 +54,7 @@ export async function combineCommand(flags: CombineFlags): Promise<ExitCode> {
     if (combination !== undefined && !COMBINATION_TYPES.includes(combination)) throw new FlagError(`--combination: found ${JSON.stringify(combination)}; allowed: ${COMBINATION_TYPES.join(', ')}`);
     options = {
       adapters: sources.map((s) => s.name), weights, combination, density: number('--density', flags.density), majoritySign: flags.majoritySign as MajoritySignMethod | undefined,
-      svdRank: number('--svd-rank', flags.svdRank), seed: number('--seed', flags.seed),
+      svdRank: number('--svd-rank', flags.svdRank), svdClamp: number('--svd-clamp', flags.svdClamp), seed: number('--seed', flags.seed),
     };
     const existing = await readdir(out).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)));
     if (existing.length > 0) throw new FlagError(`--out: ${flags.out} exists and is not empty; allowed: a new or empty folder`);
@@ -93,6 +94,7 @@ export function adaptersCommand(program: Command, done: (code: ExitCode) => void
     .option('--density <fraction>', 'ties, dare_*, magnitude_prune (and *_svd): the fraction of values kept, 0 to 1')
     .option('--majority-sign <method>', 'ties, dare_ties (and *_svd): total (default) or frequency')
     .option('--svd-rank <r>', 'svd types: the new rank (default: the largest source rank)')
+    .option('--svd-clamp <q>', "svd types: PEFT's svd_clamp, clamp the new factors to ± their q-quantile (q in [0, 1])")
     .option('--seed <n>', 'dare types: the seed of the random keep-masks (default 0)')
     .action(async (flags: CombineFlags) => {
       done(await combineCommand(flags));

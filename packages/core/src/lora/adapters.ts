@@ -1,6 +1,6 @@
 import type { Module } from '../nn/module.js';
 import { loraLayers } from './inject.js';
-import type { LoraLayer } from './lora-layer.js';
+import { BASE_ROWS, type LoraLayer } from './lora-layer.js';
 
 /**
  * Several named adapters on one base, PEFT's model-level controls (tuners_utils.py set_adapter, enable_adapters,
@@ -124,5 +124,24 @@ export async function withAdapter<T>(model: Module, names: string | readonly str
       layer.setDisabled(wasDisabled);
     }
     for (const [variable, trainable] of flags) variable.trainable = trainable;
+  }
+}
+
+/**
+ * PEFT's mixed-batch inference (`model.generate(..., adapter_names=[...])`): runs `fn` with row b of every batch the
+ * model sees using adapter `names[b]` alone (`"__base__"`: the base model), one base and one forward for all rows,
+ * then goes back to the active set, also when `fn` throws. Each name must be an adapter of the model or "__base__".
+ */
+export async function withRowAdapters<T>(model: Module, names: readonly string[], fn: () => T | Promise<T>): Promise<T> {
+  const known = adapterNames(model);
+  names.forEach((name, b) => {
+    if (name !== BASE_ROWS && !known.includes(name)) throw new Error(`adapter_names[${b}]: no adapter named ${JSON.stringify(name)}; allowed: ${[...known, BASE_ROWS].join(', ')}`);
+  });
+  const layers = loraLayers(model);
+  try {
+    for (const [, layer] of layers) layer.setRowAdapters(names);
+    return await fn();
+  } finally {
+    for (const [, layer] of layers) layer.setRowAdapters(null);
   }
 }

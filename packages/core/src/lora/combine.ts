@@ -39,6 +39,11 @@ export interface CombineOptions {
   combination?: CombinationType;
   /** svd types: the new rank (default: the largest source rank). */
   svdRank?: number;
+  /**
+   * svd types: PEFT's svd_clamp, a quantile q in [0, 1]: hi = the q-quantile (linear interpolation, torch.quantile) of
+   * the new A's and B's values together, and every value of both is clamped to [−hi, hi]. Default: no clamping.
+   */
+  svdClamp?: number;
   /** ties, dare_*, magnitude_prune (and their _svd forms): the fraction of values kept, in [0, 1]. */
   density?: number;
   /** ties, dare_ties (and their _svd forms): "total" (default) or "frequency". */
@@ -150,6 +155,10 @@ export function checkCombination(name: string, options: CombineOptions, shapes: 
   if (options.svdRank !== undefined) {
     if (!requested.endsWith('svd')) fail('/svdRank', `found ${options.svdRank} for "${requested}"; svdRank is used by the svd types`);
     if (!Number.isInteger(options.svdRank) || options.svdRank < 1) fail('/svdRank', `found ${JSON.stringify(options.svdRank)}; allowed: a positive integer`);
+  }
+  if (options.svdClamp !== undefined) {
+    if (!requested.endsWith('svd')) fail('/svdClamp', `found ${options.svdClamp} for "${requested}"; svdClamp is used by the svd types`);
+    if (typeof options.svdClamp !== 'number' || !(options.svdClamp >= 0 && options.svdClamp <= 1)) fail('/svdClamp', `found ${JSON.stringify(options.svdClamp)}; allowed: a quantile in [0, 1]`);
   }
   if (options.seed !== undefined && !(Number.isInteger(options.seed) && options.seed >= 0)) fail('/seed', `found ${JSON.stringify(options.seed)}; allowed: an integer ≥ 0`);
   const type: CombinationType = options.adapters.length === 1 ? 'linear' : requested;
@@ -268,6 +277,7 @@ export function combineFactors(name: string, options: CombineOptions, factors: R
     const { a, b } = type === 'svd'
       ? lowRankSvd(present.map((p) => p.f), weights, fanIn, width, rank)
       : denseSvd(applyRule(SVD_RULES[type], present.map((p) => deltaOf(p.f)), weights, ruleOptions('delta')), fanIn, width, rank);
+    if (options.svdClamp !== undefined) clampFactors(a, b, options.svdClamp);
     out.push({ path, kind, fanIn, out: width, r: rank, dropout, a: Float32Array.from(a), b: Float32Array.from(b) });
   }
   return out;
@@ -286,16 +296,40 @@ export function deltaOf(f: SiteFactors): Float64Array {
   return delta;
 }
 
-/** Top-k SVD factors of M [m, n] = U·S·Vᵀ: A = U_k [m, k], B = S_k·V_kᵀ [k, n] (PEFT: lora_B = U·S, lora_A = Vh of Mᵀ). */
+/**
+ * Top-k SVD factors of M [m, n] = U·S·Vᵀ: A = U_k [m, k], B = S_k·V_kᵀ [k, n] (PEFT: lora_B = U·S, lora_A = Vh of Mᵀ).
+ * A singular pair's sign is arbitrary (LAPACK's in PEFT, ml-matrix's here); it is fixed so that the largest |value| of
+ * each column of A (first on ties) is positive. A·B does not depend on it; svd_clamp's quantile does.
+ */
 function factorsFromSvd(u: Matrix, sigma: number[], v: Matrix, m: number, n: number, k: number): { a: Float64Array; b: Float64Array } {
   const a = new Float64Array(m * k);
   const b = new Float64Array(k * n);
   for (let c = 0; c < k; c++) {
     const s = sigma[c] ?? 0;
-    for (let i = 0; i < m; i++) a[i * k + c] = c < u.columns ? u.get(i, c) : 0;
-    for (let j = 0; j < n; j++) b[c * n + j] = c < v.columns ? s * v.get(j, c) : 0;
+    let largest = 0;
+    for (let i = 0; i < m; i++) {
+      a[i * k + c] = c < u.columns ? u.get(i, c) : 0;
+      if (Math.abs(a[i * k + c]) > Math.abs(largest)) largest = a[i * k + c];
+    }
+    const sign = largest < 0 ? -1 : 1;
+    if (sign < 0) for (let i = 0; i < m; i++) a[i * k + c] = -a[i * k + c];
+    for (let j = 0; j < n; j++) b[c * n + j] = c < v.columns ? sign * s * v.get(j, c) : 0;
   }
   return { a, b };
+}
+
+/** PEFT's svd_clamp: hi = torch.quantile(A's and B's values, q) (linear interpolation); both clamped to [−hi, hi] in place (torch.clamp: hi where −hi > hi). */
+function clampFactors(a: Float64Array, b: Float64Array, q: number): void {
+  const sorted = new Float64Array(a.length + b.length);
+  sorted.set(a);
+  sorted.set(b, a.length);
+  sorted.sort();
+  const position = q * (sorted.length - 1);
+  const below = Math.floor(position);
+  const above = Math.min(sorted.length - 1, below + 1);
+  const hi = sorted[below] + (sorted[above] - sorted[below]) * (position - below);
+  const lo = -hi;
+  for (const values of [a, b]) for (let i = 0; i < values.length; i++) values[i] = Math.min(Math.max(values[i], lo), hi);
 }
 
 /** Truncated SVD of a dense M [m, n] (row-major float64), float64 (ml-matrix). */

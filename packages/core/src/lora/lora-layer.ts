@@ -75,6 +75,9 @@ export interface LoraAdapter {
 
 let adaptersCreated = 0;
 
+/** PEFT's name for "no adapter" in a mixed batch's adapter_names. */
+export const BASE_ROWS = '__base__';
+
 /** Settings checked and filled in. */
 export interface ResolvedLoraOptions {
   r: number;
@@ -108,6 +111,8 @@ export abstract class LoraLayer extends Module implements SiteModule {
   private disabledFlag = false;
   /** Adapters folded into W, in merge order (unmerged in reverse). */
   protected readonly mergedNames: string[] = [];
+  /** PEFT's adapter_names (mixed-batch inference): the adapter of each row of the batch, or null (the active set for every row). */
+  private rows: readonly string[] | null = null;
 
   constructor(base: AdaptableModule) {
     super();
@@ -241,6 +246,36 @@ export abstract class LoraLayer extends Module implements SiteModule {
   /** Every adapter of this layer. */
   adapters(): LoraAdapter[] {
     return [...this.adapterMap.values()];
+  }
+
+  /**
+   * PEFT's mixed-batch inference (`adapter_names`): row b of each following forward uses adapter `names[b]` alone
+   * (`"__base__"`: none), whatever the active set; null goes back to the active set. As PEFT, it refuses a merged
+   * layer and DoRA adapters; a name this layer lacks adds nothing to its rows. Linear sites only.
+   */
+  setRowAdapters(names: readonly string[] | null): void {
+    if (names !== null) {
+      if (this.merged) throw new Error('mixed-adapter batches: the adapters are merged into the base weight; unmerge them first (PEFT refuses adapter_names on merged layers)');
+      const used = names.filter((n) => n !== BASE_ROWS && this.adapterMap.has(n));
+      if (used.length > 0 && this.kind !== 'linear') throw new Error(`mixed-adapter batches are supported on Linear sites only, not on ${this.siteKind} sites`);
+      const dora = used.find((n) => this.adapterMap.get(n)!.magnitude);
+      if (dora) throw new Error(`mixed-adapter batches: adapter "${dora}" uses DoRA, which PEFT's adapter_names does not support`);
+    }
+    this.rows = names === null ? null : [...names];
+  }
+
+  /** The adapter of each batch row while a mixed batch is set (else null). */
+  protected get rowAdapters(): readonly string[] | null {
+    return this.rows;
+  }
+
+  /** Adapters of a mixed batch, each with the rows that use it (an adapter this layer lacks, and "__base__", are skipped). */
+  protected rowGroups(): Array<{ adapter: LoraAdapter; rows: number[] }> {
+    const groups = new Map<string, number[]>();
+    (this.rows ?? []).forEach((name, b) => {
+      if (name !== BASE_ROWS && this.adapterMap.has(name)) groups.set(name, [...(groups.get(name) ?? []), b]);
+    });
+    return [...groups].map(([name, rows]) => ({ adapter: this.adapterMap.get(name)!, rows }));
   }
 
   /** The adapters forward adds, in active order: none while disabled. */

@@ -127,6 +127,22 @@ export class LoraLinear extends LoraLayer {
       let y = this.base.forward(x); // [..., out]
       if (this.merged) return y;
       const x2 = flattenLeading(x) as tf.Tensor2D; // [N, in]
+      const rows = this.rowAdapters;
+      if (rows !== null) {
+        // PEFT's _mixed_batch_forward: each adapter's output reaches its own rows only (a 0/1 row mask; N = B·T rows)
+        const batch = x.shape[0] as number;
+        if (rows.length !== batch) throw new Error(`mixed-adapter batch: ${rows.length} adapter names for a batch of ${batch} rows`);
+        const perRow = (x2.shape[0] as number) / batch;
+        for (const { adapter, rows: mine } of this.rowGroups()) {
+          const mask = new Float32Array(batch * perRow);
+          for (const b of mine) mask.fill(1, b * perRow, (b + 1) * perRow);
+          const xd = seededDropout(x2, adapter.dropout, adapter.rng, this.training); // [N, in]
+          const down = tf.matMul(xd, adapter.a).mul(adapter.scaling); // [N, in]·[in, r] → [N, r]
+          const up = tf.matMul(down, adapter.b).mul(tf.tensor2d(mask, [batch * perRow, 1])); // [N, r]·[r, out] → [N, out], other rows 0
+          y = y.add(unflattenLeading(up, x));
+        }
+        return y;
+      }
       const base = this.variantBase();
       for (const adapter of this.activeList()) {
         const xd = seededDropout(x2, adapter.dropout, adapter.rng, this.training) as tf.Tensor2D; // [N, in]

@@ -9,9 +9,19 @@ export interface KvBlock {
 /** Decode steps gathered in the tail block before it joins the base. */
 const TAIL_POSITIONS = 64;
 
+/**
+ * Disposes a block and lets the backend return its memory now where it can (the native backend's
+ * `disposeAndRelease`): a block replaced by a longer one never comes back in the same size, so a buffer pool would only
+ * hold it, and the garbage collector frees it late — across 30 layers that is the cache's size again in dead buffers.
+ */
 function disposeBlock(block: KvBlock | null): void {
-  block?.k.dispose();
-  block?.v.dispose();
+  if (!block) return;
+  const backend = tf.backend() as { disposeAndRelease?: (tensors: readonly tf.Tensor[]) => void };
+  if (backend.disposeAndRelease) backend.disposeAndRelease([block.k, block.v]);
+  else {
+    block.k.dispose();
+    block.v.dispose();
+  }
 }
 
 /**
@@ -23,10 +33,23 @@ function disposeBlock(block: KvBlock | null): void {
 export function attendBlocks(q: tf.Tensor, blocks: readonly KvBlock[], scale: number, mask: ((scores: tf.Tensor) => tf.Tensor) | null): tf.Tensor {
   return tf.tidy(() => {
     if (blocks.length === 1 || mask) {
-      const k = blocks.length === 1 ? blocks[0].k : tf.concat(blocks.map((b) => b.k), 2); // [B, H, S, hd]
-      const v = blocks.length === 1 ? blocks[0].v : tf.concat(blocks.map((b) => b.v), 2); // [B, H, S, hd]
-      const scores = tf.matMul(q, k, false, true).mul(scale); // [B, H, R, hd]·[B, H, hd, S] → [B, H, R, S]
-      return tf.matMul(tf.softmax(mask ? mask(scores) : scores, -1), v); // [B, H, R, S]·[B, H, S, hd] → [B, H, R, hd]
+      // Each [B, H, R, S] intermediate is disposed as soon as the next exists, so a prefill chunk holds two at a time
+      // (the backend's pool reuses their buffers) instead of four until the layer ends.
+      const joined = blocks.length > 1;
+      const k = joined ? tf.concat(blocks.map((b) => b.k), 2) : blocks[0].k; // [B, H, S, hd]
+      const product = tf.matMul(q, k, false, true); // [B, H, R, hd]·[B, H, hd, S] → [B, H, R, S]
+      if (joined) k.dispose();
+      const scores = product.mul(scale);
+      product.dispose();
+      const masked = mask ? mask(scores) : scores;
+      if (masked !== scores) scores.dispose();
+      const weights = tf.softmax(masked, -1);
+      masked.dispose();
+      const v = joined ? tf.concat(blocks.map((b) => b.v), 2) : blocks[0].v; // [B, H, S, hd]
+      const out = tf.matMul(weights, v); // [B, H, R, S]·[B, H, S, hd] → [B, H, R, hd]
+      weights.dispose();
+      if (joined) v.dispose();
+      return out;
     }
     const scores = blocks.map((b) => tf.matMul(q, b.k, false, true).mul(scale)); // [B, H, R, hd]·[B, H, hd, S_i] → [B, H, R, S_i]
     const max = scores.map((s) => s.max(-1, true)).reduce((a, b) => tf.maximum(a, b)); // [B, H, R, 1]

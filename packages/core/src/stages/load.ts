@@ -47,6 +47,7 @@ const CombineSpec = Type.Object(
     density: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'ties, dare_*, magnitude_prune and their _svd forms: the fraction of values kept.' })),
     majoritySign: Type.Optional(Type.Union([Type.Literal('total'), Type.Literal('frequency')], { description: 'ties, dare_ties and their _svd forms: how the sign is elected (default "total").' })),
     svdRank: Type.Optional(Type.Integer({ minimum: 1, description: 'svd types: the new rank (default: the largest source rank).' })),
+    svdClamp: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'svd types: PEFT\'s svd_clamp, the quantile of the new factors\' values both are clamped to (± that value).' })),
     seed: Type.Optional(Type.Integer({ minimum: 0, description: 'DARE types: the seed of the random keep-masks (default: the stage seed).' })),
   },
   { additionalProperties: false },
