@@ -78,7 +78,11 @@ export type { LoraVariant, LoraVariantTensor, LoraInitMethod, VariantAdapter, Va
 export { weightNorm, doraMergedWeight } from './lora/dora.js';
 export { toOriginalBase } from './io/adapter-conversion.js';
 export { GroupedOptimizer, inLoraPlusFastGroup } from './train/lora-plus.js';
-export * from './quant/index.js';
+export {
+  QUANT_TYPES, quantizedBytes, type Bf16Weight, type Int8Weight, type Nf4Weight, type QuantizedWeight, type QuantType,
+  DYNAMIC_CODE, NF4_CODE, NF4_BLOCK, NF4_ABSMAX_BLOCK, quantizeNf4, dequantizeNf4Rows, nf4BlockScales,
+  quantizeInt8Rows, dequantizeInt8Rows, quantizeBf16, dequantizeBf16Rows, quantizeWeight, dequantizeWeight, dequantizeRows,
+} from './quant/index.js';
 export { setGradientCheckpointing, checkpointedForward, CHECKPOINTABLE_ARCHITECTURES } from './train/gradient-checkpointing.js';
 export { mergeAdapters, unmergeAdapters, mergeAndUnload } from './lora/merge.js';
 export { freeze, unfreeze } from './lora/freeze.js';
