@@ -14,9 +14,9 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
-  addWeightedAdapter, describeBackend, disableAdapters, enableAdapters, injectLora, Llama, listSites, loraLayers, resolveBackend, setAdapter,
-  type CombinationType,
+  addWeightedAdapter, describeBackend, injectLora, Llama, listSites, resolveBackend, setAdapter,
 } from '@rankwise/core';
+import { disableAdapters, enableAdapters, loraLayers, type CombinationType } from '@rankwise/lora';
 import { LLAMA_W4_CONFIG } from './workloads.js';
 
 const NAMES = ['sql', 'chat', 'code'];

@@ -13,7 +13,8 @@ import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { Command } from 'commander';
-import { describeBackend, generateTokens, Llama, resolveBackend, type BackendRequest } from '@rankwise/core';
+import { describeBackend, Llama, resolveBackend, type BackendRequest } from '@rankwise/core';
+import { generateTokens } from '@rankwise/core/training';
 import { LLAMA_W4_CONFIG } from './workloads.js';
 
 const opts = new Command('w5-generate')

@@ -1,8 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import {
-  buildQuantized, createOptimizer, freeze, generateTokens, Gpt, injectLora, listSites, Llama, mergeAndUnload, Mlp, quantizableLinear, setGradientCheckpointing, sparseSoftmaxCrossEntropy, trainStep,
-  type AdamSpec, type Model, type QuantType, type Site,
+  freeze, Gpt, injectLora, listSites, Llama, mergeAndUnload, Mlp, type AdamSpec, type Site,
 } from '@rankwise/core';
+import {
+  createOptimizer, generateTokens, setGradientCheckpointing, sparseSoftmaxCrossEntropy, trainStep,
+} from '@rankwise/core/training';
+import { buildQuantized, quantizableLinear, type Model, type QuantType } from '@rankwise/models';
 import { attentionFlops, forwardFlops, trainFlops, type MatmulSite } from './flops.js';
 
 /** A prepared workload: one call of `step` is one timed unit (a training step, or a forward pass). */

@@ -10,7 +10,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { resolveBackend, tfjsFileSaver } from '@rankwise/core';
+import { resolveBackend } from '@rankwise/core';
+import { tfjsFileSaver } from '@rankwise/formats';
 import { loadDigits } from '@rankwise/datasets';
 
 export interface TrainBaseOptions {

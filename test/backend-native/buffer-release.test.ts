@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 
 import { Float32Pool } from '../../packages/backend-native/src/buffer-pool.js';
 import type { NativeBackend } from '../../packages/backend-native/src/backend.js';
-import { KvCache } from '../../packages/core/src/nn/kv-cache.js';
+import { KvCache } from '../../packages/models/src/kv-cache.js';
 import { native, randomArray, skipReason } from './helpers.js';
 
 describe('Float32Pool discards what it does not keep', () => {

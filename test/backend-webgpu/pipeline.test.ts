@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { createOptimizer, createRankwise, freeze, globalNorm, Gpt, trainStep, injectLora, listSites, resolveBackend, SilentProgress, sparseSoftmaxCrossEntropy, type Pipeline, type RunSummary } from '@rankwise/core';
+import {
+  createRankwise, freeze, Gpt, injectLora, listSites, resolveBackend, type Pipeline, type RunSummary,
+} from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
+import { createOptimizer, globalNorm, trainStep, sparseSoftmaxCrossEntropy } from '@rankwise/core/training';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';
 import { normRelativeError } from '../helpers/numeric.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test, vi } from 'vitest';
-import { parseAdapterSpec, readAdapter } from '@rankwise/core';
+import { parseAdapterSpec, readAdapter } from '@rankwise/formats';
 import { combineCommand } from '../../packages/cli/src/commands/adapters.js';
 import { ADAPTER_FIXTURES } from '../helpers/adapter-model.js';
 import { useTestBackend } from '../helpers/backend.js';

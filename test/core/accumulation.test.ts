@@ -1,6 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createOptimizer, freeze, injectLora, languageModelTask, Llama, listSites, setGradientCheckpointing, trainLoop, type LogRecord } from '@rankwise/core';
+import { freeze, injectLora, Llama, listSites } from '@rankwise/core';
+import {
+  createOptimizer, languageModelTask, setGradientCheckpointing, trainLoop, type LogRecord,
+} from '@rankwise/core/training';
 import { useTestBackend } from '../helpers/backend.js';
 import { normRelativeError, values } from '../helpers/numeric.js';
 

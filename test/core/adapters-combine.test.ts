@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { addWeightedAdapter, loadAdapter, saveAdapter, setAdapter } from '@rankwise/core';
+import { ADAPTER_CONFIG } from '@rankwise/formats';
 import {
-  activeAdapters, ADAPTER_CONFIG, addWeightedAdapter, loadAdapter, LoraLayer, loraLayers, saveAdapter, setAdapter, type CombinationType,
-  type CombineOptions, type DareFactor, type MajoritySignMethod,
-} from '@rankwise/core';
+  activeAdapters, LoraLayer, loraLayers, type CombinationType, type CombineOptions, type DareFactor,
+  type MajoritySignMethod,
+} from '@rankwise/lora';
 import { useTestBackend } from '../helpers/backend.js';
 import { ADAPTER_FIXTURES, AdapterTestModel, testIds } from '../helpers/adapter-model.js';
 import { maxAbsDiff, normRelativeError, take, values } from '../helpers/numeric.js';

@@ -4,10 +4,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  activeAdapters, adapterNames, adaptersDisabled, addWeightedAdapter, Conv2d, createOptimizer, deleteAdapter, disableAdapters, enableAdapters,
-  EmbeddingSite, injectLora, Linear, loadAdapter, type LoraLayer, loraLayers, mergeAdapters, Module, Rng, saveAdapter, setAdapter, trainStep,
-  unmergeAdapters, withAdapter,
+  addWeightedAdapter, injectLora, Linear, loadAdapter, Module, Rng, saveAdapter, setAdapter, withAdapter,
 } from '@rankwise/core';
+import { createOptimizer, trainStep } from '@rankwise/core/training';
+import {
+  activeAdapters, adapterNames, adaptersDisabled, deleteAdapter, disableAdapters, enableAdapters, type LoraLayer,
+  loraLayers, mergeAdapters, unmergeAdapters,
+} from '@rankwise/lora';
+import { Conv2d, EmbeddingSite } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { ADAPTER_FIXTURES, AdapterTestModel, testIds } from '../helpers/adapter-model.js';
 import { maxAbsDiff, normRelativeError, seededTensor, take, values } from '../helpers/numeric.js';

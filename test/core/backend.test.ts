@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, test } from 'vitest';
 import {
-  BackendUnavailableError, createOptimizer, defaultModuleLoader, describeBackend, Mlp, resolveBackend, sparseSoftmaxCrossEntropy, trainStep,
-  type BackendProvider, type ModuleLoader,
+  BackendUnavailableError, defaultModuleLoader, describeBackend, Mlp, resolveBackend, type BackendProvider,
+  type ModuleLoader,
 } from '@rankwise/core';
+import { createOptimizer, sparseSoftmaxCrossEntropy, trainStep } from '@rankwise/core/training';
 import { seededLabels, seededTensor } from '../helpers/numeric.js';
 
 const notFound = (specifier: string): Error => Object.assign(new Error(`Cannot find package '${specifier}' imported from /x.js`), { code: 'ERR_MODULE_NOT_FOUND' });

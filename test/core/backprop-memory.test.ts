@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { freeze, injectLora, Llama, listSites, releaseDuringBackprop, sparseSoftmaxCrossEntropy } from '@rankwise/core';
+import { freeze, injectLora, Llama, listSites } from '@rankwise/core';
+import { releaseDuringBackprop, sparseSoftmaxCrossEntropy } from '@rankwise/core/training';
 import { useTestBackend } from '../helpers/backend.js';
 import { seededTensor, values } from '../helpers/numeric.js';
 

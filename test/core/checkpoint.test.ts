@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { encodeSafetensors, injectLora, loadCheckpoint, Mlp, readSafetensorsFile, saveCheckpoint } from '@rankwise/core';
+import { injectLora, loadCheckpoint, Mlp, readSafetensorsFile, saveCheckpoint } from '@rankwise/core';
+import { encodeSafetensors } from '@rankwise/formats';
 import { useTestBackend } from '../helpers/backend.js';
 import { maxAbsDiff, seededTensor, take } from '../helpers/numeric.js';
 

@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  CausalSelfAttention, describeGpt, freeze, sampleText, Gpt, injectLora, listSites, loadCheckpoint, loraLayers, mergeAdapters, Rng, saveCheckpoint,
-  sparseSoftmaxCrossEntropy, type GptConfig,
+  freeze, Gpt, injectLora, listSites, loadCheckpoint, Rng, saveCheckpoint, type GptConfig,
 } from '@rankwise/core';
+import { sampleText, sparseSoftmaxCrossEntropy } from '@rankwise/core/training';
+import { loraLayers, mergeAdapters } from '@rankwise/lora';
+import { CausalSelfAttention, describeGpt } from '@rankwise/models';
 import attention from '@rankwise/placement-attention';
 import { useTestBackend } from '../helpers/backend.js';
 import { checkGradients } from '../helpers/finite-difference.js';

@@ -1,9 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import {
-  createOptimizer, freeze, injectLora, listSites, LoraLinear, loraLayers, mergeAdapters, mergeAndUnload, Mlp,
-  parameterReport, sparseSoftmaxCrossEntropy, trainStep, unmergeAdapters,
-} from '@rankwise/core';
+import { freeze, injectLora, listSites, mergeAndUnload, Mlp, parameterReport } from '@rankwise/core';
+import { createOptimizer, sparseSoftmaxCrossEntropy, trainStep } from '@rankwise/core/training';
+import { LoraLinear, loraLayers, mergeAdapters, unmergeAdapters } from '@rankwise/lora';
 import { useTestBackend } from '../helpers/backend.js';
 import { checkGradients } from '../helpers/finite-difference.js';
 import { maxAbsDiff, normRelativeError, seededLabels, seededTensor, take, values } from '../helpers/numeric.js';

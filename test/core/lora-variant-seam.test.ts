@@ -5,10 +5,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  addWeightedAdapter, ADAPTER_CONFIG, ADAPTER_WEIGHTS, BUILTIN_LORA_INITS, BUILTIN_LORA_VARIANTS, createOptimizer, encodeSafetensors, freeze, injectLora, loadAdapter, LORA_VARIANT_OPTION_KEYS,
-  loraLayers, loraVariants, mergeAdapters, mergeAndUnload, Mlp, readAdapter, readSafetensorsFile, registerLoraVariant, saveAdapter, sparseSoftmaxCrossEntropy,
-  trainStep, unmergeAdapters, unregisterLoraVariant, type LoraLayer,
+  addWeightedAdapter, freeze, injectLora, loadAdapter, mergeAndUnload, Mlp, readSafetensorsFile, saveAdapter,
 } from '@rankwise/core';
+import { createOptimizer, sparseSoftmaxCrossEntropy, trainStep } from '@rankwise/core/training';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, encodeSafetensors, readAdapter } from '@rankwise/formats';
+import {
+  BUILTIN_LORA_INITS, BUILTIN_LORA_VARIANTS, LORA_VARIANT_OPTION_KEYS, loraLayers, loraVariants, mergeAdapters,
+  registerLoraVariant, unmergeAdapters, unregisterLoraVariant, type LoraLayer,
+} from '@rankwise/lora';
 import { useTestBackend } from '../helpers/backend.js';
 import { maxAbsDiff, seededLabels, seededTensor, take, values } from '../helpers/numeric.js';
 import { gatedLora } from '../fixtures/variants/gated-lora.js';

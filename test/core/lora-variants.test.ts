@@ -4,10 +4,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  activeBackend, ADAPTER_CONFIG, ADAPTER_WEIGHTS, createOptimizer, encodeSafetensors, freeze, injectAdapters, injectLora, inLoraPlusFastGroup, listSites, loadAdapter,
-  LoraLinear, loraLayers, mergeAdapters, mergeAndUnload, Mlp, readSafetensorsFile, saveAdapter, sparseSoftmaxCrossEntropy, toOriginalBase, trainStep,
-  unmergeAdapters, weightNorm, type InjectTarget, type LoraInit, type LoraLayer,
+  activeBackend, freeze, injectLora, listSites, loadAdapter, mergeAndUnload, Mlp, readSafetensorsFile, saveAdapter,
 } from '@rankwise/core';
+import { createOptimizer, inLoraPlusFastGroup, sparseSoftmaxCrossEntropy, trainStep } from '@rankwise/core/training';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, encodeSafetensors, toOriginalBase } from '@rankwise/formats';
+import {
+  injectAdapters, LoraLinear, loraLayers, mergeAdapters, unmergeAdapters, weightNorm, type InjectTarget,
+  type LoraInit, type LoraLayer,
+} from '@rankwise/lora';
 import { useTestBackend } from '../helpers/backend.js';
 import { checkGradients } from '../helpers/finite-difference.js';
 import { maxAbsDiff, normRelativeError, seededLabels, seededTensor, take, values } from '../helpers/numeric.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { Activation, createModel, Embedding, gelu, LayerNorm, Linear, listSites, Mlp, Rng, Sequential } from '@rankwise/core';
+import { createModel, Embedding, Linear, listSites, Mlp, Rng } from '@rankwise/core';
+import { Activation, gelu, LayerNorm, Sequential } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { maxAbsDiff, seededTensor, take, values } from '../helpers/numeric.js';
 

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
-import { activeBackend, createOptimizer, type OptimizerSpec } from '@rankwise/core';
+import { activeBackend } from '@rankwise/core';
+import { createOptimizer, type OptimizerSpec } from '@rankwise/core/training';
 import { useTestBackend } from '../helpers/backend.js';
 import { values } from '../helpers/numeric.js';
 

@@ -2,9 +2,9 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import {
-  ADAPTER_CONFIG, ADAPTER_WEIGHTS, encodeSafetensors, injectLora, listSites, loadAdapter, loraLayers, Mlp, readAdapter, readSafetensorsFile, saveAdapter,
-} from '@rankwise/core';
+import { injectLora, listSites, loadAdapter, Mlp, readSafetensorsFile, saveAdapter } from '@rankwise/core';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, encodeSafetensors, readAdapter } from '@rankwise/formats';
+import { loraLayers } from '@rankwise/lora';
 import { useTestBackend } from '../helpers/backend.js';
 import { maxAbsDiff, seededTensor, take } from '../helpers/numeric.js';
 

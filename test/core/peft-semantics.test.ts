@@ -4,9 +4,15 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  ADAPTER_CONFIG, ADAPTER_WEIGHTS, buildPeftConfig, createRankwise, describeLlama, encodeSafetensors, Gpt, injectLora, listSites, loadAdapter, loraLayers, loraScaling, Mlp,
-  parsePeftConfig, peftSiteSettings, peftTargetSites, PipelineValidationError, saveAdapter, type JsonObject, type Module, type Site,
+  createRankwise, Gpt, injectLora, listSites, loadAdapter, loraScaling, Mlp, PipelineValidationError, saveAdapter,
+  type JsonObject, type Module, type Site,
 } from '@rankwise/core';
+import {
+  ADAPTER_CONFIG, ADAPTER_WEIGHTS, buildPeftConfig, encodeSafetensors, parsePeftConfig, peftSiteSettings,
+  peftTargetSites,
+} from '@rankwise/formats';
+import { loraLayers } from '@rankwise/lora';
+import { describeLlama } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { normRelativeError, seededTensor, take } from '../helpers/numeric.js';
 

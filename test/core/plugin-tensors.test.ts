@@ -1,6 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
-import { createModel, injectLora, isLoraModule, loraLayers, loraModules, readLoraDelta, readLoraFactors, type LoraModuleLike, type ModelLike } from '@rankwise/core';
+import {
+  createModel, injectLora, isLoraModule, loraModules, readLoraDelta, readLoraFactors, type LoraModuleLike,
+  type ModelLike,
+} from '@rankwise/core';
+import { loraLayers } from '@rankwise/lora';
 import { useTestBackend } from '../helpers/backend.js';
 import { seededTensor } from '../helpers/numeric.js';
 

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { formatSpeed, LineProgress, RateMeter } from '@rankwise/core';
+import { formatSpeed, LineProgress, RateMeter } from '@rankwise/core/runs';
 
 test('RateMeter: speed and ETA over the recent window, so a slow first step does not stretch the ETA', () => {
   const meter = new RateMeter(0, 30_000);

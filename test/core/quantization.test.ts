@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import {
   DYNAMIC_CODE, dequantizeWeight, NF4_CODE, quantizeBf16, quantizeInt8Rows, quantizeNf4, quantizeWeight,
-} from '@rankwise/core';
+} from '@rankwise/models';
 
 /**
  * The reference: scripts/quant-reference/make_nf4_reference.py (bitsandbytes' NF4 double quantization, int8 row-wise

@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { activeBackend, freeze, injectLora, Linear, Llama, listSites, parameterReport, Rng } from '@rankwise/core';
+import { sparseSoftmaxCrossEntropy } from '@rankwise/core/training';
+import { unfreeze } from '@rankwise/lora';
 import {
-  activeBackend, QUANTIZED_MATMUL_KERNEL, buildQuantized, dequantizeWeight, freeze, injectLora, Linear, Llama, listSites, parameterReport, quantizedLinears, quantizeModel, Rng,
-  sparseSoftmaxCrossEntropy, transposeValues, unfreeze, type QuantType,
-} from '@rankwise/core';
+  QUANTIZED_MATMUL_KERNEL, buildQuantized, dequantizeWeight, quantizedLinears, quantizeModel, transposeValues,
+  type QuantType,
+} from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { normRelativeError, seededTensor, take, values } from '../helpers/numeric.js';
 

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { decodeSafetensors, encodeSafetensors, halfToFloat, MAX_HEADER_BYTES, SafetensorsError } from '@rankwise/core';
+import {
+  decodeSafetensors, encodeSafetensors, halfToFloat, MAX_HEADER_BYTES, SafetensorsError,
+} from '@rankwise/formats';
 
 /** Builds a file from a raw header object and a data buffer, to craft malformed files. */
 function craft(header: unknown, data: Uint8Array = new Uint8Array(0), headerText?: string): Uint8Array {

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
-import { createRankwise, injectLora, listSites, loadCheckpoint, loadHuggingFaceModel, saveAdapter, SilentProgress, type Pipeline } from '@rankwise/core';
+import {
+  createRankwise, injectLora, listSites, loadCheckpoint, loadHuggingFaceModel, saveAdapter, type Pipeline,
+} from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';
 import { useTestBackend } from '../helpers/backend.js';

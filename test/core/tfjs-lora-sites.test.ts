@@ -4,9 +4,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  createOptimizer, decodeSafetensors, freeze, injectLora, loadAdapter, saveAdapter, listSites, loadTfjsModel, LoraConv2d, LoraEmbedding, LoraLinear, loraLayers, mergeAdapters,
-  parameterReport, sparseSoftmaxCrossEntropy, trainStep, unmergeAdapters, type LoraLayer, type TfjsLayersModel,
+  freeze, injectLora, loadAdapter, saveAdapter, listSites, loadTfjsModel, parameterReport,
 } from '@rankwise/core';
+import { createOptimizer, sparseSoftmaxCrossEntropy, trainStep } from '@rankwise/core/training';
+import { decodeSafetensors } from '@rankwise/formats';
+import {
+  LoraConv2d, LoraEmbedding, LoraLinear, loraLayers, mergeAdapters, unmergeAdapters, type LoraLayer,
+} from '@rankwise/lora';
+import { type TfjsLayersModel } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { checkGradients } from '../helpers/finite-difference.js';
 import { maxAbsDiff, normRelativeError, seededLabels, seededTensor, take, values } from '../helpers/numeric.js';

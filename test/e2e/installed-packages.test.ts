@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { decodeSafetensors } from '@rankwise/core';
+import { decodeSafetensors } from '@rankwise/formats';
 import largest from '../fixtures/packages/rankwise-placement-largest/index.js';
 
 /**

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
 import { chatCommand, generateCommand, type ChatFlags, type GenerateFlags } from '@rankwise/cli';
-import { chatFormat, PLAIN_CHAT } from '@rankwise/core';
+import { chatFormat, PLAIN_CHAT } from '@rankwise/core/training';
 import { HfTokenizer } from '@rankwise/datasets';
 import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
-import { generateTokens, loadAdapter, loadHuggingFaceModel } from '@rankwise/core';
+import { loadAdapter, loadHuggingFaceModel } from '@rankwise/core';
+import { generateTokens } from '@rankwise/core/training';
 import { useTestBackend } from '../helpers/backend.js';
 import { fixture } from '../hf/fixtures.js';
 

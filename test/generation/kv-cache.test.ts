@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
-import { generateTokens, Gpt, Llama, loadHuggingFaceModel, type CachedDecoder, type Model } from '@rankwise/core';
+import { Gpt, Llama, loadHuggingFaceModel } from '@rankwise/core';
+import { generateTokens } from '@rankwise/core/training';
+import { type CachedDecoder, type Model } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { fixture } from '../hf/fixtures.js';
 

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
-import { generateTokens, loadAdapter, loadHuggingFaceModel, mergeAdapters, withAdapter, withRowAdapters } from '@rankwise/core';
+import { loadAdapter, loadHuggingFaceModel, withAdapter } from '@rankwise/core';
+import { generateTokens } from '@rankwise/core/training';
+import { mergeAdapters, withRowAdapters } from '@rankwise/lora';
 import { useTestBackend } from '../helpers/backend.js';
 import { fixture } from '../hf/fixtures.js';
 

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { GgmlType, GgufReader, dequantize, floatToHalf, gguf, halfToFloat, readGgufHeader, tensorIssues, writeGguf } from '@rankwise/gguf';
-import { checkGgufModel, loadHuggingFaceModel, saveGgufModel } from '@rankwise/core';
+import { loadHuggingFaceModel, saveGgufModel } from '@rankwise/core';
+import { checkGgufModel } from '@rankwise/formats';
 import { GGUF_FIXTURES, HF_TINY, tokenizerOf } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rankwise-gguf-format-'));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { Model } from '@rankwise/core';
+import type { Model } from '@rankwise/models';
 
 export const HF_TINY = resolve('test/fixtures/hf/llama-tiny');
 export const GGUF_FIXTURES = resolve('test/fixtures/gguf');

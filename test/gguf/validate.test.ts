@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { checkGgufModel, peftToGgufAdapter } from '@rankwise/core';
+import { checkGgufModel, peftToGgufAdapter } from '@rankwise/formats';
 import { GgmlType } from '@rankwise/gguf';
 import { GGUF_FIXTURES } from './helpers.js';
 import { runCli } from '../helpers/cli.js';

@@ -1,5 +1,8 @@
 import { expect, test } from 'vitest';
-import { buildPipelineSchema, createRankwise, formatIssue, PipelineValidationError, SilentProgress, type Pipeline } from '@rankwise/core';
+import {
+  buildPipelineSchema, createRankwise, formatIssue, PipelineValidationError, type Pipeline,
+} from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
 import { GridSchema, gridSection } from '@rankwise/grid';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';

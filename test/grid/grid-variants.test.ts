@@ -1,7 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { createRankwise, PipelineValidationError, SilentProgress, type InjectStageSpec, type Pipeline, type TrainStageSpec } from '@rankwise/core';
+import {
+  createRankwise, PipelineValidationError, type InjectStageSpec, type Pipeline, type TrainStageSpec,
+} from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
 import { expandGrid, gridSection } from '@rankwise/grid';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';

@@ -1,7 +1,8 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { EmbeddingSite, Linear, Module, Rng } from '@rankwise/core';
+import { Linear, Module, Rng } from '@rankwise/core';
+import { EmbeddingSite } from '@rankwise/models';
 import { seededTensor } from './numeric.js';
 
 /** test/fixtures/adapters: PEFT adapters a, b, c for `AdapterTestModel`, written by scripts/peft-reference/combine.py. */

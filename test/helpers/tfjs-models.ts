@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { tfjsFileSaver } from '@rankwise/core';
+import { tfjsFileSaver } from '@rankwise/formats';
 
 /** Seeded initializers, so every test model has the same weights on every run and backend. */
 const he = (seed: number) => tf.initializers.heNormal({ seed });

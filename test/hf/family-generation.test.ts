@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
-import { generateTokens, loadHuggingFaceModel, type Llama } from '@rankwise/core';
+import { loadHuggingFaceModel, type Llama } from '@rankwise/core';
+import { generateTokens } from '@rankwise/core/training';
 import { useTestBackend } from '../helpers/backend.js';
 import { normRelativeError } from '../helpers/numeric.js';
 import { editedFixture, familyFixture } from './family-fixtures.js';

@@ -5,8 +5,10 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  createOptimizer, decodeSafetensors, encodeSafetensors, freeze, injectLora, loadAdapter, loadHuggingFaceModel, saveAdapter, saveHuggingFaceModel, sparseSoftmaxCrossEntropy, trainStep, type Llama,
+  freeze, injectLora, loadAdapter, loadHuggingFaceModel, saveAdapter, saveHuggingFaceModel, type Llama,
 } from '@rankwise/core';
+import { createOptimizer, sparseSoftmaxCrossEntropy, trainStep } from '@rankwise/core/training';
+import { decodeSafetensors, encodeSafetensors } from '@rankwise/formats';
 import { useTestBackend } from '../helpers/backend.js';
 import { normRelativeError } from '../helpers/numeric.js';
 import { fixture, logitsOf, reference } from './fixtures.js';

@@ -4,8 +4,10 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  createRankwise, dequantizeWeight, type Linear, loadAdapter, loadHuggingFaceModel, PipelineValidationError, quantizedLinears, SilentProgress, transposeValues, type Pipeline,
+  createRankwise, type Linear, loadAdapter, loadHuggingFaceModel, PipelineValidationError, type Pipeline,
 } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
+import { dequantizeWeight, quantizedLinears, transposeValues } from '@rankwise/models';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';
 import { useTestBackend } from '../helpers/backend.js';

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { Llama, maskedSoftmaxCrossEntropy, sparseSoftmaxCrossEntropy } from '@rankwise/core';
+import { Llama } from '@rankwise/core';
+import { maskedSoftmaxCrossEntropy, sparseSoftmaxCrossEntropy } from '@rankwise/core/training';
 import { useTestBackend } from '../helpers/backend.js';
 import { maxAbsDiff, take } from '../helpers/numeric.js';
 

@@ -1,4 +1,5 @@
-import { createRankwise, SilentProgress, type Pipeline, type RunSummary } from '@rankwise/core';
+import { createRankwise, type Pipeline, type RunSummary } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
 import { createDatasetSource } from '@rankwise/datasets';
 import { RUN_OBSERVERS } from '@rankwise/observe';
 import pattern from '@rankwise/placement-pattern';

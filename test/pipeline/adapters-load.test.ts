@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  activeAdapters, adapterNames, addWeightedAdapter, createRankwise, injectLora, type Linear, loadAdapter, loraLayers, Mlp, PipelineValidationError, readAdapter,
-  saveAdapter, SilentProgress, type Pipeline,
+  addWeightedAdapter, createRankwise, injectLora, type Linear, loadAdapter, Mlp, PipelineValidationError, saveAdapter,
+  type Pipeline,
 } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
+import { readAdapter } from '@rankwise/formats';
+import { activeAdapters, adapterNames, loraLayers } from '@rankwise/lora';
 import { createDatasetSource } from '@rankwise/datasets';
 import { useTestBackend } from '../helpers/backend.js';
 import { seededTensor, take } from '../helpers/numeric.js';

@@ -6,7 +6,8 @@ import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { createRankwise, PipelineValidationError, SilentProgress, type Pipeline, type RunSummary } from '@rankwise/core';
+import { createRankwise, PipelineValidationError, type Pipeline, type RunSummary } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
 import { createDatasetSource } from '@rankwise/datasets';
 import { useTestBackend } from '../helpers/backend.js';
 

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import {
-  classificationTask, createRankwise, loadAdapter, loadCheckpoint, Mlp, SilentProgress, type DigitsDataSpec, type Pipeline,
-} from '@rankwise/core';
+import { createRankwise, loadAdapter, loadCheckpoint, Mlp, type DigitsDataSpec, type Pipeline } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
+import { classificationTask } from '@rankwise/core/training';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';
 import { useTestBackend } from '../helpers/backend.js';

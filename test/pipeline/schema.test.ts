@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { getLanguageService, TextDocument, type JSONSchema } from 'vscode-json-languageservice';
-import { BUILTIN_STAGES, buildPipelineSchema, createRankwise, PIPELINE_SCHEMA_PATH, SilentProgress, STAGE_NAMES } from '@rankwise/core';
+import { BUILTIN_STAGES, buildPipelineSchema, createRankwise, PIPELINE_SCHEMA_PATH, STAGE_NAMES } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
 import { main } from '@rankwise/cli';
 import { pluginProject } from '../helpers/plugin-project.js';
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
-import { createRankwise, formatIssue, loadCheckpoint, PipelineValidationError, SilentProgress } from '@rankwise/core';
+import { createRankwise, formatIssue, loadCheckpoint, PipelineValidationError } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
 import { createDatasetSource } from '@rankwise/datasets';
 import { useTestBackend } from '../helpers/backend.js';
 

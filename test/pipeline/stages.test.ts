@@ -4,9 +4,11 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  createRankwise, defineStage, formatIssue, listSites, Mlp, PipelineValidationError, resolveBackend, Rng, RunFailed, Services, SilentProgress,
-  type ClassificationArrays, type DatasetSource, type ExternalStageSpec, type MetricsSink, type Pipeline, type ProgressReporter, type StageSpec,
+  createRankwise, defineStage, formatIssue, listSites, Mlp, PipelineValidationError, resolveBackend, Rng, RunFailed,
+  Services, type ClassificationArrays, type DatasetSource, type ExternalStageSpec, type MetricsSink, type Pipeline,
+  type ProgressReporter, type StageSpec,
 } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';
 import { useTestBackend } from '../helpers/backend.js';

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { createRankwise, SilentProgress, type JsonObject, type Pipeline, type Site } from '@rankwise/core';
+import { createRankwise, type JsonObject, type Pipeline, type Site } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
 import largest from '../fixtures/packages/rankwise-placement-largest/index.js';
 
 const site = (path: string, inFeatures: number, outFeatures: number): Site => ({ path, inFeatures, outFeatures, layer: null, role: 'linear', adapted: false });

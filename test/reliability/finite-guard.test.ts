@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
 import {
-  createOptimizer, createRankwise, encodeSafetensors, Mlp, readSafetensorsFile, RunFailed, SilentProgress, TrainingDiverged, trainLoop, writeSafetensorsFile,
-  type Pipeline, type RunSummary, type TaskData,
+  createRankwise, Mlp, readSafetensorsFile, RunFailed, writeSafetensorsFile, type Pipeline, type RunSummary,
+  type TaskData,
 } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
+import { createOptimizer, TrainingDiverged, trainLoop } from '@rankwise/core/training';
+import { encodeSafetensors } from '@rankwise/formats';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';
 import { useTestBackend } from '../helpers/backend.js';

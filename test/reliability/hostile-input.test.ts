@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import {
-  applyOverrides, capIssues, createRankwise, parseOverride, PipelineValidationError, SilentProgress, type Pipeline, type ValidationIssue,
+  applyOverrides, capIssues, createRankwise, parseOverride, PipelineValidationError, type Pipeline,
+  type ValidationIssue,
 } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
 import { compilePattern } from '../../plugins/placement-pattern/src/matcher.js';
 import { runCli } from '../helpers/cli.js';
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { expect, test } from 'vitest';
-import {
-  createRankwise, decodeSafetensors, encodeSafetensors, parseOverride, PipelineValidationError, SafetensorsError, SilentProgress,
-} from '@rankwise/core';
+import { createRankwise, parseOverride, PipelineValidationError } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError } from '@rankwise/formats';
 import { runCli } from '../helpers/cli.js';
 
 /**

@@ -4,9 +4,10 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
+import { createRankwise, RunFailed, type Pipeline, type RunSummary } from '@rankwise/core';
 import {
-  createRankwise, FileLock, listRuns, observedStatus, resolveResumeTarget, ResumeError, RunFailed, RunFolder, SilentProgress, type Pipeline, type RunSummary,
-} from '@rankwise/core';
+  FileLock, listRuns, observedStatus, resolveResumeTarget, ResumeError, RunFolder, SilentProgress,
+} from '@rankwise/core/runs';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';
 import { useTestBackend } from '../helpers/backend.js';

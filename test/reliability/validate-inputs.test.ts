@@ -2,7 +2,9 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { createRankwise, encodeSafetensors, PipelineValidationError, SilentProgress, type Pipeline } from '@rankwise/core';
+import { createRankwise, PipelineValidationError, type Pipeline } from '@rankwise/core';
+import { SilentProgress } from '@rankwise/core/runs';
+import { encodeSafetensors } from '@rankwise/formats';
 import pattern from '@rankwise/placement-pattern';
 
 /** Validation reads what the run will read (headers only for weights), before anything loads. */

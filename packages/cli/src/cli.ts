@@ -1,6 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, LineProgress, PipelineValidationError, ResumeError, SilentProgress, type ModuleLoader, type ProgressReporter } from '@rankwise/core';
+import {
+  BACKEND_REQUESTS, createRankwise, defaultModuleLoader, PipelineValidationError, type ModuleLoader,
+  type ProgressReporter,
+} from '@rankwise/core';
+import { LineProgress, ResumeError, SilentProgress } from '@rankwise/core/runs';
 import { DEFAULT_ATTEMPTS, gridSection } from '@rankwise/grid';
 import { RUN_OBSERVERS } from '@rankwise/observe';
 import { convertCommand } from './commands/convert.js';

@@ -1,4 +1,4 @@
-import { finishActiveRunsSync } from '@rankwise/core';
+import { finishActiveRunsSync } from '@rankwise/core/runs';
 import { EXIT } from './exit-codes.js';
 
 /**

@@ -8,7 +8,7 @@
 
 // placement plugins
 export { definePlacementPlugin, PlacementError, isPlacementError, type PlacementPlugin, type PlacementChoice } from './contracts/placement.js';
-export type { Site } from './types/site.js';
+export type { Site } from '@rankwise/models/types/site';
 export { escapePointer } from './contracts/pointer.js';
 
 // stages
@@ -19,16 +19,16 @@ export type {
   StageDefinition, StagePackages, TaskDataLike, TrainingRecord, VocabularyService,
 } from './contracts/stage-view.js';
 // the model and the tensors a stage may touch (structural views of core's TensorFlow.js objects) and their readers
-export { isLoraModule, loraModules, readFloat32, readLoraDelta, readLoraFactors } from './types/tensors.js';
+export { isLoraModule, loraModules, readFloat32, readLoraDelta, readLoraFactors } from '@rankwise/models/types/tensors';
 export type {
   HostTensor, LoraFactorsLike, LoraModuleLike, LoraSiteValues, ModelLike, ModuleLike, OwnedTensorLike, ParameterLike, TensorData, TensorLike,
-} from './types/tensors.js';
-export type { BackendInfo } from './types/backend.js';
+} from '@rankwise/models/types/tensors';
+export type { BackendInfo } from '@rankwise/models/types/backend';
 export type { CorpusSpec, DataSpec, DigitsDataSpec, TextDataSpec } from './contracts/data-schema.js';
 export type { ClassificationArrays, DatasetSource, TextArrays, Vocabulary } from './contracts/datasets.js';
 export type { ProgressReporter, ProgressTask, ProgressFields } from './progress/reporter.js';
-export type { JsonObject, JsonValue, ModelTask } from './types/json.js';
-export type { ModelDescription } from './nn/description.js';
+export type { JsonObject, JsonValue, ModelTask } from '@rankwise/models/types/json';
+export type { ModelDescription } from '@rankwise/models/description';
 
 // datasets
 export { defineDataset, isDatasetDefinition, DataError, isDataError, formatDataLocation, IGNORE_INDEX, RECORD_FORMATS, splitOf } from './contracts/dataset.js';
@@ -40,4 +40,4 @@ export type { ImageFolderOptions } from './contracts/datasets.js';
 
 // errors
 export { RunInterrupted, isRunInterrupted, throwIfAborted } from './contracts/abort.js';
-export { ConfigError, isConfigError } from './nn/description.js';
+export { ConfigError, isConfigError } from '@rankwise/models/description';

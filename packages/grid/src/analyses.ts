@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { loraScaling, readAdapter, readSafetensorsFile, type ValidatedPipeline } from '@rankwise/core';
+import { loraScaling, readSafetensorsFile, type ValidatedPipeline } from '@rankwise/core';
+import { readAdapter } from '@rankwise/formats';
 import {
   add, analyzeLoraSite, analyzeSite, chanceSubspaceSimilarity, compareSubspaces, doraDelta, intruderDimensions, loraDelta, subtract, svd, transpose,
   type GridAnalyses, type Matrix, type SiteAnalysis, type SubspaceComparison, type Svd,

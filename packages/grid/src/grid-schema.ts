@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { initOptionSchema, rsloraOptionSchema, variantOptionSchemas, type JsonObject } from '@rankwise/core';
+import { type JsonObject } from '@rankwise/core';
+import { initOptionSchema, rsloraOptionSchema, variantOptionSchemas } from '@rankwise/lora';
 import { shared } from '@rankwise/core/internal';
 
 /** The `grid` key of a pipeline: its schema and type from one TypeBox source (given to core as a pipeline section). */

@@ -1,6 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { formatDuration, formatMetric, type BackendRequest, type LoadStageSpec, type ProgressReporter, type Rankwise, type ResolvedBackend, type ValidatedPipeline } from '@rankwise/core';
+import {
+  type BackendRequest, type LoadStageSpec, type ProgressReporter, type Rankwise, type ResolvedBackend,
+  type ValidatedPipeline,
+} from '@rankwise/core';
+import { formatDuration, formatMetric } from '@rankwise/core/runs';
 import type { PlannedCell } from './cells.js';
 import { GridInterrupted, type CellOutcome } from './run-cells.js';
 import type { CellJobData, CellJobResult, StoredCheckpoint } from './queue/job-types.js';

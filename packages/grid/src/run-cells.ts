@@ -1,7 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatMetric, RunFailed, type ProgressReporter, type Rankwise, type ResolvedBackend, type RunSummary } from '@rankwise/core';
+import { RunFailed, type ProgressReporter, type Rankwise, type ResolvedBackend, type RunSummary } from '@rankwise/core';
+import { formatMetric } from '@rankwise/core/runs';
 import type { PlannedCell } from './cells.js';
 import type { ParentMessage, WorkerMessage } from './worker-protocol.js';
 

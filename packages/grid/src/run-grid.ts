@@ -1,6 +1,10 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { atomicWriteFile, describeBackend, resolveBackend, RunFolder, type BackendRequest, type Rankwise, type ValidatedPipeline } from '@rankwise/core';
+import {
+  describeBackend, resolveBackend, type BackendRequest, type Rankwise, type ValidatedPipeline,
+} from '@rankwise/core';
+import { RunFolder } from '@rankwise/core/runs';
+import { atomicWriteFile } from '@rankwise/formats';
 import { writeGridReport, type GridResult } from '@rankwise/report';
 import { analyseGrid, baseWeightsFile } from './analyses.js';
 import { planCells } from './cells.js';

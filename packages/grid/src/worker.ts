@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import * as tf from '@tensorflow/tfjs';
-import { createRankwise, LineProgress, RunFailed } from '@rankwise/core';
+import { createRankwise, RunFailed } from '@rankwise/core';
+import { LineProgress } from '@rankwise/core/runs';
 import { RUN_OBSERVERS } from '@rankwise/observe';
 import type { ParentMessage, WorkerMessage } from './worker-protocol.js';
 

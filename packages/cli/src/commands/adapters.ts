@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { combineAdapterFolders, CombineError, parseAdapterSpec, COMBINATION_TYPES, type CombinationType, type MajoritySignMethod } from '@rankwise/core';
+import { combineAdapterFolders, parseAdapterSpec } from '@rankwise/formats';
+import { CombineError, COMBINATION_TYPES, type CombinationType, type MajoritySignMethod } from '@rankwise/lora';
 import type { Command } from 'commander';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 

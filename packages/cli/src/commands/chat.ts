@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
-import { chatFormat, generateTexts, resolveBackend, type BackendRequest, type ChatMessage } from '@rankwise/core';
+import { resolveBackend, type BackendRequest } from '@rankwise/core';
+import { chatFormat, generateTexts, type ChatMessage } from '@rankwise/core/training';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { PROCESS_OUTPUT, type CommandOutput } from './generate.js';
 import { openModel } from '../generate/open-model.js';

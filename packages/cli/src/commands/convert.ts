@@ -1,9 +1,11 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
-  checkGgufAdapter, checkGgufModel, ggufAdapterToPeft, loadGgufModel, loadHuggingFaceModel, peftToGgufAdapter, readHuggingFaceConfig, resolveBackend, saveGgufModel,
-  saveHuggingFaceModel, type LlamaConfig,
+  loadGgufModel, loadHuggingFaceModel, resolveBackend, saveGgufModel, saveHuggingFaceModel, type LlamaConfig,
 } from '@rankwise/core';
+import {
+  checkGgufAdapter, checkGgufModel, ggufAdapterToPeft, peftToGgufAdapter, readHuggingFaceConfig,
+} from '@rankwise/formats';
 import { readGgufHeader, WRITE_TYPES, type GgufWriteType } from '@rankwise/gguf';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 

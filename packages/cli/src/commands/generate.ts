@@ -1,5 +1,7 @@
 import { resolve } from 'node:path';
-import { adapterNames, chatFormat, generateTexts, readPromptsFile, resolveBackend, withAdapter, type BackendRequest } from '@rankwise/core';
+import { resolveBackend, withAdapter, type BackendRequest } from '@rankwise/core';
+import { chatFormat, generateTexts, readPromptsFile } from '@rankwise/core/training';
+import { adapterNames } from '@rankwise/lora';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { openModel } from '../generate/open-model.js';
 import { parseSampling, type SamplingFlags } from '../generate/sampling-flags.js';

@@ -1,5 +1,6 @@
 import { relative } from 'node:path';
-import { formatMetric, type Rankwise, type ValidatedPipeline } from '@rankwise/core';
+import { type Rankwise, type ValidatedPipeline } from '@rankwise/core';
+import { formatMetric } from '@rankwise/core/runs';
 import { FULL_FINE_TUNING } from '@rankwise/grid';
 import { GridInterrupted, runGrid } from '@rankwise/grid';
 import { EXIT, type ExitCode } from '../exit-codes.js';

@@ -1,4 +1,6 @@
-import { isFsError, PipelineValidationError, resolveResumeTarget, ResumeError, RunFailed, type Rankwise } from '@rankwise/core';
+import { PipelineValidationError, RunFailed, type Rankwise } from '@rankwise/core';
+import { resolveResumeTarget, ResumeError } from '@rankwise/core/runs';
+import { isFsError } from '@rankwise/formats';
 import { resolve } from 'node:path';
 import { checkOutDir } from '../out-dir.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';

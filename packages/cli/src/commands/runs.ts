@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
-import { formatMetric, listRuns, parseJsonText, type RunEntry } from '@rankwise/core';
+import { formatMetric, listRuns, type RunEntry } from '@rankwise/core/runs';
+import { parseJsonText } from '@rankwise/formats';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 
 /** The pipeline name a `runs` argument means: a pipeline file's "name", or the argument itself. */

@@ -1,6 +1,10 @@
 import { access, realpath, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { DEFAULT_ADAPTER, isHuggingFaceDir, loadAdapter, loadCheckpoint, loadHuggingFaceModel, parseAdapterSpec, readSummary, type Model, type Vocabulary } from '@rankwise/core';
+import { loadAdapter, loadCheckpoint, loadHuggingFaceModel, type Vocabulary } from '@rankwise/core';
+import { readSummary } from '@rankwise/core/runs';
+import { isHuggingFaceDir, parseAdapterSpec } from '@rankwise/formats';
+import { DEFAULT_ADAPTER } from '@rankwise/lora';
+import { type Model } from '@rankwise/models';
 import { CharVocab, HfTokenizer, type CharVocabJson, type HfTokenizerJson } from '@rankwise/datasets';
 import { UsageError } from '../options.js';
 

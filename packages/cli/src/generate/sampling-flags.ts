@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import type { SamplingOptions } from '@rankwise/core';
+import type { SamplingOptions } from '@rankwise/core/training';
 import { UsageError } from '../options.js';
 
 export interface SamplingFlags {

@@ -1,5 +1,5 @@
-import type { ModelDescription } from '../nn/description.js';
-import type { JsonObject } from '../types/json.js';
+import type { ModelDescription } from '@rankwise/models/description';
+import type { JsonObject } from '@rankwise/models/types/json';
 import type { DatasetSource, Vocabulary } from './datasets.js';
 
 /**

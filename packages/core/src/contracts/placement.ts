@@ -1,5 +1,5 @@
-import type { JsonObject } from '../types/json.js';
-import type { Site } from '../types/site.js';
+import type { JsonObject } from '@rankwise/models/types/json';
+import type { Site } from '@rankwise/models/types/site';
 
 /** A site the plugin chose, optionally with its own rank / alpha (PEFT's rank_pattern, alpha_pattern). */
 export interface PlacementChoice {

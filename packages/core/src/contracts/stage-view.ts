@@ -1,8 +1,8 @@
-import type { BackendInfo } from '../types/backend.js';
-import type { JsonObject } from '../types/json.js';
-import type { Site } from '../types/site.js';
-import type { ModelLike, TensorLike } from '../types/tensors.js';
-import type { ModelDescription } from '../nn/description.js';
+import type { BackendInfo } from '@rankwise/models/types/backend';
+import type { JsonObject } from '@rankwise/models/types/json';
+import type { Site } from '@rankwise/models/types/site';
+import type { ModelLike, TensorLike } from '@rankwise/models/types/tensors';
+import type { ModelDescription } from '@rankwise/models/description';
 import type { PlacementChoice } from './placement.js';
 import type { ProgressReporter } from '../progress/reporter.js';
 import type { DataSpec } from './data-schema.js';

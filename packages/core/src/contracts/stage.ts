@@ -1,6 +1,6 @@
 import type { ResolvedBackend } from '../backend/resolve.js';
-import type { AdapterSnapshot } from '../io/peft-adapter.js';
-import type { JsonObject, Model } from '../nn/model.js';
+import type { AdapterSnapshot } from '@rankwise/formats';
+import type { JsonObject, Model } from '@rankwise/models';
 import type { DataSpec } from './data-schema.js';
 import type { TaskData } from './task-data.js';
 import type {

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import type { Model } from '../nn/model.js';
+import type { Model } from '@rankwise/models';
 import type { DataSummary, TaskDataLike } from './stage-view.js';
 
 export type { DataSummary } from './stage-view.js';

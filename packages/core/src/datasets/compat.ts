@@ -1,5 +1,5 @@
 import type { DatasetFacts } from '../contracts/dataset.js';
-import type { ModelDescription } from '../nn/description.js';
+import type { ModelDescription } from '@rankwise/models/description';
 
 /** At most this many problems of one data file are listed; the rest are counted in one more line. */
 export const MAX_LISTED_PROBLEMS = 20;

@@ -1,5 +1,5 @@
 import type { Vocabulary } from '../contracts/datasets.js';
-import type { Model } from '../nn/model.js';
+import type { Model } from '@rankwise/models';
 import { generateTokens, type GenerateOptions } from './generate.js';
 import { TextStream } from './text-stream.js';
 

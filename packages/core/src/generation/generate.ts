@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { isCachedDecoder, type CachedDecoder, type KvCache } from '../nn/kv-cache.js';
-import type { Model } from '../nn/model.js';
-import { Rng } from '../random.js';
+import { isCachedDecoder, type CachedDecoder, type KvCache } from '@rankwise/models';
+import type { Model } from '@rankwise/models';
+import { Rng } from '@rankwise/models';
 import { chooseToken, GREEDY, type SamplingOptions } from './logits-processing.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { Rng } from '../random.js';
+import type { Rng } from '@rankwise/models';
 
 /** How the next token is chosen, in Hugging Face `generate`'s terms. Greedy (argmax) unless `sample`. */
 export interface SamplingOptions {

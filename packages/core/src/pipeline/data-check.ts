@@ -4,7 +4,7 @@ import type { DatasetSource } from '../contracts/datasets.js';
 import type { DataSpec } from '../contracts/data-schema.js';
 import { dataMismatch } from '../datasets/compat.js';
 import { builtinDataset } from '../datasets/builtin.js';
-import type { ModelDescription } from '../nn/description.js';
+import type { ModelDescription } from '@rankwise/models/description';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { ajvIssues, type ValidationIssue } from './issues.js';
 import { dataObjectSchema } from './schema-build.js';

@@ -1,6 +1,6 @@
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import { escapePointer } from '../contracts/pointer.js';
-import { nonFiniteAsString } from '../io/json-numbers.js';
+import { nonFiniteAsString } from '@rankwise/formats';
 
 /** One thing wrong with an input file: where (file + JSON pointer), what was found, what is allowed. */
 export interface ValidationIssue {

@@ -1,5 +1,5 @@
 import { totalmem } from 'node:os';
-import type { ModelDescription } from '../nn/description.js';
+import type { ModelDescription } from '@rankwise/models/description';
 import type { ValidationIssue } from './issues.js';
 import type { Pipeline } from './types.js';
 

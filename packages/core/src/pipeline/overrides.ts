@@ -1,4 +1,4 @@
-import { MAX_JSON_DEPTH, parseJsonText } from '../io/json-text.js';
+import { MAX_JSON_DEPTH, parseJsonText } from '@rankwise/formats';
 import { escapePointer, parsePointer, type ValidationIssue } from './issues.js';
 
 /** Keys that would reach Object.prototype instead of the pipeline. */

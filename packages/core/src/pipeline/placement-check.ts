@@ -1,4 +1,4 @@
-import type { Site } from '../nn/site.js';
+import type { Site } from '@rankwise/models';
 import { isPlacementError, type PlacementChoice } from '../contracts/placement.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { ajvIssues, type ValidationIssue } from './issues.js';

@@ -10,7 +10,7 @@ import type { PlacementPlugin } from '../contracts/placement.js';
 import { BUILT_IN_ALIASES, PluginRegistry } from '../plugins/registry.js';
 import { LineProgress, type ProgressReporter } from '../progress/reporter.js';
 import { lazyDatasetSource } from './datasets.js';
-import type { JsonObject } from '../nn/model.js';
+import type { JsonObject } from '@rankwise/models';
 import { BUILTIN_STAGES } from '../stages/builtin.js';
 import type { Override } from './overrides.js';
 import { buildPipelineSchema } from './schema-build.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { describeFsError, isFsError } from '../io/fs-errors.js';
-import { decodeUtf8, parseJsonText } from '../io/json-text.js';
+import { describeFsError, isFsError } from '@rankwise/formats';
+import { decodeUtf8, parseJsonText } from '@rankwise/formats';
 import type { ValidationIssue } from './issues.js';
 
 /**

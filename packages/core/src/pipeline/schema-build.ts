@@ -1,7 +1,7 @@
 import { BACKEND_REQUESTS } from '../backend/resolve.js';
 import { sharedName, sharedRefTarget } from '../contracts/schema-helpers.js';
 import type { AnyStageDefinition } from '../contracts/stage.js';
-import type { JsonObject } from '../nn/model.js';
+import type { JsonObject } from '@rankwise/models';
 import type { PlacementPlugin } from '../contracts/placement.js';
 import { BUILTIN_STAGES, STAGE_NAMES } from '../stages/builtin.js';
 import type { PipelineSection } from './section.js';

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { AnyStageDefinition } from '../contracts/stage.js';
-import type { JsonObject } from '../nn/model.js';
+import type { JsonObject } from '@rankwise/models';
 import { builtinStage } from '../stages/builtin.js';
 import { buildPipelineSchema, PIPELINE_SCHEMA_ID, stageObjectSchema } from './schema-build.js';
 import type { PipelineSection } from './section.js';

@@ -9,15 +9,15 @@ import type {
   AdapterService, DataService, EvaluationRecord, MetricsSink, ModelService, PipelineService, PlacementService, PlacementSpec, RunDirectory,
   RunRecords, StageContext, TrainingRecord, VocabularyService,
 } from '../contracts/stage.js';
-import { recordBaseModel } from '../io/base-model.js';
-import { nonFiniteAsString } from '../io/json-numbers.js';
-import type { AdapterSnapshot } from '../io/peft-adapter.js';
-import type { Model } from '../nn/model.js';
-import type { Site } from '../nn/site.js';
+import { recordBaseModel } from '@rankwise/formats';
+import { nonFiniteAsString } from '@rankwise/formats';
+import type { AdapterSnapshot } from '@rankwise/formats';
+import type { Model } from '@rankwise/models';
+import type { Site } from '@rankwise/models';
 import type { PlacementChoice } from '../contracts/placement.js';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { ProgressReporter } from '../progress/reporter.js';
-import { hashString } from '../random.js';
+import { hashString } from '@rankwise/models';
 import { taskFor } from '../tasks/prepare.js';
 import { dataMismatch } from '../datasets/compat.js';
 import type { DatasetOpenContext, OpenedDataset } from '../contracts/dataset.js';

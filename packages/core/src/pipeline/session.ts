@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { DependencyContainer } from 'tsyringe';
 import { resolveBackend, type BackendRequest, type ResolvedBackend } from '../backend/resolve.js';
 import type { EvaluationRecord } from '../contracts/stage.js';
-import type { Model } from '../nn/model.js';
+import type { Model } from '@rankwise/models';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { ajvIssues, PipelineValidationError } from './issues.js';
 import { type AdapterStore, type ModelSlot, type RecordsStore, Services, stageContext, type RunInfo } from './services.js';

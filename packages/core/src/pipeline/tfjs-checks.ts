@@ -1,6 +1,6 @@
-import type { ModelDescription } from '../nn/description.js';
-import { ADAPTABLE_CLASSES } from '../nn/keras-topology.js';
-import type { Site } from '../nn/site.js';
+import type { ModelDescription } from '@rankwise/models/description';
+import { ADAPTABLE_CLASSES } from '@rankwise/models';
+import type { Site } from '@rankwise/models';
 import type { PluginRegistry } from '../plugins/registry.js';
 import type { ValidationIssue } from './issues.js';
 import type { PlacementSpec } from './types.js';

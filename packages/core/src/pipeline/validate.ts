@@ -1,7 +1,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import type { AnyStageDefinition, Capability, DependencyInfo, StageCheckContext } from '../contracts/stage.js';
-import type { ModelDescription } from '../nn/description.js';
+import type { ModelDescription } from '@rankwise/models/description';
 import type { PluginRegistry } from '../plugins/registry.js';
 import { canonicalJson, sha256 } from './content-hash.js';
 import { checkRunMemory } from './memory-check.js';

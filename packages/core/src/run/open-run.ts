@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readableFsError } from '../io/fs-errors.js';
+import { readableFsError } from '@rankwise/formats';
 import { listRuns, observedStatus, readSummary, RunFolder } from './run-folder.js';
 
 /** Where training checkpoints live inside a run folder (one subfolder per train stage). */

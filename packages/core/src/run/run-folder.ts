@@ -1,7 +1,7 @@
 import { mkdir, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { atomicWriteFile, atomicWriteFileSync, temporaryName } from '../io/atomic-write.js';
-import { readableFsError } from '../io/fs-errors.js';
+import { atomicWriteFile, atomicWriteFileSync, temporaryName } from '@rankwise/formats';
+import { readableFsError } from '@rankwise/formats';
 import { HOST, processAlive } from './host.js';
 
 /** What a summary.json says: `running` until the run ends one way or another. */

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { forgetLoadedAdapters } from '../lora/inference-mode.js';
+import { forgetLoadedAdapters } from '@rankwise/lora';
 import { defineStage } from '../contracts/stage.js';
-import { freeze } from '../lora/freeze.js';
+import { freeze } from '@rankwise/lora';
 
 export interface FreezeResult {
   /** Parameter tensors marked not trainable. */

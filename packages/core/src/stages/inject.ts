@@ -1,11 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { describedRef, shared } from '../contracts/schema-helpers.js';
 import { defineStage } from '../contracts/stage.js';
-import { injectAdapters, type InjectTarget } from '../lora/inject.js';
-import { BUILTIN_LORA_VARIANTS, initMovesBase, initOptionSchema, PLAIN_LORA, rsloraOptionSchema, variantOf, variantOptionSchemas } from '../lora/variants/registry.js';
-import { parameterReport } from '../lora/parameter-report.js';
-import type { JsonObject } from '../nn/model.js';
-import { listSites } from '../nn/site.js';
+import { injectAdapters, type InjectTarget } from '@rankwise/lora';
+import { BUILTIN_LORA_VARIANTS, initMovesBase, initOptionSchema, PLAIN_LORA, rsloraOptionSchema, variantOf, variantOptionSchemas } from '@rankwise/lora';
+import { parameterReport } from '@rankwise/lora';
+import type { JsonObject } from '@rankwise/models';
+import { listSites } from '@rankwise/models';
 
 export const PlacementSchema = shared(
   'placement',

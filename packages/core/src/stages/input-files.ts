@@ -2,12 +2,12 @@ import { open, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { StageCheckContext } from '../contracts/stage.js';
 import type { DataSpec, TextDataSpec } from '../contracts/data-schema.js';
-import { describeFsError, isFsError } from '../io/fs-errors.js';
-import { ADAPTER_WEIGHTS, LORA_WEIGHT } from '../io/peft-adapter.js';
-import { matchVariantTensor, variantTensorNames, variantTensorShape } from '../lora/variants/registry.js';
-import { readSafetensorsHeaderFile } from '../io/tensor-file.js';
-import type { SafetensorsHeader } from '../io/safetensors.js';
-import type { ModelDescription } from '../nn/description.js';
+import { describeFsError, isFsError } from '@rankwise/formats';
+import { ADAPTER_WEIGHTS, LORA_WEIGHT } from '@rankwise/formats';
+import { matchVariantTensor, variantTensorNames, variantTensorShape } from '@rankwise/lora';
+import { readSafetensorsHeaderFile } from '@rankwise/formats';
+import type { SafetensorsHeader } from '@rankwise/formats';
+import type { ModelDescription } from '@rankwise/models/description';
 
 /**
  * Validation reads what the run will read, before anything loads: weight files exist and their safetensors

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineStage } from '../contracts/stage.js';
-import { snapshotAdapter } from '../io/peft-adapter.js';
-import { mergeAndUnload } from '../lora/merge.js';
+import { snapshotAdapter } from '@rankwise/formats';
+import { mergeAndUnload } from '@rankwise/lora';
 import { assertFiniteParameters } from '../train/finite-guard.js';
 
 export interface MergeResult {

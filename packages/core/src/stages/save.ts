@@ -1,20 +1,20 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { peftTaskType } from '../io/base-model.js';
+import { peftTaskType } from '@rankwise/formats';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { peftToGgufAdapter } from '../io/gguf-adapter.js';
-import { ggufUnsupported, saveGgufModel } from '../io/gguf-llama.js';
+import { peftToGgufAdapter } from '@rankwise/formats';
+import { ggufUnsupported, saveGgufModel } from '@rankwise/formats';
 import { defineStage } from '../contracts/stage.js';
-import { atomicDirectory, temporaryName } from '../io/atomic-write.js';
-import { saveCheckpoint } from '../io/checkpoint.js';
-import { saveHuggingFaceModel } from '../io/huggingface.js';
-import { Llama, type LlamaConfig } from '../nn/llama.js';
-import { saveAdapter, saveAdapterSites, saveNamedAdapters, snapshotAdapter } from '../io/peft-adapter.js';
-import { saveTfjsModel } from '../io/tfjs-save.js';
-import { TfjsLayersModel } from '../nn/layers-model.js';
-import { loraLayers } from '../lora/inject.js';
-import type { JsonObject } from '../nn/model.js';
+import { atomicDirectory, temporaryName } from '@rankwise/formats';
+import { saveCheckpoint } from '@rankwise/formats';
+import { saveHuggingFaceModel } from '@rankwise/formats';
+import { Llama, type LlamaConfig } from '@rankwise/models';
+import { saveAdapter, saveAdapterSites, saveNamedAdapters, snapshotAdapter } from '@rankwise/formats';
+import { saveTfjsModel } from '@rankwise/formats';
+import { TfjsLayersModel } from '@rankwise/models';
+import { loraLayers } from '@rankwise/lora';
+import type { JsonObject } from '@rankwise/models';
 
 const SaveOptions = Type.Object(
   {

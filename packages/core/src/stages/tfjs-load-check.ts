@@ -1,7 +1,7 @@
 import { relative, resolve } from 'node:path';
-import { inspectTfjsModel, TfjsModelError } from '../io/tfjs-model.js';
-import type { ModelDescription } from '../nn/description.js';
-import { describeTopology } from '../nn/keras-topology.js';
+import { inspectTfjsModel, TfjsModelError } from '@rankwise/formats';
+import type { ModelDescription } from '@rankwise/models/description';
+import { describeTopology } from '@rankwise/models';
 
 /**
  * `load.tfjs` at validation time: reads model.json and checks topology, manifest and shard sizes (no weight becomes a

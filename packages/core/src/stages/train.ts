@@ -1,12 +1,12 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { trainLoadedAdapters } from '../lora/inference-mode.js';
+import { trainLoadedAdapters } from '@rankwise/lora';
 import { activeBackend } from '../backend/resolve.js';
 import { DataSchema } from '../contracts/data-schema.js';
 import { describedRef, shared, StringEnum } from '../contracts/schema-helpers.js';
 import { defineStage, type TrainingRecord } from '../contracts/stage.js';
 import type { DataSummary } from '../contracts/task-data.js';
 import { checkDataFile } from './input-files.js';
-import { parameterReport } from '../lora/parameter-report.js';
+import { parameterReport } from '@rankwise/lora';
 import { formatSpeed } from '../progress/rate-meter.js';
 import { lossRoseWarning } from '../train/finite-guard.js';
 import { CHECKPOINTABLE_ARCHITECTURES, setGradientCheckpointing } from '../train/gradient-checkpointing.js';

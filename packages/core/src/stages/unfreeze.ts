@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
-import { forgetLoadedAdapters } from '../lora/inference-mode.js';
+import { forgetLoadedAdapters } from '@rankwise/lora';
 import { defineStage } from '../contracts/stage.js';
-import { unfreeze } from '../lora/freeze.js';
+import { unfreeze } from '@rankwise/lora';
 
 export interface UnfreezeResult {
   /** Parameter tensors marked trainable. */

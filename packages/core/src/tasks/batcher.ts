@@ -1,4 +1,4 @@
-import { Rng } from '../random.js';
+import { Rng } from '@rankwise/models';
 
 /**
  * Seeded epoch shuffling: each epoch is a fresh permutation; a batch that runs past the end of an epoch

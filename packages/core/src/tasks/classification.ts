@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Model } from '../nn/model.js';
+import type { Model } from '@rankwise/models';
 import type { ClassificationArrays } from '../contracts/datasets.js';
 import { accuracy, sparseSoftmaxCrossEntropy } from '../train/loss.js';
 import { EpochSampler } from './batcher.js';

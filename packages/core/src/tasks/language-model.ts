@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Model } from '../nn/model.js';
+import type { Model } from '@rankwise/models';
 import type { TextArrays } from '../contracts/datasets.js';
-import { Rng } from '../random.js';
+import { Rng } from '@rankwise/models';
 import { sparseSoftmaxCrossEntropy } from '../train/loss.js';
 import type { TaskData } from '../contracts/task-data.js';
 

@@ -1,6 +1,6 @@
 import type { OpenedDataset } from '../contracts/dataset.js';
 import type { Vocabulary } from '../contracts/datasets.js';
-import type { Model } from '../nn/model.js';
+import type { Model } from '@rankwise/models';
 import { classificationTask } from './classification.js';
 import { languageModelTask } from './language-model.js';
 import { sequenceTask } from './sequences.js';

@@ -1,5 +1,5 @@
 import { generateTokens } from '../generation/generate.js';
-import type { Model } from '../nn/model.js';
+import type { Model } from '@rankwise/models';
 import type { Vocabulary } from '../contracts/datasets.js';
 
 export interface SampleOptions {

@@ -1,11 +1,11 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { atomicDirectory, atomicWriteFile } from '../io/atomic-write.js';
-import { nonFiniteAsString } from '../io/json-numbers.js';
-import { readSafetensorsFile, writeSafetensorsFile } from '../io/tensor-file.js';
-import type { Model } from '../nn/model.js';
-import { Rng } from '../random.js';
+import { atomicDirectory, atomicWriteFile } from '@rankwise/formats';
+import { nonFiniteAsString } from '@rankwise/formats';
+import { readSafetensorsFile, writeSafetensorsFile } from '@rankwise/formats';
+import type { Model } from '@rankwise/models';
+import { Rng } from '@rankwise/models';
 import type { TaskData } from '../contracts/task-data.js';
 
 /**

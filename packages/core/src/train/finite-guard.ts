@@ -1,6 +1,6 @@
-import { assertFiniteTensor } from '../io/finite-values.js';
+import { assertFiniteTensor } from '@rankwise/formats';
 
-export { assertFiniteTensor, firstNonFinite } from '../io/finite-values.js';
+export { assertFiniteTensor, firstNonFinite } from '@rankwise/formats';
 
 /**
  * PEFT's `safe_merge` idea applied everywhere: a non-finite value (NaN, ±Infinity) stops training, loading,

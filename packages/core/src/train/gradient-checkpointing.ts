@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Model } from '../nn/model.js';
-import type { Module } from '../nn/module.js';
-import { Sequential } from '../nn/sequential.js';
-import { Rng } from '../random.js';
+import type { Model } from '@rankwise/models';
+import type { Module } from '@rankwise/models';
+import { Sequential } from '@rankwise/models';
+import { Rng } from '@rankwise/models';
 import { releaseDuringBackprop } from './release-backprop.js';
 
 /**

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Model } from '../nn/model.js';
+import type { Model } from '@rankwise/models';
 import type { ProgressTask } from '../progress/reporter.js';
 import { throwIfAborted } from '../contracts/abort.js';
 import type { TaskData } from '../contracts/task-data.js';

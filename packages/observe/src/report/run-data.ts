@@ -1,6 +1,7 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { observedStatus, type ObservedStatus, type RunSummary } from '@rankwise/core';
+import { type RunSummary } from '@rankwise/core';
+import { observedStatus, type ObservedStatus } from '@rankwise/core/runs';
 import { readMetricsLines, TensorBoardMapper } from '../tensorboard/tensorboard-observer.js';
 
 /** One point of a run's curves, at a global step (train stages continue each other's steps). */

@@ -1,6 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { listRuns, observedStatus, readSummary, type RunEntry } from '@rankwise/core';
+import { listRuns, observedStatus, readSummary, type RunEntry } from '@rankwise/core/runs';
 import { evaluationsOf } from '../report/run-report.js';
 import type { RunData } from '../report/run-data.js';
 

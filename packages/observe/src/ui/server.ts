@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { observedStatus, readSummary } from '@rankwise/core';
+import { observedStatus, readSummary } from '@rankwise/core/runs';
 import { compareRuns } from '../compare/compare-runs.js';
 import { curveSpecs } from '../report/curve-specs.js';
 import { curvePoint, loadRun, type RunData } from '../report/run-data.js';

@@ -1,0 +1,20 @@
+/** `@rankwise/core/training`: the training and generation building blocks: losses, optimizers, the train loop and step, tasks, token generation. */
+export { inLoraPlusFastGroup } from './train/lora-plus.js';
+export { setGradientCheckpointing } from './train/gradient-checkpointing.js';
+export { sparseSoftmaxCrossEntropy, accuracy, maskedSoftmaxCrossEntropy } from './train/loss.js';
+export { clipByGlobalNorm, globalNorm } from './train/clip.js';
+export { trainStep, type StepInput, type StepOutput } from './train/step.js';
+export { releaseDuringBackprop } from './train/release-backprop.js';
+export { createOptimizer, type OptimizerSpec, type OptimizerName, type ScheduledOptimizer } from './train/optimizer.js';
+export { learningRateAt } from './train/schedule.js';
+export { trainLoop, type TrainLoopOptions, type LogRecord } from './train/loop.js';
+export { classificationTask } from './tasks/classification.js';
+export { languageModelTask } from './tasks/language-model.js';
+export { sampleText, type SampleOptions } from './tasks/sample.js';
+export { generateTokens, type GenerateOptions, type Generated } from './generation/generate.js';
+export { type SamplingOptions } from './generation/logits-processing.js';
+export { chatFormat, PLAIN_CHAT, type ChatFormat, type ChatMessage } from './generation/chat-template.js';
+export { readPromptsFile, type PromptLine } from './generation/prompts-file.js';
+export { generateTexts, type Completion, type TextGenerationOptions } from './generation/generate-text.js';
+export { TrainingDiverged, type DivergenceRule } from './train/finite-guard.js';
+export { type LoopState } from './train/checkpoint.js';
