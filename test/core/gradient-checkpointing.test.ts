@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { freeze, Gpt, injectLora, Llama, listSites } from '@rankwise/core';
 import { releaseDuringBackprop, setGradientCheckpointing, sparseSoftmaxCrossEntropy } from '@rankwise/core/training';
-import { type Model } from '@rankwise/models';
+import type { Model } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { normRelativeError, values } from '../helpers/numeric.js';
 

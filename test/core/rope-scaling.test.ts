@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { type LlamaConfig } from '@rankwise/core';
+import type { LlamaConfig } from '@rankwise/core';
 import { checkRopeScaling, gemmaEmbeddingScale, RotaryEmbedding, ropeFrequencies } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { familyReference } from '../hf/family-fixtures.js';

@@ -11,7 +11,7 @@ import { decodeSafetensors } from '@rankwise/formats';
 import {
   LoraConv2d, LoraEmbedding, LoraLinear, loraLayers, mergeAdapters, unmergeAdapters, type LoraLayer,
 } from '@rankwise/lora';
-import { type TfjsLayersModel } from '@rankwise/models';
+import type { TfjsLayersModel } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { checkGradients } from '../helpers/finite-difference.js';
 import { maxAbsDiff, normRelativeError, seededLabels, seededTensor, take, values } from '../helpers/numeric.js';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
 import { Gpt, Llama, loadHuggingFaceModel } from '@rankwise/core';
 import { generateTokens } from '@rankwise/core/training';
-import { type CachedDecoder, type Model } from '@rankwise/models';
+import type { CachedDecoder, Model } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { fixture } from '../hf/fixtures.js';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readSafetensorsFile } from '@rankwise/core';
-import { type Model } from '@rankwise/models';
+import type { Model } from '@rankwise/models';
 
 /** Outputs of scripts/hf-reference/make_llama_reference.py (committed, so CI needs no Python). */
 export const HF_FIXTURES = resolve('test/fixtures/hf');

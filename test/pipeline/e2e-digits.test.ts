@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { type RunSummary } from '@rankwise/core';
+import type { RunSummary } from '@rankwise/core';
 import { decodeSafetensors } from '@rankwise/formats';
 import { runCli } from '../helpers/cli.js';
 import { tinyCopies } from '../helpers/tiny-pipelines.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, test } from 'vitest';
-import { type RunSummary } from '@rankwise/core';
+import type { RunSummary } from '@rankwise/core';
 import { decodeSafetensors } from '@rankwise/formats';
 import { trainDigitsCnn } from '../../examples/digits-cnn/train-base.js';
 import { runCli } from '../helpers/cli.js';

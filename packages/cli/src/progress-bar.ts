@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { type ProgressReporter, type ProgressTask } from '@rankwise/core';
+import type { ProgressReporter, ProgressTask } from '@rankwise/core';
 import { formatDuration, formatFields, formatSpeed, RateMeter } from '@rankwise/core/runs';
 
 /** A live bar per training task on a terminal: step, loss, steps/s and ETA; log lines print above it. */

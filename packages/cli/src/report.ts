@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { type RunSummary } from '@rankwise/core';
+import type { RunSummary } from '@rankwise/core';
 import { formatMetric } from '@rankwise/core/runs';
 
 /** The end-of-run table: one line per evaluate stage. */

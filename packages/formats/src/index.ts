@@ -37,7 +37,7 @@ export {
   decodeSafetensors, encodeSafetensors, halfToFloat, MAX_HEADER_BYTES, type NamedFloat32, type SafetensorsContents,
   type SafetensorsDtype, type SafetensorsEntry, SafetensorsError, type SafetensorsHeader,
 } from './safetensors.js';
-export { type PendingTensor } from './safetensors-stream.js';
+export type { PendingTensor } from './safetensors-stream.js';
 export { readSafetensorsFile, readSafetensorsHeaderFile, writeSafetensorsFile } from './tensor-file.js';
 export { inspectTfjsModel, loadTfjsModel, TfjsModelError, type TfjsModelFiles } from './tfjs-model.js';
 export { saveTfjsModel, tfjsFileSaver } from './tfjs-save.js';

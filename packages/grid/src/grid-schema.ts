@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { type JsonObject } from '@rankwise/core';
+import type { JsonObject } from '@rankwise/core';
 import { initOptionSchema, rsloraOptionSchema, variantOptionSchemas } from '@rankwise/lora';
 import { shared } from '@rankwise/core/internal';
 

@@ -1,4 +1,4 @@
-import { type InjectStageSpec, type StageSpec, type TrainStageSpec } from '@rankwise/core';
+import type { InjectStageSpec, StageSpec, TrainStageSpec } from '@rankwise/core';
 import { LORA_VARIANT_OPTION_KEYS } from '@rankwise/lora';
 import type { GridVariantSpec } from './grid-schema.js';
 

@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  type BackendRequest, type LoadStageSpec, type ProgressReporter, type Rankwise, type ResolvedBackend,
-  type ValidatedPipeline,
+import type {
+  BackendRequest, LoadStageSpec, ProgressReporter, Rankwise, ResolvedBackend,
+  ValidatedPipeline,
 } from '@rankwise/core';
 import { formatDuration, formatMetric } from '@rankwise/core/runs';
 import type { PlannedCell } from './cells.js';

@@ -10,11 +10,11 @@ export {
   checkCombination, COMBINATION_TYPES, type CombinationType, type CombinedSite, CombineError, combineFactors,
   type CombineOptions, type DareFactor, type SiteFactors, type SiteShape,
 } from './combine.js';
-export { type MajoritySignMethod, type TaskRule } from './combine-rules.js';
+export type { MajoritySignMethod, TaskRule } from './combine-rules.js';
 export { weightNorm } from './dora.js';
 export { freeze, unfreeze } from './freeze.js';
 export { forgetLoadedAdapters, freezeLoadedAdapters, trainLoadedAdapters } from './inference-mode.js';
-export { type InitialFactors } from './init.js';
+export type { InitialFactors } from './init.js';
 export { injectAdapters, injectLora, type InjectTarget, loraLayers } from './inject.js';
 export { LoraConv2d } from './lora-conv2d.js';
 export { LoraEmbedding } from './lora-embedding.js';
@@ -31,8 +31,8 @@ export {
   variantOptionSchemas, variantTensorNames, variantTensorShape,
 } from './variants/registry.js';
 export { rsloraScaling } from './variants/rslora.js';
-export {
-  type LoraInitMethod, type LoraVariant, type LoraVariantTensor, type VariantAdapter, type VariantBase,
-  type VariantForwardInput,
+export type {
+  LoraInitMethod, LoraVariant, LoraVariantTensor, VariantAdapter, VariantBase,
+  VariantForwardInput,
 } from './variants/types.js';
 export { addWeightedAdapter } from './weighted-adapter.js';

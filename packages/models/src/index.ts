@@ -27,14 +27,14 @@ export {
 } from './linear.js';
 export { describeLlama, familyOf, Llama, LLAMA_MODEL_TYPES, type LlamaConfig, projectionBias } from './llama.js';
 export { Mlp, type MlpConfig } from './mlp.js';
-export { type JsonObject, type JsonValue, type Model } from './model.js';
+export type { JsonObject, JsonValue, Model } from './model.js';
 export { countParameters, Module } from './module.js';
 export {
   type Bf16Weight, dequantizeWeight, DYNAMIC_CODE, type Int8Weight, NF4_CODE, type Nf4Weight, quantizeBf16,
   type QuantizedWeight, quantizeInt8Rows, quantizeNf4,
 } from './quant/index.js';
 export { quantizeWeight } from './quant/quantize.js';
-export { type QuantType } from './quant/types.js';
+export type { QuantType } from './quant/types.js';
 export { quantizableLinear, quantizedLinears, quantizeModel, type QuantizeReport } from './quantize-model.js';
 export { QUANTIZED_MATMUL_KERNEL } from './quantized-matmul.js';
 export { hashString, Rng } from './random.js';

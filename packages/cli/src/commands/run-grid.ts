@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { type Rankwise, type ValidatedPipeline } from '@rankwise/core';
+import type { Rankwise, ValidatedPipeline } from '@rankwise/core';
 import { formatMetric } from '@rankwise/core/runs';
 import { FULL_FINE_TUNING } from '@rankwise/grid';
 import { GridInterrupted, runGrid } from '@rankwise/grid';

@@ -4,7 +4,7 @@ import { loadAdapter, loadCheckpoint, loadHuggingFaceModel, type Vocabulary } fr
 import { readSummary } from '@rankwise/core/runs';
 import { isHuggingFaceDir, parseAdapterSpec } from '@rankwise/formats';
 import { DEFAULT_ADAPTER } from '@rankwise/lora';
-import { type Model } from '@rankwise/models';
+import type { Model } from '@rankwise/models';
 import { CharVocab, HfTokenizer, type CharVocabJson, type HfTokenizerJson } from '@rankwise/datasets';
 import { UsageError } from '../options.js';
 

@@ -1,6 +1,6 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { type RunSummary } from '@rankwise/core';
+import type { RunSummary } from '@rankwise/core';
 import { observedStatus, type ObservedStatus } from '@rankwise/core/runs';
 import { readMetricsLines, TensorBoardMapper } from '../tensorboard/tensorboard-observer.js';
 
