@@ -20,6 +20,8 @@ const tsc = require.resolve('typescript/bin/tsc');
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'rankwise-plugin-types-')));
 const modules = join(root, 'node_modules');
 const core = join(modules, '@rankwise', 'core');
+/** @rankwise/models: the plugin entry reaches its tfjs-free subpaths (description, types/*) for types and ConfigError. */
+const models = join(modules, '@rankwise', 'models');
 
 function run(args: string[], cwd = root): Promise<{ status: number | null; output: string }> {
   return new Promise((done) => {
@@ -97,15 +99,25 @@ export const badTop = (ctx: StageContext) => topDelta.run({ top: 'two' }, ctx);
 `;
 
 beforeAll(async () => {
-  // @rankwise/core as installed: package.json exports ./plugin → dist/plugin.d.ts, the declarations tsc emits.
+  // @rankwise/core as installed: package.json exports ./plugin → dist/plugin.d.ts, the declarations tsc emits; the
+  // workspace packages resolve to their sources (the `source` condition), so models' subpaths are emitted beside it.
+  const emit = join(root, 'emit');
+  const modelsPkg = JSON.parse(readFileSync(join(repo, 'packages/models/package.json'), 'utf8')) as { exports: Record<string, { source: string; types: string }> };
+  const subpaths = Object.entries(modelsPkg.exports).filter(([key]) => key !== '.');
+  // files found through node_modules are not emitted: the subpaths' sources are roots of their own
+  const subpathSources = subpaths.map(([, value]) => join(repo, 'packages/models', value.source));
   const emitted = await run([
-    join(repo, 'packages/core/src/plugin.ts'), '--declaration', '--emitDeclarationOnly', '--outDir', join(core, 'dist'), '--rootDir', join(repo, 'packages/core/src'),
-    '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--strict', '--skipLibCheck', '--types', 'node',
+    join(repo, 'packages/core/src/plugin.ts'), ...subpathSources, '--declaration', '--emitDeclarationOnly', '--outDir', emit, '--rootDir', join(repo, 'packages'),
+    '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--customConditions', 'source', '--target', 'ES2022', '--strict', '--skipLibCheck', '--types', 'node',
   ], repo);
   if (emitted.status !== 0) throw new Error(`emitting core's plugin declarations failed:\n${emitted.output}`);
+  cpSync(join(emit, 'core/src'), join(core, 'dist'), { recursive: true });
+  cpSync(join(emit, 'models/src'), join(models, 'dist'), { recursive: true });
   const pkg = JSON.parse(readFileSync(join(repo, 'packages/core/package.json'), 'utf8')) as { exports: Record<string, unknown>; dependencies: Record<string, string> };
   const plugin = pkg.exports['./plugin'] as { types: string };
   writeFileSync(join(core, 'package.json'), JSON.stringify({ name: '@rankwise/core', version: '0.1.0', type: 'module', exports: { './plugin': { types: plugin.types } } }));
+  const exports = Object.fromEntries(subpaths.map(([key, value]) => [key, { types: value.types }]));
+  writeFileSync(join(models, 'package.json'), JSON.stringify({ name: '@rankwise/models', version: '0.1.0', type: 'module', exports }));
   for (const dep of Object.keys(pkg.dependencies).filter((d) => !d.startsWith('@rankwise/'))) link(dep, join(repo, 'packages/core'));
   link('@types/node', repo);
   for (const fixture of readdirSync(join(repo, 'test/fixtures/packages'))) {
@@ -132,11 +144,14 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('@rankwise/core/plugin compiles under a default strict tsconfig without skipLibCheck', () => {
   test('its declaration files import no TensorFlow.js, DOM or WebGPU types', () => {
-    const files = (readdirSync(join(core, 'dist'), { recursive: true }) as string[]).filter((f) => f.endsWith('.d.ts'));
-    expect(files).toContain('plugin.d.ts');
-    const imports = files.flatMap((f) => [...readFileSync(join(core, 'dist', f), 'utf8').matchAll(/(?:from|import\()\s*'([^'.][^']*)'/g)].map((m) => m[1]));
-    expect([...new Set(imports)].sort()).toEqual(['@sinclair/typebox']);
-    expect(files.some((f) => readFileSync(join(core, 'dist', f), 'utf8').includes('/// <reference'))).toBe(false);
+    const declarations = (dir: string) => (readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.d.ts')).map((f) => join(dir, f));
+    const files = [...declarations(join(core, 'dist')), ...declarations(join(models, 'dist'))];
+    expect(files).toContain(join(core, 'dist', 'plugin.d.ts'));
+    const imports = files.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/(?:from|import\()\s*'([^'.][^']*)'/g)].map((m) => m[1]));
+    // besides TypeBox, only @rankwise/models' tfjs-free subpaths, whose own declarations are among `files`
+    expect([...new Set(imports)].filter((i) => !i.startsWith('@rankwise/models/')).sort()).toEqual(['@sinclair/typebox']);
+    expect(files.some((f) => f.includes(`${join('models', 'dist')}/index.d.ts`))).toBe(false);
+    expect(files.some((f) => readFileSync(f, 'utf8').includes('/// <reference'))).toBe(false);
   });
 
   test.each(KINDS)('the package `rankwise new %s` scaffolds has a strict tsconfig without skipLibCheck', (kind) => {
