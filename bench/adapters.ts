@@ -13,9 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import {
-  addWeightedAdapter, describeBackend, injectLora, Llama, listSites, resolveBackend, setAdapter,
-} from '@rankwise/core';
+import { addWeightedAdapter, describeBackend, injectLora, Llama, listSites, resolveBackend, setAdapter } from '@rankwise/core';
 import { disableAdapters, enableAdapters, loraLayers, type CombinationType } from '@rankwise/lora';
 import { LLAMA_W4_CONFIG } from './workloads.js';
 
@@ -39,7 +37,12 @@ async function main(): Promise<void> {
   const rssAfter: number[] = [];
   for (const [i, name] of NAMES.entries()) {
     const before = model.parameters().reduce((n, p) => n + p.size * 4, 0);
-    injectLora(model, sites.map((s) => ({ path: s.path, r: RANK, alpha: 2 * RANK })), 10 + i, name);
+    injectLora(
+      model,
+      sites.map((s) => ({ path: s.path, r: RANK, alpha: 2 * RANK })),
+      10 + i,
+      name,
+    );
     for (const [, layer] of loraLayers(model)) {
       const adapter = layer.adapter(name)!;
       tf.tidy(() => adapter.b.assign(tf.randomNormal(adapter.b.shape, 0, 0.02, 'float32', 20 + i)));
@@ -47,7 +50,11 @@ async function main(): Promise<void> {
     adapterBytes.push(model.parameters().reduce((n, p) => n + p.size * 4, 0) - before);
     rssAfter.push(rssMiB());
   }
-  const ids = tf.tensor2d(Array.from({ length: 256 }, (_, i) => (i * 7919) % LLAMA_W4_CONFIG.vocab_size), [1, 256], 'int32');
+  const ids = tf.tensor2d(
+    Array.from({ length: 256 }, (_, i) => (i * 7919) % LLAMA_W4_CONFIG.vocab_size),
+    [1, 256],
+    'int32',
+  );
   const forward = async (): Promise<number> => {
     const times: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -75,7 +82,13 @@ async function main(): Promise<void> {
     switches.push(ms(start));
   }
   const combine: Record<string, number> = {};
-  const cases: Array<[CombinationType, number | undefined]> = [['linear', undefined], ['cat', undefined], ['svd', undefined], ['ties', 0.5], ['dare_ties', 0.5]];
+  const cases: Array<[CombinationType, number | undefined]> = [
+    ['linear', undefined],
+    ['cat', undefined],
+    ['svd', undefined],
+    ['ties', 0.5],
+    ['dare_ties', 0.5],
+  ];
   for (const [combination, density] of cases) {
     const start = process.hrtime.bigint();
     await addWeightedAdapter(model, `mix-${combination.replace('_', '-')}`, { adapters: ['sql', 'chat'], weights: [0.6, 0.4], combination, density });
@@ -98,7 +111,10 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(result, null, 2));
   const dir = 'bench/results';
   await mkdir(dir, { recursive: true });
-  const file = join(dir, `${result.date.slice(0, 10)}-adapters${LLAMA_W4_CONFIG.num_hidden_layers === 30 ? '' : `-layers${LLAMA_W4_CONFIG.num_hidden_layers}`}.json`);
+  const file = join(
+    dir,
+    `${result.date.slice(0, 10)}-adapters${LLAMA_W4_CONFIG.num_hidden_layers === 30 ? '' : `-layers${LLAMA_W4_CONFIG.num_hidden_layers}`}.json`,
+  );
   await writeFile(file, `${JSON.stringify(result, null, 2)}\n`);
   console.log(`wrote ${file}`);
   ids.dispose();

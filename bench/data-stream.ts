@@ -26,7 +26,10 @@ const program = new Command('bench:data')
 const opts = program.opts<{ mb: string; tokenizer: string; out: string; keep?: boolean }>();
 const targetBytes = Number(opts.mb) * 1e6;
 
-const WORDS = 'the of and to a in is that it was for on are as with his they at be this from have or by one had not but what all were when we there can an your which their said if do will each about how up out them then she many some so these would other into has more her two like him see time could no make than first been its who now people my made over did down only way find use may water long little very after words called just where most know'.split(' ');
+const WORDS =
+  'the of and to a in is that it was for on are as with his they at be this from have or by one had not but what all were when we there can an your which their said if do will each about how up out them then she many some so these would other into has more her two like him see time could no make than first been its who now people my made over did down only way find use may water long little very after words called just where most know'.split(
+    ' ',
+  );
 
 /** Writes `bytes` of JSONL: documents of 20–400 seeded words with punctuation, one `{"id", "text"}` per line. */
 async function generate(file: string, bytes: number): Promise<{ lines: number; bytes: number }> {
@@ -62,7 +65,9 @@ const file = join(dir, 'corpus.jsonl');
 try {
   const genStart = performance.now();
   const generated = await generate(file, targetBytes);
-  console.log(`generated ${file}: ${(generated.bytes / 1e6).toFixed(0)} MB, ${generated.lines.toLocaleString('en-US')} lines in ${((performance.now() - genStart) / 1000).toFixed(1)} s`);
+  console.log(
+    `generated ${file}: ${(generated.bytes / 1e6).toFixed(0)} MB, ${generated.lines.toLocaleString('en-US')} lines in ${((performance.now() - genStart) / 1000).toFixed(1)} s`,
+  );
   const tokenizer = opts.tokenizer === 'char' ? CharVocab.build(`${WORDS.join(' ')}.,`) : await HfTokenizer.fromDirectory(opts.tokenizer);
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;

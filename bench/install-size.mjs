@@ -19,11 +19,12 @@ if (!process.argv[2]) {
   if (packed.status !== 0) process.exit(1);
 }
 const all = readdirSync(tarballs).filter((f) => f.startsWith('rankwise-') && f.endsWith('.tgz'));
-const pick = (...names) => names.map((n) => {
-  const file = all.find((f) => f.startsWith(`rankwise-${n}-`));
-  if (!file) throw new Error(`no rankwise-${n}-*.tgz in ${tarballs}`);
-  return join(tarballs, file);
-});
+const pick = (...names) =>
+  names.map((n) => {
+    const file = all.find((f) => f.startsWith(`rankwise-${n}-`));
+    if (!file) throw new Error(`no rankwise-${n}-*.tgz in ${tarballs}`);
+    return join(tarballs, file);
+  });
 const CLI = ['cli', 'core', 'gguf', 'datasets', 'grid', 'report', 'observe', 'placement-pattern', 'placement-attention'];
 const sets = [
   ['the CLI (core, datasets, grid, report, observe, both placement plugins)', pick(...CLI)],
@@ -39,7 +40,12 @@ for (const [label, files] of sets) {
   mkdirSync(project);
   writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'size-check', version: '1.0.0', private: true, type: 'module' })}\n`);
   const started = Date.now();
-  const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', ...files], { cwd: project, encoding: 'utf8', env, maxBuffer: 64 << 20 });
+  const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--foreground-scripts', ...files], {
+    cwd: project,
+    encoding: 'utf8',
+    env,
+    maxBuffer: 64 << 20,
+  });
   const seconds = (Date.now() - started) / 1000;
   if (npm.status !== 0) {
     console.error(`${label}: npm install failed:\n${npm.stdout}\n${npm.stderr}`);

@@ -46,7 +46,9 @@ for (const k of profile.kernels) {
   byKernel.set(key, entry);
 }
 const kernelMs = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-console.log(`${id}: step ${total.toFixed(0)} ms, ${profile.kernels.length} kernels taking ${kernelMs.toFixed(0)} ms, peak ${(profile.peakBytes / 2 ** 20).toFixed(0)} MiB of tensors`);
+console.log(
+  `${id}: step ${total.toFixed(0)} ms, ${profile.kernels.length} kernels taking ${kernelMs.toFixed(0)} ms, peak ${(profile.peakBytes / 2 ** 20).toFixed(0)} MiB of tensors`,
+);
 for (const [key, e] of [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, Number(opts.top))) {
   console.log(`${e.ms.toFixed(1).padStart(9)} ms ${String(e.calls).padStart(5)}× ${key}`);
 }

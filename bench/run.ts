@@ -85,9 +85,17 @@ async function measure(w: Workload, plan: Plan): Promise<WorkloadResult> {
 function table(rows: WorkloadResult[]): string {
   const header = ['workload', 'ms/step (median)', 'min', 'max', 'steps', 'samples/s', 'tokens/s', 'GFLOP/s', 'trainable', 'opt state', 'tf MB'];
   const lines = rows.map((r) => [
-    r.id, r.msPerStep.median.toFixed(1), r.msPerStep.min.toFixed(1), r.msPerStep.max.toFixed(1), String(r.steps), r.samplesPerSec.toFixed(0),
-    r.tokensPerSec ? r.tokensPerSec.toFixed(0) : '', r.gflopsPerSec.toFixed(1), r.trainableParams.toLocaleString('en-US'),
-    `${(r.optimizerStateBytes / 1024).toFixed(0)} KiB`, (r.tfMemoryBytes / 2 ** 20).toFixed(1),
+    r.id,
+    r.msPerStep.median.toFixed(1),
+    r.msPerStep.min.toFixed(1),
+    r.msPerStep.max.toFixed(1),
+    String(r.steps),
+    r.samplesPerSec.toFixed(0),
+    r.tokensPerSec ? r.tokensPerSec.toFixed(0) : '',
+    r.gflopsPerSec.toFixed(1),
+    r.trainableParams.toLocaleString('en-US'),
+    `${(r.optimizerStateBytes / 1024).toFixed(0)} KiB`,
+    (r.tfMemoryBytes / 2 ** 20).toFixed(1),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -163,6 +171,26 @@ for (const backend of await backendsToRun(requested as BackendName[] | null)) {
   const file = join(opts.out, `${date}-${backend.name}${opts.quick ? '-quick' : ''}.json`);
   await mkdir(opts.out, { recursive: true });
   const { name, tfBackend, reason, info, skipped } = backend;
-  await writeFile(file, `${JSON.stringify({ backend: name, tfBackend, reason, info, skipped, date: new Date().toISOString(), quick: Boolean(opts.quick), node: process.version, cpus: cpus().map((c) => c.model).slice(0, 1), workloads: results }, null, 2)}\n`);
+  await writeFile(
+    file,
+    `${JSON.stringify(
+      {
+        backend: name,
+        tfBackend,
+        reason,
+        info,
+        skipped,
+        date: new Date().toISOString(),
+        quick: Boolean(opts.quick),
+        node: process.version,
+        cpus: cpus()
+          .map((c) => c.model)
+          .slice(0, 1),
+        workloads: results,
+      },
+      null,
+      2,
+    )}\n`,
+  );
   console.log(`wrote ${file}`);
 }

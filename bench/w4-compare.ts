@@ -39,8 +39,19 @@ const opts = new Command('w4-compare')
 
 // The real core type from /proc/cpuinfo (an inherited OPENBLAS_CORETYPE may name an older one); --coretype overrides.
 const coretype = opts.coretype ? { coretype: opts.coretype, source: 'option', detail: '--coretype' } : chooseCoretype({});
-const env = { ...process.env, W4_LAYERS: opts.layers, W4_STEPS: opts.steps, W6_STEPS: opts.steps, ...(opts.layers === '30' ? {} : { W6_LAYERS: opts.layers }), ...(coretype.coretype ? { OPENBLAS_CORETYPE: coretype.coretype } : {}) };
-console.log(`OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE ?? '(OpenBLAS detects)'} (${coretype.source}: ${coretype.detail}); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+const env = {
+  ...process.env,
+  W4_LAYERS: opts.layers,
+  W4_STEPS: opts.steps,
+  W6_STEPS: opts.steps,
+  ...(opts.layers === '30' ? {} : { W6_LAYERS: opts.layers }),
+  ...(coretype.coretype ? { OPENBLAS_CORETYPE: coretype.coretype } : {}),
+};
+console.log(
+  `OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE ?? '(OpenBLAS detects)'} (${coretype.source}: ${coretype.detail}); load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 
 interface Side {
   msPerStep: { median: number; min: number; max: number };
@@ -57,7 +68,9 @@ const CONFIGS: Record<string, { workload: string; torch: string[]; shape: 'w4' |
   'lora-qv-ckpt': { workload: 'W4-lora-qv-ckpt', torch: ['--only', 'lora-qv', '--checkpoint'], shape: 'w4' },
   'lora-qv-ckpt-nf4': { workload: 'W4-lora-qv-ckpt-nf4', torch: ['--only', 'lora-qv', '--checkpoint'], shape: 'w4' },
   'w6-lora-qv-ckpt-nf4': {
-    workload: 'W6-lora-qv-ckpt-nf4', torch: ['--shape', 'qwen2.5-1.5b', '--only', 'lora-qv', '--batch', '1', '--seq', '512', '--checkpoint'], shape: 'w6',
+    workload: 'W6-lora-qv-ckpt-nf4',
+    torch: ['--shape', 'qwen2.5-1.5b', '--only', 'lora-qv', '--batch', '1', '--seq', '512', '--checkpoint'],
+    shape: 'w6',
   },
 };
 for (const config of opts.only.split(',')) {
@@ -73,12 +86,26 @@ const smoke = opts.layers === '30' ? '' : `-layers${opts.layers}`;
 const file = join(opts.out, `${new Date().toISOString().slice(0, 10)}-w4-vs-torch${smoke}${opts.tag ? `-${opts.tag}` : ''}.json`);
 /** Written after every configuration, so a long run that is stopped keeps what it measured. */
 function save(): void {
-  writeFileSync(file, `${JSON.stringify({
-    workload: 'W4', layers: Number(opts.layers), steps: Number(opts.steps), date: new Date().toISOString(), backend: opts.backend,
-    openblasCoretype: env.OPENBLAS_CORETYPE ?? null, cpus: cpus().length, cpu: cpus()[0]?.model, loadAverage: loadavg(),
-    note: 'ratio = rankwise / PyTorch (below 1: rankwise faster or smaller); each configuration in its own process on both sides; other jobs shared the CPUs, so times are noisy',
-    results,
-  }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        workload: 'W4',
+        layers: Number(opts.layers),
+        steps: Number(opts.steps),
+        date: new Date().toISOString(),
+        backend: opts.backend,
+        openblasCoretype: env.OPENBLAS_CORETYPE ?? null,
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model,
+        loadAverage: loadavg(),
+        note: 'ratio = rankwise / PyTorch (below 1: rankwise faster or smaller); each configuration in its own process on both sides; other jobs shared the CPUs, so times are noisy',
+        results,
+      },
+      null,
+      2,
+    )}\n`,
+  );
 }
 for (const config of opts.only.split(',')) {
   const { workload, torch: torchArgs, shape } = CONFIGS[config];
@@ -88,13 +115,30 @@ for (const config of opts.only.split(',')) {
   const torch = (JSON.parse(torchRun.stdout.trim().split('\n').pop()!) as Record<string, Side>)[torchArgs[torchArgs.indexOf('--only') + 1]];
   console.log(`torch    ${config}: ${torch.msPerStep.median} ms/step, peak ${torch.peakRssMiB} MiB`);
   const out = mkdtempSync(join(tmpdir(), 'rankwise-w4-'));
-  const ours = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'bench/run.ts', '--backend', opts.backend, '--workload', workload, '--out', out], { encoding: 'utf8', env });
+  const ours = spawnSync(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', 'bench/run.ts', '--backend', opts.backend, '--workload', workload, '--out', out],
+    { encoding: 'utf8', env },
+  );
   if (ours.status !== 0) throw new Error(`rankwise ${workload} failed:\n${ours.stderr}`);
   const benchFile = readdirSync(out).find((f) => f.endsWith('.json'))!;
-  const w = (JSON.parse(readFileSync(join(out, benchFile), 'utf8')) as { workloads: Array<{ msPerStep: Side['msPerStep']; tokensPerSec: number; peakRssBytes: number; trainableParams: number }> }).workloads[0];
-  const rankwise: Side = { msPerStep: w.msPerStep, tokensPerSec: w.tokensPerSec, peakRssMiB: Math.round(w.peakRssBytes / 2 ** 20), trainableParams: w.trainableParams };
+  const w = (
+    JSON.parse(readFileSync(join(out, benchFile), 'utf8')) as {
+      workloads: Array<{ msPerStep: Side['msPerStep']; tokensPerSec: number; peakRssBytes: number; trainableParams: number }>;
+    }
+  ).workloads[0];
+  const rankwise: Side = {
+    msPerStep: w.msPerStep,
+    tokensPerSec: w.tokensPerSec,
+    peakRssMiB: Math.round(w.peakRssBytes / 2 ** 20),
+    trainableParams: w.trainableParams,
+  };
   console.log(`rankwise ${config}: ${rankwise.msPerStep.median.toFixed(1)} ms/step, peak ${rankwise.peakRssMiB} MiB`);
-  results[config] = { torch, rankwise, ratio: { msPerStep: rankwise.msPerStep.median / torch.msPerStep.median, peakRss: rankwise.peakRssMiB / torch.peakRssMiB } };
+  results[config] = {
+    torch,
+    rankwise,
+    ratio: { msPerStep: rankwise.msPerStep.median / torch.msPerStep.median, peakRss: rankwise.peakRssMiB / torch.peakRssMiB },
+  };
   save();
   console.log(`wrote ${file}`);
 }

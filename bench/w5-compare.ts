@@ -28,9 +28,18 @@ const opts = new Command('w5-compare')
 
 const coretype = opts.coretype ? { coretype: opts.coretype, source: 'option', detail: '--coretype' } : chooseCoretype({});
 const env = { ...process.env, ...(coretype.coretype ? { OPENBLAS_CORETYPE: coretype.coretype } : {}) };
-console.log(`OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE ?? '(OpenBLAS detects)'} (${coretype.source}: ${coretype.detail}); load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+console.log(
+  `OPENBLAS_CORETYPE=${env.OPENBLAS_CORETYPE ?? '(OpenBLAS detects)'} (${coretype.source}: ${coretype.detail}); load average ${loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}`,
+);
 
-interface BatchResult { prefillTokensPerSec: number; decodeTokensPerSec: number; msPerDecodeStep: number; prefillMs: number }
+interface BatchResult {
+  prefillTokensPerSec: number;
+  decodeTokensPerSec: number;
+  msPerDecodeStep: number;
+  prefillMs: number;
+}
 type Side = { batch1: BatchResult; batch8: BatchResult; peakRssMiB: number; loadAverageBefore: number[] } & Record<string, unknown>;
 
 function lastJson(run: ReturnType<typeof spawnSync>, what: string): Record<string, unknown> {
@@ -67,26 +76,49 @@ function save(): void {
   if (weightBytes && bw) {
     const limit = bw / (weightBytes / 1e9);
     summary.bandwidth = {
-      readGBps: bw, weightBytes, decodeLimitTokensPerSec: Math.round(limit * 10) / 10,
+      readGBps: bw,
+      weightBytes,
+      decodeLimitTokensPerSec: Math.round(limit * 10) / 10,
       rankwiseBatch1OfLimit: Math.round(((summary['batch1.decodeTokensPerSec'] as { rankwise: number }).rankwise / limit) * 100) / 100,
       torchBatch1OfLimit: Math.round(((summary['batch1.decodeTokensPerSec'] as { torch: number }).torch / limit) * 100) / 100,
     };
   }
-  writeFileSync(file, `${JSON.stringify({
-    workload: 'W5', layers: Number(opts.layers), date: new Date().toISOString(), backend: opts.backend, openblasCoretype: env.OPENBLAS_CORETYPE ?? null,
-    cpus: cpus().length, cpu: cpus()[0]?.model,
-    note: 'ratio = rankwise / PyTorch (tokens/s above 1: rankwise faster; peak RSS below 1: rankwise smaller); medians over rounds run back to back (PyTorch, then rankwise, each in its own process); the 2 cores were shared with other jobs, so times are noisy (loadAverageBefore per run)',
-    summary, readBandwidthGBps: bandwidth, rounds,
-  }, null, 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(
+      {
+        workload: 'W5',
+        layers: Number(opts.layers),
+        date: new Date().toISOString(),
+        backend: opts.backend,
+        openblasCoretype: env.OPENBLAS_CORETYPE ?? null,
+        cpus: cpus().length,
+        cpu: cpus()[0]?.model,
+        note: 'ratio = rankwise / PyTorch (tokens/s above 1: rankwise faster; peak RSS below 1: rankwise smaller); medians over rounds run back to back (PyTorch, then rankwise, each in its own process); the 2 cores were shared with other jobs, so times are noisy (loadAverageBefore per run)',
+        summary,
+        readBandwidthGBps: bandwidth,
+        rounds,
+      },
+      null,
+      2,
+    )}\n`,
+  );
 }
 
 for (let r = 0; r < Number(opts.rounds); r++) {
   const torchLoad = loadavg();
-  const torch = { ...lastJson(spawnSync(opts.python, [opts.torch, '--layers', opts.layers], { encoding: 'utf8', env }), 'PyTorch'), loadAverageBefore: torchLoad } as Side;
-  console.log(`round ${r + 1} torch    b1 decode ${torch.batch1.decodeTokensPerSec} tok/s, prefill ${torch.batch1.prefillTokensPerSec}; b8 decode ${torch.batch8.decodeTokensPerSec}, prefill ${torch.batch8.prefillTokensPerSec}; peak ${torch.peakRssMiB} MiB`);
+  const torch = {
+    ...lastJson(spawnSync(opts.python, [opts.torch, '--layers', opts.layers], { encoding: 'utf8', env }), 'PyTorch'),
+    loadAverageBefore: torchLoad,
+  } as Side;
+  console.log(
+    `round ${r + 1} torch    b1 decode ${torch.batch1.decodeTokensPerSec} tok/s, prefill ${torch.batch1.prefillTokensPerSec}; b8 decode ${torch.batch8.decodeTokensPerSec}, prefill ${torch.batch8.prefillTokensPerSec}; peak ${torch.peakRssMiB} MiB`,
+  );
   const oursLoad = loadavg();
   const rankwise = { ...lastJson(spawnSync(process.execPath, rankwiseArgs, { encoding: 'utf8', env }), 'rankwise'), loadAverageBefore: oursLoad } as Side;
-  console.log(`round ${r + 1} rankwise b1 decode ${rankwise.batch1.decodeTokensPerSec} tok/s, prefill ${rankwise.batch1.prefillTokensPerSec}; b8 decode ${rankwise.batch8.decodeTokensPerSec}, prefill ${rankwise.batch8.prefillTokensPerSec}; peak ${rankwise.peakRssMiB} MiB`);
+  console.log(
+    `round ${r + 1} rankwise b1 decode ${rankwise.batch1.decodeTokensPerSec} tok/s, prefill ${rankwise.batch1.prefillTokensPerSec}; b8 decode ${rankwise.batch8.decodeTokensPerSec}, prefill ${rankwise.batch8.prefillTokensPerSec}; peak ${rankwise.peakRssMiB} MiB`,
+  );
   rounds.push({ torch, rankwise });
   bandwidth.push(lastJson(spawnSync(process.execPath, [...rankwiseArgs, '--bandwidth'], { encoding: 'utf8', env }), 'bandwidth').readBandwidthGBps as number);
   save();

@@ -69,18 +69,24 @@ async function generate(batch: number, promptLength: number, newTokens: number) 
   const sorted = [...result.stepSeconds].sort((a, b) => a - b);
   const msPerDecodeStep = (sorted[Math.floor(sorted.length / 2)] ?? 0) * 1000;
   return {
-    prefillTokensPerSec: Math.round((batch * promptLength) / result.prefillSeconds * 10) / 10,
-    decodeTokensPerSec: Math.round((batch * (newTokens - 1)) / result.decodeSeconds * 10) / 10,
+    prefillTokensPerSec: Math.round(((batch * promptLength) / result.prefillSeconds) * 10) / 10,
+    decodeTokensPerSec: Math.round(((batch * (newTokens - 1)) / result.decodeSeconds) * 10) / 10,
     msPerDecodeStep: Math.round(msPerDecodeStep * 100) / 100,
     prefillMs: Math.round(result.prefillSeconds * 10000) / 10,
-    decodeWeightReadGBps: Math.round((weightBytes / (msPerDecodeStep / 1000)) / 1e8) / 10,
+    decodeWeightReadGBps: Math.round(weightBytes / (msPerDecodeStep / 1000) / 1e8) / 10,
   };
 }
 
 const before = tf.memory().numTensors;
 await generate(1, 16, 4); // warm-up, as the PyTorch script
 const out: Record<string, unknown> = {
-  workload: 'W5', backend: describeBackend(backend), layers: Number(opts.layers), prompt, new: fresh, weightBytes, loadAverage: loadavg(),
+  workload: 'W5',
+  backend: describeBackend(backend),
+  layers: Number(opts.layers),
+  prompt,
+  new: fresh,
+  weightBytes,
+  loadAverage: loadavg(),
 };
 for (const b of opts.batches.split(',').map(Number)) out[`batch${b}`] = await generate(b, prompt, fresh);
 if (tf.memory().numTensors !== before) throw new Error(`W5 leaked ${tf.memory().numTensors - before} tensors`);

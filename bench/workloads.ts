@@ -1,10 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  freeze, Gpt, injectLora, listSites, Llama, mergeAndUnload, Mlp, type AdamSpec, type Site,
-} from '@rankwise/core';
-import {
-  createOptimizer, generateTokens, setGradientCheckpointing, sparseSoftmaxCrossEntropy, trainStep,
-} from '@rankwise/core/training';
+import { freeze, Gpt, injectLora, listSites, Llama, mergeAndUnload, Mlp, type AdamSpec, type Site } from '@rankwise/core';
+import { createOptimizer, generateTokens, setGradientCheckpointing, sparseSoftmaxCrossEntropy, trainStep } from '@rankwise/core/training';
 import { buildQuantized, quantizableLinear, type Model, type QuantType } from '@rankwise/models';
 import { attentionFlops, forwardFlops, trainFlops, type MatmulSite } from './flops.js';
 
@@ -43,13 +39,24 @@ function seededArray(n: number, seed: number, f: (u: number) => number): number[
 
 function mlpData(): Batch {
   return {
-    x: tf.tensor2d(seededArray(MLP_BATCH * 784, 1, (u) => u), [MLP_BATCH, 784]),
-    y: tf.tensor1d(seededArray(MLP_BATCH, 2, (u) => Math.floor(u * 10)), 'int32'),
+    x: tf.tensor2d(
+      seededArray(MLP_BATCH * 784, 1, (u) => u),
+      [MLP_BATCH, 784],
+    ),
+    y: tf.tensor1d(
+      seededArray(MLP_BATCH, 2, (u) => Math.floor(u * 10)),
+      'int32',
+    ),
   };
 }
 
 function gptData(): Batch {
-  const ids = (seed: number) => tf.tensor2d(seededArray(GPT_BATCH * GPT_CONFIG.context, seed, (u) => Math.floor(u * GPT_CONFIG.vocabSize)), [GPT_BATCH, GPT_CONFIG.context], 'int32');
+  const ids = (seed: number) =>
+    tf.tensor2d(
+      seededArray(GPT_BATCH * GPT_CONFIG.context, seed, (u) => Math.floor(u * GPT_CONFIG.vocabSize)),
+      [GPT_BATCH, GPT_CONFIG.context],
+      'int32',
+    );
   return { x: ids(3), y: ids(4) };
 }
 
@@ -76,7 +83,13 @@ interface Family {
 /** Freezes the model and gives the chosen sites rank-LORA_RANK adapters. */
 function withLora<M extends Model>(model: M, target: (site: Site) => boolean): M {
   freeze(model);
-  injectLora(model, listSites(model).filter(target).map((s) => ({ path: s.path, r: LORA_RANK, alpha: LORA_ALPHA })), 1);
+  injectLora(
+    model,
+    listSites(model)
+      .filter(target)
+      .map((s) => ({ path: s.path, r: LORA_RANK, alpha: LORA_ALPHA })),
+    1,
+  );
   return model;
 }
 
@@ -110,8 +123,14 @@ function randomizeAdapters(model: Model): void {
 
 /** What training and inference workloads share; `release` frees what the kind added (the optimizer). */
 function workload(
-  id: string, description: string, family: Family, model: Model, data: Batch, flops: number,
-  run: Pick<Workload, 'trainableParams' | 'optimizerStateBytes' | 'step'>, release: () => void = () => {},
+  id: string,
+  description: string,
+  family: Family,
+  model: Model,
+  data: Batch,
+  flops: number,
+  run: Pick<Workload, 'trainableParams' | 'optimizerStateBytes' | 'step'>,
+  release: () => void = () => {},
 ): Workload {
   return {
     id,
@@ -174,8 +193,18 @@ function training(id: string, description: string, family: Family, lora: boolean
  * W4_LAYERS shrinks the stack for a smoke run (the ids and the PyTorch script's --layers agree).
  */
 export const LLAMA_W4_CONFIG = {
-  model_type: 'llama', vocab_size: 49152, hidden_size: 576, intermediate_size: 1536, num_hidden_layers: Number(process.env.W4_LAYERS ?? 30),
-  num_attention_heads: 9, num_key_value_heads: 3, rope_theta: 100000, rms_norm_eps: 1e-5, max_position_embeddings: 8192, tie_word_embeddings: true, context: 256,
+  model_type: 'llama',
+  vocab_size: 49152,
+  hidden_size: 576,
+  intermediate_size: 1536,
+  num_hidden_layers: Number(process.env.W4_LAYERS ?? 30),
+  num_attention_heads: 9,
+  num_key_value_heads: 3,
+  rope_theta: 100000,
+  rms_norm_eps: 1e-5,
+  max_position_embeddings: 8192,
+  tie_word_embeddings: true,
+  context: 256,
 } as const;
 const LLAMA_BATCH = 4;
 /** Timed steps of each W4 workload (after 1 warm-up): W4_STEPS, default 3. */
@@ -190,8 +219,18 @@ const LLAMA_QV = new Set(['attn.q', 'attn.v']);
  * W6_LAYERS shrinks the stack for a smoke run.
  */
 export const QWEN_W6_CONFIG = {
-  model_type: 'qwen2', vocab_size: 151936, hidden_size: 1536, intermediate_size: 8960, num_hidden_layers: Number(process.env.W6_LAYERS ?? 28),
-  num_attention_heads: 12, num_key_value_heads: 2, rope_theta: 1000000, rms_norm_eps: 1e-6, max_position_embeddings: 32768, tie_word_embeddings: true, context: 512,
+  model_type: 'qwen2',
+  vocab_size: 151936,
+  hidden_size: 1536,
+  intermediate_size: 8960,
+  num_hidden_layers: Number(process.env.W6_LAYERS ?? 28),
+  num_attention_heads: 12,
+  num_key_value_heads: 2,
+  rope_theta: 1000000,
+  rms_norm_eps: 1e-6,
+  max_position_embeddings: 32768,
+  tie_word_embeddings: true,
+  context: 512,
 } as const;
 
 interface LlamaShape {
@@ -210,7 +249,12 @@ interface Memory {
 
 function llamaData({ config, batch }: LlamaShape): Batch {
   const { context, vocab_size: vocab } = config;
-  const ids = (seed: number) => tf.tensor2d(seededArray(batch * context, seed, (u) => Math.floor(u * vocab)), [batch, context], 'int32');
+  const ids = (seed: number) =>
+    tf.tensor2d(
+      seededArray(batch * context, seed, (u) => Math.floor(u * vocab)),
+      [batch, context],
+      'int32',
+    );
   return { x: ids(5), y: ids(6) };
 }
 
@@ -227,7 +271,13 @@ function llamaTraining(id: string, description: string, lora: ((site: Site) => b
       if (memory.checkpoint) setGradientCheckpointing(model, true);
       if (lora) {
         freeze(model);
-        injectLora(model, listSites(model).filter(lora).map((s) => ({ path: s.path, r: LLAMA_RANK, alpha: LLAMA_ALPHA })), 1);
+        injectLora(
+          model,
+          listSites(model)
+            .filter(lora)
+            .map((s) => ({ path: s.path, r: LLAMA_RANK, alpha: LLAMA_ALPHA })),
+          1,
+        );
       }
       const data = llamaData(shape);
       const rows = batch * config.context;
@@ -263,7 +313,8 @@ function llamaGeneration(batch: number): WorkloadFactory {
       const sites = listSites(model).map((s) => ({ inFeatures: s.inFeatures, outFeatures: s.outFeatures, rank: 0 }));
       const head = { inFeatures: LLAMA_W4_CONFIG.hidden_size, outFeatures: LLAMA_W4_CONFIG.vocab_size, rank: 0 };
       // prefill: every prompt row through the layers, the head for the last one; decode: one row per step
-      const flops = forwardFlops(batch * prompt, sites, false) + forwardFlops(batch, [head], false) + forwardFlops(batch * (fresh - 1), [...sites, head], false);
+      const flops =
+        forwardFlops(batch * prompt, sites, false) + forwardFlops(batch, [head], false) + forwardFlops(batch * (fresh - 1), [...sites, head], false);
       return {
         id,
         description: `Llama SmolLM2-135M size, generation: ${prompt}-token prompt prefilled, ${fresh} new tokens decoded greedily with the KV cache, batch ${batch}`,
@@ -315,10 +366,32 @@ export const WORKLOADS: WorkloadFactory[] = [
   training('W2-lora', `GPT V96 d128 L4 H4 T128, batch 32, Adam, rank-${LORA_RANK} LoRA on q and v`, GPT, true),
   llamaTraining('W4-full', 'Llama SmolLM2-135M size (d576 L30 H9 KV3 SwiGLU1536 V49152 tied), batch 4 × 256, AdamW, all parameters', null),
   llamaTraining('W4-lora-qv', `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj`, (s) => LLAMA_QV.has(s.role)),
-  llamaTraining('W4-lora-all', `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on every linear layer (all-linear)`, (s) => s.role !== 'head'),
-  llamaTraining('W4-lora-qv-ckpt-nf4', `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj, NF4 base, checkpointed blocks`, (s) => LLAMA_QV.has(s.role), W4_SHAPE, { quantize: 'nf4', checkpoint: true }),
-  llamaTraining('W4-lora-qv-ckpt', `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj, checkpointed blocks`, (s) => LLAMA_QV.has(s.role), W4_SHAPE, { checkpoint: true }),
-  llamaTraining('W6-lora-qv-ckpt-nf4', `Qwen2.5-1.5B size (d1536 L28 H12 KV2 SwiGLU8960 V151936 tied), batch 1 × 512, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj, NF4 base, checkpointed blocks`, (s) => LLAMA_QV.has(s.role), W6_SHAPE, { quantize: 'nf4', checkpoint: true }),
+  llamaTraining(
+    'W4-lora-all',
+    `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on every linear layer (all-linear)`,
+    (s) => s.role !== 'head',
+  ),
+  llamaTraining(
+    'W4-lora-qv-ckpt-nf4',
+    `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj, NF4 base, checkpointed blocks`,
+    (s) => LLAMA_QV.has(s.role),
+    W4_SHAPE,
+    { quantize: 'nf4', checkpoint: true },
+  ),
+  llamaTraining(
+    'W4-lora-qv-ckpt',
+    `Llama SmolLM2-135M size, batch 4 × 256, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj, checkpointed blocks`,
+    (s) => LLAMA_QV.has(s.role),
+    W4_SHAPE,
+    { checkpoint: true },
+  ),
+  llamaTraining(
+    'W6-lora-qv-ckpt-nf4',
+    `Qwen2.5-1.5B size (d1536 L28 H12 KV2 SwiGLU8960 V151936 tied), batch 1 × 512, AdamW, rank-${LLAMA_RANK} LoRA on q_proj and v_proj, NF4 base, checkpointed blocks`,
+    (s) => LLAMA_QV.has(s.role),
+    W6_SHAPE,
+    { quantize: 'nf4', checkpoint: true },
+  ),
   llamaGeneration(1),
   llamaGeneration(8),
   ...INFERENCE_VARIANTS.flatMap((variant) => [

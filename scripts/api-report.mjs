@@ -82,18 +82,21 @@ function render(entry, program) {
 }
 
 const list = entries();
-const program = ts.createProgram(list.map((e) => e.file), {
-  target: ts.ScriptTarget.ES2022,
-  module: ts.ModuleKind.NodeNext,
-  moduleResolution: ts.ModuleResolutionKind.NodeNext,
-  customConditions: ['source'],
-  strict: true,
-  skipLibCheck: true,
-  noEmit: true,
-  experimentalDecorators: true,
-  resolveJsonModule: true,
-  types: ['node'],
-});
+const program = ts.createProgram(
+  list.map((e) => e.file),
+  {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    customConditions: ['source'],
+    strict: true,
+    skipLibCheck: true,
+    noEmit: true,
+    experimentalDecorators: true,
+    resolveJsonModule: true,
+    types: ['node'],
+  },
+);
 const wanted = new Map(list.map((e) => [e.report, render(e, program)]));
 const present = existsSync(OUT) ? readdirSync(OUT).filter((f) => f.endsWith('.api.md')) : [];
 
@@ -101,7 +104,10 @@ if (check) {
   const problems = [];
   for (const [report, text] of wanted) {
     const path = join(OUT, report);
-    if (!existsSync(path)) { problems.push(`api/${report}: missing`); continue; }
+    if (!existsSync(path)) {
+      problems.push(`api/${report}: missing`);
+      continue;
+    }
     const old = readFileSync(path, 'utf8');
     if (old === text) continue;
     const lines = (t) => new Set(t.split('\n').filter((l) => l.startsWith('- ')));

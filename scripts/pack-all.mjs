@@ -39,12 +39,20 @@ run(pnpm[0], [...pnpm[1], '-r', '--reporter=silent', 'pack', '--pack-destination
 
 /** What every tarball must hold, by package. */
 const required = {
-  '@rankwise/core': ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/plugin.js', 'package/dist/plugin.d.ts', 'package/schema/pipeline.schema.json'],
+  '@rankwise/core': [
+    'package/dist/index.js',
+    'package/dist/index.d.ts',
+    'package/dist/plugin.js',
+    'package/dist/plugin.d.ts',
+    'package/schema/pipeline.schema.json',
+  ],
   '@rankwise/cli': ['package/dist/main.js', 'package/dist/index.d.ts'],
   '@rankwise/backend-native': ['package/scripts/build-addon.mjs', 'package/native/rw_addon.c'],
   '@rankwise/observe': ['package/static/index.html', 'package/static/app.js', 'package/static/app.css', 'package/dist/ui/server.js'],
 };
-const tarballs = readdirSync(out).filter((f) => f.endsWith('.tgz')).sort();
+const tarballs = readdirSync(out)
+  .filter((f) => f.endsWith('.tgz'))
+  .sort();
 for (const tarball of tarballs) {
   const file = join(out, tarball);
   const files = new Set(run('tar', ['-tzf', file]).split('\n'));

@@ -37,29 +37,82 @@ process.chdir(ROOT);
 const CORE_SRC = 'packages/core/src';
 const NEW = LAYERS.filter((p) => p !== 'core');
 const DESCRIPTIONS = {
-  models: 'Model modules for rankwise on TensorFlow.js: Module, Linear, Embedding, attention, RMSNorm, rotary, KV cache, the llama-style architectures and model families (llama, gemma, phi3), GPT, Keras layer models, sites and seeded random streams.',
+  models:
+    'Model modules for rankwise on TensorFlow.js: Module, Linear, Embedding, attention, RMSNorm, rotary, KV cache, the llama-style architectures and model families (llama, gemma, phi3), GPT, Keras layer models, sites and seeded random streams.',
   lora: 'LoRA for rankwise models: LoRA layers (linear, embedding, conv2d), DoRA, init (gaussian, PiSSA, OLoRA), inject, merge, combine, freeze, parameter reports.',
-  formats: 'File formats for rankwise: safetensors, PEFT adapter files and configs, Hugging Face model folders, TensorFlow.js models, GGUF models and adapters, checkpoints and atomic writes.',
+  formats:
+    'File formats for rankwise: safetensors, PEFT adapter files and configs, Hugging Face model folders, TensorFlow.js models, GGUF models and adapters, checkpoints and atomic writes.',
 };
 const CONTENTS = {
-  models: ['`module.ts`: `Module`, named children and `tf.Variable` parameters', '`linear.ts`, `embedding.ts`, `conv2d.ts`, `layer-norm.ts`, `rmsnorm.ts`, `mlp.ts`, `attention.ts`, `rotary.ts`, `rope-scaling.ts`, `kv-cache.ts`: the building blocks', '`llama.ts`, `families/`: the llama-style decoder and the families that switch its parts (`config.json` `model_type`)', '`gpt.ts`, `sequential.ts`, `layers-model.ts`, `keras-topology.ts`: the other architectures', '`site.ts`, `embedding-site.ts`, `description.ts`: what a placement sees', '`random.ts`: seeded random streams'],
-  lora: ['`lora-layer.ts`, `lora-linear.ts`, `lora-embedding.ts`, `lora-conv2d.ts`: the adapted layers', '`dora.ts`, `init.ts`: DoRA and the initialisations', '`inject.ts`, `merge.ts`, `freeze.ts`: putting adapters in, folding them out', '`adapters.ts`, `combine.ts`, `combine-rules.ts`, `weighted-adapter.ts`: several adapters at once'],
-  formats: ['`safetensors.ts`, `safetensors-stream.ts`, `tensor-file.ts`: safetensors', '`peft-adapter.ts`, `peft-config.ts`, `peft-layout.ts`, `adapter-*.ts`: PEFT adapter folders', '`huggingface.ts`, `huggingface-check.ts`: Hugging Face model folders', '`tfjs-model.ts`, `tfjs-save.ts`: TensorFlow.js models', '`gguf-llama.ts`, `gguf-adapter.ts`: GGUF (over `@rankwise/gguf`)', '`checkpoint.ts`, `atomic-write.ts`, `json-text.ts`, `fs-errors.ts`: checkpoints and safe writes'],
+  models: [
+    '`module.ts`: `Module`, named children and `tf.Variable` parameters',
+    '`linear.ts`, `embedding.ts`, `conv2d.ts`, `layer-norm.ts`, `rmsnorm.ts`, `mlp.ts`, `attention.ts`, `rotary.ts`, `rope-scaling.ts`, `kv-cache.ts`: the building blocks',
+    '`llama.ts`, `families/`: the llama-style decoder and the families that switch its parts (`config.json` `model_type`)',
+    '`gpt.ts`, `sequential.ts`, `layers-model.ts`, `keras-topology.ts`: the other architectures',
+    '`site.ts`, `embedding-site.ts`, `description.ts`: what a placement sees',
+    '`random.ts`: seeded random streams',
+  ],
+  lora: [
+    '`lora-layer.ts`, `lora-linear.ts`, `lora-embedding.ts`, `lora-conv2d.ts`: the adapted layers',
+    '`dora.ts`, `init.ts`: DoRA and the initialisations',
+    '`inject.ts`, `merge.ts`, `freeze.ts`: putting adapters in, folding them out',
+    '`adapters.ts`, `combine.ts`, `combine-rules.ts`, `weighted-adapter.ts`: several adapters at once',
+  ],
+  formats: [
+    '`safetensors.ts`, `safetensors-stream.ts`, `tensor-file.ts`: safetensors',
+    '`peft-adapter.ts`, `peft-config.ts`, `peft-layout.ts`, `adapter-*.ts`: PEFT adapter folders',
+    '`huggingface.ts`, `huggingface-check.ts`: Hugging Face model folders',
+    '`tfjs-model.ts`, `tfjs-save.ts`: TensorFlow.js models',
+    '`gguf-llama.ts`, `gguf-adapter.ts`: GGUF (over `@rankwise/gguf`)',
+    '`checkpoint.ts`, `atomic-write.ts`, `json-text.ts`, `fs-errors.ts`: checkpoints and safe writes',
+  ],
 };
 
 // ---- the public API of @rankwise/core after the split (issue 24, item 7)
 /** Names of the lower packages core's root keeps re-exporting: what building and adapting a model from code needs first. */
-const ROOT_REEXPORTS = new Set([
-  // @rankwise/models
-  'Module', 'Linear', 'Embedding', 'Mlp', 'Gpt', 'Llama', 'createModel', 'architectureNames', 'listSites', 'Rng',
-  'type LinearOptions', 'type MlpConfig', 'type GptConfig', 'type LlamaConfig',
-  // @rankwise/lora
-  'injectLora', 'mergeAndUnload', 'freeze', 'setAdapter', 'withAdapter', 'addWeightedAdapter', 'parameterReport', 'loraScaling',
-  'type LoraOptions', 'type ParameterReport',
-  // @rankwise/formats
-  'saveAdapter', 'loadAdapter', 'loadHuggingFaceModel', 'saveHuggingFaceModel', 'loadTfjsModel', 'saveTfjsModel',
-  'saveCheckpoint', 'loadCheckpoint', 'loadGgufModel', 'saveGgufModel', 'readSafetensorsFile', 'writeSafetensorsFile',
-].map((n) => n.replace(/^type /, '')));
+const ROOT_REEXPORTS = new Set(
+  [
+    // @rankwise/models
+    'Module',
+    'Linear',
+    'Embedding',
+    'Mlp',
+    'Gpt',
+    'Llama',
+    'createModel',
+    'architectureNames',
+    'listSites',
+    'Rng',
+    'type LinearOptions',
+    'type MlpConfig',
+    'type GptConfig',
+    'type LlamaConfig',
+    // @rankwise/lora
+    'injectLora',
+    'mergeAndUnload',
+    'freeze',
+    'setAdapter',
+    'withAdapter',
+    'addWeightedAdapter',
+    'parameterReport',
+    'loraScaling',
+    'type LoraOptions',
+    'type ParameterReport',
+    // @rankwise/formats
+    'saveAdapter',
+    'loadAdapter',
+    'loadHuggingFaceModel',
+    'saveHuggingFaceModel',
+    'loadTfjsModel',
+    'saveTfjsModel',
+    'saveCheckpoint',
+    'loadCheckpoint',
+    'loadGgufModel',
+    'saveGgufModel',
+    'readSafetensorsFile',
+    'writeSafetensorsFile',
+  ].map((n) => n.replace(/^type /, '')),
+);
 /**
  * Files of the lower packages that core reaches through their own subpath, not the package's index: the index loads
  * TensorFlow.js, and `@rankwise/core/plugin` must not (test/architecture/import-graph.test.ts). Each must stay tfjs-free.
@@ -76,9 +129,20 @@ const SUBPATH_DOCS = {
  * and the extension points and building blocks of code that builds its own models or tasks (in their package/subpath).
  */
 const KEEP = new Set([
-  'Session', 'STAGE_NAMES', 'BUILTIN_STAGES', 'pipelineSchema', 'PLUGIN_KEYWORD',
-  'registerArchitecture', 'getArchitecture', 'countParameters', 'RmsNorm', 'Dropout',
-  'languageModelTask', 'accuracy', 'clipByGlobalNorm', 'learningRateAt',
+  'Session',
+  'STAGE_NAMES',
+  'BUILTIN_STAGES',
+  'pipelineSchema',
+  'PLUGIN_KEYWORD',
+  'registerArchitecture',
+  'getArchitecture',
+  'countParameters',
+  'RmsNorm',
+  'Dropout',
+  'languageModelTask',
+  'accuracy',
+  'clipByGlobalNorm',
+  'learningRateAt',
 ]);
 
 /** `head { a, b } tail` on one line when it fits in 120 characters, else the names on indented lines. */
@@ -162,7 +226,12 @@ function specifiersOf(file, text) {
         names = node.exportClause.elements.map((e) => ({ name: (e.propertyName ?? e.name).text, type: node.isTypeOnly || e.isTypeOnly }));
       } else kind = 'namespace';
       add(node.moduleSpecifier, names, kind);
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteralLike(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteralLike(node.arguments[0])
+    ) {
       add(node.arguments[0], null, 'dynamic');
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
       add(node.argument.literal, null, 'import-type');
@@ -186,7 +255,9 @@ for (const file of files) {
   const list = [];
   for (const s of specifiersOf(file, text)) {
     if (!s.text.startsWith('.')) continue;
-    const target = relative(ROOT, resolve(dirname(file), s.text)).split(sep).join('/');
+    const target = relative(ROOT, resolve(dirname(file), s.text))
+      .split(sep)
+      .join('/');
     const newTarget = moved(target);
     if (newFile === file && newTarget === target) continue;
     const from = layerOf(newFile);
@@ -273,19 +344,32 @@ const homes = new Map();
 {
   // who imports what from '@rankwise/core' (TypeScript everywhere, and import lines in Markdown code blocks)
   const used = new Set();
-  const consumerFiles = SCAN.flatMap(walk).map((f) => f.split(sep).join('/')).filter((f) => !f.startsWith(`${CORE_SRC}/`));
-  const markdown = git('ls-files', '*.md').split('\n').filter((f) => f && existsSync(f));
+  const consumerFiles = SCAN.flatMap(walk)
+    .map((f) => f.split(sep).join('/'))
+    .filter((f) => !f.startsWith(`${CORE_SRC}/`));
+  const markdown = git('ls-files', '*.md')
+    .split('\n')
+    .filter((f) => f && existsSync(f));
   const MD_IMPORT = /(import|export)\s+(type\s+)?\{([^}]*)\}\s+from\s+(['"])@rankwise\/core\4(;?)/g;
-  const bareName = (el) => el.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0].trim();
+  const bareName = (el) =>
+    el
+      .trim()
+      .replace(/^type\s+/, '')
+      .split(/\s+as\s+/)[0]
+      .trim();
   for (const f of consumerFiles) {
     for (const st of ts.createSourceFile(f, readFileSync(f, 'utf8'), ts.ScriptTarget.ES2022, true).statements) {
-      const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : '';
+      const spec =
+        (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)
+          ? st.moduleSpecifier.text
+          : '';
       if (spec !== '@rankwise/core') continue;
       const named = ts.isImportDeclaration(st) ? st.importClause?.namedBindings : st.exportClause;
       if (named && (ts.isNamedImports(named) || ts.isNamedExports(named))) for (const e of named.elements) used.add((e.propertyName ?? e.name).text);
     }
   }
-  for (const f of markdown) for (const m of readFileSync(f, 'utf8').matchAll(MD_IMPORT)) for (const el of m[3].split(',')) if (bareName(el)) used.add(bareName(el));
+  for (const f of markdown)
+    for (const m of readFileSync(f, 'utf8').matchAll(MD_IMPORT)) for (const el of m[3].split(',')) if (bareName(el)) used.add(bareName(el));
 
   // where each name of the root goes
   const text = readFileSync(INDEX, 'utf8');
@@ -327,7 +411,8 @@ const homes = new Map();
       }
       homes.set(name, { home, type });
     }
-    const replacement = keep.length && !spec.startsWith('@rankwise/') ? wrapStatement(`export ${st.isTypeOnly ? 'type ' : ''}{`, keep, `} from '${spec}';`) : '';
+    const replacement =
+      keep.length && !spec.startsWith('@rankwise/') ? wrapStatement(`export ${st.isTypeOnly ? 'type ' : ''}{`, keep, `} from '${spec}';`) : '';
     const end = st.getEnd() + (replacement === '' && text[st.getEnd()] === '\n' ? 1 : 0); // a dropped statement takes its line
     cuts.push({ start: st.getStart(source), end, replacement });
   }
@@ -349,10 +434,18 @@ const homes = new Map();
     '// and @rankwise/formats ----',
     ...NEW.filter((p) => reexports[p].length).map((p) => wrapStatement('export {', reexports[p], `} from '@rankwise/${p}';`)),
     '',
-    `// ---- subpaths: ${Object.keys(SUBPATH_DOCS).map((k) => `@rankwise/core/${k}`).join(', ')} (see their files), @rankwise/core/plugin, @rankwise/core/internal ----`,
+    `// ---- subpaths: ${Object.keys(SUBPATH_DOCS)
+      .map((k) => `@rankwise/core/${k}`)
+      .join(', ')} (see their files), @rankwise/core/plugin, @rankwise/core/internal ----`,
     '',
   ];
-  writeFileSync(INDEX, `${kept.join('\n').replace(/\n{3,}/g, '\n\n').replace(/\n+$/, '\n')}${tail.join('\n')}`);
+  writeFileSync(
+    INDEX,
+    `${kept
+      .join('\n')
+      .replace(/\n{3,}/g, '\n\n')
+      .replace(/\n+$/, '\n')}${tail.join('\n')}`,
+  );
   for (const [sub, entries] of Object.entries(subpathLines)) {
     const bySpec = new Map();
     for (const { spec, el } of entries) bySpec.set(spec, [...(bySpec.get(spec) ?? []), el]);
@@ -374,7 +467,8 @@ const homes = new Map();
       const spec = home === 'root' || home === null ? '@rankwise/core' : home;
       groups.set(spec, [...(groups.get(spec) ?? []), el.trim()]);
     }
-    return [...groups].sort(([a], [b]) => (a === '@rankwise/core' ? -1 : b === '@rankwise/core' ? 1 : a.localeCompare(b)))
+    return [...groups]
+      .sort(([a], [b]) => (a === '@rankwise/core' ? -1 : b === '@rankwise/core' ? 1 : a.localeCompare(b)))
       .map(([spec, els]) => wrapStatement(`${lead} ${typeOnly ? 'type ' : ''}{`, els, `} from '${spec}';`));
   };
   for (const f of consumerFiles) {
@@ -382,7 +476,10 @@ const homes = new Map();
     const source = ts.createSourceFile(f, text, ts.ScriptTarget.ES2022, true);
     const cuts = [];
     for (const st of source.statements) {
-      const spec = (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier) ? st.moduleSpecifier.text : '';
+      const spec =
+        (ts.isImportDeclaration(st) || ts.isExportDeclaration(st)) && st.moduleSpecifier && ts.isStringLiteral(st.moduleSpecifier)
+          ? st.moduleSpecifier.text
+          : '';
       if (spec !== '@rankwise/core') continue;
       const isImport = ts.isImportDeclaration(st);
       const named = isImport ? st.importClause?.namedBindings : st.exportClause;
@@ -448,7 +545,8 @@ const homes = new Map();
         const refs = tsconfig.references ?? [];
         for (const d of imported) {
           const path = `../../packages/${d.slice('@rankwise/'.length)}`;
-          if (!refs.some((r) => r.path.replace(/\/$/, '').endsWith(`/${d.slice('@rankwise/'.length)}`))) refs.push({ path: group === 'packages' ? `../${d.slice('@rankwise/'.length)}` : path });
+          if (!refs.some((r) => r.path.replace(/\/$/, '').endsWith(`/${d.slice('@rankwise/'.length)}`)))
+            refs.push({ path: group === 'packages' ? `../${d.slice('@rankwise/'.length)}` : path });
         }
         tsconfig.references = refs;
         writeFileSync(tsconfigPath, `${JSON.stringify(tsconfig, null, 2)}\n`);
@@ -462,9 +560,14 @@ for (const p of NEW) {
   const dir = `packages/${p}`;
   // src/index.ts: what the other packages import, grouped by file
   if (existsSync(`${dir}/src/index.ts`)) fail(`${dir}/src/index.ts exists already`);
-  const lines = [`/**\n * \`@rankwise/${p}\`: ${DESCRIPTIONS[p]}\n * Generated by scripts/split-core.mjs from what the other packages import; edit freely afterwards.\n */`];
+  const lines = [
+    `/**\n * \`@rankwise/${p}\`: ${DESCRIPTIONS[p]}\n * Generated by scripts/split-core.mjs from what the other packages import; edit freely afterwards.\n */`,
+  ];
   // a name imported through two files (one re-exports the other) is exported once, from the file that declares it
-  const declares = (key, name) => new RegExp(`export\\s+(?:declare\\s+)?(?:abstract\\s+)?(?:async\\s+)?(?:function\\*?|class|const|let|var|type|interface|enum)\\s+${name}\\b`).test(readFileSync(`${dir}/src/${key}.ts`, 'utf8'));
+  const declares = (key, name) =>
+    new RegExp(`export\\s+(?:declare\\s+)?(?:abstract\\s+)?(?:async\\s+)?(?:function\\*?|class|const|let|var|type|interface|enum)\\s+${name}\\b`).test(
+      readFileSync(`${dir}/src/${key}.ts`, 'utf8'),
+    );
   const owner = new Map();
   for (const [key, names] of exportsNeeded[p]) {
     for (const [name, type] of names) {
@@ -505,15 +608,22 @@ for (const p of NEW) {
     license: corePkg.license,
     exports: {
       '.': { source: './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
-      ...Object.fromEntries((LIGHT_SUBPATHS[p] ?? []).map((k) => [`./${k}`, { source: `./src/${k}.ts`, types: `./dist/${k}.d.ts`, default: `./dist/${k}.js` }])),
+      ...Object.fromEntries(
+        (LIGHT_SUBPATHS[p] ?? []).map((k) => [`./${k}`, { source: `./src/${k}.ts`, types: `./dist/${k}.d.ts`, default: `./dist/${k}.js` }]),
+      ),
     },
     files: ['dist'],
     engines: { node: '>=20' },
     dependencies: depsOf[p],
   };
   writeFileSync(`${dir}/package.json`, json(pkg));
-  const references = Object.keys(depsOf[p]).filter((d) => d.startsWith('@rankwise/')).map((d) => ({ path: `../${d.slice('@rankwise/'.length)}` }));
-  writeFileSync(`${dir}/tsconfig.json`, json({ extends: '../../tsconfig.base.json', compilerOptions: { composite: true, rootDir: 'src', outDir: 'dist' }, include: ['src'], references }));
+  const references = Object.keys(depsOf[p])
+    .filter((d) => d.startsWith('@rankwise/'))
+    .map((d) => ({ path: `../${d.slice('@rankwise/'.length)}` }));
+  writeFileSync(
+    `${dir}/tsconfig.json`,
+    json({ extends: '../../tsconfig.base.json', compilerOptions: { composite: true, rootDir: 'src', outDir: 'dist' }, include: ['src'], references }),
+  );
   const below = LAYERS.slice(0, LAYERS.indexOf(p)).map((q) => `\`@rankwise/${q}\``);
   const above = LAYERS.slice(LAYERS.indexOf(p) + 1).map((q) => `\`@rankwise/${q}\``);
   const readme = [
@@ -540,30 +650,35 @@ for (const p of NEW) {
 
 // core's README, unless one exists already (the docs work may have written it)
 if (!existsSync('packages/core/README.md')) {
-  writeFileSync('packages/core/README.md', [
-    '# @rankwise/core',
-    '',
-    'rankwise proper: the contracts (stages, placements, datasets), the pipeline (validation, the runner, sessions),',
-    'the built-in stages, training, tasks, generation, backend selection and plugin discovery. It builds on',
-    '`@rankwise/models`, `@rankwise/lora` and `@rankwise/formats` and re-exports their most used names.',
-    '',
-    '## Entries',
-    '',
-    '- `@rankwise/core`: pipelines, the schema, stages and plugins, backends, and the common model / LoRA / file names.',
-    ...Object.entries(SUBPATH_DOCS).map(([k, v]) => `- \`@rankwise/core/${k}\`: ${v}.`),
-    '- `@rankwise/core/plugin`: the plugin API (no TensorFlow.js at run time).',
-    '- `@rankwise/core/internal`: what rankwise\'s own packages and tests use; no compatibility promise.',
-    '',
-    'Each entry\'s surface is recorded in `api/` at the repository root (`pnpm api:check`); see',
-    '[docs/packages.md](../../docs/packages.md) for the layering.',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    'packages/core/README.md',
+    [
+      '# @rankwise/core',
+      '',
+      'rankwise proper: the contracts (stages, placements, datasets), the pipeline (validation, the runner, sessions),',
+      'the built-in stages, training, tasks, generation, backend selection and plugin discovery. It builds on',
+      '`@rankwise/models`, `@rankwise/lora` and `@rankwise/formats` and re-exports their most used names.',
+      '',
+      '## Entries',
+      '',
+      '- `@rankwise/core`: pipelines, the schema, stages and plugins, backends, and the common model / LoRA / file names.',
+      ...Object.entries(SUBPATH_DOCS).map(([k, v]) => `- \`@rankwise/core/${k}\`: ${v}.`),
+      '- `@rankwise/core/plugin`: the plugin API (no TensorFlow.js at run time).',
+      "- `@rankwise/core/internal`: what rankwise's own packages and tests use; no compatibility promise.",
+      '',
+      "Each entry's surface is recorded in `api/` at the repository root (`pnpm api:check`); see",
+      '[docs/packages.md](../../docs/packages.md) for the layering.',
+      '',
+    ].join('\n'),
+  );
   git('add', 'packages/core/README.md');
 }
 
 // core: depends on the new packages, loses the dependencies only moved code used
 const coreStill = bareImports(CORE_SRC);
-const coreText = walk(CORE_SRC).map((f) => readFileSync(f, 'utf8')).join('\n');
+const coreText = walk(CORE_SRC)
+  .map((f) => readFileSync(f, 'utf8'))
+  .join('\n');
 for (const p of NEW) {
   for (const dep of Object.keys(depsOf[p])) {
     if (dep.startsWith('@rankwise/')) continue;
@@ -575,10 +690,15 @@ corePkg.dependencies = sortKeys(corePkg.dependencies);
 for (const dep of Object.keys(corePkg.dependencies)) {
   if (dep.startsWith('@rankwise/') && !coreStill.has(dep)) delete corePkg.dependencies[dep]; // e.g. gguf, now formats'
 }
-corePkg.description = 'LoRA fine-tuning for TensorFlow.js, core: contracts, the pipeline and its stages, training, tasks, backends, plugins. Re-exports the common names of @rankwise/models, @rankwise/lora and @rankwise/formats.';
+corePkg.description =
+  'LoRA fine-tuning for TensorFlow.js, core: contracts, the pipeline and its stages, training, tasks, backends, plugins. Re-exports the common names of @rankwise/models, @rankwise/lora and @rankwise/formats.';
 writeFileSync('packages/core/package.json', json(corePkg));
 const coreTsconfig = JSON.parse(readFileSync('packages/core/tsconfig.json', 'utf8'));
-coreTsconfig.references = [...Object.keys(corePkg.dependencies).filter((d) => d.startsWith('@rankwise/')).map((d) => ({ path: `../${d.slice(10)}` }))];
+coreTsconfig.references = [
+  ...Object.keys(corePkg.dependencies)
+    .filter((d) => d.startsWith('@rankwise/'))
+    .map((d) => ({ path: `../${d.slice(10)}` })),
+];
 writeFileSync('packages/core/tsconfig.json', json(coreTsconfig));
 
 const build = JSON.parse(readFileSync('tsconfig.build.json', 'utf8'));
@@ -591,7 +711,9 @@ writeFileSync('package.json', json(rootPkg));
 // other workspace packages that imported core only for what moved keep importing it through core's re-exports.
 
 // ---- 5. paths in docs and other text
-const textFiles = git('ls-files').split('\n').filter((f) => /\.(md|json|mjs|cjs|js|py|sh|yaml|yml|ts)$/.test(f) && existsSync(f) && f !== 'scripts/split-core.mjs' && f !== 'scripts/split-core-map.mjs');
+const textFiles = git('ls-files')
+  .split('\n')
+  .filter((f) => /\.(md|json|mjs|cjs|js|py|sh|yaml|yml|ts)$/.test(f) && existsSync(f) && f !== 'scripts/split-core.mjs' && f !== 'scripts/split-core-map.mjs');
 let docEdits = 0;
 for (const f of textFiles) {
   const text = readFileSync(f, 'utf8');
@@ -611,11 +733,17 @@ for (const file of SCAN.flatMap(walk).map((f) => f.split(sep).join('/'))) {
   for (const s of specifiersOf(file, readFileSync(file, 'utf8'))) {
     if (!s.text.startsWith('.')) continue;
     const target = resolve(dirname(file), s.text);
-    if (![target, target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx'), `${target}.ts`, join(target, 'index.ts')].some((t) => existsSync(t))) broken.push(`${file}: ${s.text}`);
+    if (![target, target.replace(/\.js$/, '.ts'), target.replace(/\.js$/, '.tsx'), `${target}.ts`, join(target, 'index.ts')].some((t) => existsSync(t)))
+      broken.push(`${file}: ${s.text}`);
   }
 }
 if (broken.length) fail(`unresolved relative imports after the split:\n  ${broken.join('\n  ')}`);
 
-console.log(`split-core: moved ${MOVES.length} entries into ${NEW.map((p) => `@rankwise/${p}`).join(', ')}; rewrote ${[...edits.values()].reduce((n, l) => n + l.length, 0)} specifiers in ${edits.size} files (${crossings} now cross packages by name); ${docEdits} text files with paths updated.`);
-for (const p of NEW) console.log(`  @rankwise/${p}: ${[...exportsNeeded[p].values()].reduce((n, m) => n + m.size, 0)} names exported, depends on ${Object.keys(depsOf[p]).join(', ') || 'nothing'}`);
+console.log(
+  `split-core: moved ${MOVES.length} entries into ${NEW.map((p) => `@rankwise/${p}`).join(', ')}; rewrote ${[...edits.values()].reduce((n, l) => n + l.length, 0)} specifiers in ${edits.size} files (${crossings} now cross packages by name); ${docEdits} text files with paths updated.`,
+);
+for (const p of NEW)
+  console.log(
+    `  @rankwise/${p}: ${[...exportsNeeded[p].values()].reduce((n, m) => n + m.size, 0)} names exported, depends on ${Object.keys(depsOf[p]).join(', ') || 'nothing'}`,
+  );
 console.log('next: pnpm install && pnpm api:update && pnpm typecheck');

@@ -9,6 +9,8 @@ test('the README opens with the main-job command and the test command, and .ci/r
   expect(main).toEqual(['npx -y pnpm@12.4.2 install --frozen-lockfile && npx -y pnpm@12.4.2 rankwise run pipelines/digits-lora.json']);
   expect(tests).toEqual(['npx -y pnpm@12.4.2 install --frozen-lockfile && npx -y pnpm@12.4.2 test']);
   expect(readme.indexOf('```sh')).toBeLessThan(400); // the two commands come first
-  const ci = readFileSync('.ci/run', 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  const ci = readFileSync('.ci/run', 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'));
   expect(ci[ci.length - 1]).toBe(tests[0]);
 });

@@ -42,7 +42,10 @@ function show(id, probs) {
   const best = probs.indexOf(Math.max(...probs));
   box.querySelector('.top').textContent = `${best}  ${(probs[best] * 100).toFixed(1)} %`;
   box.querySelector('.bars').innerHTML = probs
-    .map((p, d) => `<div class="bar${d === best ? ' best' : ''}">${d} <span class="fill" style="width:${Math.round(p * 160)}px"></span> ${(p * 100).toFixed(1)}</div>`)
+    .map(
+      (p, d) =>
+        `<div class="bar${d === best ? ' best' : ''}">${d} <span class="fill" style="width:${Math.round(p * 160)}px"></span> ${(p * 100).toFixed(1)}</div>`,
+    )
     .join('');
 }
 

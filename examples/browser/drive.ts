@@ -57,4 +57,10 @@ export async function drawDigit(page: Page, strokes: Array<Array<[number, number
 }
 
 /** A "1" turned 90° counter-clockwise: one horizontal stroke. */
-export const ROTATED_ONE: Array<Array<[number, number]>> = [[[50, 140], [140, 138], [230, 140]]];
+export const ROTATED_ONE: Array<Array<[number, number]>> = [
+  [
+    [50, 140],
+    [140, 138],
+    [230, 140],
+  ],
+];

@@ -13,7 +13,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.json': 'application/json', '.bin': 'application/octet-stream', '.png': 'image/png' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.json': 'application/json',
+  '.bin': 'application/octet-stream',
+  '.png': 'image/png',
+};
 
 /** tfjs's minified browser bundle, resolved from this package's dependencies. */
 export function tfjsBundle(): string {
@@ -28,7 +34,10 @@ export interface PageServer {
 
 /** Routes: / and app.js from this folder, /tf.min.js, /models/base/* and /models/adapted/* from the given folders. */
 export async function servePage(options: { base: string; adapted: string; port?: number }): Promise<PageServer> {
-  const roots: Array<[string, string]> = [['/models/base/', resolve(options.base)], ['/models/adapted/', resolve(options.adapted)]];
+  const roots: Array<[string, string]> = [
+    ['/models/base/', resolve(options.base)],
+    ['/models/adapted/', resolve(options.adapted)],
+  ];
   const fileFor = (path: string): string | null => {
     if (path === '/' || path === '/index.html') return join(here, 'index.html');
     if (path === '/app.js') return join(here, 'app.js');

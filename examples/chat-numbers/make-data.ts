@@ -27,7 +27,28 @@ import { fileURLToPath } from 'node:url';
 import { trainBpe } from '../../scripts/bpe/train-bpe.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const ONES = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve', 'thirteen', 'fourteen', 'fifteen', 'sixteen', 'seventeen', 'eighteen', 'nineteen'];
+const ONES = [
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'ten',
+  'eleven',
+  'twelve',
+  'thirteen',
+  'fourteen',
+  'fifteen',
+  'sixteen',
+  'seventeen',
+  'eighteen',
+  'nineteen',
+];
 const TENS = ['', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty', 'ninety'];
 
 /** 0 … 999 in American English words, no "and": 347 → "three hundred forty-seven". */
@@ -64,9 +85,19 @@ const numbers = shuffle(Array.from({ length: 980 }, (_, i) => i + 20));
 const test = numbers.slice(0, 100).sort((a, b) => a - b);
 const train = [...Array.from({ length: 20 }, (_, i) => i), ...numbers.slice(100)];
 
-const QUESTIONS = [(n: number) => `Write ${n} in words.`, (n: number) => `How do you spell ${n}?`, (n: number) => `Spell out the number ${n}.`, (n: number) => `What is ${n} in words?`, (n: number) => `Please write the number ${n} in words.`];
+const QUESTIONS = [
+  (n: number) => `Write ${n} in words.`,
+  (n: number) => `How do you spell ${n}?`,
+  (n: number) => `Spell out the number ${n}.`,
+  (n: number) => `What is ${n} in words?`,
+  (n: number) => `Please write the number ${n} in words.`,
+];
 const SYSTEMS = ['You write numbers in words.', 'Answer with the number in words only.'];
-const SENTENCES = [(n: number) => `${n} is ${numberWords(n)}.`, (n: number) => `${numberWords(n)} is written ${n}.`, (n: number) => `The number ${n} reads ${numberWords(n)}.`];
+const SENTENCES = [
+  (n: number) => `${n} is ${numberWords(n)}.`,
+  (n: number) => `${numberWords(n)} is written ${n}.`,
+  (n: number) => `The number ${n} reads ${numberWords(n)}.`,
+];
 
 // documents of one to three lines (so the newline token is trained too)
 const sentences = shuffle(train.flatMap((n) => SENTENCES.map((s) => s(n))));
@@ -86,7 +117,12 @@ const chatTrain = train.map((n) => {
   }
   return { messages };
 });
-const chatTest = test.map((n) => ({ messages: [{ role: 'user', content: pick(QUESTIONS)(n) }, { role: 'assistant', content: numberWords(n) }] }));
+const chatTest = test.map((n) => ({
+  messages: [
+    { role: 'user', content: pick(QUESTIONS)(n) },
+    { role: 'assistant', content: numberWords(n) },
+  ],
+}));
 
 const jsonl = (rows: object[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 mkdirSync(join(here, 'data'), { recursive: true });
@@ -118,4 +154,6 @@ mkdirSync(join(here, 'tokenizer'), { recursive: true });
 writeFileSync(join(here, 'tokenizer/tokenizer.json'), `${JSON.stringify(tokenizer)}\n`);
 writeFileSync(join(here, 'tokenizer/tokenizer_config.json'), `${JSON.stringify(config, null, 2)}\n`);
 const ids = Object.fromEntries(tokenizer.added_tokens.map((t) => [t.content, t.id]));
-console.log(`train ${train.length} numbers (${pretrain.length} sentences, ${chatTrain.length} conversations), test ${test.length}; vocabulary ${256 + tokenizer.model.merges.length + SPECIAL.length} ids, special ${JSON.stringify(ids)}`);
+console.log(
+  `train ${train.length} numbers (${pretrain.length} sentences, ${chatTrain.length} conversations), test ${test.length}; vocabulary ${256 + tokenizer.model.merges.length + SPECIAL.length} ids, special ${JSON.stringify(ids)}`,
+);

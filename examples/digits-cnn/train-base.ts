@@ -32,7 +32,17 @@ export interface TrainBaseOptions {
 export function buildDigitsCnn(seed: number, filters: [number, number] = [16, 32]): tf.Sequential {
   const init = (k: number) => tf.initializers.heNormal({ seed: seed + k });
   const model = tf.sequential({ name: 'digits_cnn' });
-  model.add(tf.layers.conv2d({ name: 'conv1', inputShape: [28, 28, 1], filters: filters[0], kernelSize: 5, strides: 2, activation: 'relu', kernelInitializer: init(1) }));
+  model.add(
+    tf.layers.conv2d({
+      name: 'conv1',
+      inputShape: [28, 28, 1],
+      filters: filters[0],
+      kernelSize: 5,
+      strides: 2,
+      activation: 'relu',
+      kernelInitializer: init(1),
+    }),
+  );
   model.add(tf.layers.batchNormalization({ name: 'bn1' }));
   model.add(tf.layers.conv2d({ name: 'conv2', filters: filters[1], kernelSize: 3, activation: 'relu', kernelInitializer: init(2) }));
   model.add(tf.layers.batchNormalization({ name: 'bn2' }));
@@ -67,7 +77,9 @@ export async function trainDigitsCnn(options: TrainBaseOptions): Promise<{ testA
   for (let i = 0; i < test.n; i++) if (labels[i] === test.y[i]) correct += 1;
   const testAccuracy = correct / test.n;
   await model.save(tfjsFileSaver(options.out));
-  log(`upright test accuracy ${(testAccuracy * 100).toFixed(2)} % on ${test.n} digits; ${model.countParams().toLocaleString('en-US')} parameters; saved → ${options.out}`);
+  log(
+    `upright test accuracy ${(testAccuracy * 100).toFixed(2)} % on ${test.n} digits; ${model.countParams().toLocaleString('en-US')} parameters; saved → ${options.out}`,
+  );
   tf.dispose([x, y, xt, predicted]);
   model.dispose();
   return { testAccuracy, params: model.countParams() };

@@ -26,7 +26,9 @@ export async function writeDigitPngs(out: string, perClass = 100, transform: Dig
     const bytes = Buffer.alloc(pixels);
     for (let p = 0; p < pixels; p++) bytes[p] = Math.round(Math.min(1, Math.max(0, digits.x[i * pixels + p])) * 255);
     const name = `${String(written[label]).padStart(3, '0')}.png`;
-    await sharp(bytes, { raw: { width: DIGIT_SIDE, height: DIGIT_SIDE, channels: 1 } }).png({ compressionLevel: 9 }).toFile(join(out, CLASS_FOLDERS[label], name));
+    await sharp(bytes, { raw: { width: DIGIT_SIDE, height: DIGIT_SIDE, channels: 1 } })
+      .png({ compressionLevel: 9 })
+      .toFile(join(out, CLASS_FOLDERS[label], name));
     written[label]++;
   }
   return written.reduce((a, b) => a + b, 0);

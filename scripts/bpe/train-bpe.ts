@@ -44,7 +44,10 @@ export function trainBpe(corpus: readonly string[], options: BpeOptions): Tokeni
   const counts = new Map<string, number>();
   for (const doc of corpus) {
     // special tokens are never part of a word (the tokenizer splits them out first)
-    const parts = options.specialTokens.length > 0 ? doc.split(new RegExp(`(${options.specialTokens.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`)) : [doc];
+    const parts =
+      options.specialTokens.length > 0
+        ? doc.split(new RegExp(`(${options.specialTokens.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`))
+        : [doc];
     for (const part of parts) {
       if (specials.has(part)) continue;
       for (const match of part.matchAll(GPT2_PATTERN)) {
@@ -84,7 +87,15 @@ export function trainBpe(corpus: readonly string[], options: BpeOptions): Tokeni
     }
   }
   const first = 256 + merges.length;
-  const added = options.specialTokens.map((content, i) => ({ id: first + i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+  const added = options.specialTokens.map((content, i) => ({
+    id: first + i,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  }));
   const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
   return {
     version: '1.0',
@@ -95,6 +106,17 @@ export function trainBpe(corpus: readonly string[], options: BpeOptions): Tokeni
     pre_tokenizer: byteLevel,
     post_processor: { ...byteLevel, trim_offsets: false },
     decoder: byteLevel,
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab,
+      merges,
+    },
   };
 }

@@ -11,7 +11,23 @@ import { trainBpe } from '../bpe/train-bpe.js';
 const dir = 'test/fixtures/chat-templates';
 const { families } = JSON.parse(readFileSync(`${dir}/templates.json`, 'utf8')) as { families: Array<{ template: string }> };
 const { conversations } = JSON.parse(readFileSync(`${dir}/conversations.json`, 'utf8')) as { conversations: Array<{ messages: Array<{ content: string }> }> };
-const SPECIAL = ['<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|begin_of_text|>', '<|start_header_id|>', '<|end_header_id|>', '<|eot_id|>', '<s>', '</s>', '[INST]', '[/INST]', '<bos>', '<eos>', '<start_of_turn>', '<end_of_turn>'];
+const SPECIAL = [
+  '<|endoftext|>',
+  '<|im_start|>',
+  '<|im_end|>',
+  '<|begin_of_text|>',
+  '<|start_header_id|>',
+  '<|end_header_id|>',
+  '<|eot_id|>',
+  '<s>',
+  '</s>',
+  '[INST]',
+  '[/INST]',
+  '<bos>',
+  '<eos>',
+  '<start_of_turn>',
+  '<end_of_turn>',
+];
 const corpus = [
   ...conversations.flatMap((c) => c.messages.map((m) => m.content)),
   ...families.map((f) => f.template),

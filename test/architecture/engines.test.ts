@@ -13,7 +13,9 @@ interface Manifest {
 const manifest = (dir: string): Manifest => JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Manifest;
 
 /** The folders of the published workspace packages (packages/*, plugins/*). */
-const workspacePackages = ['packages', 'plugins'].flatMap((root) => readdirSync(root).map((name) => join(root, name))).filter((dir) => existsSync(join(dir, 'package.json')));
+const workspacePackages = ['packages', 'plugins']
+  .flatMap((root) => readdirSync(root).map((name) => join(root, name)))
+  .filter((dir) => existsSync(join(dir, 'package.json')));
 
 /**
  * Every package an install of the published packages brings (their dependencies, transitively, as pnpm laid them

@@ -5,9 +5,16 @@ import { describe, expect, it } from 'vitest';
 // Each public entry must import on its own in a fresh process, with nothing loaded before it: a library user's
 // first `import` is the entry point. (The grid once failed with tsyringe's "requires a reflect polyfill" because
 // core/internal reached tsyringe before anything loaded reflect-metadata.)
-const ENTRIES = ['@rankwise/core', '@rankwise/core/internal', '@rankwise/core/plugin', '@rankwise/grid', '@rankwise/cli', '@rankwise/observe',
+const ENTRIES = [
+  '@rankwise/core',
+  '@rankwise/core/internal',
+  '@rankwise/core/plugin',
+  '@rankwise/grid',
+  '@rankwise/cli',
+  '@rankwise/observe',
   // the packages split out of core (scripts/split-core.mjs), once the split is done
-  ...['models', 'lora', 'formats'].filter((p) => existsSync(`packages/${p}/package.json`)).map((p) => `@rankwise/${p}`)];
+  ...['models', 'lora', 'formats'].filter((p) => existsSync(`packages/${p}/package.json`)).map((p) => `@rankwise/${p}`),
+];
 
 describe('package entries', () => {
   it.each(ENTRIES)('%s imports in a fresh process', (entry) => {

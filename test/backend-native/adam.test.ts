@@ -25,7 +25,17 @@ async function run(backendName: string, makeOptimizer: () => tf.Optimizer, decay
   await tf.setBackend(backendName);
   runId += 1;
   const vars = shapes.map((shape, i) =>
-    tf.variable(tf.tensor(randomArray(shape.reduce((a, b) => a * b, 1), 100 + i), shape), true, `adam${runId}_${i}`),
+    tf.variable(
+      tf.tensor(
+        randomArray(
+          shape.reduce((a, b) => a * b, 1),
+          100 + i,
+        ),
+        shape,
+      ),
+      true,
+      `adam${runId}_${i}`,
+    ),
   );
   const baseline = tf.memory().numTensors;
   const optimizer = makeOptimizer();

@@ -73,7 +73,7 @@ describe.skipIf(!native.ok)(`native disposeAndRelease ${skipReason}`, () => {
   const storedValues = (t: tf.Tensor): Float32Array =>
     (tf.backend() as unknown as { data: { get(id: object): { values: Float32Array } } }).data.get(t.dataId).values;
 
-  test('frees a disposed tensor\'s buffer now, keeps one a clone still holds', () => {
+  test("frees a disposed tensor's buffer now, keeps one a clone still holds", () => {
     const before = tf.memory().numTensors;
     const x = tf.tensor1d(randomArray(8192, 1));
     const y = x.add(1); // a pooled output buffer
@@ -127,7 +127,10 @@ describe.skipIf(!native.ok)(`native disposeAndRelease ${skipReason}`, () => {
     }
     expect(detached).toBeGreaterThan(40);
     // the cached keys are every appended key, in order, along the time axis
-    const joined = tf.concat(blocks.map((b) => b.k), 2);
+    const joined = tf.concat(
+      blocks.map((b) => b.k),
+      2,
+    );
     const got = valuesOf(joined);
     joined.dispose();
     for (let b = 0; b < 2; b++) {

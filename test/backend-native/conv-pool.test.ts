@@ -22,11 +22,27 @@ const convCases: Array<{ name: string; x: [number, number, number, number]; k: [
 describe.skipIf(skipReason !== '')('native convolution and max-pool gradients', () => {
   it.each(convCases)('conv2d $name: y, dL/dx, dL/dW agree with cpu', async ({ x, k, stride, pad }) => {
     const compute = () => {
-      const xs = tf.tensor4d(randomArray(x.reduce((a, b) => a * b, 1), 1), x);
-      const ks = tf.tensor4d(randomArray(k.reduce((a, b) => a * b, 1), 2), k);
+      const xs = tf.tensor4d(
+        randomArray(
+          x.reduce((a, b) => a * b, 1),
+          1,
+        ),
+        x,
+      );
+      const ks = tf.tensor4d(
+        randomArray(
+          k.reduce((a, b) => a * b, 1),
+          2,
+        ),
+        k,
+      );
       const y = tf.conv2d(xs, ks, stride, pad);
       const weights = tf.tensor(randomArray(y.size, 3), y.shape); // a non-uniform dL/dy
-      const f = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad).mul(weights).sum();
+      const f = (a: tf.Tensor, b: tf.Tensor) =>
+        tf
+          .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad)
+          .mul(weights)
+          .sum();
       const [dx, dw] = tf.grads(f)([xs, ks]);
       tf.dispose([xs, ks, weights]);
       return [y, dx, dw];
@@ -44,8 +60,19 @@ describe.skipIf(skipReason !== '')('native convolution and max-pool gradients', 
     { x: [1, 7, 7, 2] as [number, number, number, number], size: 3, stride: 2, pad: 'same' as const },
   ])('max-pool $size×$size stride $stride $pad: dL/dx agrees with cpu exactly', async ({ x, size, stride, pad }) => {
     const compute = () => {
-      const xs = tf.tensor4d(randomArray(x.reduce((a, b) => a * b, 1), 4), x);
-      const g = tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, stride, pad).square().sum())(xs);
+      const xs = tf.tensor4d(
+        randomArray(
+          x.reduce((a, b) => a * b, 1),
+          4,
+        ),
+        x,
+      );
+      const g = tf.grad((a: tf.Tensor) =>
+        tf
+          .maxPool(a as tf.Tensor4D, size, stride, pad)
+          .square()
+          .sum(),
+      )(xs);
       xs.dispose();
       return g;
     };

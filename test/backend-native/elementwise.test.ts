@@ -16,11 +16,23 @@ function withSpecials(size: number, seed: number, lo: number, hi: number): tf.Te
 
 type Unary = (x: tf.Tensor) => tf.Tensor;
 const unary: Array<[string, Unary, number, number]> = [
-  ['Neg', tf.neg, -5, 5], ['Abs', tf.abs, -5, 5], ['Square', tf.square, -5, 5], ['Sqrt', tf.sqrt, 0, 50],
-  ['Rsqrt', tf.rsqrt, 0.01, 50], ['Reciprocal', tf.reciprocal, -5, 5], ['Exp', tf.exp, -90, 90], ['Log', tf.log, 0, 1e4],
-  ['Tanh', tf.tanh, -12, 12], ['Sigmoid', tf.sigmoid, -30, 30], ['Relu', tf.relu, -5, 5], ['Relu6', tf.relu6, -3, 9],
-  ['LeakyRelu', (x) => tf.leakyRelu(x, 0.13), -5, 5], ['Step', (x) => tf.step(x, 0.25), -5, 5], ['Elu', tf.elu, -8, 8],
-  ['Erf', tf.erf, -4, 4], ['Softplus', tf.softplus, -30, 30],
+  ['Neg', tf.neg, -5, 5],
+  ['Abs', tf.abs, -5, 5],
+  ['Square', tf.square, -5, 5],
+  ['Sqrt', tf.sqrt, 0, 50],
+  ['Rsqrt', tf.rsqrt, 0.01, 50],
+  ['Reciprocal', tf.reciprocal, -5, 5],
+  ['Exp', tf.exp, -90, 90],
+  ['Log', tf.log, 0, 1e4],
+  ['Tanh', tf.tanh, -12, 12],
+  ['Sigmoid', tf.sigmoid, -30, 30],
+  ['Relu', tf.relu, -5, 5],
+  ['Relu6', tf.relu6, -3, 9],
+  ['LeakyRelu', (x) => tf.leakyRelu(x, 0.13), -5, 5],
+  ['Step', (x) => tf.step(x, 0.25), -5, 5],
+  ['Elu', tf.elu, -8, 8],
+  ['Erf', tf.erf, -4, 4],
+  ['Softplus', tf.softplus, -30, 30],
 ];
 
 describe.skipIf(skipReason !== '')(`native element-wise kernels ${skipReason}`, () => {
@@ -42,12 +54,41 @@ describe.skipIf(skipReason !== '')(`native element-wise kernels ${skipReason}`, 
 
   type Binary = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
   const binary: Array<[string, Binary]> = [
-    ['Add', tf.add], ['Sub', tf.sub], ['Multiply', tf.mul], ['RealDiv', tf.div], ['Maximum', tf.maximum],
-    ['Minimum', tf.minimum], ['SquaredDifference', tf.squaredDifference], ['Prelu', tf.prelu],
+    ['Add', tf.add],
+    ['Sub', tf.sub],
+    ['Multiply', tf.mul],
+    ['RealDiv', tf.div],
+    ['Maximum', tf.maximum],
+    ['Minimum', tf.minimum],
+    ['SquaredDifference', tf.squaredDifference],
+    ['Prelu', tf.prelu],
   ];
   const shapes: Array<[number[], number[]]> = [
-    [[1031], [1031]], [[5, 1, 7], [3, 1]], [[], [4, 6]], [[4, 6], []], [[2, 3, 4], [4]], [[4, 1], [1, 5]],
-    [[2, 1, 3, 1], [1, 4, 1, 5]], [[256, 1024], [1024]], [[300, 700], [300, 700]], [[64, 1], [64, 512]],
+    [[1031], [1031]],
+    [
+      [5, 1, 7],
+      [3, 1],
+    ],
+    [[], [4, 6]],
+    [[4, 6], []],
+    [[2, 3, 4], [4]],
+    [
+      [4, 1],
+      [1, 5],
+    ],
+    [
+      [2, 1, 3, 1],
+      [1, 4, 1, 5],
+    ],
+    [[256, 1024], [1024]],
+    [
+      [300, 700],
+      [300, 700],
+    ],
+    [
+      [64, 1],
+      [64, 512],
+    ],
   ];
 
   it('binary kernels with every broadcast pattern', async () => {

@@ -88,5 +88,14 @@ export async function compareBackends(fn: () => tf.Tensor | tf.Tensor[], metric 
 
 /** Tensor from deterministic random values (created on the current backend). */
 export function rand(shape: number[], seed: number, lo = -1, hi = 1): tf.Tensor {
-  return tf.tensor(randomArray(shape.reduce((a, b) => a * b, 1), seed, lo, hi), shape, 'float32');
+  return tf.tensor(
+    randomArray(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      lo,
+      hi,
+    ),
+    shape,
+    'float32',
+  );
 }

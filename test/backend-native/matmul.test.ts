@@ -20,7 +20,12 @@ function fallbacks(name: string): number {
 describe.skipIf(skipReason !== '')(`native BatchMatMul / _FusedMatMul ${skipReason}`, () => {
   it('2-D products with every transpose combination', async () => {
     const before = fallbacks('BatchMatMul');
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ]) {
       const err = await compareBackends(() => {
         const a = rand(ta ? [53, 37] : [37, 53], 1);
         const b = rand(tb ? [29, 53] : [53, 29], 2);
@@ -34,12 +39,20 @@ describe.skipIf(skipReason !== '')(`native BatchMatMul / _FusedMatMul ${skipReas
   it('one-row products (decode steps: cblas_sgemv, columns split over the pool) with every transpose combination', async () => {
     const before = fallbacks('BatchMatMul');
     for (const n of [7, 3000]) {
-      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
         const err = await compareBackends(() => tf.matMul(rand(ta ? [300, 1] : [1, 300], 7), rand(tb ? [n, 300] : [300, n], 8), ta, tb), normRelativeError);
         expect(err, `n=${n} transposeA=${ta} transposeB=${tb}`).toBeLessThan(TOL);
       }
     }
-    const fused = await compareBackends(() => tf.fused.matMul({ a: rand([1, 300], 9), b: rand([300, 3000], 10), bias: rand([3000], 11), activation: 'relu' }), normRelativeError);
+    const fused = await compareBackends(
+      () => tf.fused.matMul({ a: rand([1, 300], 9), b: rand([300, 3000], 10), bias: rand([3000], 11), activation: 'relu' }),
+      normRelativeError,
+    );
     expect(fused).toBeLessThan(TOL);
     expect(fallbacks('BatchMatMul')).toBe(before);
   });
@@ -62,8 +75,11 @@ describe.skipIf(skipReason !== '')(`native BatchMatMul / _FusedMatMul ${skipReas
 
   it('large products split across threads by rows and by columns', async () => {
     const cases: Array<[number[], number[], boolean, boolean]> = [
-      [[256, 300], [300, 200], false, false], [[300, 256], [200, 300], true, true],
-      [[64, 300], [300, 512], false, false], [[300, 64], [512, 300], true, true], [[64, 300], [512, 300], false, true],
+      [[256, 300], [300, 200], false, false],
+      [[300, 256], [200, 300], true, true],
+      [[64, 300], [300, 512], false, false],
+      [[300, 64], [512, 300], true, true],
+      [[64, 300], [512, 300], false, true],
     ];
     for (const [aShape, bShape, ta, tb] of cases) {
       const err = await compareBackends(() => tf.matMul(rand(aShape, 5), rand(bShape, 6), ta, tb), normRelativeError);
@@ -72,7 +88,10 @@ describe.skipIf(skipReason !== '')(`native BatchMatMul / _FusedMatMul ${skipReas
   });
 
   it('int32 products fall back to the cpu kernel', async () => {
-    const err = await compareBackends(() => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor2d([5, 6, 7, 8], [2, 2], 'int32')), normRelativeError);
+    const err = await compareBackends(
+      () => tf.matMul(tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32'), tf.tensor2d([5, 6, 7, 8], [2, 2], 'int32')),
+      normRelativeError,
+    );
     expect(err).toBe(0);
   });
 
@@ -80,12 +99,21 @@ describe.skipIf(skipReason !== '')(`native BatchMatMul / _FusedMatMul ${skipReas
     const before = fallbacks('_FusedMatMul');
     const activations = ['linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu'] as const;
     for (const activation of activations) {
-      for (const [biasShape, ta, tb] of [[[19], false, false], [[31, 19], true, false], [[1, 19], false, true]] as const) {
+      for (const [biasShape, ta, tb] of [
+        [[19], false, false],
+        [[31, 19], true, false],
+        [[1, 19], false, true],
+      ] as const) {
         const err = await compareBackends(() => {
           const a = rand(ta ? [41, 31] : [31, 41], 7);
           const b = rand(tb ? [19, 41] : [41, 19], 8);
           return tf.fused.matMul({
-            a, b, transposeA: ta, transposeB: tb, bias: rand([...biasShape], 9), activation,
+            a,
+            b,
+            transposeA: ta,
+            transposeB: tb,
+            bias: rand([...biasShape], 9),
+            activation,
             preluActivationWeights: activation === 'prelu' ? rand([19], 10, 0, 0.5) : undefined,
             leakyreluAlpha: 0.15,
           });

@@ -102,7 +102,10 @@ describe.skipIf(skipReason !== '')(`native provider with the addon built ${skipR
     expect(typeof result.createAdam).toBe('function');
     expect(result.info).toMatchObject({ threads: expect.any(Number), coretypeSource: expect.any(String), blas: expect.stringMatching(/blas/) });
     const product = tf.matMul(tf.ones([2, 3]), tf.ones([3, 4]));
-    expect(await product.array()).toEqual([[3, 3, 3, 3], [3, 3, 3, 3]]);
+    expect(await product.array()).toEqual([
+      [3, 3, 3, 3],
+      [3, 3, 3, 3],
+    ]);
     product.dispose();
     await tf.setBackend('cpu');
     expect(native.ok).toBe(true);

@@ -9,13 +9,23 @@ const TOL = 1e-5;
 
 describe.skipIf(skipReason !== '')(`native reductions and layout kernels ${skipReason}`, () => {
   const axesCases: Array<[number[], number | number[] | undefined, boolean]> = [
-    [[7, 1031], -1, false], [[4096, 128], 0, false], [[6, 5, 4], 1, true], [[6, 5, 4], [0, 1], false],
-    [[6, 5, 4], undefined, false], [[3, 1, 4], [0, 1], true], [[6, 5, 4], [0, 2], false], [[2, 300, 700], [1, 2], false],
+    [[7, 1031], -1, false],
+    [[4096, 128], 0, false],
+    [[6, 5, 4], 1, true],
+    [[6, 5, 4], [0, 1], false],
+    [[6, 5, 4], undefined, false],
+    [[3, 1, 4], [0, 1], true],
+    [[6, 5, 4], [0, 2], false],
+    [[2, 300, 700], [1, 2], false],
   ];
 
   it('Sum, Mean, Max, Min, Prod over inner, outer, middle, all and non-contiguous axes', async () => {
     const ops: Array<[string, (x: tf.Tensor, axis: number | number[] | undefined, keep: boolean) => tf.Tensor]> = [
-      ['Sum', tf.sum], ['Mean', tf.mean], ['Max', tf.max], ['Min', tf.min], ['Prod', tf.prod],
+      ['Sum', tf.sum],
+      ['Mean', tf.mean],
+      ['Max', tf.max],
+      ['Min', tf.min],
+      ['Prod', tf.prod],
     ];
     for (const [name, f] of ops) {
       for (const [shape, axis, keep] of axesCases) {
@@ -47,8 +57,30 @@ describe.skipIf(skipReason !== '')(`native reductions and layout kernels ${skipR
 
   it('Transpose: float32 and int32, with size-1 dims and merged runs', async () => {
     const cases: Array<[number[], number[]]> = [
-      [[2, 3, 4, 5], [0, 2, 1, 3]], [[2, 3, 4, 5], [3, 2, 1, 0]], [[67, 129], [1, 0]], [[4, 1, 6], [2, 1, 0]],
-      [[32, 128, 3, 4, 32], [2, 0, 3, 1, 4]], [[5, 7], [0, 1]],
+      [
+        [2, 3, 4, 5],
+        [0, 2, 1, 3],
+      ],
+      [
+        [2, 3, 4, 5],
+        [3, 2, 1, 0],
+      ],
+      [
+        [67, 129],
+        [1, 0],
+      ],
+      [
+        [4, 1, 6],
+        [2, 1, 0],
+      ],
+      [
+        [32, 128, 3, 4, 32],
+        [2, 0, 3, 1, 4],
+      ],
+      [
+        [5, 7],
+        [0, 1],
+      ],
     ];
     const before = nativeFallbackCounts().Transpose ?? 0;
     for (const [shape, perm] of cases) {
@@ -70,7 +102,9 @@ describe.skipIf(skipReason !== '')(`native reductions and layout kernels ${skipR
   });
 
   it('GatherV2 with an out-of-range index throws like the cpu kernel', async () => {
-    await expect(runOn('native', () => tf.gather(tf.ones([4, 2]), tf.tensor1d([0, 4], 'int32')))).rejects.toThrow(/GatherV2: the index value 4 is not in \[0, 3\]/);
+    await expect(runOn('native', () => tf.gather(tf.ones([4, 2]), tf.tensor1d([0, 4], 'int32')))).rejects.toThrow(
+      /GatherV2: the index value 4 is not in \[0, 3\]/,
+    );
     await tf.setBackend('cpu');
   });
 
@@ -108,9 +142,7 @@ describe.skipIf(skipReason !== '')(`native reductions and layout kernels ${skipR
   });
 
   it('UnsortedSegmentSum with repeated, missing and out-of-range ids', async () => {
-    const err = await compareBackends(() =>
-      tf.unsortedSegmentSum(rand([9, 7, 3], 91), tf.tensor1d([0, 2, 2, 5, 0, 4, 4, 4, 7], 'int32'), 6),
-    );
+    const err = await compareBackends(() => tf.unsortedSegmentSum(rand([9, 7, 3], 91), tf.tensor1d([0, 2, 2, 5, 0, 4, 4, 4, 7], 'int32'), 6));
     expect(err).toBeLessThan(TOL);
   });
 });

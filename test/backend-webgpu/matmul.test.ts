@@ -32,8 +32,14 @@ function label(c: Case): string {
 function build(c: Case): () => tf.Tensor[] {
   const shapeA = [...c.batch, ...(c.transposeA ? [c.k, c.m] : [c.m, c.k])];
   const shapeB = [...(c.broadcastB ? c.batch.map(() => 1) : c.batch), ...(c.transposeB ? [c.n, c.k] : [c.k, c.n])];
-  const a = normalArray(shapeA.reduce((p, d) => p * d, 1), random);
-  const b = normalArray(shapeB.reduce((p, d) => p * d, 1), random);
+  const a = normalArray(
+    shapeA.reduce((p, d) => p * d, 1),
+    random,
+  );
+  const b = normalArray(
+    shapeB.reduce((p, d) => p * d, 1),
+    random,
+  );
   return () => [tf.matMul(tf.tensor(a, shapeA), tf.tensor(b, shapeB), c.transposeA, c.transposeB)];
 }
 

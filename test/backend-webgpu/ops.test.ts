@@ -25,9 +25,7 @@ const ops: Record<string, () => tf.Tensor[]> = {
   log: () => [tf.log(tf.tensor2d(positive, [6, 10]))],
   softmax: () => [tf.softmax(tf.tensor2d(x, [6, 10]))],
   logSoftmax: () => [tf.logSoftmax(tf.tensor2d(x, [6, 10]))],
-  softmaxCrossEntropy: () => [
-    tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([1, 0, 9, 3, 3, 7], 'int32'), 10), tf.tensor2d(x, [6, 10])),
-  ],
+  softmaxCrossEntropy: () => [tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([1, 0, 9, 3, 3, 7], 'int32'), 10), tf.tensor2d(x, [6, 10]))],
   'sum/mean/max': () => {
     const t = tf.tensor2d(x, [6, 10]);
     return [tf.sum(t, 1), tf.mean(t, 0), tf.max(t, -1), tf.sum(t)];

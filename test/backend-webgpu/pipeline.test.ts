@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import {
-  createRankwise, freeze, Gpt, injectLora, listSites, resolveBackend, type Pipeline, type RunSummary,
-} from '@rankwise/core';
+import { createRankwise, freeze, Gpt, injectLora, listSites, resolveBackend, type Pipeline, type RunSummary } from '@rankwise/core';
 import { SilentProgress } from '@rankwise/core/runs';
 import { createOptimizer, globalNorm, trainStep, sparseSoftmaxCrossEntropy } from '@rankwise/core/training';
 import { createDatasetSource } from '@rankwise/datasets';
@@ -21,7 +19,14 @@ const pipeline = (name: string): Pipeline => ({
     { stage: 'load', architecture: 'mlp', config: { sizes: [784, 64, 64, 10] } },
     { stage: 'freeze' },
     { stage: 'inject', r: 8, alpha: 16, placement: { plugin: '@rankwise/placement-pattern', options: { target: 'layers.*' } } },
-    { stage: 'train', data: { dataset: 'digits', split: 'train', transform: 'rotate90', limit: 512 }, steps: 8, batchSize: 64, optimizer: { name: 'adam', lr: 0.003 }, logEvery: 1 },
+    {
+      stage: 'train',
+      data: { dataset: 'digits', split: 'train', transform: 'rotate90', limit: 512 },
+      steps: 8,
+      batchSize: 64,
+      optimizer: { name: 'adam', lr: 0.003 },
+      logEvery: 1,
+    },
     { stage: 'evaluate', label: 'lora', data: { dataset: 'digits', split: 'test', transform: 'rotate90', limit: 300 } },
     { stage: 'merge' },
     { stage: 'evaluate', label: 'merged', data: { dataset: 'digits', split: 'test', transform: 'rotate90', limit: 300 } },
@@ -32,7 +37,10 @@ async function runOnBackend(backend: 'cpu' | 'webgpu'): Promise<{ losses: number
   const out = await mkdtemp(join(tmpdir(), `rankwise-${backend}-`));
   const rankwise = createRankwise({ progress: new SilentProgress(), datasets: createDatasetSource(), plugins: [pattern] });
   const { summary, runDir } = await rankwise.run(pipeline(`digits-lora-${backend}`), { out, backend });
-  const lines = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { event: string; loss?: number });
+  const lines = (await readFile(join(runDir, 'metrics.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { event: string; loss?: number });
   return { losses: lines.filter((l) => l.event === 'train').map((l) => l.loss!), summary };
 }
 
@@ -60,7 +68,7 @@ describe.skipIf(noAdapter)(`${suiteName}: rankwise pipelines and models`, () => 
     tf.dispose([norm, ...Object.values(grads)]);
   });
 
-  it('a training step over many variables gives cpu\'s loss and gradient norm', async () => {
+  it("a training step over many variables gives cpu's loss and gradient norm", async () => {
     const step = async (backend: 'cpu' | 'webgpu') => {
       await resolveBackend(backend);
       const model = new Gpt({ vocabSize: 11, dim: 16, layers: 3, heads: 2, context: 8 }, 4);
@@ -86,10 +94,30 @@ describe.skipIf(noAdapter)(`${suiteName}: rankwise pipelines and models`, () => 
       await resolveBackend(backend);
       const model = new Gpt({ vocabSize: 11, dim: 16, layers: 2, heads: 2, context: 8 }, 3);
       freeze(model);
-      const layers = injectLora(model, listSites(model).filter((s) => s.role === 'attn.q' || s.role === 'attn.v').map((s) => ({ path: s.path, r: 4, alpha: 8 })), 3);
+      const layers = injectLora(
+        model,
+        listSites(model)
+          .filter((s) => s.role === 'attn.q' || s.role === 'attn.v')
+          .map((s) => ({ path: s.path, r: 4, alpha: 8 })),
+        3,
+      );
       layers.forEach((l, i) => tf.tidy(() => l.loraB.assign(tf.randomNormal(l.loraB.shape, 0, 0.1, 'float32', 10 + i))));
-      const x = tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8], [8, 6, 4, 2, 0, 1, 3, 5]], [2, 8], 'int32');
-      const y = tf.tensor2d([[2, 3, 4, 5, 6, 7, 8, 9], [7, 5, 3, 1, 2, 4, 6, 10]], [2, 8], 'int32');
+      const x = tf.tensor2d(
+        [
+          [1, 2, 3, 4, 5, 6, 7, 8],
+          [8, 6, 4, 2, 0, 1, 3, 5],
+        ],
+        [2, 8],
+        'int32',
+      );
+      const y = tf.tensor2d(
+        [
+          [2, 3, 4, 5, 6, 7, 8, 9],
+          [7, 5, 3, 1, 2, 4, 6, 10],
+        ],
+        [2, 8],
+        'int32',
+      );
       const { value, grads: g } = tf.variableGrads(() => sparseSoftmaxCrossEntropy(model.forward(x), y), model.trainableParameters());
       const out = await Promise.all([value, ...Object.values(g)].map(async (t) => Float32Array.from(await t.data())));
       tf.dispose([value, ...Object.values(g), x, y]);

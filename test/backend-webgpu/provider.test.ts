@@ -29,7 +29,13 @@ function runFixture(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ChildR
       (error, stdout, stderr) => {
         const line = stdout.trim().split('\n').pop() ?? '';
         try {
-          resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, signal: error?.signal ?? null, ms: performance.now() - begun, output: JSON.parse(line), stderr });
+          resolve({
+            code: error ? (typeof error.code === 'number' ? error.code : null) : 0,
+            signal: error?.signal ?? null,
+            ms: performance.now() - begun,
+            output: JSON.parse(line),
+            stderr,
+          });
         } catch {
           reject(new Error(`fixture printed no result (signal ${error?.signal}, code ${error?.code}):\n${stdout}\n${stderr}`));
         }
@@ -62,7 +68,11 @@ describe('webgpu provider contract', () => {
   });
 
   it('with the OpenGL route switched off (RANKWISE_WEBGPU_ROUTES=vulkan) and no Vulkan ICD, also fails cleanly', async () => {
-    const run = await runFixture(['yes', 'none'], { VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json', RANKWISE_WEBGPU_ROUTES: 'vulkan' });
+    const run = await runFixture(['yes', 'none'], {
+      VK_ICD_FILENAMES: '/nonexistent/icd.json',
+      VK_DRIVER_FILES: '/nonexistent/icd.json',
+      RANKWISE_WEBGPU_ROUTES: 'vulkan',
+    });
     expect(run.output.result.ok).toBe(false);
     expect(run.output.result.reason).toMatch(/^no WebGPU adapter \(vulkan: [^;]+\)/);
     expect(run.code).toBe(0);
@@ -96,7 +106,10 @@ describe.skipIf(noAdapter)(suiteName, () => {
 
   it.skipIf(!software)('refuses a software adapter when allowSoftware is false', async () => {
     const run = await runFixture(['no', 'none']);
-    expect(run.output.result).toEqual({ ok: false, reason: expect.stringMatching(/^software adapter only \((llvmpipe|lavapipe|SwiftShader|softpipe)\); use --backend webgpu to run on it anyway$/i) });
+    expect(run.output.result).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^software adapter only \((llvmpipe|lavapipe|SwiftShader|softpipe)\); use --backend webgpu to run on it anyway$/i),
+    });
     expect(run.output.backend).not.toBe('webgpu');
     expect(run.code).toBe(0);
   });
@@ -104,7 +117,10 @@ describe.skipIf(noAdapter)(suiteName, () => {
   it.skipIf(!software)('in-process: a started software device is still refused to a caller that does not allow software', async () => {
     const again = await provider.start({ allowSoftware: !software });
     expect(again.ok).toBe(!software);
-    expect(again).toEqual({ ok: false, reason: expect.stringMatching(/^software adapter only \((llvmpipe|lavapipe|SwiftShader|softpipe)\); use --backend webgpu to run on it anyway$/i) });
+    expect(again).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^software adapter only \((llvmpipe|lavapipe|SwiftShader|softpipe)\); use --backend webgpu to run on it anyway$/i),
+    });
   });
 
   for (const after of ['matmul', 'matmul+shutdown']) {

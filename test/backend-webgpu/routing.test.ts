@@ -21,7 +21,13 @@ const glLlvmpipe = reportAdapter('opengles', {
   description: 'OpenGL version OpenGL ES 3.2 Mesa 22.3.6',
   isFallbackAdapter: false,
 });
-const nvidia = reportAdapter('vulkan', { vendor: 'nvidia', architecture: 'hopper', device: 'NVIDIA H200', description: 'NVIDIA: 570.86', isFallbackAdapter: false });
+const nvidia = reportAdapter('vulkan', {
+  vendor: 'nvidia',
+  architecture: 'hopper',
+  device: 'NVIDIA H200',
+  description: 'NVIDIA: 570.86',
+  isFallbackAdapter: false,
+});
 
 const probe = (route: RouteProbe['route'], adapter?: RouteProbe['adapter'], problem?: string): RouteProbe => ({ route, adapter, problem, ms: 1 });
 
@@ -42,7 +48,13 @@ describe('selectRoutes', () => {
   });
 
   it('prefers a hardware adapter on any route over a software one', () => {
-    const hardwareGl = reportAdapter('opengles', { vendor: 'x', architecture: '', device: 'AMD Radeon', description: 'OpenGL ES 3.2 Mesa 25', isFallbackAdapter: false });
+    const hardwareGl = reportAdapter('opengles', {
+      vendor: 'x',
+      architecture: '',
+      device: 'AMD Radeon',
+      description: 'OpenGL ES 3.2 Mesa 25',
+      isFallbackAdapter: false,
+    });
     const selection = selectRoutes([probe('vulkan', lavapipe), probe('opengles', hardwareGl)], true);
     expect(selection.ok && selection.candidates.map((p) => p.route)).toEqual(['opengles', 'vulkan']);
     expect(selectRoutes([probe('vulkan', nvidia)], false).ok).toBe(true);

@@ -9,9 +9,7 @@ import { normRelativeError } from '../helpers/numeric.js';
 /** Started with software allowed: CI has only Mesa's llvmpipe. */
 export const started = await provider.start({ allowSoftware: true });
 export const noAdapter = !started.ok;
-export const suiteName = started.ok
-  ? `webgpu on ${started.info.description} (${started.info.backend})`
-  : `webgpu SKIPPED, no adapter: ${started.reason}`;
+export const suiteName = started.ok ? `webgpu on ${started.info.description} (${started.info.backend})` : `webgpu SKIPPED, no adapter: ${started.reason}`;
 if (!started.ok) {
   // CI installs the software driver and sets this, so a broken driver setup fails instead of skipping.
   if (process.env.RANKWISE_REQUIRE_WEBGPU === '1') throw new Error(`RANKWISE_REQUIRE_WEBGPU=1 but ${started.reason}`);

@@ -71,7 +71,11 @@ describe.skipIf(noAdapter)(suiteName, () => {
   it('5 Adam steps (variableGrads + applyGradients) end at the same parameters as cpu', async () => {
     const cpu = await adamSteps('cpu', mlpValues, 5);
     const gpu = await adamSteps('webgpu', mlpValues, 5);
-    expectClose(gpu, cpu, MLP_PARAMS.map((s) => s.name));
+    expectClose(
+      gpu,
+      cpu,
+      MLP_PARAMS.map((s) => s.name),
+    );
     // The parameters did move.
     expect(normRelativeError(cpu[0], mlpValues[0])).toBeGreaterThan(1e-3);
   });
@@ -79,10 +83,16 @@ describe.skipIf(noAdapter)(suiteName, () => {
   it('leaks no tensors over a full forward/backward/Adam round on webgpu', async () => {
     await tf.setBackend('webgpu');
     await adamSteps('webgpu', mlpValues, 1);
-    await runOn('webgpu', lossAndGrads(TRANSFORMER_PARAMS, transformerValues, (p) => transformerForward(p)));
+    await runOn(
+      'webgpu',
+      lossAndGrads(TRANSFORMER_PARAMS, transformerValues, (p) => transformerForward(p)),
+    );
     const before = tf.memory().numTensors;
     await adamSteps('webgpu', mlpValues, 3);
-    await runOn('webgpu', lossAndGrads(TRANSFORMER_PARAMS, transformerValues, (p) => transformerForward(p)));
+    await runOn(
+      'webgpu',
+      lossAndGrads(TRANSFORMER_PARAMS, transformerValues, (p) => transformerForward(p)),
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 });

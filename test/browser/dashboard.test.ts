@@ -56,7 +56,9 @@ describe.skipIf(!chromiumAvailable())('rankwise ui in Chromium while a run train
     const running = (await page.evaluate(`document.querySelector('#runs tr[data-status="running"]').dataset.run`)) as string;
     expect(running).toMatch(/^observe-live\/\d{8}-\d{6}/);
     await page.click(`#runs tr[data-status="running"] input`);
-    await page.waitForFunction(`Number(document.getElementById('charts').dataset.points) > 0 && document.querySelector('#chart-loss svg')`, { timeout: 30_000 });
+    await page.waitForFunction(`Number(document.getElementById('charts').dataset.points) > 0 && document.querySelector('#chart-loss svg')`, {
+      timeout: 30_000,
+    });
     const first = Number(await page.evaluate(`document.getElementById('charts').dataset.points`));
     // more train records arrive over the event stream and the chart is redrawn with them
     await page.waitForFunction(`Number(document.getElementById('charts').dataset.points) > ${first + 2}`, { timeout: 60_000 });
@@ -65,10 +67,14 @@ describe.skipIf(!chromiumAvailable())('rankwise ui in Chromium while a run train
 
     const other = relative(out, finished.runDir);
     await page.click(`#runs tr[data-run="${other}"] input`);
-    await page.waitForFunction(`document.getElementById('charts').dataset.runs === '2' && document.querySelectorAll('#compare-table thead th').length === 3`, { timeout: 30_000 });
+    await page.waitForFunction(`document.getElementById('charts').dataset.runs === '2' && document.querySelectorAll('#compare-table thead th').length === 3`, {
+      timeout: 30_000,
+    });
     const columns = (await page.evaluate(`[...document.querySelectorAll('#compare-table thead th')].slice(1).map((th) => th.textContent)`)) as string[];
     expect(columns.sort()).toEqual([running, other].map((r) => r.replace(/\/$/, '')).sort());
-    const settings = (await page.evaluate(`[...document.querySelectorAll('#compare-table tr.setting td:first-child')].map((td) => td.textContent)`)) as string[];
+    const settings = (await page.evaluate(
+      `[...document.querySelectorAll('#compare-table tr.setting td:first-child')].map((td) => td.textContent)`,
+    )) as string[];
     expect(settings).toEqual(expect.arrayContaining(['/stages/3/r', '/stages/4/optimizer/lr', '/stages/4/steps']));
     const legend = (await page.evaluate(`document.querySelector('#chart-loss svg').textContent`)) as string;
     expect(legend).toContain(running);

@@ -26,7 +26,13 @@ async function nodePredict(dir: string, images: Float32Array, n: number): Promis
   const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
   const shards = await Promise.all(json.weightsManifest[0].paths.map((p: string) => readFile(join(dir, p))));
   const data = Buffer.concat(shards);
-  const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) }));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: json.weightsManifest[0].weights,
+      weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
+    }),
+  );
   const out = tf.tidy(() => model.predict(tf.tensor4d(images, [n, 28, 28, 1])) as tf.Tensor);
   const values = Float32Array.from(await out.data());
   out.dispose();
@@ -43,7 +49,11 @@ describe.skipIf(!chromiumAvailable())('the browser page (Debian chromium, headle
     cnn.dispose();
     // … and rankwise's export of it with LoRA on every Conv2D and Dense layer, B non-zero, merged.
     const model = await loadTfjsModel(baseDir);
-    const layers = injectLora(model, ['conv1', 'conv2', 'dense'].map((path) => ({ path, r: 2, alpha: 4 })), 5);
+    const layers = injectLora(
+      model,
+      ['conv1', 'conv2', 'dense'].map((path) => ({ path, r: 2, alpha: 4 })),
+      5,
+    );
     layers.forEach((l, i) => tf.tidy(() => l.loraB.assign(tf.randomNormal(l.loraB.shape, 0, 0.3, 'float32', 40 + i))));
     mergeAndUnload(model);
     adaptedDir = join(await mkdtemp(join(tmpdir(), 'rankwise-browser-')), 'adapted');

@@ -30,7 +30,10 @@ async function setup(steps = STEPS) {
 }
 
 const runDirs = (out: string, name: string) =>
-  readdirSync(join(out, name), { withFileTypes: true }).filter((e) => e.isDirectory() && /^\d{8}-\d{6}/.test(e.name)).map((e) => join(out, name, e.name)).sort();
+  readdirSync(join(out, name), { withFileTypes: true })
+    .filter((e) => e.isDirectory() && /^\d{8}-\d{6}/.test(e.name))
+    .map((e) => join(out, name, e.name))
+    .sort();
 
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8')) as RunSummary;
 
@@ -70,7 +73,11 @@ async function killDuring(out: string, file: string, when: (runDir: string) => b
 
 const checkpointSteps = (runDir: string) => {
   const dir = join(runDir, 'checkpoints', 'train-4');
-  return existsSync(dir) ? readdirSync(dir).filter((e) => /^step-\d+$/.test(e)).map((e) => Number(e.slice(5))) : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((e) => /^step-\d+$/.test(e))
+        .map((e) => Number(e.slice(5)))
+    : [];
 };
 
 test('SIGKILL during training, then --resume latest: same adapter, merged model and metrics, bit for bit; so after a kill at any moment (training, saving)', async () => {
@@ -110,9 +117,14 @@ test('SIGKILL during training, then --resume latest: same adapter, merged model 
         expect(artifacts(killed)).toEqual(expected);
         return;
       }
-      const next = checkpointSteps(killed).length > 0 ? runCli(['run', path('digits-lora.json'), '--out', out, '--quiet', '--resume', killed]) : runCli(['run', path('digits-lora.json'), '--out', out, '--quiet']);
+      const next =
+        checkpointSteps(killed).length > 0
+          ? runCli(['run', path('digits-lora.json'), '--out', out, '--quiet', '--resume', killed])
+          : runCli(['run', path('digits-lora.json'), '--out', out, '--quiet']);
       expect(next.status, next.stderr).toBe(0);
-      const finished = runDirs(out, 'digits-lora').filter((d) => summaryOf(d).status === 'completed').pop()!;
+      const finished = runDirs(out, 'digits-lora')
+        .filter((d) => summaryOf(d).status === 'completed')
+        .pop()!;
       expect(artifacts(finished)).toEqual(expected);
     }),
     { seed: 12, numRuns: 2, interruptAfterTimeLimit: 200_000 },
@@ -131,6 +143,8 @@ test('six concurrent runs of one pipeline with one --out: all complete, the base
   const latest = readlinkSync(join(out, 'digits-lora', 'latest'));
   expect(summaryOf(join(out, 'digits-lora', latest)).status).toBe('completed');
   expect(existsSync(join(out, 'digits-base', '.build.lock'))).toBe(false);
-  const listed = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'runs', '--out', out], { encoding: 'utf8' });
+  const listed = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/cli/src/main.ts', 'runs', '--out', out], {
+    encoding: 'utf8',
+  });
   expect(listed.stdout.match(/completed/g)).toHaveLength(7);
 }, 240_000);

@@ -6,7 +6,12 @@ import { expect, test } from 'vitest';
 
 const CLI = resolve('packages/cli/src/main.ts');
 const TSX = resolve('node_modules/tsx/dist/esm/index.mjs');
-const rankwise = (cwd: string, ...args: string[]) => spawnSync(process.execPath, ['--conditions=source', '--import', TSX, CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', TSX_TSCONFIG_PATH: resolve('tsconfig.json') } });
+const rankwise = (cwd: string, ...args: string[]) =>
+  spawnSync(process.execPath, ['--conditions=source', '--import', TSX, CLI, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0', TSX_TSCONFIG_PATH: resolve('tsconfig.json') },
+  });
 
 const pipeline = (name: string) => JSON.stringify({ name, stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } }] });
 

@@ -59,23 +59,26 @@ describe('rankwise validate refuses plugin references that are not package names
     files.push(pipelineFile('nested-parent', '../parent.mjs', nested));
     // The same reference inside a grid is refused the same way.
     const gridFile = join(dir, 'grid.json');
-    writeFileSync(gridFile, JSON.stringify({
-      name: 'refs-grid',
-      stages: [
-        { stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } },
-        { stage: 'freeze' },
-        { stage: 'inject', r: 2, placement: { plugin: 'pattern', options: { target: 'layers.*' } } },
-        { stage: 'train', data: { dataset: 'digits', split: 'train', limit: 64 }, steps: 1, optimizer: { name: 'sgd', lr: 0.1 } },
-        { stage: 'evaluate', data: { dataset: 'digits', split: 'test', limit: 64 } },
-      ],
-      grid: { rank: [1], placement: [{ label: 'evil', plugin: dataUrl }] },
-    }));
+    writeFileSync(
+      gridFile,
+      JSON.stringify({
+        name: 'refs-grid',
+        stages: [
+          { stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } },
+          { stage: 'freeze' },
+          { stage: 'inject', r: 2, placement: { plugin: 'pattern', options: { target: 'layers.*' } } },
+          { stage: 'train', data: { dataset: 'digits', split: 'train', limit: 64 }, steps: 1, optimizer: { name: 'sgd', lr: 0.1 } },
+          { stage: 'evaluate', data: { dataset: 'digits', split: 'test', limit: 64 } },
+        ],
+        grid: { rank: [1], placement: [{ label: 'evil', plugin: dataUrl }] },
+      }),
+    );
     files.push(gridFile);
 
     const result = runCli(['validate', ...files]);
     expect(result.status).toBe(2);
     expect(result.stdout).not.toContain('✓');
-    const lines = result.stderr.trim().split("\n");
+    const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(files.length);
     for (const [i, [name, { plugin, found }]] of Object.entries(references).entries()) {
       expect(lines[i]).toContain(`${name}.json: /stages/2/placement/plugin: found ${JSON.stringify(plugin)}, ${found}; allowed: an npm package name`);

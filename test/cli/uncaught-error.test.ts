@@ -14,20 +14,29 @@ async function crashingProject(how: 'throw' | 'reject'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'rankwise-crash-'));
   const root = join(dir, 'node_modules', 'rankwise-stage-crash');
   await mkdir(root, { recursive: true });
-  await writeFile(join(root, 'package.json'), JSON.stringify({ name: 'rankwise-stage-crash', version: '1.0.0', type: 'module', main: 'index.js', keywords: ['rankwise-plugin'] }));
+  await writeFile(
+    join(root, 'package.json'),
+    JSON.stringify({ name: 'rankwise-stage-crash', version: '1.0.0', type: 'module', main: 'index.js', keywords: ['rankwise-plugin'] }),
+  );
   const crash = how === 'throw' ? "setTimeout(() => { throw new Error('boom from a timer'); }, 10);" : "Promise.reject(new Error('boom from a promise'));";
-  await writeFile(join(root, 'index.js'), `export default {
+  await writeFile(
+    join(root, 'index.js'),
+    `export default {
   name: 'rankwise-stage-crash',
   description: 'fails outside any await, then waits',
   options: { type: 'object', additionalProperties: false, properties: {} },
   requires: ['model'],
   provides: [],
   run() { ${crash} return new Promise((resolve) => setTimeout(resolve, 60000)); },
-};\n`);
-  await writeFile(join(dir, 'crash.json'), JSON.stringify({
-    name: 'crash',
-    stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [4, 3, 2] } }, { stage: 'rankwise-stage-crash' }],
-  }));
+};\n`,
+  );
+  await writeFile(
+    join(dir, 'crash.json'),
+    JSON.stringify({
+      name: 'crash',
+      stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [4, 3, 2] } }, { stage: 'rankwise-stage-crash' }],
+    }),
+  );
   return dir;
 }
 

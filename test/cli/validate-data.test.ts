@@ -24,7 +24,7 @@ test('bad data files: exit 2, one line per problem with the data file, line or r
   const text = await validate(`${dir}/short-text.json`);
   expect(text.code).toBe(2);
   expect(text.errors).toEqual([
-    '✖ test/fixtures/bad-data/short.txt: /: the text is too short to split: at most 20 tokens, one block of blockSize 10000; train and validation need 2 blocks or more (set a blockSize below the text\'s length in tokens)',
+    "✖ test/fixtures/bad-data/short.txt: /: the text is too short to split: at most 20 tokens, one block of blockSize 10000; train and validation need 2 blocks or more (set a blockSize below the text's length in tokens)",
   ]);
   const shape = await validate(`${dir}/wrong-shape.json`);
   expect(shape.code).toBe(2);

@@ -8,7 +8,9 @@ const dir = 'test/fixtures/broken';
 /** Each broken pipeline and the one error it must produce (file, JSON pointer, what was found / allowed). */
 const expected: Record<string, string[]> = {
   'wrong-type-seed.json': ['/seed: found "seven", allowed: an integer'],
-  'unknown-stage.json': ['/stages/1/stage: found "trian" (did you mean "train"?), allowed: "load", "freeze", "unfreeze", "inject", "train", "evaluate", "merge", "save", "generate"'],
+  'unknown-stage.json': [
+    '/stages/1/stage: found "trian" (did you mean "train"?), allowed: "load", "freeze", "unfreeze", "inject", "train", "evaluate", "merge", "save", "generate"',
+  ],
   'unknown-plugin.json': [
     `/stages/2/placement/plugin: plugin "@rankwise/placement-nope" is not installed: looked in node_modules from ${process.cwd()}/test/fixtures/broken upwards, then ${process.cwd()}/packages/cli/src upwards; `,
     'install it next to the pipeline: npm install @rankwise/placement-nope (installed plugins: @rankwise/placement-attention, @rankwise/placement-pattern)',
@@ -18,9 +20,13 @@ const expected: Record<string, string[]> = {
   'negative-lr.json': ['/stages/3/optimizer/lr: found -0.1, allowed: > 0'],
   'missing-from-file.json': ['/stages/0/from: found "./does-not-exist.json": file not found (test/fixtures/broken/does-not-exist.json)'],
   'placement-matches-nothing.json': ['/stages/2/placement/options: placement selects no site; available sites: layers.0, layers.1, layers.2'],
-  'cycle-a.json': ['/stages/0/from: test/fixtures/broken/cycle-b.json: /stages/0/from: "from" cycle: test/fixtures/broken/cycle-a.json → test/fixtures/broken/cycle-b.json → test/fixtures/broken/cycle-a.json'],
+  'cycle-a.json': [
+    '/stages/0/from: test/fixtures/broken/cycle-b.json: /stages/0/from: "from" cycle: test/fixtures/broken/cycle-a.json → test/fixtures/broken/cycle-b.json → test/fixtures/broken/cycle-a.json',
+  ],
   'cycle-b.json': ['"from" cycle: test/fixtures/broken/cycle-b.json → test/fixtures/broken/cycle-a.json → test/fixtures/broken/cycle-b.json'],
-  'unknown-key.json': ['/stages/3/epochz: unknown key "epochz"; allowed: stage, label, data, steps, epochs, batchSize, accumulateSteps, gradientCheckpointing, optimizer, schedule, clipNorm, logEvery, evalEvery, evalData, checkpointEvery, divergence'],
+  'unknown-key.json': [
+    '/stages/3/epochz: unknown key "epochz"; allowed: stage, label, data, steps, epochs, batchSize, accumulateSteps, gradientCheckpointing, optimizer, schedule, clipNorm, logEvery, evalEvery, evalData, checkpointEvery, divergence',
+  ],
   'steps-and-epochs.json': ['/stages/3: give exactly one of "steps" or "epochs"'],
   'adam-weight-decay.json': ['/stages/3/optimizer: "weightDecay" is not allowed with adam; use adamw for decoupled weight decay'],
   'train-frozen-without-inject.json': ['/stages/2: nothing to train: every parameter is frozen and no adapter was injected before this stage'],
@@ -34,10 +40,16 @@ const expected: Record<string, string[]> = {
   'layer-out-of-range.json': ["/stages/2/placement/options/layers/1: layer 5 does not exist; the model's layers are 0, 1, 2"],
   'save-nothing.json': ['/stages/1: save needs "adapter": true, "merged": true, "tfjs": true, "gguf": {…} or "ggufAdapter": true (one or more)'],
   'missing-checkpoint.json': ['/stages/0/checkpoint: ', 'no-such-checkpoint: not a checkpoint directory (config.json missing)'],
-  'from-without-model.json': ['/stages/0/from: test/fixtures/broken/base-saves-nothing.json saves no model to load: it needs a "save" stage with "merged": true'],
-  'two-sources.json': ['/stages/0: give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from", "tfjs", "huggingface" or "gguf"'],
+  'from-without-model.json': [
+    '/stages/0/from: test/fixtures/broken/base-saves-nothing.json saves no model to load: it needs a "save" stage with "merged": true',
+  ],
+  'two-sources.json': [
+    '/stages/0: give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from", "tfjs", "huggingface" or "gguf"',
+  ],
   'text-data-for-mlp.json': ['/stages/1/data: dataset "moby-dick" is text; the model (mlp) is a classification model'],
-  'rank-pattern-unmatched.json': ['/stages/2/placement/options/rankPattern/layers.2: rankPattern key "layers.2" matches none of the chosen sites (layers.0, layers.1)'],
+  'rank-pattern-unmatched.json': [
+    '/stages/2/placement/options/rankPattern/layers.2: rankPattern key "layers.2" matches none of the chosen sites (layers.0, layers.1)',
+  ],
 };
 /** Valid on its own: the base that from-without-model.json points at. */
 const helpers = new Set(['base-saves-nothing.json']);
@@ -57,7 +69,9 @@ async function validate(file: string, extra: string[] = []): Promise<{ code: num
 
 describe('pnpm rankwise validate on broken pipelines', () => {
   test('every fixture in test/fixtures/broken has an expected message (and there are at least 15)', () => {
-    const files = readdirSync(dir).filter((f) => f.endsWith('.json') && !helpers.has(f)).sort();
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json') && !helpers.has(f))
+      .sort();
     expect(files).toEqual(Object.keys(expected).sort());
     expect(files.length).toBeGreaterThanOrEqual(15);
   });
@@ -79,7 +93,12 @@ describe('pnpm rankwise validate on broken pipelines', () => {
 
   test('the Llama pipeline pointed at a model not downloaded yet names the missing directory', async () => {
     // As shipped it reads the tiny fixture (validated above); the README's real model is a path the user fills.
-    const { code, errors } = await validate('pipelines/llama-sotu-lora.json', ['--set', 'stages.0.huggingface=../models/SmolLM2-135M', '--set', 'stages.0.context=256']);
+    const { code, errors } = await validate('pipelines/llama-sotu-lora.json', [
+      '--set',
+      'stages.0.huggingface=../models/SmolLM2-135M',
+      '--set',
+      'stages.0.context=256',
+    ]);
     expect(code).toBe(2);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toContain('/stages/0/huggingface: ');

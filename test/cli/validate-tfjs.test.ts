@@ -7,8 +7,11 @@ import { runCli } from '../helpers/cli.js';
 import { saveToTemp, tinyCnn } from '../helpers/tfjs-models.js';
 
 /** A fresh copy of the tiny CNN folder, optionally broken by `edit`, and a pipeline that loads and adapts it. */
-// biome-ignore lint/suspicious/noExplicitAny: the edits reach deep into pipeline JSON of many shapes
-async function pipelineFor(edit: (dir: string, json: Record<string, any>) => Promise<void> | void, target: string[] = ['conv_a', 'head']): Promise<{ file: string; model: string }> {
+async function pipelineFor(
+  // biome-ignore lint/suspicious/noExplicitAny: the edits reach deep into pipeline JSON of many shapes
+  edit: (dir: string, json: Record<string, any>) => Promise<void> | void,
+  target: string[] = ['conv_a', 'head'],
+): Promise<{ file: string; model: string }> {
   const model = tinyCnn();
   const dir = await saveToTemp(model, 'bad-model');
   model.dispose();
@@ -71,7 +74,9 @@ describe('rankwise validate on tfjs models: one line, exit 2, no weight read', (
       'a short weight shard',
       (dir) => truncate(join(dir, 'group1-shard1of1.bin'), 100),
       // conv_a 54+3, bn 4·3, conv_b 48+4, head 256+4 = 381 floats = 1,524 bytes
-      (m) => [`/stages/0/tfjs: ${m}: /weightsManifest/0/paths: shards group1-shard1of1.bin hold 100 bytes; the manifest's weights need 1524 (a short or wrong shard)`],
+      (m) => [
+        `/stages/0/tfjs: ${m}: /weightsManifest/0/paths: shards group1-shard1of1.bin hold 100 bytes; the manifest's weights need 1524 (a short or wrong shard)`,
+      ],
     ],
     [
       'a manifest that disagrees with the topology',
@@ -86,7 +91,9 @@ describe('rankwise validate on tfjs models: one line, exit 2, no weight read', (
       (_dir, json) => {
         json.modelTopology.config.layers[3].class_name = 'MyFancyFlatten';
       },
-      (m) => [`${m}: /modelTopology/config/layers/3/class_name: layer "flat": unknown layer class "MyFancyFlatten" (a custom layer TensorFlow.js does not know)`],
+      (m) => [
+        `${m}: /modelTopology/config/layers/3/class_name: layer "flat": unknown layer class "MyFancyFlatten" (a custom layer TensorFlow.js does not know)`,
+      ],
     ],
   ];
 

@@ -13,7 +13,11 @@ test('an HF model directory whose tokenizer.json cannot be built: exit 2 at vali
   const bad = runCli(['validate', 'pipelines/llama-sotu-lora.json', '--set', `stages.0.huggingface=${dir}`]);
   expect(bad.status).toBe(2);
   expect(bad.stderr.trim().split('\n')).toEqual([
-    expect.stringMatching(new RegExp(`^✖ pipelines/llama-sotu-lora.json: /stages/0/huggingface: ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/tokenizer.json: tokenizers.js cannot build this tokenizer \\(`)),
+    expect.stringMatching(
+      new RegExp(
+        `^✖ pipelines/llama-sotu-lora.json: /stages/0/huggingface: ${dir.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/tokenizer.json: tokenizers.js cannot build this tokenizer \\(`,
+      ),
+    ),
   ]);
   const good = runCli(['validate', 'pipelines/llama-sotu-lora.json']);
   expect(good.status, good.stderr).toBe(0);

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { freeze, injectLora, Llama, listSites } from '@rankwise/core';
-import {
-  createOptimizer, languageModelTask, setGradientCheckpointing, trainLoop, type LogRecord,
-} from '@rankwise/core/training';
+import { createOptimizer, languageModelTask, setGradientCheckpointing, trainLoop, type LogRecord } from '@rankwise/core/training';
 import { useTestBackend } from '../helpers/backend.js';
 import { normRelativeError, values } from '../helpers/numeric.js';
 
@@ -12,8 +10,18 @@ beforeAll(async () => {
 });
 
 const tinyLlama = {
-  model_type: 'llama', vocab_size: 53, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4,
-  num_key_value_heads: 2, rope_theta: 10000, rms_norm_eps: 1e-5, max_position_embeddings: 64, tie_word_embeddings: true, context: 12,
+  model_type: 'llama',
+  vocab_size: 53,
+  hidden_size: 32,
+  intermediate_size: 48,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  rope_theta: 10000,
+  rms_norm_eps: 1e-5,
+  max_position_embeddings: 64,
+  tie_word_embeddings: true,
+  context: 12,
 };
 const ids = Int32Array.from({ length: 2000 }, (_, i) => (i * 7 + ((i * i) % 11)) % 53);
 
@@ -27,16 +35,31 @@ interface Outcome {
 async function train(batch: number, micro: number, options: { checkpointing?: boolean; clipNorm?: number } = {}): Promise<Outcome> {
   const model = new Llama(tinyLlama, 3);
   freeze(model);
-  injectLora(model, listSites(model).map((s) => ({ path: s.path, r: 4, alpha: 8 })), 5);
+  injectLora(
+    model,
+    listSites(model).map((s) => ({ path: s.path, r: 4, alpha: 8 })),
+    5,
+  );
   if (options.checkpointing) setGradientCheckpointing(model, true);
   const data = languageModelTask({ name: 'pattern', ids, coverage: 1 }, 12, 7);
   const optimizer = createOptimizer({ name: 'adamw', lr: 0.01 });
   const logs: LogRecord[] = [];
   const progress: number[] = [];
   await trainLoop({
-    model, data, variables: model.trainableParameters(), optimizer, steps: 6, batchSize: batch, accumulateSteps: micro, lr: 0.01,
-    schedule: { type: 'cosine', warmupSteps: 2, minLr: 0.001 }, clipNorm: options.clipNorm, logEvery: 2,
-    signal: new AbortController().signal, progress: { update: (done) => progress.push(done), stop: () => {} }, onLog: (r) => logs.push(r),
+    model,
+    data,
+    variables: model.trainableParameters(),
+    optimizer,
+    steps: 6,
+    batchSize: batch,
+    accumulateSteps: micro,
+    lr: 0.01,
+    schedule: { type: 'cosine', warmupSteps: 2, minLr: 0.001 },
+    clipNorm: options.clipNorm,
+    logEvery: 2,
+    signal: new AbortController().signal,
+    progress: { update: (done) => progress.push(done), stop: () => {} },
+    onLog: (r) => logs.push(r),
   });
   const params = await Promise.all(model.trainableParameters().map((v) => values(v)));
   optimizer.optimizer.dispose();

@@ -5,10 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { addWeightedAdapter, loadAdapter, saveAdapter, setAdapter } from '@rankwise/core';
 import { ADAPTER_CONFIG } from '@rankwise/formats';
-import {
-  activeAdapters, LoraLayer, loraLayers, type CombinationType, type CombineOptions, type DareFactor,
-  type MajoritySignMethod,
-} from '@rankwise/lora';
+import { activeAdapters, LoraLayer, loraLayers, type CombinationType, type CombineOptions, type DareFactor, type MajoritySignMethod } from '@rankwise/lora';
 import { useTestBackend } from '../helpers/backend.js';
 import { ADAPTER_FIXTURES, AdapterTestModel, testIds } from '../helpers/adapter-model.js';
 import { maxAbsDiff, normRelativeError, take, values } from '../helpers/numeric.js';
@@ -43,7 +40,13 @@ async function modelWithFixtures(): Promise<AdapterTestModel> {
 
 function optionsOf(c: Case): CombineOptions {
   return {
-    adapters: c.adapters, weights: c.weights, combination: c.type, density: c.density, majoritySign: c.sign, svdRank: c.svd_rank, svdClamp: c.svd_clamp,
+    adapters: c.adapters,
+    weights: c.weights,
+    combination: c.type,
+    density: c.density,
+    majoritySign: c.sign,
+    svdRank: c.svd_rank,
+    svdClamp: c.svd_clamp,
     dareMask: c.masks ? (site, factor, adapter) => c.masks![site][factor]![adapter].data : undefined,
   };
 }
@@ -92,7 +95,7 @@ describe("add_weighted_adapter against scripts/peft-reference/combine.py (PEFT's
     });
   }
 
-  test('cat is exactly the weighted sum Σ wᵢ·ΔWᵢ (the reference agrees with rankwise\'s own ΔW of the sources)', async () => {
+  test("cat is exactly the weighted sum Σ wᵢ·ΔWᵢ (the reference agrees with rankwise's own ΔW of the sources)", async () => {
     const c = reference.cases.find((x) => x.id === 'cat')!;
     const layer = loraLayers(model).find(([p]) => p === 'proj')![1];
     const sum = tf.tidy(() => c.adapters.reduce((acc, name, i) => acc.add(layer.adapterDelta(layer.adapter(name)!).mul(c.weights[i])), tf.zeros([12, 10])));
@@ -101,7 +104,7 @@ describe("add_weighted_adapter against scripts/peft-reference/combine.py (PEFT's
 });
 
 describe('add_weighted_adapter: using and saving the result, validation, DARE seeding', () => {
-  test('the combined adapter, switched to and saved in PEFT\'s layout, loads as a single adapter with the same outputs', async () => {
+  test("the combined adapter, switched to and saved in PEFT's layout, loads as a single adapter with the same outputs", async () => {
     const fresh = await modelWithFixtures();
     await addWeightedAdapter(fresh, 'blend', { adapters: ['a', 'b'], weights: [0.5, 0.5], combination: 'svd' });
     setAdapter(fresh, 'blend');
@@ -130,21 +133,35 @@ describe('add_weighted_adapter: using and saving the result, validation, DARE se
     await expect(run('x', { adapters: ['a', 'c'], weights: [1, 1], combination: 'linear' })).rejects.toThrow(
       'combine "x": /adapters: "linear" combines A\'s and B\'s directly, so every adapter needs the same rank at each site; site "proj" has r = 4 in "a", r = 2 in "c"',
     );
-    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'ties' })).rejects.toThrow('combine "x": /density: found undefined; "ties" needs a density in [0, 1]');
+    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'ties' })).rejects.toThrow(
+      'combine "x": /density: found undefined; "ties" needs a density in [0, 1]',
+    );
     await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'ties', density: 1.5 })).rejects.toThrow('/density: found 1.5');
     await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'linear', density: 0.5 })).rejects.toThrow('/density: found 0.5 for "linear"');
-    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'linear', majoritySign: 'frequency' })).rejects.toThrow('/majoritySign: found "frequency" for "linear"');
+    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'linear', majoritySign: 'frequency' })).rejects.toThrow(
+      '/majoritySign: found "frequency" for "linear"',
+    );
     await expect(run('b', { adapters: ['a'], weights: [1] })).rejects.toThrow('combine "b": /name: an adapter named "b" already exists');
-    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], svdRank: 11 })).rejects.toThrow('combine "x": /svdRank: rank 11 exceeds min(fanIn, out) = 10 at site "proj"');
-    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'linear', svdClamp: 0.9 })).rejects.toThrow('combine "x": /svdClamp: found 0.9 for "linear"; svdClamp is used by the svd types');
-    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], svdClamp: 1.5 })).rejects.toThrow('combine "x": /svdClamp: found 1.5; allowed: a quantile in [0, 1]');
-    await expect(run('x', { adapters: ['a', 'b'], weights: [1] })).rejects.toThrow('combine "x": /weights: found [1]; allowed: 2 finite numbers, one per adapter');
-    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'mean' as CombinationType })).rejects.toThrow('/combination: found "mean"; allowed: svd, linear, cat');
+    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], svdRank: 11 })).rejects.toThrow(
+      'combine "x": /svdRank: rank 11 exceeds min(fanIn, out) = 10 at site "proj"',
+    );
+    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'linear', svdClamp: 0.9 })).rejects.toThrow(
+      'combine "x": /svdClamp: found 0.9 for "linear"; svdClamp is used by the svd types',
+    );
+    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], svdClamp: 1.5 })).rejects.toThrow(
+      'combine "x": /svdClamp: found 1.5; allowed: a quantile in [0, 1]',
+    );
+    await expect(run('x', { adapters: ['a', 'b'], weights: [1] })).rejects.toThrow(
+      'combine "x": /weights: found [1]; allowed: 2 finite numbers, one per adapter',
+    );
+    await expect(run('x', { adapters: ['a', 'b'], weights: [1, 1], combination: 'mean' as CombinationType })).rejects.toThrow(
+      '/combination: found "mean"; allowed: svd, linear, cat',
+    );
     await expect(run('bad name', { adapters: ['a'], weights: [1] })).rejects.toThrow('/name: adapter name "bad name" is not allowed');
     expect(loraLayers(model).every(([, l]) => !l.adapter('x'))).toBe(true);
   });
 
-  test('DARE without given masks: rankwise\'s seeded masks, the same for the same seed, different for another; kept fraction ≈ density', async () => {
+  test("DARE without given masks: rankwise's seeded masks, the same for the same seed, different for another; kept fraction ≈ density", async () => {
     const fresh = await modelWithFixtures();
     const options: CombineOptions = { adapters: ['a', 'b'], weights: [1, 1], combination: 'dare_linear', density: 0.5 };
     await addWeightedAdapter(fresh, 's0', { ...options, seed: 11 });

@@ -3,13 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import {
-  addWeightedAdapter, injectLora, Linear, loadAdapter, Module, Rng, saveAdapter, setAdapter, withAdapter,
-} from '@rankwise/core';
+import { addWeightedAdapter, injectLora, Linear, loadAdapter, Module, Rng, saveAdapter, setAdapter, withAdapter } from '@rankwise/core';
 import { createOptimizer, trainStep } from '@rankwise/core/training';
 import {
-  activeAdapters, adapterNames, adaptersDisabled, deleteAdapter, disableAdapters, enableAdapters, type LoraLayer,
-  loraLayers, mergeAdapters, unmergeAdapters,
+  activeAdapters,
+  adapterNames,
+  adaptersDisabled,
+  deleteAdapter,
+  disableAdapters,
+  enableAdapters,
+  type LoraLayer,
+  loraLayers,
+  mergeAdapters,
+  unmergeAdapters,
 } from '@rankwise/lora';
 import { Conv2d, EmbeddingSite } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
@@ -60,7 +66,7 @@ describe('several adapters on one base: switching, active sets, disabling (again
     model.dispose();
   });
 
-  test('several active adapters add their ΔW (per layer: output − base = Σ of each adapter\'s alone); equal to one cat adapter', async () => {
+  test("several active adapters add their ΔW (per layer: output − base = Σ of each adapter's alone); equal to one cat adapter", async () => {
     const model = await withFixtures(['a', 'b', 'c']);
     // Layer level, all three site kinds: the LoRA parts add up.
     const inputs: Record<string, tf.Tensor> = { emb: testIds(), proj: seededTensor([3, 12], 5), head: seededTensor([3, 10], 6) };
@@ -179,7 +185,7 @@ describe('several adapters on one base: switching, active sets, disabling (again
     for (const m of [model, reloaded, single]) m.dispose();
   });
 
-  test('delete: PEFT\'s next active adapter, factors disposed; deleting every adapter restores the plain model (no leaks)', async () => {
+  test("delete: PEFT's next active adapter, factors disposed; deleting every adapter restores the plain model (no leaks)", async () => {
     const empty = tf.memory().numTensors;
     const base = new AdapterTestModel(7);
     const baseTensors = tf.memory().numTensors - empty;
@@ -221,7 +227,10 @@ describe('several adapters on one base: switching, active sets, disabling (again
     class ConvModel extends Module {
       constructor() {
         super();
-        this.addModule('conv', new Conv2d(seededTensor([3, 3, 2, 4], 1, 0.3), null, { kernelSize: [3, 3], strides: [1, 1], padding: 'same', dilation: [1, 1] }));
+        this.addModule(
+          'conv',
+          new Conv2d(seededTensor([3, 3, 2, 4], 1, 0.3), null, { kernelSize: [3, 3], strides: [1, 1], padding: 'same', dilation: [1, 1] }),
+        );
       }
       forward(x: tf.Tensor): tf.Tensor {
         return this.getSubmodule('conv').forward(x);
@@ -246,13 +255,18 @@ describe('several adapters on one base: switching, active sets, disabling (again
     const base = await take(model.forward(x));
     enableAdapters(model);
     const [one, two, both] = [await run(['default']), await run(['second']), await run(['default', 'second'])];
-    expect(normRelativeError(both, base.map((v, i) => one[i] + two[i] - v))).toBeLessThan(1e-6);
+    expect(
+      normRelativeError(
+        both,
+        base.map((v, i) => one[i] + two[i] - v),
+      ),
+    ).toBeLessThan(1e-6);
     expect(maxAbsDiff(two, base)).toBeGreaterThan(1e-3);
     x.dispose();
     model.dispose();
   });
 
-  test('DoRA beside a plain adapter, both active: PEFT\'s order (plain adds, then DoRA rescales the running output minus bias)', async () => {
+  test("DoRA beside a plain adapter, both active: PEFT's order (plain adds, then DoRA rescales the running output minus bias)", async () => {
     const linear = new Linear(6, 5, new Rng(3), { role: 'hidden', layer: 0 });
     const holder = new (class extends Module {
       constructor() {
@@ -280,17 +294,19 @@ describe('several adapters on one base: switching, active sets, disabling (again
     const x = seededTensor([4, 6], 8);
     const got = await take(holder.forward(x));
     // PEFT (lora/layer.py Linear.forward, variants.py DoraLinearVariant, dora.py DoraLinearLayer.forward), written out:
-    const want = await take(tf.tidy(() => {
-      const plain = layer.adapter('plain')!;
-      const w = linear.weight;
-      let result = tf.matMul(x, w).add(linear.bias!); // base
-      result = result.add(tf.matMul(tf.matMul(x, plain.a), plain.b).mul(plain.scaling)); // plain LoRA
-      const norm = w.add(tf.matMul(dora.a, dora.b).mul(dora.scaling)).square().sum(0).sqrt(); // ‖W + s·A·B‖ per output
-      const scale = dora.magnitude!.div(norm);
-      const baseResult = result.sub(linear.bias!); // the running result minus bias
-      const lora = tf.matMul(tf.matMul(x, dora.a), dora.b);
-      return result.add(baseResult.mul(scale.sub(1)).add(lora.mul(scale).mul(dora.scaling)));
-    }));
+    const want = await take(
+      tf.tidy(() => {
+        const plain = layer.adapter('plain')!;
+        const w = linear.weight;
+        let result = tf.matMul(x, w).add(linear.bias!); // base
+        result = result.add(tf.matMul(tf.matMul(x, plain.a), plain.b).mul(plain.scaling)); // plain LoRA
+        const norm = w.add(tf.matMul(dora.a, dora.b).mul(dora.scaling)).square().sum(0).sqrt(); // ‖W + s·A·B‖ per output
+        const scale = dora.magnitude!.div(norm);
+        const baseResult = result.sub(linear.bias!); // the running result minus bias
+        const lora = tf.matMul(tf.matMul(x, dora.a), dora.b);
+        return result.add(baseResult.mul(scale.sub(1)).add(lora.mul(scale).mul(dora.scaling)));
+      }),
+    );
     expect(normRelativeError(got, want)).toBeLessThan(1e-6);
     x.dispose();
     holder.dispose();

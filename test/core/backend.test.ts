@@ -1,13 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, test } from 'vitest';
-import {
-  BackendUnavailableError, defaultModuleLoader, describeBackend, Mlp, resolveBackend, type BackendProvider,
-  type ModuleLoader,
-} from '@rankwise/core';
+import { BackendUnavailableError, defaultModuleLoader, describeBackend, Mlp, resolveBackend, type BackendProvider, type ModuleLoader } from '@rankwise/core';
 import { createOptimizer, sparseSoftmaxCrossEntropy, trainStep } from '@rankwise/core/training';
 import { seededLabels, seededTensor } from '../helpers/numeric.js';
 
-const notFound = (specifier: string): Error => Object.assign(new Error(`Cannot find package '${specifier}' imported from /x.js`), { code: 'ERR_MODULE_NOT_FOUND' });
+const notFound = (specifier: string): Error =>
+  Object.assign(new Error(`Cannot find package '${specifier}' imported from /x.js`), { code: 'ERR_MODULE_NOT_FOUND' });
 
 /** A loader where the named packages are absent or broken; the rest load for real. */
 function simulated(options: { absent?: string[]; broken?: Record<string, string>; fake?: Record<string, unknown> }): ModuleLoader {
@@ -58,7 +56,10 @@ describe('backend resolution', () => {
         return { ok: false, reason: 'software adapter only (llvmpipe)' };
       },
     };
-    const loader = simulated({ absent: ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@rankwise/backend-native'], fake: { '@rankwise/backend-webgpu': { provider: webgpu } } });
+    const loader = simulated({
+      absent: ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node', '@rankwise/backend-native'],
+      fake: { '@rankwise/backend-webgpu': { provider: webgpu } },
+    });
     const backend = await resolveBackend('auto', { loader });
     expect(backend.skipped[1]).toEqual({ name: 'webgpu', reason: 'software adapter only (llvmpipe)' });
     expect(calls).toEqual([false]); // auto never accepts a software adapter
@@ -67,9 +68,19 @@ describe('backend resolution', () => {
   });
 
   test('a long reason stays out of the backend line: one short reason, the detail only with --verbose (RANKWISE_VERBOSE=1)', async () => {
-    const detail = Array.from({ length: 9 }, (_, i) => `/usr/lib/blas-${i}/libopenblas.so.0: cannot open shared object file: No such file or directory`).join('; ');
-    const native: BackendProvider = { name: 'native', kind: 'cpu', install: 'x', start: async () => ({ ok: false, reason: 'no OpenBLAS found (9 library names tried)', detail }) };
-    const loader = simulated({ absent: ['@tensorflow/tfjs-node-gpu', '@rankwise/backend-webgpu', '@tensorflow/tfjs-node'], fake: { '@rankwise/backend-native': { provider: native } } });
+    const detail = Array.from({ length: 9 }, (_, i) => `/usr/lib/blas-${i}/libopenblas.so.0: cannot open shared object file: No such file or directory`).join(
+      '; ',
+    );
+    const native: BackendProvider = {
+      name: 'native',
+      kind: 'cpu',
+      install: 'x',
+      start: async () => ({ ok: false, reason: 'no OpenBLAS found (9 library names tried)', detail }),
+    };
+    const loader = simulated({
+      absent: ['@tensorflow/tfjs-node-gpu', '@rankwise/backend-webgpu', '@tensorflow/tfjs-node'],
+      fake: { '@rankwise/backend-native': { provider: native } },
+    });
     const backend = await resolveBackend('auto', { loader });
     expect(backend.skipped[3]).toEqual({ name: 'native', reason: 'no OpenBLAS found (9 library names tried)', detail });
     const line = describeBackend(backend, false);
@@ -124,7 +135,14 @@ describe('backend resolution', () => {
       await resolveBackend(name);
       const table = tf.variable(seededTensor([6, 3], 1), true, `emb-${name}-${Date.now()}`);
       const ids = tf.tensor1d([0, 2, 2, 5, -1, 9], 'int32'); // -1 and 9 are outside [0, 6)
-      const g = tf.variableGrads(() => tf.gather(table, tf.tensor1d([0, 2, 2, 5], 'int32')).square().sum() as tf.Scalar, [table]);
+      const g = tf.variableGrads(
+        () =>
+          tf
+            .gather(table, tf.tensor1d([0, 2, 2, 5], 'int32'))
+            .square()
+            .sum() as tf.Scalar,
+        [table],
+      );
       const direct = tf.unsortedSegmentSum(tf.ones([6, 3]), ids, 6);
       const dv = await direct.data();
       expect([...dv.slice(0, 18)]).toEqual([1, 1, 1, 0, 0, 0, 2, 2, 2, 0, 0, 0, 0, 0, 0, 1, 1, 1]);

@@ -14,22 +14,40 @@ function referenceCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar 
   return tf.tidy(() => {
     const classes = logits.shape[logits.shape.length - 1];
     const logProbs = tf.logSoftmax(logits.reshape([-1, classes]));
-    return logProbs.mul(tf.oneHot(labels.reshape([-1]).toInt(), classes)).sum(-1).mean().neg() as tf.Scalar;
+    return logProbs
+      .mul(tf.oneHot(labels.reshape([-1]).toInt(), classes))
+      .sum(-1)
+      .mean()
+      .neg() as tf.Scalar;
   });
 }
 
 const bits = async (t: tf.Tensor): Promise<Uint32Array> => new Uint32Array((await values(t)).buffer);
 
 const tinyLlama = {
-  model_type: 'llama', vocab_size: 97, hidden_size: 24, intermediate_size: 40, num_hidden_layers: 2, num_attention_heads: 4,
-  num_key_value_heads: 2, rope_theta: 10000, rms_norm_eps: 1e-5, max_position_embeddings: 64, tie_word_embeddings: true, context: 16,
+  model_type: 'llama',
+  vocab_size: 97,
+  hidden_size: 24,
+  intermediate_size: 40,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  rope_theta: 10000,
+  rms_norm_eps: 1e-5,
+  max_position_embeddings: 64,
+  tie_word_embeddings: true,
+  context: 16,
 };
 
 describe('sparseSoftmaxCrossEntropy', () => {
   test('the same bits as logSoftmax·oneHot, value and gradient, under a non-trivial upstream gradient', async () => {
     const before = tf.memory().numTensors;
     const logits = seededTensor([3, 7, 53], 11, 4); // [B, T, C], values in ±4
-    const labels = tf.tensor2d(Array.from({ length: 21 }, (_, i) => (i * 17) % 53), [3, 7], 'int32');
+    const labels = tf.tensor2d(
+      Array.from({ length: 21 }, (_, i) => (i * 17) % 53),
+      [3, 7],
+      'int32',
+    );
     const scaledLoss = (ce: typeof referenceCrossEntropy) => (x: tf.Tensor) => ce(x.mul(1.7), labels).mul(0.37) as tf.Scalar;
     const ours = tf.valueAndGrad(scaledLoss(sparseSoftmaxCrossEntropy))(logits);
     const reference = tf.valueAndGrad(scaledLoss(referenceCrossEntropy))(logits);
@@ -55,7 +73,11 @@ describe('releaseDuringBackprop', () => {
     const model = new Llama(tinyLlama, 3);
     if (lora) {
       freeze(model);
-      injectLora(model, listSites(model).map((s) => ({ path: s.path, r: 4, alpha: 8 })), 5);
+      injectLora(
+        model,
+        listSites(model).map((s) => ({ path: s.path, r: 4, alpha: 8 })),
+        5,
+      );
       // B starts at zero: give it values so every gradient path is exercised.
       for (const v of model.trainableParameters().filter((p) => p.name.includes('lora_B'))) {
         const value = tf.randomNormal(v.shape, 0, 0.1, 'float32', 9);
@@ -63,8 +85,16 @@ describe('releaseDuringBackprop', () => {
         value.dispose();
       }
     }
-    const ids = tf.tensor2d(Array.from({ length: 2 * 16 }, (_, i) => (i * 31) % 97), [2, 16], 'int32');
-    const targets = tf.tensor2d(Array.from({ length: 2 * 16 }, (_, i) => (i * 13 + 5) % 97), [2, 16], 'int32');
+    const ids = tf.tensor2d(
+      Array.from({ length: 2 * 16 }, (_, i) => (i * 31) % 97),
+      [2, 16],
+      'int32',
+    );
+    const targets = tf.tensor2d(
+      Array.from({ length: 2 * 16 }, (_, i) => (i * 13 + 5) % 97),
+      [2, 16],
+      'int32',
+    );
     const variables = model.trainableParameters();
     let result: { value: tf.Scalar; grads: tf.NamedTensorMap } | undefined;
     const profile = await tf.profile(() => {
@@ -91,7 +121,9 @@ describe('releaseDuringBackprop', () => {
       expect(released.grads.length).toBe(kept.grads.length);
       released.grads.forEach((g, i) => expect(g).toEqual(kept.grads[i]));
       // Measured on this tiny model: LoRA 0.58, full 0.53 of tfjs's own peak (numbers in the test's log).
-      console.info(`[backprop-memory] ${lora ? 'lora' : 'full'}: peak ${released.peakBytes} B released vs ${kept.peakBytes} B kept (${(released.peakBytes / kept.peakBytes).toFixed(3)})`);
+      console.info(
+        `[backprop-memory] ${lora ? 'lora' : 'full'}: peak ${released.peakBytes} B released vs ${kept.peakBytes} B kept (${(released.peakBytes / kept.peakBytes).toFixed(3)})`,
+      );
       expect(released.peakBytes).toBeLessThan(0.8 * kept.peakBytes);
     });
   }
@@ -100,11 +132,13 @@ describe('releaseDuringBackprop', () => {
     expect(() => releaseDuringBackprop()).not.toThrow();
     const x = tf.scalar(3);
     // d²/dx² x³ = 6x: the inner tape is at depth 2, where releasing dys could free what the outer pass needs.
-    const second = tf.grad((v: tf.Tensor) => tf.grad((w: tf.Tensor) => {
-      const y = w.pow(3);
-      releaseDuringBackprop();
-      return y;
-    })(v))(x);
+    const second = tf.grad((v: tf.Tensor) =>
+      tf.grad((w: tf.Tensor) => {
+        const y = w.pow(3);
+        releaseDuringBackprop();
+        return y;
+      })(v),
+    )(x);
     expect(second.dataSync()[0]).toBeCloseTo(18, 4);
     tf.dispose([x, second]);
   });

@@ -38,7 +38,9 @@ describe('checkpoints', () => {
   test('refuses to save unmerged adapters', async () => {
     const model = new Mlp({ sizes: [4, 2] }, 0);
     injectLora(model, [{ path: 'layers.0', r: 1, alpha: 1 }], 0);
-    await expect(saveCheckpoint(model, await tempDir())).rejects.toThrow('merge them first (mergeAndUnload), pass { merge: true }, or save the adapter (saveAdapter)');
+    await expect(saveCheckpoint(model, await tempDir())).rejects.toThrow(
+      'merge them first (mergeAndUnload), pass { merge: true }, or save the adapter (saveAdapter)',
+    );
     model.dispose();
   });
 
@@ -50,7 +52,10 @@ describe('checkpoints', () => {
     const t = (name: string, shape: number[]) => ({ name, shape, data: new Float32Array(shape.reduce((a, b) => a * b, 1)) });
     await writeFile(weights, encodeSafetensors([t('layers.0.weight', [4, 3]), t('layers.0.bias', [3]), t('layers.1.weight', [3, 2])]));
     await expect(loadCheckpoint(dir)).rejects.toThrow(`${weights}: missing tensors layers.1.bias`);
-    await writeFile(weights, encodeSafetensors([t('layers.0.weight', [4, 3]), t('layers.0.bias', [3]), t('layers.1.weight', [3, 2]), t('layers.1.bias', [2]), t('extra', [1])]));
+    await writeFile(
+      weights,
+      encodeSafetensors([t('layers.0.weight', [4, 3]), t('layers.0.bias', [3]), t('layers.1.weight', [3, 2]), t('layers.1.bias', [2]), t('extra', [1])]),
+    );
     await expect(loadCheckpoint(dir)).rejects.toThrow('unexpected tensors extra');
     await writeFile(weights, encodeSafetensors([t('layers.0.weight', [4, 5]), t('layers.0.bias', [3]), t('layers.1.weight', [3, 2]), t('layers.1.bias', [2])]));
     await expect(loadCheckpoint(dir)).rejects.toThrow('tensor "layers.0.weight": shape [4, 5] in the file, the model expects [4, 3]');

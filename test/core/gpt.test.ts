@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import {
-  freeze, Gpt, injectLora, listSites, loadCheckpoint, Rng, saveCheckpoint, type GptConfig,
-} from '@rankwise/core';
+import { freeze, Gpt, injectLora, listSites, loadCheckpoint, Rng, saveCheckpoint, type GptConfig } from '@rankwise/core';
 import { sampleText, sparseSoftmaxCrossEntropy } from '@rankwise/core/training';
 import { loraLayers, mergeAdapters } from '@rankwise/lora';
 import { CausalSelfAttention, describeGpt } from '@rankwise/models';
@@ -32,8 +30,12 @@ describe('GPT', () => {
     expect(describeGpt({ ...tiny, tiedHead: true }).sites).toEqual(listSites(tied));
     const roles = listSites(untied).map((s) => `${s.path}:${s.layer}:${s.role}`);
     expect(roles.slice(0, 6)).toEqual([
-      'blocks.0.attn.q:0:attn.q', 'blocks.0.attn.k:0:attn.k', 'blocks.0.attn.v:0:attn.v', 'blocks.0.attn.o:0:attn.o',
-      'blocks.0.mlp.fc:0:mlp.fc', 'blocks.0.mlp.proj:0:mlp.proj',
+      'blocks.0.attn.q:0:attn.q',
+      'blocks.0.attn.k:0:attn.k',
+      'blocks.0.attn.v:0:attn.v',
+      'blocks.0.attn.o:0:attn.o',
+      'blocks.0.mlp.fc:0:mlp.fc',
+      'blocks.0.mlp.proj:0:mlp.proj',
     ]);
     expect(roles.at(-1)).toBe('head:null:head');
     expect(listSites(tied).some((s) => s.role === 'head')).toBe(false);
@@ -115,13 +117,20 @@ describe('GPT', () => {
   test.each([false, true])('merged vs unmerged logits agree to 1e-5 relative (tiedHead %s), no leaks', async (tiedHead) => {
     const model = new Gpt({ ...tiny, tiedHead }, 5);
     const chosen = attention.select(listSites(model), { matrices: ['q', 'k', 'v', 'o'], mlp: true, head: !tiedHead });
-    const layers = injectLora(model, chosen.map((c) => ({ path: c.path, r: 4, alpha: 8 })), 5);
+    const layers = injectLora(
+      model,
+      chosen.map((c) => ({ path: c.path, r: 4, alpha: 8 })),
+      5,
+    );
     for (const [i, layer] of layers.entries()) {
       const b = seededTensor(layer.loraB.shape, 50 + i, 0.3);
       layer.loraB.assign(b);
       b.dispose();
     }
-    const input = ids([[1, 2, 3, 4, 5, 6, 7, 8], [8, 7, 6, 5, 4, 3, 2, 1]]);
+    const input = ids([
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      [8, 7, 6, 5, 4, 3, 2, 1],
+    ]);
     const unmerged = await take(model.forward(input));
     const tensors = tf.memory().numTensors;
     mergeAdapters(model);
@@ -134,14 +143,27 @@ describe('GPT', () => {
   test('gradients of LoRA entries on a tiny GPT match central finite differences (relative < 1e-2)', async () => {
     const model = new Gpt({ vocabSize: 7, dim: 8, layers: 1, heads: 2, context: 4 }, 6);
     freeze(model);
-    const layers = injectLora(model, [{ path: 'blocks.0.attn.q', r: 2, alpha: 2 }, { path: 'blocks.0.attn.v', r: 2, alpha: 2 }], 6);
+    const layers = injectLora(
+      model,
+      [
+        { path: 'blocks.0.attn.q', r: 2, alpha: 2 },
+        { path: 'blocks.0.attn.v', r: 2, alpha: 2 },
+      ],
+      6,
+    );
     for (const [i, layer] of layers.entries()) {
       const b = seededTensor(layer.loraB.shape, 80 + i, 0.5);
       layer.loraB.assign(b);
       b.dispose();
     }
-    const x = ids([[1, 2, 3, 4], [4, 3, 2, 1]]);
-    const y = ids([[2, 3, 4, 5], [3, 2, 1, 0]]);
+    const x = ids([
+      [1, 2, 3, 4],
+      [4, 3, 2, 1],
+    ]);
+    const y = ids([
+      [2, 3, 4, 5],
+      [3, 2, 1, 0],
+    ]);
     const lossOf = () => sparseSoftmaxCrossEntropy(model.forward(x), y);
     const checks = await checkGradients(lossOf, model.trainableParameters(), (n) => [0, n - 1]);
     expect(checks).toHaveLength(8); // 2 sites × (A, B) × 2 entries

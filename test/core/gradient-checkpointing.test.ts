@@ -11,8 +11,18 @@ beforeAll(async () => {
 });
 
 const tinyLlama = {
-  model_type: 'llama', vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 3, num_attention_heads: 4,
-  num_key_value_heads: 2, rope_theta: 10000, rms_norm_eps: 1e-5, max_position_embeddings: 64, tie_word_embeddings: true, context: 16,
+  model_type: 'llama',
+  vocab_size: 97,
+  hidden_size: 32,
+  intermediate_size: 48,
+  num_hidden_layers: 3,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  rope_theta: 10000,
+  rms_norm_eps: 1e-5,
+  max_position_embeddings: 64,
+  tie_word_embeddings: true,
+  context: 16,
 };
 
 type Build = () => Model;
@@ -26,7 +36,11 @@ const builds: Record<string, Build> = {
 function prepare(model: Model, lora: boolean): void {
   if (!lora) return;
   freeze(model);
-  injectLora(model, listSites(model).map((s) => ({ path: s.path, r: 4, alpha: 8, dropout: 0.1 })), 5);
+  injectLora(
+    model,
+    listSites(model).map((s) => ({ path: s.path, r: 4, alpha: 8, dropout: 0.1 })),
+    5,
+  );
   for (const v of model.trainableParameters().filter((p) => p.name.includes('lora_B'))) {
     const value = tf.randomNormal(v.shape, 0, 0.1, 'float32', 9);
     v.assign(value);
@@ -41,8 +55,16 @@ async function gradients(arch: string, lora: boolean, checkpointing: boolean): P
   if (checkpointing) expect(setGradientCheckpointing(model, true)).toBe(3);
   model.train();
   const vocab = arch === 'llama' ? 97 : 61;
-  const ids = tf.tensor2d(Array.from({ length: 2 * 16 }, (_, i) => (i * 31) % vocab), [2, 16], 'int32');
-  const targets = tf.tensor2d(Array.from({ length: 2 * 16 }, (_, i) => (i * 13 + 5) % vocab), [2, 16], 'int32');
+  const ids = tf.tensor2d(
+    Array.from({ length: 2 * 16 }, (_, i) => (i * 31) % vocab),
+    [2, 16],
+    'int32',
+  );
+  const targets = tf.tensor2d(
+    Array.from({ length: 2 * 16 }, (_, i) => (i * 13 + 5) % vocab),
+    [2, 16],
+    'int32',
+  );
   const variables = model.trainableParameters();
   const loss: number[] = [];
   let grads: Float32Array[] = [];
@@ -82,7 +104,9 @@ describe('gradient checkpointing per transformer block', () => {
           expect(g.some((v) => v !== 0)).toBe(true);
           worst = Math.max(worst, normRelativeError(checkpointed.grads[i], g));
         });
-        console.info(`[checkpointing] ${arch} ${lora ? 'lora' : 'full'}: worst relative difference ${worst.toExponential(2)}; backward peak ${checkpointed.peakBytes} B vs ${plain.peakBytes} B`);
+        console.info(
+          `[checkpointing] ${arch} ${lora ? 'lora' : 'full'}: worst relative difference ${worst.toExponential(2)}; backward peak ${checkpointed.peakBytes} B vs ${plain.peakBytes} B`,
+        );
         expect(worst).toBeLessThanOrEqual(1e-6);
         // Only the blocks' inputs are kept through the forward pass (measured here: about 0.4 of the plain peak).
         expect(checkpointed.peakBytes).toBeLessThan(0.6 * plain.peakBytes);

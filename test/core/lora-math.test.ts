@@ -36,10 +36,14 @@ describe('LoRA injection', () => {
 
   test('A is Kaiming-uniform in ±1/sqrt(in), B is zero, scaling alpha/r or alpha/sqrt(r)', async () => {
     const model = new Mlp({ sizes: [64, 32, 4] }, 2);
-    const [a, b] = injectLora(model, [
-      { path: 'layers.0', r: 8, alpha: 16 },
-      { path: 'layers.1', r: 4, alpha: 8, rslora: true },
-    ], 5);
+    const [a, b] = injectLora(
+      model,
+      [
+        { path: 'layers.0', r: 8, alpha: 16 },
+        { path: 'layers.1', r: 4, alpha: 8, rslora: true },
+      ],
+      5,
+    );
     const aValues = await values(a.loraA);
     const bound = 1 / Math.sqrt(64);
     expect(Math.max(...aValues.map(Math.abs))).toBeLessThanOrEqual(bound);
@@ -80,9 +84,7 @@ describe('LoRA injection', () => {
 
   test('bad targets are errors naming the available sites', () => {
     const model = new Mlp({ sizes: [4, 3, 2] }, 0);
-    expect(() => injectLora(model, [{ path: 'layers.7', r: 2, alpha: 2 }], 0)).toThrow(
-      'target "layers.7" not found; available sites: layers.0, layers.1',
-    );
+    expect(() => injectLora(model, [{ path: 'layers.7', r: 2, alpha: 2 }], 0)).toThrow('target "layers.7" not found; available sites: layers.0, layers.1');
     expect(() => injectLora(model, [{ path: 'layers.0', r: 0, alpha: 2 }], 0)).toThrow('rank r must be a positive integer, got 0');
     injectLora(model, [{ path: 'layers.0', r: 1, alpha: 1 }], 0);
     expect(() => injectLora(model, [{ path: 'layers.0', r: 1, alpha: 1 }], 0)).toThrow('already has a LoRA adapter');

@@ -4,14 +4,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import {
-  addWeightedAdapter, freeze, injectLora, loadAdapter, mergeAndUnload, Mlp, readSafetensorsFile, saveAdapter,
-} from '@rankwise/core';
+import { addWeightedAdapter, freeze, injectLora, loadAdapter, mergeAndUnload, Mlp, readSafetensorsFile, saveAdapter } from '@rankwise/core';
 import { createOptimizer, sparseSoftmaxCrossEntropy, trainStep } from '@rankwise/core/training';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, encodeSafetensors, readAdapter } from '@rankwise/formats';
 import {
-  BUILTIN_LORA_INITS, BUILTIN_LORA_VARIANTS, LORA_VARIANT_OPTION_KEYS, loraLayers, loraVariants, mergeAdapters,
-  registerLoraVariant, unmergeAdapters, unregisterLoraVariant, type LoraLayer,
+  BUILTIN_LORA_INITS,
+  BUILTIN_LORA_VARIANTS,
+  LORA_VARIANT_OPTION_KEYS,
+  loraLayers,
+  loraVariants,
+  mergeAdapters,
+  registerLoraVariant,
+  unmergeAdapters,
+  unregisterLoraVariant,
+  type LoraLayer,
 } from '@rankwise/lora';
 import { useTestBackend } from '../helpers/backend.js';
 import { maxAbsDiff, seededLabels, seededTensor, take, values } from '../helpers/numeric.js';
@@ -31,7 +37,14 @@ const SIZES = [12, 10, 4];
 function gatedModel(gates: [number, number]): Mlp {
   const model = new Mlp({ sizes: SIZES }, 1);
   freeze(model);
-  injectLora(model, [{ path: 'layers.0', r: 2, alpha: 4, variant: 'gated' }, { path: 'layers.1', r: 3, alpha: 3, variant: 'gated' }], 7);
+  injectLora(
+    model,
+    [
+      { path: 'layers.0', r: 2, alpha: 4, variant: 'gated' },
+      { path: 'layers.1', r: 3, alpha: 3, variant: 'gated' },
+    ],
+    7,
+  );
   loraLayers(model).forEach(([, layer], i) => setFactors(layer, 11 + i, gates[i]));
   return model;
 }
@@ -54,7 +67,14 @@ describe('a toy LoRA variant registered from a test file (ΔW = g·s·A·B, g le
     // Reference: plain LoRA with the same A and B' = g·B computes g·s·A·B too.
     const plain = new Mlp({ sizes: SIZES }, 1);
     freeze(plain);
-    injectLora(plain, [{ path: 'layers.0', r: 2, alpha: 4 }, { path: 'layers.1', r: 3, alpha: 3 }], 7);
+    injectLora(
+      plain,
+      [
+        { path: 'layers.0', r: 2, alpha: 4 },
+        { path: 'layers.1', r: 3, alpha: 3 },
+      ],
+      7,
+    );
     loraLayers(plain).forEach(([, layer], i) => {
       setFactors(layer, 11 + i, null);
       tf.tidy(() => layer.loraB.assign(layer.loraB.mul([0.5, -1.5][i])));
@@ -131,17 +151,28 @@ describe('a toy LoRA variant registered from a test file (ΔW = g·s·A·B, g le
     const loaded = await loadAdapter(fresh, dir);
     expect(loaded.map((l) => l.variant)).toEqual(['gated', 'gated']);
     expect(maxAbsDiff(await take(fresh.forward(x)), outputs)).toBe(0);
-    expect((await readAdapter(dir)).map((s) => [s.variant, [...s.extras.lora_gate]])).toEqual([['gated', [0.5]], ['gated', [3]]]);
+    expect((await readAdapter(dir)).map((s) => [s.variant, [...s.extras.lora_gate]])).toEqual([
+      ['gated', [0.5]],
+      ['gated', [3]],
+    ]);
 
     // The same file with one gate of shape [2]: named with the tensor, the shape found and the one allowed.
     const bad = await mkdtemp(join(tmpdir(), 'rankwise-gated-bad-'));
-    const entries = [...tensors].map(([name, t]) => ({ name, shape: name.endsWith('layers.1.lora_gate') ? [2] : t.shape, data: name.endsWith('layers.1.lora_gate') ? new Float32Array([1, 1]) : t.data }));
+    const entries = [...tensors].map(([name, t]) => ({
+      name,
+      shape: name.endsWith('layers.1.lora_gate') ? [2] : t.shape,
+      data: name.endsWith('layers.1.lora_gate') ? new Float32Array([1, 1]) : t.data,
+    }));
     await writeFile(join(bad, ADAPTER_WEIGHTS), encodeSafetensors(entries));
     await writeFile(join(bad, ADAPTER_CONFIG), JSON.stringify(config));
-    await expect(readAdapter(bad)).rejects.toThrow(`${join(bad, ADAPTER_WEIGHTS)}: tensor "base_model.model.layers.1.lora_gate": shape [2], expected [1] (a gate on the update)`);
+    await expect(readAdapter(bad)).rejects.toThrow(
+      `${join(bad, ADAPTER_WEIGHTS)}: tensor "base_model.model.layers.1.lora_gate": shape [2], expected [1] (a gate on the update)`,
+    );
     // Without use_gate in the config the gates are not this adapter's.
     await writeFile(join(bad, ADAPTER_CONFIG), JSON.stringify({ ...config, use_gate: false }));
-    await expect(readAdapter(bad)).rejects.toThrow(`tensor "base_model.model.layers.0.lora_gate" is a gate on the update (gated LoRA) but ${join(bad, ADAPTER_CONFIG)} does not set "use_gate": true`);
+    await expect(readAdapter(bad)).rejects.toThrow(
+      `tensor "base_model.model.layers.0.lora_gate" is a gate on the update (gated LoRA) but ${join(bad, ADAPTER_CONFIG)} does not set "use_gate": true`,
+    );
     x.dispose();
     model.dispose();
     fresh.dispose();
@@ -159,8 +190,12 @@ describe('a toy LoRA variant registered from a test file (ΔW = g·s·A·B, g le
   test('registration refuses a second variant with the same name or tensor; unknown and conflicting selections are named', () => {
     expect(() => registerLoraVariant({ ...gatedLora })).toThrow('LoRA variant "gated": name "gated" is already used by variant "gated"');
     expect(() => registerLoraVariant({ ...gatedLora, name: 'gated2', peft: null })).toThrow('tensor "lora_gate" is already used by variant "gated"');
-    expect(() => injectLora(new Mlp({ sizes: SIZES }, 1), [{ path: 'layers.0', r: 2, alpha: 2, variant: 'nope' }], 0)).toThrow('LoRA variant "nope" is not registered; registered: lora, dora, gated');
-    expect(() => injectLora(new Mlp({ sizes: SIZES }, 1), [{ path: 'layers.0', r: 2, alpha: 2, variant: 'gated', dora: true }], 0)).toThrow('LoRA options select several variants (gated LoRA, DoRA)');
+    expect(() => injectLora(new Mlp({ sizes: SIZES }, 1), [{ path: 'layers.0', r: 2, alpha: 2, variant: 'nope' }], 0)).toThrow(
+      'LoRA variant "nope" is not registered; registered: lora, dora, gated',
+    );
+    expect(() => injectLora(new Mlp({ sizes: SIZES }, 1), [{ path: 'layers.0', r: 2, alpha: 2, variant: 'gated', dora: true }], 0)).toThrow(
+      'LoRA options select several variants (gated LoRA, DoRA)',
+    );
   });
 });
 
@@ -171,7 +206,12 @@ describe('the built-in variants and inits are one list each, and the schema foll
   test('the registry lists plain LoRA and DoRA; kaiming, gaussian, PiSSA, OLoRA; the grid keys follow', () => {
     expect(BUILTIN_LORA_VARIANTS.map((v) => v.name)).toEqual(['lora', 'dora']);
     expect(loraVariants().map((v) => v.name)).toEqual(['lora', 'dora', 'gated']);
-    expect(BUILTIN_LORA_INITS.map((i) => [i.name, i.peftValue, 'fromBase' in i])).toEqual([['kaiming', true, false], ['gaussian', 'gaussian', false], ['pissa', 'pissa', true], ['olora', 'olora', true]]);
+    expect(BUILTIN_LORA_INITS.map((i) => [i.name, i.peftValue, 'fromBase' in i])).toEqual([
+      ['kaiming', true, false],
+      ['gaussian', 'gaussian', false],
+      ['pissa', 'pissa', true],
+      ['olora', 'olora', true],
+    ]);
     expect(LORA_VARIANT_OPTION_KEYS).toEqual(['rslora', 'dora', 'init']);
   });
 

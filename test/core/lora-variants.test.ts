@@ -3,14 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import {
-  activeBackend, freeze, injectLora, listSites, loadAdapter, mergeAndUnload, Mlp, readSafetensorsFile, saveAdapter,
-} from '@rankwise/core';
+import { activeBackend, freeze, injectLora, listSites, loadAdapter, mergeAndUnload, Mlp, readSafetensorsFile, saveAdapter } from '@rankwise/core';
 import { createOptimizer, inLoraPlusFastGroup, sparseSoftmaxCrossEntropy, trainStep } from '@rankwise/core/training';
 import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, encodeSafetensors, toOriginalBase } from '@rankwise/formats';
 import {
-  injectAdapters, LoraLinear, loraLayers, mergeAdapters, unmergeAdapters, weightNorm, type InjectTarget,
-  type LoraInit, type LoraLayer,
+  injectAdapters,
+  LoraLinear,
+  loraLayers,
+  mergeAdapters,
+  unmergeAdapters,
+  weightNorm,
+  type InjectTarget,
+  type LoraInit,
+  type LoraLayer,
 } from '@rankwise/lora';
 import { useTestBackend } from '../helpers/backend.js';
 import { checkGradients } from '../helpers/finite-difference.js';
@@ -139,17 +144,21 @@ describe('DoRA (use_dora)', () => {
     // A and B: the layer's gradient treats ‖W + s·A·B‖ as a constant, so the numeric derivative is of the same formula
     // with the norm frozen at the unperturbed point.
     const norm = weightNorm(layer.base.weight as tf.Tensor2D, layer.loraA as tf.Tensor2D, layer.loraB as tf.Tensor2D, layer.scaling);
-    const frozen = (a: tf.Tensor, b: tf.Tensor): tf.Scalar => tf.tidy(() => {
-      const w = layer.base.weight;
-      const adapted = w.add(tf.matMul(a, b).mul(layer.scaling)); // [in, out]
-      const out = tf.matMul(x, adapted).mul(layer.magnitude!.div(norm)).add(layer.base.bias!);
-      return sparseSoftmaxCrossEntropy(tf.tanh(out), y);
-    });
+    const frozen = (a: tf.Tensor, b: tf.Tensor): tf.Scalar =>
+      tf.tidy(() => {
+        const w = layer.base.weight;
+        const adapted = w.add(tf.matMul(a, b).mul(layer.scaling)); // [in, out]
+        const out = tf.matMul(x, adapted).mul(layer.magnitude!.div(norm)).add(layer.base.bias!);
+        return sparseSoftmaxCrossEntropy(tf.tanh(out), y);
+      });
     const { grads, value } = tf.variableGrads(lossOf, [layer.loraA, layer.loraB]);
     value.dispose();
     const eps = 1e-2;
     let checked = 0;
-    for (const [variable, other, isA] of [[layer.loraA, layer.loraB, true], [layer.loraB, layer.loraA, false]] as const) {
+    for (const [variable, other, isA] of [
+      [layer.loraA, layer.loraB, true],
+      [layer.loraB, layer.loraA, false],
+    ] as const) {
       const analytic = await take(grads[variable.name]);
       const base = await values(variable);
       for (const index of [0, Math.floor(base.length / 2), base.length - 1]) {
@@ -212,7 +221,14 @@ describe('DoRA (use_dora)', () => {
     freeze(model);
     injectLora(model, allLinear(model, 4, { dora: true }), 5);
     const variables = model.trainableParameters();
-    expect(variables.map((v) => v.name.replace(/^rw\d+\//, ''))).toEqual(['lora_A', 'lora_B', 'lora_magnitude_vector', 'lora_A', 'lora_B', 'lora_magnitude_vector']);
+    expect(variables.map((v) => v.name.replace(/^rw\d+\//, ''))).toEqual([
+      'lora_A',
+      'lora_B',
+      'lora_magnitude_vector',
+      'lora_A',
+      'lora_B',
+      'lora_magnitude_vector',
+    ]);
     const mBefore = await values(loraLayers(model)[0][1].magnitude!);
     const x = seededTensor([32, 20], 3);
     const y = seededLabels(32, 5, 4);
@@ -321,7 +337,9 @@ describe('init: gaussian, PiSSA, OLoRA', () => {
 
   test('PiSSA / OLoRA: a rank above min(in, out), and use before the init, are errors', async () => {
     const model = new Mlp({ sizes: [8, 3] }, 0);
-    expect(() => injectLora(model, [{ path: 'layers.0', r: 4, alpha: 4, init: 'pissa' }], 0)).toThrow('pissa init needs r ≤ min(in, out) = 3 for a [8, 3] weight, got r = 4');
+    expect(() => injectLora(model, [{ path: 'layers.0', r: 4, alpha: 4, init: 'pissa' }], 0)).toThrow(
+      'pissa init needs r ≤ min(in, out) = 3 for a [8, 3] weight, got r = 4',
+    );
     const fresh = new Mlp({ sizes: [8, 3] }, 0);
     injectLora(fresh, [{ path: 'layers.0', r: 2, alpha: 4, init: 'olora' }], 0);
     const x = seededTensor([2, 8], 1);
@@ -335,7 +353,15 @@ describe('init: gaussian, PiSSA, OLoRA', () => {
     for (const c of ref.conversion) {
       const [a, b, a0, b0] = [c.a, c.b, c.a0, c.b0].map(refTensor);
       const site = {
-        path: 'layers.0', r: c.r, alpha: c.alpha, rslora: c.rslora, dropout: 0, a, b, magnitude: null, init: c.init,
+        path: 'layers.0',
+        r: c.r,
+        alpha: c.alpha,
+        rslora: c.rslora,
+        dropout: 0,
+        a,
+        b,
+        magnitude: null,
+        init: c.init,
         initial: { a: Float32Array.from(c.a0.data), b: Float32Array.from(c.b0.data) },
       };
       const { site: out, converted } = toOriginalBase(site);
@@ -354,7 +380,11 @@ describe('init: gaussian, PiSSA, OLoRA', () => {
     }
   });
 
-  test.each([['pissa', false], ['olora', false], ['pissa', true]] as Array<[LoraInit, boolean]>)(
+  test.each([
+    ['pissa', false],
+    ['olora', false],
+    ['pissa', true],
+  ] as Array<[LoraInit, boolean]>)(
     '%s (DoRA %s): after training, the saved adapter on a fresh original base reproduces the outputs to 1e-5',
     async (init, dora) => {
       const make = () => new Mlp({ sizes: [12, 10, 6, 4] }, 9);
@@ -394,19 +424,28 @@ test('an adapter PEFT saved without conversion (init_lora_weights "pissa") loads
   const x = seededTensor([5, 12], 7);
   const outputs = await take(model.forward(x));
   const dir = await mkdtemp(join(tmpdir(), 'rankwise-pissa-unconverted-'));
-  const tensors = await Promise.all(layers.flatMap((l, i) => [
-    { name: `base_model.model.layers.${i}.lora_A.weight`, t: l.loraA, shape: [l.r, l.base.inFeatures] },
-    { name: `base_model.model.layers.${i}.lora_B.weight`, t: l.loraB, shape: [l.base.outFeatures, l.r] },
-  ].map(async ({ name, t, shape }) => ({ name, shape, data: await take(t.transpose()) }))));
+  const tensors = await Promise.all(
+    layers.flatMap((l, i) =>
+      [
+        { name: `base_model.model.layers.${i}.lora_A.weight`, t: l.loraA, shape: [l.r, l.base.inFeatures] },
+        { name: `base_model.model.layers.${i}.lora_B.weight`, t: l.loraB, shape: [l.base.outFeatures, l.r] },
+      ].map(async ({ name, t, shape }) => ({ name, shape, data: await take(t.transpose()) })),
+    ),
+  );
   await writeFile(join(dir, ADAPTER_WEIGHTS), encodeSafetensors(tensors));
-  await writeFile(join(dir, ADAPTER_CONFIG), JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, init_lora_weights: 'pissa', target_modules: ['layers.0', 'layers.1'] }));
+  await writeFile(
+    join(dir, ADAPTER_CONFIG),
+    JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, init_lora_weights: 'pissa', target_modules: ['layers.0', 'layers.1'] }),
+  );
   const fresh = make();
   const loaded = await loadAdapter(fresh, dir);
   expect(loaded.map((l) => l.init)).toEqual(['pissa', 'pissa']);
   expect(normRelativeError(await take(fresh.forward(x)), outputs)).toBeLessThan(1e-5);
   await writeFile(join(dir, ADAPTER_CONFIG), JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, init_lora_weights: 'loftq' }));
   const other = make();
-  await expect(loadAdapter(other, dir)).rejects.toThrow(`${join(dir, ADAPTER_CONFIG)}: /init_lora_weights: found "loftq", allowed: true, false, "gaussian", "pissa" or "olora"`);
+  await expect(loadAdapter(other, dir)).rejects.toThrow(
+    `${join(dir, ADAPTER_CONFIG)}: /init_lora_weights: found "loftq", allowed: true, false, "gaussian", "pissa" or "olora"`,
+  );
   other.dispose();
   x.dispose();
   model.dispose();
@@ -417,7 +456,10 @@ describe('LoRA+ (optimizer.loraPlusRatio)', () => {
   test('groups as PEFT: lora_B and 1-D parameters at lr·ratio, lora_A and other matrices at lr', () => {
     const model = new Mlp({ sizes: [6, 4] }, 0);
     injectLora(model, [{ path: 'layers.0', r: 2, alpha: 2, dora: true }], 0);
-    const fast = model.parameters().filter(inLoraPlusFastGroup).map((v) => v.name.replace(/^rw\d+\//, ''));
+    const fast = model
+      .parameters()
+      .filter(inLoraPlusFastGroup)
+      .map((v) => v.name.replace(/^rw\d+\//, ''));
     expect(fast.sort()).toEqual(['bias', 'lora_B', 'lora_magnitude_vector']);
     model.dispose();
   });

@@ -19,7 +19,12 @@ describe('modules', () => {
       { path: 'layers.2', inFeatures: 256, outFeatures: 10, layer: 2, role: 'head', adapted: false },
     ]);
     expect(a.namedParameters().map(([p]) => p)).toEqual([
-      'layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias', 'layers.2.weight', 'layers.2.bias',
+      'layers.0.weight',
+      'layers.0.bias',
+      'layers.1.weight',
+      'layers.1.bias',
+      'layers.2.weight',
+      'layers.2.bias',
     ]);
     const names = new Set([...a.parameters(), ...b.parameters()].map((v) => v.name));
     expect(names.size).toBe(12);
@@ -61,7 +66,14 @@ describe('modules', () => {
     }
     const emb = new Embedding(5, 2, new Rng(0));
     const table = await values(emb.weight);
-    const ids = tf.tensor2d([[4, 0], [1, 1]], [2, 2], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [4, 0],
+        [1, 1],
+      ],
+      [2, 2],
+      'int32',
+    );
     const out = emb.forward(ids);
     expect(out.shape).toEqual([2, 2, 2]);
     expect([...(await take(out))]).toEqual([table[8], table[9], table[0], table[1], table[2], table[3], table[2], table[3]]);

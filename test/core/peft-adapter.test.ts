@@ -17,7 +17,14 @@ const SIZES = [12, 10, 8, 4];
 /** A model with LoRA on its first two layers and random B (so the adapter changes outputs), saved to a fresh directory. */
 async function savedAdapter(): Promise<{ dir: string; outputs: Float32Array }> {
   const model = new Mlp({ sizes: SIZES }, 1);
-  injectLora(model, [{ path: 'layers.0', r: 2, alpha: 4 }, { path: 'layers.1', r: 3, alpha: 3, rslora: true }], 2);
+  injectLora(
+    model,
+    [
+      { path: 'layers.0', r: 2, alpha: 4 },
+      { path: 'layers.1', r: 3, alpha: 3, rslora: true },
+    ],
+    2,
+  );
   loraLayers(model).forEach(([, layer], i) => {
     const b = seededTensor(layer.loraB.shape, 10 + i, 0.5);
     layer.loraB.assign(b);
@@ -75,18 +82,26 @@ describe('loadAdapter', () => {
     const noB = await renamedCopy(dir, (name) => (name.includes('layers.1.lora_B') ? null : name));
     await expect(loadAdapter(fresh(), noB)).rejects.toThrow(`${join(noB, ADAPTER_WEIGHTS)}: site "layers.1" has lora_A but no lora_B`);
     const noA = await renamedCopy(dir, (name) => (name.includes('layers.1.lora_A') ? null : name));
-    await expect(loadAdapter(fresh(), noA)).rejects.toThrow(`${join(noA, ADAPTER_WEIGHTS)}: tensor "base_model.model.layers.1.lora_B.weight" has no matching lora_A`);
-    const twice = await renamedCopy(dir, (name) => name.replace('layers.1.lora_A', 'layers.0.lora_A.default').replace('layers.1.lora_B', 'layers.0.lora_B.default'));
-    await expect(loadAdapter(fresh(), twice)).rejects.toThrow('tensors "base_model.model.layers.0.lora_A.weight" and "base_model.model.layers.0.lora_A.default.weight" are both lora_A of site "layers.0"');
+    await expect(loadAdapter(fresh(), noA)).rejects.toThrow(
+      `${join(noA, ADAPTER_WEIGHTS)}: tensor "base_model.model.layers.1.lora_B.weight" has no matching lora_A`,
+    );
+    const twice = await renamedCopy(dir, (name) =>
+      name.replace('layers.1.lora_A', 'layers.0.lora_A.default').replace('layers.1.lora_B', 'layers.0.lora_B.default'),
+    );
+    await expect(loadAdapter(fresh(), twice)).rejects.toThrow(
+      'tensors "base_model.model.layers.0.lora_A.weight" and "base_model.model.layers.0.lora_A.default.weight" are both lora_A of site "layers.0"',
+    );
   });
 
   test('readAdapter without a model: sites in file order, settings from the config, factors as stored; with one, checked against its sites', async () => {
     const { dir } = await savedAdapter();
     const sites = await readAdapter(dir);
-    expect(sites.map(({ path, r, alpha, rslora, dropout, inFeatures, outFeatures }) => ({ path, r, alpha, rslora, dropout, inFeatures, outFeatures }))).toEqual([
-      { path: 'layers.0', r: 2, alpha: 4, rslora: false, dropout: 0, inFeatures: 12, outFeatures: 10 },
-      { path: 'layers.1', r: 3, alpha: 3, rslora: true, dropout: 0, inFeatures: 10, outFeatures: 8 },
-    ]);
+    expect(sites.map(({ path, r, alpha, rslora, dropout, inFeatures, outFeatures }) => ({ path, r, alpha, rslora, dropout, inFeatures, outFeatures }))).toEqual(
+      [
+        { path: 'layers.0', r: 2, alpha: 4, rslora: false, dropout: 0, inFeatures: 12, outFeatures: 10 },
+        { path: 'layers.1', r: 3, alpha: 3, rslora: true, dropout: 0, inFeatures: 10, outFeatures: 8 },
+      ],
+    );
     const { tensors } = await readSafetensorsFile(join(dir, ADAPTER_WEIGHTS));
     expect(sites[0].loraA).toEqual(tensors.get('base_model.model.layers.0.lora_A.weight')?.data); // [r, in]
     expect(sites[1].loraB).toEqual(tensors.get('base_model.model.layers.1.lora_B.weight')?.data); // [out, r]

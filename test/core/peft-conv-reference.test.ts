@@ -22,9 +22,12 @@ beforeAll(async () => {
 /** tfjs kernel [kh, kw, in, out] → PyTorch [out, in, kh, kw], flattened. */
 function toTorchLayout(values: Float32Array, [kh, kw, cin, cout]: number[]): Float32Array {
   const out = new Float32Array(values.length);
-  for (let h = 0; h < kh; h++) for (let w = 0; w < kw; w++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) {
-    out[((o * cin + i) * kh + h) * kw + w] = values[((h * kw + w) * cin + i) * cout + o];
-  }
+  for (let h = 0; h < kh; h++)
+    for (let w = 0; w < kw; w++)
+      for (let i = 0; i < cin; i++)
+        for (let o = 0; o < cout; o++) {
+          out[((o * cin + i) * kh + h) * kw + w] = values[((h * kw + w) * cin + i) * cout + o];
+        }
   return out;
 }
 

@@ -4,13 +4,20 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  createRankwise, Gpt, injectLora, listSites, loadAdapter, loraScaling, Mlp, PipelineValidationError, saveAdapter,
-  type JsonObject, type Module, type Site,
+  createRankwise,
+  Gpt,
+  injectLora,
+  listSites,
+  loadAdapter,
+  loraScaling,
+  Mlp,
+  PipelineValidationError,
+  saveAdapter,
+  type JsonObject,
+  type Module,
+  type Site,
 } from '@rankwise/core';
-import {
-  ADAPTER_CONFIG, ADAPTER_WEIGHTS, buildPeftConfig, encodeSafetensors, parsePeftConfig, peftSiteSettings,
-  peftTargetSites,
-} from '@rankwise/formats';
+import { ADAPTER_CONFIG, ADAPTER_WEIGHTS, buildPeftConfig, encodeSafetensors, parsePeftConfig, peftSiteSettings, peftTargetSites } from '@rankwise/formats';
 import { loraLayers } from '@rankwise/lora';
 import { describeLlama } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
@@ -142,14 +149,28 @@ describe("target_modules with PEFT's rules", () => {
     // the layers' name, so "blocks.1.attn.q" has no index and is dropped; HF names ("model.layers.1…") have one.
     expect(peftTargetSites(parse({ target_modules: ['q'], layers_to_transform: [1] }), sites)).toEqual([]);
     const llama = describeLlama({ vocab_size: 16, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 3, num_attention_heads: 2 }).sites;
-    expect(peftTargetSites(parse({ target_modules: ['q_proj'], layers_to_transform: [1, 2] }), llama).map((s) => s.path)).toEqual(['model.layers.1.self_attn.q_proj', 'model.layers.2.self_attn.q_proj']);
-    expect(peftTargetSites(parse({ target_modules: ['q_proj'], layers_to_transform: 0, layers_pattern: 'layers' }), llama).map((s) => s.path)).toEqual(['model.layers.0.self_attn.q_proj']);
+    expect(peftTargetSites(parse({ target_modules: ['q_proj'], layers_to_transform: [1, 2] }), llama).map((s) => s.path)).toEqual([
+      'model.layers.1.self_attn.q_proj',
+      'model.layers.2.self_attn.q_proj',
+    ]);
+    expect(peftTargetSites(parse({ target_modules: ['q_proj'], layers_to_transform: 0, layers_pattern: 'layers' }), llama).map((s) => s.path)).toEqual([
+      'model.layers.0.self_attn.q_proj',
+    ]);
     expect(peftTargetSites(parse({ target_modules: ['q_proj'], layers_to_transform: 0, layers_pattern: 'blocks' }), llama)).toEqual([]);
     // PEFT applies layers_to_transform to suffix matches only: an exact name or a regex ignores it.
-    expect(peftTargetSites(parse({ target_modules: ['model.layers.0.self_attn.q_proj'], layers_to_transform: [1] }), llama).map((s) => s.path)).toEqual(['model.layers.0.self_attn.q_proj']);
+    expect(peftTargetSites(parse({ target_modules: ['model.layers.0.self_attn.q_proj'], layers_to_transform: [1] }), llama).map((s) => s.path)).toEqual([
+      'model.layers.0.self_attn.q_proj',
+    ]);
     expect(peftTargetSites(parse({ target_modules: 'all-linear' }), llama)).toHaveLength(21);
-    expect(peftTargetSites(parse({ target_modules: ['q', 'v'], exclude_modules: ['blocks.1.attn.v'] }), sites).map((s) => s.path)).toEqual(['blocks.0.attn.q', 'blocks.0.attn.v', 'blocks.1.attn.q']);
-    expect(peftTargetSites(parse({ target_modules: '.*attn\\.(q|k)', exclude_modules: '.*\\.0\\..*' }), sites).map((s) => s.path)).toEqual(['blocks.1.attn.q', 'blocks.1.attn.k']);
+    expect(peftTargetSites(parse({ target_modules: ['q', 'v'], exclude_modules: ['blocks.1.attn.v'] }), sites).map((s) => s.path)).toEqual([
+      'blocks.0.attn.q',
+      'blocks.0.attn.v',
+      'blocks.1.attn.q',
+    ]);
+    expect(peftTargetSites(parse({ target_modules: '.*attn\\.(q|k)', exclude_modules: '.*\\.0\\..*' }), sites).map((s) => s.path)).toEqual([
+      'blocks.1.attn.q',
+      'blocks.1.attn.k',
+    ]);
   });
 
   test('"all-linear" on a tfjs LayersModel picks its Dense layers only (PEFT: nn.Linear, never Conv2d or Embedding); lists still name any site', () => {
@@ -171,7 +192,13 @@ describe("target_modules with PEFT's rules", () => {
 describe("rank_pattern / alpha_pattern as PEFT's regexes", () => {
   test('alpha_pattern {"layers\\\\.2": 16} applies to layers.2 (re.match((.*\\.)?(key)$)); rank_pattern {"layers\\\\.1": 2} gives layers.1 rank 2', async () => {
     const ranks = { 'layers.0': 4, 'layers.1': 2, 'layers.2': 4 };
-    const config = { target_modules: ['layers.0', 'layers.1', 'layers.2'], r: 4, lora_alpha: 4, rank_pattern: { 'layers\\.1': 2 }, alpha_pattern: { 'layers\\.2': 16 } };
+    const config = {
+      target_modules: ['layers.0', 'layers.1', 'layers.2'],
+      r: 4,
+      lora_alpha: 4,
+      rank_pattern: { 'layers\\.1': 2 },
+      alpha_pattern: { 'layers\\.2': 16 },
+    };
     const written = await writePeftAdapter(mlp(), config, ranks);
     expect(await validateWithAdapter('mlp', written.dir)).toEqual([]);
     const model = mlp();
@@ -189,7 +216,7 @@ describe("rank_pattern / alpha_pattern as PEFT's regexes", () => {
   });
 
   test('the first matching key wins (dict order); a key matches only at a ".name" boundary', () => {
-    const config = parsePeftConfig({ peft_type: 'LORA', r: 8, lora_alpha: 8, alpha_pattern: { 'attn\\.q': 1, q: 2, '\\d\\.attn\\.q': 3, 'k': 5 } }, 'c');
+    const config = parsePeftConfig({ peft_type: 'LORA', r: 8, lora_alpha: 8, alpha_pattern: { 'attn\\.q': 1, q: 2, '\\d\\.attn\\.q': 3, k: 5 } }, 'c');
     expect(peftSiteSettings(config, 'blocks.0.attn.q').alpha).toBe(1);
     expect(peftSiteSettings(config, 'blocks.0.attn.k').alpha).toBe(5);
     expect(peftSiteSettings(config, 'blocks.0.attn.kk').alpha).toBe(8); // "k" must match a whole last part
@@ -201,7 +228,15 @@ describe('what rankwise writes', () => {
   /** Two inject calls: rsLoRA on layers.0 only, different ranks and alphas. */
   async function mixedAdapter(): Promise<{ dir: string; scalings: number[] }> {
     const model = mlp();
-    injectLora(model, [{ path: 'layers.0', r: 4, alpha: 8, rslora: true }, { path: 'layers.1', r: 2, alpha: 8 }, { path: 'layers.2', r: 2, alpha: 8 }], 3);
+    injectLora(
+      model,
+      [
+        { path: 'layers.0', r: 4, alpha: 8, rslora: true },
+        { path: 'layers.1', r: 2, alpha: 8 },
+        { path: 'layers.2', r: 2, alpha: 8 },
+      ],
+      3,
+    );
     loraLayers(model).forEach(([, layer], i) => {
       const b = seededTensor(layer.loraB.shape, 20 + i, 0.5);
       layer.loraB.assign(b);
@@ -225,7 +260,11 @@ describe('what rankwise writes', () => {
     // rankwise reads its own presentation back (rsLoRA, α 8) because it agrees with PEFT's fields.
     const model = mlp();
     await loadAdapter(model, dir);
-    expect(loraLayers(model).map(([, l]) => [l.rslora, l.alpha, l.scaling])).toEqual([[true, 8, 4], [false, 8, 4], [false, 8, 4]]);
+    expect(loraLayers(model).map(([, l]) => [l.rslora, l.alpha, l.scaling])).toEqual([
+      [true, 8, 4],
+      [false, 8, 4],
+      [false, 8, 4],
+    ]);
     model.dispose();
   });
 
@@ -233,8 +272,25 @@ describe('what rankwise writes', () => {
     const { dir } = await mixedAdapter();
     const raw = JSON.parse(await readFile(join(dir, ADAPTER_CONFIG), 'utf8')) as JsonObject;
     const peftFields = [
-      'peft_type', 'task_type', 'base_model_name_or_path', 'revision', 'inference_mode', 'r', 'lora_alpha', 'lora_dropout', 'use_rslora', 'target_modules',
-      'rank_pattern', 'alpha_pattern', 'bias', 'fan_in_fan_out', 'init_lora_weights', 'modules_to_save', 'layers_to_transform', 'layers_pattern', 'use_dora',
+      'peft_type',
+      'task_type',
+      'base_model_name_or_path',
+      'revision',
+      'inference_mode',
+      'r',
+      'lora_alpha',
+      'lora_dropout',
+      'use_rslora',
+      'target_modules',
+      'rank_pattern',
+      'alpha_pattern',
+      'bias',
+      'fan_in_fan_out',
+      'init_lora_weights',
+      'modules_to_save',
+      'layers_to_transform',
+      'layers_pattern',
+      'use_dora',
     ];
     expect(Object.keys(raw).filter((k) => !peftFields.includes(k))).toEqual([]);
     expect(raw.base_model_name_or_path).toBe('HuggingFaceTB/SmolLM2-135M');
@@ -248,17 +304,27 @@ describe('what rankwise writes', () => {
     await writeFile(file, JSON.stringify({ ...raw, lora_alpha: 6 }));
     const model = mlp();
     await loadAdapter(model, dir);
-    expect(loraLayers(model).map(([p, l]) => [p, l.alpha, l.scaling])).toEqual([['layers.0', 8, 4], ['layers.1', 6, 3], ['layers.2', 6, 3]]);
+    expect(loraLayers(model).map(([p, l]) => [p, l.alpha, l.scaling])).toEqual([
+      ['layers.0', 8, 4],
+      ['layers.1', 6, 3],
+      ['layers.2', 6, 3],
+    ]);
     model.dispose();
   });
 
   test('keys of newer PEFT versions are accepted; settings rankwise cannot compute are refused, naming the key', async () => {
     const ranks = { 'layers.0': 2 };
-    const future = await writePeftAdapter(mlp(), { target_modules: ['layers.0'], r: 2, lora_alpha: 2, eva_config: null, corda_config: null, some_future_key: { x: 1 } }, ranks);
+    const future = await writePeftAdapter(
+      mlp(),
+      { target_modules: ['layers.0'], r: 2, lora_alpha: 2, eva_config: null, corda_config: null, some_future_key: { x: 1 } },
+      ranks,
+    );
     expect(await validateWithAdapter('mlp', future.dir)).toEqual([]);
     const dora = await writePeftAdapter(mlp(), { target_modules: ['layers.0'], r: 2, lora_alpha: 2, use_dora: true }, ranks);
     // DoRA is implemented (variants): use_dora is accepted, and then every site needs its lora_magnitude_vector.
-    await expect(loadAdapter(mlp(), dora.dir)).rejects.toThrow(`${join(dora.dir, 'adapter_model.safetensors')}: site "layers.0" has no lora_magnitude_vector, but ${join(dora.dir, ADAPTER_CONFIG)} sets "use_dora": true`);
+    await expect(loadAdapter(mlp(), dora.dir)).rejects.toThrow(
+      `${join(dora.dir, 'adapter_model.safetensors')}: site "layers.0" has no lora_magnitude_vector, but ${join(dora.dir, ADAPTER_CONFIG)} sets "use_dora": true`,
+    );
     const saved = await writePeftAdapter(mlp(), { target_modules: ['layers.0'], r: 2, lora_alpha: 2, modules_to_save: ['layers.2'] }, ranks);
     expect((await validateWithAdapter('mlp', saved.dir)).join('\n')).toContain('/modules_to_save: found ["layers.2"], allowed: null or []');
     const badRegex = await writePeftAdapter(mlp(), { target_modules: ['layers.0'], r: 2, lora_alpha: 2, rank_pattern: { 'layers(': 2 } }, ranks);

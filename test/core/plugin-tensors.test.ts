@@ -1,9 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
-import {
-  createModel, injectLora, isLoraModule, loraModules, readLoraDelta, readLoraFactors, type LoraModuleLike,
-  type ModelLike,
-} from '@rankwise/core';
+import { createModel, injectLora, isLoraModule, loraModules, readLoraDelta, readLoraFactors, type LoraModuleLike, type ModelLike } from '@rankwise/core';
 import { loraLayers } from '@rankwise/lora';
 import { useTestBackend } from '../helpers/backend.js';
 import { seededTensor } from '../helpers/numeric.js';
@@ -17,15 +14,16 @@ beforeAll(async () => {
 /** scaling·A·B in float64 from A [fanIn, r] and B [r, out]: [fanIn, out]. */
 function hostDelta(a: Float32Array, b: Float32Array, fanIn: number, r: number, out: number, scaling: number): Float64Array {
   const d = new Float64Array(fanIn * out);
-  for (let i = 0; i < fanIn; i++) for (let o = 0; o < out; o++) {
-    let s = 0;
-    for (let k = 0; k < r; k++) s += a[i * r + k] * b[k * out + o];
-    d[i * out + o] = scaling * s;
-  }
+  for (let i = 0; i < fanIn; i++)
+    for (let o = 0; o < out; o++) {
+      let s = 0;
+      for (let k = 0; k < r; k++) s += a[i * r + k] * b[k * out + o];
+      d[i * out + o] = scaling * s;
+    }
   return d;
 }
 
-test('readLoraFactors / readLoraDelta read every adapter\'s A, B and the active ΔW, disposing what they make', async () => {
+test("readLoraFactors / readLoraDelta read every adapter's A, B and the active ΔW, disposing what they make", async () => {
   const model = createModel('mlp', { sizes: [6, 5, 4], activation: 'relu' }, 3);
   injectLora(model, [{ path: 'layers.0', r: 2, alpha: 4 }], 1);
   injectLora(model, [{ path: 'layers.0', r: 3, alpha: 3 }], 2, 'second'); // added, not active

@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import {
-  DYNAMIC_CODE, dequantizeWeight, NF4_CODE, quantizeBf16, quantizeInt8Rows, quantizeNf4, quantizeWeight,
-} from '@rankwise/models';
+import { DYNAMIC_CODE, dequantizeWeight, NF4_CODE, quantizeBf16, quantizeInt8Rows, quantizeNf4, quantizeWeight } from '@rankwise/models';
 
 /**
  * The reference: scripts/quant-reference/make_nf4_reference.py (bitsandbytes' NF4 double quantization, int8 row-wise
@@ -12,9 +10,19 @@ type Stored = Float32Array | Uint8Array | Int8Array;
 function readReference(): Map<string, { shape: number[]; data: Stored }> {
   const bytes = readFileSync('test/fixtures/quant/reference.safetensors');
   const headerLength = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8')) as Record<
+    string,
+    { dtype: string; shape: number[]; data_offsets: [number, number] }
+  >;
   const out = new Map<string, { shape: number[]; data: Stored }>();
-  for (const [name, { dtype, shape, data_offsets: [begin, end] }] of Object.entries(header)) {
+  for (const [
+    name,
+    {
+      dtype,
+      shape,
+      data_offsets: [begin, end],
+    },
+  ] of Object.entries(header)) {
     const raw = bytes.subarray(8 + headerLength + begin, 8 + headerLength + end);
     const copy = new Uint8Array(raw).buffer;
     out.set(name, { shape, data: dtype === 'F32' ? new Float32Array(copy) : dtype === 'I8' ? new Int8Array(copy) : new Uint8Array(copy) });
@@ -34,7 +42,7 @@ const ulp = (x: number) => 2 ** (Math.floor(Math.log2(Math.abs(x))) - 23);
 const shapeOf = (name: string) => reference.get(name)!.shape as [number, number];
 
 describe('NF4 with double quantization, against the bitsandbytes re-implementation', () => {
-  test('the NF4 code values and the 8-bit dynamic map are bitsandbytes\' to the bit', () => {
+  test("the NF4 code values and the 8-bit dynamic map are bitsandbytes' to the bit", () => {
     expect(bitsOf(NF4_CODE)).toEqual(bitsOf(get<Float32Array>('nf4_code')));
     expect(bitsOf(DYNAMIC_CODE)).toEqual(bitsOf(get<Float32Array>('dynamic_code')));
   });
@@ -90,7 +98,7 @@ describe('NF4 with double quantization, against the bitsandbytes re-implementati
     expect(b.absmax.length).toBe(3); // 64 + 64 + 7
   });
 
-  test('the error is NF4\'s: mean |W − deq(W)| / mean |W| about 0.09 on normal weights (the check can fail)', () => {
+  test("the error is NF4's: mean |W − deq(W)| / mean |W| about 0.09 on normal weights (the check can fail)", () => {
     const w = get<Float32Array>('a.weight');
     const deq = dequantizeWeight(quantizeWeight('nf4', w, 128, 192));
     let err = 0;

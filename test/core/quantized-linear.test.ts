@@ -3,10 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { activeBackend, freeze, injectLora, Linear, Llama, listSites, parameterReport, Rng } from '@rankwise/core';
 import { sparseSoftmaxCrossEntropy } from '@rankwise/core/training';
 import { unfreeze } from '@rankwise/lora';
-import {
-  QUANTIZED_MATMUL_KERNEL, buildQuantized, dequantizeWeight, quantizedLinears, quantizeModel, transposeValues,
-  type QuantType,
-} from '@rankwise/models';
+import { QUANTIZED_MATMUL_KERNEL, buildQuantized, dequantizeWeight, quantizedLinears, quantizeModel, transposeValues, type QuantType } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { normRelativeError, seededTensor, take, values } from '../helpers/numeric.js';
 
@@ -41,7 +38,7 @@ async function outputAndGradient(linear: Linear, x: tf.Tensor, dy: tf.Tensor): P
 
 describe('Linear with a quantized frozen weight', () => {
   for (const type of TYPES) {
-    test(`${type}: output and input gradient equal a float32 Linear holding the dequantized weight (1e-5), with the ${'backend\'s'} kernel and with per-layer dequantization; no tensor left`, async () => {
+    test(`${type}: output and input gradient equal a float32 Linear holding the dequantized weight (1e-5), with the ${"backend's"} kernel and with per-layer dequantization; no tensor left`, async () => {
       const before = tf.memory().numTensors;
       const { quantized, dense } = await pair(type, 200, 136, 7); // in 200: NF4 blocks straddle rows; out 136: a partial tile
       const x = seededTensor([3, 5, 200], 3); // [B, T, in]
@@ -55,7 +52,9 @@ describe('Linear with a quantized frozen weight', () => {
         const ours = await outputAndGradient(quantized, x, dy);
         const yErr = normRelativeError(ours.y, reference.y);
         const dxErr = normRelativeError(ours.dx, reference.dx);
-        console.info(`[quantized-linear] ${type} on ${name}${kernel ? ' (kernel)' : ' (dequantized per layer)'}: y ${yErr.toExponential(2)}, dx ${dxErr.toExponential(2)}`);
+        console.info(
+          `[quantized-linear] ${type} on ${name}${kernel ? ' (kernel)' : ' (dequantized per layer)'}: y ${yErr.toExponential(2)}, dx ${dxErr.toExponential(2)}`,
+        );
         expect(yErr).toBeLessThan(1e-5);
         expect(dxErr).toBeLessThan(1e-5);
       }
@@ -94,10 +93,24 @@ describe('Linear with a quantized frozen weight', () => {
 
   test('built quantized (buildQuantized): the same numbers as the float32 model quantized after building, and LoRA trains on it; unfreeze refuses', async () => {
     const config = {
-      model_type: 'llama', vocab_size: 61, hidden_size: 64, intermediate_size: 96, num_hidden_layers: 2, num_attention_heads: 4,
-      num_key_value_heads: 2, rope_theta: 10000, rms_norm_eps: 1e-5, max_position_embeddings: 32, tie_word_embeddings: false, context: 8,
+      model_type: 'llama',
+      vocab_size: 61,
+      hidden_size: 64,
+      intermediate_size: 96,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      rope_theta: 10000,
+      rms_norm_eps: 1e-5,
+      max_position_embeddings: 32,
+      tie_word_embeddings: false,
+      context: 8,
     };
-    const built = buildQuantized('nf4', (l) => l.role !== 'head', () => new Llama(config, 11));
+    const built = buildQuantized(
+      'nf4',
+      (l) => l.role !== 'head',
+      () => new Llama(config, 11),
+    );
     const later = new Llama(config, 11);
     const report = await quantizeModel(later, 'nf4');
     expect(report.layers).toBe(14);
@@ -107,11 +120,25 @@ describe('Linear with a quantized frozen weight', () => {
     for (const [[path, a], [, b]] of quantizedLinears(built).map((e, i) => [e, quantizedLinears(later)[i]] as const)) {
       expect(a.quantized, path).toEqual(b.quantized);
     }
-    const ids = tf.tensor2d(Array.from({ length: 16 }, (_, i) => (i * 7) % 61), [2, 8], 'int32');
-    const targets = tf.tensor2d(Array.from({ length: 16 }, (_, i) => (i * 5 + 1) % 61), [2, 8], 'int32');
+    const ids = tf.tensor2d(
+      Array.from({ length: 16 }, (_, i) => (i * 7) % 61),
+      [2, 8],
+      'int32',
+    );
+    const targets = tf.tensor2d(
+      Array.from({ length: 16 }, (_, i) => (i * 5 + 1) % 61),
+      [2, 8],
+      'int32',
+    );
     expect(await take(tf.tidy(() => built.forward(ids)))).toEqual(await take(tf.tidy(() => later.forward(ids))));
     freeze(built);
-    injectLora(built, listSites(built).filter((s) => s.role === 'attn.q' || s.role === 'attn.v').map((s) => ({ path: s.path, r: 4, alpha: 8 })), 3);
+    injectLora(
+      built,
+      listSites(built)
+        .filter((s) => s.role === 'attn.q' || s.role === 'attn.v')
+        .map((s) => ({ path: s.path, r: 4, alpha: 8 })),
+      3,
+    );
     const variables = built.trainableParameters();
     expect(variables.length).toBe(8);
     const { value, grads } = tf.variableGrads(() => sparseSoftmaxCrossEntropy(built.forward(ids), targets), variables);
@@ -119,7 +146,9 @@ describe('Linear with a quantized frozen weight', () => {
     const nonZero = await Promise.all(variables.map(async (v) => (await values(grads[v.name])).some((g) => g !== 0)));
     expect(nonZero).toEqual(variables.map((v) => v.name.includes('lora_B'))); // B = 0 at the start: only B's gradients are non-zero
     tf.dispose([value, grads, ids, targets]);
-    expect(() => unfreeze(built)).toThrow(/14 Linear weights are stored quantized \(nf4, e\.g\. model\.layers\.0\.self_attn\.q_proj\.base\); they cannot be fine-tuned/);
+    expect(() => unfreeze(built)).toThrow(
+      /14 Linear weights are stored quantized \(nf4, e\.g\. model\.layers\.0\.self_attn\.q_proj\.base\); they cannot be fine-tuned/,
+    );
     built.dispose();
     later.dispose();
   });

@@ -1,7 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import {
-  decodeSafetensors, encodeSafetensors, halfToFloat, MAX_HEADER_BYTES, SafetensorsError,
-} from '@rankwise/formats';
+import { decodeSafetensors, encodeSafetensors, halfToFloat, MAX_HEADER_BYTES, SafetensorsError } from '@rankwise/formats';
 
 /** Builds a file from a raw header object and a data buffer, to craft malformed files. */
 function craft(header: unknown, data: Uint8Array = new Uint8Array(0), headerText?: string): Uint8Array {
@@ -27,7 +25,13 @@ describe('safetensors', () => {
   test('round trip is exact, metadata kept, header 8-byte aligned', () => {
     const a = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i) * 1e3 + 1e-7 * i);
     const b = new Float32Array([Number.MAX_VALUE, -0, 1e-45, Infinity]);
-    const bytes = encodeSafetensors([{ name: 'w', shape: [3, 4], data: a }, { name: 'odd', shape: [4], data: b }], { producer: 'test' });
+    const bytes = encodeSafetensors(
+      [
+        { name: 'w', shape: [3, 4], data: a },
+        { name: 'odd', shape: [4], data: b },
+      ],
+      { producer: 'test' },
+    );
     const headerLength = Number(new DataView(bytes.buffer).getBigUint64(0, true));
     expect((8 + headerLength) % 8).toBe(0);
     const decoded = decodeSafetensors(bytes);
@@ -55,10 +59,7 @@ describe('safetensors', () => {
     const data = new Uint8Array(12);
     data.set(new Uint8Array(f16.buffer), 0);
     data.set(new Uint8Array(bf16.buffer), 8);
-    const bytes = craft(
-      { h: { dtype: 'F16', shape: [4], data_offsets: [0, 8] }, b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] } },
-      data,
-    );
+    const bytes = craft({ h: { dtype: 'F16', shape: [4], data_offsets: [0, 8] }, b: { dtype: 'BF16', shape: [2], data_offsets: [8, 12] } }, data);
     const decoded = decodeSafetensors(bytes);
     expect([...decoded.tensors.get('h')!.data]).toEqual([1, -2, 2 ** -24, Infinity]);
     expect([...decoded.tensors.get('b')!.data]).toEqual([1, -3.5]);
@@ -68,38 +69,72 @@ describe('safetensors', () => {
   const f32 = (n: number) => new Uint8Array(4 * n);
   const cases: Array<[string, Uint8Array, string]> = [
     ['truncated before the length', new Uint8Array(5), 'truncated: 5 bytes'],
-    ['header length past end', (() => {
-      const b = craft({});
-      new DataView(b.buffer).setBigUint64(0, 1000n, true);
-      return b;
-    })(), 'header length 1000 runs past the end of the file (2 bytes follow the length)'],
-    ['huge header length', (() => {
-      const b = new Uint8Array(16);
-      new DataView(b.buffer).setBigUint64(0, 2n ** 60n, true);
-      return b;
-    })(), `exceeds the limit of ${MAX_HEADER_BYTES} bytes`],
-    ['64-bit header length, printed exactly', (() => {
-      const b = new Uint8Array(16);
-      new DataView(b.buffer).setBigUint64(0, 2n ** 60n + 1n, true);
-      return b;
-    })(), 'header length 1152921504606846977 exceeds'],
-    ['every unreadable dtype at once', craft({
-      a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] },
-      b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
-      c: { dtype: 'Q4', shape: [1], data_offsets: [12, 16] },
-      d: { dtype: 'U8', shape: [4], data_offsets: [16, 20] },
-    }, f32(5)), '3 tensors have dtypes rankwise does not read: "a" "I64", "c" "Q4", "d" "U8"; readable: F32, F16, BF16'],
+    [
+      'header length past end',
+      (() => {
+        const b = craft({});
+        new DataView(b.buffer).setBigUint64(0, 1000n, true);
+        return b;
+      })(),
+      'header length 1000 runs past the end of the file (2 bytes follow the length)',
+    ],
+    [
+      'huge header length',
+      (() => {
+        const b = new Uint8Array(16);
+        new DataView(b.buffer).setBigUint64(0, 2n ** 60n, true);
+        return b;
+      })(),
+      `exceeds the limit of ${MAX_HEADER_BYTES} bytes`,
+    ],
+    [
+      '64-bit header length, printed exactly',
+      (() => {
+        const b = new Uint8Array(16);
+        new DataView(b.buffer).setBigUint64(0, 2n ** 60n + 1n, true);
+        return b;
+      })(),
+      'header length 1152921504606846977 exceeds',
+    ],
+    [
+      'every unreadable dtype at once',
+      craft(
+        {
+          a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] },
+          b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] },
+          c: { dtype: 'Q4', shape: [1], data_offsets: [12, 16] },
+          d: { dtype: 'U8', shape: [4], data_offsets: [16, 20] },
+        },
+        f32(5),
+      ),
+      '3 tensors have dtypes rankwise does not read: "a" "I64", "c" "Q4", "d" "U8"; readable: F32, F16, BF16',
+    ],
     ['non-JSON header', craft(null, new Uint8Array(0), '{"a": [1, 2'), 'header is not valid UTF-8 JSON'],
     ['header not an object', craft([1, 2]), 'header must be a JSON object'],
     ['unknown dtype', craft({ t: { dtype: 'Q4', shape: [1], data_offsets: [0, 4] } }, f32(1)), 'tensor "t": unknown dtype "Q4"; readable: F32, F16, BF16'],
     ['known but unread dtype', craft({ t: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, f32(2)), 'tensor "t": dtype I64 is not a float weight type'],
-    ['shape/size mismatch', craft({ t: { dtype: 'F32', shape: [2, 3], data_offsets: [0, 20] } }, f32(5)), 'tensor "t": shape [2, 3] of F32 needs 24 bytes but data_offsets [0, 20] hold 20'],
-    ['offsets out of range', craft({ t: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, f32(2)), 'tensor "t": data_offsets [0, 16] out of range: the data buffer has 8 bytes'],
+    [
+      'shape/size mismatch',
+      craft({ t: { dtype: 'F32', shape: [2, 3], data_offsets: [0, 20] } }, f32(5)),
+      'tensor "t": shape [2, 3] of F32 needs 24 bytes but data_offsets [0, 20] hold 20',
+    ],
+    [
+      'offsets out of range',
+      craft({ t: { dtype: 'F32', shape: [4], data_offsets: [0, 16] } }, f32(2)),
+      'tensor "t": data_offsets [0, 16] out of range: the data buffer has 8 bytes',
+    ],
     ['offsets reversed', craft({ t: { dtype: 'F32', shape: [0], data_offsets: [8, 4] } }, f32(2)), 'begin after end'],
-    ['overlapping offsets', craft({
-      a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
-      b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
-    }, f32(3)), 'tensor "b": data_offsets [4, 12] overlap tensor "a" [0, 8]'],
+    [
+      'overlapping offsets',
+      craft(
+        {
+          a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] },
+          b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] },
+        },
+        f32(3),
+      ),
+      'tensor "b": data_offsets [4, 12] overlap tensor "a" [0, 8]',
+    ],
     ['hole in the buffer', craft({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(2)), 'bytes [0, 4) of the data buffer belong to no tensor'],
     ['trailing bytes', craft({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(3)), 'the data buffer has 12 bytes but the tensors cover only 4'],
     ['bad shape', craft({ a: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, f32(1)), 'shape must be an array of non-negative integers, found [-1]'],

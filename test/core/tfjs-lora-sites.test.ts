@@ -3,14 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import {
-  freeze, injectLora, loadAdapter, saveAdapter, listSites, loadTfjsModel, parameterReport,
-} from '@rankwise/core';
+import { freeze, injectLora, loadAdapter, saveAdapter, listSites, loadTfjsModel, parameterReport } from '@rankwise/core';
 import { createOptimizer, sparseSoftmaxCrossEntropy, trainStep } from '@rankwise/core/training';
 import { decodeSafetensors } from '@rankwise/formats';
-import {
-  LoraConv2d, LoraEmbedding, LoraLinear, loraLayers, mergeAdapters, unmergeAdapters, type LoraLayer,
-} from '@rankwise/lora';
+import { LoraConv2d, LoraEmbedding, LoraLinear, loraLayers, mergeAdapters, unmergeAdapters, type LoraLayer } from '@rankwise/lora';
 import type { TfjsLayersModel } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { checkGradients } from '../helpers/finite-difference.js';
@@ -58,7 +54,9 @@ describe('tfjs LayersModel sites', () => {
     ]);
     const emb = await loadTfjsModel(embeddingDir);
     expect(listSites(emb).map((s) => [s.path, s.inFeatures, s.outFeatures, s.role])).toEqual([
-      ['embed', 12, 6, 'embedding'], ['hidden', 30, 7, 'dense'], ['out', 7, 3, 'dense'],
+      ['embed', 12, 6, 'embedding'],
+      ['hidden', 30, 7, 'dense'],
+      ['out', 7, 3, 'dense'],
     ]);
     // BatchNorm's gamma and beta are parameters; its moving statistics are buffers (never trained)
     expect(cnn.namedBuffers().map(([n]) => n)).toEqual(['bn.moving_mean', 'bn.moving_variance']);
@@ -113,7 +111,8 @@ describe('tfjs LayersModel sites', () => {
       unmergeAdapters(model);
       expect(tf.memory().numTensors).toBe(tensors);
       const after = await frozenState(model);
-      for (const [name, before] of weightsBefore) expect(maxAbsDiff(after.get(name.replace(/^(\w+)\.(weight|bias)$/, '$1.base.$2'))!, before), name).toBeLessThan(1e-6);
+      for (const [name, before] of weightsBefore)
+        expect(maxAbsDiff(after.get(name.replace(/^(\w+)\.(weight|bias)$/, '$1.base.$2'))!, before), name).toBeLessThan(1e-6);
       x.dispose();
       model.dispose();
     });
@@ -192,10 +191,16 @@ describe('tfjs LayersModel sites', () => {
 
   test('DoRA and PiSSA / OLoRA / gaussian inits are Linear-only: Conv2d and Embedding sites refuse them by name, and so does a PEFT adapter with use_dora on conv factors', async () => {
     const cnn = await loadTfjsModel(cnnDir);
-    expect(() => injectLora(cnn, [{ path: 'conv_a', r: 2, alpha: 4, dora: true }], 1)).toThrow('DoRA (dora: true) is supported on Linear sites only, not on Conv2d sites');
-    expect(() => injectLora(cnn, [{ path: 'conv_b', r: 2, alpha: 4, init: 'pissa' }], 1)).toThrow('LoRA init "pissa" is supported on Linear sites only; Conv2d sites');
+    expect(() => injectLora(cnn, [{ path: 'conv_a', r: 2, alpha: 4, dora: true }], 1)).toThrow(
+      'DoRA (dora: true) is supported on Linear sites only, not on Conv2d sites',
+    );
+    expect(() => injectLora(cnn, [{ path: 'conv_b', r: 2, alpha: 4, init: 'pissa' }], 1)).toThrow(
+      'LoRA init "pissa" is supported on Linear sites only; Conv2d sites',
+    );
     const emb = await loadTfjsModel(embeddingDir);
-    expect(() => injectLora(emb, [{ path: 'embed', r: 2, alpha: 4, init: 'gaussian' }], 1)).toThrow('LoRA init "gaussian" is supported on Linear sites only; Embedding sites');
+    expect(() => injectLora(emb, [{ path: 'embed', r: 2, alpha: 4, init: 'gaussian' }], 1)).toThrow(
+      'LoRA init "gaussian" is supported on Linear sites only; Embedding sites',
+    );
     // a Dense site of the same model takes DoRA
     const [dense] = injectLora(emb, [{ path: 'hidden', r: 2, alpha: 4, dora: true }], 1);
     expect(dense).toBeInstanceOf(LoraLinear);
@@ -209,7 +214,9 @@ describe('tfjs LayersModel sites', () => {
     const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
     await writeFile(configFile, JSON.stringify({ ...config, use_dora: true }));
     const fresh = await loadTfjsModel(cnnDir);
-    await expect(loadAdapter(fresh, dir)).rejects.toThrow(`${configFile}: "use_dora": true, but site "conv_a" holds conv2d factors; rankwise supports DoRA and PiSSA / OLoRA on Linear sites only`);
+    await expect(loadAdapter(fresh, dir)).rejects.toThrow(
+      `${configFile}: "use_dora": true, but site "conv_a" holds conv2d factors; rankwise supports DoRA and PiSSA / OLoRA on Linear sites only`,
+    );
     for (const m of [cnn, emb, model, fresh]) m.dispose();
   });
 

@@ -21,9 +21,7 @@ function randomImages(count: number, side: number, seed: number): Float32Array {
 
 describe('digit transforms', () => {
   test('the list of transforms', () => {
-    expect(DIGIT_TRANSFORMS).toEqual([
-      'none', 'rotate90', 'rotate180', 'rotate270', 'flip-horizontal', 'flip-vertical', 'invert', 'permute-pixels',
-    ]);
+    expect(DIGIT_TRANSFORMS).toEqual(['none', 'rotate90', 'rotate180', 'rotate270', 'flip-horizontal', 'flip-vertical', 'invert', 'permute-pixels']);
   });
 
   test('on a known 3×3 image: rotate90 is counter-clockwise', () => {
@@ -38,7 +36,13 @@ describe('digit transforms', () => {
   });
 
   test('rotate90 moves a single pixel (r, c) of a 28×28 image to (27 - c, r)', () => {
-    for (const [r, c] of [[0, 0], [0, 27], [3, 10], [27, 5], [13, 14]]) {
+    for (const [r, c] of [
+      [0, 0],
+      [0, 27],
+      [3, 10],
+      [27, 5],
+      [13, 14],
+    ]) {
       const image = new Float32Array(784);
       image[r * 28 + c] = 1;
       const out = transformImages(image, 28, 'rotate90');
@@ -56,7 +60,9 @@ describe('digit transforms', () => {
     expect(sameArray(twice, transformImages(images, 28, 'rotate180'))).toBe(true);
     expect(sameArray(transformImages(transformImages(images, 28, 'rotate90'), 28, 'rotate270'), images)).toBe(true);
     expect(sameArray(transformImages(transformImages(images, 28, 'flip-horizontal'), 28, 'flip-horizontal'), images)).toBe(true);
-    expect(sameArray(transformImages(transformImages(images, 28, 'flip-vertical'), 28, 'flip-horizontal'), transformImages(images, 28, 'rotate180'),)).toBe(true);
+    expect(sameArray(transformImages(transformImages(images, 28, 'flip-vertical'), 28, 'flip-horizontal'), transformImages(images, 28, 'rotate180'))).toBe(
+      true,
+    );
   });
 
   test('permute-pixels is a fixed permutation (splitmix32, seed 0)', () => {

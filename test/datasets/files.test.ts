@@ -55,16 +55,28 @@ describe('data files are streamed record by record, every format the same record
     for (const name of ['d.jsonl', 'd.json', 'd.parquet']) {
       for (const file of [name, `${name}.gz`]) {
         const records = await all(join(dir, file));
-        expect(records.map((r) => r.value), file).toEqual(ROWS);
-        expect(records.map((r) => r.where.row), file).toEqual([0, 1, 2]);
+        expect(
+          records.map((r) => r.value),
+          file,
+        ).toEqual(ROWS);
+        expect(
+          records.map((r) => r.where.row),
+          file,
+        ).toEqual([0, 1, 2]);
       }
     }
     for (const name of ['d.csv', 'd.tsv']) {
       for (const file of [name, `${name}.gz`]) {
         const records = await all(join(dir, file));
         // CSV values are strings; the reader keeps them so (the table dataset converts and checks numbers)
-        expect(records.map((r) => r.value), file).toEqual(ROWS.map((r) => ({ x: String(r.x), y: String(r.y), label: r.label })));
-        expect(records.map((r) => r.where.line), file).toEqual([2, 3, 4]);
+        expect(
+          records.map((r) => r.value),
+          file,
+        ).toEqual(ROWS.map((r) => ({ x: String(r.x), y: String(r.y), label: r.label })));
+        expect(
+          records.map((r) => r.where.line),
+          file,
+        ).toEqual([2, 3, 4]);
       }
     }
     expect((await all(join(dir, 'd.jsonl'))).map((r) => r.where.line)).toEqual([1, 2, 3]);
@@ -107,7 +119,10 @@ describe('data files are streamed record by record, every format the same record
       const out: string[] = [];
       for (let i = 0; i < text.length; i += size) out.push(...splitter.push(text.slice(i, i + size)).map((e) => e.text));
       splitter.end();
-      expect(out.map((t) => JSON.parse(t)), `chunks of ${size}`).toEqual(elements);
+      expect(
+        out.map((t) => JSON.parse(t)),
+        `chunks of ${size}`,
+      ).toEqual(elements);
     }
   });
 
@@ -132,8 +147,12 @@ describe('image folders', () => {
     await mkdir(join(dir, 'dog'));
     // a 2×2 RGB image: red, green / blue, white; and a 4×4 grey JPEG-free PNG of constant 128
     const rgb = Buffer.from([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255]);
-    await sharp(rgb, { raw: { width: 2, height: 2, channels: 3 } }).png().toFile(join(dir, 'cat', 'a.png'));
-    await sharp(Buffer.alloc(16, 128), { raw: { width: 4, height: 4, channels: 1 } }).png().toFile(join(dir, 'dog', 'b.png'));
+    await sharp(rgb, { raw: { width: 2, height: 2, channels: 3 } })
+      .png()
+      .toFile(join(dir, 'cat', 'a.png'));
+    await sharp(Buffer.alloc(16, 128), { raw: { width: 4, height: 4, channels: 1 } })
+      .png()
+      .toFile(join(dir, 'dog', 'b.png'));
     const data = await loadImageFolder(dir, { shape: [2, 2, 3], display: 'pets' });
     expect(data.classNames).toEqual(['cat', 'dog']);
     expect(Array.from(data.y)).toEqual([0, 1]);

@@ -30,7 +30,14 @@ describe('State of the Union', () => {
     expect(presidents.slice(0, 3)).toEqual(['George Washington', 'John Adams', 'Thomas Jefferson']);
     expect(presidents.slice(-3)).toEqual(['Barack Obama', 'Donald J Trump', 'Joseph R Biden']);
     expect(await sotuParties()).toEqual([
-      'none', 'Federalist', 'Democratic-Republican', 'Democratic', 'Whig & Democratic', 'Whig', 'Republican', 'National Union',
+      'none',
+      'Federalist',
+      'Democratic-Republican',
+      'Democratic',
+      'Whig & Democratic',
+      'Whig',
+      'Republican',
+      'National Union',
     ]);
   });
 

@@ -28,10 +28,11 @@ test('the documentation is the README, the guides in docs/ and a README in every
   expect(files.filter((f) => f.startsWith('docs/')).length).toBeGreaterThanOrEqual(15);
   expect(readFileSync('README.md', 'utf8').split('\n').length).toBeLessThanOrEqual(260);
   const readme = readFileSync('README.md', 'utf8');
-  for (const guide of files.filter((f) => f.startsWith('docs/'))) expect(readme, `README links ${guide}`).toMatch(new RegExp(`\\]\\((\\./)?${guide.replace('.', '\\.')}(#[^)]*)?\\)`));
+  for (const guide of files.filter((f) => f.startsWith('docs/')))
+    expect(readme, `README links ${guide}`).toMatch(new RegExp(`\\]\\((\\./)?${guide.replace('.', '\\.')}(#[^)]*)?\\)`));
 });
 
-test('anchors are GitHub\'s', () => {
+test("anchors are GitHub's", () => {
   expect(headingAnchors('# A b\n## Rotated digits: ranks × variants (`x/y.json`)\n## A b\n```\n# not a heading\n```\n')).toEqual(
     new Set(['a-b', 'rotated-digits-ranks--variants-xyjson', 'a-b-1']),
   );
@@ -46,7 +47,8 @@ test('every relative link and image resolves, anchors included', () => {
       const [path, anchor] = target.split('#');
       const resolved = path === '' ? file : join(dirname(file), decodeURIComponent(path));
       if (!existsSync(resolved)) broken.push(`${file}: ${target} (no ${resolved})`);
-      else if (anchor && resolved.endsWith('.md') && !headingAnchors(readFileSync(resolved, 'utf8')).has(anchor)) broken.push(`${file}: ${target} (no heading #${anchor})`);
+      else if (anchor && resolved.endsWith('.md') && !headingAnchors(readFileSync(resolved, 'utf8')).has(anchor))
+        broken.push(`${file}: ${target} (no heading #${anchor})`);
     }
   }
   expect(broken).toEqual([]);
@@ -57,12 +59,14 @@ test('every fenced block has a language the checks below know, and no command si
   const problems: string[] = [];
   for (const b of blocks) {
     if (!known.has(b.language)) problems.push(`${where(b)}: language "${b.language}"`);
-    if ((b.language === '' || b.language === 'text') && /^(pnpm|npx|node|npm) /m.test(b.text)) problems.push(`${where(b)}: a command in a block without a language: make it \`\`\`sh`);
+    if ((b.language === '' || b.language === 'text') && /^(pnpm|npx|node|npm) /m.test(b.text))
+      problems.push(`${where(b)}: a command in a block without a language: make it \`\`\`sh`);
     if (b.language === 'json' && /^(pnpm|npx|node|npm) /m.test(b.text)) problems.push(`${where(b)}: a command in a json block`);
   }
   // indented code blocks with commands are invisible to these checks
   for (const file of files) {
-    for (const m of prose(readFileSync(file, 'utf8')).matchAll(/\n\n {4}((?:pnpm|npx|node|npm) .*)/g)) problems.push(`${file}: indented command "${m[1].slice(0, 40)}…": use a \`\`\`sh fence`);
+    for (const m of prose(readFileSync(file, 'utf8')).matchAll(/\n\n {4}((?:pnpm|npx|node|npm) .*)/g))
+      problems.push(`${file}: indented command "${m[1].slice(0, 40)}…": use a \`\`\`sh fence`);
   }
   expect(problems).toEqual([]);
 });
@@ -174,7 +178,16 @@ describe('sh blocks', () => {
   test('every command in a sh block (and every `$ ` line of a text block) exists, with its options and files', async () => {
     const problems: string[] = [];
     for (const b of blocks) {
-      const text = b.language === 'sh' ? b.text : b.language === 'text' || b.language === '' ? b.text.split('\n').filter((l) => l.startsWith('$ ')).map((l) => l.slice(2)).join('\n') : '';
+      const text =
+        b.language === 'sh'
+          ? b.text
+          : b.language === 'text' || b.language === ''
+            ? b.text
+                .split('\n')
+                .filter((l) => l.startsWith('$ '))
+                .map((l) => l.slice(2))
+                .join('\n')
+            : '';
       for (const p of await checkShell(text)) problems.push(`${where(b)}: ${p}`);
     }
     expect(problems).toEqual([]);
@@ -206,7 +219,8 @@ describe('json blocks', () => {
     if ('dataset' in o) return check('#/$defs/data', o);
     if ('grid' in o) return check('#/$defs/grid', o.grid);
     if ('variant' in o) return check('#/$defs/grid/properties/variant', o.variant);
-    if ('name' in o && 'version' in o) return (o.keywords as string[] | undefined)?.includes('rankwise-plugin') ? [] : ['a package.json without the keyword rankwise-plugin'];
+    if ('name' in o && 'version' in o)
+      return (o.keywords as string[] | undefined)?.includes('rankwise-plugin') ? [] : ['a package.json without the keyword rankwise-plugin'];
     return [];
   }
 

@@ -37,7 +37,13 @@ export function codeBlocks(file: string, markdown = readFileSync(file, 'utf8')):
     if (!open) continue;
     const end = lines.findIndex((l, j) => j > i && l.startsWith('```'));
     if (end < 0) throw new Error(`${file}:${i + 1}: a code fence that is never closed`);
-    blocks.push({ file, line: i + 1, language: ALIASES[open[1]] ?? open[1], flags: open[2].split(/\s+/).filter(Boolean), text: lines.slice(i + 1, end).join('\n') });
+    blocks.push({
+      file,
+      line: i + 1,
+      language: ALIASES[open[1]] ?? open[1],
+      flags: open[2].split(/\s+/).filter(Boolean),
+      text: lines.slice(i + 1, end).join('\n'),
+    });
     i = end;
   }
   return blocks;

@@ -40,7 +40,8 @@ function timed<T>(name: string, work: () => T): T {
 
 /** Must succeed; the failure message shows the command's output. */
 function ok(result: SpawnSyncReturns<string>, what: string): SpawnSyncReturns<string> {
-  if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status}${result.error ? `, ${result.error.message}` : ''}):\n${result.stdout}\n${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(`${what} failed (exit ${result.status}${result.error ? `, ${result.error.message}` : ''}):\n${result.stdout}\n${result.stderr}`);
   return result;
 }
 
@@ -49,7 +50,14 @@ const rankwise = (...args: string[]) => sh('npx', ['--no-install', 'rankwise', .
 const load = { stage: 'load', architecture: 'mlp', config: { sizes: [784, 32, 16, 10], activation: 'relu' } };
 const inject = (options: Record<string, unknown>) => ({ stage: 'inject', r: 4, alpha: 8, placement: { plugin: 'rankwise-placement-largest', options } });
 const norms = { stage: 'rankwise-stage-adapter-norms', file: 'norms.json' };
-const train = { stage: 'train', data: { dataset: 'digits', split: 'train', limit: 256 }, steps: 6, batchSize: 32, optimizer: { name: 'adam', lr: 0.01 }, logEvery: 3 };
+const train = {
+  stage: 'train',
+  data: { dataset: 'digits', split: 'train', limit: 256 },
+  steps: 6,
+  batchSize: 32,
+  optimizer: { name: 'adam', lr: 0.01 },
+  logEvery: 3,
+};
 
 function writePipeline(name: string, stages: object[]): string {
   const file = join(project, 'pipelines', `${name}.json`);
@@ -63,12 +71,18 @@ beforeAll(() => {
   // Build (a fresh clone has no dist/) and pack the workspace, checking each tarball's contents.
   timed('build + pack workspace', () => ok(sh(process.execPath, ['scripts/pack-all.mjs', tarballs], repo), 'pnpm pack:all'));
   timed('pack fixtures', () => {
-    for (const fixture of readdirSync(fixtures)) ok(sh('npm', ['pack', '--silent', '--pack-destination', tarballs], join(fixtures, fixture)), `npm pack ${fixture}`);
+    for (const fixture of readdirSync(fixtures))
+      ok(sh('npm', ['pack', '--silent', '--pack-destination', tarballs], join(fixtures, fixture)), `npm pack ${fixture}`);
   });
   writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'my-lora-project', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`);
-  const files = readdirSync(tarballs).filter((f) => f.endsWith('.tgz')).map((f) => join(tarballs, f));
+  const files = readdirSync(tarballs)
+    .filter((f) => f.endsWith('.tgz'))
+    .map((f) => join(tarballs, f));
   timed('npm install', () =>
-    ok(sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...files], project, {}, 300_000), 'npm install of the tarballs'),
+    ok(
+      sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', ...files], project, {}, 300_000),
+      'npm install of the tarballs',
+    ),
   );
 }, 420_000);
 
@@ -85,7 +99,20 @@ describe('rankwise installed from tarballs into a plain npm project', () => {
     expect(readdirSync(tarballs).filter((f) => f.endsWith('.tgz'))).toHaveLength(workspace.length + readdirSync(fixtures).length);
     const modules = join(project, 'node_modules');
     const split = ['models', 'lora', 'formats'].filter((p) => workspace.includes(p));
-    for (const name of ['core', 'cli', 'datasets', 'grid', 'report', 'observe', 'gguf', 'backend-native', 'backend-webgpu', 'placement-pattern', 'placement-attention', ...split]) {
+    for (const name of [
+      'core',
+      'cli',
+      'datasets',
+      'grid',
+      'report',
+      'observe',
+      'gguf',
+      'backend-native',
+      'backend-webgpu',
+      'placement-pattern',
+      'placement-attention',
+      ...split,
+    ]) {
       expect(existsSync(join(modules, '@rankwise', name, 'dist', 'index.js')), name).toBe(true);
       expect(existsSync(join(modules, '@rankwise', name, 'dist', 'index.d.ts')), name).toBe(true);
     }
@@ -138,9 +165,13 @@ describe('rankwise installed from tarballs into a plain npm project', () => {
     const result = timed('rankwise run (dataset package)', () => ok(rankwise('run', good, '--out', 'runs'), 'rankwise run rings'));
     expect(result.stdout).toContain('train: data rings(3)/seed-1: 600 examples of 2, 3 classes (ring-1, ring-2, ring-3)');
     expect(result.stdout).toMatch(/accuracy per class: ring-1 [\d.]+% \(200\), ring-2 [\d.]+% \(200\), ring-3 [\d.]+% \(200\)/);
-    const summary = JSON.parse(readFileSync(join(project, 'runs', 'rings', 'latest', 'summary.json'), 'utf8')) as { evaluations: Array<{ metrics: { accuracy: number } }> };
+    const summary = JSON.parse(readFileSync(join(project, 'runs', 'rings', 'latest', 'summary.json'), 'utf8')) as {
+      evaluations: Array<{ metrics: { accuracy: number } }>;
+    };
     expect(summary.evaluations[0].metrics.accuracy).toBeGreaterThan(0.95); // rings 1 apart, noise 0.1: separable
-    expect(JSON.parse(readFileSync(join(project, 'runs', 'rings', 'latest', 'merged', 'classes.json'), 'utf8'))).toEqual({ classes: ['ring-1', 'ring-2', 'ring-3'] });
+    expect(JSON.parse(readFileSync(join(project, 'runs', 'rings', 'latest', 'merged', 'classes.json'), 'utf8'))).toEqual({
+      classes: ['ring-1', 'ring-2', 'ring-3'],
+    });
   });
 
   test('npx rankwise validate: the pipeline using both plugins passes; bad plugin options are pointer errors (exit 2)', () => {
@@ -162,7 +193,7 @@ describe('rankwise installed from tarballs into a plain npm project', () => {
     ]);
   });
 
-  test('npx rankwise run: trains with both plugins, saves a PEFT adapter for the 2 largest sites, and the stage\'s norms match it', () => {
+  test("npx rankwise run: trains with both plugins, saves a PEFT adapter for the 2 largest sites, and the stage's norms match it", () => {
     const result = timed('rankwise run', () => ok(rankwise('run', 'pipelines/largest.json', '--out', 'runs'), 'rankwise run'));
     expect(result.stdout).toContain('inject: 2 sites (layers.0 r=4 α=8, layers.1 r=4 α=8)');
     expect(result.stdout).toContain('train[3] step 6/6');
@@ -192,7 +223,7 @@ describe('rankwise installed from tarballs into a plain npm project', () => {
     }
   });
 
-  test('npx rankwise schema writes a schema holding the plugins\' and the dataset package\'s option schemas', () => {
+  test("npx rankwise schema writes a schema holding the plugins' and the dataset package's option schemas", () => {
     ok(rankwise('schema', '--out', 'pipeline.schema.json'), 'rankwise schema');
     const schema = JSON.parse(readFileSync(join(project, 'pipeline.schema.json'), 'utf8')) as unknown;
     const all = [...objects(schema)];
@@ -205,28 +236,39 @@ describe('rankwise installed from tarballs into a plain npm project', () => {
     expect(all.some((o) => JSON.stringify(props(o).rings) === JSON.stringify(rings))).toBe(true);
   });
 
-  test('TypeScript: the plugin packages\' types compile with plain tsc --strict, no skipLibCheck, against the installed core', () => {
+  test("TypeScript: the plugin packages' types compile with plain tsc --strict, no skipLibCheck, against the installed core", () => {
     // What an outside author's project does: strict defaults, @rankwise/core/plugin's .d.ts from the tarball.
-    writeFileSync(join(project, 'authors.ts'), [
-      "import { defineStage, loraModules, readLoraDelta, type Site } from '@rankwise/core/plugin';",
-      "import largest from 'rankwise-placement-largest';",
-      "import norms from 'rankwise-stage-adapter-norms';",
-      "import rings from 'rankwise-dataset-rings';",
-      "const sites: Site[] = [{ path: 'layers.0', inFeatures: 784, outFeatures: 32, layer: 0, role: 'hidden', adapted: false }];",
-      'export const chosen = largest.select(sites, { k: 1 });',
-      '// @ts-expect-error k is a number',
-      "largest.select(sites, { k: 'one' });",
-      "export const all = [norms.name, rings.name];",
-      "export const deltas = defineStage<{ top: number }, number[]>({ name: 'rankwise-stage-deltas', description: 'ΔW norms', options: {}, requires: ['adapter'], provides: [],",
-      '  async run(options, ctx) {',
-      '    const out: number[] = [];',
-      '    for (const [, m] of loraModules(ctx.model.require(ctx.name))) out.push((await readLoraDelta(m)).data.reduce((s, v) => s + v * v, 0));',
-      '    return out.slice(0, options.top);',
-      '  },',
-      '});',
-      '',
-    ].join('\n'));
-    const compilerOptions = { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, types: ['node'], typeRoots: [join(repo, 'node_modules', '@types')] };
+    writeFileSync(
+      join(project, 'authors.ts'),
+      [
+        "import { defineStage, loraModules, readLoraDelta, type Site } from '@rankwise/core/plugin';",
+        "import largest from 'rankwise-placement-largest';",
+        "import norms from 'rankwise-stage-adapter-norms';",
+        "import rings from 'rankwise-dataset-rings';",
+        "const sites: Site[] = [{ path: 'layers.0', inFeatures: 784, outFeatures: 32, layer: 0, role: 'hidden', adapted: false }];",
+        'export const chosen = largest.select(sites, { k: 1 });',
+        '// @ts-expect-error k is a number',
+        "largest.select(sites, { k: 'one' });",
+        'export const all = [norms.name, rings.name];',
+        "export const deltas = defineStage<{ top: number }, number[]>({ name: 'rankwise-stage-deltas', description: 'ΔW norms', options: {}, requires: ['adapter'], provides: [],",
+        '  async run(options, ctx) {',
+        '    const out: number[] = [];',
+        '    for (const [, m] of loraModules(ctx.model.require(ctx.name))) out.push((await readLoraDelta(m)).data.reduce((s, v) => s + v * v, 0));',
+        '    return out.slice(0, options.top);',
+        '  },',
+        '});',
+        '',
+      ].join('\n'),
+    );
+    const compilerOptions = {
+      target: 'ES2022',
+      module: 'NodeNext',
+      moduleResolution: 'NodeNext',
+      strict: true,
+      noEmit: true,
+      types: ['node'],
+      typeRoots: [join(repo, 'node_modules', '@types')],
+    };
     writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['authors.ts'] }));
     const tsc = createRequire(join(repo, 'package.json')).resolve('typescript/bin/tsc');
     const result = timed('tsc --strict (plugin types)', () => sh(process.execPath, [tsc, '-p', 'tsconfig.json', '--listFiles'], project));
@@ -251,7 +293,6 @@ describe('rankwise installed from tarballs into a plain npm project', () => {
     expect(auto.stdout).toContain('✔ largest completed');
   });
 });
-
 
 /** Every object in a JSON tree. */
 function* objects(value: unknown): Generator<Record<string, unknown>> {

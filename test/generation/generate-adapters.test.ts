@@ -8,7 +8,9 @@ import { HfTokenizer } from '@rankwise/datasets';
 import { useTestBackend } from '../helpers/backend.js';
 import { fixture, reference } from '../hf/fixtures.js';
 
-const greedy = JSON.parse(readFileSync(fixture('greedy-reference.json'), 'utf8')) as { cases: Array<{ model: string; adapter: string | null; repetitionPenalty: number; prompt: number[]; tokens: number[] }> };
+const greedy = JSON.parse(readFileSync(fixture('greedy-reference.json'), 'utf8')) as {
+  cases: Array<{ model: string; adapter: string | null; repetitionPenalty: number; prompt: number[]; tokens: number[] }>;
+};
 let tokenizer: HfTokenizer;
 const dir = mkdtempSync(join(tmpdir(), 'rankwise-generate-adapters-'));
 
@@ -41,7 +43,10 @@ test('generate with several --adapter name=dir on one base: each prompts-file li
   writeFileSync(file, requests.map((r) => JSON.stringify({ ...r, prompt: qv.prompt })).join('\n'));
   const adapters = [`qv=${fixture('adapter-qv')}`, `trained=${fixture('rankwise-trained')}`];
   const maxNewTokens = String(qv.length);
-  const lines = (await generate({ adapter: adapters, promptFile: file, batchSize: '2', maxNewTokens })).trim().split('\n').map((l) => JSON.parse(l) as { id: number; adapter?: string | null; completion: string });
+  const lines = (await generate({ adapter: adapters, promptFile: file, batchSize: '2', maxNewTokens }))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: number; adapter?: string | null; completion: string });
   expect(lines.map((l) => [l.id, l.adapter])).toEqual(requests.map((r) => [r.id, r.adapter]));
   // Against PyTorch's greedy tokens: the qv adapter, and the base with the adapters switched off.
   expect([lines[0].completion, lines[4].completion, lines[3].completion]).toEqual([qv.text, qv.text, qv.text]); // no "adapter": the first (active)

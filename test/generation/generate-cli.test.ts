@@ -11,7 +11,9 @@ import { useTestBackend } from '../helpers/backend.js';
 import { runCli } from '../helpers/cli.js';
 import { fixture, reference } from '../hf/fixtures.js';
 
-const greedy = JSON.parse(readFileSync(fixture('greedy-reference.json'), 'utf8')) as { cases: Array<{ model: string; adapter: string | null; repetitionPenalty: number; prompt: number[]; tokens: number[] }> };
+const greedy = JSON.parse(readFileSync(fixture('greedy-reference.json'), 'utf8')) as {
+  cases: Array<{ model: string; adapter: string | null; repetitionPenalty: number; prompt: number[]; tokens: number[] }>;
+};
 let tokenizer: HfTokenizer;
 const dir = mkdtempSync(join(tmpdir(), 'rankwise-generate-'));
 
@@ -37,9 +39,13 @@ async function chat(model: string, input: string, flags: Partial<ChatFlags>): Pr
   return out;
 }
 
-const replies = (transcript: string): string[] => transcript.split('\n').filter((l) => l.startsWith('model> ')).map((l) => l.slice('model> '.length));
+const replies = (transcript: string): string[] =>
+  transcript
+    .split('\n')
+    .filter((l) => l.startsWith('model> '))
+    .map((l) => l.slice('model> '.length));
 
-test('generate --prompt streams PyTorch\'s greedy continuation, with --adapter too', async () => {
+test("generate --prompt streams PyTorch's greedy continuation, with --adapter too", async () => {
   for (const adapter of [null, 'adapter-qv']) {
     const c = greedy.cases.find((g) => g.model === 'llama-tiny' && g.adapter === adapter && g.repetitionPenalty === 1 && g.prompt.length === 10)!;
     const prompt = tokenizer.decode(c.prompt);
@@ -55,7 +61,10 @@ test('generate --prompt-file: JSONL out in input order; batched with left paddin
   const prompts = ['The Congress will', 'union', 'the people expect wisdom and'];
   const file = join(dir, 'prompts.jsonl');
   writeFileSync(file, prompts.map((p, i) => JSON.stringify({ id: i, prompt: p })).join('\n'));
-  const lines = (await generate(fixture('qwen2-tiny'), { promptFile: file, batchSize: '2', maxNewTokens: '12' })).trim().split('\n').map((l) => JSON.parse(l) as { id: number; completion: string; tokens: number });
+  const lines = (await generate(fixture('qwen2-tiny'), { promptFile: file, batchSize: '2', maxNewTokens: '12' }))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { id: number; completion: string; tokens: number });
   expect(lines.map((l) => l.id)).toEqual([0, 1, 2]);
   for (const [i, p] of prompts.entries()) expect(`${lines[i].completion}\n`).toBe(await generate(fixture('qwen2-tiny'), { prompt: p, maxNewTokens: '12' }));
   // a stop string: the completion ends before it
@@ -74,11 +83,19 @@ test('chat keeps the conversation: the second reply continues the whole rendered
   config.chat_template = '{% for m in messages %}<{{ m.role }}>{{ m.content }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}';
   writeFileSync(join(withTemplate, 'tokenizer_config.json'), JSON.stringify(config));
   const turns = ['Mr. Speaker, the state of the union', 'and the Congress?'];
-  for (const [model, format] of [[fixture('llama-tiny'), PLAIN_CHAT], [withTemplate, await chatFormat(withTemplate)]] as const) {
+  for (const [model, format] of [
+    [fixture('llama-tiny'), PLAIN_CHAT],
+    [withTemplate, await chatFormat(withTemplate)],
+  ] as const) {
     const said = replies(await chat(model, `${turns.join('\n')}\n`, { maxNewTokens: '6' }));
     expect(said).toHaveLength(2);
-    const prompt = format.render([{ role: 'user', content: turns[0] }, { role: 'assistant', content: said[0].trim() }, { role: 'user', content: turns[1] }]);
-    if (format.kind === 'template') expect(prompt).toBe(`<user>${turns[0]}<|endoftext|><assistant>${said[0].trim()}<|endoftext|><user>${turns[1]}<|endoftext|><assistant>`);
+    const prompt = format.render([
+      { role: 'user', content: turns[0] },
+      { role: 'assistant', content: said[0].trim() },
+      { role: 'user', content: turns[1] },
+    ]);
+    if (format.kind === 'template')
+      expect(prompt).toBe(`<user>${turns[0]}<|endoftext|><assistant>${said[0].trim()}<|endoftext|><user>${turns[1]}<|endoftext|><assistant>`);
     else expect(prompt).toBe(`User: ${turns[0]}\nAssistant: ${said[0].trim()}\nUser: ${turns[1]}\nAssistant:`);
     expect(await generate(model, { prompt, maxNewTokens: '6', stop: format.stops })).toBe(`${said[1]}\n`);
   }
@@ -100,13 +117,29 @@ test('the generate stage writes generations.jsonl into the run folder (the compl
   const prompts = join(dir, 'stage-prompts.jsonl');
   writeFileSync(prompts, `${JSON.stringify({ prompt: 'The Congress will' })}\n${JSON.stringify({ prompt: 'union', tag: 'b' })}\n`);
   const pipeline = join(dir, 'gen.json');
-  writeFileSync(pipeline, JSON.stringify({ name: 'gen', seed: 1, stages: [{ stage: 'load', huggingface: fixture('llama-tiny') }, { stage: 'generate', prompts: 'stage-prompts.jsonl', maxNewTokens: 10 }] }));
+  writeFileSync(
+    pipeline,
+    JSON.stringify({
+      name: 'gen',
+      seed: 1,
+      stages: [
+        { stage: 'load', huggingface: fixture('llama-tiny') },
+        { stage: 'generate', prompts: 'stage-prompts.jsonl', maxNewTokens: 10 },
+      ],
+    }),
+  );
   const run = runCli(['run', pipeline, '--out', join(dir, 'runs'), '--quiet']);
   expect(run.stderr).toBe('');
   expect(run.status).toBe(0);
-  const written = readFileSync(join(dir, 'runs', 'gen', 'latest', 'generations.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const written = readFileSync(join(dir, 'runs', 'gen', 'latest', 'generations.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   expect(written[1]).toMatchObject({ tag: 'b', prompt: 'union', finish: 'length', tokens: 10 });
-  const direct = (await generate(fixture('llama-tiny'), { promptFile: prompts, maxNewTokens: '10' })).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const direct = (await generate(fixture('llama-tiny'), { promptFile: prompts, maxNewTokens: '10' }))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   expect(direct).toEqual(written);
   await expect(generate(join(dir, 'runs', 'gen'), { promptFile: prompts })).rejects.toThrow('a run folder without merged/');
 });

@@ -35,7 +35,11 @@ test.each([...groups.keys()])('greedy output equals PyTorch token for token: %s 
   const before = tf.memory().numTensors;
   const options = { maxNewTokens: reference.newTokens, repetitionPenalty: cases[0].repetitionPenalty };
   for (const c of cases) expect((await generateTokens(model, [c.prompt], options)).tokens[0]).toEqual(c.tokens);
-  const batch = await generateTokens(model, cases.map((c) => c.prompt), options);
+  const batch = await generateTokens(
+    model,
+    cases.map((c) => c.prompt),
+    options,
+  );
   expect(batch.tokens).toEqual(cases.map((c) => c.tokens));
   expect(tf.memory().numTensors).toBe(before);
   model.dispose();

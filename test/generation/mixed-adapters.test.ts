@@ -34,7 +34,7 @@ async function llamaWithAdapters() {
   return model;
 }
 
-test('a mixed batch (qv, __base__, trained rows, left-padded) gives each row PyTorch\'s greedy tokens for its adapter', async () => {
+test("a mixed batch (qv, __base__, trained rows, left-padded) gives each row PyTorch's greedy tokens for its adapter", async () => {
   const model = await llamaWithAdapters();
   const before = tf.memory().numTensors;
   const rows = [pick('adapter-qv', 10), pick(null, 12), pick('adapter-qv', 3), pick(null, 3)];
@@ -51,7 +51,7 @@ test('a mixed batch (qv, __base__, trained rows, left-padded) gives each row PyT
   model.dispose();
 });
 
-test('each row\'s logits equal the row alone with its adapter active (to 1e-5); the active set is back afterwards', async () => {
+test("each row's logits equal the row alone with its adapter active (to 1e-5); the active set is back afterwards", async () => {
   const model = await llamaWithAdapters();
   model.eval();
   const ids = [pick(null, 12).prompt, pick(null, 12).prompt.map((t) => (t * 7 + 3) % 300), pick(null, 12).prompt.map((t) => (t * 5 + 1) % 300)];
@@ -82,7 +82,9 @@ test('refused: an unknown adapter name, a row count that is not the batch, merge
   const before = tf.memory().numTensors;
   const ids = pick(null, 3).prompt;
   await expect(withRowAdapters(model, ['qv', 'sql'], () => 0)).rejects.toThrow('adapter_names[1]: no adapter named "sql"; allowed: qv, trained, __base__');
-  await expect(withRowAdapters(model, ['qv', 'trained'], () => generateTokens(model, [ids], { maxNewTokens: 2 }))).rejects.toThrow('mixed-adapter batch: 2 adapter names for a batch of 1 rows');
+  await expect(withRowAdapters(model, ['qv', 'trained'], () => generateTokens(model, [ids], { maxNewTokens: 2 }))).rejects.toThrow(
+    'mixed-adapter batch: 2 adapter names for a batch of 1 rows',
+  );
   expect(tf.memory().numTensors).toBe(before);
   mergeAdapters(model);
   await expect(withRowAdapters(model, ['qv'], () => 0)).rejects.toThrow('the adapters are merged into the base weight');

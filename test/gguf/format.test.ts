@@ -15,7 +15,9 @@ import { GGUF_FIXTURES, HF_TINY, tokenizerOf } from './helpers.js';
 const dir = mkdtempSync(join(tmpdir(), 'rankwise-gguf-format-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const reference = JSON.parse(readFileSync(resolve(GGUF_FIXTURES, 'dequant-reference.json'), 'utf8')) as { types: Record<string, { bytes: string; values: number[] }> };
+const reference = JSON.parse(readFileSync(resolve(GGUF_FIXTURES, 'dequant-reference.json'), 'utf8')) as {
+  types: Record<string, { bytes: string; values: number[] }>;
+};
 
 describe('dequantization matches gguf-py (llama.cpp) bit for bit', () => {
   test.each(['Q8_0', 'Q4_0', 'Q4_K', 'Q6_K'] as const)('%s', (name) => {
@@ -50,7 +52,7 @@ describe('half precision', () => {
 });
 
 describe('writing', () => {
-  test('rankwise\'s Q8_0 tensors are byte-identical to gguf-py\'s quants.quantize of the same weights', async () => {
+  test("rankwise's Q8_0 tensors are byte-identical to gguf-py's quants.quantize of the same weights", async () => {
     const { model } = await loadHuggingFaceModel(HF_TINY);
     const file = join(dir, 'tiny-q8_0.gguf');
     await saveGgufModel(model, file, { type: 'q8_0', name: 'llama-tiny', tokenizer: tokenizerOf(HF_TINY) });
@@ -59,7 +61,11 @@ describe('writing', () => {
     const theirs = await readGgufHeader(resolve(GGUF_FIXTURES, 'llama-tiny-q8_0.gguf'));
     const bytesOf = (header: typeof ours, name: string) => {
       const t = header.tensors.find((x) => x.name === name)!;
-      return { type: t.type, dims: t.dims, bytes: readFileSync(header.file).subarray(t.offset, t.offset + (t.type === GgmlType.F32 ? 4 * t.count : (t.count / 32) * 34)) };
+      return {
+        type: t.type,
+        dims: t.dims,
+        bytes: readFileSync(header.file).subarray(t.offset, t.offset + (t.type === GgmlType.F32 ? 4 * t.count : (t.count / 32) * 34)),
+      };
     };
     expect(ours.tensors.map((t) => t.name).sort()).toEqual(theirs.tensors.map((t) => t.name).sort());
     for (const { name } of theirs.tensors) {
@@ -78,10 +84,18 @@ describe('writing', () => {
   test('metadata and tensors round-trip through writeGguf and GgufReader', async () => {
     const file = join(dir, 'small.gguf');
     const values = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i));
-    await writeGguf(file, new Map([['general.architecture', gguf.string('test')], ['a.list', gguf.i32s([1, -2, 3])], ['a.f', gguf.f32(0.5)]]), [
-      { name: 'x', dims: [32, 2], type: GgmlType.F32, values: async () => values },
-      { name: 'y', dims: [64], type: GgmlType.F16, values: async () => values },
-    ]);
+    await writeGguf(
+      file,
+      new Map([
+        ['general.architecture', gguf.string('test')],
+        ['a.list', gguf.i32s([1, -2, 3])],
+        ['a.f', gguf.f32(0.5)],
+      ]),
+      [
+        { name: 'x', dims: [32, 2], type: GgmlType.F32, values: async () => values },
+        { name: 'y', dims: [64], type: GgmlType.F16, values: async () => values },
+      ],
+    );
     const reader = await GgufReader.open(file);
     expect(reader.header.metadata.get('a.list')?.value).toEqual([1, -2, 3]);
     expect(reader.header.metadata.get('a.f')?.value).toBe(0.5);
@@ -109,14 +123,20 @@ describe('validation reads the header and names each defect (file and field)', (
   };
 
   test('not a GGUF file; an unsupported version', async () => {
-    await expect(readGgufHeader(patched('magic.gguf', (b) => b.write('GGML', 0)))).rejects.toThrow(/magic\.gguf: \/header\/magic: found "GGML", allowed: "GGUF"/);
-    await expect(readGgufHeader(patched('version.gguf', (b) => b.writeUInt32LE(7, 4)))).rejects.toThrow(/version\.gguf: \/header\/version: found 7, allowed: 2 or 3/);
+    await expect(readGgufHeader(patched('magic.gguf', (b) => b.write('GGML', 0)))).rejects.toThrow(
+      /magic\.gguf: \/header\/magic: found "GGML", allowed: "GGUF"/,
+    );
+    await expect(readGgufHeader(patched('version.gguf', (b) => b.writeUInt32LE(7, 4)))).rejects.toThrow(
+      /version\.gguf: \/header\/version: found 7, allowed: 2 or 3/,
+    );
   });
 
   test('a truncated file names where it ends', async () => {
     const file = join(dir, 'short.gguf');
     writeFileSync(file, readFileSync(fixture).subarray(0, 5000));
-    await expect(readGgufHeader(file)).rejects.toThrow(/short\.gguf: \/metadata\/tokenizer\.ggml\.\w+: found an array of 384 items, allowed: at most the \d+ bytes left/);
+    await expect(readGgufHeader(file)).rejects.toThrow(
+      /short\.gguf: \/metadata\/tokenizer\.ggml\.\w+: found an array of 384 items, allowed: at most the \d+ bytes left/,
+    );
   });
 
   test('unsupported architecture', async () => {
@@ -134,11 +154,15 @@ describe('validation reads the header and names each defect (file and field)', (
     });
     const check = await checkGgufModel(file);
     expect(check.config).toBeNull();
-    expect(check.issues).toEqual([expect.stringMatching(/type\.gguf: \/tensors\/blk\.0\.attn_q\.weight\/type: found Q5_K .*allowed: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K/)]);
+    expect(check.issues).toEqual([
+      expect.stringMatching(/type\.gguf: \/tensors\/blk\.0\.attn_q\.weight\/type: found Q5_K .*allowed: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K/),
+    ]);
     const cut = join(dir, 'cut.gguf');
     writeFileSync(cut, readFileSync(fixture).subarray(0, readFileSync(fixture).length - 100));
     const header = await readGgufHeader(cut);
-    expect(tensorIssues(header)).toEqual([expect.stringMatching(/cut\.gguf: \/tensors\/output_norm\.weight\/offset: data ends at byte \d+, past the end of the file/)]);
+    expect(tensorIssues(header)).toEqual([
+      expect.stringMatching(/cut\.gguf: \/tensors\/output_norm\.weight\/offset: data ends at byte \d+, past the end of the file/),
+    ]);
   });
 
   test('a SentencePiece vocabulary and a missing hyperparameter are named', async () => {
@@ -147,9 +171,11 @@ describe('validation reads the header and names each defect (file and field)', (
       replace(b, 'llama.block_count', 'llama.block_xxxxx');
     });
     const check = await checkGgufModel(file);
-    expect(check.issues).toEqual(expect.arrayContaining([
-      expect.stringMatching(/spm\.gguf: \/metadata\/llama\.block_count: missing/),
-      expect.stringMatching(/spm\.gguf: \/metadata\/tokenizer\.ggml\.model: found "none", allowed: "gpt2"/),
-    ]));
+    expect(check.issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/spm\.gguf: \/metadata\/llama\.block_count: missing/),
+        expect.stringMatching(/spm\.gguf: \/metadata\/tokenizer\.ggml\.model: found "none", allowed: "gpt2"/),
+      ]),
+    );
   });
 });

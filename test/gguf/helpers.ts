@@ -8,7 +8,10 @@ export const GGUF_FIXTURES = resolve('test/fixtures/gguf');
 
 /** tokenizer.json + tokenizer_config.json of a model directory. */
 export function tokenizerOf(dir: string): { tokenizer: Record<string, unknown>; config: Record<string, unknown> } {
-  return { tokenizer: JSON.parse(readFileSync(resolve(dir, 'tokenizer.json'), 'utf8')), config: JSON.parse(readFileSync(resolve(dir, 'tokenizer_config.json'), 'utf8')) };
+  return {
+    tokenizer: JSON.parse(readFileSync(resolve(dir, 'tokenizer.json'), 'utf8')),
+    config: JSON.parse(readFileSync(resolve(dir, 'tokenizer_config.json'), 'utf8')),
+  };
 }
 
 /** log-softmax of rankwise's logits for one sequence: [T][V]. */
@@ -24,7 +27,13 @@ export async function logProbs(model: Model, ids: number[]): Promise<number[][]>
 export async function greedy(model: Model, ids: number[], n: number): Promise<number[]> {
   const seq = [...ids];
   for (let i = 0; i < n; i++) {
-    const next = tf.tidy(() => model.forward(tf.tensor2d(seq, [1, seq.length], 'int32')).slice([0, seq.length - 1, 0], [1, 1, -1]).reshape([-1]).argMax());
+    const next = tf.tidy(() =>
+      model
+        .forward(tf.tensor2d(seq, [1, seq.length], 'int32'))
+        .slice([0, seq.length - 1, 0], [1, 1, -1])
+        .reshape([-1])
+        .argMax(),
+    );
     seq.push((await next.data())[0]);
     next.dispose();
   }

@@ -109,23 +109,28 @@ describe('rankwise → GGUF → llama.cpp', () => {
     }
   });
 
-  test.each(['adapter-qv'])('GGUF LoRA adapter from the PEFT %s fixture (per-site alpha and rank patterns) on the f32 base: same tokens and log-probs as rankwise with the adapter', async (name) => {
-    const base = join(dir, 'base-f32.gguf');
-    const { model } = await loadHuggingFaceModel(HF_TINY);
-    await saveGgufModel(model, base, { type: 'f32', name: 'llama-tiny', tokenizer: tokenizerOf(HF_TINY) });
-    const withoutAdapter = await logProbs(model, prompt);
-    await loadAdapter(model, resolve('test/fixtures/hf', name));
-    const adapterFile = join(dir, `${name}.gguf`);
-    await peftToGgufAdapter(resolve('test/fixtures/hf', name), model.config, adapterFile, { name });
-    const cpp = await runLlamaCpp(base, adapterFile);
-    const expected = await logProbs(model, prompt);
-    const diff = maxLogProbDiff(cpp.logProbs, expected);
-    console.log(`${name}: max |Δ log p| = ${diff.toExponential(2)}; the adapter itself moves log p by ${maxLogProbDiff(expected, withoutAdapter).toExponential(2)}`);
-    expect(maxLogProbDiff(expected, withoutAdapter)).toBeGreaterThan(10 * TOLERANCE.f32);
-    expect(diff).toBeLessThan(TOLERANCE.f32);
-    expect(cpp.greedy).toEqual(await greedy(model, prompt, STEPS));
-    model.dispose();
-  });
+  test.each(['adapter-qv'])(
+    'GGUF LoRA adapter from the PEFT %s fixture (per-site alpha and rank patterns) on the f32 base: same tokens and log-probs as rankwise with the adapter',
+    async (name) => {
+      const base = join(dir, 'base-f32.gguf');
+      const { model } = await loadHuggingFaceModel(HF_TINY);
+      await saveGgufModel(model, base, { type: 'f32', name: 'llama-tiny', tokenizer: tokenizerOf(HF_TINY) });
+      const withoutAdapter = await logProbs(model, prompt);
+      await loadAdapter(model, resolve('test/fixtures/hf', name));
+      const adapterFile = join(dir, `${name}.gguf`);
+      await peftToGgufAdapter(resolve('test/fixtures/hf', name), model.config, adapterFile, { name });
+      const cpp = await runLlamaCpp(base, adapterFile);
+      const expected = await logProbs(model, prompt);
+      const diff = maxLogProbDiff(cpp.logProbs, expected);
+      console.log(
+        `${name}: max |Δ log p| = ${diff.toExponential(2)}; the adapter itself moves log p by ${maxLogProbDiff(expected, withoutAdapter).toExponential(2)}`,
+      );
+      expect(maxLogProbDiff(expected, withoutAdapter)).toBeGreaterThan(10 * TOLERANCE.f32);
+      expect(diff).toBeLessThan(TOLERANCE.f32);
+      expect(cpp.greedy).toEqual(await greedy(model, prompt, STEPS));
+      model.dispose();
+    },
+  );
 });
 
 describe('GGUF written by llama.cpp tooling (gguf-py) → rankwise', () => {
@@ -139,7 +144,9 @@ describe('GGUF written by llama.cpp tooling (gguf-py) → rankwise', () => {
     expect(diff).toBeLessThan(TOLERANCE[type]);
     expect(cpp.greedy).toEqual(await greedy(model, prompt, STEPS));
     // the tokenizer rebuilt from the GGUF metadata encodes as llama.cpp does
-    expect([...HfTokenizer.fromJSON({ type: 'huggingface-tokenizer', tokenizer: tokenizer.tokenizer, config: tokenizer.config }).encode(TEXT)]).toEqual(cpp.tokenize);
+    expect([...HfTokenizer.fromJSON({ type: 'huggingface-tokenizer', tokenizer: tokenizer.tokenizer, config: tokenizer.config }).encode(TEXT)]).toEqual(
+      cpp.tokenize,
+    );
     model.dispose();
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -150,7 +157,21 @@ describe('GGUF → rankwise → LoRA fine-tune → GGUF, from a pipeline (pipeli
     const base = resolve(GGUF_FIXTURES, 'llama-tiny-bf16.gguf');
     const out = join(dir, 'runs');
     // bf16 input (llama.cpp's activation rounding stays small) and a learning rate that moves the model in 10 steps
-    const run = runCli(['run', 'pipelines/gguf-lora.json', '--quiet', '--out', out, '--set', `stages.0.gguf=${base}`, '--set', 'stages.3.steps=10', '--set', 'stages.3.optimizer.lr=0.02', '--set', 'stages.5.gguf.type=f32']);
+    const run = runCli([
+      'run',
+      'pipelines/gguf-lora.json',
+      '--quiet',
+      '--out',
+      out,
+      '--set',
+      `stages.0.gguf=${base}`,
+      '--set',
+      'stages.3.steps=10',
+      '--set',
+      'stages.3.optimizer.lr=0.02',
+      '--set',
+      'stages.5.gguf.type=f32',
+    ]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const runDir = join(out, 'gguf-lora', readdirSync(join(out, 'gguf-lora')).find((d) => d !== 'latest')!);

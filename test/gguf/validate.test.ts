@@ -17,7 +17,17 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const pipeline = (name: string, load: Record<string, unknown>): string => {
   const file = join(dir, `${name}.json`);
-  writeFileSync(file, JSON.stringify({ name, seed: 1, stages: [{ stage: 'load', ...load }, { stage: 'save', gguf: { type: 'f16' } }] }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name,
+      seed: 1,
+      stages: [
+        { stage: 'load', ...load },
+        { stage: 'save', gguf: { type: 'f16' } },
+      ],
+    }),
+  );
   return file;
 };
 

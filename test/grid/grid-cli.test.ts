@@ -57,7 +57,10 @@ describe('grid through the CLI', () => {
     const cells = join(out, 'digits-grid', 'cells');
     for (const cell of readdirSync(cells).filter((d) => readdirSync(join(cells, d)).includes('summary.json'))) {
       const files = readdirSync(join(cells, cell));
-      expect(files.filter((f) => f.startsWith('events.out.tfevents.')), cell).toHaveLength(1);
+      expect(
+        files.filter((f) => f.startsWith('events.out.tfevents.')),
+        cell,
+      ).toHaveLength(1);
       expect(files, cell).toContain('report.html');
     }
     expect(parallel.cells.map((c) => c.metrics)).toEqual(result.cells.map((c) => c.metrics));

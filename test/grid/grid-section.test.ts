@@ -1,7 +1,5 @@
 import { expect, test } from 'vitest';
-import {
-  buildPipelineSchema, createRankwise, formatIssue, PipelineValidationError, type Pipeline,
-} from '@rankwise/core';
+import { buildPipelineSchema, createRankwise, formatIssue, PipelineValidationError, type Pipeline } from '@rankwise/core';
 import { SilentProgress } from '@rankwise/core/runs';
 import { GridSchema, gridSection } from '@rankwise/grid';
 import { createDatasetSource } from '@rankwise/datasets';
@@ -21,7 +19,12 @@ const pipeline = (grid: unknown, evaluate = true): Pipeline => ({
 });
 
 async function issues(sections: boolean, grid: unknown, evaluate = true): Promise<string[]> {
-  const rw = createRankwise({ progress: new SilentProgress(), datasets: createDatasetSource(), plugins: [pattern], ...(sections ? { sections: [gridSection] } : {}) });
+  const rw = createRankwise({
+    progress: new SilentProgress(),
+    datasets: createDatasetSource(),
+    plugins: [pattern],
+    ...(sections ? { sections: [gridSection] } : {}),
+  });
   try {
     await rw.validate(pipeline(grid, evaluate));
     return [];
@@ -45,5 +48,7 @@ test('core knows no grid: the grid package gives its key, schema and check as a 
   // the section's check runs after the stages' own
   expect(await issues(true, good, false)).toEqual(['<section>: /grid: a grid needs an "evaluate" stage: its metrics are what the grid compares']);
   // without the section a `grid` key is unknown, as any other top-level key
-  expect(await issues(false, good)).toEqual(['<section>: /grid: unknown key "grid"; allowed: $schema, name, description, seed, backend, allowLargeRuns, stages']);
+  expect(await issues(false, good)).toEqual([
+    '<section>: /grid: unknown key "grid"; allowed: $schema, name, description, seed, backend, allowLargeRuns, stages',
+  ]);
 });

@@ -1,9 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import {
-  createRankwise, PipelineValidationError, type InjectStageSpec, type Pipeline, type TrainStageSpec,
-} from '@rankwise/core';
+import { createRankwise, PipelineValidationError, type InjectStageSpec, type Pipeline, type TrainStageSpec } from '@rankwise/core';
 import { SilentProgress } from '@rankwise/core/runs';
 import { expandGrid, gridSection } from '@rankwise/grid';
 import { createDatasetSource } from '@rankwise/datasets';
@@ -26,7 +24,10 @@ const gridPipeline = (): Pipeline => ({
   ],
   grid: {
     rank: [2, 4],
-    placement: [{ label: 'first', ...placement([0]) }, { label: 'both', ...placement([0, 1]) }],
+    placement: [
+      { label: 'first', ...placement([0]) },
+      { label: 'both', ...placement([0, 1]) },
+    ],
     variant: [{ label: 'LoRA' }, { label: 'DoRA', dora: true }, { label: 'PiSSA+', init: 'pissa', loraPlusRatio: 4, alpha: 3 }],
     alpha: '2r',
     fullFineTune: true,
@@ -37,8 +38,19 @@ describe('grid variant axis', () => {
   test('expands placement × variant × rank (+ full): the variant sets inject options and the LoRA+ ratio of the train stage', () => {
     const cells = expandGrid(gridPipeline());
     expect(cells.map((c) => c.key)).toEqual([
-      'r2.first.lora', 'r4.first.lora', 'r2.first.dora', 'r4.first.dora', 'r2.first.pissa', 'r4.first.pissa',
-      'r2.both.lora', 'r4.both.lora', 'r2.both.dora', 'r4.both.dora', 'r2.both.pissa', 'r4.both.pissa', 'full',
+      'r2.first.lora',
+      'r4.first.lora',
+      'r2.first.dora',
+      'r4.first.dora',
+      'r2.first.pissa',
+      'r4.first.pissa',
+      'r2.both.lora',
+      'r4.both.lora',
+      'r2.both.dora',
+      'r4.both.dora',
+      'r2.both.pissa',
+      'r4.both.pissa',
+      'full',
     ]);
     const at = (key: string) => cells.find((c) => c.key === key)!;
     const inject = (key: string) => at(key).pipeline.stages.find((s) => s.stage === 'inject') as InjectStageSpec;
@@ -56,14 +68,19 @@ describe('grid variant axis', () => {
   test('validation: a repeated variant label, and PiSSA at a rank above min(in, out) of a site, are named before anything runs', async () => {
     const rankwise = createRankwise({ progress: new SilentProgress(), datasets: createDatasetSource(), plugins: [pattern], sections: [gridSection] });
     const twice = gridPipeline();
-    twice.grid!.variant = [{ label: 'DoRA', dora: true }, { label: 'DoRA', init: 'olora' }];
+    twice.grid!.variant = [
+      { label: 'DoRA', dora: true },
+      { label: 'DoRA', init: 'olora' },
+    ];
     await expect(rankwise.validate(twice, process.cwd())).rejects.toThrow('/grid/variant/1/label: found "DoRA" twice');
     const big = gridPipeline();
     big.grid!.rank = [16];
     const cell = expandGrid(big).find((c) => c.key === 'r16.both.pissa')!;
     const error = await rankwise.validate(cell.pipeline, process.cwd()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PipelineValidationError);
-    expect((error as Error).message).toContain('/stages/2/init: init "pissa" takes r components of W, so r must be at most min(in, out) of every adapted site; too small: layers.1 [16, 10] at r = 16');
+    expect((error as Error).message).toContain(
+      '/stages/2/init: init "pissa" takes r components of W, so r must be at most min(in, out) of every adapted site; too small: layers.1 [16, 10] at r = 16',
+    );
   });
 
   test('a digits grid with LoRA, DoRA and PiSSA runs end to end: one heatmap per variant, analyses per variant, DoRA updates not of rank r', async () => {

@@ -25,7 +25,9 @@ function onlyRun(out: string): string {
 }
 /** What must not depend on where a cell ran: its position, size and every number it produced. */
 const numbers = (r: GridResult) =>
-  r.cells.map((c) => ({ id: c.id, placement: c.placement, rank: c.rank, trainableParams: c.trainableParams, metrics: c.metrics, evaluations: c.evaluations })).sort((a, b) => a.id.localeCompare(b.id));
+  r.cells
+    .map((c) => ({ id: c.id, placement: c.placement, rank: c.rank, trainableParams: c.trainableParams, metrics: c.metrics, evaluations: c.evaluations }))
+    .sort((a, b) => a.id.localeCompare(b.id));
 const lines = (text: string, re: RegExp) => [...text.matchAll(re)].map((m) => m[1]);
 
 function finishedCells(out: string): string[] {
@@ -118,7 +120,9 @@ describe.skipIf(missing !== null)(`grid on a BullMQ queue${missing ? ` (skipped:
 
     const second = start(['run', grid.path('digits-grid.json'), '--queue', queue, '--out', out]);
     await second.waitFor(/on the queue/);
-    expect(second.stdout()).toContain(`grid: 5 cells, ${collected} finished earlier, ${5 - collected} on the queue ${queue}; ${5 - collected} already there from an earlier run`);
+    expect(second.stdout()).toContain(
+      `grid: 5 cells, ${collected} finished earlier, ${5 - collected} on the queue ${queue}; ${5 - collected} already there from an earlier run`,
+    );
     const workerB = start(['worker', '--queue', queue, '--quiet']);
     expect(await second.exited, second.stderr()).toBe(0);
     workerB.child.kill('SIGINT');
@@ -155,7 +159,9 @@ describe.skipIf(missing !== null)(`grid on a BullMQ queue${missing ? ` (skipped:
     expect(worker.stdout()).toMatch(/worker: failed digits-grid\/r1.last-two-layers \(attempt 1 of 2, to be tried again\): .*training diverged/);
     expect(worker.stdout()).toMatch(/worker: failed digits-grid\/r1.last-two-layers \(attempt 2 of 2\): .*training diverged/);
     expect(worker.stdout()).toMatch(/worker: done digits-grid\/full/);
-    expect(coordinator.stderr()).toMatch(/✖ cell r1.last-two-layers failed: .*gradient norm is Infinity \(loss \S+\) at step \d+: training diverged.* \(on w3; checkpoints kept in \S+\) \(after 2 attempts\)/);
+    expect(coordinator.stderr()).toMatch(
+      /✖ cell r1.last-two-layers failed: .*gradient norm is Infinity \(loss \S+\) at step \d+: training diverged.* \(on w3; checkpoints kept in \S+\) \(after 2 attempts\)/,
+    );
 
     // A failed grid is not a result: `latest` does not move to it.
     expect(readdirSync(join(out, 'digits-grid'))).not.toContain('latest');

@@ -45,9 +45,13 @@ describe.skipIf(missing !== null)(`queue load${missing ? ` (skipped: ${missing})
     const address = parseRedisUrl(redis.url);
     await Promise.all(
       Array.from({ length: WORKERS }, (_, i) => {
-        const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'test/grid/fixtures/trivial-worker.ts', redis.url, `w${i + 1}`, log, String(CELL_MS), '2048'], {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        });
+        const child = spawn(
+          process.execPath,
+          ['--conditions=source', '--import', 'tsx', 'test/grid/fixtures/trivial-worker.ts', redis.url, `w${i + 1}`, log, String(CELL_MS), '2048'],
+          {
+            stdio: ['ignore', 'pipe', 'inherit'],
+          },
+        );
         workers.push(child);
         return new Promise<void>((resolve, reject) => {
           child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
@@ -64,7 +68,13 @@ describe.skipIf(missing !== null)(`queue load${missing ? ` (skipped: ${missing})
     const submitMs = Date.now() - t0;
     expect(existing).toBe(0);
     expect(phases.size).toBe(CELLS);
-    const allDone = await client.watch(specs, 1, { phase: () => {}, settled: async (job) => void settled.push({ ...job, receivedAt: Date.now() }) }, new AbortController().signal, 1000);
+    const allDone = await client.watch(
+      specs,
+      1,
+      { phase: () => {}, settled: async (job) => void settled.push({ ...job, receivedAt: Date.now() }) },
+      new AbortController().signal,
+      1000,
+    );
     const wallMs = Date.now() - t0;
     expect(allDone).toBe(true);
     // Submitting again adds nothing: the ids are the identity, and the finished jobs keep their results.
@@ -82,16 +92,24 @@ describe.skipIf(missing !== null)(`queue load${missing ? ` (skipped: ${missing})
       expect(s.result!.pad).toHaveLength(2048);
     }
     // None run twice: the workers' own log has each id exactly once.
-    const executions = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' '));
+    const executions = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     expect(executions).toHaveLength(CELLS);
     expect(new Set(executions.map(([id]) => id)).size).toBe(CELLS);
     const perWorker = Object.fromEntries(Array.from({ length: WORKERS }, (_, i) => [`w${i + 1}`, executions.filter(([, w]) => w === `w${i + 1}`).length]));
     expect(Object.values(perWorker).reduce((a, b) => a + b, 0)).toBe(CELLS);
 
-    await Promise.all(workers.map((w) => new Promise((resolve) => {
-      w.on('exit', resolve);
-      w.kill('SIGTERM');
-    })));
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise((resolve) => {
+            w.on('exit', resolve);
+            w.kill('SIGTERM');
+          }),
+      ),
+    );
 
     const busyMs = settled.reduce((t, s) => t + (s.result!.finishedAt - s.result!.startedAt), 0);
     const overheadMs = (wallMs * WORKERS - busyMs) / CELLS;

@@ -43,7 +43,10 @@ describe('shared store', () => {
     const source = checkpointDir();
     const published = await publishCheckpoint(store, source);
     expect(published.dir).toBe(`bases/${published.id}`);
-    expect(published.files.map((f) => [f.path, f.size])).toEqual([['config.json', 23], ['model.safetensors', 4096]]);
+    expect(published.files.map((f) => [f.path, f.size])).toEqual([
+      ['config.json', 23],
+      ['model.safetensors', 4096],
+    ]);
     expect(await publishCheckpoint(store, source)).toEqual(published); // same bytes, same id: nothing copied again
     expect(await verifyCheckpoint(store, published)).toBe(join(store, published.dir));
     expect(readFileSync(join(store, published.dir, 'model.safetensors'))).toEqual(readFileSync(join(source, 'model.safetensors')));
@@ -53,9 +56,13 @@ describe('shared store', () => {
     const bytes = readFileSync(copy);
     bytes[100] ^= 1;
     writeFileSync(copy, bytes);
-    await expect(verifyCheckpoint(store, published)).rejects.toThrow(/model\.safetensors: sha256 [0-9a-f]{16}…, the coordinator published [0-9a-f]{16}… \(a stale or partial copy/);
+    await expect(verifyCheckpoint(store, published)).rejects.toThrow(
+      /model\.safetensors: sha256 [0-9a-f]{16}…, the coordinator published [0-9a-f]{16}… \(a stale or partial copy/,
+    );
     // …and a machine without the share says where it looked.
-    await expect(verifyCheckpoint(temp(), published)).rejects.toThrow(/config\.json, model\.safetensors not found; is the shared store mounted at .* \(rankwise worker --store <mount point>\)/);
+    await expect(verifyCheckpoint(temp(), published)).rejects.toThrow(
+      /config\.json, model\.safetensors not found; is the shared store mounted at .* \(rankwise worker --store <mount point>\)/,
+    );
   });
 
   test('a cell result round-trips: small files inline, large ones through the store, each checked; summary.json written last', async () => {

@@ -31,5 +31,12 @@ export class AdapterTestModel extends Module {
 
 /** Token ids [2, 5] covering the table. */
 export function testIds(): tf.Tensor {
-  return tf.tensor2d([[0, 3, 7, 15, 9], [12, 1, 4, 4, 11]], [2, 5], 'int32');
+  return tf.tensor2d(
+    [
+      [0, 3, 7, 15, 9],
+      [12, 1, 4, 4, 11],
+    ],
+    [2, 5],
+    'int32',
+  );
 }

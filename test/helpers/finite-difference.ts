@@ -14,7 +14,12 @@ export interface GradientCheck {
  * Central finite differences (f(w+ε) − f(w−ε)) / 2ε on chosen entries of each variable, against tf.variableGrads.
  * Every variable is restored exactly afterwards.
  */
-export async function checkGradients(lossOf: () => tf.Scalar, variables: tf.Variable[], pickIndices: (size: number) => number[], eps = 1e-2): Promise<GradientCheck[]> {
+export async function checkGradients(
+  lossOf: () => tf.Scalar,
+  variables: tf.Variable[],
+  pickIndices: (size: number) => number[],
+  eps = 1e-2,
+): Promise<GradientCheck[]> {
   const { grads, value } = tf.variableGrads(lossOf, variables);
   value.dispose();
   const checks: GradientCheck[] = [];

@@ -13,7 +13,10 @@ export async function pluginProject(): Promise<{ dir: string; loader: ModuleLoad
   const pkg = async (name: string, description: string, source: string) => {
     const root = join(dir, 'node_modules', name);
     await mkdir(root, { recursive: true });
-    await writeFile(join(root, 'package.json'), JSON.stringify({ name, version: '1.0.0', description, type: 'module', main: 'index.js', keywords: ['rankwise-plugin'] }));
+    await writeFile(
+      join(root, 'package.json'),
+      JSON.stringify({ name, version: '1.0.0', description, type: 'module', main: 'index.js', keywords: ['rankwise-plugin'] }),
+    );
     await writeFile(join(root, 'index.js'), source);
   };
   await pkg(

@@ -15,7 +15,18 @@ const glorot = (seed: number) => tf.initializers.glorotUniform({ seed });
  */
 export function tinyCnn(): tf.Sequential {
   const model = tf.sequential({ name: 'tiny_cnn' });
-  model.add(tf.layers.conv2d({ name: 'conv_a', inputShape: [8, 8, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'tanh', kernelInitializer: he(1), biasInitializer: glorot(2) }));
+  model.add(
+    tf.layers.conv2d({
+      name: 'conv_a',
+      inputShape: [8, 8, 2],
+      filters: 3,
+      kernelSize: 3,
+      padding: 'same',
+      activation: 'tanh',
+      kernelInitializer: he(1),
+      biasInitializer: glorot(2),
+    }),
+  );
   model.add(tf.layers.batchNormalization({ name: 'bn' }));
   model.add(tf.layers.conv2d({ name: 'conv_b', filters: 4, kernelSize: 2, strides: 2, activation: 'tanh', kernelInitializer: he(3) }));
   model.add(tf.layers.flatten({ name: 'flat' }));
@@ -28,7 +39,9 @@ export function tinyCnn(): tf.Sequential {
 /** A functional model over token ids [B, 5] → [B, 3]: Embedding (12 × 6) → Flatten → Dense (tanh) → Dense. */
 export function tinyEmbeddingModel(): tf.LayersModel {
   const ids = tf.input({ shape: [5], name: 'ids' });
-  const embedded = tf.layers.embedding({ name: 'embed', inputDim: 12, outputDim: 6, embeddingsInitializer: tf.initializers.randomNormal({ seed: 5 }) }).apply(ids) as tf.SymbolicTensor;
+  const embedded = tf.layers
+    .embedding({ name: 'embed', inputDim: 12, outputDim: 6, embeddingsInitializer: tf.initializers.randomNormal({ seed: 5 }) })
+    .apply(ids) as tf.SymbolicTensor;
   const flat = tf.layers.flatten({ name: 'flat' }).apply(embedded) as tf.SymbolicTensor;
   const hidden = tf.layers.dense({ name: 'hidden', units: 7, activation: 'tanh', kernelInitializer: glorot(6) }).apply(flat) as tf.SymbolicTensor;
   const out = tf.layers.dense({ name: 'out', units: 3, kernelInitializer: glorot(7) }).apply(hidden) as tf.SymbolicTensor;

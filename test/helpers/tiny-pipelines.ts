@@ -9,7 +9,9 @@ type Edit = (pipeline: Pipeline) => void;
  * Copies of real pipeline files with fewer steps and less data, in a temp dir (`from` links kept between the
  * copies), so e2e tests run the shipped pipelines' exact stage lists in seconds.
  */
-export async function tinyCopies(files: Record<string, { steps: number; limit: number; edit?: Edit }>): Promise<{ dir: string; path: (name: string) => string }> {
+export async function tinyCopies(
+  files: Record<string, { steps: number; limit: number; edit?: Edit }>,
+): Promise<{ dir: string; path: (name: string) => string }> {
   const dir = await mkdtemp(join(tmpdir(), 'rankwise-e2e-'));
   for (const [file, { steps, limit, edit }] of Object.entries(files)) {
     const pipeline = JSON.parse(await readFile(resolve(file), 'utf8')) as Pipeline;

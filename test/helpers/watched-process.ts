@@ -26,11 +26,13 @@ export function watchCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
     err += d.toString();
   });
   let done = false;
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    done = true;
-    poke();
-    resolve(code);
-  }));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      done = true;
+      poke();
+      resolve(code);
+    }),
+  );
   return {
     child,
     stdout: () => out,

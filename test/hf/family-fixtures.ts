@@ -8,7 +8,13 @@ export const FAMILY_FIXTURES = resolve('test/fixtures/hf-families');
 export const familyFixture = (name: string): string => resolve(FAMILY_FIXTURES, name);
 
 export interface RopeCase {
-  config: { head_dim: number; rope_theta: number; max_position_embeddings: number; rope_scaling: Record<string, unknown> | null; original_max_position_embeddings?: number };
+  config: {
+    head_dim: number;
+    rope_theta: number;
+    max_position_embeddings: number;
+    rope_scaling: Record<string, unknown> | null;
+    original_max_position_embeddings?: number;
+  };
   seqLen: number;
   invFreq: number[];
   attentionFactor: number;

@@ -102,16 +102,30 @@ const python = findTorchPython();
 function pytorchLogits(model: string, adapter?: string): Float32Array {
   const work = mkdtempSync(join(tmpdir(), 'rankwise-torch-'));
   writeFileSync(join(work, 'ids.json'), JSON.stringify(familyReference.ids));
-  const args = [resolve('scripts/hf-reference/make_family_reference.py'), 'apply', '--model', model, '--ids', join(work, 'ids.json'), '--out', join(work, 'logits.json'), ...(adapter ? ['--adapter', adapter] : [])];
+  const args = [
+    resolve('scripts/hf-reference/make_family_reference.py'),
+    'apply',
+    '--model',
+    model,
+    '--ids',
+    join(work, 'ids.json'),
+    '--out',
+    join(work, 'logits.json'),
+    ...(adapter ? ['--adapter', adapter] : []),
+  ];
   const run = spawnSync(python!, args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${python} ${args.join(' ')} failed:\n${run.stderr}`);
   return Float32Array.from((JSON.parse(readFileSync(join(work, 'logits.json'), 'utf8')) as { logits: number[] }).logits);
 }
 
 // Needs python3 with torch (Debian python3-torch); the committed references above cover the PEFT → rankwise direction without it.
-test.skipIf(python === null).each(['phi3', 'gemma2'])('%s: PyTorch applies the adapter rankwise trained (PEFT rules, fused sites) and its merged model with rankwise\'s logits', (family) => {
-  const run = runs.get(family);
-  expect(run, 'the pipeline test above ran').toBeDefined();
-  expect(normRelativeError(run!.adapted, pytorchLogits(familyFixture(`${family}-tiny`), join(run!.runDir, 'adapter')))).toBeLessThan(1e-4);
-  expect(normRelativeError(run!.merged, pytorchLogits(join(run!.runDir, 'merged')))).toBeLessThan(1e-4);
-}, 60_000);
+test.skipIf(python === null).each(['phi3', 'gemma2'])(
+  "%s: PyTorch applies the adapter rankwise trained (PEFT rules, fused sites) and its merged model with rankwise's logits",
+  (family) => {
+    const run = runs.get(family);
+    expect(run, 'the pipeline test above ran').toBeDefined();
+    expect(normRelativeError(run!.adapted, pytorchLogits(familyFixture(`${family}-tiny`), join(run!.runDir, 'adapter')))).toBeLessThan(1e-4);
+    expect(normRelativeError(run!.merged, pytorchLogits(join(run!.runDir, 'merged')))).toBeLessThan(1e-4);
+  },
+  60_000,
+);

@@ -4,9 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import {
-  freeze, injectLora, loadAdapter, loadHuggingFaceModel, saveAdapter, saveHuggingFaceModel, type Llama,
-} from '@rankwise/core';
+import { freeze, injectLora, loadAdapter, loadHuggingFaceModel, saveAdapter, saveHuggingFaceModel, type Llama } from '@rankwise/core';
 import { createOptimizer, sparseSoftmaxCrossEntropy, trainStep } from '@rankwise/core/training';
 import { decodeSafetensors, encodeSafetensors } from '@rankwise/formats';
 import { useTestBackend } from '../helpers/backend.js';
@@ -43,7 +41,17 @@ const python = findTorchPython();
 function pytorchLogits(model: string, adapter?: string): Float32Array {
   const work = mkdtempSync(join(tmpdir(), 'rankwise-torch-'));
   writeFileSync(join(work, 'ids.json'), JSON.stringify(reference.ids));
-  const args = [SCRIPT, 'apply', '--model', model, '--ids', join(work, 'ids.json'), '--out', join(work, 'logits.json'), ...(adapter ? ['--adapter', adapter] : [])];
+  const args = [
+    SCRIPT,
+    'apply',
+    '--model',
+    model,
+    '--ids',
+    join(work, 'ids.json'),
+    '--out',
+    join(work, 'logits.json'),
+    ...(adapter ? ['--adapter', adapter] : []),
+  ];
   const run = spawnSync(python!, args, { encoding: 'utf8' });
   if (run.status !== 0) throw new Error(`${python} ${args.join(' ')} failed:\n${run.stderr}`);
   return Float32Array.from((JSON.parse(readFileSync(join(work, 'logits.json'), 'utf8')) as { logits: number[] }).logits);
@@ -57,14 +65,34 @@ async function trainAdapter(): Promise<Llama> {
   const { model } = await loadHuggingFaceModel(fixture('llama-tiny'));
   freeze(model);
   const layers = [0, 1];
-  injectLora(model, layers.map((l) => ({ path: `model.layers.${l}.self_attn.q_proj`, r: 4, alpha: 8, rslora: true })), 1);
-  injectLora(model, layers.map((l) => ({ path: `model.layers.${l}.self_attn.v_proj`, r: 2, alpha: 3 })), 2);
+  injectLora(
+    model,
+    layers.map((l) => ({ path: `model.layers.${l}.self_attn.q_proj`, r: 4, alpha: 8, rslora: true })),
+    1,
+  );
+  injectLora(
+    model,
+    layers.map((l) => ({ path: `model.layers.${l}.self_attn.v_proj`, r: 2, alpha: 3 })),
+    2,
+  );
   injectLora(model, [{ path: 'model.layers.1.mlp.down_proj', r: 3, alpha: 6 }], 3);
   const optimizer = createOptimizer({ name: 'adam', lr: 0.05 });
-  const ids = tf.tensor2d(reference.ids.map((row) => row.slice(0, 11)), [2, 11], 'int32');
-  const targets = tf.tensor2d(reference.ids.map((row) => row.slice(1)), [2, 11], 'int32');
+  const ids = tf.tensor2d(
+    reference.ids.map((row) => row.slice(0, 11)),
+    [2, 11],
+    'int32',
+  );
+  const targets = tf.tensor2d(
+    reference.ids.map((row) => row.slice(1)),
+    [2, 11],
+    'int32',
+  );
   for (let step = 0; step < 4; step++) {
-    const out = trainStep({ loss: () => sparseSoftmaxCrossEntropy(model.forward(ids), targets), variables: model.trainableParameters(), optimizer: optimizer.optimizer });
+    const out = trainStep({
+      loss: () => sparseSoftmaxCrossEntropy(model.forward(ids), targets),
+      variables: model.trainableParameters(),
+      optimizer: optimizer.optimizer,
+    });
     tf.dispose(out);
   }
   optimizer.optimizer.dispose();
@@ -85,25 +113,29 @@ describe('an adapter trained by rankwise, applied by PyTorch with PEFT rules', (
     console.info(`[test] committed rankwise-trained adapter vs PyTorch: relative error ${error.toExponential(2)}`);
   });
 
-  test.runIf(python !== null)('fresh round trip: train, save adapter and merged model, apply both in PyTorch', async () => {
-    const before = tf.memory().numTensors;
-    const model = await trainAdapter();
-    const work = mkdtempSync(join(tmpdir(), 'rankwise-roundtrip-'));
-    await saveAdapter(model, join(work, 'adapter'), { baseModel: 'rankwise/llama-tiny-random', taskType: 'CAUSAL_LM' });
-    await saveHuggingFaceModel(model, join(work, 'merged'));
-    const ours = await logitsOf(model);
-    model.dispose();
-    expect(tf.memory().numTensors).toBe(before);
-    const viaAdapter = normRelativeError(ours, pytorchLogits(fixture('llama-tiny'), join(work, 'adapter')));
-    const viaMerged = normRelativeError(ours, pytorchLogits(join(work, 'merged')));
-    console.info(`[test] fresh rankwise-trained adapter vs PyTorch: adapter ${viaAdapter.toExponential(2)}, merged ${viaMerged.toExponential(2)}`);
-    expect(viaAdapter).toBeLessThan(TOLERANCE);
-    expect(viaMerged).toBeLessThan(TOLERANCE);
-    if (process.env.RANKWISE_WRITE_HF_FIXTURES === '1') {
-      mkdirSync(TRAINED, { recursive: true });
-      cpSync(join(work, 'adapter'), TRAINED, { recursive: true });
-      const logits = pytorchLogits(fixture('llama-tiny'), TRAINED);
-      writeFileSync(join(TRAINED, LOGITS_FILE), encodeSafetensors([{ name: 'logits', shape: [2, 12, 384], data: logits }], { format: 'pt' }));
-    }
-  }, 60_000);
+  test.runIf(python !== null)(
+    'fresh round trip: train, save adapter and merged model, apply both in PyTorch',
+    async () => {
+      const before = tf.memory().numTensors;
+      const model = await trainAdapter();
+      const work = mkdtempSync(join(tmpdir(), 'rankwise-roundtrip-'));
+      await saveAdapter(model, join(work, 'adapter'), { baseModel: 'rankwise/llama-tiny-random', taskType: 'CAUSAL_LM' });
+      await saveHuggingFaceModel(model, join(work, 'merged'));
+      const ours = await logitsOf(model);
+      model.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      const viaAdapter = normRelativeError(ours, pytorchLogits(fixture('llama-tiny'), join(work, 'adapter')));
+      const viaMerged = normRelativeError(ours, pytorchLogits(join(work, 'merged')));
+      console.info(`[test] fresh rankwise-trained adapter vs PyTorch: adapter ${viaAdapter.toExponential(2)}, merged ${viaMerged.toExponential(2)}`);
+      expect(viaAdapter).toBeLessThan(TOLERANCE);
+      expect(viaMerged).toBeLessThan(TOLERANCE);
+      if (process.env.RANKWISE_WRITE_HF_FIXTURES === '1') {
+        mkdirSync(TRAINED, { recursive: true });
+        cpSync(join(work, 'adapter'), TRAINED, { recursive: true });
+        const logits = pytorchLogits(fixture('llama-tiny'), TRAINED);
+        writeFileSync(join(TRAINED, LOGITS_FILE), encodeSafetensors([{ name: 'logits', shape: [2, 12, 384], data: logits }], { format: 'pt' }));
+      }
+    },
+    60_000,
+  );
 });

@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import {
-  createRankwise, type Linear, loadAdapter, loadHuggingFaceModel, PipelineValidationError, type Pipeline,
-} from '@rankwise/core';
+import { createRankwise, type Linear, loadAdapter, loadHuggingFaceModel, PipelineValidationError, type Pipeline } from '@rankwise/core';
 import { SilentProgress } from '@rankwise/core/runs';
 import { dequantizeWeight, quantizedLinears, transposeValues } from '@rankwise/models';
 import { createDatasetSource } from '@rankwise/datasets';
@@ -26,7 +24,10 @@ const FIXTURES: Record<string, string> = {
   qwen2: resolve('test/fixtures/hf/qwen2-tiny'),
   ...Object.fromEntries(['llama3', 'mistral', 'qwen3', 'phi3', 'gemma', 'gemma2'].map((f) => [f, familyFixture(`${f}-tiny`)])),
 };
-const ids = [[1, 5, 9, 33, 70, 2, 11, 40], [3, 3, 8, 100, 21, 7, 64, 5]];
+const ids = [
+  [1, 5, 9, 33, 70, 2, 11, 40],
+  [3, 3, 8, 100, 21, 7, 64, 5],
+];
 
 /** QLoRA: the base quantized as it loads, LoRA on every linear layer, checkpointed blocks, 2 micro-batches per step. */
 const qlora = (family: string, quantize: 'nf4' | 'int8' | 'bf16'): Pipeline => ({
@@ -37,7 +38,15 @@ const qlora = (family: string, quantize: 'nf4' | 'int8' | 'bf16'): Pipeline => (
     { stage: 'evaluate', label: 'zero-shot', data: { ...sotu, split: 'validation', maxWindows: 8 } },
     { stage: 'freeze' },
     { stage: 'inject', r: 4, alpha: 8, placement: { plugin: '@rankwise/placement-pattern', options: { target: 'all-linear' } } },
-    { stage: 'train', data: { ...sotu, split: 'train' }, steps: 6, batchSize: 2, accumulateSteps: 2, gradientCheckpointing: true, optimizer: { name: 'adamw', lr: 0.02 } },
+    {
+      stage: 'train',
+      data: { ...sotu, split: 'train' },
+      steps: 6,
+      batchSize: 2,
+      accumulateSteps: 2,
+      gradientCheckpointing: true,
+      optimizer: { name: 'adamw', lr: 0.02 },
+    },
     { stage: 'evaluate', label: 'tuned', data: { ...sotu, split: 'validation', maxWindows: 8 } },
     { stage: 'save', adapter: true },
   ],
@@ -61,7 +70,11 @@ describe('QLoRA pipelines: load quantized, train adapters', () => {
       expect(layers.length).toBe(dense.config.num_hidden_layers * (family === 'phi3' ? 4 : 7));
       for (const [path, linear] of layers) {
         const target = dense.getSubmodule(path) as Linear;
-        tf.tidy(() => target.weight.assign(tf.tensor2d(transposeValues(dequantizeWeight(linear.quantized!), linear.outFeatures, linear.inFeatures), [linear.inFeatures, linear.outFeatures])));
+        tf.tidy(() =>
+          target.weight.assign(
+            tf.tensor2d(transposeValues(dequantizeWeight(linear.quantized!), linear.outFeatures, linear.inFeatures), [linear.inFeatures, linear.outFeatures]),
+          ),
+        );
       }
       await loadAdapter(quantized, join(runDir, 'adapter'));
       await loadAdapter(dense, join(runDir, 'adapter'));
@@ -91,9 +104,18 @@ describe('validation of a quantized base', () => {
 
   test('merging, saving the model whole, full fine-tuning, DoRA and PiSSA are refused, each at its pointer; adapters alone pass', async () => {
     expect(await issuesOf({ name: 'ok', stages: [load, { stage: 'freeze' }, inject, train, { stage: 'save', adapter: true, ggufAdapter: true }] })).toEqual([]);
-    expect(await issuesOf({ name: 'merge', stages: [load, { stage: 'freeze' }, inject, train, { stage: 'merge' }, { stage: 'save', merged: true, gguf: { type: 'f16' } }] })).toEqual([
-      expect.stringMatching(/^\/stages\/4: the base model is stored quantized \(load\.quantize\): merging adapters into quantized weights is refused \(PEFT dequantizes, merges and quantizes again/),
-      expect.stringMatching(/^\/stages\/5\/merged: the base model is stored quantized \(load\.quantize\): its weights are not saved whole; allowed: "adapter": true or "ggufAdapter": true/),
+    expect(
+      await issuesOf({
+        name: 'merge',
+        stages: [load, { stage: 'freeze' }, inject, train, { stage: 'merge' }, { stage: 'save', merged: true, gguf: { type: 'f16' } }],
+      }),
+    ).toEqual([
+      expect.stringMatching(
+        /^\/stages\/4: the base model is stored quantized \(load\.quantize\): merging adapters into quantized weights is refused \(PEFT dequantizes, merges and quantizes again/,
+      ),
+      expect.stringMatching(
+        /^\/stages\/5\/merged: the base model is stored quantized \(load\.quantize\): its weights are not saved whole; allowed: "adapter": true or "ggufAdapter": true/,
+      ),
       expect.stringMatching(/^\/stages\/5\/gguf: the base model is stored quantized/),
     ]);
     expect(await issuesOf({ name: 'full', stages: [load, { stage: 'unfreeze' }, train] })).toEqual([
@@ -102,13 +124,23 @@ describe('validation of a quantized base', () => {
     ]);
     expect(await issuesOf({ name: 'dora', stages: [load, { stage: 'freeze' }, { ...inject, dora: true, init: 'pissa' }, train] })).toEqual([
       expect.stringMatching(/^\/stages\/2\/dora: found true, but the base model is stored quantized \(load\.quantize\): DoRA reads W/),
-      expect.stringMatching(/^\/stages\/2\/init: found "pissa", but the base model is stored quantized \(load\.quantize\): pissa rewrites W; allowed: kaiming, gaussian/),
+      expect.stringMatching(
+        /^\/stages\/2\/init: found "pissa", but the base model is stored quantized \(load\.quantize\): pissa rewrites W; allowed: kaiming, gaussian/,
+      ),
     ]);
     expect(await issuesOf({ name: 'q', stages: [{ ...load, quantize: 'fp4' as never }] })).toEqual([expect.stringMatching(/^\/stages\/0\/quantize: /)]);
     expect(await issuesOf({ name: 'mlp', stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [4, 3] }, quantize: 'int8' }] })).toEqual([
       '/stages/0/quantize: found "int8", but this mlp model has no Linear weight to quantize besides its output head',
     ]);
-    expect(await issuesOf({ name: 'gc', stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } }, { ...train, data: { dataset: 'digits', split: 'train' }, gradientCheckpointing: true }] })).toEqual([
+    expect(
+      await issuesOf({
+        name: 'gc',
+        stages: [
+          { stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } },
+          { ...train, data: { dataset: 'digits', split: 'train' }, gradientCheckpointing: true },
+        ],
+      }),
+    ).toEqual([
       expect.stringMatching(/^\/stages\/1\/gradientCheckpointing: found true for a mlp model; allowed: models with transformer blocks \(llama, gpt\)/),
     ]);
   });

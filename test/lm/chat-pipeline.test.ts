@@ -17,9 +17,14 @@ beforeAll(async () => {
 
 const rankwise = () => createRankwise({ progress: new SilentProgress(), datasets: createDatasetSource(), plugins: [pattern] });
 /** A template whose assistant turns end with the tokenizer's EOS (llama-tiny's only special token), so generation stops there. */
-const TEMPLATE = "{% for m in messages %}{{ m['role'] + ':' + m['content'] }}{% if m['role'] == 'assistant' %}{{ eos_token }}{% endif %}{{ '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ 'assistant:' }}{% endif %}";
+const TEMPLATE =
+  "{% for m in messages %}{{ m['role'] + ':' + m['content'] }}{% if m['role'] == 'assistant' %}{{ eos_token }}{% endif %}{{ '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ 'assistant:' }}{% endif %}";
 /** Answers start with a space: the generation prompt ends at "assistant:" and " blue" is one token (no prompt/answer token mismatch). */
-const QUESTIONS: Array<[string, string]> = [['Name a colour.', ' blue'], ['Name an animal.', ' a cat'], ['Say hi.', ' hello']];
+const QUESTIONS: Array<[string, string]> = [
+  ['Name a colour.', ' blue'],
+  ['Name an animal.', ' a cat'],
+  ['Say hi.', ' hello'],
+];
 const conversation = (i: number) => {
   const [q, a] = QUESTIONS[i % QUESTIONS.length];
   return { messages: [...(i % 4 === 0 ? [{ role: 'system', content: 'Be brief.' }] : []), { role: 'user', content: q }, { role: 'assistant', content: a }] };
@@ -59,7 +64,12 @@ test('chat data end to end: assistant-only LoRA training on llama-tiny, loss ove
   const examples = Array.from({ length: 6 }, (_, i) => chatExample(tokenizer, template, conversation(i + 1).messages, true));
   const training = Array.from({ length: 24 }, (_, i) => chatExample(tokenizer, template, conversation(i).messages, true));
   const carry = (e: { labels: Int32Array }) => e.labels.filter((l) => l !== -100).length;
-  expect(summary.training[0].data).toMatchObject({ examples: 24, tokens: training.reduce((n, e) => n + e.inputIds.length, 0), lossTokens: training.reduce((n, e) => n + carry(e), 0), truncated: 0 });
+  expect(summary.training[0].data).toMatchObject({
+    examples: 24,
+    tokens: training.reduce((n, e) => n + e.inputIds.length, 0),
+    lossTokens: training.reduce((n, e) => n + carry(e), 0),
+    truncated: 0,
+  });
   const { model } = await loadHuggingFaceModel(fixture('llama-tiny'), { context: 48 });
   await loadAdapter(model, join(runDir, 'adapter'), 0);
   model.eval();
@@ -85,8 +95,20 @@ test('text data: the same documents packed (bfd, position ids, attention within 
   const dir = await mkdtemp(join(tmpdir(), 'rankwise-text-'));
   const docs = Array.from({ length: 20 }, (_, i) => ({ text: `Document ${i}: ${'the quick brown fox '.slice(0, 4 + ((i * 7) % 16))}jumps.` }));
   await writeFile(join(dir, 'docs.jsonl'), `${docs.map((d) => JSON.stringify(d)).join('\n')}\n`);
-  const evaluate = (label: string, packing: false | 'bfd') => ({ stage: 'evaluate' as const, label, data: { dataset: 'text' as const, path: join(dir, 'docs.jsonl'), packing }, batchSize: 256 });
-  const { summary } = await rankwise().run({ name: 'text-tiny', seed: 1, stages: [{ stage: 'load', huggingface: fixture('llama-tiny'), context: 48 }, evaluate('padded', false), evaluate('packed', 'bfd')] }, { out: join(dir, 'runs') });
+  const evaluate = (label: string, packing: false | 'bfd') => ({
+    stage: 'evaluate' as const,
+    label,
+    data: { dataset: 'text' as const, path: join(dir, 'docs.jsonl'), packing },
+    batchSize: 256,
+  });
+  const { summary } = await rankwise().run(
+    {
+      name: 'text-tiny',
+      seed: 1,
+      stages: [{ stage: 'load', huggingface: fixture('llama-tiny'), context: 48 }, evaluate('padded', false), evaluate('packed', 'bfd')],
+    },
+    { out: join(dir, 'runs') },
+  );
   const [padded, packed] = summary.evaluations.map((e) => e.metrics);
   expect(packed.lossTokens).toBe(padded.lossTokens);
   expect(packed.loss).toBeGreaterThan(3); // a random model: about ln(384)

@@ -1,7 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { HfTokenizer } from '@rankwise/datasets';
-import { ChatTemplate, chatExample, chatReference, completionExample, packExamples, textExample, truncateExample, type ConversationMessage, type LmExample } from '@rankwise/core/internal';
+import {
+  ChatTemplate,
+  chatExample,
+  chatReference,
+  completionExample,
+  packExamples,
+  textExample,
+  truncateExample,
+  type ConversationMessage,
+  type LmExample,
+} from '@rankwise/core/internal';
 
 /**
  * rankwise's chat-template renderings and loss masks against scripts/chat-reference/reference.py (Python jinja2 with
@@ -10,9 +20,24 @@ import { ChatTemplate, chatExample, chatReference, completionExample, packExampl
  */
 const dir = 'test/fixtures/chat-templates';
 const read = <T>(name: string): T => JSON.parse(readFileSync(`${dir}/${name}`, 'utf8')) as T;
-interface Family { name: string; template: string; bos_token: string; eos_token: string; system: boolean }
-interface Conversation { name: string; system: boolean; messages: ConversationMessage[] }
-interface Example { inputIds: number[]; labels: number[]; promptIds?: number[]; positionIds?: number[] }
+interface Family {
+  name: string;
+  template: string;
+  bos_token: string;
+  eos_token: string;
+  system: boolean;
+}
+interface Conversation {
+  name: string;
+  system: boolean;
+  messages: ConversationMessage[];
+}
+interface Example {
+  inputIds: number[];
+  labels: number[];
+  promptIds?: number[];
+  positionIds?: number[];
+}
 interface Reference {
   renders: Record<string, Record<string, { full: string; prompt: string }>>;
   masks: Record<string, Record<string, Example>>;
@@ -33,7 +58,7 @@ const plain = (e: { inputIds: ArrayLike<number>; labels: ArrayLike<number>; posi
 });
 const cases = families.flatMap((f) => conversations.filter((c) => f.system || !c.system).map((c) => [f.name, c.name, f, c] as const));
 
-describe('chat templates render as Python jinja2 renders them (transformers\' environment)', () => {
+describe("chat templates render as Python jinja2 renders them (transformers' environment)", () => {
   test('every family and conversation has a reference', () => {
     expect(cases.length).toBe(38); // 5 families × 6 conversations + Gemma 2 and Mistral v0.1 × the 4 without a system message
     for (const [family, conversation] of cases) expect(reference.renders[family][conversation]).toBeDefined();
@@ -46,13 +71,21 @@ describe('chat templates render as Python jinja2 renders them (transformers\' en
     expect(t.render(c.messages.slice(0, -1), true)).toBe(want.prompt);
   });
 
-  test('templates that refuse a conversation throw the template\'s own message', () => {
+  test("templates that refuse a conversation throw the template's own message", () => {
     const gemma = template(families.find((f) => f.name === 'gemma2')!);
-    expect(() => gemma.render([{ role: 'system', content: 'x' }, { role: 'user', content: 'y' }], true)).toThrow(/System role not supported/);
+    expect(() =>
+      gemma.render(
+        [
+          { role: 'system', content: 'x' },
+          { role: 'user', content: 'y' },
+        ],
+        true,
+      ),
+    ).toThrow(/System role not supported/);
   });
 });
 
-describe('loss masks equal TRL\'s rules (reference.py)', () => {
+describe("loss masks equal TRL's rules (reference.py)", () => {
   test.each(cases)('assistant-only labels: %s / %s', (family, conversation, f, c) => {
     const t = template(f);
     const want = reference.masks[family][conversation];
@@ -76,7 +109,8 @@ describe('loss masks equal TRL\'s rules (reference.py)', () => {
   });
 
   test('text: EOS appended unless present, every token carries loss', () => {
-    for (const want of reference.texts) expect(plain(textExample(tokenizer, want.text, '<|im_end|>'))).toEqual({ inputIds: want.inputIds, labels: want.labels });
+    for (const want of reference.texts)
+      expect(plain(textExample(tokenizer, want.text, '<|im_end|>'))).toEqual({ inputIds: want.inputIds, labels: want.labels });
     expect(Array.from(textExample(tokenizer, 'ab<|im_end|>', '<|im_end|>').inputIds)).toEqual(Array.from(tokenizer.encode('ab<|im_end|>')));
   });
 

@@ -1,7 +1,7 @@
 import { expect, test } from 'vitest';
 import { exactMatch, normalizedAnswer } from '@rankwise/core/internal';
 
-test('exact match trims surrounding whitespace only; the normalized form is SQuAD\'s normalize_answer', () => {
+test("exact match trims surrounding whitespace only; the normalized form is SQuAD's normalize_answer", () => {
   expect(exactMatch(' forty-two\n', 'forty-two')).toBe(true);
   expect(exactMatch('Forty-two', 'forty-two')).toBe(false);
   expect(exactMatch('forty two', 'forty-two')).toBe(false);

@@ -9,7 +9,17 @@ beforeAll(async () => {
   await useTestBackend();
 });
 
-const CONFIG = { vocab_size: 50, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2, max_position_embeddings: 64, context: 32, rope_theta: 10000 };
+const CONFIG = {
+  vocab_size: 50,
+  hidden_size: 32,
+  intermediate_size: 48,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 2,
+  max_position_embeddings: 64,
+  context: 32,
+  rope_theta: 10000,
+};
 const ids = (n: number, seed: number) => Int32Array.from({ length: n }, (_, i) => (i * 7 + seed * 13 + 3) % 50);
 
 describe('Llama forward with packed position ids (padding-free packing)', () => {
@@ -44,9 +54,16 @@ describe('Llama forward with packed position ids (padding-free packing)', () => 
 
   test('masked cross-entropy: mean over labels other than −100, equal to the loss of the kept rows alone; none kept gives 0', async () => {
     tf.engine().startScope();
-    const logits = tf.tensor3d(Array.from({ length: 2 * 3 * 5 }, (_, i) => Math.sin(i)), [2, 3, 5]);
+    const logits = tf.tensor3d(
+      Array.from({ length: 2 * 3 * 5 }, (_, i) => Math.sin(i)),
+      [2, 3, 5],
+    );
     const labels = tf.tensor2d([1, -100, 4, -100, 0, -100], [2, 3], 'int32');
-    const kept = tf.tensor2d([Array.from({ length: 5 }, (_, i) => Math.sin(i)), Array.from({ length: 5 }, (_, i) => Math.sin(10 + i)), Array.from({ length: 5 }, (_, i) => Math.sin(20 + i))]);
+    const kept = tf.tensor2d([
+      Array.from({ length: 5 }, (_, i) => Math.sin(i)),
+      Array.from({ length: 5 }, (_, i) => Math.sin(10 + i)),
+      Array.from({ length: 5 }, (_, i) => Math.sin(20 + i)),
+    ]);
     const masked = (await maskedSoftmaxCrossEntropy(logits, labels).data())[0];
     const direct = (await sparseSoftmaxCrossEntropy(kept, tf.tensor1d([1, 4, 0], 'int32')).data())[0];
     expect(Math.abs(masked - direct)).toBeLessThan(1e-6);

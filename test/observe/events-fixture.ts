@@ -7,7 +7,18 @@ export const FIXTURE_RECORDS: Array<Record<string, unknown>> = [
   { time: '2026-01-02T03:04:06.500Z', event: 'train', index: 4, step: 10, loss: 2.25, gradNorm: 0.625, lr: 0.0012, stepsPerSec: 13.25, elapsedMs: 755 },
   { time: '2026-01-02T03:04:06.750Z', event: 'eval', index: 4, step: 10, data: 'sotu', loss: 2.3125, bitsPerChar: 3.33 },
   { time: '2026-01-02T03:04:07.000Z', event: 'stage', index: 4, stage: 'train', durationMs: 800 },
-  { time: '2026-01-02T03:04:08.000Z', event: 'train', index: 6, label: 'second', step: 5, loss: 2.0, gradNorm: 0.5, lr: 0.001, stepsPerSec: 11, elapsedMs: 450 },
+  {
+    time: '2026-01-02T03:04:08.000Z',
+    event: 'train',
+    index: 6,
+    label: 'second',
+    step: 5,
+    loss: 2.0,
+    gradNorm: 0.5,
+    lr: 0.001,
+    stepsPerSec: 11,
+    elapsedMs: 450,
+  },
   { time: '2026-01-02T03:04:09.000Z', event: 'evaluate', index: 7, label: 'after', data: 'sotu', loss: 1.875, bitsPerChar: 2.705, accuracy: 0.5 },
 ];
 

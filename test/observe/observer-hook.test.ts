@@ -21,10 +21,28 @@ test('core hands every metrics.jsonl record and the final summary to observers; 
       return { record: (r) => void seen.push({ ...r }), finish: async (s) => void (finished = s) };
     },
   };
-  const brokenOpen: RunObserver = { name: 'broken-open', open: async () => { throw new Error('cannot open'); } };
-  const brokenFinish: RunObserver = { name: 'broken-finish', open: async () => ({ record: () => {}, finish: async () => { throw new Error('disk full'); } }) };
+  const brokenOpen: RunObserver = {
+    name: 'broken-open',
+    open: async () => {
+      throw new Error('cannot open');
+    },
+  };
+  const brokenFinish: RunObserver = {
+    name: 'broken-finish',
+    open: async () => ({
+      record: () => {},
+      finish: async () => {
+        throw new Error('disk full');
+      },
+    }),
+  };
   const lines: string[] = [];
-  const rankwise = createRankwise({ progress: new LineProgress((l) => lines.push(l)), datasets: createDatasetSource(), plugins: [pattern], observers: [brokenOpen, recording, brokenFinish] });
+  const rankwise = createRankwise({
+    progress: new LineProgress((l) => lines.push(l)),
+    datasets: createDatasetSource(),
+    plugins: [pattern],
+    observers: [brokenOpen, recording, brokenFinish],
+  });
   const { summary } = await rankwise.run(tinyPipeline({ name: 'hooked', steps: 10 }), { out });
   expect(summary.status).toBe('completed');
   expect(opened).toEqual({ dir: summary.runDir, pipeline: 'hooked', resumed: false });

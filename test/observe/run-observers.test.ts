@@ -9,7 +9,8 @@ import { compareRuns, comparisonTable, loadRun, readMetricsLines, runReportHtml 
 import { runObserved, tinyPipeline } from './tiny-runs.js';
 
 const hasPython = spawnSync('/usr/bin/python3', ['-c', 'import google.protobuf'], { stdio: 'ignore' }).status === 0;
-if (!hasPython && process.env.RANKWISE_REQUIRE_PYTHON_PROTOBUF === '1') throw new Error('RANKWISE_REQUIRE_PYTHON_PROTOBUF=1 but /usr/bin/python3 cannot import google.protobuf (apt-get install python3-protobuf)');
+if (!hasPython && process.env.RANKWISE_REQUIRE_PYTHON_PROTOBUF === '1')
+  throw new Error('RANKWISE_REQUIRE_PYTHON_PROTOBUF=1 but /usr/bin/python3 cannot import google.protobuf (apt-get install python3-protobuf)');
 let out: string;
 let a: RunSummary;
 let b: RunSummary;
@@ -25,7 +26,9 @@ const eventsFile = async (dir: string) => join(dir, (await readdir(dir)).find((f
 describe('every run folder gets TensorBoard events and a report', () => {
   test.skipIf(!hasPython)('the event file holds every train, eval and evaluate value of metrics.jsonl (read back by python3-protobuf)', async () => {
     const events = execFileSync('/usr/bin/python3', ['packages/observe/scripts/read_tfevents.py', await eventsFile(a.runDir)], { encoding: 'utf8' })
-      .trim().split('\n').map((l) => JSON.parse(l) as { step: number; wall_time: number; values?: Array<{ tag: string; simple_value?: number }> });
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { step: number; wall_time: number; values?: Array<{ tag: string; simple_value?: number }> });
     const got = new Map<string, number>();
     for (const e of events) for (const v of e.values ?? []) if (v.simple_value !== undefined) got.set(`${v.tag}@${e.step}@${e.wall_time}`, v.simple_value);
     const records = await readMetricsLines(join(a.runDir, 'metrics.jsonl'));
@@ -33,9 +36,17 @@ describe('every run folder gets TensorBoard events and a report', () => {
     const f = Math.fround;
     for (const r of records) {
       const wall = Date.parse(r.time as string) / 1000;
-      if (r.event === 'train') for (const [k, tag] of [['loss', 'train/loss'], ['lr', 'train/learning_rate'], ['gradNorm', 'train/grad_norm'], ['stepsPerSec', 'train/steps_per_sec']]) expected.set(`${tag}@${r.step}@${wall}`, f(r[k] as number));
+      if (r.event === 'train')
+        for (const [k, tag] of [
+          ['loss', 'train/loss'],
+          ['lr', 'train/learning_rate'],
+          ['gradNorm', 'train/grad_norm'],
+          ['stepsPerSec', 'train/steps_per_sec'],
+        ])
+          expected.set(`${tag}@${r.step}@${wall}`, f(r[k] as number));
       if (r.event === 'eval') for (const k of ['loss', 'accuracy']) expected.set(`eval/${k}@${r.step}@${wall}`, f(r[k] as number));
-      if (r.event === 'evaluate') for (const k of ['loss', 'accuracy']) expected.set(`evaluate/${r.label}/${k}@${r.label === 'before' ? 0 : 20}@${wall}`, f(r[k] as number));
+      if (r.event === 'evaluate')
+        for (const k of ['loss', 'accuracy']) expected.set(`evaluate/${r.label}/${k}@${r.label === 'before' ? 0 : 20}@${wall}`, f(r[k] as number));
     }
     expect(records.filter((r) => r.event === 'train')).toHaveLength(4);
     const evals = records.filter((r) => r.event === 'eval').length;
@@ -54,7 +65,7 @@ describe('every run folder gets TensorBoard events and a report', () => {
     expect(html).not.toMatch(/<script|<link|https?:\/\/(?!www\.w3\.org)/);
   });
 
-  test('overlaid report of two runs, and the comparison: the differing settings and both runs\' metrics', async () => {
+  test("overlaid report of two runs, and the comparison: the differing settings and both runs' metrics", async () => {
     const runs = [await loadRun(a.runDir), await loadRun(b.runDir)];
     const html = runReportHtml(runs);
     for (const run of runs) expect(html).toContain(run.name);

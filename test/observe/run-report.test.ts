@@ -22,7 +22,21 @@ describe('a run report from its records', () => {
   });
 
   test('samples are shown escaped; a running run takes its evaluations from metrics.jsonl', () => {
-    const html = runReportHtml([run({ pipeline: 'lm', evaluations: [{ index: 1, label: 'zero-shot', stage: 'evaluate', data: 'sotu', metrics: { loss: 2.5 }, samples: ['Mr. Speaker, <script>alert(1)</script> & "you"'] }] })]);
+    const html = runReportHtml([
+      run({
+        pipeline: 'lm',
+        evaluations: [
+          {
+            index: 1,
+            label: 'zero-shot',
+            stage: 'evaluate',
+            data: 'sotu',
+            metrics: { loss: 2.5 },
+            samples: ['Mr. Speaker, <script>alert(1)</script> & "you"'],
+          },
+        ],
+      }),
+    ]);
     expect(html).toContain('<pre class="sample">Mr. Speaker, &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;you&quot;</pre>');
     expect(html).not.toContain('<script>');
     const running = runReportHtml([run({ pipeline: 'lm' }, 'running')]);

@@ -29,11 +29,18 @@ interface DecodedEvent {
 function pythonProtobuf(): boolean {
   return spawnSync('/usr/bin/python3', ['-c', 'import google.protobuf'], { stdio: 'ignore' }).status === 0;
 }
-if (!pythonProtobuf() && process.env.RANKWISE_REQUIRE_PYTHON_PROTOBUF === '1') throw new Error('RANKWISE_REQUIRE_PYTHON_PROTOBUF=1 but /usr/bin/python3 cannot import google.protobuf (apt-get install python3-protobuf)');
+if (!pythonProtobuf() && process.env.RANKWISE_REQUIRE_PYTHON_PROTOBUF === '1')
+  throw new Error('RANKWISE_REQUIRE_PYTHON_PROTOBUF=1 but /usr/bin/python3 cannot import google.protobuf (apt-get install python3-protobuf)');
 const readEvents = (file: string): DecodedEvent[] =>
-  execFileSync('/usr/bin/python3', [READER, file], { encoding: 'utf8' }).trim().split('\n').map((l) => JSON.parse(l) as DecodedEvent);
+  execFileSync('/usr/bin/python3', [READER, file], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as DecodedEvent);
 const committedDecoding = async (): Promise<DecodedEvent[]> =>
-  (await readFile(join(FIXTURES, 'sample.decoded.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as DecodedEvent);
+  (await readFile(join(FIXTURES, 'sample.decoded.jsonl'), 'utf8'))
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as DecodedEvent);
 
 describe('TensorBoard event files', () => {
   test('masked CRC-32C: the standard check value, and TFRecord framing around it', () => {
@@ -69,13 +76,20 @@ describe('TensorBoard event files', () => {
     const f = Math.fround;
     const wall = (i: number) => Date.parse(FIXTURE_RECORDS[i].time as string) / 1000;
     // train stage 4 at steps 5 and 10; the second train stage (index 6) continues at global step 10 + 5
-    expect(scalars.get('train/loss')).toEqual([{ step: 5, wall: wall(1), value: 2.5 }, { step: 10, wall: wall(2), value: 2.25 }, { step: 15, wall: wall(5), value: 2 }]);
+    expect(scalars.get('train/loss')).toEqual([
+      { step: 5, wall: wall(1), value: 2.5 },
+      { step: 10, wall: wall(2), value: 2.25 },
+      { step: 15, wall: wall(5), value: 2 },
+    ]);
     expect(scalars.get('train/learning_rate')!.map((s) => s.value)).toEqual([f(0.0006), f(0.0012), f(0.001)]);
     expect(scalars.get('train/grad_norm')!.map((s) => s.value)).toEqual([0.75, 0.625, 0.5]);
     expect(scalars.get('train/steps_per_sec')!.map((s) => s.value)).toEqual([12.5, 13.25, 11]);
     expect(scalars.get('eval/loss')).toEqual([{ step: 10, wall: wall(3), value: 2.3125 }]);
     expect(scalars.get('eval/bitsPerChar')).toEqual([{ step: 10, wall: wall(3), value: f(3.33) }]);
-    for (const [i, name, step] of [[0, 'zero-shot', 0], [6, 'after', 15]] as const) {
+    for (const [i, name, step] of [
+      [0, 'zero-shot', 0],
+      [6, 'after', 15],
+    ] as const) {
       for (const metric of ['loss', 'bitsPerChar', 'accuracy']) {
         expect(scalars.get(`evaluate/${name}/${metric}`)).toEqual([{ step, wall: wall(i), value: f(FIXTURE_RECORDS[i][metric] as number) }]);
       }

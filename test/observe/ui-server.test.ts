@@ -24,7 +24,8 @@ function rawGet(path: string): Promise<{ status: number; body: string }> {
   });
 }
 
-const train = (step: number) => `${JSON.stringify({ time: new Date(Date.UTC(2026, 0, 1, 0, 0, step)).toISOString(), event: 'train', index: 4, step, loss: 3 - step / 100, gradNorm: 1, lr: 0.01, stepsPerSec: 10, elapsedMs: step * 100 })}\n`;
+const train = (step: number) =>
+  `${JSON.stringify({ time: new Date(Date.UTC(2026, 0, 1, 0, 0, step)).toISOString(), event: 'train', index: 4, step, loss: 3 - step / 100, gradNorm: 1, lr: 0.01, stepsPerSec: 10, elapsedMs: step * 100 })}\n`;
 
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'rankwise-ui-'));
@@ -33,16 +34,32 @@ beforeAll(async () => {
   const dir = join(out, RUN);
   await mkdir(dir, { recursive: true });
   // a running run: this process, this host
-  await writeFile(join(dir, 'summary.json'), JSON.stringify({ pipeline: 'tiny', status: 'running', pid: process.pid, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z' }));
+  await writeFile(
+    join(dir, 'summary.json'),
+    JSON.stringify({ pipeline: 'tiny', status: 'running', pid: process.pid, host: hostname(), startedAt: '2026-01-01T00:00:00.000Z' }),
+  );
   await writeFile(join(dir, 'metrics.jsonl'), train(5) + train(10));
   await writeFile(join(dir, 'notes.txt'), 'inside');
   // a grid run: its folder has grid/heatmap.svg (and the cells their own folders)
   const grid = join(out, 'g', '20260101-000001');
   await mkdir(join(grid, 'grid'), { recursive: true });
-  await writeFile(join(grid, 'summary.json'), JSON.stringify({ pipeline: 'g', status: 'completed', pid: 1, host: hostname(), startedAt: '2025-12-31T00:00:00.000Z', cells: 2 }));
+  await writeFile(
+    join(grid, 'summary.json'),
+    JSON.stringify({ pipeline: 'g', status: 'completed', pid: 1, host: hostname(), startedAt: '2025-12-31T00:00:00.000Z', cells: 2 }),
+  );
   await writeFile(join(grid, 'grid', 'heatmap.svg'), '<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>');
   await mkdir(join(out, 'g', 'cells', 'r1-all'), { recursive: true });
-  await writeFile(join(out, 'g', 'cells', 'r1-all', 'summary.json'), JSON.stringify({ pipeline: 'g', status: 'completed', pid: 1, host: hostname(), startedAt: '2025-12-31T00:00:02.000Z', evaluations: [{ metrics: { accuracy: 0.5 } }] }));
+  await writeFile(
+    join(out, 'g', 'cells', 'r1-all', 'summary.json'),
+    JSON.stringify({
+      pipeline: 'g',
+      status: 'completed',
+      pid: 1,
+      host: hostname(),
+      startedAt: '2025-12-31T00:00:02.000Z',
+      evaluations: [{ metrics: { accuracy: 0.5 } }],
+    }),
+  );
   await symlink(outside, join(out, 'escape'));
   await symlink(join(outside, 'secret.txt'), join(dir, 'secret.txt'));
   server = await startUi({ out, port: 0, pollMs: 50 });
@@ -99,7 +116,8 @@ describe('rankwise ui: the server', () => {
 
   test('safeResolve: inside paths resolve, escapes are null', async () => {
     expect(await safeResolve(out, `${RUN}/notes.txt`)).toMatch(/notes\.txt$/);
-    for (const bad of ['..', '../x', 'a/../../x', '/etc/passwd', 'a\\..\\..\\x', 'a\0b', 'escape/secret.txt', 'escape']) expect(await safeResolve(out, bad)).toBeNull();
+    for (const bad of ['..', '../x', 'a/../../x', '/etc/passwd', 'a\\..\\..\\x', 'a\0b', 'escape/secret.txt', 'escape'])
+      expect(await safeResolve(out, bad)).toBeNull();
   });
 
   test('a running run streams its new curve points (server-sent events) as metrics.jsonl grows', async () => {

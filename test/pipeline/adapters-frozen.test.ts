@@ -14,7 +14,13 @@ beforeAll(async () => {
 
 const rankwise = () => createRankwise({ progress: new SilentProgress(), datasets: createDatasetSource(), plugins: [pattern] });
 const digits = { dataset: 'digits', split: 'test', limit: 64 } as const;
-const train = { stage: 'train', data: { dataset: 'digits', split: 'train', limit: 64 }, steps: 2, batchSize: 16, optimizer: { name: 'adamw', lr: 0.01 } } as const;
+const train = {
+  stage: 'train',
+  data: { dataset: 'digits', split: 'train', limit: 64 },
+  steps: 2,
+  batchSize: 16,
+  optimizer: { name: 'adamw', lr: 0.01 },
+} as const;
 const runDir = async (out: string, name: string) => join(out, name, (await readdir(join(out, name))).find((n) => n !== 'latest')!);
 // mlp 784 → 8 → 10, r = 2 on every linear layer but the head (all-linear, as PEFT): A [784, 2] + B [2, 8]
 const LORA_PARAMS = 784 * 2 + 2 * 8;
@@ -28,10 +34,15 @@ const TOTAL = 784 * 8 + 8 + 8 * 10 + 10 + LORA_PARAMS;
 test('adapters loaded from files are frozen (trainable 0); a following train stage trains the adapter only', async () => {
   const out = await mkdtemp(join(tmpdir(), 'rankwise-frozen-'));
   const base: Pipeline = {
-    name: 'frozen-base', seed: 4,
+    name: 'frozen-base',
+    seed: 4,
     stages: [
-      { stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } }, { stage: 'save', merged: true },
-      { stage: 'freeze' }, { stage: 'inject', r: 2, placement: { plugin: 'pattern', options: { target: 'all-linear' } } }, train, { stage: 'save', adapter: true },
+      { stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } },
+      { stage: 'save', merged: true },
+      { stage: 'freeze' },
+      { stage: 'inject', r: 2, placement: { plugin: 'pattern', options: { target: 'all-linear' } } },
+      train,
+      { stage: 'save', adapter: true },
     ],
   };
   const baseRun = await rankwise().run(base, { out });

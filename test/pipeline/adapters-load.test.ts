@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  addWeightedAdapter, createRankwise, injectLora, type Linear, loadAdapter, Mlp, PipelineValidationError, saveAdapter,
+  addWeightedAdapter,
+  createRankwise,
+  injectLora,
+  type Linear,
+  loadAdapter,
+  Mlp,
+  PipelineValidationError,
+  saveAdapter,
   type Pipeline,
 } from '@rankwise/core';
 import { SilentProgress } from '@rankwise/core/runs';
@@ -20,7 +27,11 @@ let dir: string;
 /** A PEFT adapter for the digits MLP on `sites` with rank r and random B, saved to `dir/<name>`. */
 async function makeAdapter(name: string, sites: string[], r: number, seed: number): Promise<void> {
   const model = new Mlp({ sizes: SIZES }, 1);
-  injectLora(model, sites.map((path) => ({ path, r, alpha: 2 * r })), seed);
+  injectLora(
+    model,
+    sites.map((path) => ({ path, r, alpha: 2 * r })),
+    seed,
+  );
   for (const [, layer] of loraLayers(model)) {
     const b = seededTensor(layer.loraB.shape, seed + layer.r, 0.3);
     layer.loraB.assign(b);
@@ -39,7 +50,15 @@ beforeAll(async () => {
 });
 
 const rankwise = () => createRankwise({ cwd: dir, progress: new SilentProgress(), datasets: createDatasetSource() });
-const load = (extra: Record<string, unknown>): Pipeline => ({ name: 'adapters', seed: 1, stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: SIZES }, ...extra }, { stage: 'save', adapter: true }] }) as Pipeline;
+const load = (extra: Record<string, unknown>): Pipeline =>
+  ({
+    name: 'adapters',
+    seed: 1,
+    stages: [
+      { stage: 'load', architecture: 'mlp', config: { sizes: SIZES }, ...extra },
+      { stage: 'save', adapter: true },
+    ],
+  }) as Pipeline;
 
 async function issuesOf(promise: Promise<unknown>): Promise<string[]> {
   try {
@@ -70,9 +89,15 @@ describe('load: named adapters, combinations and the active set', () => {
     await loadAdapter(api, join(dir, 'chat'), 0, 'chat');
     await addWeightedAdapter(api, 'mix', { adapters: ['sql', 'chat'], weights: [0.7, 0.3], combination: 'cat' });
     const saved = await readAdapter(join(runDir, 'adapter', 'mix'));
-    expect(saved.map((s) => [s.path, s.r, s.alpha])).toEqual([['layers.0', 2, 2], ['layers.1', 4, 4], ['layers.2', 2, 2]]);
+    expect(saved.map((s) => [s.path, s.r, s.alpha])).toEqual([
+      ['layers.0', 2, 2],
+      ['layers.1', 4, 4],
+      ['layers.2', 2, 2],
+    ]);
     for (const site of saved) {
-      const adapter = loraLayers(api).find(([p]) => p === site.path)![1].adapter('mix')!;
+      const adapter = loraLayers(api)
+        .find(([p]) => p === site.path)![1]
+        .adapter('mix')!;
       expect(Array.from(site.loraA)).toEqual(Array.from(await take(adapter.a.transpose()))); // lora_A = Aᵀ [r, in]
     }
     api.dispose();
@@ -82,7 +107,8 @@ describe('load: named adapters, combinations and the active set', () => {
 
   test('training after load.adapters trains the active adapter only: the other adapter and the base stay bit-identical', async () => {
     const pipeline = {
-      name: 'train-chat', seed: 2,
+      name: 'train-chat',
+      seed: 2,
       stages: [
         { stage: 'load', architecture: 'mlp', config: { sizes: SIZES }, adapters: { sql: './sql', chat: './chat' }, active: 'chat' },
         { stage: 'train', data: { dataset: 'digits', split: 'train', limit: 64 }, steps: 2, batchSize: 32, optimizer: { name: 'adam', lr: 0.01 } },
@@ -93,7 +119,10 @@ describe('load: named adapters, combinations and the active set', () => {
     const { runDir, model, summary } = await rankwise().run('train-chat.json', { out: join(dir, 'runs'), keepModel: true });
     expect(summary.trainableParams).toBe(2 * (16 + 16) + 2 * (16 + 10)); // chat: r 2 on layers.1 [16, 16] and layers.2 [16, 10]
     const [sqlBefore, sqlAfter, chatBefore, chatAfter] = await Promise.all([
-      readAdapter(join(dir, 'sql')), readAdapter(join(runDir, 'adapter', 'sql')), readAdapter(join(dir, 'chat')), readAdapter(join(runDir, 'adapter', 'chat')),
+      readAdapter(join(dir, 'sql')),
+      readAdapter(join(runDir, 'adapter', 'sql')),
+      readAdapter(join(dir, 'chat')),
+      readAdapter(join(runDir, 'adapter', 'chat')),
     ]);
     expect(sqlAfter).toEqual(sqlBefore);
     expect(chatAfter.map((s) => s.loraB)).not.toEqual(chatBefore.map((s) => s.loraB));
@@ -110,13 +139,27 @@ describe('load: named adapters, combinations and the active set', () => {
     expect(await issuesOf(rw.validate(load({ adapters: { sql: './sql' }, combine: { mix: { adapters: ['sql', 'nope'], weights: [1, 1] } } }), dir))).toEqual([
       '/stages/0/combine/mix/adapters/1: no adapter named "nope"; allowed: sql',
     ]);
-    expect(await issuesOf(rw.validate(load({ adapters: { sql: './sql', wide: './wide' }, combine: { mix: { adapters: ['sql', 'wide'], weights: [1, 1], combination: 'linear' } } }), dir))).toEqual([
+    expect(
+      await issuesOf(
+        rw.validate(
+          load({ adapters: { sql: './sql', wide: './wide' }, combine: { mix: { adapters: ['sql', 'wide'], weights: [1, 1], combination: 'linear' } } }),
+          dir,
+        ),
+      ),
+    ).toEqual([
       '/stages/0/combine/mix/adapters: "linear" combines A\'s and B\'s directly, so every adapter needs the same rank at each site; site "layers.1" has r = 2 in "sql", r = 4 in "wide" (use "cat" or "svd" for different ranks)',
     ]);
-    expect(await issuesOf(rw.validate(load({ adapters: { sql: './sql', chat: './chat' }, combine: { mix: { adapters: ['sql', 'chat'], weights: [1, 1], combination: 'ties' } } }), dir))).toEqual([
-      '/stages/0/combine/mix/density: found undefined; "ties" needs a density in [0, 1] (the fraction of values kept)',
+    expect(
+      await issuesOf(
+        rw.validate(
+          load({ adapters: { sql: './sql', chat: './chat' }, combine: { mix: { adapters: ['sql', 'chat'], weights: [1, 1], combination: 'ties' } } }),
+          dir,
+        ),
+      ),
+    ).toEqual(['/stages/0/combine/mix/density: found undefined; "ties" needs a density in [0, 1] (the fraction of values kept)']);
+    expect(await issuesOf(rw.validate(load({ adapters: { sql: './sql' }, active: ['sql', 'chat'] }), dir))).toEqual([
+      '/stages/0/active/1: found "chat"; allowed: sql',
     ]);
-    expect(await issuesOf(rw.validate(load({ adapters: { sql: './sql' }, active: ['sql', 'chat'] }), dir))).toEqual(['/stages/0/active/1: found "chat"; allowed: sql']);
     expect(await issuesOf(rw.validate(load({ adapter: './sql', adapters: { default: './chat' } }), dir))).toEqual([
       '/stages/0/adapters/default: found "default" beside "adapter", which is the adapter named "default"; allowed: another name',
     ]);
@@ -130,7 +173,11 @@ describe('load: named adapters, combinations and the active set', () => {
       '/stages/0/adapters/gone: cannot read gone/adapter_model.safetensors: does not exist (ENOENT)', // the run-input checks, as for "adapter"
     ]);
     const withInject = load({ adapters: { sql: './sql' } });
-    withInject.stages.splice(1, 0, { stage: 'freeze' }, { stage: 'inject', r: 2, placement: { plugin: '@rankwise/placement-pattern', options: { target: ['layers.2'] } } } as never);
+    withInject.stages.splice(1, 0, { stage: 'freeze' }, {
+      stage: 'inject',
+      r: 2,
+      placement: { plugin: '@rankwise/placement-pattern', options: { target: ['layers.2'] } },
+    } as never);
     expect(await issuesOf(rw.validate(withInject, dir))).toEqual([
       '/stages/2: found after load.adapters: the new adapter would sit inactive beside the named ones (PEFT\'s add_adapter); allowed: train a loaded adapter by making it "active", or load one adapter with "adapter"',
     ]);

@@ -25,7 +25,7 @@ async function issuesOf(promise: Promise<unknown>): Promise<string[]> {
 /** Two Gaussian blobs in 3-D, labelled by blob ("left" / "right"), seeded; well separated (an MLP gets them all). */
 function blobs(n: number): Array<{ a: number; b: number; c: number; label: string }> {
   let s = 12345;
-  const next = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   return Array.from({ length: n }, (_, i) => {
     const side = i % 2 === 0 ? -1 : 1;
     return { a: side * 2 + next() - 0.5, b: next() - 0.5, c: side + next() - 0.5, label: side < 0 ? 'left' : 'right' };
@@ -68,7 +68,10 @@ beforeAll(async () => {
   // test runs it against the real, built core)
   const core = join(dir, 'node_modules', '@rankwise', 'core');
   mkdirSync(core, { recursive: true });
-  writeFileSync(join(core, 'package.json'), JSON.stringify({ name: '@rankwise/core', version: '0.0.0', type: 'module', exports: { './plugin': './plugin.js' } }));
+  writeFileSync(
+    join(core, 'package.json'),
+    JSON.stringify({ name: '@rankwise/core', version: '0.0.0', type: 'module', exports: { './plugin': './plugin.js' } }),
+  );
   writeFileSync(join(core, 'plugin.js'), 'export const defineDataset = (dataset) => dataset;\n');
 });
 
@@ -110,34 +113,69 @@ describe('classification from files', () => {
 
   test('an image folder feeds a model whose input is its shape; a wrong shape or class count is caught at validation', async () => {
     const images = join(dir, 'shapes');
-    for (const [name, value] of [['dark', 30], ['light', 220]] as const) {
+    for (const [name, value] of [
+      ['dark', 30],
+      ['light', 220],
+    ] as const) {
       await mkdir(join(images, name), { recursive: true });
-      for (let k = 0; k < 6; k++) await sharp(Buffer.alloc(64, value + k), { raw: { width: 8, height: 8, channels: 1 } }).png().toFile(join(images, name, `${k}.png`));
+      for (let k = 0; k < 6; k++)
+        await sharp(Buffer.alloc(64, value + k), { raw: { width: 8, height: 8, channels: 1 } })
+          .png()
+          .toFile(join(images, name, `${k}.png`));
     }
     const rw = rankwiseIn(dir);
-    const pipeline = (sizes: number[], data: object) => ({ name: 'shapes', stages: [mlp(sizes), { stage: 'evaluate', data: { dataset: 'image-folder', path: 'shapes', ...data } }] });
+    const pipeline = (sizes: number[], data: object) => ({
+      name: 'shapes',
+      stages: [mlp(sizes), { stage: 'evaluate', data: { dataset: 'image-folder', path: 'shapes', ...data } }],
+    });
     const { summary } = await rw.run(pipeline([16, 2], { shape: [4, 4, 1] }), { out: join(dir, 'runs') });
-    expect(summary.evaluations[0].perClass?.map((c) => [c.name, c.examples])).toEqual([['dark', 6], ['light', 6]]);
+    expect(summary.evaluations[0].perClass?.map((c) => [c.name, c.examples])).toEqual([
+      ['dark', 6],
+      ['light', 6],
+    ]);
     expect(await issuesOf(rw.validate(pipeline([64, 2], { shape: [4, 4, 1] })))).toEqual([
       "<shapes>: /stages/1/data: the data's examples are 4×4×1 = 16 values; the model's input is 64",
     ]);
-    expect(await issuesOf(rw.validate(pipeline([16, 3, 1], { shape: [4, 4, 1] })))).toEqual(['<shapes>: /stages/1/data: the data has 2 classes (dark, light); the model has 1 outputs']);
+    expect(await issuesOf(rw.validate(pipeline([16, 3, 1], { shape: [4, 4, 1] })))).toEqual([
+      '<shapes>: /stages/1/data: the data has 2 classes (dark, light); the model has 1 outputs',
+    ]);
     // an MLP has no image shape: the folder needs "shape"
-    expect(await issuesOf(rw.validate(pipeline([16, 2], {})))).toEqual(['<shapes>: /stages/1/data/shape: the image shape is unknown: the model has no [height, width, channels] input; set "shape"']);
+    expect(await issuesOf(rw.validate(pipeline([16, 2], {})))).toEqual([
+      '<shapes>: /stages/1/data/shape: the image shape is unknown: the model has no [height, width, channels] input; set "shape"',
+    ]);
   }, 30_000);
 });
 
 describe('bad data: every problem is one line with the file, line or row, and pointer (exit 2 in the CLI); nothing loads', () => {
   test('a line that is not JSON, a missing field, a label outside the classes, a non-number feature, an image that does not decode', async () => {
-    await writeFile(join(dir, 'bad.jsonl'), ['{"a":1,"b":2,"c":3,"label":"left"}', '{"a":1,"b":2,"c":3', '{"a":1,"b":2,"c":3}', '{"a":1,"b":2,"c":3,"label":"up"}', '{"a":"x","b":2,"c":3,"label":"left"}', '{"a":1,"b":2,"c":3,"label":"right"}'].join('\n'));
+    await writeFile(
+      join(dir, 'bad.jsonl'),
+      [
+        '{"a":1,"b":2,"c":3,"label":"left"}',
+        '{"a":1,"b":2,"c":3',
+        '{"a":1,"b":2,"c":3}',
+        '{"a":1,"b":2,"c":3,"label":"up"}',
+        '{"a":"x","b":2,"c":3,"label":"left"}',
+        '{"a":1,"b":2,"c":3,"label":"right"}',
+      ].join('\n'),
+    );
     await mkdir(join(dir, 'broken-images', 'cat'), { recursive: true });
     await mkdir(join(dir, 'broken-images', 'dog'), { recursive: true });
-    await sharp(Buffer.alloc(16), { raw: { width: 4, height: 4, channels: 1 } }).png().toFile(join(dir, 'broken-images', 'cat', 'ok.png'));
+    await sharp(Buffer.alloc(16), { raw: { width: 4, height: 4, channels: 1 } })
+      .png()
+      .toFile(join(dir, 'broken-images', 'cat', 'ok.png'));
     await writeFile(join(dir, 'broken-images', 'dog', 'bad.png'), 'not a png');
     const rw = rankwiseIn(dir);
     const table = { dataset: 'table', path: 'bad.jsonl', classes: ['left', 'right'] };
     const problems = await issuesOf(
-      rw.validate({ name: 'bad', stages: [mlp([3, 8, 2]), { stage: 'evaluate', data: table }, { stage: 'evaluate', data: { dataset: 'image-folder', path: 'broken-images', shape: [4, 4, 1] } }] }),
+      rw.validate({
+        name: 'bad',
+        stages: [
+          mlp([3, 8, 2]),
+          { stage: 'evaluate', data: table },
+          { stage: 'evaluate', data: { dataset: 'image-folder', path: 'broken-images', shape: [4, 4, 1] } },
+        ],
+      }),
     );
     expect(problems).toEqual([
       expect.stringMatching(/^bad\.jsonl:2: : not valid JSON \(/),
@@ -150,10 +188,12 @@ describe('bad data: every problem is one line with the file, line or row, and po
 
   test('a file that is missing, and options of the wrong type, point into the pipeline', async () => {
     const rw = rankwiseIn(dir);
-    expect(await issuesOf(rw.validate({ name: 'bad', stages: [mlp([3, 8, 2]), { stage: 'evaluate', data: { dataset: 'table', path: 'nope.csv' } }] }))).toEqual(['nope.csv: : file not found']);
-    expect(await issuesOf(rw.validate({ name: 'bad', stages: [mlp([3, 8, 2]), { stage: 'evaluate', data: { dataset: 'table', path: 'blobs.csv', label: 3 } }] }))).toEqual([
-      '<bad>: /stages/1/data/label: found 3, allowed: a string',
-    ]);
+    expect(await issuesOf(rw.validate({ name: 'bad', stages: [mlp([3, 8, 2]), { stage: 'evaluate', data: { dataset: 'table', path: 'nope.csv' } }] }))).toEqual(
+      ['nope.csv: : file not found'],
+    );
+    expect(
+      await issuesOf(rw.validate({ name: 'bad', stages: [mlp([3, 8, 2]), { stage: 'evaluate', data: { dataset: 'table', path: 'blobs.csv', label: 3 } }] })),
+    ).toEqual(['<bad>: /stages/1/data/label: found 3, allowed: a string']);
   });
 });
 
@@ -164,15 +204,24 @@ describe('dataset packages', () => {
     const pipeline = (d: object) => ({
       name: 'rings',
       seed: 2,
-      stages: [mlp([2, 32, 2]), { stage: 'train', data: d, steps: 150, batchSize: 32, optimizer: { name: 'adam', lr: 0.02 } }, { stage: 'evaluate', data: { ...d, seed: 9 } }],
+      stages: [
+        mlp([2, 32, 2]),
+        { stage: 'train', data: d, steps: 150, batchSize: 32, optimizer: { name: 'adam', lr: 0.02 } },
+        { stage: 'evaluate', data: { ...d, seed: 9 } },
+      ],
     });
-    expect(await issuesOf(rw.validate(pipeline({ ...data, rings: 1 })))).toEqual(['<rings>: /stages/1/data/rings: found 1, allowed: >= 2', '<rings>: /stages/2/data/rings: found 1, allowed: >= 2']);
+    expect(await issuesOf(rw.validate(pipeline({ ...data, rings: 1 })))).toEqual([
+      '<rings>: /stages/1/data/rings: found 1, allowed: >= 2',
+      '<rings>: /stages/2/data/rings: found 1, allowed: >= 2',
+    ]);
     expect(await issuesOf(rw.validate(pipeline({ ...data, rings: 3 })))).toEqual([
       '<rings>: /stages/1/data: the data has 3 classes (ring-1, ring-2, ring-3); the model has 2 outputs',
       '<rings>: /stages/2/data: the data has 3 classes (ring-1, ring-2, ring-3); the model has 2 outputs',
     ]);
     expect(await issuesOf(rw.validate(pipeline({ dataset: 'rankwise-dataset-nope' })))).toEqual([
-      expect.stringMatching(/^<rings>: \/stages\/1\/data\/dataset: plugin "rankwise-dataset-nope" is not installed: .*installed plugins: .*rankwise-dataset-rings\)$/),
+      expect.stringMatching(
+        /^<rings>: \/stages\/1\/data\/dataset: plugin "rankwise-dataset-nope" is not installed: .*installed plugins: .*rankwise-dataset-rings\)$/,
+      ),
       expect.stringMatching(/^<rings>: \/stages\/2\/data\/dataset: plugin "rankwise-dataset-nope" is not installed/),
     ]);
     const { summary } = await rw.run(pipeline(data), { out: join(dir, 'runs') });

@@ -39,7 +39,10 @@ describe('e2e: digits-base → digits-lora through the CLI', () => {
     expect(summary.durationMs).toBeGreaterThan(0);
     expect(summary.backend.name).toBeTruthy();
 
-    const metrics = readFileSync(join(latest, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; step?: number });
+    const metrics = readFileSync(join(latest, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { event: string; step?: number });
     expect(metrics.filter((m) => m.event === 'train').map((m) => m.step)).toEqual([5, 10, 15, 20, 25, 30]);
     expect(JSON.parse(readFileSync(join(latest, 'pipeline.json'), 'utf8')).stages[4].steps).toBe(30);
 

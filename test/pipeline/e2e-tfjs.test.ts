@@ -47,9 +47,17 @@ describe('e2e: a tfjs CNN made with the Layers API → digits-cnn-lora through t
     const exported = JSON.parse(readFileSync(join(latest, 'tfjs', 'model.json'), 'utf8'));
     const original = JSON.parse(readFileSync(join(dir, 'base', 'model.json'), 'utf8'));
     expect(exported.modelTopology).toEqual(original.modelTopology);
-    expect(exported.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toEqual(original.weightsManifest[0].weights.map((w: { name: string }) => w.name));
+    expect(exported.weightsManifest[0].weights.map((w: { name: string }) => w.name)).toEqual(
+      original.weightsManifest[0].weights.map((w: { name: string }) => w.name),
+    );
     const shard = readFileSync(join(latest, 'tfjs', exported.weightsManifest[0].paths[0]));
-    const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: exported.modelTopology, weightSpecs: exported.weightsManifest[0].weights, weightData: shard.buffer.slice(shard.byteOffset, shard.byteOffset + shard.byteLength) }));
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: exported.modelTopology,
+        weightSpecs: exported.weightsManifest[0].weights,
+        weightData: shard.buffer.slice(shard.byteOffset, shard.byteOffset + shard.byteLength),
+      }),
+    );
     const probabilities = tf.tidy(() => model.predict(tf.ones([2, 28, 28, 1])) as tf.Tensor);
     expect(probabilities.shape).toEqual([2, 10]);
     const sums = await tf.tidy(() => probabilities.sum(1)).data();

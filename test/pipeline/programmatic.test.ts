@@ -46,7 +46,14 @@ describe('pipelines from code', () => {
     await session.stage({ stage: 'evaluate', label: 'before', data: rotated });
     await session.stage({ stage: 'freeze' });
     await session.stage({ stage: 'inject', r: 4, alpha: 8, dropout: 0.1, placement: { plugin: 'pattern', options: { target: 'all-linear' } } });
-    await session.stage({ stage: 'train', data: trainData, steps: 25, batchSize: 32, optimizer: { name: 'adamw', lr: 0.01 }, schedule: { type: 'cosine', warmupSteps: 5 } });
+    await session.stage({
+      stage: 'train',
+      data: trainData,
+      steps: 25,
+      batchSize: 32,
+      optimizer: { name: 'adamw', lr: 0.01 },
+      schedule: { type: 'cosine', warmupSteps: 5 },
+    });
     await session.stage({ stage: 'evaluate', label: 'lora', data: rotated });
     expect(session.evaluations.map((e) => e.metrics)).toEqual(fromFile.summary.evaluations.map((e) => e.metrics));
     session.dispose();
@@ -57,13 +64,20 @@ describe('pipelines from code', () => {
     const out = await mkdtemp(join(tmpdir(), 'rankwise-adapter-'));
     const base: Pipeline = { name: 'adapter-base', seed: 3, stages: [pipeline.stages[0], { stage: 'save', merged: true }] };
     const baseRun = await rankwise().run(base, { out });
-    const adapted: Pipeline = { ...pipeline, name: 'adapter-run', stages: [{ stage: 'load', checkpoint: join(baseRun.runDir, 'merged') }, ...pipeline.stages.slice(1)] };
+    const adapted: Pipeline = {
+      ...pipeline,
+      name: 'adapter-run',
+      stages: [{ stage: 'load', checkpoint: join(baseRun.runDir, 'merged') }, ...pipeline.stages.slice(1)],
+    };
     const run = await rankwise().run(adapted, { out });
     const lora = run.summary.evaluations.find((e) => e.label === 'lora')!;
 
     const { model } = await loadCheckpoint(join(baseRun.runDir, 'merged'));
     const layers = await loadAdapter(model, join(run.runDir, 'adapter'));
-    expect(layers.map((l) => [l.r, l.alpha, l.dropout])).toEqual([[4, 8, 0.1], [4, 8, 0.1]]); // all-linear: every site but the head
+    expect(layers.map((l) => [l.r, l.alpha, l.dropout])).toEqual([
+      [4, 8, 0.1],
+      [4, 8, 0.1],
+    ]); // all-linear: every site but the head
     const data = classificationTask(await createDatasetSource().classification(rotated), 0);
     model.eval();
     expect(await data.evaluate(model, 500)).toEqual(lora.metrics);
@@ -71,7 +85,13 @@ describe('pipelines from code', () => {
 
     // …and a pipeline can load it too (load.adapter), with the same result.
     const reloaded = await rankwise().run(
-      { name: 'adapter-reload', stages: [{ stage: 'load', checkpoint: join(baseRun.runDir, 'merged'), adapter: join(run.runDir, 'adapter') }, { stage: 'evaluate', data: rotated }] },
+      {
+        name: 'adapter-reload',
+        stages: [
+          { stage: 'load', checkpoint: join(baseRun.runDir, 'merged'), adapter: join(run.runDir, 'adapter') },
+          { stage: 'evaluate', data: rotated },
+        ],
+      },
       { out },
     );
     expect(reloaded.summary.evaluations[0].metrics).toEqual(lora.metrics);

@@ -17,11 +17,17 @@ function properties(schema: unknown, path = ''): Array<{ path: string; schema: N
   if (schema === null || typeof schema !== 'object') return [];
   if (Array.isArray(schema)) return schema.flatMap((s, i) => properties(s, `${path}/${i}`));
   const node = schema as Node;
-  const own = node.properties && typeof node.properties === 'object'
-    ? Object.entries(node.properties as Node).map(([key, value]) => ({ path: `${path}/properties/${key}`, schema: value as Node }))
-    : [];
+  const own =
+    node.properties && typeof node.properties === 'object'
+      ? Object.entries(node.properties as Node).map(([key, value]) => ({ path: `${path}/properties/${key}`, schema: value as Node }))
+      : [];
   const declared = own.filter((p) => !(Object.keys(p.schema).length === 1 && 'const' in p.schema));
-  return [...declared, ...Object.entries(node).filter(([key]) => key !== 'if' && key !== 'not').flatMap(([key, value]) => properties(value, `${path}/${key}`))];
+  return [
+    ...declared,
+    ...Object.entries(node)
+      .filter(([key]) => key !== 'if' && key !== 'not')
+      .flatMap(([key, value]) => properties(value, `${path}/${key}`)),
+  ];
 }
 
 describe('the pipeline schema is generated from the stage definitions', () => {
@@ -37,7 +43,7 @@ describe('the pipeline schema is generated from the stage definitions', () => {
     expect(JSON.stringify(schema)).toContain('"rankPattern"');
   });
 
-  test('every property has a description (stages, data, grid, and the built-in placement plugins\' options)', async () => {
+  test("every property has a description (stages, data, grid, and the built-in placement plugins' options)", async () => {
     const all = properties(JSON.parse(await readFile(PIPELINE_SCHEMA_PATH, 'utf8')));
     expect(all.length).toBeGreaterThan(60);
     expect(all.filter((p) => typeof p.schema.description !== 'string' || p.schema.description === '').map((p) => p.path)).toEqual([]);
@@ -66,7 +72,10 @@ describe('editor completion in a user project (vscode-json-languageservice)', ()
   ]
 }`;
 
-  async function languageService(): Promise<{ complete(text: string): Promise<string[]>; diagnose(text: string): Promise<Array<{ line: number; message: string }>> }> {
+  async function languageService(): Promise<{
+    complete(text: string): Promise<string[]>;
+    diagnose(text: string): Promise<Array<{ line: number; message: string }>>;
+  }> {
     const { dir, loader } = await pluginProject();
     const schema = (await createRankwise({ cwd: dir, loader, progress: new SilentProgress() }).pipelineSchema()) as JSONSchema;
     const service = getLanguageService({});
@@ -84,12 +93,15 @@ describe('editor completion in a user project (vscode-json-languageservice)', ()
       },
       async diagnose(text) {
         const { document, json } = parse(text);
-        return (await service.doValidation(document, json)).map((d) => ({ line: d.range.start.line, message: typeof d.message === 'string' ? d.message : d.message.value }));
+        return (await service.doValidation(document, json)).map((d) => ({
+          line: d.range.start.line,
+          message: typeof d.message === 'string' ? d.message : d.message.value,
+        }));
       },
     };
   }
 
-  test('an installed placement plugin\'s option key completes, and a bad value is flagged on its line', async () => {
+  test("an installed placement plugin's option key completes, and a bad value is flagged on its line", async () => {
     const ls = await languageService();
     expect(await ls.complete(pipelineText('{ | }', '"factor": 2'))).toContain('count');
     expect(await ls.diagnose(pipelineText('{ "count": 2 }', '"factor": 2'))).toEqual([]);
@@ -99,7 +111,7 @@ describe('editor completion in a user project (vscode-json-languageservice)', ()
     expect(bad[0].message).toMatch(/integer/i);
   });
 
-  test('an installed stage package\'s options complete and are checked', async () => {
+  test("an installed stage package's options complete and are checked", async () => {
     const ls = await languageService();
     expect(await ls.complete(pipelineText('{ "count": 2 }', '|'))).toContain('factor');
     const bad = await ls.diagnose(pipelineText('{ "count": 2 }', '"factor": -1'));

@@ -18,7 +18,14 @@ beforeAll(async () => {
  */
 test('a session loads a `from` pipeline: validated and run on demand, the model bit-identical to the saved one', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'rankwise-session-from-'));
-  const base = { name: 'from-base', seed: 5, stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [12, 6, 3] } }, { stage: 'save', merged: true }] };
+  const base = {
+    name: 'from-base',
+    seed: 5,
+    stages: [
+      { stage: 'load', architecture: 'mlp', config: { sizes: [12, 6, 3] } },
+      { stage: 'save', merged: true },
+    ],
+  };
   await writeFile(join(dir, 'base.json'), JSON.stringify(base));
   await writeFile(join(dir, 'unsaved.json'), JSON.stringify({ ...base, name: 'unsaved', stages: [base.stages[0]] }));
   const rw = createRankwise({ cwd: dir, progress: new SilentProgress(), datasets: createDatasetSource() });

@@ -4,9 +4,23 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, test } from 'vitest';
 import {
-  createRankwise, defineStage, formatIssue, listSites, Mlp, PipelineValidationError, resolveBackend, Rng, RunFailed,
-  Services, type ClassificationArrays, type DatasetSource, type ExternalStageSpec, type MetricsSink, type Pipeline,
-  type ProgressReporter, type StageSpec,
+  createRankwise,
+  defineStage,
+  formatIssue,
+  listSites,
+  Mlp,
+  PipelineValidationError,
+  resolveBackend,
+  Rng,
+  RunFailed,
+  Services,
+  type ClassificationArrays,
+  type DatasetSource,
+  type ExternalStageSpec,
+  type MetricsSink,
+  type Pipeline,
+  type ProgressReporter,
+  type StageSpec,
 } from '@rankwise/core';
 import { SilentProgress } from '@rankwise/core/runs';
 import { createDatasetSource } from '@rankwise/datasets';
@@ -23,7 +37,12 @@ let runs = 0;
 const countAdapted = defineStage<{ factor: number }, { adapted: number; scaled: number }>({
   name: 'rankwise-stage-count',
   description: 'counts the adapted sites, times a factor',
-  options: { type: 'object', additionalProperties: false, required: ['factor'], properties: { factor: { type: 'number', exclusiveMinimum: 0, description: 'The factor.' } } },
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['factor'],
+    properties: { factor: { type: 'number', exclusiveMinimum: 0, description: 'The factor.' } },
+  },
   requires: ['model', 'adapter'],
   provides: ['counted'],
   check(options, ctx) {
@@ -80,10 +99,19 @@ describe('custom stages', () => {
     const session = rankwise().session({ model: new Mlp({ sizes: [784, 16, 16, 10] }, 3), seed: 3 });
     await session.stage({ stage: 'freeze' });
     const injected = await session.stage({ stage: 'inject', r: 2, alpha: 4, placement: { plugin: 'pattern', options: { target: 'all-linear' } } });
-    expect(injected.sites.map((s) => [s.path, s.r, s.alpha])).toEqual([['layers.0', 2, 4], ['layers.1', 2, 4]]);
+    expect(injected.sites.map((s) => [s.path, s.r, s.alpha])).toEqual([
+      ['layers.0', 2, 4],
+      ['layers.1', 2, 4],
+    ]);
     expect(await session.stage({ stage: 'rankwise-stage-count', factor: 3 })).toEqual({ adapted: 2, scaled: 6 });
     const evaluation = await session.stage({ stage: 'evaluate', label: 'after', data: testDigits });
-    expect(evaluation).toEqual({ index: 3, label: 'after', stage: 'evaluate', data: expect.any(String), metrics: { loss: expect.any(Number), accuracy: expect.any(Number) } });
+    expect(evaluation).toEqual({
+      index: 3,
+      label: 'after',
+      stage: 'evaluate',
+      data: expect.any(String),
+      metrics: { loss: expect.any(Number), accuracy: expect.any(Number) },
+    });
     expect(session.evaluations).toEqual([evaluation]);
     session.dispose();
   });
@@ -102,13 +130,17 @@ describe('custom stages', () => {
       '/stages/2: nothing to rankwise-stage-count: no adapter was injected or loaded before this stage',
     ]);
     // a capability of its own: @acme/needs-count needs "counted", which only rankwise-stage-count provides
-    expect(await issuesOf(rw.validate(stages({ stage: '@acme/needs-count' })))).toEqual(['/stages/3/stage: "@acme/needs-count" needs "counted", which no stage before it provides']);
+    expect(await issuesOf(rw.validate(stages({ stage: '@acme/needs-count' })))).toEqual([
+      '/stages/3/stage: "@acme/needs-count" needs "counted", which no stage before it provides',
+    ]);
     const ok = stages({ stage: 'rankwise-stage-count', factor: 1 });
     ok.stages.push({ stage: '@acme/needs-count' } as unknown as StageSpec);
     await expect(rw.validate(ok)).resolves.toBeTruthy();
     // an unknown name that is a valid package name: not installed
     expect(await issuesOf(rw.validate(stages({ stage: 'rankwise-stage-nope' })))).toEqual([
-      expect.stringContaining('/stages/3/stage: found "rankwise-stage-nope", allowed: "load", "freeze", "unfreeze", "inject", "train", "evaluate", "merge", "save", "generate" or an installed stage package'),
+      expect.stringContaining(
+        '/stages/3/stage: found "rankwise-stage-nope", allowed: "load", "freeze", "unfreeze", "inject", "train", "evaluate", "merge", "save", "generate" or an installed stage package',
+      ),
     ]);
     expect(runs).toBe(before);
   });
@@ -178,7 +210,16 @@ describe('stage services', () => {
     rw.provide(Services.Datasets, { useValue: source });
     rw.provide(Services.Metrics, { useClass: RecordingMetrics }); // per run: one instance in each run's container
     const out = await mkdtemp(join(tmpdir(), 'rankwise-services-'));
-    const { summary } = await rw.run({ name: 'services', stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } }, { stage: 'evaluate', data: testDigits }] }, { out });
+    const { summary } = await rw.run(
+      {
+        name: 'services',
+        stages: [
+          { stage: 'load', architecture: 'mlp', config: { sizes: [784, 8, 10] } },
+          { stage: 'evaluate', data: testDigits },
+        ],
+      },
+      { out },
+    );
     expect(source.calls).toBe(1);
     expect(summary.evaluations[0].data).toBe('fake-digits');
     expect(lines.some((l) => l.startsWith('evaluate[1]: fake-digits: loss'))).toBe(true);
@@ -201,7 +242,11 @@ describe('stage services', () => {
       const progress = { info: (line: string) => lines.push(line), task: () => ({ update: () => undefined, stop: () => undefined }) };
       const session = createRankwise({ progress, datasets: fakeSource(), plugins: [pattern] }).session({ model: new Mlp({ sizes }, 1) });
       await session.stage({ stage: 'freeze' });
-      await session.stage({ stage: 'inject', r: 2, placement: { plugin: '@rankwise/placement-pattern', options: { target: 'layers.*', rankPattern: { 'layers.0': 4 } } } });
+      await session.stage({
+        stage: 'inject',
+        r: 2,
+        placement: { plugin: '@rankwise/placement-pattern', options: { target: 'layers.*', rankPattern: { 'layers.0': 4 } } },
+      });
       session.dispose();
       return lines.find((l) => l.startsWith('inject: ') && l.includes('sites'));
     };
@@ -214,7 +259,12 @@ describe('errors from plugin code name the pointer and the package', () => {
   const boom = defineStage<{ failIn: 'check' | 'run' | 'none' }, null>({
     name: 'rankwise-stage-boom',
     description: 'throws where it is told to',
-    options: { type: 'object', additionalProperties: false, required: ['failIn'], properties: { failIn: { enum: ['check', 'run', 'none'], description: 'Where to throw.' } } },
+    options: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['failIn'],
+      properties: { failIn: { enum: ['check', 'run', 'none'], description: 'Where to throw.' } },
+    },
     requires: ['model'],
     provides: [],
     check(options, ctx) {
@@ -238,7 +288,9 @@ describe('errors from plugin code name the pointer and the package', () => {
   };
 
   test('a throw in check is an issue at /stages/<i> (package); what the package reports names it too', async () => {
-    expect(await lines(rw().validate(stages({ stage: 'rankwise-stage-boom', failIn: 'check' })))).toEqual(['<custom-stage>: /stages/3 (rankwise-stage-boom): check failed: boom in check']);
+    expect(await lines(rw().validate(stages({ stage: 'rankwise-stage-boom', failIn: 'check' })))).toEqual([
+      '<custom-stage>: /stages/3 (rankwise-stage-boom): check failed: boom in check',
+    ]);
     expect(await lines(rw().validate(stages({ stage: 'rankwise-stage-boom', failIn: 'none' })))).toEqual([
       '<custom-stage>: /stages/3/failIn (rankwise-stage-boom): found "none", allowed: "check" or "run" (an issue the package reports)',
     ]);
@@ -246,7 +298,9 @@ describe('errors from plugin code name the pointer and the package', () => {
 
   test('a throw in run fails the run naming /stages/<i> (package), on the CLI line and in summary.json', async () => {
     const out = await mkdtemp(join(tmpdir(), 'rankwise-boom-'));
-    const error = await rw().run(stages({ stage: 'rankwise-stage-boom', failIn: 'run' }), { out }).catch((e: unknown) => e);
+    const error = await rw()
+      .run(stages({ stage: 'rankwise-stage-boom', failIn: 'run' }), { out })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunFailed);
     const failed = error as RunFailed;
     expect(failed.summary.error).toBe('/stages/3 (rankwise-stage-boom): boom in run');
@@ -268,8 +322,12 @@ describe('errors from plugin code name the pointer and the package', () => {
     const found = await lines(rw().validate(pipeline));
     expect(found).toHaveLength(3);
     expect(found[0]).toMatch(/^<typos>: \/stages\/3\/stage: found "trian" \(did you mean "train"\?\), allowed: "load", /);
-    expect(found[1]).toMatch(/^<typos>: \/stages\/4\/stage: found "rankwise-stage-bom", allowed: .*plugin "rankwise-stage-bom" is not installed \(did you mean "rankwise-stage-boom"\?\)/);
-    expect(found[2]).toMatch(/^<typos>: \/stages\/2\/placement\/plugin: plugin "@rankwise\/placement-patern" is not installed \(did you mean "@rankwise\/placement-pattern"\?\)/);
+    expect(found[1]).toMatch(
+      /^<typos>: \/stages\/4\/stage: found "rankwise-stage-bom", allowed: .*plugin "rankwise-stage-bom" is not installed \(did you mean "rankwise-stage-boom"\?\)/,
+    );
+    expect(found[2]).toMatch(
+      /^<typos>: \/stages\/2\/placement\/plugin: plugin "@rankwise\/placement-patern" is not installed \(did you mean "@rankwise\/placement-pattern"\?\)/,
+    );
   });
 });
 
@@ -283,7 +341,13 @@ describe('a stage package schema default reaches check and run', () => {
       additionalProperties: false,
       properties: {
         factor: { type: 'number', default: 2, description: 'The factor.' },
-        mode: { type: 'object', default: {}, additionalProperties: false, properties: { kind: { type: 'string', default: 'fast', description: 'Kind.' }, depth: { type: 'integer', default: 3, description: 'Depth.' } }, description: 'Mode.' },
+        mode: {
+          type: 'object',
+          default: {},
+          additionalProperties: false,
+          properties: { kind: { type: 'string', default: 'fast', description: 'Kind.' }, depth: { type: 'integer', default: 3, description: 'Depth.' } },
+          description: 'Mode.',
+        },
       },
     },
     requires: ['model'],

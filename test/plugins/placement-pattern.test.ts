@@ -4,14 +4,16 @@ import pattern from '@rankwise/placement-pattern';
 
 const site = (path: string, layer: number | null, role: string): Site => ({ path, inFeatures: 8, outFeatures: 8, layer, role, adapted: false });
 /** A GPT-like site list: two blocks with attention and MLP sites, and a head. */
-const sites: Site[] = [0, 1].flatMap((l) => [
-  site(`blocks.${l}.attn.q`, l, 'attn.q'),
-  site(`blocks.${l}.attn.k`, l, 'attn.k'),
-  site(`blocks.${l}.attn.v`, l, 'attn.v'),
-  site(`blocks.${l}.attn.o`, l, 'attn.o'),
-  site(`blocks.${l}.mlp.fc`, l, 'mlp.fc'),
-  site(`blocks.${l}.mlp.proj`, l, 'mlp.proj'),
-]).concat([site('head', null, 'head')]);
+const sites: Site[] = [0, 1]
+  .flatMap((l) => [
+    site(`blocks.${l}.attn.q`, l, 'attn.q'),
+    site(`blocks.${l}.attn.k`, l, 'attn.k'),
+    site(`blocks.${l}.attn.v`, l, 'attn.v'),
+    site(`blocks.${l}.attn.o`, l, 'attn.o'),
+    site(`blocks.${l}.mlp.fc`, l, 'mlp.fc'),
+    site(`blocks.${l}.mlp.proj`, l, 'mlp.proj'),
+  ])
+  .concat([site('head', null, 'head')]);
 
 const paths = (options: Parameters<typeof pattern.select>[1]) => pattern.select(sites, options).map((c) => c.path);
 
@@ -36,7 +38,10 @@ describe('@rankwise/placement-pattern (PEFT semantics)', () => {
     expect(paths({ target: 'all-linear' })).toHaveLength(12);
     expect(paths({ target: 'all-linear', exclude: ['.fc', '.proj'] })).toHaveLength(8);
     expect(paths({ target: 'all-linear', layers: [1], exclude: '/.*mlp.*/' })).toEqual([
-      'blocks.1.attn.q', 'blocks.1.attn.k', 'blocks.1.attn.v', 'blocks.1.attn.o',
+      'blocks.1.attn.q',
+      'blocks.1.attn.k',
+      'blocks.1.attn.v',
+      'blocks.1.attn.o',
     ]);
   });
 

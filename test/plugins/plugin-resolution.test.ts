@@ -23,7 +23,14 @@ const cliDir = join(root, 'cli', 'dist');
 function writePackage(nodeModules: string, name: string, keyword: boolean, body: string): void {
   const dir = join(nodeModules, ...name.split('/'));
   mkdirSync(dir, { recursive: true });
-  const pkg = { name, version: '1.2.3', description: `${name} for tests`, type: 'module', exports: { '.': './index.js' }, ...(keyword ? { keywords: ['rankwise-plugin'] } : {}) };
+  const pkg = {
+    name,
+    version: '1.2.3',
+    description: `${name} for tests`,
+    type: 'module',
+    exports: { '.': './index.js' },
+    ...(keyword ? { keywords: ['rankwise-plugin'] } : {}),
+  };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
   writeFileSync(join(dir, 'index.js'), body);
 }
@@ -33,7 +40,8 @@ const largest = (marker: string) => `export default {
   optionsSchema: { type: 'object', properties: { k: { type: 'integer', minimum: 1 } }, required: ['k'], additionalProperties: false },
   select(sites, options) { return [...sites].sort((a, b) => b.inFeatures * b.outFeatures - a.inFeatures * a.outFeatures || a.path.localeCompare(b.path)).slice(0, options.k).map((s) => ({ path: s.path })); },
 };\n`;
-const first = (name: string) => `export default { name: '${name}', description: 'first site', optionsSchema: { type: 'object' }, select: (sites) => [{ path: sites[0].path }] };\n`;
+const first = (name: string) =>
+  `export default { name: '${name}', description: 'first site', optionsSchema: { type: 'object' }, select: (sites) => [{ path: sites[0].path }] };\n`;
 
 mkdirSync(pipelineDir, { recursive: true });
 mkdirSync(cliDir, { recursive: true });
@@ -50,17 +58,12 @@ const sites = [site('a', 4, 4), site('b', 16, 8), site('c', 8, 8), site('d', 2, 
 const registry = () => new PluginRegistry({ installDirs: [cliDir] });
 
 describe('plugin references are npm package names', () => {
-  test.each([
-    'rankwise-placement-largest',
-    '@acme/placement-first',
-    '@rankwise/placement-pattern',
-    'pattern',
-    'attention',
-    'a',
-    'x.y_z-1',
-  ])('%s is accepted', (name) => {
-    expect(pluginReferenceProblem(name)).toBeNull();
-  });
+  test.each(['rankwise-placement-largest', '@acme/placement-first', '@rankwise/placement-pattern', 'pattern', 'attention', 'a', 'x.y_z-1'])(
+    '%s is accepted',
+    (name) => {
+      expect(pluginReferenceProblem(name)).toBeNull();
+    },
+  );
 
   test.each([
     ['/abs/plugin.js', 'a path'],
@@ -126,7 +129,9 @@ describe('PluginRegistry resolves from the pipeline folder upwards, then the ins
   });
 
   test('a missing plugin: where it looked and what to install; an unscoped short name is not an alias', async () => {
-    const error = await registry().get('largest', pipelineDir).catch((e: unknown) => e as Error);
+    const error = await registry()
+      .get('largest', pipelineDir)
+      .catch((e: unknown) => e as Error);
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toBe(
       `plugin "largest" is not installed: looked in node_modules from ${pipelineDir} upwards, then ${cliDir} upwards; ` +

@@ -2,10 +2,7 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import {
-  applyOverrides, capIssues, createRankwise, parseOverride, PipelineValidationError, type Pipeline,
-  type ValidationIssue,
-} from '@rankwise/core';
+import { applyOverrides, capIssues, createRankwise, parseOverride, PipelineValidationError, type Pipeline, type ValidationIssue } from '@rankwise/core';
 import { SilentProgress } from '@rankwise/core/runs';
 import { compilePattern } from '../../plugins/placement-pattern/src/matcher.js';
 import { runCli } from '../helpers/cli.js';
@@ -14,7 +11,12 @@ const rankwise = () => createRankwise({ progress: new SilentProgress() });
 const tmp = () => mkdtemp(join(tmpdir(), 'rankwise-hostile-'));
 
 async function issuesOf(file: string, overrides = [] as ReturnType<typeof parseOverride>[]): Promise<ValidationIssue[]> {
-  const error = await rankwise().validateFile(file, overrides).then(() => null, (e: unknown) => e);
+  const error = await rankwise()
+    .validateFile(file, overrides)
+    .then(
+      () => null,
+      (e: unknown) => e,
+    );
   expect(error).toBeInstanceOf(PipelineValidationError);
   return (error as PipelineValidationError).issues;
 }
@@ -54,7 +56,10 @@ test.each([
 });
 
 test('overrides never write into Object.prototype, even given raw pointers', () => {
-  const { issues } = applyOverrides({ stages: [] }, [{ pointer: '/__proto__/polluted', value: 1, source: 'raw' }, { pointer: '/constructor/prototype/polluted', value: 1, source: 'raw' }]);
+  const { issues } = applyOverrides({ stages: [] }, [
+    { pointer: '/__proto__/polluted', value: 1, source: 'raw' },
+    { pointer: '/constructor/prototype/polluted', value: 1, source: 'raw' },
+  ]);
   expect(issues).toHaveLength(2);
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   const index = applyOverrides({ stages: [{ a: 1 }, { a: 2 }] }, [{ pointer: '/stages/ 1/a', value: 9, source: 'raw' }]);
@@ -86,7 +91,10 @@ test('a "from" that is not a pipeline is reported without quoting its contents',
   const dir = await tmp();
   await writeFile(join(dir, 'secrets.txt'), 'API_KEY=sk-verysecret and more text');
   await writeFile(join(dir, 'other.json'), '{"password":"hunter2"}');
-  for (const [target, why] of [['secrets.txt', 'not valid JSON'], ['other.json', 'no "name" and "stages"']]) {
+  for (const [target, why] of [
+    ['secrets.txt', 'not valid JSON'],
+    ['other.json', 'no "name" and "stages"'],
+  ]) {
     await writeFile(join(dir, 'p.json'), JSON.stringify({ name: 'p', stages: [{ stage: 'load', from: `./${target}` }] }));
     const issues = await issuesOf(join(dir, 'p.json'));
     expect(issues).toHaveLength(1);
@@ -113,14 +121,20 @@ test('file-system trouble is one line naming the path: --out under a file, an un
   expect(cli.stderr.trim()).toMatch(/^✖ --out .*a-file\/runs: .*a-file is a file, not a directory$/);
   const adapter = join(dir, 'adapter');
   await mkdir(join(adapter, 'adapter_config.json'), { recursive: true }); // EISDIR on read
-  await writeFile(join(dir, 'p.json'), JSON.stringify({ name: 'p', stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [4, 2] }, adapter: './adapter' }] }));
+  await writeFile(
+    join(dir, 'p.json'),
+    JSON.stringify({ name: 'p', stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [4, 2] }, adapter: './adapter' }] }),
+  );
   const read = await issuesOf(join(dir, 'p.json'));
   expect(read[0].message).toMatch(/cannot read .*adapter_config\.json: is a directory, not a file \(EISDIR\)/);
   expect(read[0].message).not.toMatch(/not valid JSON/);
   const bad = join(dir, 'adapter2');
   await mkdir(bad);
   await writeFile(join(bad, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 2, lora_alpha: 4, rankwise: { sites: 'all' } }));
-  await writeFile(join(dir, 'p.json'), JSON.stringify({ name: 'p', stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [4, 2] }, adapter: './adapter2' }] }));
+  await writeFile(
+    join(dir, 'p.json'),
+    JSON.stringify({ name: 'p', stages: [{ stage: 'load', architecture: 'mlp', config: { sizes: [4, 2] }, adapter: './adapter2' }] }),
+  );
   const malformed = await issuesOf(join(dir, 'p.json'));
   expect(malformed[0].message).toMatch(/adapter_config\.json: \/rankwise\/sites: found "all", allowed: an array of \{ path, r, alpha \}/);
 }, 60_000);

@@ -15,14 +15,35 @@ import { runCli } from '../helpers/cli.js';
  * Seeded and bounded in runs and time.
  */
 
-const PIPELINES = readdirSync('pipelines').filter((f) => f.endsWith('.json')).sort();
+const PIPELINES = readdirSync('pipelines')
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 const rankwise = createRankwise({ progress: new SilentProgress() });
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Values a hostile or careless user might put anywhere. */
 const hostile: fc.Arbitrary<unknown> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.constantFrom(Infinity, -Infinity, NaN, -0, 1e308, 2 ** 53 + 1, -1, 0, 1e12, '', '__proto__', 'constructor', '\u0000', '/(a*)*b/', '../../etc/passwd', [], {}, null),
+  fc.constantFrom(
+    Infinity,
+    -Infinity,
+    NaN,
+    -0,
+    1e308,
+    2 ** 53 + 1,
+    -1,
+    0,
+    1e12,
+    '',
+    '__proto__',
+    'constructor',
+    '\u0000',
+    '/(a*)*b/',
+    '../../etc/passwd',
+    [],
+    {},
+    null,
+  ),
   fc.integer({ min: 65, max: 200 }).map((depth) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`) as unknown),
 );
 
@@ -53,7 +74,8 @@ function mutate(original: Json, mutations: Mutation[]): unknown {
     else if (m.op === 'delete') delete parent[last];
     else {
       const target = parent[last];
-      if (target && typeof target === 'object' && !Array.isArray(target)) Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
+      if (target && typeof target === 'object' && !Array.isArray(target))
+        Object.defineProperty(target, m.key, { value: m.value, enumerable: true, writable: true, configurable: true });
     }
   }
   return doc;
@@ -74,43 +96,80 @@ async function validatesCleanly(run: () => Promise<unknown>): Promise<void> {
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
 }
 
-test.each(PIPELINES)('mutations of %s validate cleanly (valid, or one-line issues)', async (file) => {
-  const original = JSON.parse(readFileSync(join('pipelines', file), 'utf8')) as Json;
-  await fc.assert(
-    fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), async (mutations) => {
-      const doc = mutate(original, mutations);
-      await validatesCleanly(() => rankwise.validate(doc as never, 'pipelines'));
-    }),
-    { seed: 20261204, numRuns: 60, interruptAfterTimeLimit: 8_000 },
-  );
-}, 60_000);
+test.each(PIPELINES)(
+  'mutations of %s validate cleanly (valid, or one-line issues)',
+  async (file) => {
+    const original = JSON.parse(readFileSync(join('pipelines', file), 'utf8')) as Json;
+    await fc.assert(
+      fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), async (mutations) => {
+        const doc = mutate(original, mutations);
+        await validatesCleanly(() => rankwise.validate(doc as never, 'pipelines'));
+      }),
+      { seed: 20261204, numRuns: 60, interruptAfterTimeLimit: 8_000 },
+    );
+  },
+  60_000,
+);
 
 test('byte-level mutations of pipeline files (truncation, stray bytes, invalid UTF-8) validate cleanly', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'rankwise-prop-'));
   const texts = PIPELINES.map((f) => readFileSync(join('pipelines', f)));
   await fc.assert(
-    fc.asyncProperty(fc.nat({ max: texts.length - 1 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'cut')), { minLength: 1, maxLength: 5 }), async (which, edits) => {
-      let bytes = Buffer.from(texts[which]);
-      for (const [at, byte, op] of edits) {
-        const i = at % Math.max(bytes.length, 1);
-        if (op === 'set') bytes[i] = byte;
-        else if (op === 'insert') bytes = Buffer.concat([bytes.subarray(0, i), Buffer.from([byte]), bytes.subarray(i)]);
-        else bytes = bytes.subarray(0, i);
-      }
-      const file = join(dir, PIPELINES[which]);
-      await writeFile(file, bytes);
-      await validatesCleanly(() => rankwise.validateFile(file));
-    }),
+    fc.asyncProperty(
+      fc.nat({ max: texts.length - 1 }),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.constantFrom('set', 'insert', 'cut')), { minLength: 1, maxLength: 5 }),
+      async (which, edits) => {
+        let bytes = Buffer.from(texts[which]);
+        for (const [at, byte, op] of edits) {
+          const i = at % Math.max(bytes.length, 1);
+          if (op === 'set') bytes[i] = byte;
+          else if (op === 'insert') bytes = Buffer.concat([bytes.subarray(0, i), Buffer.from([byte]), bytes.subarray(i)]);
+          else bytes = bytes.subarray(0, i);
+        }
+        const file = join(dir, PIPELINES[which]);
+        await writeFile(file, bytes);
+        await validatesCleanly(() => rankwise.validateFile(file));
+      },
+    ),
     { seed: 7, numRuns: 120, interruptAfterTimeLimit: 15_000 },
   );
 }, 60_000);
 
 test('--set expressions: refused with a one-line message, or applied and validated cleanly; nothing reaches Object.prototype', async () => {
   const segment = fc.oneof(
-    fc.constantFrom('stages', 'seed', 'name', 'steps', 'optimizer', 'lr', '__proto__', 'constructor', 'prototype', '', '0', '1', '4', '03', '0x3', '1e0', '-1', ' 2', 'polluted', '~1', '~0'),
+    fc.constantFrom(
+      'stages',
+      'seed',
+      'name',
+      'steps',
+      'optimizer',
+      'lr',
+      '__proto__',
+      'constructor',
+      'prototype',
+      '',
+      '0',
+      '1',
+      '4',
+      '03',
+      '0x3',
+      '1e0',
+      '-1',
+      ' 2',
+      'polluted',
+      '~1',
+      '~0',
+    ),
     fc.string({ maxLength: 4 }),
   );
-  const expression = fc.tuple(fc.boolean(), fc.array(segment, { minLength: 0, maxLength: 5 }), fc.oneof(fc.string({ maxLength: 8 }), hostile.map((v) => JSON.stringify(v) ?? 'x')));
+  const expression = fc.tuple(
+    fc.boolean(),
+    fc.array(segment, { minLength: 0, maxLength: 5 }),
+    fc.oneof(
+      fc.string({ maxLength: 8 }),
+      hostile.map((v) => JSON.stringify(v) ?? 'x'),
+    ),
+  );
   await fc.assert(
     fc.asyncProperty(expression, async ([pointerForm, segments, value]) => {
       const path = pointerForm ? `/${segments.join('/')}` : segments.join('.');
@@ -130,34 +189,41 @@ test('--set expressions: refused with a one-line message, or applied and validat
 }, 60_000);
 
 test('mutated safetensors headers are refused with a SafetensorsError naming the file, never another exception', () => {
-  const valid = encodeSafetensors([
-    { name: 'a', shape: [2, 3], data: new Float32Array(6) },
-    { name: 'b', shape: [4], data: new Float32Array(4) },
-  ], { format: 'pt' });
+  const valid = encodeSafetensors(
+    [
+      { name: 'a', shape: [2, 3], data: new Float32Array(6) },
+      { name: 'b', shape: [4], data: new Float32Array(4) },
+    ],
+    { format: 'pt' },
+  );
   const headerLength = Number(new DataView(valid.buffer).getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(valid.subarray(8, 8 + headerLength))) as Record<string, Record<string, unknown>>;
   const entryKey = fc.constantFrom('a', 'b', '__metadata__', 'c');
   const field = fc.constantFrom('dtype', 'shape', 'data_offsets', 'extra');
   fc.assert(
-    fc.property(fc.array(fc.tuple(entryKey, field, hostile), { minLength: 1, maxLength: 4 }), fc.option(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })), (edits, length) => {
-      const h = structuredClone(header) as Record<string, unknown>;
-      for (const [key, f, value] of edits) {
-        const entry = h[key];
-        if (entry && typeof entry === 'object' && !Array.isArray(entry)) (entry as Record<string, unknown>)[f] = value;
-        else h[key] = value;
-      }
-      const json = new TextEncoder().encode(JSON.stringify(h) ?? '');
-      const bytes = new Uint8Array(8 + json.length + 40);
-      new DataView(bytes.buffer).setBigUint64(0, length ?? BigInt(json.length), true);
-      bytes.set(json, 8);
-      try {
-        decodeSafetensors(bytes, 'model.safetensors');
-      } catch (error) {
-        expect(error).toBeInstanceOf(SafetensorsError);
-        expect((error as Error).message).toMatch(/^model\.safetensors: /);
-        expect((error as Error).message).not.toContain('\n');
-      }
-    }),
+    fc.property(
+      fc.array(fc.tuple(entryKey, field, hostile), { minLength: 1, maxLength: 4 }),
+      fc.option(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
+      (edits, length) => {
+        const h = structuredClone(header) as Record<string, unknown>;
+        for (const [key, f, value] of edits) {
+          const entry = h[key];
+          if (entry && typeof entry === 'object' && !Array.isArray(entry)) (entry as Record<string, unknown>)[f] = value;
+          else h[key] = value;
+        }
+        const json = new TextEncoder().encode(JSON.stringify(h) ?? '');
+        const bytes = new Uint8Array(8 + json.length + 40);
+        new DataView(bytes.buffer).setBigUint64(0, length ?? BigInt(json.length), true);
+        bytes.set(json, 8);
+        try {
+          decodeSafetensors(bytes, 'model.safetensors');
+        } catch (error) {
+          expect(error).toBeInstanceOf(SafetensorsError);
+          expect((error as Error).message).toMatch(/^model\.safetensors: /);
+          expect((error as Error).message).not.toContain('\n');
+        }
+      },
+    ),
     { seed: 5, numRuns: 500, interruptAfterTimeLimit: 10_000 },
   );
 });
@@ -169,8 +235,11 @@ test('through the CLI: mutated files exit 0 or 2 with one ✖ line per problem, 
   const files = await Promise.all(
     samples.map(async (mutations, i) => {
       const file = join(dir, `m${i}.json`);
-      // biome-ignore lint/correctness/noPrecisionLoss: 1e999 is Infinity on purpose (a non-finite number written into the JSON text)
-      await writeFile(file, JSON.stringify(mutate(original, mutations), (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? 1e999 : v)));
+      await writeFile(
+        file,
+        // biome-ignore lint/correctness/noPrecisionLoss: 1e999 is Infinity on purpose (a non-finite number written into the JSON text)
+        JSON.stringify(mutate(original, mutations), (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? 1e999 : v)),
+      );
       return file;
     }),
   );

@@ -5,9 +5,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, expect, test } from 'vitest';
 import { createRankwise, RunFailed, type Pipeline, type RunSummary } from '@rankwise/core';
-import {
-  FileLock, listRuns, observedStatus, resolveResumeTarget, ResumeError, RunFolder, SilentProgress,
-} from '@rankwise/core/runs';
+import { FileLock, listRuns, observedStatus, resolveResumeTarget, ResumeError, RunFolder, SilentProgress } from '@rankwise/core/runs';
 import { createDatasetSource } from '@rankwise/datasets';
 import pattern from '@rankwise/placement-pattern';
 import { useTestBackend } from '../helpers/backend.js';
@@ -28,7 +26,16 @@ const cell: Pipeline = {
     { stage: 'load', architecture: 'mlp', config: { sizes: [784, 24, 10] } },
     { stage: 'freeze' },
     { stage: 'inject', r: 2, dropout: 0.2, placement: { plugin: '@rankwise/placement-pattern', options: { target: 'layers.*' } } },
-    { stage: 'train', data: { dataset: 'digits', split: 'train', limit: 300 }, steps: 150, batchSize: 16, checkpointEvery: 10, logEvery: 7, optimizer: { name: 'adamw', lr: 0.01 }, schedule: { type: 'cosine', warmupSteps: 10 } },
+    {
+      stage: 'train',
+      data: { dataset: 'digits', split: 'train', limit: 300 },
+      steps: 150,
+      batchSize: 16,
+      checkpointEvery: 10,
+      logEvery: 7,
+      optimizer: { name: 'adamw', lr: 0.01 },
+      schedule: { type: 'cosine', warmupSteps: 10 },
+    },
     { stage: 'evaluate', data: { dataset: 'digits', split: 'test', limit: 200 } },
     { stage: 'save', adapter: true },
   ],
@@ -84,7 +91,12 @@ test('a grid cell folder (runDir) left with checkpoints resumes on the next run:
     const dir = join(cellDir, 'checkpoints', 'train-3');
     if (existsSync(dir) && readdirSync(dir).some((e) => /^step-0+(4|5|6)0$/.test(e))) controller.abort();
   }, 5);
-  const first = await rankwise().run(cell, { out, runDir: cellDir, signal: controller.signal }).then(() => null, (e: unknown) => e);
+  const first = await rankwise()
+    .run(cell, { out, runDir: cellDir, signal: controller.signal })
+    .then(
+      () => null,
+      (e: unknown) => e,
+    );
   clearInterval(watch);
   expect(first).toBeInstanceOf(RunFailed);
   expect((first as RunFailed).summary.status).toBe('interrupted');
@@ -92,5 +104,7 @@ test('a grid cell folder (runDir) left with checkpoints resumes on the next run:
   expect(again.summary.resumedAt).toBeDefined();
   expect(again.summary.evaluations).toEqual(whole.summary.evaluations);
   expect(again.summary.training.map((t) => t.finalLoss)).toEqual(whole.summary.training.map((t) => t.finalLoss));
-  expect(await readFile(join(cellDir, 'adapter', 'adapter_model.safetensors'))).toEqual(await readFile(join(out, 'whole', 'adapter', 'adapter_model.safetensors')));
+  expect(await readFile(join(cellDir, 'adapter', 'adapter_model.safetensors'))).toEqual(
+    await readFile(join(out, 'whole', 'adapter', 'adapter_model.safetensors')),
+  );
 });

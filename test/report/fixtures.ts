@@ -24,7 +24,15 @@ export function randomMatrix(rows: number, cols: number, seed: number, std = 1):
 }
 
 const DIGITS_TOTAL = 784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10; // 269,322
-const DIGITS_LAYERS = { 'first layer': [[784, 256]], 'last layer': [[256, 10]], 'all layers': [[784, 256], [256, 256], [256, 10]] } as const;
+const DIGITS_LAYERS = {
+  'first layer': [[784, 256]],
+  'last layer': [[256, 10]],
+  'all layers': [
+    [784, 256],
+    [256, 256],
+    [256, 10],
+  ],
+} as const;
 const DIGITS_ACCURACY: Record<string, number[]> = {
   'first layer': [0.6213, 0.7408, 0.8622, 0.9187, 0.9446, 0.9529],
   'last layer': [0.2987, 0.3311, 0.3604, 0.3702, 0.3719, 0.3723],
@@ -32,7 +40,10 @@ const DIGITS_ACCURACY: Record<string, number[]> = {
 };
 export const DIGITS_RANKS = [1, 2, 4, 8, 16, 32];
 
-function cell(partial: Partial<GridCell> & Pick<GridCell, 'kind' | 'rank' | 'placement' | 'trainableParams' | 'totalParams' | 'metrics'>, index: number): GridCell {
+function cell(
+  partial: Partial<GridCell> & Pick<GridCell, 'kind' | 'rank' | 'placement' | 'trainableParams' | 'totalParams' | 'metrics'>,
+  index: number,
+): GridCell {
   return {
     id: `c${index.toString(16).padStart(8, '0')}`,
     alpha: partial.rank === null ? null : 2 * (partial.rank as number),
@@ -51,10 +62,27 @@ export function digitsGrid(withAnalyses = false): GridResult {
     DIGITS_RANKS.forEach((rank, i) => {
       const trainableParams = layers.reduce((n, [fanIn, fanOut]) => n + rank * (fanIn + fanOut), 0);
       const accuracy = DIGITS_ACCURACY[placement][i];
-      cells.push(cell({ kind: 'lora', rank, placement, trainableParams, totalParams: DIGITS_TOTAL, metrics: { accuracy, loss: -Math.log(accuracy) * 0.9 } }, cells.length));
+      cells.push(
+        cell(
+          { kind: 'lora', rank, placement, trainableParams, totalParams: DIGITS_TOTAL, metrics: { accuracy, loss: -Math.log(accuracy) * 0.9 } },
+          cells.length,
+        ),
+      );
     });
   }
-  cells.push(cell({ kind: 'full', rank: null, placement: 'full fine-tuning', trainableParams: DIGITS_TOTAL, totalParams: DIGITS_TOTAL, metrics: { accuracy: 0.9655, loss: 0.118 } }, cells.length));
+  cells.push(
+    cell(
+      {
+        kind: 'full',
+        rank: null,
+        placement: 'full fine-tuning',
+        trainableParams: DIGITS_TOTAL,
+        totalParams: DIGITS_TOTAL,
+        metrics: { accuracy: 0.9655, loss: 0.118 },
+      },
+      cells.length,
+    ),
+  );
   return {
     pipeline: 'digits-rotate90-grid',
     metric: 'accuracy',
@@ -71,7 +99,11 @@ export function digitsGrid(withAnalyses = false): GridResult {
 export function charLmGrid(): GridResult {
   const placements = ['attention', 'mlp', 'all layers'];
   const ranks = [2, 4, 8, 16];
-  const bpc: Record<string, number[]> = { attention: [2.412, 2.351, 2.307, 2.289], mlp: [2.398, 2.322, 2.268, 2.243], 'all layers': [2.331, 2.254, 2.196, 2.171] };
+  const bpc: Record<string, number[]> = {
+    attention: [2.412, 2.351, 2.307, 2.289],
+    mlp: [2.398, 2.322, 2.268, 2.243],
+    'all layers': [2.331, 2.254, 2.196, 2.171],
+  };
   const perSite: Record<string, number> = { attention: 4 * 2 * 128, mlp: 2 * (128 + 512), 'all layers': 4 * 2 * 128 + 2 * (128 + 512) };
   const total = 812_160;
   const cells: GridCell[] = [];
@@ -79,11 +111,44 @@ export function charLmGrid(): GridResult {
     ranks.forEach((rank, i) => {
       if (placement === 'mlp' && rank === 16) return; // not run: the grid may be incomplete
       const bitsPerChar = bpc[placement][i];
-      cells.push(cell({ kind: 'lora', rank, placement, trainableParams: rank * perSite[placement], totalParams: total, metrics: { bitsPerChar, perplexity: 2 ** bitsPerChar, loss: bitsPerChar * Math.LN2 } }, cells.length));
+      cells.push(
+        cell(
+          {
+            kind: 'lora',
+            rank,
+            placement,
+            trainableParams: rank * perSite[placement],
+            totalParams: total,
+            metrics: { bitsPerChar, perplexity: 2 ** bitsPerChar, loss: bitsPerChar * Math.LN2 },
+          },
+          cells.length,
+        ),
+      );
     });
   }
-  cells.push(cell({ kind: 'full', rank: null, placement: 'full fine-tuning', trainableParams: total, totalParams: total, metrics: { bitsPerChar: 2.139, perplexity: 2 ** 2.139, loss: 2.139 * Math.LN2 } }, cells.length));
-  return { pipeline: 'sotu-char-lm-grid', metric: 'bitsPerChar', higherIsBetter: false, ranks, placements, cells, createdAt: '2026-11-28T18:30:00.000Z', backend: 'webgpu' };
+  cells.push(
+    cell(
+      {
+        kind: 'full',
+        rank: null,
+        placement: 'full fine-tuning',
+        trainableParams: total,
+        totalParams: total,
+        metrics: { bitsPerChar: 2.139, perplexity: 2 ** 2.139, loss: 2.139 * Math.LN2 },
+      },
+      cells.length,
+    ),
+  );
+  return {
+    pipeline: 'sotu-char-lm-grid',
+    metric: 'bitsPerChar',
+    higherIsBetter: false,
+    ranks,
+    placements,
+    cells,
+    createdAt: '2026-11-28T18:30:00.000Z',
+    backend: 'webgpu',
+  };
 }
 
 /**
@@ -98,7 +163,11 @@ export function syntheticAnalyses(): GridAnalyses {
   // agree across ranks (φ near 1 in the first row/column), the tail does not.
   const aFor = (r: number, seed: number): Matrix => {
     const noise = randomMatrix(inDim, r, seed, 0.5);
-    return { rows: inDim, cols: r, data: Float64Array.from({ length: inDim * r }, (_, k) => 3 * 0.55 ** (k % r) * shared.data[Math.floor(k / r) * 32 + (k % r)] + noise.data[k]) };
+    return {
+      rows: inDim,
+      cols: r,
+      data: Float64Array.from({ length: inDim * r }, (_, k) => 3 * 0.55 ** (k % r) * shared.data[Math.floor(k / r) * 32 + (k % r)] + noise.data[k]),
+    };
   };
   const sites = [];
   const subspace = [];

@@ -47,7 +47,17 @@ describe('gridMarkdown', () => {
   test('analyses add a spectra table', () => {
     const md = gridMarkdown(digitsGrid(true));
     const rows = tableAfter(md, '## analyses (LoRA paper §7)');
-    expect(rows[0]).toEqual(['site', 'placement', 'rank r', 'effective rank', 'top-r share of ‖ΔW‖²_F', 'amplification ‖ΔW‖_F / ‖UᵀWV‖_F', '‖ΔW‖_F', 'σ₁', 'intruder dimensions (top-k, cos < 0.5)']);
+    expect(rows[0]).toEqual([
+      'site',
+      'placement',
+      'rank r',
+      'effective rank',
+      'top-r share of ‖ΔW‖²_F',
+      'amplification ‖ΔW‖_F / ‖UᵀWV‖_F',
+      '‖ΔW‖_F',
+      'σ₁',
+      'intruder dimensions (top-k, cos < 0.5)',
+    ]);
     expect(rows.length).toBe(2 + 13);
     expect(rows[2][4]).toBe('100.0 %'); // a rank-1 update is all in its top direction
   });
@@ -61,11 +71,13 @@ describe('gridMarkdown', () => {
 });
 
 describe('validation', () => {
-  const broken = (edit: (g: GridResult) => void): (() => void) => () => {
-    const g = digitsGrid();
-    edit(g);
-    validateGridResult(g);
-  };
+  const broken =
+    (edit: (g: GridResult) => void): (() => void) =>
+    () => {
+      const g = digitsGrid();
+      edit(g);
+      validateGridResult(g);
+    };
   test('clear errors for inconsistent grids', () => {
     expect(broken((g) => (g.cells[0].rank = 3))).toThrow(/cell 0 \(c00000000\) has rank 3, which is not in ranks \[1, 2, 4, 8, 16, 32\]/);
     expect(broken((g) => (g.cells[0].placement = 'middle layer'))).toThrow(/placement "middle layer", which is not in placements/);

@@ -69,7 +69,18 @@ describe('analysis plots', () => {
     for (const row of small!.phi) for (const v of row) expect(texts).toContain(v.toFixed(2));
     const large = subspaceSvg(analyses.subspace[0]); // 8 × 32: no printed values, thinned ticks
     expect(svgTexts(large)).toContain('j (top-j directions of the r = 32 run)');
-    expect(() => subspaceSvg({ site: 's', placement: 'p', r1: 2, r2: 2, phi: [[1, 0.5], [1.2, 1]] })).toThrow(/phi\(2, 1\) = 1.2 is outside \[0, 1\]/);
+    expect(() =>
+      subspaceSvg({
+        site: 's',
+        placement: 'p',
+        r1: 2,
+        r2: 2,
+        phi: [
+          [1, 0.5],
+          [1.2, 1],
+        ],
+      }),
+    ).toThrow(/phi\(2, 1\) = 1.2 is outside \[0, 1\]/);
     expect(() => subspaceSvg({ site: 's', placement: 'p', r1: 2, r2: 2, phi: [[1, 0.5]] })).toThrow(/phi has 1 rows, expected r1 = 2/);
   });
 
@@ -94,7 +105,16 @@ describe('analysis plots', () => {
 
 describe('renderSvg', () => {
   test('the synchronous render equals vega’s own View.toSVG()', async () => {
-    const spec = { data: { values: [{ a: 'x', b: 1 }, { a: 'y', b: 3 }] }, mark: 'bar', encoding: { x: { field: 'a', type: 'nominal' }, y: { field: 'b', type: 'quantitative' } } } as PlotSpec;
+    const spec = {
+      data: {
+        values: [
+          { a: 'x', b: 1 },
+          { a: 'y', b: 3 },
+        ],
+      },
+      mark: 'bar',
+      encoding: { x: { field: 'a', type: 'nominal' }, y: { field: 'b', type: 'quantitative' } },
+    } as PlotSpec;
     expect(renderSvg(spec)).toBe(await renderSvgAsync(spec));
     // With a gradient legend: equal up to vega's process-wide gradient counter (which scopeIds then hashes).
     const { heatmapSpec } = await import('../../packages/report/src/plots/heatmap.js');
@@ -108,7 +128,11 @@ describe('renderSvg', () => {
   });
 
   test('vega-lite warnings are errors', () => {
-    const spec = { data: { values: [{ a: 'x' }] }, mark: 'bar', encoding: { x: { field: 'a', type: 'nominal' }, shape: { field: 'a', type: 'nominal' } } } as PlotSpec;
+    const spec = {
+      data: { values: [{ a: 'x' }] },
+      mark: 'bar',
+      encoding: { x: { field: 'a', type: 'nominal' }, shape: { field: 'a', type: 'nominal' } },
+    } as PlotSpec;
     expect(() => renderSvg(spec)).toThrow(/vega-lite: .*shape/);
   });
 });

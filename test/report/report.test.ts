@@ -42,7 +42,15 @@ describe('reportHtml', () => {
     expect(table).toContain('<td class="label">first layer</td><td>62.1<span class="sub">1.04k · 0.386 %</span></td>');
     expect(table).toContain('<td class="best full">96.5<span class="sub">269k · 100 %</span></td>');
     expect((table.match(/<tr>/g) ?? []).length).toBe(1 + 4);
-    for (const heading of ['Metric by rank and placement', 'Metric vs trainable parameters', 'Table', 'All cells', 'Analyses (LoRA paper, Hu et al. 2021, §7)', 'Spectra of the weight updates ΔW', 'Subspace similarity between ranks']) {
+    for (const heading of [
+      'Metric by rank and placement',
+      'Metric vs trainable parameters',
+      'Table',
+      'All cells',
+      'Analyses (LoRA paper, Hu et al. 2021, §7)',
+      'Spectra of the weight updates ΔW',
+      'Subspace similarity between ranks',
+    ]) {
       expect(html).toContain(`${heading}</h`);
     }
     expect(html).toContain('<strong>Effective rank</strong>');

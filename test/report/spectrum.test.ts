@@ -38,7 +38,11 @@ describe('amplificationFactor ‖ΔW‖_F / ‖UᵀWV‖_F', () => {
     const [m, n, extra] = [30, 20, 5];
     const uFull = randomOrthonormal(m, 2 + extra, 31);
     const vFull = randomOrthonormal(n, 2 + extra, 32);
-    const take2 = (q: Matrix): Matrix => ({ rows: q.rows, cols: 2, data: Float64Array.from({ length: q.rows * 2 }, (_, k) => q.data[Math.floor(k / 2) * q.cols + (k % 2)]) });
+    const take2 = (q: Matrix): Matrix => ({
+      rows: q.rows,
+      cols: 2,
+      data: Float64Array.from({ length: q.rows * 2 }, (_, k) => q.data[Math.floor(k / 2) * q.cols + (k % 2)]),
+    });
     const delta = compose(take2(uFull), [4, 3], take2(vFull));
     // W = U_full · K · V_fullᵀ with K's top-left 2×2 block C; the rest of K lies outside ΔW's subspace.
     const k = randomMatrix(2 + extra, 2 + extra, 33, 0.5);

@@ -1,7 +1,20 @@
 import { describe, expect, test } from 'vitest';
 import {
-  budgetAnswer, chanceSubspaceSimilarity, doraDelta, forgettingFrontier, forgettingPoints, gridMarkdown, rankScaling, intruderDimensions, loraDelta, paretoFront, renderReport, subspaceSimilarity,
-  type GridCell, type GridResult, type Matrix,
+  budgetAnswer,
+  chanceSubspaceSimilarity,
+  doraDelta,
+  forgettingFrontier,
+  forgettingPoints,
+  gridMarkdown,
+  rankScaling,
+  intruderDimensions,
+  loraDelta,
+  paretoFront,
+  renderReport,
+  subspaceSimilarity,
+  type GridCell,
+  type GridResult,
+  type Matrix,
 } from '@rankwise/report';
 import { gridModel } from '../../packages/report/src/grid/model.js';
 import { randomMatrix } from './fixtures.js';
@@ -26,27 +39,67 @@ const cell = (placement: string, rank: number | null, params: number, accuracy: 
 
 function grid(cells: GridCell[], extra: Partial<GridResult> = {}): GridResult {
   return {
-    pipeline: 'synthetic', metric: 'accuracy', higherIsBetter: true, ranks: [1, 2, 4, 8], placements: ['first', 'all'], cells,
-    createdAt: '2026-12-04T00:00:00.000Z', backend: 'cpu', ...extra,
+    pipeline: 'synthetic',
+    metric: 'accuracy',
+    higherIsBetter: true,
+    ranks: [1, 2, 4, 8],
+    placements: ['first', 'all'],
+    cells,
+    createdAt: '2026-12-04T00:00:00.000Z',
+    backend: 'cpu',
+    ...extra,
   };
 }
 
 describe('the budget answer (Pareto front + one sentence)', () => {
   test('paretoFront keeps exactly the cells no cheaper-or-equal cell beats', () => {
-    const items = [{ c: 5, v: 0.5 }, { c: 1, v: 0.2 }, { c: 3, v: 0.1 }, { c: 3, v: 0.4 }, { c: 9, v: 0.45 }, { c: 12, v: 0.9 }];
-    expect(paretoFront(items, (x) => x.c, (x) => x.v, true)).toEqual([{ c: 1, v: 0.2 }, { c: 3, v: 0.4 }, { c: 5, v: 0.5 }, { c: 12, v: 0.9 }]);
-    expect(paretoFront(items, (x) => x.c, (x) => x.v, false)).toEqual([{ c: 1, v: 0.2 }, { c: 3, v: 0.1 }]);
+    const items = [
+      { c: 5, v: 0.5 },
+      { c: 1, v: 0.2 },
+      { c: 3, v: 0.1 },
+      { c: 3, v: 0.4 },
+      { c: 9, v: 0.45 },
+      { c: 12, v: 0.9 },
+    ];
+    expect(
+      paretoFront(
+        items,
+        (x) => x.c,
+        (x) => x.v,
+        true,
+      ),
+    ).toEqual([
+      { c: 1, v: 0.2 },
+      { c: 3, v: 0.4 },
+      { c: 5, v: 0.5 },
+      { c: 12, v: 0.9 },
+    ]);
+    expect(
+      paretoFront(
+        items,
+        (x) => x.c,
+        (x) => x.v,
+        false,
+      ),
+    ).toEqual([
+      { c: 1, v: 0.2 },
+      { c: 3, v: 0.1 },
+    ]);
   });
 
   test('the cheapest cell within 1 point of full fine-tuning is named with its cost', () => {
     const result = grid([
-      cell('first', 1, 1000, 0.9), cell('all', 2, 5000, 0.955), cell('all', 4, 10_000, 0.951), cell('all', 8, 20_000, 0.962), cell('', null, 100_000, 0.96),
+      cell('first', 1, 1000, 0.9),
+      cell('all', 2, 5000, 0.955),
+      cell('all', 4, 10_000, 0.951),
+      cell('all', 8, 20_000, 0.962),
+      cell('', null, 100_000, 0.96),
     ]);
     const answer = budgetAnswer(gridModel(result));
     expect(answer.front.map((p) => p.cell.id)).toEqual(['first-1-', 'all-2-', 'all-8-']); // r=4 and full fine-tuning are beaten by cheaper cells
     expect(answer.front.map((p) => p.gapToFull)).toEqual([expect.closeTo(0.06, 12), expect.closeTo(0.005, 12), 0]);
     expect(answer.sentence).toBe(
-      'The cheapest configuration within 1 point of full fine-tuning (96.0 %) is all, r = 2: 95.5 % with 5,000 trainable parameters (5 % of the base model), 5 % of full fine-tuning\'s trainable parameters.',
+      "The cheapest configuration within 1 point of full fine-tuning (96.0 %) is all, r = 2: 95.5 % with 5,000 trainable parameters (5 % of the base model), 5 % of full fine-tuning's trainable parameters.",
     );
     const md = gridMarkdown(result);
     expect(md.split('\n')[2]).toBe(`**${answer.sentence}**`);
@@ -66,14 +119,23 @@ describe('the budget answer (Pareto front + one sentence)', () => {
   });
 
   test('the trade-off plot draws the front (dashed) and the page opens with the sentence; variant grids name the variant', () => {
-    const result = grid([
-      cell('first', 1, 1000, 0.9, 'LoRA'), cell('first', 1, 1100, 0.93, 'DoRA'), cell('all', 2, 5000, 0.955, 'LoRA'), cell('all', 2, 5200, 0.958, 'DoRA'), cell('', null, 100_000, 0.96),
-    ], { ranks: [1, 2], variants: ['LoRA', 'DoRA'] });
+    const result = grid(
+      [
+        cell('first', 1, 1000, 0.9, 'LoRA'),
+        cell('first', 1, 1100, 0.93, 'DoRA'),
+        cell('all', 2, 5000, 0.955, 'LoRA'),
+        cell('all', 2, 5200, 0.958, 'DoRA'),
+        cell('', null, 100_000, 0.96),
+      ],
+      { ranks: [1, 2], variants: ['LoRA', 'DoRA'] },
+    );
     const report = renderReport(result);
     expect(report.tradeoff).toContain('stroke-dasharray="5,4"');
     expect(report.tradeoff).toContain('variant (colour)');
     expect(report.heatmaps.map((h) => h.file)).toEqual(['heatmap-lora.svg', 'heatmap-dora.svg']);
-    expect(report.html).toContain('<p class="answer"><strong>The cheapest configuration within 1 point of full fine-tuning (96.0 %) is all, r = 2 (LoRA): 95.5 %');
+    expect(report.html).toContain(
+      '<p class="answer"><strong>The cheapest configuration within 1 point of full fine-tuning (96.0 %) is all, r = 2 (LoRA): 95.5 %',
+    );
   });
 });
 
@@ -105,12 +167,21 @@ describe('intruder dimensions', () => {
 describe('φ against chance', () => {
   test('random factors give φ(i, j) ≈ max(i, j) / in (within 40 %, 64 draws: φ(1, 1) is one squared cosine, relative std √2 per draw); learned overlap stands far above it', () => {
     const chance = chanceSubspaceSimilarity(256, 4, 8, 64, 7);
-    for (const [i, j] of [[1, 1], [2, 8], [4, 4], [4, 8]]) {
+    for (const [i, j] of [
+      [1, 1],
+      [2, 8],
+      [4, 4],
+      [4, 8],
+    ]) {
       const expected = Math.max(i, j) / 256;
       expect(Math.abs(chance[i - 1][j - 1] - expected) / expected, `φ(${i}, ${j})`).toBeLessThan(0.4);
     }
     const a = randomMatrix(256, 4, 3);
-    const b = { rows: 256, cols: 8, data: Float64Array.from({ length: 256 * 8 }, (_, k) => (k % 8 < 4 ? a.data[Math.floor(k / 8) * 4 + (k % 8)] : Math.sin(k))) };
+    const b = {
+      rows: 256,
+      cols: 8,
+      data: Float64Array.from({ length: 256 * 8 }, (_, k) => (k % 8 < 4 ? a.data[Math.floor(k / 8) * 4 + (k % 8)] : Math.sin(k))),
+    };
     expect(subspaceSimilarity(a, b).data[3 * 8 + 7]).toBeGreaterThan(0.99); // φ(4, 8): span(A) lies inside span(B), far above chance 8/256
   });
 
@@ -128,25 +199,46 @@ describe('DoRA update', () => {
     const norms = Array.from({ length: 5 }, (_, j) => Math.hypot(...Array.from({ length: 6 }, (_, i) => w.data[i * 5 + j] + lora.data[i * 5 + j])));
     const same = doraDelta(w, a, b, 1.5, norms);
     same.data.forEach((x, k) => expect(x).toBeCloseTo(lora.data[k], 12));
-    const doubled = doraDelta(w, a, b, 1.5, norms.map((n) => 2 * n));
+    const doubled = doraDelta(
+      w,
+      a,
+      b,
+      1.5,
+      norms.map((n) => 2 * n),
+    );
     doubled.data.forEach((x, k) => expect(x).toBeCloseTo(w.data[k] + 2 * lora.data[k], 12));
   });
 });
 
 describe('learning vs forgetting', () => {
-  const withRetained = (c: GridCell, retained: number): GridCell => ({ ...c, evaluations: [{ index: 4, label: 'target', stage: 'evaluate', data: 't', metrics: c.metrics }, { index: 5, label: 'kept', stage: 'evaluate', data: 'k', metrics: { accuracy: retained } }] });
-  const result = grid([
-    withRetained(cell('first', 1, 1000, 0.80, undefined), 0.95), // learns little, forgets nothing: frontier
-    withRetained(cell('first', 2, 2000, 0.85, undefined), 0.90), // frontier
-    withRetained(cell('all', 2, 5000, 0.84, undefined), 0.89), // beaten by first r=2 on both
-    withRetained(cell('all', 8, 20_000, 0.93, undefined), 0.80), // frontier
-    withRetained(cell('', null, 100_000, 0.96), 0.60), // full fine-tuning learns most, forgets most: frontier
-  ], { retained: 'kept' });
+  const withRetained = (c: GridCell, retained: number): GridCell => ({
+    ...c,
+    evaluations: [
+      { index: 4, label: 'target', stage: 'evaluate', data: 't', metrics: c.metrics },
+      { index: 5, label: 'kept', stage: 'evaluate', data: 'k', metrics: { accuracy: retained } },
+    ],
+  });
+  const result = grid(
+    [
+      withRetained(cell('first', 1, 1000, 0.8, undefined), 0.95), // learns little, forgets nothing: frontier
+      withRetained(cell('first', 2, 2000, 0.85, undefined), 0.9), // frontier
+      withRetained(cell('all', 2, 5000, 0.84, undefined), 0.89), // beaten by first r=2 on both
+      withRetained(cell('all', 8, 20_000, 0.93, undefined), 0.8), // frontier
+      withRetained(cell('', null, 100_000, 0.96), 0.6), // full fine-tuning learns most, forgets most: frontier
+    ],
+    { retained: 'kept' },
+  );
 
   test('points pair each cell’s target and retained metric; the frontier is exactly the cells no other beats on both', () => {
     const model = gridModel(result);
     const points = forgettingPoints(model);
-    expect(points.map((p) => [p.learned, p.retained])).toEqual([[0.8, 0.95], [0.85, 0.9], [0.84, 0.89], [0.93, 0.8], [0.96, 0.6]]);
+    expect(points.map((p) => [p.learned, p.retained])).toEqual([
+      [0.8, 0.95],
+      [0.85, 0.9],
+      [0.84, 0.89],
+      [0.93, 0.8],
+      [0.96, 0.6],
+    ]);
     expect(forgettingFrontier(points, true).map((p) => p.cell.id)).toEqual(['-null-', 'all-8-', 'first-2-', 'first-1-']);
     // lower-is-better: the same numbers as losses flip which cells win
     const lower = forgettingFrontier(points, false).map((p) => p.cell.id);
@@ -169,19 +261,31 @@ describe('rank under α/r vs α/√r', () => {
   const loss = { LoRA: [1.0, 0.8, 0.7, 0.7, 0.71], rsLoRA: [0.95, 0.7, 0.55, 0.45, 0.37] };
   const ranks = [1, 2, 4, 8, 16];
   const cells = (Object.entries(loss) as Array<[keyof typeof loss, number[]]>).flatMap(([variant, ls]) =>
-    ranks.map((r, i) => ({ ...cell('all', r, 1000 * r, 0.9, variant), rslora: variant === 'rsLoRA', finalLoss: ls[i] })));
+    ranks.map((r, i) => ({ ...cell('all', r, 1000 * r, 0.9, variant), rslora: variant === 'rsLoRA', finalLoss: ls[i] })),
+  );
   const result = grid([...cells, cell('', null, 100_000, 0.95)], { ranks, placements: ['all'], variants: ['LoRA', 'rsLoRA'] });
 
   test('per series: the change over all ranks and over the upper half; the sentence states both scalings', () => {
     const scaling = rankScaling(gridModel(result));
-    expect(scaling.series.map((s) => [s.variant, s.rslora])).toEqual([['LoRA', false], ['rsLoRA', true]]);
-    expect(scaling.changes.map((c) => [c.total, c.upperHalf].map((x) => Number(x.toFixed(6))))).toEqual([[-0.29, 0.01], [-0.58, -0.18]]);
-    expect(scaling.sentence).toBe('Averaged over 2 series: with α/r the final training loss changes by −0.29 from r = 1 to r = 16, +0.01 of it from r = 4 on; with α/√r the final training loss changes by −0.58 from r = 1 to r = 16, −0.18 of it from r = 4 on (negative: higher rank still helps).');
+    expect(scaling.series.map((s) => [s.variant, s.rslora])).toEqual([
+      ['LoRA', false],
+      ['rsLoRA', true],
+    ]);
+    expect(scaling.changes.map((c) => [c.total, c.upperHalf].map((x) => Number(x.toFixed(6))))).toEqual([
+      [-0.29, 0.01],
+      [-0.58, -0.18],
+    ]);
+    expect(scaling.sentence).toBe(
+      'Averaged over 2 series: with α/r the final training loss changes by −0.29 from r = 1 to r = 16, +0.01 of it from r = 4 on; with α/√r the final training loss changes by −0.58 from r = 1 to r = 16, −0.18 of it from r = 4 on (negative: higher rank still helps).',
+    );
     expect(renderReport(result).rankScaling).toContain('final training loss vs rank');
   });
 
   test('a grid with one scaling only has no such section', () => {
-    const one = grid(cells.filter((c) => c.variant === 'LoRA').map((c) => ({ ...c, variant: undefined })), { ranks });
+    const one = grid(
+      cells.filter((c) => c.variant === 'LoRA').map((c) => ({ ...c, variant: undefined })),
+      { ranks },
+    );
     expect(rankScaling(gridModel(one)).sentence).toBeNull();
     expect(renderReport(one).rankScaling).toBeNull();
   });

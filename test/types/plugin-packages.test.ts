@@ -102,20 +102,49 @@ beforeAll(async () => {
   // @rankwise/core as installed: package.json exports ./plugin → dist/plugin.d.ts, the declarations tsc emits; the
   // workspace packages resolve to their sources (the `source` condition), so models' subpaths are emitted beside it.
   const emit = join(root, 'emit');
-  const modelsPkg = JSON.parse(readFileSync(join(repo, 'packages/models/package.json'), 'utf8')) as { exports: Record<string, { source: string; types: string }> };
+  const modelsPkg = JSON.parse(readFileSync(join(repo, 'packages/models/package.json'), 'utf8')) as {
+    exports: Record<string, { source: string; types: string }>;
+  };
   const subpaths = Object.entries(modelsPkg.exports).filter(([key]) => key !== '.');
   // files found through node_modules are not emitted: the subpaths' sources are roots of their own
   const subpathSources = subpaths.map(([, value]) => join(repo, 'packages/models', value.source));
-  const emitted = await run([
-    join(repo, 'packages/core/src/plugin.ts'), ...subpathSources, '--declaration', '--emitDeclarationOnly', '--outDir', emit, '--rootDir', join(repo, 'packages'),
-    '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--customConditions', 'source', '--target', 'ES2022', '--strict', '--skipLibCheck', '--types', 'node',
-  ], repo);
+  const emitted = await run(
+    [
+      join(repo, 'packages/core/src/plugin.ts'),
+      ...subpathSources,
+      '--declaration',
+      '--emitDeclarationOnly',
+      '--outDir',
+      emit,
+      '--rootDir',
+      join(repo, 'packages'),
+      '--module',
+      'NodeNext',
+      '--moduleResolution',
+      'NodeNext',
+      '--customConditions',
+      'source',
+      '--target',
+      'ES2022',
+      '--strict',
+      '--skipLibCheck',
+      '--types',
+      'node',
+    ],
+    repo,
+  );
   if (emitted.status !== 0) throw new Error(`emitting core's plugin declarations failed:\n${emitted.output}`);
   cpSync(join(emit, 'core/src'), join(core, 'dist'), { recursive: true });
   cpSync(join(emit, 'models/src'), join(models, 'dist'), { recursive: true });
-  const pkg = JSON.parse(readFileSync(join(repo, 'packages/core/package.json'), 'utf8')) as { exports: Record<string, unknown>; dependencies: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(repo, 'packages/core/package.json'), 'utf8')) as {
+    exports: Record<string, unknown>;
+    dependencies: Record<string, string>;
+  };
   const plugin = pkg.exports['./plugin'] as { types: string };
-  writeFileSync(join(core, 'package.json'), JSON.stringify({ name: '@rankwise/core', version: '0.1.0', type: 'module', exports: { './plugin': { types: plugin.types } } }));
+  writeFileSync(
+    join(core, 'package.json'),
+    JSON.stringify({ name: '@rankwise/core', version: '0.1.0', type: 'module', exports: { './plugin': { types: plugin.types } } }),
+  );
   const exports = Object.fromEntries(subpaths.map(([key, value]) => [key, { types: value.types }]));
   writeFileSync(join(models, 'package.json'), JSON.stringify({ name: '@rankwise/models', version: '0.1.0', type: 'module', exports }));
   for (const dep of Object.keys(pkg.dependencies).filter((d) => !d.startsWith('@rankwise/'))) link(dep, join(repo, 'packages/core'));
@@ -166,8 +195,17 @@ describe('@rankwise/core/plugin compiles under a default strict tsconfig without
     expect(errors.join('\n').trim()).toBe('');
     expect(checked.status).toBe(0);
     const loaded = checked.output.split('\n').filter((l) => l.startsWith('/'));
-    for (const file of ['/rankwise-stage-adapter-norms/index.d.ts', '/rankwise-placement-largest/index.d.ts', '/rankwise-dataset-rings/index.d.ts', '/stage/src/index.ts', '/dataset/test/index.test.ts']) {
-      expect(loaded.some((f) => f.endsWith(file)), file).toBe(true);
+    for (const file of [
+      '/rankwise-stage-adapter-norms/index.d.ts',
+      '/rankwise-placement-largest/index.d.ts',
+      '/rankwise-dataset-rings/index.d.ts',
+      '/stage/src/index.ts',
+      '/dataset/test/index.test.ts',
+    ]) {
+      expect(
+        loaded.some((f) => f.endsWith(file)),
+        file,
+      ).toBe(true);
     }
     expect(loaded.filter((f) => /@tensorflow|@webgpu/.test(f))).toEqual([]);
   });

@@ -2,7 +2,16 @@
  * Compile-time checks of the stage types (`test/types/stage-types.test.ts` runs tsc on this file): every
  * `@ts-expect-error` below must be an error, and everything else must compile.
  */
-import { type BUILTIN_STAGES, createRankwise, defineStage, STAGE_NAMES, type Pipeline, type StageName, type StageResult, type StageResults } from '@rankwise/core';
+import {
+  type BUILTIN_STAGES,
+  createRankwise,
+  defineStage,
+  STAGE_NAMES,
+  type Pipeline,
+  type StageName,
+  type StageResult,
+  type StageResults,
+} from '@rankwise/core';
 import { defineStage as defineViewStage } from '@rankwise/core/plugin';
 import type { GridSpec } from '@rankwise/grid';
 
@@ -16,7 +25,12 @@ declare module '@rankwise/core/plugin' {
 export const norms = defineStage<{ top: number; relative?: boolean }, { norms: number[] }>({
   name: 'rankwise-stage-norms',
   description: 'the norms of the adapted sites',
-  options: { type: 'object', additionalProperties: false, required: ['top'], properties: { top: { type: 'integer', minimum: 1, description: 'How many.' }, relative: { type: 'boolean', description: 'Relative.' } } },
+  options: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['top'],
+    properties: { top: { type: 'integer', minimum: 1, description: 'How many.' }, relative: { type: 'boolean', description: 'Relative.' } },
+  },
   requires: ['model'],
   provides: [],
   run: (options) => ({ norms: Array.from({ length: options.top }, () => 0) }),

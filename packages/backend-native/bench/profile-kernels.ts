@@ -6,7 +6,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeGpt, makeMlp, trainStep, gptBenchSpec } from './workloads.js';
 
-interface KernelStat { calls: number; ms: number; elems: number }
+interface KernelStat {
+  calls: number;
+  ms: number;
+  elems: number;
+}
 
 function instrumentBackend(backendName: string): Map<string, KernelStat> {
   const stats = new Map<string, KernelStat>();
@@ -19,9 +23,12 @@ function instrumentBackend(backendName: string): Map<string, KernelStat> {
         const t0 = performance.now();
         const out = inner(args);
         const dt = performance.now() - t0;
-        const shapes = process.env.PROFILE_SHAPES === '1'
-          ? ` ${Object.values(args.inputs).map((t) => (t ? `[${t.shape}]` : '-')).join('')} ${JSON.stringify(args.attrs ?? {}).slice(0, 60)}`
-          : '';
+        const shapes =
+          process.env.PROFILE_SHAPES === '1'
+            ? ` ${Object.values(args.inputs)
+                .map((t) => (t ? `[${t.shape}]` : '-'))
+                .join('')} ${JSON.stringify(args.attrs ?? {}).slice(0, 60)}`
+            : '';
         const key = `${config.kernelName}${shapes}`;
         const st = stats.get(key) ?? { calls: 0, ms: 0, elems: 0 };
         st.calls += 1;
@@ -62,7 +69,9 @@ async function main(): Promise<void> {
   const kernelTotal = rows.reduce((a, [, s]) => a + s.ms, 0) / steps;
   console.log(`${backendName} ${which}: ${total.toFixed(1)} ms/step, kernels ${kernelTotal.toFixed(1)} ms/step`);
   for (const [name, s] of rows) {
-    console.log(`${name.padEnd(process.env.PROFILE_SHAPES === '1' ? 90 : 22)} ${(s.ms / steps).toFixed(2).padStart(9)} ms ${String(s.calls / steps).padStart(6)} calls ${(s.elems / s.calls).toFixed(0).padStart(9)} avg elems`);
+    console.log(
+      `${name.padEnd(process.env.PROFILE_SHAPES === '1' ? 90 : 22)} ${(s.ms / steps).toFixed(2).padStart(9)} ms ${String(s.calls / steps).padStart(6)} calls ${(s.elems / s.calls).toFixed(0).padStart(9)} avg elems`,
+    );
   }
 }
 

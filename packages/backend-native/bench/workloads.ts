@@ -45,9 +45,7 @@ export function makeMlp(spec: MlpSpec = { sizes: [784, 512, 512, 10], batch: 128
   }
   const x = tf.randomNormal([batch, sizes[0]], 0, 1, 'float32', seed + 100);
   const classes = sizes[sizes.length - 1];
-  const labels = tf.tidy(() =>
-    tf.oneHot(tf.randomUniform([batch], 0, classes, 'int32', seed + 101), classes).toFloat(),
-  ) as tf.Tensor2D;
+  const labels = tf.tidy(() => tf.oneHot(tf.randomUniform([batch], 0, classes, 'int32', seed + 101), classes).toFloat()) as tf.Tensor2D;
   const loss = (): tf.Scalar =>
     tf.tidy(() => {
       let h: tf.Tensor2D = x as tf.Tensor2D;
@@ -90,17 +88,22 @@ export function makeGpt(spec: GptSpec = gptBenchSpec): TrainingWorkload {
   let s = seed;
   const normal = (shape: number[], std: number, name: string): tf.Variable =>
     tf.tidy(() => tf.variable(tf.randomNormal(shape, 0, std, 'float32', (s += 1)), true, `${prefix}/${name}`));
-  const constant = (shape: number[], value: number, name: string): tf.Variable =>
-    tf.tidy(() => tf.variable(tf.fill(shape, value), true, `${prefix}/${name}`));
+  const constant = (shape: number[], value: number, name: string): tf.Variable => tf.tidy(() => tf.variable(tf.fill(shape, value), true, `${prefix}/${name}`));
   const wte = normal([vocab, d], 0.02, 'wte');
   const wpe = normal([T, d], 0.02, 'wpe');
   const blocks = Array.from({ length: layers }, (_, l) => ({
-    ln1g: constant([d], 1, `h${l}/ln1g`), ln1b: constant([d], 0, `h${l}/ln1b`),
-    wqkv: normal([d, 3 * d], 0.02, `h${l}/wqkv`), bqkv: constant([3 * d], 0, `h${l}/bqkv`),
-    wo: normal([d, d], 0.02, `h${l}/wo`), bo: constant([d], 0, `h${l}/bo`),
-    ln2g: constant([d], 1, `h${l}/ln2g`), ln2b: constant([d], 0, `h${l}/ln2b`),
-    w1: normal([d, 4 * d], 0.02, `h${l}/w1`), b1: constant([4 * d], 0, `h${l}/b1`),
-    w2: normal([4 * d, d], 0.02, `h${l}/w2`), b2: constant([d], 0, `h${l}/b2`),
+    ln1g: constant([d], 1, `h${l}/ln1g`),
+    ln1b: constant([d], 0, `h${l}/ln1b`),
+    wqkv: normal([d, 3 * d], 0.02, `h${l}/wqkv`),
+    bqkv: constant([3 * d], 0, `h${l}/bqkv`),
+    wo: normal([d, d], 0.02, `h${l}/wo`),
+    bo: constant([d], 0, `h${l}/bo`),
+    ln2g: constant([d], 1, `h${l}/ln2g`),
+    ln2b: constant([d], 0, `h${l}/ln2b`),
+    w1: normal([d, 4 * d], 0.02, `h${l}/w1`),
+    b1: constant([4 * d], 0, `h${l}/b1`),
+    w2: normal([4 * d, d], 0.02, `h${l}/w2`),
+    b2: constant([d], 0, `h${l}/b2`),
   }));
   const lnfg = constant([d], 1, 'lnfg');
   const lnfb = constant([d], 0, 'lnfb');
@@ -118,8 +121,7 @@ export function makeGpt(spec: GptSpec = gptBenchSpec): TrainingWorkload {
       for (const blk of blocks) {
         const h = layerNorm(x, blk.ln1g, blk.ln1b).reshape([B * T, d]);
         const qkv = tf.add(tf.matMul(h as tf.Tensor2D, blk.wqkv as tf.Tensor2D), blk.bqkv);
-        const [q, k, v] = tf.split(tf.transpose(qkv.reshape([B, T, 3, heads, dh]), [2, 0, 3, 1, 4]), 3, 0)
-          .map((t) => t.reshape([B, heads, T, dh]));
+        const [q, k, v] = tf.split(tf.transpose(qkv.reshape([B, T, 3, heads, dh]), [2, 0, 3, 1, 4]), 3, 0).map((t) => t.reshape([B, heads, T, dh]));
         const att = tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), 1 / Math.sqrt(dh)), mask));
         const y = tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]).reshape([B * T, d]);
         x = tf.add(x, tf.add(tf.matMul(y as tf.Tensor2D, blk.wo as tf.Tensor2D), blk.bo).reshape([B, T, d]));

@@ -32,7 +32,10 @@ function log(message) {
 
 function giveUp(stage, reason, extra = {}) {
   rmSync(addonPath, { force: true });
-  writeFileSync(unavailablePath, `${JSON.stringify({ reason, stage, node: process.version, platform: `${process.platform}-${process.arch}`, ...extra }, null, 2)}\n`);
+  writeFileSync(
+    unavailablePath,
+    `${JSON.stringify({ reason, stage, node: process.version, platform: `${process.platform}-${process.arch}`, ...extra }, null, 2)}\n`,
+  );
   log(`native addon not built (${stage}): ${reason}`);
   log('the backend will report itself unavailable; everything else keeps working.');
   process.exit(0);
@@ -87,7 +90,11 @@ async function main() {
   const cc = process.env.CC || 'cc';
   const probe = spawnSync(cc, ['--version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
-    giveUp('compiler', `no working C compiler: '${cc} --version' ${probe.error ? `failed (${probe.error.code ?? probe.error.message})` : `exited with ${probe.status}`}`, { compiler: cc });
+    giveUp(
+      'compiler',
+      `no working C compiler: '${cc} --version' ${probe.error ? `failed (${probe.error.code ?? probe.error.message})` : `exited with ${probe.status}`}`,
+      { compiler: cc },
+    );
   }
   const headers = findNodeHeaders();
   if (!headers.dir) {
@@ -96,9 +103,21 @@ async function main() {
 
   const x86 = process.arch === 'x64' || process.arch === 'ia32';
   const flags = [
-    '-O3', '-std=c11', '-fPIC', '-fvisibility=hidden', '-fno-math-errno', '-fno-trapping-math',
-    '-ffp-contract=off', '-fopenmp-simd', '-Wall', '-Wno-unused-parameter', '-D_GNU_SOURCE',
-    '-DNAPI_VERSION=8', '-DNODE_GYP_MODULE_NAME=rankwise_native', `-I${headers.dir}`, `-I${nativeDir}`,
+    '-O3',
+    '-std=c11',
+    '-fPIC',
+    '-fvisibility=hidden',
+    '-fno-math-errno',
+    '-fno-trapping-math',
+    '-ffp-contract=off',
+    '-fopenmp-simd',
+    '-Wall',
+    '-Wno-unused-parameter',
+    '-D_GNU_SOURCE',
+    '-DNAPI_VERSION=8',
+    '-DNODE_GYP_MODULE_NAME=rankwise_native',
+    `-I${headers.dir}`,
+    `-I${nativeDir}`,
   ];
   if (x86) flags.push('-DRW_HAVE_AVX2');
   const jobs = [];
@@ -117,7 +136,11 @@ async function main() {
   );
   const failed = compiled.find((r) => r.code !== 0);
   if (failed) {
-    giveUp('compile', `compiling ${failed.job.source} with ${cc} failed: ${failed.output.trim().split('\n').slice(0, 6).join(' | ') || `exit ${failed.code}`}`, { compiler: cc });
+    giveUp(
+      'compile',
+      `compiling ${failed.job.source} with ${cc} failed: ${failed.output.trim().split('\n').slice(0, 6).join(' | ') || `exit ${failed.code}`}`,
+      { compiler: cc },
+    );
   }
   const linkArgs = ['-shared', '-o', addonPath, ...jobs.map((j) => j.out), '-lpthread', '-lm'];
   if (process.platform === 'linux') linkArgs.push('-ldl');
@@ -126,10 +149,15 @@ async function main() {
   if (linked.code !== 0) giveUp('link', `linking failed: ${linked.output.trim().split('\n').slice(0, 6).join(' | ')}`, { compiler: cc });
 
   // Load it once in a child process: a broken binary must become a reason, not a crash later.
-  const check = spawnSync(process.execPath, ['-e', `const a = require(${JSON.stringify(addonPath)}); if (typeof a.init !== 'function') process.exit(3);`], { encoding: 'utf8' });
+  const check = spawnSync(process.execPath, ['-e', `const a = require(${JSON.stringify(addonPath)}); if (typeof a.init !== 'function') process.exit(3);`], {
+    encoding: 'utf8',
+  });
   if (check.status !== 0) giveUp('load', `built addon does not load: ${(check.stderr || '').trim().split('\n').slice(0, 4).join(' | ')}`, { compiler: cc });
 
-  writeFileSync(infoPath, `${JSON.stringify({ compiler: cc, compilerVersion: probe.stdout.split('\n')[0], headers: headers.dir, flags, node: process.version, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
+  writeFileSync(
+    infoPath,
+    `${JSON.stringify({ compiler: cc, compilerVersion: probe.stdout.split('\n')[0], headers: headers.dir, flags, node: process.version, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`,
+  );
   log(`built ${addonPath} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -16,7 +16,9 @@ const self = fileURLToPath(import.meta.url);
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 
-interface ChildResult { [key: string]: unknown }
+interface ChildResult {
+  [key: string]: unknown;
+}
 
 function child(mode: string, env: Record<string, string> = {}, extra: string[] = []): ChildResult {
   const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', self, '--child', mode, ...extra], {
@@ -39,7 +41,13 @@ function median(values: number[]): number {
 }
 
 const gemmShapes: Array<[number, number, number]> = [
-  [128, 512, 784], [128, 512, 512], [4096, 384, 128], [4096, 128, 512], [256, 256, 256], [512, 512, 512], [1024, 1024, 1024],
+  [128, 512, 784],
+  [128, 512, 512],
+  [4096, 384, 128],
+  [4096, 128, 512],
+  [256, 256, 256],
+  [512, 512, 512],
+  [1024, 1024, 1024],
 ];
 
 async function childSgemm(): Promise<ChildResult> {
@@ -65,7 +73,13 @@ async function childSgemm(): Promise<ChildResult> {
     }
     gflops[`${m}x${n}x${k}`] = Number((flop / Math.min(...times) / 1e6).toFixed(1));
   }
-  return { coretype: started.info.coretype, source: started.info.coretypeSource, threads: started.info.threads, gemmThreading: started.info.gemmThreading, gflops };
+  return {
+    coretype: started.info.coretype,
+    source: started.info.coretypeSource,
+    threads: started.info.threads,
+    gemmThreading: started.info.gemmThreading,
+    gflops,
+  };
 }
 
 async function childStep(backendName: string, workloadName: string, optimizerKind: string): Promise<ChildResult> {
@@ -79,7 +93,8 @@ async function childStep(backendName: string, workloadName: string, optimizerKin
     const started = await startNativeBackend();
     if (!started.ok) return { error: started.reason };
     info = started.info;
-    optimizer = optimizerKind === 'fused' && started.createAdam ? started.createAdam(spec) : tf.train.adam(spec.learningRate, spec.beta1, spec.beta2, spec.epsilon);
+    optimizer =
+      optimizerKind === 'fused' && started.createAdam ? started.createAdam(spec) : tf.train.adam(spec.learningRate, spec.beta1, spec.beta2, spec.epsilon);
   } else {
     if (backendName === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
     if (!(await tf.setBackend(backendName))) return { error: `setBackend(${backendName}) failed` };
@@ -101,7 +116,16 @@ async function childStep(backendName: string, workloadName: string, optimizerKin
     times.push(performance.now() - t0);
   }
   const leaked = tf.memory().numTensors - before;
-  return { backend: tf.getBackend(), optimizer: optimizerKind, medianMs: Number(median(times).toFixed(2)), minMs: Number(Math.min(...times).toFixed(2)), steps, loss, leaked, threads: info.threads ?? '' };
+  return {
+    backend: tf.getBackend(),
+    optimizer: optimizerKind,
+    medianMs: Number(median(times).toFixed(2)),
+    minMs: Number(Math.min(...times).toFixed(2)),
+    steps,
+    loss,
+    leaked,
+    threads: info.threads ?? '',
+  };
 }
 
 async function main(): Promise<void> {
@@ -124,15 +148,22 @@ async function main(): Promise<void> {
   if (parseCpuinfo(cpuinfo).flags.has('avx512f')) {
     candidates.push(['SkylakeX', { OPENBLAS_CORETYPE: 'SkylakeX' }], ['Cooperlake', { OPENBLAS_CORETYPE: 'Cooperlake' }]);
   }
-  const threadSettings: Array<[string, Record<string, string>]> = [['pool x2', {}], ['1 thread', { RANKWISE_THREADS: '1' }]];
+  const threadSettings: Array<[string, Record<string, string>]> = [
+    ['pool x2', {}],
+    ['1 thread', { RANKWISE_THREADS: '1' }],
+  ];
   for (const [label, env] of candidates) {
     for (const [threadLabel, threadEnv] of label === 'chosen' ? threadSettings : threadSettings.slice(0, 1)) {
       const r = child('sgemm', { ...env, ...threadEnv });
-      console.log(`${label.padEnd(18)} ${threadLabel.padEnd(9)} ${r.error ? `error: ${r.error}` : `${String(r.coretype).padEnd(12)} ${JSON.stringify(r.gflops)}`}`);
+      console.log(
+        `${label.padEnd(18)} ${threadLabel.padEnd(9)} ${r.error ? `error: ${r.error}` : `${String(r.coretype).padEnd(12)} ${JSON.stringify(r.gflops)}`}`,
+      );
     }
   }
   const blasThreads = child('sgemm', { RANKWISE_GEMM_THREADS: 'blas' });
-  console.log(`${'chosen'.padEnd(18)} ${'OpenBLAS'.padEnd(9)} ${blasThreads.error ? `error: ${blasThreads.error}` : `${String(blasThreads.coretype).padEnd(12)} ${JSON.stringify(blasThreads.gflops)}`}`);
+  console.log(
+    `${'chosen'.padEnd(18)} ${'OpenBLAS'.padEnd(9)} ${blasThreads.error ? `error: ${blasThreads.error}` : `${String(blasThreads.coretype).padEnd(12)} ${JSON.stringify(blasThreads.gflops)}`}`,
+  );
 
   console.log('\n## MLP 784-512-512-10, batch 128, full step (loss + grads + Adam), ms');
   const runs: Array<[string, string, string, Record<string, string>]> = [
@@ -145,20 +176,25 @@ async function main(): Promise<void> {
   ];
   for (const [label, backend, opt, env] of runs) {
     const r = child(backend, env, ['mlp', opt]);
-    console.log(`${label.padEnd(28)} ${r.error ? `error: ${r.error}` : `median ${r.medianMs} ms, min ${r.minMs} ms over ${r.steps} steps, leaked tensors ${r.leaked}`}`);
+    console.log(
+      `${label.padEnd(28)} ${r.error ? `error: ${r.error}` : `median ${r.medianMs} ms, min ${r.minMs} ms over ${r.steps} steps, leaked tensors ${r.leaked}`}`,
+    );
   }
 
   if (args.includes('--transformer') || args.includes('--cpu-transformer')) {
     console.log('\n## GPT-style transformer (vocab 96, d 128, 4 layers, 4 heads, context 128, batch 32), full step, ms');
     const gptRuns: Array<[string, string, Record<string, string>]> = [
-      ['native', 'fused', {}], ['native', 'fused', { RANKWISE_THREADS: '1' }],
+      ['native', 'fused', {}],
+      ['native', 'fused', { RANKWISE_THREADS: '1' }],
     ];
     console.log('(wasm cannot run it: tfjs-backend-wasm 4.22.0 has no UnsortedSegmentSum kernel, the gradient of gather)');
     if (args.includes('--cpu-transformer')) gptRuns.push(['cpu', 'tf', {}]);
     for (const [backend, opt, env] of gptRuns) {
       const r = child(backend, env, ['gpt', opt]);
       const label = `${backend}${env.RANKWISE_THREADS ? ', 1 thread' : ''} (${opt === 'fused' ? 'fused Adam' : 'tf.train.adam'})`;
-      console.log(`${label.padEnd(28)} ${r.error ? `error: ${r.error}` : `median ${r.medianMs} ms, min ${r.minMs} ms over ${r.steps} steps, leaked tensors ${r.leaked}`}`);
+      console.log(
+        `${label.padEnd(28)} ${r.error ? `error: ${r.error}` : `median ${r.medianMs} ms, min ${r.minMs} ms over ${r.steps} steps, leaked tensors ${r.leaked}`}`,
+      );
     }
   }
 }

@@ -21,7 +21,11 @@ type Gradients = tf.NamedTensorMap | Array<{ name: string; tensor: tf.Tensor }>;
 export class NativeAdamOptimizer extends tf.AdamOptimizer {
   readonly weightDecay: number;
 
-  constructor(private readonly addon: NativeAddon, private readonly backendName: string, spec: AdamSpec) {
+  constructor(
+    private readonly addon: NativeAddon,
+    private readonly backendName: string,
+    spec: AdamSpec,
+  ) {
     super(spec.learningRate, spec.beta1, spec.beta2, spec.epsilon);
     // biome-ignore lint/complexity/useMathMinMax: Math.max would keep a NaN weight decay; this makes it 0
     this.weightDecay = spec.weightDecay > 0 ? spec.weightDecay : 0;
@@ -70,8 +74,15 @@ export class NativeAdamOptimizer extends tf.AdamOptimizer {
       work.push({ value, gradient: g, index });
     }
     const params = Float32Array.of(
-      this.beta1, this.beta2, 1 - this.beta1, 1 - this.beta2, 1 - acc1[0], 1 - acc2[0],
-      this.epsilon, -this.learningRate, this.learningRate * this.weightDecay,
+      this.beta1,
+      this.beta2,
+      1 - this.beta1,
+      1 - this.beta2,
+      1 - acc1[0],
+      1 - acc2[0],
+      this.epsilon,
+      -this.learningRate,
+      this.learningRate * this.weightDecay,
     );
     for (const { value, gradient, index } of work) {
       // Like tfjs, m and v exist for every listed variable, with or without a gradient this step.

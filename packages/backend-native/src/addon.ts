@@ -5,8 +5,25 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export type UnaryOpName =
-  | 'NEG' | 'ABS' | 'SQUARE' | 'SQRT' | 'RSQRT' | 'RECIPROCAL' | 'EXP' | 'LOG' | 'TANH' | 'SIGMOID'
-  | 'RELU' | 'RELU6' | 'LEAKY_RELU' | 'STEP' | 'ELU' | 'ERF' | 'SOFTPLUS' | 'POW_SCALAR' | 'LINEAR';
+  | 'NEG'
+  | 'ABS'
+  | 'SQUARE'
+  | 'SQRT'
+  | 'RSQRT'
+  | 'RECIPROCAL'
+  | 'EXP'
+  | 'LOG'
+  | 'TANH'
+  | 'SIGMOID'
+  | 'RELU'
+  | 'RELU6'
+  | 'LEAKY_RELU'
+  | 'STEP'
+  | 'ELU'
+  | 'ERF'
+  | 'SOFTPLUS'
+  | 'POW_SCALAR'
+  | 'LINEAR';
 export type BinaryOpName = 'ADD' | 'SUB' | 'MUL' | 'DIV' | 'POW' | 'MAXIMUM' | 'MINIMUM' | 'SQUARED_DIFFERENCE' | 'PRELU';
 export type ReduceOpName = 'SUM' | 'MEAN' | 'MAX' | 'MIN' | 'PROD';
 
@@ -53,8 +70,19 @@ export interface NativeAddon {
     binary: Record<BinaryOpName, number>;
     reduce: Record<ReduceOpName, number>;
   };
-  sgemm(transA: boolean, transB: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array,
-    c: Float32Array, batch: number, batchA: number, batchB: number): void;
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    b: Float32Array,
+    c: Float32Array,
+    batch: number,
+    batchA: number,
+    batchB: number,
+  ): void;
   unary(op: number, x: Float32Array, y: Float32Array, alpha: number): void;
   /** spec = [rank, dims..., aStrides..., bStrides...] of the collapsed broadcast. */
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, spec: Float64Array): void;
@@ -71,8 +99,21 @@ export interface NativeAddon {
    * y = a·Wᵀ (forward: a [n, cols] → y [n, rows]) or a·W (backward: a [n, rows] → y [n, cols]) with W [rows, cols]
    * quantized (type 0 nf4, 1 int8, 2 bf16), dequantized tile by tile; nf4: the 16 code values and the 256 absmax codes.
    */
-  qmatmul(backward: boolean, a: Float32Array, y: Float32Array, n: number, rows: number, cols: number, type: number,
-    data: Uint8Array | Int8Array | Uint16Array, qabsmax: Uint8Array, scales: Float32Array, offset: number, code: Float32Array, absmaxCode: Float32Array): void;
+  qmatmul(
+    backward: boolean,
+    a: Float32Array,
+    y: Float32Array,
+    n: number,
+    rows: number,
+    cols: number,
+    type: number,
+    data: Uint8Array | Int8Array | Uint16Array,
+    qabsmax: Uint8Array,
+    scales: Float32Array,
+    offset: number,
+    code: Float32Array,
+    absmaxCode: Float32Array,
+  ): void;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

@@ -22,7 +22,10 @@ type DataId = object;
 export class NativeBackend extends MathBackendCPU {
   readonly pool: Float32Pool;
 
-  constructor(readonly addon: NativeAddon, poolBytes = defaultPoolBytes()) {
+  constructor(
+    readonly addon: NativeAddon,
+    poolBytes = defaultPoolBytes(),
+  ) {
     super();
     this.pool = new Float32Pool(poolBytes, addon.releaseBuffer ? (buffer) => addon.releaseBuffer!(buffer) : undefined);
     // MathBackendCPU prints a "use tfjs-node" banner on first write; this backend is the native one.

@@ -29,9 +29,7 @@ export function parseCpuinfo(text: string): { flags: Set<string>; vendor: string
  */
 export function coretypeForFlags(flags: Set<string>, vendor = ''): { coretype: string; detail: string } {
   if (flags.has('avx512f') && flags.has('avx512bw') && flags.has('avx512vl')) {
-    return flags.has('avx512_bf16')
-      ? { coretype: 'Cooperlake', detail: 'avx512_bf16' }
-      : { coretype: 'SkylakeX', detail: 'avx512f' };
+    return flags.has('avx512_bf16') ? { coretype: 'Cooperlake', detail: 'avx512_bf16' } : { coretype: 'SkylakeX', detail: 'avx512f' };
   }
   if (flags.has('avx2') && flags.has('fma')) {
     return vendor === 'AuthenticAMD' ? { coretype: 'Zen', detail: 'AMD, avx2+fma' } : { coretype: 'Haswell', detail: 'avx2+fma' };

@@ -64,7 +64,8 @@ export async function startNativeBackend(options: NativeStartOptions = {}): Prom
       threads: options.threads ?? positiveInt(env.RANKWISE_THREADS),
       forceBaseline: options.forceBaseline ?? env.RANKWISE_NATIVE_BASELINE === '1',
       gemmThreading,
-      mmapThreshold: (options.mmapThresholdKiB ?? (env.RANKWISE_MMAP_THRESHOLD_KB === undefined ? 128 : Math.max(0, Number(env.RANKWISE_MMAP_THRESHOLD_KB) || 0))) * 1024,
+      mmapThreshold:
+        (options.mmapThresholdKiB ?? (env.RANKWISE_MMAP_THRESHOLD_KB === undefined ? 128 : Math.max(0, Number(env.RANKWISE_MMAP_THRESHOLD_KB) || 0))) * 1024,
     });
     if (!init.ok) {
       const tried = blasPaths.split(':').filter(Boolean).length;
@@ -80,8 +81,10 @@ export async function startNativeBackend(options: NativeStartOptions = {}): Prom
       return { ok: false, reason: `tf.setBackend('${NATIVE_BACKEND_NAME}') returned false` };
     }
     const coretypeSource =
-      choice.source === 'environment' ? 'environment (OPENBLAS_CORETYPE)'
-        : choice.source === 'cpuinfo' ? `chosen from /proc/cpuinfo (${choice.detail})`
+      choice.source === 'environment'
+        ? 'environment (OPENBLAS_CORETYPE)'
+        : choice.source === 'cpuinfo'
+          ? `chosen from /proc/cpuinfo (${choice.detail})`
           : `OpenBLAS's own detection (${choice.detail})`;
     return {
       ok: true,

@@ -3,6 +3,11 @@
  * types only (no runtime dependency on core), so the compiler checks that `provider` fits what core calls.
  */
 export type {
-  AdamSpec, BackendProvider, BackendStarted, BackendStartOptions, BackendStartResult, BackendUnavailable,
+  AdamSpec,
+  BackendProvider,
+  BackendStarted,
+  BackendStartOptions,
+  BackendStartResult,
+  BackendUnavailable,
 } from '@rankwise/core';
 export type { QuantizedWeight } from '@rankwise/models';

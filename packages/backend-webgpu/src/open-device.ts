@@ -41,7 +41,10 @@ export async function openDevice(dawn: DawnModule, route: GpuRoute, timeoutMs: n
     device = await withTimeout(pending, timeoutMs, `${route} device creation`);
   } catch (error) {
     // A device that arrives after the deadline is destroyed instead of leaking.
-    pending.then((late) => late.destroy(), () => undefined);
+    pending.then(
+      (late) => late.destroy(),
+      () => undefined,
+    );
     throw error;
   }
   const opened: OpenedDevice = { gpu, adapter, device, report: reportAdapter(route, adapter.info) };

@@ -39,7 +39,10 @@ function probeIsolated(route: GpuRoute, dawnEntry: string, timeoutMs: number): P
   return new Promise((resolve) => {
     execFile(process.execPath, args, { timeout: timeoutMs, killSignal: 'SIGKILL', env: process.env }, (error, stdout, stderr) => {
       const ms = Math.round(performance.now() - started);
-      const warnings = stderr.split('\n').map((line) => line.trim()).filter(Boolean);
+      const warnings = stderr
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean);
       const answer = parseAnswer(stdout);
       if (answer?.ok && answer.info) {
         resolve({ route, adapter: reportAdapter(route, answer.info), ms });

@@ -112,7 +112,8 @@ function describeStart(opened: OpenedDevice, probes: readonly RouteProbe[], star
     startMs,
   };
   for (const probe of probes) {
-    if (probe.route !== report.route) info[`probe.${probe.route}`] = probe.adapter ? probe.adapter.description || probe.adapter.device : (probe.problem ?? 'no adapter');
+    if (probe.route !== report.route)
+      info[`probe.${probe.route}`] = probe.adapter ? probe.adapter.description || probe.adapter.device : (probe.problem ?? 'no adapter');
   }
   return { ok: true, tfBackend: TF_BACKEND_NAME, kind: 'gpu', info };
 }

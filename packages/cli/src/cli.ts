@@ -1,9 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import {
-  BACKEND_REQUESTS, createRankwise, defaultModuleLoader, PipelineValidationError, type ModuleLoader,
-  type ProgressReporter,
-} from '@rankwise/core';
+import { BACKEND_REQUESTS, createRankwise, defaultModuleLoader, PipelineValidationError, type ModuleLoader, type ProgressReporter } from '@rankwise/core';
 import { LineProgress, ResumeError, SilentProgress } from '@rankwise/core/runs';
 import { DEFAULT_ATTEMPTS, gridSection } from '@rankwise/grid';
 import { RUN_OBSERVERS } from '@rankwise/observe';
@@ -39,7 +36,8 @@ const cliLoader: ModuleLoader = async (specifier) => {
 
 /** Plugin packages not found from the pipeline's folder upwards are looked up where the CLI is installed. */
 const CLI_INSTALL_DIR = fileURLToPath(new URL('.', import.meta.url));
-const cliRankwise = (progress: ProgressReporter) => createRankwise({ progress, loader: cliLoader, pluginDirs: [CLI_INSTALL_DIR], sections: [gridSection], observers: [...RUN_OBSERVERS] });
+const cliRankwise = (progress: ProgressReporter) =>
+  createRankwise({ progress, loader: cliLoader, pluginDirs: [CLI_INSTALL_DIR], sections: [gridSection], observers: [...RUN_OBSERVERS] });
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -68,14 +66,15 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  runOptions(program.command('run').description('validate, then run pipeline files in order').argument('<files...>', 'pipeline files or globs'))
-    .action(async (files: string[], flags: CommonRunFlags) => {
+  runOptions(program.command('run').description('validate, then run pipeline files in order').argument('<files...>', 'pipeline files or globs')).action(
+    async (files: string[], flags: CommonRunFlags) => {
       const parsed = parseRunFlags(flags);
       if (flags.verbose) process.env.RANKWISE_VERBOSE = '1'; // read by describeBackend, here and in worker processes
       const progress = parsed.quiet ? new SilentProgress() : process.stdout.isTTY ? new TerminalProgress() : new LineProgress();
       const rankwise = cliRankwise(progress);
       code = await runCommand(rankwise, await expandFiles(files), parsed, signal);
-    });
+    },
+  );
 
   program
     .command('validate')
@@ -87,10 +86,11 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
       code = await validateCommand(cliRankwise(new SilentProgress()), await expandFiles(files), parsed.overrides);
     });
 
-  workerOptions(program.command('worker').description('run grid cells from a BullMQ queue (`rankwise run grid.json --queue …` fills it)'))
-    .action(async (flags: Record<string, string | undefined>) => {
+  workerOptions(program.command('worker').description('run grid cells from a BullMQ queue (`rankwise run grid.json --queue …` fills it)')).action(
+    async (flags: Record<string, string | undefined>) => {
       code = await workerCommand(flags, signal);
-    });
+    },
+  );
 
   program
     .command('runs')
@@ -105,7 +105,7 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
   // observing runs (@rankwise/observe): report.html, the dashboard
   program
     .command('report')
-    .description('rebuild a run folder\'s report.html; with several run folders, one page with their curves overlaid')
+    .description("rebuild a run folder's report.html; with several run folders, one page with their curves overlaid")
     .argument('<runs...>', 'run folders')
     .option('--output <file>', 'write the page here (default: <run>/report.html for one run, runs-report.html for several)')
     .action(async (dirs: string[], flags: { output?: string }) => {
@@ -152,7 +152,13 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
   });
 
   // issue 21: generation from a run folder, a Hugging Face directory, a merged model or a checkpoint (docs/generation.md)
-  samplingOptions(program.command('generate').description('generate text from a language model: --prompt streams to stdout; --prompt-file f.jsonl writes JSON lines').argument('<model>', 'run folder, Hugging Face directory, merged model or checkpoint'), GENERATE_DEFAULT_MAX_NEW)
+  samplingOptions(
+    program
+      .command('generate')
+      .description('generate text from a language model: --prompt streams to stdout; --prompt-file f.jsonl writes JSON lines')
+      .argument('<model>', 'run folder, Hugging Face directory, merged model or checkpoint'),
+    GENERATE_DEFAULT_MAX_NEW,
+  )
     .option('--prompt <text>', 'the prompt')
     .option('--prompt-file <file>', 'JSONL: {"prompt": "…"} or {"messages": [{"role": "user", "content": "…"}]} per line')
     .option('--batch-size <n>', 'prompts per forward pass with --prompt-file (left-padded)', '8')
@@ -160,7 +166,13 @@ export async function main(argv: string[], signal: AbortSignal = new AbortContro
     .action(async (model: string, flags: GenerateFlags) => {
       code = await generateCommand(model, flags);
     });
-  samplingOptions(program.command('chat').description('chat with a language model on stdin/stdout (its chat template, or a plain User:/Assistant: format)').argument('<model>', 'run folder, Hugging Face directory, merged model or checkpoint'), CHAT_DEFAULT_MAX_NEW)
+  samplingOptions(
+    program
+      .command('chat')
+      .description('chat with a language model on stdin/stdout (its chat template, or a plain User:/Assistant: format)')
+      .argument('<model>', 'run folder, Hugging Face directory, merged model or checkpoint'),
+    CHAT_DEFAULT_MAX_NEW,
+  )
     .option('--system <text>', 'a system message at the start of the conversation')
     .action(async (model: string, flags: ChatFlags) => {
       code = await chatCommand(model, flags);

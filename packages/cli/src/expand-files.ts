@@ -3,7 +3,8 @@ import fg from 'fast-glob';
 import { UsageError } from './options.js';
 
 /** JSON files of other tools that a glob or folder can match but that are never pipelines. */
-const OTHER_TOOLS_JSON = /^(package|package-lock|npm-shrinkwrap|tsconfig(\..+)?|jsconfig|biome|\.eslintrc|lerna|nx|turbo|vercel|renovate|bower|composer|deno|components|adapter_config|tokenizer|tokenizer_config|special_tokens_map|generation_config|model\.safetensors\.index)\.json$/;
+const OTHER_TOOLS_JSON =
+  /^(package|package-lock|npm-shrinkwrap|tsconfig(\..+)?|jsconfig|biome|\.eslintrc|lerna|nx|turbo|vercel|renovate|bower|composer|deno|components|adapter_config|tokenizer|tokenizer_config|special_tokens_map|generation_config|model\.safetensors\.index)\.json$/;
 
 /** Folders a pipeline search never enters. */
 export const NOT_SEARCHED = ['**/node_modules/**', '**/.git/**', '**/dist/**', '**/runs/**', '**/dist-packages/**'];

@@ -66,7 +66,16 @@ export function parseRunFlags(flags: CommonRunFlags): ParsedRunFlags {
   }
   if (typeof flags.out !== 'string' || flags.out.trim() === '') throw new UsageError('--out: found an empty path, allowed: a directory for run folders');
   const resume = flags.resume === undefined || flags.resume === false ? undefined : flags.resume === true ? 'latest' : flags.resume;
-  return { out: flags.out, backend, overrides, force: flags.force ?? false, workers, queue: parseQueueFlags(flags, workers), quiet: flags.quiet ?? false, resume };
+  return {
+    out: flags.out,
+    backend,
+    overrides,
+    force: flags.force ?? false,
+    workers,
+    queue: parseQueueFlags(flags, workers),
+    quiet: flags.quiet ?? false,
+    resume,
+  };
 }
 
 /** A positive integer flag, or a UsageError naming it. */
@@ -78,7 +87,10 @@ export function parseCount(flag: string, text: string, max: number): number {
 
 function parseQueueFlags(flags: CommonRunFlags, workers: number): GridQueueOptions | undefined {
   if (flags.queue === undefined) {
-    for (const [flag, value] of [['--store', flags.store], ['--attempts', flags.attempts]] as const) {
+    for (const [flag, value] of [
+      ['--store', flags.store],
+      ['--attempts', flags.attempts],
+    ] as const) {
       if (value !== undefined) throw new UsageError(`${flag} goes with --queue (it says where queued cells keep their files / how often they are tried)`);
     }
     return undefined;

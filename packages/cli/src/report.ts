@@ -11,7 +11,11 @@ export function formatSummary(summary: RunSummary): string {
   if (summary.parameterReport) lines.push(`  ${summary.parameterReport}`);
   const metricNames = [...new Set(summary.evaluations.flatMap((e) => Object.keys(e.metrics)))];
   if (summary.evaluations.length > 0) {
-    const rows = summary.evaluations.map((e) => [e.label ?? String(e.index), e.data, ...metricNames.map((m) => (m in e.metrics ? formatMetric(m, e.metrics[m]) : ''))]);
+    const rows = summary.evaluations.map((e) => [
+      e.label ?? String(e.index),
+      e.data,
+      ...metricNames.map((m) => (m in e.metrics ? formatMetric(m, e.metrics[m]) : '')),
+    ]);
     const header = ['stage', 'data', ...metricNames];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) => `  ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')}`;

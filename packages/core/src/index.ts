@@ -31,7 +31,12 @@ export * from './plugin.js';
 // …with the context's model, adapters, data and backend as TensorFlow.js objects (the plugin entry has views of them)
 export { defineStage } from './contracts/stage.js';
 export type {
-  AdapterService, AnyStageDefinition, DataService, ModelService, StageContext, StageDefinition,
+  AdapterService,
+  AnyStageDefinition,
+  DataService,
+  ModelService,
+  StageContext,
+  StageDefinition,
 } from './contracts/stage.js';
 export type { TaskData } from './contracts/task-data.js';
 export type { ResolvedBackend } from './backend/resolve.js';
@@ -39,13 +44,22 @@ export { PLUGIN_KEYWORD, type InstalledPlugin } from './plugins/registry.js';
 
 // ---- backends ----
 export {
-  resolveBackend, describeBackend, activeBackend, BackendUnavailableError, BACKEND_REQUESTS,
+  resolveBackend,
+  describeBackend,
+  activeBackend,
+  BackendUnavailableError,
+  BACKEND_REQUESTS,
 } from './backend/resolve.js';
 export type { BackendRequest, SkippedBackend, ResolveOptions } from './backend/resolve.js';
 export { BACKEND_NAMES, type BackendCandidate, type BackendName } from './backend/candidates.js';
 export { defaultModuleLoader, type ModuleLoader } from './backend/module-loader.js';
 export type {
-  BackendProvider, BackendStartResult, BackendStarted, BackendUnavailable, BackendStartOptions, AdamSpec,
+  BackendProvider,
+  BackendStartResult,
+  BackendStarted,
+  BackendUnavailable,
+  BackendStartOptions,
+  AdamSpec,
 } from './backend/provider.js';
 
 export { capIssues } from './pipeline/issues.js';
@@ -53,16 +67,46 @@ export { capIssues } from './pipeline/issues.js';
 // ---- models, LoRA and file formats: the names most code needs; everything else is in @rankwise/models, @rankwise/lora
 // and @rankwise/formats ----
 export {
-  Rng, Module, Linear, type LinearOptions, Embedding, Mlp, type MlpConfig, Gpt, type GptConfig, Llama,
-  type LlamaConfig, listSites, createModel, architectureNames,
+  Rng,
+  Module,
+  Linear,
+  type LinearOptions,
+  Embedding,
+  Mlp,
+  type MlpConfig,
+  Gpt,
+  type GptConfig,
+  Llama,
+  type LlamaConfig,
+  listSites,
+  createModel,
+  architectureNames,
 } from '@rankwise/models';
 export {
-  loraScaling, type LoraOptions, injectLora, mergeAndUnload, freeze, parameterReport, type ParameterReport,
-  setAdapter, withAdapter, addWeightedAdapter,
+  loraScaling,
+  type LoraOptions,
+  injectLora,
+  mergeAndUnload,
+  freeze,
+  parameterReport,
+  type ParameterReport,
+  setAdapter,
+  withAdapter,
+  addWeightedAdapter,
 } from '@rankwise/lora';
 export {
-  loadTfjsModel, saveTfjsModel, loadHuggingFaceModel, saveHuggingFaceModel, readSafetensorsFile, writeSafetensorsFile,
-  saveGgufModel, loadGgufModel, saveCheckpoint, loadCheckpoint, saveAdapter, loadAdapter,
+  loadTfjsModel,
+  saveTfjsModel,
+  loadHuggingFaceModel,
+  saveHuggingFaceModel,
+  readSafetensorsFile,
+  writeSafetensorsFile,
+  saveGgufModel,
+  loadGgufModel,
+  saveCheckpoint,
+  loadCheckpoint,
+  saveAdapter,
+  loadAdapter,
 } from '@rankwise/formats';
 
 // ---- subpaths: @rankwise/core/training, @rankwise/core/runs (see their files), @rankwise/core/plugin, @rankwise/core/internal ----

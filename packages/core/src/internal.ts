@@ -9,6 +9,12 @@ export { shared } from './contracts/schema-helpers.js';
 // language-model data formats (issue 20)
 export { ChatTemplate, type ConversationMessage } from './datasets/chat-render.js';
 export {
-  chatExample, chatReference, completionExample, packExamples, textExample, truncateExample, type LmExample,
+  chatExample,
+  chatReference,
+  completionExample,
+  packExamples,
+  textExample,
+  truncateExample,
+  type LmExample,
 } from './datasets/lm-examples.js';
 export { exactMatch, normalizedAnswer } from './tasks/exact-match.js';

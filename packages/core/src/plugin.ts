@@ -14,14 +14,44 @@ export { escapePointer } from './contracts/pointer.js';
 // stages
 export { defineStage, isStageDefinition } from './contracts/stage-view.js';
 export type {
-  AdapterService, AdapterSiteLike, AdapterSnapshotLike, AnyStageDefinition, Capability, DataService, DataSummary, DependencyInfo, EvaluationRecord,
-  MetricsSink, ModelService, PipelineSections, PipelineService, PlacementService, PlacementSpec, RunDirectory, RunRecords, StageCheckContext, StageContext,
-  StageDefinition, StagePackages, TaskDataLike, TrainingRecord, VocabularyService,
+  AdapterService,
+  AdapterSiteLike,
+  AdapterSnapshotLike,
+  AnyStageDefinition,
+  Capability,
+  DataService,
+  DataSummary,
+  DependencyInfo,
+  EvaluationRecord,
+  MetricsSink,
+  ModelService,
+  PipelineSections,
+  PipelineService,
+  PlacementService,
+  PlacementSpec,
+  RunDirectory,
+  RunRecords,
+  StageCheckContext,
+  StageContext,
+  StageDefinition,
+  StagePackages,
+  TaskDataLike,
+  TrainingRecord,
+  VocabularyService,
 } from './contracts/stage-view.js';
 // the model and the tensors a stage may touch (structural views of core's TensorFlow.js objects) and their readers
 export { isLoraModule, loraModules, readFloat32, readLoraDelta, readLoraFactors } from '@rankwise/models/types/tensors';
 export type {
-  HostTensor, LoraFactorsLike, LoraModuleLike, LoraSiteValues, ModelLike, ModuleLike, OwnedTensorLike, ParameterLike, TensorData, TensorLike,
+  HostTensor,
+  LoraFactorsLike,
+  LoraModuleLike,
+  LoraSiteValues,
+  ModelLike,
+  ModuleLike,
+  OwnedTensorLike,
+  ParameterLike,
+  TensorData,
+  TensorLike,
 } from '@rankwise/models/types/tensors';
 export type { BackendInfo } from '@rankwise/models/types/backend';
 export type { CorpusSpec, DataSpec, DigitsDataSpec, TextDataSpec } from './contracts/data-schema.js';
@@ -33,8 +63,23 @@ export type { ModelDescription } from '@rankwise/models/description';
 // datasets
 export { defineDataset, isDatasetDefinition, DataError, isDataError, formatDataLocation, IGNORE_INDEX, RECORD_FORMATS, splitOf } from './contracts/dataset.js';
 export type {
-  AnyDatasetDefinition, ClassificationDataset, CorpusDataset, DataLocation, DataRecord, DatasetCheckContext, DatasetDefinition, DatasetFacts, DatasetKind,
-  DatasetOpenContext, OpenedDataset, RecordFormat, RecordReadOptions, SequenceDataset, SequenceStats, SplitName, TokenSequence,
+  AnyDatasetDefinition,
+  ClassificationDataset,
+  CorpusDataset,
+  DataLocation,
+  DataRecord,
+  DatasetCheckContext,
+  DatasetDefinition,
+  DatasetFacts,
+  DatasetKind,
+  DatasetOpenContext,
+  OpenedDataset,
+  RecordFormat,
+  RecordReadOptions,
+  SequenceDataset,
+  SequenceStats,
+  SplitName,
+  TokenSequence,
 } from './contracts/dataset.js';
 export type { ImageFolderOptions } from './contracts/datasets.js';
 

@@ -3,7 +3,13 @@ export { LineProgress, SilentProgress, formatDuration, formatFields } from './pr
 export { RateMeter, formatSpeed } from './progress/rate-meter.js';
 export { formatMetric } from './progress/format-metric.js';
 export {
-  RunFolder, listRuns, observedStatus, finishActiveRunsSync, readSummary, type RunEntry, type ObservedStatus,
+  RunFolder,
+  listRuns,
+  observedStatus,
+  finishActiveRunsSync,
+  readSummary,
+  type RunEntry,
+  type ObservedStatus,
   type RecordedStatus,
 } from './run/run-folder.js';
 export { FileLock } from './run/lock.js';

@@ -121,8 +121,7 @@ export function createDatasetSource(): DatasetSource {
       const { name, text } = await pending;
       const options = [spec.validationFraction, spec.blockSize, spec.splitSeed].map(optionKey);
       const cache = splitsFor(vocab);
-      const key =
-        corpusKey === null || options.some((part) => part === null) ? null : `${corpusKey}|${options.join('|')}`;
+      const key = corpusKey === null || options.some((part) => part === null) ? null : `${corpusKey}|${options.join('|')}`;
       const encodeAndSplit = async (): Promise<EncodedSplit> => {
         const encoded = vocab.encode(text);
         const unknownId = vocab.unknownId === undefined ? 0 : vocab.unknownId;

@@ -14,7 +14,10 @@ export interface AdapterSource {
 export function parseAdapterSpec(spec: string, options: { requireName?: boolean; cwd?: string } = {}): AdapterSource {
   const cut = spec.indexOf('=');
   if (cut < 0 && !options.requireName && spec !== '') return { name: DEFAULT_ADAPTER, dir: resolve(options.cwd ?? '.', spec) };
-  if (cut <= 0 || cut === spec.length - 1) throw new Error(`found ${JSON.stringify(spec)}; allowed: <name>=<adapter folder>, e.g. sql=./runs/sql/adapter${options.requireName ? '' : ', or a bare folder'}`);
+  if (cut <= 0 || cut === spec.length - 1)
+    throw new Error(
+      `found ${JSON.stringify(spec)}; allowed: <name>=<adapter folder>, e.g. sql=./runs/sql/adapter${options.requireName ? '' : ', or a bare folder'}`,
+    );
   const name = spec.slice(0, cut);
   checkAdapterName(name);
   return { name, dir: resolve(options.cwd ?? '.', spec.slice(cut + 1)) };

@@ -8,7 +8,6 @@ import { ADAPTER_CONFIG, readAdapter, readAdapterConfig, saveAdapterSites, type 
 import type { AdapterSource } from './adapter-spec.js';
 import { fromPeftLayout } from './peft-layout.js';
 
-
 /** A's rows in rankwise's layout: in (linear), n (embedding), kh·kw·in (conv2d). */
 function fanInOf(s: StoredAdapterSite): number {
   return s.kind === 'conv2d' && s.kernelSize ? s.kernelSize[0] * s.kernelSize[1] * s.inFeatures : s.inFeatures;
@@ -18,8 +17,15 @@ async function factorsOf(s: StoredAdapterSite): Promise<SiteFactors> {
   const { a, b } = fromPeftLayout(s);
   try {
     return {
-      kind: s.kind, fanIn: fanInOf(s), out: s.outFeatures, r: s.r, variant: s.variant, scaling: loraScaling(s), dropout: s.dropout,
-      a: await a.data(), b: await b.data(),
+      kind: s.kind,
+      fanIn: fanInOf(s),
+      out: s.outFeatures,
+      r: s.r,
+      variant: s.variant,
+      scaling: loraScaling(s),
+      dropout: s.dropout,
+      a: await a.data(),
+      b: await b.data(),
     };
   } finally {
     tf.dispose([a, b]);
@@ -39,7 +45,10 @@ export async function combineAdapterFolders(name: string, sources: readonly Adap
     checkAdapterName(source);
     const sites = await readAdapter(dir);
     const moving = sites.find((s) => initMovesBase(s.init));
-    if (moving) throw new Error(`${dir}: saved with init_lora_weights "${moving.init}" (not converted): its factors are relative to a base W it changed, so it cannot be combined`);
+    if (moving)
+      throw new Error(
+        `${dir}: saved with init_lora_weights "${moving.init}" (not converted): its factors are relative to a base W it changed, so it cannot be combined`,
+      );
     for (const site of sites) {
       const bySource = factors.get(site.path) ?? new Map<string, SiteFactors>();
       bySource.set(source, await factorsOf(site));
@@ -47,13 +56,28 @@ export async function combineAdapterFolders(name: string, sources: readonly Adap
       kernels.set(site.path, site.kernelSize);
     }
   }
-  const combined = combineFactors(name, options, factors, sources.map((s) => s.name));
+  const combined = combineFactors(
+    name,
+    options,
+    factors,
+    sources.map((s) => s.name),
+  );
   const first = sources[0];
   const { config } = await readAdapterConfig(first.dir);
   const raw = JSON.parse(await readFile(join(first.dir, ADAPTER_CONFIG), 'utf8')) as { task_type?: unknown };
   const sites: AdapterSite[] = combined.map((c) => ({
-    path: c.path, r: c.r, alpha: c.r, rslora: false, dropout: c.dropout, kind: c.kind, kernelSize: kernels.get(c.path),
-    a: tf.tensor2d(c.a, [c.fanIn, c.r]), b: tf.tensor2d(c.b, [c.r, c.out]), magnitude: null, init: 'kaiming', initial: null,
+    path: c.path,
+    r: c.r,
+    alpha: c.r,
+    rslora: false,
+    dropout: c.dropout,
+    kind: c.kind,
+    kernelSize: kernels.get(c.path),
+    a: tf.tensor2d(c.a, [c.fanIn, c.r]),
+    b: tf.tensor2d(c.b, [c.r, c.out]),
+    magnitude: null,
+    init: 'kaiming',
+    initial: null,
   }));
   try {
     await saveAdapterSites(sites, out, { baseModel: config.baseModel, taskType: typeof raw.task_type === 'string' ? raw.task_type : null });

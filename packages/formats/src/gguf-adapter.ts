@@ -36,12 +36,19 @@ export function hfModulePath(ggufModule: string): string | null {
  * Writes the PEFT adapter folder `peftDir` (checked against `config`'s sites) as a GGUF LoRA adapter. Refuses what
  * llama.cpp's LoRA cannot express: variants other than plain LoRA (DoRA magnitudes), non-Linear sites.
  */
-export async function peftToGgufAdapter(peftDir: string, config: LlamaConfig, file: string, options: { name: string; type?: 'f32' | 'f16' }): Promise<{ sites: number; alpha: number }> {
+export async function peftToGgufAdapter(
+  peftDir: string,
+  config: LlamaConfig,
+  file: string,
+  options: { name: string; type?: 'f32' | 'f16' },
+): Promise<{ sites: number; alpha: number }> {
   const sites = await readAdapter(peftDir, describeLlama(config).sites, config.model_type);
   for (const s of sites) {
     if (s.variant !== PLAIN_LORA) {
       const { label, tensors } = loraVariant(s.variant);
-      throw new Error(`${peftDir}: site "${s.path}" is ${label} (${tensors.map((t) => t.key).join(', ')}); GGUF LoRA adapters (llama.cpp) have plain LoRA only`);
+      throw new Error(
+        `${peftDir}: site "${s.path}" is ${label} (${tensors.map((t) => t.key).join(', ')}); GGUF LoRA adapters (llama.cpp) have plain LoRA only`,
+      );
     }
     if (s.kind !== 'linear') throw new Error(`${peftDir}: site "${s.path}" holds ${s.kind} factors; GGUF LoRA adapters take Linear sites`);
   }
@@ -96,7 +103,8 @@ export async function checkGgufAdapter(file: string, config: LlamaConfig): Promi
   expect('adapter.type', 'lora', '"lora"');
   expect('general.architecture', config.model_type, `${JSON.stringify(config.model_type)} (the base model's architecture)`);
   const alpha = m.get('adapter.lora.alpha');
-  if (!alpha || alpha.type !== GgufValueType.FLOAT32 || !((alpha.value as number) > 0)) issues.push(`${at('adapter.lora.alpha')}: found ${JSON.stringify(alpha?.value ?? null)}, allowed: a positive float32`);
+  if (!alpha || alpha.type !== GgufValueType.FLOAT32 || !((alpha.value as number) > 0))
+    issues.push(`${at('adapter.lora.alpha')}: found ${JSON.stringify(alpha?.value ?? null)}, allowed: a positive float32`);
   const sites = new Map(describeLlama(config).sites.map((s) => [s.path, s]));
   const tensors = new Map(header.tensors.map((t) => [t.name, t]));
   for (const t of header.tensors) {
@@ -104,10 +112,13 @@ export async function checkGgufAdapter(file: string, config: LlamaConfig): Promi
     const path = match ? hfModulePath(match[1]) : null;
     const site = path ? sites.get(path) : undefined;
     if (!match || !site) {
-      issues.push(`${file}: /tensors/${t.name}: not a LoRA tensor of a ${config.model_type} site (expected blk.N.<attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down>.weight.lora_a|lora_b)`);
+      issues.push(
+        `${file}: /tensors/${t.name}: not a LoRA tensor of a ${config.model_type} site (expected blk.N.<attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down>.weight.lora_a|lora_b)`,
+      );
       continue;
     }
-    if (t.type !== GgmlType.F32 && t.type !== GgmlType.F16 && t.type !== GgmlType.BF16 && t.type !== GgmlType.Q8_0) issues.push(`${file}: /tensors/${t.name}/type: found ${GgmlType[t.type] ?? t.type}, allowed: F32, F16, BF16, Q8_0`);
+    if (t.type !== GgmlType.F32 && t.type !== GgmlType.F16 && t.type !== GgmlType.BF16 && t.type !== GgmlType.Q8_0)
+      issues.push(`${file}: /tensors/${t.name}/type: found ${GgmlType[t.type] ?? t.type}, allowed: F32, F16, BF16, Q8_0`);
     const other = tensors.get(`${match[1]}.weight.lora_${match[2] === 'a' ? 'b' : 'a'}`);
     if (!other) {
       issues.push(`${file}: /tensors/${t.name}: its lora_${match[2] === 'a' ? 'b' : 'a'} is missing`);
@@ -137,7 +148,14 @@ export async function readGgufAdapter(file: string, config: LlamaConfig): Promis
       const b = reader.tensor(`${match[1]}.weight.lora_b`);
       const heads = rotaryHeads(config, `${path}.weight`);
       const loraB = await reader.read(b.name);
-      sites.push({ path, r, inFeatures, outFeatures: b.dims[1], loraA: await reader.read(t.name), loraB: heads === null ? loraB : permuteRotaryRows(loraB, heads, r, true) });
+      sites.push({
+        path,
+        r,
+        inFeatures,
+        outFeatures: b.dims[1],
+        loraA: await reader.read(t.name),
+        loraB: heads === null ? loraB : permuteRotaryRows(loraB, heads, r, true),
+      });
     }
     return { alpha, sites };
   } finally {
@@ -146,7 +164,12 @@ export async function readGgufAdapter(file: string, config: LlamaConfig): Promis
 }
 
 /** Writes a GGUF LoRA adapter as a PEFT adapter folder (lora_alpha = adapter.lora.alpha, ranks from the tensors). */
-export async function ggufAdapterToPeft(file: string, config: LlamaConfig, dir: string, options: { baseModel?: string | null } = {}): Promise<{ sites: number; alpha: number }> {
+export async function ggufAdapterToPeft(
+  file: string,
+  config: LlamaConfig,
+  dir: string,
+  options: { baseModel?: string | null } = {},
+): Promise<{ sites: number; alpha: number }> {
   const { alpha, sites } = await readGgufAdapter(file, config);
   const adapterSites: AdapterSite[] = sites.map((s) => ({
     path: s.path,

@@ -9,8 +9,21 @@ import { relative } from 'node:path';
 import { recordBaseModel } from './base-model.js';
 import * as tf from '@tensorflow/tfjs';
 import {
-  GgmlType, GgufReader, WRITE_TYPES, gguf, writeGguf, readGgufHeader, tensorIssues, tokenizerFromMetadata, tokenizerIssues, tokenizerMetadata,
-  GgufValueType, type GgufHeader, type GgufTensorToWrite, type GgufValue, type GgufWriteType,
+  GgmlType,
+  GgufReader,
+  WRITE_TYPES,
+  gguf,
+  writeGguf,
+  readGgufHeader,
+  tensorIssues,
+  tokenizerFromMetadata,
+  tokenizerIssues,
+  tokenizerMetadata,
+  GgufValueType,
+  type GgufHeader,
+  type GgufTensorToWrite,
+  type GgufValue,
+  type GgufWriteType,
 } from '@rankwise/gguf';
 import { ConfigError } from '@rankwise/models/description';
 import { describeLlama, Llama, type LlamaConfig } from '@rankwise/models';
@@ -139,7 +152,6 @@ export interface SaveGgufOptions {
   tokenizer?: { tokenizer: Record<string, unknown>; config: Record<string, unknown> };
 }
 
-
 /** The GGUF tensors of `model` (adapters merged), named, typed and permuted as convert_hf_to_gguf.py writes them. */
 export function llamaGgufTensors(model: Llama, type: GgufWriteType): GgufTensorToWrite[] {
   const config = model.config;
@@ -198,11 +210,14 @@ export async function checkGgufModel(file: string, context?: number): Promise<Gg
   const at = (key: string) => `${file}: /metadata/${key}`;
   const arch = m.get('general.architecture')?.value;
   if (!(GGUF_ARCHITECTURES as readonly unknown[]).includes(arch)) {
-    issues.push(`${at('general.architecture')}: found ${JSON.stringify(arch ?? null)}, allowed: ${GGUF_ARCHITECTURES.map((a) => JSON.stringify(a)).join(', ')} (Llama-family decoders)`);
+    issues.push(
+      `${at('general.architecture')}: found ${JSON.stringify(arch ?? null)}, allowed: ${GGUF_ARCHITECTURES.map((a) => JSON.stringify(a)).join(', ')} (Llama-family decoders)`,
+    );
     return { header, config: null, issues: [...issues, ...tensorIssues(header)] };
   }
   const type = m.get('general.type')?.value;
-  if (type !== undefined && type !== 'model') issues.push(`${at('general.type')}: found ${JSON.stringify(type)}, allowed: "model" (a LoRA adapter GGUF goes with "adapter" or rankwise convert)`);
+  if (type !== undefined && type !== 'model')
+    issues.push(`${at('general.type')}: found ${JSON.stringify(type)}, allowed: "model" (a LoRA adapter GGUF goes with "adapter" or rankwise convert)`);
   const num = (key: string, required: boolean, integer = true): number | undefined => {
     const v = m.get(`${arch}.${key}`);
     if (v === undefined) {
@@ -210,16 +225,22 @@ export async function checkGgufModel(file: string, context?: number): Promise<Gg
       return undefined;
     }
     if (typeof v.value !== 'number' || (integer && !Number.isInteger(v.value)) || v.type === GgufValueType.ARRAY) {
-      issues.push(`${at(`${arch}.${key}`)}: found ${JSON.stringify(String(v.value))}${v.type === GgufValueType.ARRAY ? ' (an array: per-layer values are not supported)' : ''}, allowed: ${integer ? 'an integer' : 'a number'}`);
+      issues.push(
+        `${at(`${arch}.${key}`)}: found ${JSON.stringify(String(v.value))}${v.type === GgufValueType.ARRAY ? ' (an array: per-layer values are not supported)' : ''}, allowed: ${integer ? 'an integer' : 'a number'}`,
+      );
       return undefined;
     }
     return v.value;
   };
   const scaling = m.get(`${arch}.rope.scaling.type`)?.value;
-  if (scaling !== undefined && scaling !== 'none') issues.push(`${at(`${arch}.rope.scaling.type`)}: found ${JSON.stringify(scaling)}, allowed: "none" (rankwise implements unscaled rotary embeddings only)`);
+  if (scaling !== undefined && scaling !== 'none')
+    issues.push(`${at(`${arch}.rope.scaling.type`)}: found ${JSON.stringify(scaling)}, allowed: "none" (rankwise implements unscaled rotary embeddings only)`);
   const tensors = new Map(header.tensors.map((t) => [t.name, t]));
   const embedding = tensors.get('token_embd.weight');
-  if (embedding?.dims.length !== 2) issues.push(`${file}: /tensors/token_embd.weight: ${embedding ? `dims [${embedding.dims.join(', ')}]` : 'missing'}, allowed: [embedding_length, vocab_size]`);
+  if (embedding?.dims.length !== 2)
+    issues.push(
+      `${file}: /tensors/token_embd.weight: ${embedding ? `dims [${embedding.dims.join(', ')}]` : 'missing'}, allowed: [embedding_length, vocab_size]`,
+    );
   const heads = num('attention.head_count', true);
   const raw: JsonObject = {
     model_type: arch as string,
@@ -240,12 +261,17 @@ export async function checkGgufModel(file: string, context?: number): Promise<Gg
   const keyLength = num('attention.key_length', false);
   const valueLength = num('attention.value_length', false);
   if (keyLength !== undefined) raw.head_dim = keyLength;
-  if (valueLength !== undefined && valueLength !== (keyLength ?? (raw.hidden_size as number) / (raw.num_attention_heads as number))) issues.push(`${at(`${arch}.attention.value_length`)}: found ${valueLength}, allowed: the key length`);
+  if (valueLength !== undefined && valueLength !== (keyLength ?? (raw.hidden_size as number) / (raw.num_attention_heads as number)))
+    issues.push(`${at(`${arch}.attention.value_length`)}: found ${valueLength}, allowed: the key length`);
   if (context !== undefined) {
-    if (context > (raw.max_position_embeddings as number)) issues.push(`${file}: load option "context": found ${context}, allowed: at most ${arch}.context_length (${raw.max_position_embeddings})`);
+    if (context > (raw.max_position_embeddings as number))
+      issues.push(`${file}: load option "context": found ${context}, allowed: at most ${arch}.context_length (${raw.max_position_embeddings})`);
     else raw.context = context;
   }
-  for (const [kind, key] of [['bos', 'bos_token_id'], ['eos', 'eos_token_id']] as const) {
+  for (const [kind, key] of [
+    ['bos', 'bos_token_id'],
+    ['eos', 'eos_token_id'],
+  ] as const) {
     const id = m.get(`tokenizer.ggml.${kind}_token_id`)?.value;
     if (typeof id === 'number') (raw.hf_extra as JsonObject)[key] = id;
   }
@@ -257,15 +283,23 @@ export async function checkGgufModel(file: string, context?: number): Promise<Gg
     config = describeLlama(raw).config as LlamaConfig;
   } catch (error) {
     const pointer = error instanceof ConfigError ? error.pointer : '';
-    return { header, config: null, issues: [`${file}: /metadata: the hyperparameters describe no valid model (${pointer} ${(error as Error).message.replace(/^\S+: /, '')})`] };
+    return {
+      header,
+      config: null,
+      issues: [`${file}: /metadata: the hyperparameters describe no valid model (${pointer} ${(error as Error).message.replace(/^\S+: /, '')})`],
+    };
   }
   const ropeDims = num('rope.dimension_count', false);
-  if (ropeDims !== undefined && ropeDims !== config.head_dim) issues.push(`${at(`${arch}.rope.dimension_count`)}: found ${ropeDims}, allowed: the head dimension ${config.head_dim} (partial rotary embeddings are not implemented)`);
+  if (ropeDims !== undefined && ropeDims !== config.head_dim)
+    issues.push(
+      `${at(`${arch}.rope.dimension_count`)}: found ${ropeDims}, allowed: the head dimension ${config.head_dim} (partial rotary embeddings are not implemented)`,
+    );
   const expected = new Map(huggingFaceTensors(config).map((t) => [ggufTensorName(t.name), [...t.shape].reverse()]));
   for (const [name, dims] of expected) {
     const t = tensors.get(name);
     if (!t) issues.push(`${file}: /tensors/${name}: missing, allowed: dims [${dims.join(', ')}]`);
-    else if (t.dims.join(',') !== dims.join(',')) issues.push(`${file}: /tensors/${name}/dims: found [${t.dims.join(', ')}], allowed: [${dims.join(', ')}] (from the metadata)`);
+    else if (t.dims.join(',') !== dims.join(','))
+      issues.push(`${file}: /tensors/${name}/dims: found [${t.dims.join(', ')}], allowed: [${dims.join(', ')}] (from the metadata)`);
   }
   for (const name of tensors.keys()) {
     if (!expected.has(name)) issues.push(`${file}: /tensors/${name}: ${UNSUPPORTED_TENSORS[name] ?? `not a tensor of a ${arch} model with this metadata`}`);
@@ -278,7 +312,10 @@ export async function checkGgufModel(file: string, context?: number): Promise<Gg
  * streams every tensor into its variable (dequantized, q/k rows un-permuted, [out, in] → [in, out]). Returns the
  * tokenizer as tokenizer.json + tokenizer_config.json objects.
  */
-export async function loadGgufModel(file: string, options: { context?: number } = {}): Promise<{ model: Llama; tokenizer: { tokenizer: Record<string, unknown>; config: Record<string, unknown> }; header: GgufHeader }> {
+export async function loadGgufModel(
+  file: string,
+  options: { context?: number } = {},
+): Promise<{ model: Llama; tokenizer: { tokenizer: Record<string, unknown>; config: Record<string, unknown> }; header: GgufHeader }> {
   const check = await checkGgufModel(file, options.context);
   if (!check.config) throw new Error(check.issues.join('\n'));
   const config = check.config;

@@ -82,7 +82,10 @@ function hubIdOf(nameOrPath: JsonValue | undefined): string | null {
  */
 export async function readHuggingFaceConfig(dir: string, options: { context?: number } = {}): Promise<HuggingFaceModelInfo> {
   const file = join(dir, HF_CONFIG);
-  const missing = (await stat(dir).then(() => true, () => false))
+  const missing = (await stat(dir).then(
+    () => true,
+    () => false,
+  ))
     ? `${dir}: not a Hugging Face model directory (${HF_CONFIG} missing)`
     : `${dir}: no such directory (download a model there, e.g. \`huggingface-cli download HuggingFaceTB/SmolLM2-135M --local-dir <dir>\`, or set "huggingface" to a model directory)`;
   const raw = await readJson(file, missing);
@@ -100,7 +103,7 @@ export async function readHuggingFaceConfig(dir: string, options: { context?: nu
     const list = raw.architectures;
     if (!Array.isArray(list) || list.length !== 1 || list[0] !== architecture) bad('/architectures', list, `[${JSON.stringify(architecture)}]`);
   }
-  if (raw.use_sliding_window === true) bad('/use_sliding_window', true, 'false (Qwen\'s sliding-window attention is not implemented)');
+  if (raw.use_sliding_window === true) bad('/use_sliding_window', true, "false (Qwen's sliding-window attention is not implemented)");
   const config: JsonObject = {};
   const extra: JsonObject = {};
   const keys = modelKeys(modelType);
@@ -118,7 +121,10 @@ export async function readHuggingFaceConfig(dir: string, options: { context?: nu
     if (error instanceof ConfigError) {
       const detail = error.message.slice(error.message.indexOf(': ') + 2);
       // rope_scaling read from transformers 5's rope_parameters: name the key the file has
-      const pointer = raw.rope_parameters !== undefined && raw.rope_scaling === undefined ? error.pointer.replace(/^\/rope_scaling(?=\/|$)/, '/rope_parameters') : error.pointer;
+      const pointer =
+        raw.rope_parameters !== undefined && raw.rope_scaling === undefined
+          ? error.pointer.replace(/^\/rope_scaling(?=\/|$)/, '/rope_parameters')
+          : error.pointer;
       throw new Error(`${file}: ${pointer === '/context' ? 'load option "context"' : pointer}: ${detail}`);
     }
     throw error;
@@ -138,7 +144,8 @@ function ropeFromParameters(raw: JsonObject, bad: (pointer: string, found: unkno
   const { rope_theta: theta, ...schedule } = parameters;
   const kind = schedule.rope_type ?? schedule.type ?? 'default';
   const scaling = kind === 'default' && Object.keys(schedule).every((k) => k === 'rope_type' || k === 'type') ? null : schedule;
-  if (raw.rope_theta !== undefined && raw.rope_theta !== null && raw.rope_theta !== theta) bad('/rope_theta', raw.rope_theta, `${theta} (rope_parameters.rope_theta) or absent`);
+  if (raw.rope_theta !== undefined && raw.rope_theta !== null && raw.rope_theta !== theta)
+    bad('/rope_theta', raw.rope_theta, `${theta} (rope_parameters.rope_theta) or absent`);
   if (raw.rope_scaling !== undefined && raw.rope_scaling !== null && JSON.stringify(raw.rope_scaling) !== JSON.stringify(scaling)) {
     bad('/rope_scaling', raw.rope_scaling, `${JSON.stringify(scaling)} (rope_parameters without rope_theta) or absent`);
   }
@@ -149,7 +156,9 @@ function ropeFromParameters(raw: JsonObject, bad: (pointer: string, found: unkno
 export function huggingFaceTensors(config: LlamaConfig): Array<{ name: string; shape: number[]; linear: boolean }> {
   const model = describeLlama(config);
   const family = familyOf(config);
-  const out: Array<{ name: string; shape: number[]; linear: boolean }> = [{ name: 'model.embed_tokens.weight', shape: [config.vocab_size, config.hidden_size], linear: false }];
+  const out: Array<{ name: string; shape: number[]; linear: boolean }> = [
+    { name: 'model.embed_tokens.weight', shape: [config.vocab_size, config.hidden_size], linear: false },
+  ];
   const vector = (name: string, size: number) => out.push({ name, shape: [size], linear: false });
   for (let l = 0; l < config.num_hidden_layers; l++) {
     const p = `model.layers.${l}`;
@@ -194,7 +203,9 @@ async function weightFiles(dir: string): Promise<Map<string, string>> {
   const single = join(dir, HF_WEIGHTS);
   if (!(await stat(single).catch(() => null))) {
     const bin = await stat(join(dir, 'pytorch_model.bin')).catch(() => null);
-    throw new Error(`${dir}: no ${HF_WEIGHTS} or ${HF_INDEX}${bin ? ' (pytorch_model.bin is a pickle rankwise does not read: convert it to safetensors)' : ''}`);
+    throw new Error(
+      `${dir}: no ${HF_WEIGHTS} or ${HF_INDEX}${bin ? ' (pytorch_model.bin is a pickle rankwise does not read: convert it to safetensors)' : ''}`,
+    );
   }
   return new Map([[single, single]]);
 }
@@ -203,7 +214,10 @@ async function weightFiles(dir: string): Promise<Map<string, string>> {
  * Opens every weight file's header and checks it against `config`: every tensor present once with its shape and a
  * float dtype, nothing unexpected. Reads no tensor data, so validation can call it. The caller closes the readers.
  */
-export async function openHuggingFaceWeights(dir: string, config: LlamaConfig): Promise<{ readers: Map<string, SafetensorsReader>; where: Map<string, SafetensorsReader> }> {
+export async function openHuggingFaceWeights(
+  dir: string,
+  config: LlamaConfig,
+): Promise<{ readers: Map<string, SafetensorsReader>; where: Map<string, SafetensorsReader> }> {
   const files = await weightFiles(dir);
   const readers = new Map<string, SafetensorsReader>();
   try {
@@ -245,7 +259,10 @@ export async function openHuggingFaceWeights(dir: string, config: LlamaConfig): 
  * decoder layers' Linear weights are quantized as they are read (in their file layout [out, in]) and never become
  * float32 tensors: peak memory is the quantized model plus one tensor.
  */
-export async function loadHuggingFaceModel(dir: string, options: { context?: number; quantize?: QuantType } = {}): Promise<{ model: Llama; info: HuggingFaceModelInfo }> {
+export async function loadHuggingFaceModel(
+  dir: string,
+  options: { context?: number; quantize?: QuantType } = {},
+): Promise<{ model: Llama; info: HuggingFaceModelInfo }> {
   const info = await readHuggingFaceConfig(dir, options);
   const { readers, where } = await openHuggingFaceWeights(dir, info.config);
   let model: Llama | null = null;
@@ -254,7 +271,9 @@ export async function loadHuggingFaceModel(dir: string, options: { context?: num
     const build = () => new Llama(info.config, 0, 'zeros');
     model = type ? buildQuantized(type, quantizableLinear, build) : build();
     const variables = new Map(model.namedParameters());
-    const quantized = new Map<string, Linear>(model.namedModules().flatMap(([path, m]): Array<[string, Linear]> => (m instanceof Linear && m.quantized ? [[`${path}.weight`, m]] : [])));
+    const quantized = new Map<string, Linear>(
+      model.namedModules().flatMap(([path, m]): Array<[string, Linear]> => (m instanceof Linear && m.quantized ? [[`${path}.weight`, m]] : [])),
+    );
     for (const { name, shape, linear } of huggingFaceTensors(info.config)) {
       const values = await where.get(name)!.read(name);
       const target = quantized.get(name);

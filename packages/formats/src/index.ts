@@ -7,35 +7,78 @@ export { type AdapterSource, parseAdapterSpec } from './adapter-spec.js';
 export { atomicDirectory, atomicWriteFile, atomicWriteFileSync, temporaryName } from './atomic-write.js';
 export { peftTaskType, recordBaseModel } from './base-model.js';
 export {
-  type CheckpointConfig, loadCheckpoint, readCheckpointConfig, saveCheckpoint, type SaveCheckpointOptions,
+  type CheckpointConfig,
+  loadCheckpoint,
+  readCheckpointConfig,
+  saveCheckpoint,
+  type SaveCheckpointOptions,
 } from './checkpoint.js';
 export { combineAdapterFolders } from './combine-adapters.js';
 export { assertFiniteTensor, firstNonFinite } from './finite-values.js';
 export { describeFsError, isFsError, readableFsError } from './fs-errors.js';
 export {
-  checkGgufAdapter, type GgufAdapterSite, ggufAdapterToPeft, hfModulePath, peftToGgufAdapter,
+  checkGgufAdapter,
+  type GgufAdapterSite,
+  ggufAdapterToPeft,
+  hfModulePath,
+  peftToGgufAdapter,
 } from './gguf-adapter.js';
 export {
-  checkGgufModel, type GgufModelCheck, ggufUnsupported, loadGgufModel, saveGgufModel, type SaveGgufOptions,
+  checkGgufModel,
+  type GgufModelCheck,
+  ggufUnsupported,
+  loadGgufModel,
+  saveGgufModel,
+  type SaveGgufOptions,
 } from './gguf-llama.js';
 export {
-  type HuggingFaceModelInfo, isHuggingFaceDir, loadHuggingFaceModel, readHuggingFaceConfig, saveHuggingFaceModel,
+  type HuggingFaceModelInfo,
+  isHuggingFaceDir,
+  loadHuggingFaceModel,
+  readHuggingFaceConfig,
+  saveHuggingFaceModel,
   type SaveHuggingFaceOptions,
 } from './huggingface.js';
 export { checkHuggingFaceDir } from './huggingface-check.js';
 export { nonFiniteAsString } from './json-numbers.js';
 export { decodeUtf8, MAX_JSON_DEPTH, parseJsonText } from './json-text.js';
 export {
-  ADAPTER_CONFIG, ADAPTER_WEIGHTS, type AdapterSaveOptions, type AdapterSite, type AdapterSnapshot, loadAdapter,
-  LORA_WEIGHT, type NamedAdapterSites, planAdapter, type PlannedAdapterSite, readAdapter, saveAdapter,
-  saveAdapterSites, saveNamedAdapters, snapshotAdapter, type StoredAdapterSite,
+  ADAPTER_CONFIG,
+  ADAPTER_WEIGHTS,
+  type AdapterSaveOptions,
+  type AdapterSite,
+  type AdapterSnapshot,
+  loadAdapter,
+  LORA_WEIGHT,
+  type NamedAdapterSites,
+  planAdapter,
+  type PlannedAdapterSite,
+  readAdapter,
+  saveAdapter,
+  saveAdapterSites,
+  saveNamedAdapters,
+  snapshotAdapter,
+  type StoredAdapterSite,
 } from './peft-adapter.js';
 export {
-  buildPeftConfig, parsePeftConfig, type PeftLoraConfig, peftSiteSettings, peftTargetSites, type SiteSettings,
+  buildPeftConfig,
+  parsePeftConfig,
+  type PeftLoraConfig,
+  peftSiteSettings,
+  peftTargetSites,
+  type SiteSettings,
 } from './peft-config.js';
 export {
-  decodeSafetensors, encodeSafetensors, halfToFloat, MAX_HEADER_BYTES, type NamedFloat32, type SafetensorsContents,
-  type SafetensorsDtype, type SafetensorsEntry, SafetensorsError, type SafetensorsHeader,
+  decodeSafetensors,
+  encodeSafetensors,
+  halfToFloat,
+  MAX_HEADER_BYTES,
+  type NamedFloat32,
+  type SafetensorsContents,
+  type SafetensorsDtype,
+  type SafetensorsEntry,
+  SafetensorsError,
+  type SafetensorsHeader,
 } from './safetensors.js';
 export type { PendingTensor } from './safetensors-stream.js';
 export { readSafetensorsFile, readSafetensorsHeaderFile, writeSafetensorsFile } from './tensor-file.js';

@@ -18,7 +18,8 @@ export function jsonNesting(text: string, limit = MAX_JSON_DEPTH): { depth: numb
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
       continue;
     }
@@ -40,7 +41,10 @@ export function jsonNesting(text: string, limit = MAX_JSON_DEPTH): { depth: numb
 export function parseJsonText(text: string, limit = MAX_JSON_DEPTH): JsonParse {
   const nesting = jsonNesting(text, limit);
   if (nesting.over) {
-    return { ok: false, message: `nested more than ${limit} levels deep (line ${nesting.over.line}, column ${nesting.over.column}); allowed: at most ${limit}` };
+    return {
+      ok: false,
+      message: `nested more than ${limit} levels deep (line ${nesting.over.line}, column ${nesting.over.column}); allowed: at most ${limit}`,
+    };
   }
   try {
     return { ok: true, value: JSON.parse(text) as unknown };

@@ -9,7 +9,16 @@ import type { Module } from '@rankwise/models';
 import { listSites, type Site } from '@rankwise/models';
 import { adapterNames } from '@rankwise/lora';
 import { injectAdapters, loraLayers } from '@rankwise/lora';
-import { initMovesBase, linearOnlySummary, loraVariant, matchVariantTensor, PLAIN_LORA, variantTensorNames, variantTensorShape, type LoraInit } from '@rankwise/lora';
+import {
+  initMovesBase,
+  linearOnlySummary,
+  loraVariant,
+  matchVariantTensor,
+  PLAIN_LORA,
+  variantTensorNames,
+  variantTensorShape,
+  type LoraInit,
+} from '@rankwise/lora';
 import type { LoraVariant } from '@rankwise/lora';
 import { checkAdapterName, DEFAULT_ADAPTER, LoraLayer, loraScaling, type LoraAdapter, type LoraKind } from '@rankwise/lora';
 import { LoraConv2d } from '@rankwise/lora';
@@ -72,7 +81,9 @@ function namedSites(model: Module, pick: (v: tf.Variable) => tf.Tensor): NamedAd
     name,
     sites: layers.flatMap(([path, l]) => {
       const adapter = l.adapter(name);
-      return adapter ? [siteOf(path, l, adapter, pick(adapter.a), pick(adapter.b), Object.fromEntries(Object.entries(adapter.extras).map(([k, v]) => [k, pick(v)])))] : [];
+      return adapter
+        ? [siteOf(path, l, adapter, pick(adapter.a), pick(adapter.b), Object.fromEntries(Object.entries(adapter.extras).map(([k, v]) => [k, pick(v)])))]
+        : [];
     }),
   }));
 }
@@ -89,15 +100,29 @@ function siteOf(path: string, layer: LoraLayer, adapter: LoraAdapter, a: tf.Tens
   const kernelSize = layer instanceof LoraConv2d ? layer.base.geometry.kernelSize : undefined;
   const initial = layer instanceof LoraLinear && initMovesBase(adapter.init) ? layer.initial : null;
   return {
-    path, r: adapter.r, alpha: adapter.alpha, rslora: adapter.rslora, dropout: adapter.dropout, kind: layer.kind, kernelSize, a, b,
-    variant: adapter.variant, extras, magnitude: extras.lora_magnitude_vector ?? null, init: adapter.init, initial,
+    path,
+    r: adapter.r,
+    alpha: adapter.alpha,
+    rslora: adapter.rslora,
+    dropout: adapter.dropout,
+    kind: layer.kind,
+    kernelSize,
+    a,
+    b,
+    variant: adapter.variant,
+    extras,
+    magnitude: extras.lora_magnitude_vector ?? null,
+    init: adapter.init,
+    initial,
   };
 }
 
 /** A site's variant and extra tensors (sites built before variants had names carry DoRA's m as `magnitude`). */
 export function siteVariant(site: AdapterSite): { variant: LoraVariant; extras: Record<string, tf.Tensor> } {
   if (site.variant !== undefined || site.extras !== undefined) return { variant: loraVariant(site.variant ?? PLAIN_LORA), extras: site.extras ?? {} };
-  return site.magnitude ? { variant: loraVariant('dora'), extras: { lora_magnitude_vector: site.magnitude } } : { variant: loraVariant(PLAIN_LORA), extras: {} };
+  return site.magnitude
+    ? { variant: loraVariant('dora'), extras: { lora_magnitude_vector: site.magnitude } }
+    : { variant: loraVariant(PLAIN_LORA), extras: {} };
 }
 
 export interface AdapterSaveOptions {
@@ -139,7 +164,9 @@ export async function saveAdapterSites(given: readonly AdapterSite[], dir: strin
   const mixed = variants.findIndex((v) => v.variant !== variant);
   if (mixed >= 0) {
     const key = [variant, variants[mixed].variant].find((v) => v.peft)?.peft?.key ?? 'the variant';
-    throw new Error(`cannot save one PEFT adapter with different variants on its sites ("${given[0].path}" is ${variant.label}, "${given[mixed].path}" is ${variants[mixed].variant.label}); PEFT's ${key} is one setting`);
+    throw new Error(
+      `cannot save one PEFT adapter with different variants on its sites ("${given[0].path}" is ${variant.label}, "${given[mixed].path}" is ${variants[mixed].variant.label}); PEFT's ${key} is one setting`,
+    );
   }
   const converted = given.map((s) => toOriginalBase(s));
   const sites = converted.map((c) => c.site);
@@ -148,7 +175,11 @@ export async function saveAdapterSites(given: readonly AdapterSite[], dir: strin
   const initLoraWeights = inits.size === 1 && inits.has('gaussian') ? ('gaussian' as const) : true;
   const config = buildPeftConfig(sites, { ...options, variant: variant.name, initLoraWeights });
   const own: RankwiseSiteMetadata[] = sites.map((s, i) => ({
-    path: s.path, alpha: s.alpha, rslora: s.rslora, dropout: s.dropout, init: given[i].init,
+    path: s.path,
+    alpha: s.alpha,
+    rslora: s.rslora,
+    dropout: s.dropout,
+    init: given[i].init,
     ...(converted[i].converted ? { convertedFrom: { r: given[i].r, alpha: given[i].alpha } } : {}),
   }));
   await mkdir(dir, { recursive: true });
@@ -197,10 +228,19 @@ export async function saveNamedAdapters(adapters: readonly NamedAdapterSites[], 
 export async function saveAdapter(model: Module, dir: string, options: AdapterSaveOptions & { names?: readonly string[] } = {}): Promise<string[]> {
   const all = namedSites(model, (v) => v);
   const names = options.names ?? all.map((a) => a.name);
-  for (const name of names) if (!all.some((a) => a.name === name)) throw new Error(`saveAdapter: no adapter named ${JSON.stringify(name)}; adapters: ${all.map((a) => a.name).join(', ')}`);
+  for (const name of names)
+    if (!all.some((a) => a.name === name))
+      throw new Error(`saveAdapter: no adapter named ${JSON.stringify(name)}; adapters: ${all.map((a) => a.name).join(', ')}`);
   // without options, what the save stage writes: the base the model was loaded from, CAUSAL_LM for language models
-  const config = { baseModel: options.baseModel !== undefined ? options.baseModel : baseModelOf(model), taskType: options.taskType !== undefined ? options.taskType : peftTaskType(model) };
-  return saveNamedAdapters(all.filter((a) => names.includes(a.name)), dir, { ...options, ...config });
+  const config = {
+    baseModel: options.baseModel !== undefined ? options.baseModel : baseModelOf(model),
+    taskType: options.taskType !== undefined ? options.taskType : peftTaskType(model),
+  };
+  return saveNamedAdapters(
+    all.filter((a) => names.includes(a.name)),
+    dir,
+    { ...options, ...config },
+  );
 }
 
 /** Reads and checks adapter_config.json (not the weights) with PEFT's rules. */
@@ -279,7 +319,11 @@ export interface StoredAdapterSite {
 }
 
 /** An adapter site planned from the config and the weights' header alone (no tensor data read). */
-export type PlannedAdapterSite = Omit<StoredAdapterSite, 'loraA' | 'loraB' | 'extras' | 'magnitude'> & { aName: string; bName: string; extraNames: Record<string, string> };
+export type PlannedAdapterSite = Omit<StoredAdapterSite, 'loraA' | 'loraB' | 'extras' | 'magnitude'> & {
+  aName: string;
+  bName: string;
+  extraNames: Record<string, string>;
+};
 
 /** rankwise's per-site settings from the weights' metadata, when present and well-formed. */
 function rankwiseSites(metadata: Record<string, string>): Map<string, RankwiseSiteMetadata> {
@@ -318,7 +362,10 @@ export async function planAdapter(dir: string, modelSites?: readonly Site[], mod
     const extra = matchVariantTensor(name);
     if (extra) {
       const { path, tensor } = extra;
-      if (extra.variant !== variant) throw new Error(`${weightsFile}: tensor "${name}" is ${tensor.what} (${extra.variant.label}) but ${configFile} does not set "${extra.variant.peft?.key ?? extra.variant.name}": true`);
+      if (extra.variant !== variant)
+        throw new Error(
+          `${weightsFile}: tensor "${name}" is ${tensor.what} (${extra.variant.label}) but ${configFile} does not set "${extra.variant.peft?.key ?? extra.variant.name}": true`,
+        );
       const names = extraNames.get(path) ?? new Map<string, string>();
       const other = names.get(tensor.key);
       if (other !== undefined) throw new Error(`${weightsFile}: tensors "${other}" and "${name}" are both the ${tensor.key} of site "${path}"`);
@@ -326,7 +373,12 @@ export async function planAdapter(dir: string, modelSites?: readonly Site[], mod
       continue;
     }
     const match = LORA_WEIGHT.exec(name);
-    if (!match) throw new Error(`${weightsFile}: tensor "${name}": not a LoRA weight (expected <site>.lora_A.weight, <site>.lora_B.weight, <site>.lora_embedding_A, <site>.lora_embedding_B${variantTensorNames().map((n) => ` or ${n}`).join('')})`);
+    if (!match)
+      throw new Error(
+        `${weightsFile}: tensor "${name}": not a LoRA weight (expected <site>.lora_A.weight, <site>.lora_B.weight, <site>.lora_embedding_A, <site>.lora_embedding_B${variantTensorNames()
+          .map((n) => ` or ${n}`)
+          .join('')})`,
+      );
     const [, path, linearAB, embeddingAB] = match;
     const ab = linearAB ?? embeddingAB;
     const names = ab === 'A' ? aNames : bNames;
@@ -352,7 +404,9 @@ export async function planAdapter(dir: string, modelSites?: readonly Site[], mod
     }
     const bOk = kind === 'conv2d' ? b.shape.length === 4 && b.shape[2] === 1 && b.shape[3] === 1 : b.shape.length === 2;
     if (!bOk || (site && b.shape[0] !== site.outFeatures) || b.shape[1] !== r) {
-      throw new Error(`${weightsFile}: tensor "${bName}": shape [${b.shape.join(', ')}], ${expected(`[${site ? site.outFeatures : 'out'}, ${r}${kind === 'conv2d' ? ', 1, 1' : ''}]`)}`);
+      throw new Error(
+        `${weightsFile}: tensor "${bName}": shape [${b.shape.join(', ')}], ${expected(`[${site ? site.outFeatures : 'out'}, ${r}${kind === 'conv2d' ? ', 1, 1' : ''}]`)}`,
+      );
     }
     const peft = peftSiteSettings(config, path);
     if (peft.r !== r) {
@@ -373,17 +427,35 @@ export async function planAdapter(dir: string, modelSites?: readonly Site[], mod
     for (const t of variant.tensors) {
       const eName = extraNames.get(path)?.get(t.key);
       const e = eName === undefined ? undefined : entries.get(eName);
-      if (!e || eName === undefined) throw new Error(`${weightsFile}: site "${path}" has no ${t.key}, but ${configFile} sets "${variant.peft?.key ?? variant.name}": true`);
+      if (!e || eName === undefined)
+        throw new Error(`${weightsFile}: site "${path}" has no ${t.key}, but ${configFile} sets "${variant.peft?.key ?? variant.name}": true`);
       const shape = variantTensorShape(t, b.shape[0]);
-      if (e.shape.join() !== shape.join()) throw new Error(`${weightsFile}: tensor "${eName}": shape [${e.shape.join(', ')}], expected [${shape.join(', ')}] (${t.what})`);
+      if (e.shape.join() !== shape.join())
+        throw new Error(`${weightsFile}: tensor "${eName}": shape [${e.shape.join(', ')}], expected [${shape.join(', ')}] (${t.what})`);
       extras[t.key] = eName;
     }
     // A gaussian init only decides fresh factors (the stored ones replace them); non-Linear sites start as kaiming.
     const siteInit: LoraInit = kind === 'linear' ? init : 'kaiming';
-    return { path, r, alpha, rslora, dropout, kind, kernelSize, inFeatures: a.shape[1], outFeatures: b.shape[0], aName, bName, variant: variant.name, extraNames: extras, init: siteInit };
+    return {
+      path,
+      r,
+      alpha,
+      rslora,
+      dropout,
+      kind,
+      kernelSize,
+      inFeatures: a.shape[1],
+      outFeatures: b.shape[0],
+      aName,
+      bName,
+      variant: variant.name,
+      extraNames: extras,
+      init: siteInit,
+    };
   });
   for (const [path, name] of bNames) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
-  for (const [path, names] of extraNames) for (const name of names.values()) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
+  for (const [path, names] of extraNames)
+    for (const name of names.values()) if (!aNames.has(path)) throw new Error(`${weightsFile}: tensor "${name}" has no matching lora_A`);
   if (out.length === 0) throw new Error(`${weightsFile}: holds no LoRA weights`);
   if (modelSites) {
     let targeted: Site[];
@@ -394,14 +466,20 @@ export async function planAdapter(dir: string, modelSites?: readonly Site[], mod
     }
     const shown = JSON.stringify(config.targetModules);
     if (targeted.length === 0) {
-      throw new Error(`${configFile}: /target_modules: ${shown} selects none of the model's sites (PEFT's rules: a list entry matches a module name exactly or as its last ".name" parts, a string must match the whole name); sites: ${modelSites.map((s) => s.path).join(', ')}`);
+      throw new Error(
+        `${configFile}: /target_modules: ${shown} selects none of the model's sites (PEFT's rules: a list entry matches a module name exactly or as its last ".name" parts, a string must match the whole name); sites: ${modelSites.map((s) => s.path).join(', ')}`,
+      );
     }
     const chosen = new Set(targeted.map((s) => s.path));
     for (const path of aNames.keys()) {
-      if (sites!.has(path) && !chosen.has(path)) throw new Error(`${weightsFile}: site "${path}" has weights, but ${configFile}'s target_modules ${shown} does not select it (PEFT would not load them)`);
+      if (sites!.has(path) && !chosen.has(path))
+        throw new Error(
+          `${weightsFile}: site "${path}" has weights, but ${configFile}'s target_modules ${shown} does not select it (PEFT would not load them)`,
+        );
     }
     for (const site of targeted) {
-      if (!aNames.has(site.path)) throw new Error(`${weightsFile}: target_modules ${shown} selects "${site.path}", which has no lora_A / lora_B weights in the file`);
+      if (!aNames.has(site.path))
+        throw new Error(`${weightsFile}: target_modules ${shown} selects "${site.path}", which has no lora_A / lora_B weights in the file`);
     }
   }
   return out;
@@ -449,16 +527,27 @@ export async function loadAdapter(model: Module, dir: string, seed = 0, name: st
   const sites = await readAdapter(dir, modelSites, typeof modelType === 'string' ? modelType : undefined);
   if (loraLayers(model).length > 0) {
     const moving = sites.find((s) => initMovesBase(s.init));
-    if (moving) throw new Error(`${dir}: saved with init_lora_weights "${moving.init}" (not converted), it needs the base W it moved; it cannot be loaded beside other adapters`);
+    if (moving)
+      throw new Error(
+        `${dir}: saved with init_lora_weights "${moving.init}" (not converted), it needs the base W it moved; it cannot be loaded beside other adapters`,
+      );
   }
-  const layers = await injectAdapters(model, sites.map(({ extras: _, magnitude: __, ...s }) => s), seed, name);
+  const layers = await injectAdapters(
+    model,
+    sites.map(({ extras: _, magnitude: __, ...s }) => s),
+    seed,
+    name,
+  );
   layers.forEach((layer, i) => {
     const s = sites[i];
     const adapter = layer.adapter(name)!;
     if (layer.kind !== s.kind) throw new Error(`${dir}: site "${s.path}" is a ${layer.kind} layer, but the adapter holds ${s.kind} factors`);
     tf.tidy(() => {
       const { a, b } = fromPeftLayout(s);
-      if (a.shape.join() !== adapter.a.shape.join()) throw new Error(`${dir}: site "${s.path}": lora_A is [${s.r}, ${s.inFeatures}, ${s.kernelSize?.join(', ')}], the layer's kernel needs A [${adapter.a.shape.join(', ')}]`);
+      if (a.shape.join() !== adapter.a.shape.join())
+        throw new Error(
+          `${dir}: site "${s.path}": lora_A is [${s.r}, ${s.inFeatures}, ${s.kernelSize?.join(', ')}], the layer's kernel needs A [${adapter.a.shape.join(', ')}]`,
+        );
       adapter.a.assign(a);
       adapter.b.assign(b);
       for (const [key, values] of Object.entries(s.extras)) adapter.extras[key].assign(tf.tensor(values, adapter.extras[key].shape)); // e.g. [out]

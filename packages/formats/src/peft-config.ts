@@ -41,7 +41,9 @@ export interface PeftLoraConfig {
 }
 
 /** PEFT's defaults when target_modules is null (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING). */
-const DEFAULT_TARGETS: Record<string, string[]> = Object.fromEntries([...FAMILIES.values()].flatMap((f) => (f.peftTargets ? [[f.modelType, f.peftTargets]] : [])));
+const DEFAULT_TARGETS: Record<string, string[]> = Object.fromEntries(
+  [...FAMILIES.values()].flatMap((f) => (f.peftTargets ? [[f.modelType, f.peftTargets]] : [])),
+);
 
 export class PeftConfigError extends Error {
   constructor(
@@ -116,12 +118,14 @@ export function parsePeftConfig(raw: unknown, file: string): PeftLoraConfig {
   let layersToTransform: number[] | null = null;
   const layers = c.layers_to_transform;
   if (typeof layers === 'number' && Number.isInteger(layers) && layers >= 0) layersToTransform = [layers];
-  else if (Array.isArray(layers) && layers.every((l) => typeof l === 'number' && Number.isInteger(l) && l >= 0)) layersToTransform = layers.length > 0 ? (layers as number[]) : null;
+  else if (Array.isArray(layers) && layers.every((l) => typeof l === 'number' && Number.isInteger(l) && l >= 0))
+    layersToTransform = layers.length > 0 ? (layers as number[]) : null;
   else if (layers !== undefined && layers !== null) bad('/layers_to_transform', layers, 'a layer index, a list of them, or null');
   const patternValue = c.layers_pattern;
   let layersPattern: string[] | null = null;
   if (typeof patternValue === 'string') layersPattern = [patternValue];
-  else if (Array.isArray(patternValue) && patternValue.every((p) => typeof p === 'string')) layersPattern = patternValue.length > 0 ? (patternValue as string[]) : null;
+  else if (Array.isArray(patternValue) && patternValue.every((p) => typeof p === 'string'))
+    layersPattern = patternValue.length > 0 ? (patternValue as string[]) : null;
   else if (patternValue !== undefined && patternValue !== null) bad('/layers_pattern', patternValue, 'a string, a list of strings, or null');
   const patterns = (key: 'rank_pattern' | 'alpha_pattern'): Array<[string, number]> => {
     const v = c[key];
@@ -178,7 +182,10 @@ export function peftTargetSites(config: PeftLoraConfig, sites: readonly Site[], 
   let targets = config.targetModules;
   if (targets === null) {
     const fallback = modelType === undefined ? undefined : DEFAULT_TARGETS[modelType];
-    if (!fallback) throw new Error(`target_modules is null and PEFT has no default target modules for ${modelType === undefined ? 'this model' : `model type "${modelType}"`}`);
+    if (!fallback)
+      throw new Error(
+        `target_modules is null and PEFT has no default target modules for ${modelType === undefined ? 'this model' : `model type "${modelType}"`}`,
+      );
     targets = fallback;
   }
   if (targets === 'all-linear') {
@@ -273,6 +280,8 @@ export function buildPeftConfig(
     layers_to_transform: null,
     layers_pattern: null,
     // Each variant's key (use_dora): true for the adapter's variant; false for the others PEFT always writes.
-    ...Object.fromEntries(loraVariants().flatMap((v) => (v.peft && (v.peft.writeWhenOff || v.name === options.variant) ? [[v.peft.key, v.name === options.variant]] : []))),
+    ...Object.fromEntries(
+      loraVariants().flatMap((v) => (v.peft && (v.peft.writeWhenOff || v.name === options.variant) ? [[v.peft.key, v.name === options.variant]] : [])),
+    ),
   };
 }

@@ -44,11 +44,22 @@ export function peftTensors(site: FactorLayout, prefix: string): Array<{ name: s
 }
 
 /** PEFT's stored factors back in rankwise layout: A [fanIn, r], B [r, out]. Made inside the caller's tidy. */
-export function fromPeftLayout(site: { kind: LoraKind; r: number; inFeatures: number; outFeatures: number; kernelSize?: [number, number]; loraA: Float32Array; loraB: Float32Array }): { a: tf.Tensor2D; b: tf.Tensor2D } {
+export function fromPeftLayout(site: {
+  kind: LoraKind;
+  r: number;
+  inFeatures: number;
+  outFeatures: number;
+  kernelSize?: [number, number];
+  loraA: Float32Array;
+  loraB: Float32Array;
+}): { a: tf.Tensor2D; b: tf.Tensor2D } {
   const { r, inFeatures: n, outFeatures: out } = site;
   if (site.kind === 'conv2d') {
     const [kh, kw] = site.kernelSize!;
-    const a = tf.tensor4d(site.loraA, [r, n, kh, kw]).transpose([2, 3, 1, 0]).reshape([kh * kw * n, r]) as tf.Tensor2D; // [r, in, kh, kw] → [kh·kw·in, r]
+    const a = tf
+      .tensor4d(site.loraA, [r, n, kh, kw])
+      .transpose([2, 3, 1, 0])
+      .reshape([kh * kw * n, r]) as tf.Tensor2D; // [r, in, kh, kw] → [kh·kw·in, r]
     return { a, b: tf.tensor2d(site.loraB, [out, r]).transpose() }; // [out, r, 1, 1] → [r, out]
   }
   return {

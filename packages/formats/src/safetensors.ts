@@ -55,7 +55,8 @@ export interface SafetensorsHeader {
 
 /** Bytes to read from the start of a file to parse its header (after the first 8). */
 export function safetensorsHeaderLength(first8: Uint8Array, fileLength: number, file = '<buffer>'): number {
-  if (first8.length < 8 || fileLength < 8) throw new SafetensorsError(file, `truncated: ${fileLength} bytes, but a safetensors file starts with an 8-byte header length`);
+  if (first8.length < 8 || fileLength < 8)
+    throw new SafetensorsError(file, `truncated: ${fileLength} bytes, but a safetensors file starts with an 8-byte header length`);
   // A u64: compared and printed as a bigint, so a corrupt length above 2^53 is shown exactly.
   const length = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (length > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(file, `header length ${length} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);

@@ -3,7 +3,16 @@ import type * as tf from '@tensorflow/tfjs';
 import { assertFiniteTensor } from './finite-values.js';
 import { atomicWriteFile } from './atomic-write.js';
 import { describeFsError, isFsError } from './fs-errors.js';
-import { decodeSafetensors, parseSafetensorsHeader, encodeSafetensors, MAX_HEADER_BYTES, SafetensorsError, type NamedFloat32, type SafetensorsContents, type SafetensorsHeader } from './safetensors.js';
+import {
+  decodeSafetensors,
+  parseSafetensorsHeader,
+  encodeSafetensors,
+  MAX_HEADER_BYTES,
+  SafetensorsError,
+  type NamedFloat32,
+  type SafetensorsContents,
+  type SafetensorsHeader,
+} from './safetensors.js';
 
 /**
  * Reads tensor values asynchronously (works on every backend) and writes them as F32 safetensors, atomically
@@ -61,4 +70,3 @@ export async function readSafetensorsHeaderFile(file: string): Promise<Safetenso
     await handle.close();
   }
 }
-

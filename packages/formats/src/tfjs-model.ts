@@ -79,7 +79,11 @@ export async function inspectTfjsModel(path: string): Promise<TfjsModelFiles> {
   }
   const topologyObject = json.modelTopology as Record<string, unknown> | undefined;
   if (json.format === 'graph-model' || (topologyObject && ('node' in topologyObject || 'versions' in topologyObject))) {
-    throw new TfjsModelError(file, json.format === 'graph-model' ? '/format' : '/modelTopology', `a GraphModel: inference-only (a frozen graph, no layers to adapt or train); ${CONVERT_HINT}`);
+    throw new TfjsModelError(
+      file,
+      json.format === 'graph-model' ? '/format' : '/modelTopology',
+      `a GraphModel: inference-only (a frozen graph, no layers to adapt or train); ${CONVERT_HINT}`,
+    );
   }
   if (json.format !== undefined && json.format !== 'layers-model') {
     throw new TfjsModelError(file, '/format', `found ${JSON.stringify(json.format)}, allowed: "layers-model"`);
@@ -108,12 +112,30 @@ async function checkManifest(file: string, json: ModelJson, topology: KerasTopol
       if (!shape) {
         const layer = entry.name.split('/')[0];
         const known = topology.layers.some((l) => l.name === layer);
-        throw new TfjsModelError(file, `${pointer}/name`, `weight "${entry.name}" is not in the topology (${known ? `layer "${layer}" holds ${topology.weights.filter((w) => w.name.startsWith(`${layer}/`)).map((w) => w.name).join(', ') || 'no weights'}` : `no layer "${layer}"`})`);
+        throw new TfjsModelError(
+          file,
+          `${pointer}/name`,
+          `weight "${entry.name}" is not in the topology (${
+            known
+              ? `layer "${layer}" holds ${
+                  topology.weights
+                    .filter((w) => w.name.startsWith(`${layer}/`))
+                    .map((w) => w.name)
+                    .join(', ') || 'no weights'
+                }`
+              : `no layer "${layer}"`
+          })`,
+        );
       }
       if (shape.join() !== entry.shape.join()) {
-        throw new TfjsModelError(file, `${pointer}/shape`, `weight "${entry.name}": found [${entry.shape.join(', ')}], the topology implies [${shape.join(', ')}]`);
+        throw new TfjsModelError(
+          file,
+          `${pointer}/shape`,
+          `weight "${entry.name}": found [${entry.shape.join(', ')}], the topology implies [${shape.join(', ')}]`,
+        );
       }
-      if (entry.dtype !== 'float32') throw new TfjsModelError(file, `${pointer}/dtype`, `weight "${entry.name}": found ${JSON.stringify(entry.dtype)}, allowed: "float32"`);
+      if (entry.dtype !== 'float32')
+        throw new TfjsModelError(file, `${pointer}/dtype`, `weight "${entry.name}": found ${JSON.stringify(entry.dtype)}, allowed: "float32"`);
       seen.add(entry.name);
     }
     const needed = group.weights.reduce((n, e) => n + entryBytes(e), 0);
@@ -126,11 +148,16 @@ async function checkManifest(file: string, json: ModelJson, topology: KerasTopol
       shards.push(shard);
     }
     if (found !== needed) {
-      throw new TfjsModelError(file, `/weightsManifest/${g}/paths`, `shards ${group.paths.join(', ')} hold ${found} bytes; the manifest's weights need ${needed} (a ${found < needed ? 'short' : 'long'} or wrong shard)`);
+      throw new TfjsModelError(
+        file,
+        `/weightsManifest/${g}/paths`,
+        `shards ${group.paths.join(', ')} hold ${found} bytes; the manifest's weights need ${needed} (a ${found < needed ? 'short' : 'long'} or wrong shard)`,
+      );
     }
   }
   const missing = topology.weights.filter((w) => !seen.has(w.name));
-  if (missing.length > 0) throw new TfjsModelError(file, '/weightsManifest', `the topology's weights ${missing.map((w) => `"${w.name}"`).join(', ')} are not in the manifest`);
+  if (missing.length > 0)
+    throw new TfjsModelError(file, '/weightsManifest', `the topology's weights ${missing.map((w) => `"${w.name}"`).join(', ')} are not in the manifest`);
   return shards;
 }
 
@@ -152,6 +179,8 @@ export async function readTfjsWeights(files: TfjsModelFiles): Promise<{ specs: t
 export async function loadTfjsModel(path: string | TfjsModelFiles, seed = 0): Promise<TfjsLayersModel> {
   const files = typeof path === 'string' ? await inspectTfjsModel(path) : path;
   const { specs, data } = await readTfjsWeights(files);
-  const layersModel = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: files.json.modelTopology as tf.io.ModelJSON['modelTopology'], weightSpecs: specs, weightData: data }));
+  const layersModel = await tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: files.json.modelTopology as tf.io.ModelJSON['modelTopology'], weightSpecs: specs, weightData: data }),
+  );
   return new TfjsLayersModel(layersModel, files.topology, { source: files.file, weightOrder: specs.map((s) => s.name), modelJson: files.json }, seed);
 }

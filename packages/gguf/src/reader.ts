@@ -43,7 +43,11 @@ class Cursor {
   private readonly view: DataView;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
 
-  constructor(private readonly bytes: Uint8Array, private readonly complete: boolean, private readonly fail: (field: string, found: string, allowed: string) => never) {
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly complete: boolean,
+    private readonly fail: (field: string, found: string, allowed: string) => never,
+  ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
@@ -72,7 +76,8 @@ class Cursor {
   }
   string(field: string): string {
     const length = this.u64(field);
-    if (this.complete && length > this.bytes.byteLength - this.pos) this.fail(field, `a string of ${length} bytes`, `at most the ${this.bytes.byteLength - this.pos} bytes left`);
+    if (this.complete && length > this.bytes.byteLength - this.pos)
+      this.fail(field, `a string of ${length} bytes`, `at most the ${this.bytes.byteLength - this.pos} bytes left`);
     this.need(length, field);
     try {
       return this.decoder.decode(this.bytes.subarray(this.pos, (this.pos += length)));
@@ -90,14 +95,22 @@ class Cursor {
       return at;
     };
     switch (type) {
-      case GgufValueType.UINT8: return v.getUint8(take(1));
-      case GgufValueType.INT8: return v.getInt8(take(1));
-      case GgufValueType.UINT16: return v.getUint16(take(2), true);
-      case GgufValueType.INT16: return v.getInt16(take(2), true);
-      case GgufValueType.UINT32: return v.getUint32(take(4), true);
-      case GgufValueType.INT32: return v.getInt32(take(4), true);
-      case GgufValueType.FLOAT32: return v.getFloat32(take(4), true);
-      case GgufValueType.FLOAT64: return v.getFloat64(take(8), true);
+      case GgufValueType.UINT8:
+        return v.getUint8(take(1));
+      case GgufValueType.INT8:
+        return v.getInt8(take(1));
+      case GgufValueType.UINT16:
+        return v.getUint16(take(2), true);
+      case GgufValueType.INT16:
+        return v.getInt16(take(2), true);
+      case GgufValueType.UINT32:
+        return v.getUint32(take(4), true);
+      case GgufValueType.INT32:
+        return v.getInt32(take(4), true);
+      case GgufValueType.FLOAT32:
+        return v.getFloat32(take(4), true);
+      case GgufValueType.FLOAT64:
+        return v.getFloat64(take(8), true);
       case GgufValueType.BOOL: {
         const b = v.getUint8(take(1));
         if (b > 1) this.fail(field, `bool byte ${b}`, '0 or 1');
@@ -111,8 +124,10 @@ class Cursor {
         const x = v.getBigInt64(take(8), true);
         return x <= BigInt(Number.MAX_SAFE_INTEGER) && x >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(x) : x;
       }
-      case GgufValueType.STRING: return this.string(field);
-      default: return this.fail(field, `value type ${type}`, 'a GGUF value type 0–12');
+      case GgufValueType.STRING:
+        return this.string(field);
+      default:
+        return this.fail(field, `value type ${type}`, 'a GGUF value type 0–12');
     }
   }
 
@@ -122,7 +137,8 @@ class Cursor {
     const itemType = this.u32(field) as GgufValueType;
     if (itemType === GgufValueType.ARRAY) this.fail(field, 'an array of arrays', 'an array of scalars or strings');
     const length = this.u64(field);
-    if (this.complete && length > this.bytes.byteLength - this.pos) this.fail(field, `an array of ${length} items`, `at most the ${this.bytes.byteLength - this.pos} bytes left`);
+    if (this.complete && length > this.bytes.byteLength - this.pos)
+      this.fail(field, `an array of ${length} items`, `at most the ${this.bytes.byteLength - this.pos} bytes left`);
     const items: GgufScalar[] = new Array(length);
     for (let i = 0; i < length; i++) items[i] = this.scalar(itemType, field);
     return { type, itemType, value: items };
@@ -153,7 +169,8 @@ function parse(file: string, bytes: Uint8Array, complete: boolean, fileSize: num
   const align = metadata.get('general.alignment');
   if (align !== undefined) {
     const a = align.value;
-    if (align.type !== GgufValueType.UINT32 || typeof a !== 'number' || a === 0 || (a & (a - 1)) !== 0) fail('/metadata/general.alignment', JSON.stringify(String(a)), 'a uint32 power of two');
+    if (align.type !== GgufValueType.UINT32 || typeof a !== 'number' || a === 0 || (a & (a - 1)) !== 0)
+      fail('/metadata/general.alignment', JSON.stringify(String(a)), 'a uint32 power of two');
     alignment = a as number;
   }
   const infos: Array<Omit<GgufTensorInfo, 'offset'> & { relative: number }> = [];
@@ -215,14 +232,18 @@ export function tensorIssues(header: GgufHeader): string[] {
       issues.push(`${at}/type: found ${ggmlTypeName(t.type)} (${(error as Error).message}), allowed: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K`);
       continue;
     }
-    if (t.offset + bytes > header.fileSize) issues.push(`${at}/offset: data ends at byte ${t.offset + bytes}, past the end of the file (${header.fileSize} bytes)`);
+    if (t.offset + bytes > header.fileSize)
+      issues.push(`${at}/offset: data ends at byte ${t.offset + bytes}, past the end of the file (${header.fileSize} bytes)`);
   }
   return issues;
 }
 
 /** Opens a GGUF file for reading tensors by name (dequantized to float32). */
 export class GgufReader {
-  private constructor(readonly header: GgufHeader, private readonly handle: FileHandle) {}
+  private constructor(
+    readonly header: GgufHeader,
+    private readonly handle: FileHandle,
+  ) {}
 
   static async open(file: string): Promise<GgufReader> {
     const header = await readGgufHeader(file);

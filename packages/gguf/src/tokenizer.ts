@@ -35,7 +35,16 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 
 /** The GGUF pre-tokenizer name of a tokenizer.json pre_tokenizer, or null when none matches. */
 export function preTokenizerName(preTokenizer: unknown): string | null {
-  const canonical = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (isObject(x) ? Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'trim_offsets' && k !== 'add_prefix_space').sort()) : x));
+  const canonical = (v: unknown): string =>
+    JSON.stringify(v, (_k, x: unknown) =>
+      isObject(x)
+        ? Object.fromEntries(
+            Object.entries(x)
+              .filter(([k]) => k !== 'trim_offsets' && k !== 'add_prefix_space')
+              .sort(),
+          )
+        : x,
+    );
   const seen = canonical(preTokenizer);
   for (const [name, pre] of Object.entries(PRE_TOKENIZERS)) if (canonical(pre) === seen) return name;
   return null;
@@ -50,9 +59,15 @@ const tokenText = (v: unknown): string | undefined => (typeof v === 'string' ? v
  */
 export function tokenizerMetadata(tokenizer: Json, config: Json, vocabSize: number, hfConfig: Json = {}): Map<string, GgufValue> {
   const model = tokenizer.model;
-  if (!isObject(model) || model.type !== 'BPE' || !isObject(model.vocab)) throw new Error(`tokenizer.json: /model/type: found ${JSON.stringify(isObject(model) ? model.type : model)}, allowed: "BPE" (byte-level BPE, GGUF's "gpt2" tokenizer)`);
+  if (!isObject(model) || model.type !== 'BPE' || !isObject(model.vocab))
+    throw new Error(
+      `tokenizer.json: /model/type: found ${JSON.stringify(isObject(model) ? model.type : model)}, allowed: "BPE" (byte-level BPE, GGUF's "gpt2" tokenizer)`,
+    );
   const pre = preTokenizerName(tokenizer.pre_tokenizer);
-  if (pre === null) throw new Error(`tokenizer.json: /pre_tokenizer: found ${JSON.stringify(tokenizer.pre_tokenizer).slice(0, 200)}, allowed: the pre-tokenizers of ${Object.keys(PRE_TOKENIZERS).join(', ')}`);
+  if (pre === null)
+    throw new Error(
+      `tokenizer.json: /pre_tokenizer: found ${JSON.stringify(tokenizer.pre_tokenizer).slice(0, 200)}, allowed: the pre-tokenizers of ${Object.keys(PRE_TOKENIZERS).join(', ')}`,
+    );
   const byId = new Map<number, string>();
   for (const [token, id] of Object.entries(model.vocab as Record<string, number>)) byId.set(id, token);
   const added = new Map<number, { content: string; special: boolean }>();
@@ -87,7 +102,12 @@ export function tokenizerMetadata(tokenizer: Json, config: Json, vocabSize: numb
     ['tokenizer.ggml.merges', gguf.strings(merges)],
   ]);
   const idOf = new Map([...byId].map(([id, t]) => [t, id]));
-  for (const [kind, configId] of [['bos', hfConfig.bos_token_id], ['eos', hfConfig.eos_token_id], ['unknown', undefined], ['padding', hfConfig.pad_token_id]] as const) {
+  for (const [kind, configId] of [
+    ['bos', hfConfig.bos_token_id],
+    ['eos', hfConfig.eos_token_id],
+    ['unknown', undefined],
+    ['padding', hfConfig.pad_token_id],
+  ] as const) {
     const key = kind === 'unknown' ? 'unk_token' : kind === 'padding' ? 'pad_token' : `${kind}_token`;
     const text = tokenText(config[key]);
     const id = text !== undefined ? idOf.get(text) : typeof configId === 'number' ? configId : undefined;
@@ -108,21 +128,33 @@ export function tokenizerIssues(header: GgufHeader): string[] {
   const at = (key: string) => `${header.file}: /metadata/${key}`;
   const m = header.metadata;
   const model = m.get('tokenizer.ggml.model');
-  if (model?.value !== 'gpt2') issues.push(`${at('tokenizer.ggml.model')}: found ${JSON.stringify(model?.value ?? null)}, allowed: "gpt2" (byte-level BPE; SentencePiece "llama" vocabularies are not supported)`);
+  if (model?.value !== 'gpt2')
+    issues.push(
+      `${at('tokenizer.ggml.model')}: found ${JSON.stringify(model?.value ?? null)}, allowed: "gpt2" (byte-level BPE; SentencePiece "llama" vocabularies are not supported)`,
+    );
   const pre = m.get('tokenizer.ggml.pre')?.value ?? 'default';
-  if (model?.value === 'gpt2' && (typeof pre !== 'string' || !(pre in PRE_TOKENIZERS))) issues.push(`${at('tokenizer.ggml.pre')}: found ${JSON.stringify(pre)}, allowed: ${Object.keys(PRE_TOKENIZERS).map((p) => JSON.stringify(p)).join(', ')}`);
+  if (model?.value === 'gpt2' && (typeof pre !== 'string' || !(pre in PRE_TOKENIZERS)))
+    issues.push(
+      `${at('tokenizer.ggml.pre')}: found ${JSON.stringify(pre)}, allowed: ${Object.keys(PRE_TOKENIZERS)
+        .map((p) => JSON.stringify(p))
+        .join(', ')}`,
+    );
   const arrayOf = (key: string, itemTypes: GgufValueType[], required: boolean): void => {
     const v = m.get(key);
     if (v === undefined) {
       if (required) issues.push(`${at(key)}: missing, allowed: an array`);
-    } else if (v.type !== GgufValueType.ARRAY || !itemTypes.includes(v.itemType!)) issues.push(`${at(key)}: found a value of type ${GgufValueType[v.itemType ?? v.type]}, allowed: an array of ${itemTypes.map((t) => GgufValueType[t]).join(' or ')}`);
+    } else if (v.type !== GgufValueType.ARRAY || !itemTypes.includes(v.itemType!))
+      issues.push(
+        `${at(key)}: found a value of type ${GgufValueType[v.itemType ?? v.type]}, allowed: an array of ${itemTypes.map((t) => GgufValueType[t]).join(' or ')}`,
+      );
   };
   arrayOf('tokenizer.ggml.tokens', [GgufValueType.STRING], true);
   arrayOf('tokenizer.ggml.merges', [GgufValueType.STRING], model?.value === 'gpt2');
   arrayOf('tokenizer.ggml.token_type', [GgufValueType.INT32, GgufValueType.UINT32], false);
   const tokens = m.get('tokenizer.ggml.tokens')?.value;
   const types = m.get('tokenizer.ggml.token_type')?.value;
-  if (Array.isArray(tokens) && Array.isArray(types) && tokens.length !== types.length) issues.push(`${at('tokenizer.ggml.token_type')}: found ${types.length} types, allowed: one per token (${tokens.length})`);
+  if (Array.isArray(tokens) && Array.isArray(types) && tokens.length !== types.length)
+    issues.push(`${at('tokenizer.ggml.token_type')}: found ${types.length} types, allowed: one per token (${tokens.length})`);
   return issues;
 }
 
@@ -137,7 +169,15 @@ export function tokenizerFromMetadata(header: GgufHeader): { tokenizer: Json; co
     if (types[id] === TokenType.UNUSED) return;
     vocab[token] = id;
     if (types[id] === TokenType.CONTROL || types[id] === TokenType.USER_DEFINED) {
-      added.push({ id, content: token, single_word: false, lstrip: false, rstrip: false, normalized: types[id] !== TokenType.CONTROL, special: types[id] === TokenType.CONTROL });
+      added.push({
+        id,
+        content: token,
+        single_word: false,
+        lstrip: false,
+        rstrip: false,
+        normalized: types[id] !== TokenType.CONTROL,
+        special: types[id] === TokenType.CONTROL,
+      });
     }
   });
   const pre = (m.get('tokenizer.ggml.pre')?.value as string | undefined) ?? 'gpt-2';
@@ -150,10 +190,26 @@ export function tokenizerFromMetadata(header: GgufHeader): { tokenizer: Json; co
     pre_tokenizer: PRE_TOKENIZERS[pre],
     post_processor: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true },
     decoder: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: pre === 'llama-bpe', vocab, merges: m.get('tokenizer.ggml.merges')!.value as string[] },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: pre === 'llama-bpe',
+      vocab,
+      merges: m.get('tokenizer.ggml.merges')!.value as string[],
+    },
   };
   const config: Json = { add_prefix_space: false, clean_up_tokenization_spaces: false };
-  for (const [kind, key] of [['bos', 'bos_token'], ['eos', 'eos_token'], ['unknown', 'unk_token'], ['padding', 'pad_token']] as const) {
+  for (const [kind, key] of [
+    ['bos', 'bos_token'],
+    ['eos', 'eos_token'],
+    ['unknown', 'unk_token'],
+    ['padding', 'pad_token'],
+  ] as const) {
     const id = m.get(`tokenizer.ggml.${kind}_token_id`)?.value;
     if (typeof id === 'number' && tokens[id] !== undefined) config[key] = tokens[id];
   }

@@ -56,19 +56,32 @@ class ByteSink {
   }
   scalar(type: GgufValueType, v: GgufScalar): void {
     switch (type) {
-      case GgufValueType.UINT8: return this.number(1, (d) => d.setUint8(0, v as number));
-      case GgufValueType.INT8: return this.number(1, (d) => d.setInt8(0, v as number));
-      case GgufValueType.UINT16: return this.number(2, (d) => d.setUint16(0, v as number, true));
-      case GgufValueType.INT16: return this.number(2, (d) => d.setInt16(0, v as number, true));
-      case GgufValueType.UINT32: return this.number(4, (d) => d.setUint32(0, v as number, true));
-      case GgufValueType.INT32: return this.number(4, (d) => d.setInt32(0, v as number, true));
-      case GgufValueType.FLOAT32: return this.number(4, (d) => d.setFloat32(0, v as number, true));
-      case GgufValueType.FLOAT64: return this.number(8, (d) => d.setFloat64(0, v as number, true));
-      case GgufValueType.BOOL: return this.number(1, (d) => d.setUint8(0, v ? 1 : 0));
-      case GgufValueType.UINT64: return this.u64(v as number | bigint);
-      case GgufValueType.INT64: return this.number(8, (d) => d.setBigInt64(0, BigInt(v as number), true));
-      case GgufValueType.STRING: return this.string(v as string);
-      default: throw new Error(`cannot write GGUF value type ${type}`);
+      case GgufValueType.UINT8:
+        return this.number(1, (d) => d.setUint8(0, v as number));
+      case GgufValueType.INT8:
+        return this.number(1, (d) => d.setInt8(0, v as number));
+      case GgufValueType.UINT16:
+        return this.number(2, (d) => d.setUint16(0, v as number, true));
+      case GgufValueType.INT16:
+        return this.number(2, (d) => d.setInt16(0, v as number, true));
+      case GgufValueType.UINT32:
+        return this.number(4, (d) => d.setUint32(0, v as number, true));
+      case GgufValueType.INT32:
+        return this.number(4, (d) => d.setInt32(0, v as number, true));
+      case GgufValueType.FLOAT32:
+        return this.number(4, (d) => d.setFloat32(0, v as number, true));
+      case GgufValueType.FLOAT64:
+        return this.number(8, (d) => d.setFloat64(0, v as number, true));
+      case GgufValueType.BOOL:
+        return this.number(1, (d) => d.setUint8(0, v ? 1 : 0));
+      case GgufValueType.UINT64:
+        return this.u64(v as number | bigint);
+      case GgufValueType.INT64:
+        return this.number(8, (d) => d.setBigInt64(0, BigInt(v as number), true));
+      case GgufValueType.STRING:
+        return this.string(v as string);
+      default:
+        throw new Error(`cannot write GGUF value type ${type}`);
     }
   }
   value(v: GgufValue): void {
@@ -110,7 +123,13 @@ export async function writeGguf(file: string, metadata: Map<string, GgufValue>, 
     for (const d of t.dims) header.u64(d);
     header.u32(t.type);
     header.u64(offset);
-    offset = pad(offset + tensorBytes(t.type, t.dims.reduce((a, b) => a * b, 1)));
+    offset = pad(
+      offset +
+        tensorBytes(
+          t.type,
+          t.dims.reduce((a, b) => a * b, 1),
+        ),
+    );
   }
   const handle = await open(file, 'w');
   try {
@@ -127,7 +146,8 @@ export async function writeGguf(file: string, metadata: Map<string, GgufValue>, 
     for (const t of tensors) {
       const count = t.dims.reduce((a, b) => a * b, 1);
       const values = await t.values();
-      if (values.length !== count) throw new Error(`GGUF writer: tensor "${t.name}" has ${values.length} values, its dims [${t.dims.join(', ')}] need ${count}`);
+      if (values.length !== count)
+        throw new Error(`GGUF writer: tensor "${t.name}" has ${values.length} values, its dims [${t.dims.join(', ')}] need ${count}`);
       const bytes = quantize(t.type, values);
       await skip(dataStart + relative);
       await handle.write(bytes);

@@ -2,8 +2,22 @@ import { join } from 'node:path';
 import { loraScaling, readSafetensorsFile, type ValidatedPipeline } from '@rankwise/core';
 import { readAdapter } from '@rankwise/formats';
 import {
-  add, analyzeLoraSite, analyzeSite, chanceSubspaceSimilarity, compareSubspaces, doraDelta, intruderDimensions, loraDelta, subtract, svd, transpose,
-  type GridAnalyses, type Matrix, type SiteAnalysis, type SubspaceComparison, type Svd,
+  add,
+  analyzeLoraSite,
+  analyzeSite,
+  chanceSubspaceSimilarity,
+  compareSubspaces,
+  doraDelta,
+  intruderDimensions,
+  loraDelta,
+  subtract,
+  svd,
+  transpose,
+  type GridAnalyses,
+  type Matrix,
+  type SiteAnalysis,
+  type SubspaceComparison,
+  type Svd,
 } from '@rankwise/report';
 import type { CellOutcome } from './run-cells.js';
 
@@ -31,7 +45,8 @@ async function adapterFactors(dir: string): Promise<AdapterFactors[]> {
 async function readWeights(file: string): Promise<Map<string, Matrix>> {
   const { tensors } = await readSafetensorsFile(file);
   const out = new Map<string, Matrix>();
-  for (const [name, t] of tensors) if (name.endsWith('.weight') && t.shape.length === 2) out.set(name.slice(0, -'.weight'.length), { rows: t.shape[0], cols: t.shape[1], data: t.data });
+  for (const [name, t] of tensors)
+    if (name.endsWith('.weight') && t.shape.length === 2) out.set(name.slice(0, -'.weight'.length), { rows: t.shape[0], cols: t.shape[1], data: t.data });
   return out;
 }
 
@@ -66,24 +81,38 @@ export async function analyseGrid(outcomes: CellOutcome[], baseWeightsFile: stri
           // DoRA rescales W's columns: its update is not s·A·B, and without W it cannot be formed.
           if (w) {
             const delta = doraDelta(w, f.a, f.b, f.scaling, f.magnitude);
-            sites.push({ ...analyzeSite({ site: f.site, placement: plan.placement, rank: f.a.cols, delta, w }), variant, intruders: intruders(f.site, w, () => add(w, delta)) });
+            sites.push({
+              ...analyzeSite({ site: f.site, placement: plan.placement, rank: f.a.cols, delta, w }),
+              variant,
+              intruders: intruders(f.site, w, () => add(w, delta)),
+            });
           }
         } else {
           const tuned = () => add(w as Matrix, loraDelta(f.a, f.b, f.scaling));
-          sites.push({ ...analyzeLoraSite({ site: f.site, placement: plan.placement, a: f.a, b: f.b, scaling: f.scaling, w }), variant, intruders: intruders(f.site, w, tuned) });
+          sites.push({
+            ...analyzeLoraSite({ site: f.site, placement: plan.placement, a: f.a, b: f.b, scaling: f.scaling, w }),
+            variant,
+            intruders: intruders(f.site, w, tuned),
+          });
         }
       }
     } else if (base.size > 0) {
       const tuned = await readWeights(join(outcome.cell.dir, 'merged', 'model.safetensors'));
       for (const [site, w] of base) {
         const after = tuned.get(site);
-        if (after) sites.push({ ...analyzeSite({ site, placement: plan.placement, rank: null, delta: subtract(after, w), w, r: topRank }), intruders: intruders(site, w, () => after) });
+        if (after)
+          sites.push({
+            ...analyzeSite({ site, placement: plan.placement, rank: null, delta: subtract(after, w), w, r: topRank }),
+            intruders: intruders(site, w, () => after),
+          });
       }
     }
   }
   const subspace: SubspaceComparison[] = [];
   const groups = new Map<string, { placement: string; variant: string | null }>();
-  for (const o of outcomes) if (o.cell.plan.kind === 'lora') groups.set(`${o.cell.plan.placement}\u0000${o.cell.plan.variant ?? ''}`, { placement: o.cell.plan.placement, variant: o.cell.plan.variant });
+  for (const o of outcomes)
+    if (o.cell.plan.kind === 'lora')
+      groups.set(`${o.cell.plan.placement}\u0000${o.cell.plan.variant ?? ''}`, { placement: o.cell.plan.placement, variant: o.cell.plan.variant });
   for (const { placement, variant } of groups.values()) {
     const cells = outcomes
       .flatMap((o) => {

@@ -8,7 +8,10 @@ export type CellRequest = Omit<RunCellMessage, 'type' | 'id'>;
 
 /** A cell that ran and failed (its error as the run reported it); a crashed process is a plain Error. */
 export class CellRunFailed extends Error {
-  constructor(message: string, readonly interrupted: boolean) {
+  constructor(
+    message: string,
+    readonly interrupted: boolean,
+  ) {
     super(message);
     this.name = 'CellRunFailed';
   }

@@ -16,7 +16,7 @@ export const checkGrid: PipelineCheck = async (validated, issues, plugins) => {
   const { pipeline, display: file } = validated;
   if (!pipeline.grid) return;
   const injectIndex = pipeline.stages.findIndex((s) => s.stage === 'inject');
-  await checkGridCells(pipeline.grid, pipeline.stages, file, plugins, injectIndex >= 0 ? validated.modelBefore[injectIndex] ?? null : null, issues);
+  await checkGridCells(pipeline.grid, pipeline.stages, file, plugins, injectIndex >= 0 ? (validated.modelBefore[injectIndex] ?? null) : null, issues);
 };
 
 async function checkGridCells(
@@ -36,15 +36,27 @@ async function checkGridCells(
   if (!stages.some((s) => s.stage === 'evaluate')) issue('/grid', 'a grid needs an "evaluate" stage: its metrics are what the grid compares');
   const labels = stages.filter((s) => s.stage === 'evaluate' && s.label !== undefined).map((s) => s.label!);
   if (grid.evaluation !== undefined && !labels.includes(grid.evaluation)) {
-    issue('/grid/evaluation', `found ${JSON.stringify(grid.evaluation)}, allowed: the label of an evaluate stage (${labels.map((l) => JSON.stringify(l)).join(', ') || 'none has a label'})`);
+    issue(
+      '/grid/evaluation',
+      `found ${JSON.stringify(grid.evaluation)}, allowed: the label of an evaluate stage (${labels.map((l) => JSON.stringify(l)).join(', ') || 'none has a label'})`,
+    );
   }
   const variantLabels = new Set<string>();
   (grid.variant ?? []).forEach((v, i) => {
-    if (variantLabels.has(v.label)) issue(`/grid/variant/${i}/label`, `found ${JSON.stringify(v.label)} twice; labels name the grid's variants and must differ`);
+    if (variantLabels.has(v.label))
+      issue(`/grid/variant/${i}/label`, `found ${JSON.stringify(v.label)} twice; labels name the grid's variants and must differ`);
     variantLabels.add(v.label);
   });
   if (grid.retained !== undefined && (!labels.includes(grid.retained) || grid.retained === grid.evaluation)) {
-    issue('/grid/retained', `found ${JSON.stringify(grid.retained)}, allowed: the label of an evaluate stage other than the grid's evaluation (${labels.filter((l) => l !== grid.evaluation).map((l) => JSON.stringify(l)).join(', ') || 'none has a label'})`);
+    issue(
+      '/grid/retained',
+      `found ${JSON.stringify(grid.retained)}, allowed: the label of an evaluate stage other than the grid's evaluation (${
+        labels
+          .filter((l) => l !== grid.evaluation)
+          .map((l) => JSON.stringify(l))
+          .join(', ') || 'none has a label'
+      })`,
+    );
   }
   const seen = new Set<string>();
   grid.placement.forEach((p, i) => {

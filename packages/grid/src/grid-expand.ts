@@ -17,7 +17,11 @@ export interface GridCellPlan {
 
 export const FULL_FINE_TUNING = 'full fine-tuning';
 
-const slug = (label: string): string => label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'placement';
+const slug = (label: string): string =>
+  label
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '') || 'placement';
 
 /** alpha for rank r: a number, or "2r" / "r" / "0.5r"; without a rule the inject stage's alpha (or r). */
 export function gridAlpha(rule: GridSpec['alpha'], r: number, stageAlpha: number | undefined): number {
@@ -52,12 +56,19 @@ export function expandGrid(pipeline: Pipeline): GridCellPlan[] {
       for (const rank of grid.rank) {
         const alpha = variant?.alpha ?? gridAlpha(grid.alpha, rank, inject.alpha);
         const placed: StageSpec[] = pipeline.stages.map((s, i) =>
-          i === injectIndex ? { ...inject, r: rank, alpha, placement: { plugin: placement.plugin, ...(placement.options ? { options: placement.options } : {}) } } : s,
+          i === injectIndex
+            ? { ...inject, r: rank, alpha, placement: { plugin: placement.plugin, ...(placement.options ? { options: placement.options } : {}) } }
+            : s,
         );
         const stages = variant ? applyVariant(placed, variant) : placed;
         const key = `r${rank}.${placementSlug}${variant ? `.${slugs[v]}` : ''}`;
         cells.push({
-          key, kind: 'lora', rank, placement: placement.label, variant: variant?.label ?? null, alpha,
+          key,
+          kind: 'lora',
+          rank,
+          placement: placement.label,
+          variant: variant?.label ?? null,
+          alpha,
           pipeline: { ...base, name: `${pipeline.name}.${key}`, stages: ensureSaved(stages, 'adapter') },
         });
       }
@@ -73,7 +84,15 @@ export function expandGrid(pipeline: Pipeline): GridCellPlan[] {
         if (s.stage === 'save') return { ...s, adapter: false, merged: true };
         return s;
       });
-    cells.push({ key: 'full', kind: 'full', rank: null, placement: FULL_FINE_TUNING, variant: null, alpha: null, pipeline: { ...base, name: `${pipeline.name}.full`, stages: ensureSaved(stages, 'merged') } });
+    cells.push({
+      key: 'full',
+      kind: 'full',
+      rank: null,
+      placement: FULL_FINE_TUNING,
+      variant: null,
+      alpha: null,
+      pipeline: { ...base, name: `${pipeline.name}.full`, stages: ensureSaved(stages, 'merged') },
+    });
   }
   return cells;
 }

@@ -14,7 +14,7 @@ export const GridSchema = shared(
           {
             label: Type.String({ minLength: 1, maxLength: 40, description: 'Name of the row in tables and plots.' }),
             plugin: Type.String({ minLength: 1, description: 'Placement plugin package or short name.' }),
-            options: Type.Optional(Type.Unsafe<JsonObject>({ type: 'object', description: 'Validated against the plugin\'s own options schema.' })),
+            options: Type.Optional(Type.Unsafe<JsonObject>({ type: 'object', description: "Validated against the plugin's own options schema." })),
           },
           { additionalProperties: false },
         ),
@@ -25,25 +25,31 @@ export const GridSchema = shared(
           Type.Object(
             {
               label: Type.String({ minLength: 1, maxLength: 40, description: 'Name of the variant in tables and plots.' }),
-              alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Inject alpha for this variant (over the grid\'s alpha rule).' })),
+              alpha: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: "Inject alpha for this variant (over the grid's alpha rule)." })),
               dropout: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'Inject dropout for this variant.' })),
               rslora: rsloraOptionSchema('grid'),
               ...variantOptionSchemas('grid'), // one flag per LoRA variant (lora/variants/registry.ts)
               init: initOptionSchema('grid'),
-              loraPlusRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: 'LoRA+: every train stage\'s lora_B learns at lr · ratio.' })),
+              loraPlusRatio: Type.Optional(
+                Type.Number({ exclusiveMinimum: 0, maximum: 1000, description: "LoRA+: every train stage's lora_B learns at lr · ratio." }),
+              ),
             },
             { additionalProperties: false },
           ),
           {
             minItems: 1,
-            description: 'A third axis: labelled sets of inject options (and the LoRA+ ratio), e.g. { "label": "DoRA", "dora": true }, { "label": "PiSSA", "init": "pissa" }. Every (placement, rank) runs once per variant; the report draws one heatmap per variant and colours the trade-off plot by variant.',
+            description:
+              'A third axis: labelled sets of inject options (and the LoRA+ ratio), e.g. { "label": "DoRA", "dora": true }, { "label": "PiSSA", "init": "pissa" }. Every (placement, rank) runs once per variant; the report draws one heatmap per variant and colours the trade-off plot by variant.',
           },
         ),
       ),
       alpha: Type.Optional(
         Type.Unsafe<number | string>({
           description: 'A fixed alpha for every cell, or proportional to rank: "2r", "r", "0.5r".',
-          oneOf: [{ type: 'number', exclusiveMinimum: 0 }, { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?)?r$' }],
+          oneOf: [
+            { type: 'number', exclusiveMinimum: 0 },
+            { type: 'string', pattern: '^([0-9]+(\\.[0-9]+)?)?r$' },
+          ],
           'x-allowed': 'a positive number, or a multiple of r such as "2r", "r", "0.5r"',
         }),
       ),
@@ -51,19 +57,29 @@ export const GridSchema = shared(
         Type.Unsafe<boolean | { lr: number }>({
           oneOf: [
             { type: 'boolean' },
-            { type: 'object', additionalProperties: false, required: ['lr'], properties: { lr: { type: 'number', exclusiveMinimum: 0, maximum: 10, description: 'Learning rate of the full fine-tuning cell.' } } },
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['lr'],
+              properties: { lr: { type: 'number', exclusiveMinimum: 0, maximum: 10, description: 'Learning rate of the full fine-tuning cell.' } },
+            },
           ],
           'x-allowed': 'true, false, or { "lr": <number> } to train the corner with its own learning rate',
           default: false,
           description: 'Add the far corner: every parameter trained (optionally with its own learning rate).',
         }),
       ),
-      metric: Type.Optional(Type.String({ minLength: 1, description: 'Metric for the heatmap colour (default accuracy, or bitsPerChar for language models).' })),
+      metric: Type.Optional(
+        Type.String({ minLength: 1, description: 'Metric for the heatmap colour (default accuracy, or bitsPerChar for language models).' }),
+      ),
       evaluation: Type.Optional(Type.String({ minLength: 1, description: 'Label of the evaluate stage whose metrics the grid reports (default: the last).' })),
-      retained: Type.Optional(Type.String({
-        minLength: 1,
-        description: 'Label of a second evaluate stage that measures a task the model should retain (e.g. the pretraining corpus): the report plots the grid metric on both evaluations per cell, learning vs forgetting, with the frontier.',
-      })),
+      retained: Type.Optional(
+        Type.String({
+          minLength: 1,
+          description:
+            'Label of a second evaluate stage that measures a task the model should retain (e.g. the pretraining corpus): the report plots the grid metric on both evaluations per cell, learning vs forgetting, with the frontier.',
+        }),
+      ),
     },
     { description: 'Expressivity vs rank: runs the stages once per (rank, placement) cell, plus full fine-tuning.', additionalProperties: false },
   ),

@@ -18,7 +18,8 @@ export function applyVariant(stages: StageSpec[], variant: GridVariantSpec): Sta
   for (const key of VARIANT_INJECT_KEYS) if (given[key] !== undefined) Object.assign(injectOptions, { [key]: given[key] });
   return stages.map((s): StageSpec => {
     if (s.stage === 'inject') return { ...s, ...injectOptions };
-    if (s.stage === 'train' && variant.loraPlusRatio !== undefined) return { ...s, optimizer: { ...(s as TrainStageSpec).optimizer, loraPlusRatio: variant.loraPlusRatio } };
+    if (s.stage === 'train' && variant.loraPlusRatio !== undefined)
+      return { ...s, optimizer: { ...(s as TrainStageSpec).optimizer, loraPlusRatio: variant.loraPlusRatio } };
     return s;
   });
 }
@@ -27,7 +28,11 @@ export function applyVariant(stages: StageSpec[], variant: GridVariantSpec): Sta
 export function variantSlugs(variants: readonly GridVariantSpec[]): string[] {
   const used = new Set<string>();
   return variants.map((v) => {
-    let slug = v.label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'variant';
+    let slug =
+      v.label
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, '') || 'variant';
     const base = slug;
     for (let k = 2; used.has(slug); k++) slug = `${base}-${k}`;
     used.add(slug);

@@ -1,9 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type {
-  BackendRequest, LoadStageSpec, ProgressReporter, Rankwise, ResolvedBackend,
-  ValidatedPipeline,
-} from '@rankwise/core';
+import type { BackendRequest, LoadStageSpec, ProgressReporter, Rankwise, ResolvedBackend, ValidatedPipeline } from '@rankwise/core';
 import { formatDuration, formatMetric } from '@rankwise/core/runs';
 import type { PlannedCell } from './cells.js';
 import { GridInterrupted, type CellOutcome } from './run-cells.js';
@@ -42,7 +39,12 @@ export interface RunCellsOnQueueOptions {
  * maps a source directory (or `from:<hash>`) to its publication: every cell loads the same base, found (or trained)
  * and copied once.
  */
-async function cellCheckpoints(cell: PlannedCell, o: RunCellsOnQueueOptions, store: string, cache: Map<string, Promise<StoredCheckpoint>>): Promise<CellJobData['checkpoints']> {
+async function cellCheckpoints(
+  cell: PlannedCell,
+  o: RunCellsOnQueueOptions,
+  store: string,
+  cache: Map<string, Promise<StoredCheckpoint>>,
+): Promise<CellJobData['checkpoints']> {
   const once = (key: string, make: () => Promise<StoredCheckpoint>): Promise<StoredCheckpoint> => {
     if (!cache.has(key)) cache.set(key, make());
     return cache.get(key)!;
@@ -111,9 +113,14 @@ export async function runCellsOnQueue(cells: PlannedCell[], o: RunCellsOnQueueOp
   try {
     const { phases, existing } = await client.submit(specs, { attempts, force: o.force, note: (line) => o.progress.info(`grid: ${line}`) });
     const count = (p: JobPhase) => [...phases.values()].filter((x) => x === p).length;
-    const earlier = existing > 0 ? `; ${existing} already there from an earlier run (${count('running')} running, ${count('done') + count('failed')} finished)` : '';
-    o.progress.info(`grid: ${cells.length} cells, ${cells.length - todo.length} finished earlier, ${todo.length} on the queue ${o.queue.address.display}${earlier}`);
-    o.progress.info(`grid: ${attempts} attempt${attempts === 1 ? '' : 's'} per cell; shared store ${store}; start workers with: rankwise worker --queue ${o.queue.address.display}`);
+    const earlier =
+      existing > 0 ? `; ${existing} already there from an earlier run (${count('running')} running, ${count('done') + count('failed')} finished)` : '';
+    o.progress.info(
+      `grid: ${cells.length} cells, ${cells.length - todo.length} finished earlier, ${todo.length} on the queue ${o.queue.address.display}${earlier}`,
+    );
+    o.progress.info(
+      `grid: ${attempts} attempt${attempts === 1 ? '' : 's'} per cell; shared store ${store}; start workers with: rankwise worker --queue ${o.queue.address.display}`,
+    );
     const started = performance.now();
     // Jobs that finished before this coordinator came are collected at once: the ETA counts only cells run since.
     const finishedBefore = count('done') + count('failed');
@@ -146,9 +153,14 @@ export async function runCellsOnQueue(cells: PlannedCell[], o: RunCellsOnQueueOp
       outcomes.set(cell, outcome);
       phases.set(job.id, outcome.summary ? 'done' : 'failed');
       const metrics = outcome.summary?.evaluations.at(-1)?.metrics ?? {};
-      const shown = Object.entries(metrics).filter(([k]) => ['accuracy', 'bitsPerChar', 'loss'].includes(k)).map(([k, v]) => `${k} ${formatMetric(k, v)}`).join(' ');
+      const shown = Object.entries(metrics)
+        .filter(([k]) => ['accuracy', 'bitsPerChar', 'loss'].includes(k))
+        .map(([k, v]) => `${k} ${formatMetric(k, v)}`)
+        .join(' ');
       const where = job.result ? ` on ${job.result.worker.name}` : '';
-      o.progress.info(`grid: [${settled}/${todo.length}] ${cell.plan.key} ${outcome.error ? `failed: ${outcome.error}` : `done in ${((outcome.summary!.durationMs) / 1000).toFixed(1)} s${where}: ${shown}`}`);
+      o.progress.info(
+        `grid: [${settled}/${todo.length}] ${cell.plan.key} ${outcome.error ? `failed: ${outcome.error}` : `done in ${(outcome.summary!.durationMs / 1000).toFixed(1)} s${where}: ${shown}`}`,
+      );
       status(true);
     };
     const finished = await client.watch(

@@ -24,7 +24,10 @@ export interface RunCellsOptions {
 
 /** Stopped part-way by the signal: finished cells stay cached, so running again resumes. */
 export class GridInterrupted extends Error {
-  constructor(readonly done: number, readonly total: number) {
+  constructor(
+    readonly done: number,
+    readonly total: number,
+  ) {
     super(`grid interrupted after ${done} of ${total} cells; run it again to finish the rest (finished cells are reused)`);
     this.name = 'GridInterrupted';
   }
@@ -35,14 +38,21 @@ export async function runCells(cells: PlannedCell[], o: RunCellsOptions): Promis
   const outcomes = new Map<PlannedCell, CellOutcome>();
   for (const cell of cells) if (cell.cached) outcomes.set(cell, { cell, summary: cell.cached, cached: true });
   const todo = cells.filter((c) => !c.cached);
-  o.progress.info(`grid: ${cells.length} cells, ${cells.length - todo.length} finished earlier, ${todo.length} to run${todo.length > 0 ? ` (${Math.min(o.workers, todo.length)} at a time)` : ''}`);
+  o.progress.info(
+    `grid: ${cells.length} cells, ${cells.length - todo.length} finished earlier, ${todo.length} to run${todo.length > 0 ? ` (${Math.min(o.workers, todo.length)} at a time)` : ''}`,
+  );
   let finished = 0;
   const report = (cell: PlannedCell, outcome: CellOutcome, ms: number) => {
     finished++;
     outcomes.set(cell, outcome);
     const metrics = outcome.summary?.evaluations.at(-1)?.metrics ?? {};
-    const shown = Object.entries(metrics).filter(([k]) => ['accuracy', 'bitsPerChar', 'loss'].includes(k)).map(([k, v]) => `${k} ${formatMetric(k, v)}`).join(' ');
-    o.progress.info(`grid: [${finished}/${todo.length}] ${cell.plan.key} ${outcome.error ? `failed: ${outcome.error}` : `done in ${(ms / 1000).toFixed(1)} s: ${shown}`}`);
+    const shown = Object.entries(metrics)
+      .filter(([k]) => ['accuracy', 'bitsPerChar', 'loss'].includes(k))
+      .map(([k, v]) => `${k} ${formatMetric(k, v)}`)
+      .join(' ');
+    o.progress.info(
+      `grid: [${finished}/${todo.length}] ${cell.plan.key} ${outcome.error ? `failed: ${outcome.error}` : `done in ${(ms / 1000).toFixed(1)} s: ${shown}`}`,
+    );
   };
   if (o.workers <= 1 || todo.length <= 1) {
     for (const cell of todo) {
@@ -81,39 +91,49 @@ async function runInWorkers(todo: PlannedCell[], o: RunCellsOptions, report: (ce
   const workerCount = Math.min(o.workers, todo.length);
   try {
     await Promise.all(
-      Array.from({ length: workerCount }, (_, w) =>
-        new Promise<void>((resolve, reject) => {
-          const child = fork(workerScript(), [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-          children.push(child);
-          let current: { cell: PlannedCell; started: number; id: number } | null = null;
-          let nextId = 0;
-          const dispatch = () => {
-            const cell = interrupted ? undefined : queue.shift();
-            if (!cell) {
-              child.send({ type: 'exit' } satisfies ParentMessage);
-              return;
-            }
-            current = { cell, started: performance.now(), id: nextId++ };
-            o.progress.info(`grid: [w${w + 1}] running ${cell.plan.key}`);
-            child.send({
-              type: 'run', id: current.id, pipeline: cell.plan.pipeline, baseDir: cell.validated.dir, runDir: cell.dir, outRoot: o.outRoot, backend: o.backend.name,
-            } satisfies ParentMessage);
-          };
-          child.on('message', (message: WorkerMessage) => {
-            if (message.type === 'ready') dispatch();
-            else if (message.type === 'log') o.progress.info(`[w${w + 1}] ${message.line}`);
-            else if (current && message.id === current.id) {
-              const { cell, started } = current;
-              current = null;
-              if (message.type === 'done') report(cell, { cell, summary: message.summary, cached: false }, performance.now() - started);
-              else if (message.interrupted) interrupted = true;
-              else report(cell, { cell, summary: null, cached: false, error: message.message }, performance.now() - started);
-              dispatch();
-            }
-          });
-          child.on('exit', (code) => (current ? reject(new Error(`grid worker ${w + 1} exited (code ${code}) while running ${current.cell.plan.key}`)) : resolve()));
-          child.on('error', reject);
-        }),
+      Array.from(
+        { length: workerCount },
+        (_, w) =>
+          new Promise<void>((resolve, reject) => {
+            const child = fork(workerScript(), [], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+            children.push(child);
+            let current: { cell: PlannedCell; started: number; id: number } | null = null;
+            let nextId = 0;
+            const dispatch = () => {
+              const cell = interrupted ? undefined : queue.shift();
+              if (!cell) {
+                child.send({ type: 'exit' } satisfies ParentMessage);
+                return;
+              }
+              current = { cell, started: performance.now(), id: nextId++ };
+              o.progress.info(`grid: [w${w + 1}] running ${cell.plan.key}`);
+              child.send({
+                type: 'run',
+                id: current.id,
+                pipeline: cell.plan.pipeline,
+                baseDir: cell.validated.dir,
+                runDir: cell.dir,
+                outRoot: o.outRoot,
+                backend: o.backend.name,
+              } satisfies ParentMessage);
+            };
+            child.on('message', (message: WorkerMessage) => {
+              if (message.type === 'ready') dispatch();
+              else if (message.type === 'log') o.progress.info(`[w${w + 1}] ${message.line}`);
+              else if (current && message.id === current.id) {
+                const { cell, started } = current;
+                current = null;
+                if (message.type === 'done') report(cell, { cell, summary: message.summary, cached: false }, performance.now() - started);
+                else if (message.interrupted) interrupted = true;
+                else report(cell, { cell, summary: null, cached: false, error: message.message }, performance.now() - started);
+                dispatch();
+              }
+            });
+            child.on('exit', (code) =>
+              current ? reject(new Error(`grid worker ${w + 1} exited (code ${code}) while running ${current.cell.plan.key}`)) : resolve(),
+            );
+            child.on('error', reject);
+          }),
       ),
     );
   } finally {

@@ -1,8 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import {
-  describeBackend, resolveBackend, type BackendRequest, type Rankwise, type ValidatedPipeline,
-} from '@rankwise/core';
+import { describeBackend, resolveBackend, type BackendRequest, type Rankwise, type ValidatedPipeline } from '@rankwise/core';
 import { RunFolder } from '@rankwise/core/runs';
 import { atomicWriteFile } from '@rankwise/formats';
 import { writeGridReport, type GridResult } from '@rankwise/report';
@@ -55,11 +53,24 @@ export async function runGrid(rankwise: Rankwise, grid: ValidatedPipeline, optio
   await atomicWriteFile(join(runDir, 'pipeline.json'), `${JSON.stringify(grid.pipeline, null, 2)}\n`);
   progress.info(`grid ${grid.pipeline.name} → ${relative(process.cwd(), runDir) || runDir}`);
   const writeSummary = (status: 'completed' | 'failed' | 'interrupted', extra: Record<string, unknown>) =>
-    folder.finish({ status, backend: backend.name, cells: cells.length, durationMs: Date.now() - started, finishedAt: new Date().toISOString(), ...extra }, { markLatest: status === 'completed' });
+    folder.finish(
+      { status, backend: backend.name, cells: cells.length, durationMs: Date.now() - started, finishedAt: new Date().toISOString(), ...extra },
+      { markLatest: status === 'completed' },
+    );
   let outcomes: CellOutcome[];
   try {
     outcomes = options.queue
-      ? await runCellsOnQueue(cells, { rankwise, grid, outRoot, backend: options.backend ?? grid.pipeline.backend ?? 'auto', coordinatorBackend: backend, signal, progress, force: options.force ?? false, queue: options.queue })
+      ? await runCellsOnQueue(cells, {
+          rankwise,
+          grid,
+          outRoot,
+          backend: options.backend ?? grid.pipeline.backend ?? 'auto',
+          coordinatorBackend: backend,
+          signal,
+          progress,
+          force: options.force ?? false,
+          queue: options.queue,
+        })
       : await runCells(cells, { rankwise, workers: options.workers ?? 1, outRoot, backend, signal, progress });
   } catch (error) {
     if (error instanceof GridInterrupted) await writeSummary('interrupted', { done: error.done, error: error.message });
@@ -79,7 +90,10 @@ export async function runGrid(rankwise: Rankwise, grid: ValidatedPipeline, optio
     progress.info(`grid: analyses failed (${analysisError}); writing the grid without them`);
   }
   // A report needs at least one finished cell; with none, grid.json still says which cells failed and why.
-  const files = result.cells.length > 0 ? await writeGridReport(gridDir, result) : await atomicWriteFile(join(gridDir, 'grid.json'), `${JSON.stringify(result, null, 2)}\n`).then(() => ['grid.json']);
+  const files =
+    result.cells.length > 0
+      ? await writeGridReport(gridDir, result)
+      : await atomicWriteFile(join(gridDir, 'grid.json'), `${JSON.stringify(result, null, 2)}\n`).then(() => ['grid.json']);
   const failed = outcomes.filter((o) => !o.summary);
   await writeSummary(failed.length > 0 ? 'failed' : 'completed', {
     cached: outcomes.filter((o) => o.cached).length,

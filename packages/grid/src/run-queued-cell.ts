@@ -37,7 +37,8 @@ export async function createCellExecutor(options: CellExecutorOptions): Promise<
   const pool = new CellProcessPool();
   const execute = async (job: QueuedJob<CellJobData>): Promise<CellJobResult> => {
     const data = job.data;
-    if (data?.format !== 1) throw new Error(`job ${job.id}: not a rankwise cell of a format this worker reads (format ${String(data?.format)}); update rankwise on this machine`);
+    if (data?.format !== 1)
+      throw new Error(`job ${job.id}: not a rankwise cell of a format this worker reads (format ${String(data?.format)}); update rankwise on this machine`);
     const store = options.store ?? data.store;
     const pipeline = structuredClone(data.pipeline);
     for (const { stage, checkpoint } of data.checkpoints) {
@@ -56,7 +57,11 @@ export async function createCellExecutor(options: CellExecutorOptions): Promise<
       summary = await pool.run(request, (line) => options.onLog(data.key, line), job.signal);
     } catch (error) {
       // The partial run (and its checkpoints) stays in the store for the next attempt.
-      if (error instanceof CellRunFailed) throw new CellRunFailed(`${error.message.replace(`; partial run in ${runDir}`, '')} (on ${options.name}; checkpoints kept in ${runDir})`, error.interrupted);
+      if (error instanceof CellRunFailed)
+        throw new CellRunFailed(
+          `${error.message.replace(`; partial run in ${runDir}`, '')} (on ${options.name}; checkpoints kept in ${runDir})`,
+          error.interrupted,
+        );
       throw error;
     }
     const files = await packRunDir(runDir, store, options.limits ?? DEFAULT_PACK_LIMITS);

@@ -37,7 +37,8 @@ function requireLayers(model: Module, action: string): Array<[string, LoraLayer]
 
 function checkNames(model: Module, names: readonly string[], action: string): void {
   const known = adapterNames(model);
-  if (names.length === 0) throw new Error(`${action}: give at least one adapter name (to switch every adapter off, use disableAdapters); adapters: ${known.join(', ')}`);
+  if (names.length === 0)
+    throw new Error(`${action}: give at least one adapter name (to switch every adapter off, use disableAdapters); adapters: ${known.join(', ')}`);
   const seen = new Set<string>();
   for (const name of names) {
     if (!known.includes(name)) throw new Error(`${action}: no adapter named ${JSON.stringify(name)}; adapters: ${known.join(', ')}`);
@@ -97,7 +98,9 @@ export function deleteAdapter(model: Module, name: string): void {
 
 /** Every adapter variable's trainable flag, to put back exactly. */
 function trainableFlags(model: Module): Array<[{ trainable: boolean }, boolean]> {
-  return loraLayers(model).flatMap(([, layer]) => layer.adapters().flatMap((a) => [a.a, a.b, ...(a.magnitude ? [a.magnitude] : [])].map((v): [{ trainable: boolean }, boolean] => [v, v.trainable])));
+  return loraLayers(model).flatMap(([, layer]) =>
+    layer.adapters().flatMap((a) => [a.a, a.b, ...(a.magnitude ? [a.magnitude] : [])].map((v): [{ trainable: boolean }, boolean] => [v, v.trainable])),
+  );
 }
 
 /**
@@ -135,7 +138,8 @@ export async function withAdapter<T>(model: Module, names: string | readonly str
 export async function withRowAdapters<T>(model: Module, names: readonly string[], fn: () => T | Promise<T>): Promise<T> {
   const known = adapterNames(model);
   names.forEach((name, b) => {
-    if (name !== BASE_ROWS && !known.includes(name)) throw new Error(`adapter_names[${b}]: no adapter named ${JSON.stringify(name)}; allowed: ${[...known, BASE_ROWS].join(', ')}`);
+    if (name !== BASE_ROWS && !known.includes(name))
+      throw new Error(`adapter_names[${b}]: no adapter named ${JSON.stringify(name)}; allowed: ${[...known, BASE_ROWS].join(', ')}`);
   });
   const layers = loraLayers(model);
   try {

@@ -23,7 +23,17 @@ import { loraVariant, PLAIN_LORA } from './variants/registry.js';
  * `seed` default 0): the same seed gives the same adapter, but not PEFT's masks. `dareMask` supplies masks instead.
  */
 export const COMBINATION_TYPES = [
-  'svd', 'linear', 'cat', 'ties', 'ties_svd', 'dare_linear', 'dare_linear_svd', 'dare_ties', 'dare_ties_svd', 'magnitude_prune', 'magnitude_prune_svd',
+  'svd',
+  'linear',
+  'cat',
+  'ties',
+  'ties_svd',
+  'dare_linear',
+  'dare_linear_svd',
+  'dare_ties',
+  'dare_ties_svd',
+  'magnitude_prune',
+  'magnitude_prune_svd',
 ] as const;
 export type CombinationType = (typeof COMBINATION_TYPES)[number];
 
@@ -89,8 +99,20 @@ export interface CombinedSite {
   b: Float32Array;
 }
 
-const FACTOR_RULES: Record<string, TaskRule> = { linear: 'linear', ties: 'ties', dare_linear: 'dare_linear', dare_ties: 'dare_ties', magnitude_prune: 'magnitude_prune' };
-const SVD_RULES: Record<string, TaskRule> = { svd: 'linear', ties_svd: 'ties', dare_linear_svd: 'dare_linear', dare_ties_svd: 'dare_ties', magnitude_prune_svd: 'magnitude_prune' };
+const FACTOR_RULES: Record<string, TaskRule> = {
+  linear: 'linear',
+  ties: 'ties',
+  dare_linear: 'dare_linear',
+  dare_ties: 'dare_ties',
+  magnitude_prune: 'magnitude_prune',
+};
+const SVD_RULES: Record<string, TaskRule> = {
+  svd: 'linear',
+  ties_svd: 'ties',
+  dare_linear_svd: 'dare_linear',
+  dare_ties_svd: 'dare_ties',
+  magnitude_prune_svd: 'magnitude_prune',
+};
 const usesDensity = (type: CombinationType): boolean => !['svd', 'linear', 'cat'].includes(type);
 const usesSign = (type: CombinationType): boolean => type.startsWith('ties') || type.startsWith('dare_ties');
 
@@ -119,7 +141,12 @@ export class CombineError extends Error {
  * Checks a combination against the source adapters' sites (`shapes`: adapter → site → shape) before any tensor is read.
  * Errors name the option (`/adapters/1`, `/density`, …) and say what was found and what is allowed.
  */
-export function checkCombination(name: string, options: CombineOptions, shapes: ReadonlyMap<string, ReadonlyMap<string, SiteShape>>, existing: readonly string[] = []): CheckedCombination {
+export function checkCombination(
+  name: string,
+  options: CombineOptions,
+  shapes: ReadonlyMap<string, ReadonlyMap<string, SiteShape>>,
+  existing: readonly string[] = [],
+): CheckedCombination {
   const fail = (pointer: string, message: string): never => {
     throw new CombineError(name, pointer, message);
   };
@@ -130,7 +157,8 @@ export function checkCombination(name: string, options: CombineOptions, shapes: 
   }
   if (existing.includes(name)) fail('/name', `an adapter named "${name}" already exists; allowed: a new name`);
   const known = [...shapes.keys()];
-  if (!Array.isArray(options.adapters) || options.adapters.length === 0) fail('/adapters', `found ${JSON.stringify(options.adapters)}; allowed: one or more of ${known.join(', ')}`);
+  if (!Array.isArray(options.adapters) || options.adapters.length === 0)
+    fail('/adapters', `found ${JSON.stringify(options.adapters)}; allowed: one or more of ${known.join(', ')}`);
   options.adapters.forEach((source, i) => {
     if (!shapes.has(source)) fail(`/adapters/${i}`, `no adapter named ${JSON.stringify(source)}; allowed: ${known.join(', ')}`);
     if (options.adapters.indexOf(source) !== i) fail(`/adapters/${i}`, `adapter "${source}" is named twice`);
@@ -143,14 +171,18 @@ export function checkCombination(name: string, options: CombineOptions, shapes: 
   });
   const requested = options.combination ?? 'svd';
   if (!COMBINATION_TYPES.includes(requested)) fail('/combination', `found ${JSON.stringify(requested)}; allowed: ${COMBINATION_TYPES.join(', ')}`);
-  if (options.density !== undefined && !usesDensity(requested)) fail('/density', `found ${options.density} for "${requested}"; density is used by ties, dare_linear, dare_ties, magnitude_prune and their _svd forms`);
+  if (options.density !== undefined && !usesDensity(requested))
+    fail('/density', `found ${options.density} for "${requested}"; density is used by ties, dare_linear, dare_ties, magnitude_prune and their _svd forms`);
   if (usesDensity(requested)) {
     const d = options.density;
-    if (typeof d !== 'number' || !(d >= 0 && d <= 1)) fail('/density', `found ${JSON.stringify(d)}; "${requested}" needs a density in [0, 1] (the fraction of values kept)`);
+    if (typeof d !== 'number' || !(d >= 0 && d <= 1))
+      fail('/density', `found ${JSON.stringify(d)}; "${requested}" needs a density in [0, 1] (the fraction of values kept)`);
   }
   if (options.majoritySign !== undefined) {
-    if (!MAJORITY_SIGN_METHODS.includes(options.majoritySign)) fail('/majoritySign', `found ${JSON.stringify(options.majoritySign)}; allowed: ${MAJORITY_SIGN_METHODS.join(', ')}`);
-    if (!usesSign(requested)) fail('/majoritySign', `found "${options.majoritySign}" for "${requested}"; the majority sign is used by ties, dare_ties and their _svd forms`);
+    if (!MAJORITY_SIGN_METHODS.includes(options.majoritySign))
+      fail('/majoritySign', `found ${JSON.stringify(options.majoritySign)}; allowed: ${MAJORITY_SIGN_METHODS.join(', ')}`);
+    if (!usesSign(requested))
+      fail('/majoritySign', `found "${options.majoritySign}" for "${requested}"; the majority sign is used by ties, dare_ties and their _svd forms`);
   }
   if (options.svdRank !== undefined) {
     if (!requested.endsWith('svd')) fail('/svdRank', `found ${options.svdRank} for "${requested}"; svdRank is used by the svd types`);
@@ -158,9 +190,11 @@ export function checkCombination(name: string, options: CombineOptions, shapes: 
   }
   if (options.svdClamp !== undefined) {
     if (!requested.endsWith('svd')) fail('/svdClamp', `found ${options.svdClamp} for "${requested}"; svdClamp is used by the svd types`);
-    if (typeof options.svdClamp !== 'number' || !(options.svdClamp >= 0 && options.svdClamp <= 1)) fail('/svdClamp', `found ${JSON.stringify(options.svdClamp)}; allowed: a quantile in [0, 1]`);
+    if (typeof options.svdClamp !== 'number' || !(options.svdClamp >= 0 && options.svdClamp <= 1))
+      fail('/svdClamp', `found ${JSON.stringify(options.svdClamp)}; allowed: a quantile in [0, 1]`);
   }
-  if (options.seed !== undefined && !(Number.isInteger(options.seed) && options.seed >= 0)) fail('/seed', `found ${JSON.stringify(options.seed)}; allowed: an integer ≥ 0`);
+  if (options.seed !== undefined && !(Number.isInteger(options.seed) && options.seed >= 0))
+    fail('/seed', `found ${JSON.stringify(options.seed)}; allowed: an integer ≥ 0`);
   const type: CombinationType = options.adapters.length === 1 ? 'linear' : requested;
   // Per site: the sources present must agree on the layer; variants other than plain LoRA (DoRA) are refused; the factor rules need equal ranks.
   const sites = new Map<string, Array<[string, SiteShape]>>();
@@ -168,7 +202,10 @@ export function checkCombination(name: string, options: CombineOptions, shapes: 
     const other = [...shapes.get(source)!].find(([, s]) => s.variant !== PLAIN_LORA);
     if (other) {
       const { label } = loraVariant(other[1].variant);
-      fail('/adapters', `adapter "${source}" uses ${label} (site "${other[0]}"); combining ${label} adapters is not supported (PEFT's add_weighted_adapter combines the A and B factors only, so the ${label} tensors would be left behind)`);
+      fail(
+        '/adapters',
+        `adapter "${source}" uses ${label} (site "${other[0]}"); combining ${label} adapters is not supported (PEFT's add_weighted_adapter combines the A and B factors only, so the ${label} tensors would be left behind)`,
+      );
     }
     for (const [path, shape] of shapes.get(source)!) {
       const list = sites.get(path) ?? [];
@@ -182,11 +219,17 @@ export function checkCombination(name: string, options: CombineOptions, shapes: 
     for (const [source, other] of list) {
       maxRank = Math.max(maxRank, other.r);
       if (other.kind !== shape.kind || other.fanIn !== shape.fanIn || other.out !== shape.out) {
-        fail('/adapters', `site "${path}" is a ${shape.kind} [${shape.fanIn}, ${shape.out}] in "${first}" but a ${other.kind} [${other.fanIn}, ${other.out}] in "${source}"`);
+        fail(
+          '/adapters',
+          `site "${path}" is a ${shape.kind} [${shape.fanIn}, ${shape.out}] in "${first}" but a ${other.kind} [${other.fanIn}, ${other.out}] in "${source}"`,
+        );
       }
     }
     if (FACTOR_RULES[type] !== undefined && new Set(list.map(([, s]) => s.r)).size > 1) {
-      fail('/adapters', `"${type}" combines A's and B's directly, so every adapter needs the same rank at each site; site "${path}" has ${list.map(([s, x]) => `r = ${x.r} in "${s}"`).join(', ')} (use "cat" or "svd" for different ranks)`);
+      fail(
+        '/adapters',
+        `"${type}" combines A's and B's directly, so every adapter needs the same rank at each site; site "${path}" has ${list.map(([s, x]) => `r = ${x.r} in "${s}"`).join(', ')} (use "cat" or "svd" for different ranks)`,
+      );
     }
   }
   const result = new Map<string, SiteShape>();
@@ -220,7 +263,12 @@ function seededMask(seed: number, density: number): NonNullable<CombineOptions['
  * add_weighted_adapter does; `checkCombination` runs first against `available` (every adapter name that exists: the
  * sources must be among them, the new name must not). Arithmetic in float64, results rounded to float32.
  */
-export function combineFactors(name: string, options: CombineOptions, factors: ReadonlyMap<string, ReadonlyMap<string, SiteFactors>>, available: readonly string[]): CombinedSite[] {
+export function combineFactors(
+  name: string,
+  options: CombineOptions,
+  factors: ReadonlyMap<string, ReadonlyMap<string, SiteFactors>>,
+  available: readonly string[],
+): CombinedSite[] {
   const shapes = new Map<string, Map<string, SiteShape>>();
   for (const [path, bySource] of factors) {
     for (const [source, f] of bySource) {
@@ -267,16 +315,43 @@ export function combineFactors(name: string, options: CombineOptions, factors: R
       const scaled = present.map((p) => p.weight * p.f.scaling);
       const weightsA = scaled.map((w) => Math.sqrt(Math.abs(w)) * (w >= 0 ? 1 : -1));
       const weightsB = scaled.map((w) => Math.sqrt(Math.abs(w)));
-      const a = applyRule(factorRule, present.map((p) => Float64Array.from(p.f.a)), weightsA, ruleOptions('A'));
-      const b = applyRule(factorRule, present.map((p) => Float64Array.from(p.f.b)), weightsB, ruleOptions('B'));
+      const a = applyRule(
+        factorRule,
+        present.map((p) => Float64Array.from(p.f.a)),
+        weightsA,
+        ruleOptions('A'),
+      );
+      const b = applyRule(
+        factorRule,
+        present.map((p) => Float64Array.from(p.f.b)),
+        weightsB,
+        ruleOptions('B'),
+      );
       out.push({ path, kind, fanIn, out: width, r, dropout, a: Float32Array.from(a), b: Float32Array.from(b) });
       continue;
     }
     const rank = svdRank!;
     const weights = present.map((p) => p.weight * p.f.scaling);
-    const { a, b } = type === 'svd'
-      ? lowRankSvd(present.map((p) => p.f), weights, fanIn, width, rank)
-      : denseSvd(applyRule(SVD_RULES[type], present.map((p) => deltaOf(p.f)), weights, ruleOptions('delta')), fanIn, width, rank);
+    const { a, b } =
+      type === 'svd'
+        ? lowRankSvd(
+            present.map((p) => p.f),
+            weights,
+            fanIn,
+            width,
+            rank,
+          )
+        : denseSvd(
+            applyRule(
+              SVD_RULES[type],
+              present.map((p) => deltaOf(p.f)),
+              weights,
+              ruleOptions('delta'),
+            ),
+            fanIn,
+            width,
+            rank,
+          );
     if (options.svdClamp !== undefined) clampFactors(a, b, options.svdClamp);
     out.push({ path, kind, fanIn, out: width, r: rank, dropout, a: Float32Array.from(a), b: Float32Array.from(b) });
   }

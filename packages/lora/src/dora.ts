@@ -53,7 +53,13 @@ export function doraOutput(o: DoraForwardInput): tf.Tensor2D {
 }
 
 /** W' = (W + s·A·B) ⊙ m / ‖W + s·A·B‖ (each output column scaled), and the norm (for unmerging). Caller disposes. */
-export function doraMergedWeight(w: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, magnitude: tf.Tensor1D, scaling: number): { weight: tf.Tensor2D; norm: tf.Tensor1D } {
+export function doraMergedWeight(
+  w: tf.Tensor2D,
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+  magnitude: tf.Tensor1D,
+  scaling: number,
+): { weight: tf.Tensor2D; norm: tf.Tensor1D } {
   return tf.tidy(() => {
     const adapted = w.add(tf.matMul(a, b).mul(scaling)); // [in, r]·[r, out] → [in, out]
     const norm = adapted.square().sum(0).sqrt() as tf.Tensor1D; // [out]
@@ -62,6 +68,13 @@ export function doraMergedWeight(w: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D,
 }
 
 /** Inverse of the merge given the norm stored then: W = W' ⊙ ‖·‖ / m − s·A·B. Caller disposes. */
-export function doraUnmergedWeight(merged: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, magnitude: tf.Tensor1D, norm: tf.Tensor1D, scaling: number): tf.Tensor2D {
+export function doraUnmergedWeight(
+  merged: tf.Tensor2D,
+  a: tf.Tensor2D,
+  b: tf.Tensor2D,
+  magnitude: tf.Tensor1D,
+  norm: tf.Tensor1D,
+  scaling: number,
+): tf.Tensor2D {
   return tf.tidy(() => merged.mul(norm.div(magnitude)).sub(tf.matMul(a, b).mul(scaling)) as tf.Tensor2D); // [in, r]·[r, out]
 }

@@ -151,7 +151,8 @@ export abstract class LoraLayer extends Module implements SiteModule {
       throw new Error(`a ${resolved.init} adapter moves part of W into its factors, so it cannot share a layer with other adapters (adding "${name}")`);
     }
     const moved = [...this.adapterMap.values()].find((a) => initMovesBase(a.init));
-    if (moved) throw new Error(`adapter "${moved.name}" (${moved.init} init) moved part of W into its factors; another adapter ("${name}") cannot share this layer`);
+    if (moved)
+      throw new Error(`adapter "${moved.name}" (${moved.init} init) moved part of W into its factors; another adapter ("${name}") cannot share this layer`);
     const { a, b, extras: initialExtras = {} } = this.initialFactors(resolved, rng);
     const variant = resolved.variant;
     const aVar = this.addParameter(key('lora_A', name), a);
@@ -163,9 +164,21 @@ export abstract class LoraLayer extends Module implements SiteModule {
       extras[t.key] = this.addParameter(key(t.key, name), value);
     }
     const adapter: LoraAdapter = {
-      name, r: resolved.r, alpha: resolved.alpha, rslora: resolved.rslora, dropout: resolved.dropout, scaling: resolved.scaling,
-      variant: variant.name, dora: variant.name === 'dora', init: resolved.init, rng, created: ++adaptersCreated,
-      a: aVar, b: bVar, extras, magnitude: extras.lora_magnitude_vector ?? null,
+      name,
+      r: resolved.r,
+      alpha: resolved.alpha,
+      rslora: resolved.rslora,
+      dropout: resolved.dropout,
+      scaling: resolved.scaling,
+      variant: variant.name,
+      dora: variant.name === 'dora',
+      init: resolved.init,
+      rng,
+      created: ++adaptersCreated,
+      a: aVar,
+      b: bVar,
+      extras,
+      magnitude: extras.lora_magnitude_vector ?? null,
     };
     this.adapterMap.set(name, adapter);
     if (this.adapterMap.size === 1) this.active = [name];
@@ -181,7 +194,9 @@ export abstract class LoraLayer extends Module implements SiteModule {
     if (variant.name !== PLAIN_LORA) throw new Error(`adapter "${name}": factors can be given for plain LoRA only (not ${variant.label})`);
     const expectA = [this.loraAShapeFor(options.r)].join();
     if (a.shape.join() !== expectA || b.shape.join() !== [options.r, this.outFeatures].join()) {
-      throw new Error(`adapter "${name}": factors A [${a.shape.join(', ')}] and B [${b.shape.join(', ')}] do not fit this layer (A [${expectA.replace(/,/g, ', ')}], B [${options.r}, ${this.outFeatures}])`);
+      throw new Error(
+        `adapter "${name}": factors A [${a.shape.join(', ')}] and B [${b.shape.join(', ')}] do not fit this layer (A [${expectA.replace(/,/g, ', ')}], B [${options.r}, ${this.outFeatures}])`,
+      );
     }
     const wasEmpty = this.adapterMap.size === 0;
     const adapter = this.addAdapter(name, { ...options, init: 'kaiming' }, rng);
@@ -255,7 +270,10 @@ export abstract class LoraLayer extends Module implements SiteModule {
    */
   setRowAdapters(names: readonly string[] | null): void {
     if (names !== null) {
-      if (this.merged) throw new Error('mixed-adapter batches: the adapters are merged into the base weight; unmerge them first (PEFT refuses adapter_names on merged layers)');
+      if (this.merged)
+        throw new Error(
+          'mixed-adapter batches: the adapters are merged into the base weight; unmerge them first (PEFT refuses adapter_names on merged layers)',
+        );
       const used = names.filter((n) => n !== BASE_ROWS && this.adapterMap.has(n));
       if (used.length > 0 && this.kind !== 'linear') throw new Error(`mixed-adapter batches are supported on Linear sites only, not on ${this.siteKind} sites`);
       const dora = used.find((n) => this.adapterMap.get(n)!.magnitude);

@@ -10,8 +10,15 @@ import type { LoraAdapter, LoraLayer } from './lora-layer.js';
 async function factorsOf(layer: LoraLayer, adapter: LoraAdapter): Promise<SiteFactors> {
   const [r, out] = adapter.b.shape as [number, number];
   return {
-    kind: layer.kind, fanIn: adapter.a.shape[0] as number, out, r, variant: adapter.variant, scaling: adapter.scaling, dropout: adapter.dropout,
-    a: await adapter.a.data(), b: await adapter.b.data(),
+    kind: layer.kind,
+    fanIn: adapter.a.shape[0] as number,
+    out,
+    r,
+    variant: adapter.variant,
+    scaling: adapter.scaling,
+    dropout: adapter.dropout,
+    a: await adapter.a.data(),
+    b: await adapter.b.data(),
   };
 }
 
@@ -38,7 +45,13 @@ export async function addWeightedAdapter(model: Module, name: string, options: C
   for (const site of combined) {
     const layer = byPath.get(site.path)!;
     const rng = new Rng(options.seed ?? 0).fork(site.path).fork(name);
-    layer.addAdapterFactors(name, { r: site.r, alpha: site.r, rslora: false, dropout: site.dropout }, rng, tf.tensor2d(site.a, [site.fanIn, site.r]), tf.tensor2d(site.b, [site.r, site.out]));
+    layer.addAdapterFactors(
+      name,
+      { r: site.r, alpha: site.r, rslora: false, dropout: site.dropout },
+      rng,
+      tf.tensor2d(site.a, [site.fanIn, site.r]),
+      tf.tensor2d(site.b, [site.r, site.out]),
+    );
   }
   return combined;
 }

@@ -53,7 +53,8 @@ registerArchitecture({
 
 registerArchitecture({
   name: 'llama',
-  description: 'Llama-family decoder with Hugging Face names, by model_type: llama, qwen2, mistral, qwen3, phi3, gemma, gemma2 (sites model.layers.N.self_attn.q/k/v/o_proj, model.layers.N.mlp.gate/up/down_proj; Phi-3 qkv_proj, gate_up_proj; lm_head when untied)',
+  description:
+    'Llama-family decoder with Hugging Face names, by model_type: llama, qwen2, mistral, qwen3, phi3, gemma, gemma2 (sites model.layers.N.self_attn.q/k/v/o_proj, model.layers.N.mlp.gate/up/down_proj; Phi-3 qkv_proj, gate_up_proj; lm_head when untied)',
   describe: describeLlama,
   create: (config, seed) => new Llama(config, seed),
 });

@@ -37,8 +37,7 @@ export class CausalSelfAttention extends Module {
   forward(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => {
       const [b, t, c] = x.shape as [number, number, number];
-      const split = (name: string) =>
-        this.child(name).forward(x).reshape([b, t, this.heads, this.headDim]).transpose([0, 2, 1, 3]); // [B, H, T, hd]
+      const split = (name: string) => this.child(name).forward(x).reshape([b, t, this.heads, this.headDim]).transpose([0, 2, 1, 3]); // [B, H, T, hd]
       const q = split('q');
       const k = split('k');
       const v = split('v');
@@ -55,8 +54,7 @@ export class CausalSelfAttention extends Module {
   forwardCached(x: tf.Tensor, cache: KvCache, layer: number, step: CacheStep): tf.Tensor {
     return tf.tidy(() => {
       const [b, t, c] = x.shape as [number, number, number];
-      const split = (name: string) =>
-        this.child(name).forward(x).reshape([b, t, this.heads, this.headDim]).transpose([0, 2, 1, 3]); // [B, H, T, hd]
+      const split = (name: string) => this.child(name).forward(x).reshape([b, t, this.heads, this.headDim]).transpose([0, 2, 1, 3]); // [B, H, T, hd]
       const q = split('q');
       const blocks = cache.append(layer, split('k'), split('v')); // [B, H, S_i, hd] each, ΣS_i = S+T
       const { mask } = step;

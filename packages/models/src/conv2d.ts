@@ -75,14 +75,25 @@ export function extractPatches(x: tf.Tensor4D, g: Conv2dGeometry): tf.Tensor4D {
   const rows = oh * ow * kh * kw;
   if (rows * h * w <= MAX_SELECTION_ENTRIES) {
     const s = tf.tensor2d(selectionMatrix(h, w, g, oh, ow, top, left), [rows, h * w]);
-    const columns = x.reshape([b, h * w, c]).transpose([1, 0, 2]).reshape([h * w, b * c]); // [HW, B·C]
+    const columns = x
+      .reshape([b, h * w, c])
+      .transpose([1, 0, 2])
+      .reshape([h * w, b * c]); // [HW, B·C]
     const picked = tf.matMul(s, columns); // [H'W'·kh·kw, HW]·[HW, B·C] → [H'W'·kh·kw, B·C]
-    return picked.reshape([oh * ow, kh * kw, b, c]).transpose([2, 0, 1, 3]).reshape([b, oh, ow, kh * kw * c]);
+    return picked
+      .reshape([oh * ow, kh * kw, b, c])
+      .transpose([2, 0, 1, 3])
+      .reshape([b, oh, ow, kh * kw * c]);
   }
   // Room for a window at every offset to read oh·sh rows (the strided subsample keeps every sh-th).
   const needH = (kh - 1) * dh + oh * sh;
   const needW = (kw - 1) * dw + ow * sw;
-  const padded = tf.pad(x, [[0, 0], [top, Math.max(needH - h - top, bottom)], [left, Math.max(needW - w - left, right)], [0, 0]]);
+  const padded = tf.pad(x, [
+    [0, 0],
+    [top, Math.max(needH - h - top, bottom)],
+    [left, Math.max(needW - w - left, right)],
+    [0, 0],
+  ]);
   const columns: tf.Tensor[] = [];
   for (let i = 0; i < kh; i++) {
     for (let j = 0; j < kw; j++) {

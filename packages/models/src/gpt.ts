@@ -41,7 +41,11 @@ class FeedForward extends Module {
 
 /** Pre-LayerNorm transformer block: x + attn(ln1(x)), then + mlp(ln2(x)). */
 class Block extends Module {
-  constructor(config: GptConfig, layer: number, private readonly rng: Rng) {
+  constructor(
+    config: GptConfig,
+    layer: number,
+    private readonly rng: Rng,
+  ) {
     super();
     this.addModule('ln1', new LayerNorm(config.dim));
     this.addModule('attn', new CausalSelfAttention(config.dim, config.heads, layer, config.dropout, rng.fork('attn')));
@@ -152,7 +156,8 @@ export function describeGpt(raw: JsonObject | Partial<GptConfig>): ModelDescript
   const config = { ...GPT_DEFAULTS, ...(raw as Partial<GptConfig>) } as GptConfig;
   const positive = (key: keyof GptConfig, max: number) => {
     const v = config[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new ConfigError(`/${key}`, `found ${JSON.stringify(v)}, allowed: an integer from 1 to ${max}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+      throw new ConfigError(`/${key}`, `found ${JSON.stringify(v)}, allowed: an integer from 1 to ${max}`);
   };
   if (config.vocabSize === undefined) throw new ConfigError('/vocabSize', 'missing: the number of token ids (characters + 1 for unknown)');
   positive('vocabSize', 1 << 20);
@@ -161,10 +166,18 @@ export function describeGpt(raw: JsonObject | Partial<GptConfig>): ModelDescript
   positive('heads', 256);
   positive('context', 65536);
   if (config.dim % config.heads !== 0) throw new ConfigError('/heads', `dim ${config.dim} is not divisible by ${config.heads} heads`);
-  if (typeof config.dropout !== 'number' || !(config.dropout >= 0 && config.dropout < 1)) throw new ConfigError('/dropout', `found ${JSON.stringify(config.dropout)}, allowed: a number in [0, 1)`);
+  if (typeof config.dropout !== 'number' || !(config.dropout >= 0 && config.dropout < 1))
+    throw new ConfigError('/dropout', `found ${JSON.stringify(config.dropout)}, allowed: a number in [0, 1)`);
   if (typeof config.tiedHead !== 'boolean') throw new ConfigError('/tiedHead', `found ${JSON.stringify(config.tiedHead)}, allowed: true or false`);
   const { dim, vocabSize } = config;
-  const site = (path: string, inFeatures: number, outFeatures: number, layer: number | null, role: string): Site => ({ path, inFeatures, outFeatures, layer, role, adapted: false });
+  const site = (path: string, inFeatures: number, outFeatures: number, layer: number | null, role: string): Site => ({
+    path,
+    inFeatures,
+    outFeatures,
+    layer,
+    role,
+    adapted: false,
+  });
   const sites: Site[] = [];
   for (let l = 0; l < config.layers; l++) {
     for (const m of ['q', 'k', 'v', 'o']) sites.push(site(`blocks.${l}.attn.${m}`, dim, dim, l, `attn.${m}`));

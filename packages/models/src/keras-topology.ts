@@ -109,7 +109,10 @@ function batchShape(config: Json): Array<number | null> | null {
 
 function ref(raw: unknown, pointer: string): NodeRef {
   if (!Array.isArray(raw) || typeof raw[0] !== 'string' || !Number.isInteger(raw[1]) || !Number.isInteger(raw[2])) {
-    throw new TopologyError(pointer, `found ${JSON.stringify(raw)?.slice(0, 60)}, allowed: [layerName, nodeIndex, tensorIndex] (Keras 2 format; save Keras 3 models with tf_keras)`);
+    throw new TopologyError(
+      pointer,
+      `found ${JSON.stringify(raw)?.slice(0, 60)}, allowed: [layerName, nodeIndex, tensorIndex] (Keras 2 format; save Keras 3 models with tf_keras)`,
+    );
   }
   return { layer: raw[0], node: raw[1] as number, tensor: raw[2] as number };
 }
@@ -119,13 +122,20 @@ function layerSpec(raw: unknown, index: number, pointer: string): Omit<KerasLaye
     throw new TopologyError(pointer, 'found no {"class_name", "config"}: not a Keras layer');
   }
   const name = String(raw.config.name ?? raw.name ?? '');
-  if (name === '' || name.includes('.')) throw new TopologyError(`${pointer}/config/name`, `found ${JSON.stringify(name)}, allowed: a non-empty layer name without "."`);
+  if (name === '' || name.includes('.'))
+    throw new TopologyError(`${pointer}/config/name`, `found ${JSON.stringify(name)}, allowed: a non-empty layer name without "."`);
   const className = raw.class_name;
   if (['Sequential', 'Model', 'Functional'].includes(className)) {
-    throw new TopologyError(pointer, `layer "${name}" is a nested ${className}; rankwise loads flat models (build the nested model's layers into the outer one)`);
+    throw new TopologyError(
+      pointer,
+      `layer "${name}" is a nested ${className}; rankwise loads flat models (build the nested model's layers into the outer one)`,
+    );
   }
   if (!isKnownLayerClass(className)) {
-    throw new TopologyError(`${pointer}/class_name`, `layer "${name}": unknown layer class "${className}" (a custom layer TensorFlow.js does not know); rankwise loads models built from tfjs's own layers, e.g. ${knownLayerClasses().slice(0, 6).join(', ')}, …`);
+    throw new TopologyError(
+      `${pointer}/class_name`,
+      `layer "${name}": unknown layer class "${className}" (a custom layer TensorFlow.js does not know); rankwise loads models built from tfjs's own layers, e.g. ${knownLayerClasses().slice(0, 6).join(', ')}, …`,
+    );
   }
   return { index, name, className, config: raw.config, pointer, raw };
 }
@@ -150,7 +160,13 @@ export function parseTopology(topology: unknown): Omit<KerasTopology, 'shapes' |
       calls: [[i === 0 ? { layer: inputName, node: 0, tensor: 0 } : { layer: body[i - 1].name, node: 0, tensor: 0 }]],
     }));
     const last = layers[layers.length - 1];
-    return { kind: 'Sequential', name: String((config as Json).name ?? 'sequential'), layers, input: { layer: inputName, shape }, output: { layer: last.name, node: 0, tensor: 0 } };
+    return {
+      kind: 'Sequential',
+      name: String((config as Json).name ?? 'sequential'),
+      layers,
+      input: { layer: inputName, shape },
+      output: { layer: last.name, node: 0, tensor: 0 },
+    };
   }
   if (className === 'Model' || className === 'Functional') {
     if (!isObject(config) || !Array.isArray(config.layers)) throw new TopologyError(`${pointer}/config/layers`, 'a functional model needs a layer list');
@@ -159,7 +175,11 @@ export function parseTopology(topology: unknown): Omit<KerasTopology, 'shapes' |
       const inbound = json.inbound_nodes;
       if (!Array.isArray(inbound)) throw new TopologyError(`${s.pointer}/inbound_nodes`, 'missing: a functional layer lists its inbound nodes');
       const calls = inbound.map((node, k) => {
-        if (!Array.isArray(node)) throw new TopologyError(`${s.pointer}/inbound_nodes/${k}`, 'found a Keras 3 node; allowed: Keras 2 format [[layer, node, tensor, kwargs], …] (save with tf_keras)');
+        if (!Array.isArray(node))
+          throw new TopologyError(
+            `${s.pointer}/inbound_nodes/${k}`,
+            'found a Keras 3 node; allowed: Keras 2 format [[layer, node, tensor, kwargs], …] (save with tf_keras)',
+          );
         return node.map((r, j) => ref(r, `${s.pointer}/inbound_nodes/${k}/${j}`));
       });
       return { ...s, calls };
@@ -167,14 +187,24 @@ export function parseTopology(topology: unknown): Omit<KerasTopology, 'shapes' |
     const inputs = Array.isArray(config.input_layers) ? config.input_layers : [];
     const outputs = Array.isArray(config.output_layers) ? config.output_layers : [];
     if (inputs.length !== 1 || outputs.length !== 1) {
-      throw new TopologyError(`${pointer}/config`, `the model has ${inputs.length} inputs and ${outputs.length} outputs; rankwise adapts single-input, single-output models`);
+      throw new TopologyError(
+        `${pointer}/config`,
+        `the model has ${inputs.length} inputs and ${outputs.length} outputs; rankwise adapts single-input, single-output models`,
+      );
     }
     const input = ref(inputs[0], `${pointer}/config/input_layers/0`);
     const inputLayer = layers.find((l) => l.name === input.layer);
     const shape = inputLayer ? batchShape(inputLayer.config) : null;
-    if (!inputLayer || !shape) throw new TopologyError(`${pointer}/config/input_layers/0`, `input layer "${input.layer}" not found or without batch_input_shape`);
+    if (!inputLayer || !shape)
+      throw new TopologyError(`${pointer}/config/input_layers/0`, `input layer "${input.layer}" not found or without batch_input_shape`);
     const body = layers.filter((l) => l.className !== 'InputLayer');
-    return { kind: 'Functional', name: String(config.name ?? 'model'), layers: body, input: { layer: input.layer, shape }, output: ref(outputs[0], `${pointer}/config/output_layers/0`) };
+    return {
+      kind: 'Functional',
+      name: String(config.name ?? 'model'),
+      layers: body,
+      input: { layer: input.layer, shape },
+      output: ref(outputs[0], `${pointer}/config/output_layers/0`),
+    };
   }
   throw new TopologyError(`${pointer}/class_name`, `found ${JSON.stringify(className)}, allowed: "Sequential", "Model" or "Functional" (a LayersModel)`);
 }
@@ -227,7 +257,10 @@ function layerWeights(spec: KerasLayerSpec, layer: tf.layers.Layer, inputShape: 
 function checkSupported(spec: KerasLayerSpec): void {
   const c = spec.config;
   if (spec.className === 'Conv2D' && c.data_format === 'channels_first') {
-    throw new TopologyError(`${spec.pointer}/config/data_format`, `layer "${spec.name}": found "channels_first", allowed: "channels_last" (TensorFlow.js convolves NHWC)`);
+    throw new TopologyError(
+      `${spec.pointer}/config/data_format`,
+      `layer "${spec.name}": found "channels_first", allowed: "channels_last" (TensorFlow.js convolves NHWC)`,
+    );
   }
   if (spec.className === 'Embedding' && c.mask_zero === true) {
     throw new TopologyError(`${spec.pointer}/config/mask_zero`, `layer "${spec.name}": found true, allowed: false (rankwise does not propagate Keras masks)`);
@@ -247,7 +280,9 @@ export function analyseTopology(topology: unknown): KerasTopology {
   for (const spec of parsed.layers) {
     checkSupported(spec);
     for (const [k, call] of spec.calls.entries()) {
-      for (const r of call) if (!names.has(r.layer)) throw new TopologyError(`${spec.pointer}/inbound_nodes/${k}`, `layer "${spec.name}" takes the output of "${r.layer}", which is not in the model`);
+      for (const r of call)
+        if (!names.has(r.layer))
+          throw new TopologyError(`${spec.pointer}/inbound_nodes/${k}`, `layer "${spec.name}" takes the output of "${r.layer}", which is not in the model`);
     }
   }
   // Calls in dependency order (Keras lists layers topologically, but a shared layer's later calls may come later).
@@ -272,7 +307,10 @@ export function analyseTopology(topology: unknown): KerasTopology {
           shapes.set(`${spec.name}:${k}`, (Array.isArray(out[0]) ? (out as unknown as tf.Shape[])[0] : out) as Array<number | null>);
         } catch (error) {
           if (error instanceof TopologyError) throw error;
-          throw new TopologyError(`${spec.pointer}/config`, `layer "${spec.name}" (${spec.className}) does not accept input [${inputs.map((s) => s.join(', ')).join('] [')}]: ${(error as Error).message}`);
+          throw new TopologyError(
+            `${spec.pointer}/config`,
+            `layer "${spec.name}" (${spec.className}) does not accept input [${inputs.map((s) => s.join(', ')).join('] [')}]: ${(error as Error).message}`,
+          );
         }
       });
       pending.delete(spec.name);

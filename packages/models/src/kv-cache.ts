@@ -36,7 +36,12 @@ export function attendBlocks(q: tf.Tensor, blocks: readonly KvBlock[], scale: nu
       // Each [B, H, R, S] intermediate is disposed as soon as the next exists, so a prefill chunk holds two at a time
       // (the backend's pool reuses their buffers) instead of four until the layer ends.
       const joined = blocks.length > 1;
-      const k = joined ? tf.concat(blocks.map((b) => b.k), 2) : blocks[0].k; // [B, H, S, hd]
+      const k = joined
+        ? tf.concat(
+            blocks.map((b) => b.k),
+            2,
+          )
+        : blocks[0].k; // [B, H, S, hd]
       const product = tf.matMul(q, k, false, true); // [B, H, R, hd]·[B, H, hd, S] → [B, H, R, S]
       if (joined) k.dispose();
       const scores = product.mul(scale);
@@ -45,7 +50,12 @@ export function attendBlocks(q: tf.Tensor, blocks: readonly KvBlock[], scale: nu
       if (masked !== scores) scores.dispose();
       const weights = tf.softmax(masked, -1);
       masked.dispose();
-      const v = joined ? tf.concat(blocks.map((b) => b.v), 2) : blocks[0].v; // [B, H, S, hd]
+      const v = joined
+        ? tf.concat(
+            blocks.map((b) => b.v),
+            2,
+          )
+        : blocks[0].v; // [B, H, S, hd]
       const out = tf.matMul(weights, v); // [B, H, R, S]·[B, H, S, hd] → [B, H, R, hd]
       weights.dispose();
       if (joined) v.dispose();
@@ -168,13 +178,32 @@ export class KvCache {
     if (!base || (k.shape[2] as number) > 1) {
       // a prefill chunk: everything into the base
       const parts = [base, tail, { k, v }].filter((b): b is KvBlock => b !== null);
-      this.base[layer] = { k: tf.keep(parts.length > 1 ? tf.concat(parts.map((b) => b.k), 2) : k.clone()), v: tf.keep(parts.length > 1 ? tf.concat(parts.map((b) => b.v), 2) : v.clone()) };
+      this.base[layer] = {
+        k: tf.keep(
+          parts.length > 1
+            ? tf.concat(
+                parts.map((b) => b.k),
+                2,
+              )
+            : k.clone(),
+        ),
+        v: tf.keep(
+          parts.length > 1
+            ? tf.concat(
+                parts.map((b) => b.v),
+                2,
+              )
+            : v.clone(),
+        ),
+      };
       this.tail[layer] = null;
       disposeBlock(base);
       disposeBlock(tail);
       return [this.base[layer]!];
     }
-    const grown: KvBlock = tail ? { k: tf.keep(tf.concat([tail.k, k], 2)), v: tf.keep(tf.concat([tail.v, v], 2)) } : { k: tf.keep(k.clone()), v: tf.keep(v.clone()) };
+    const grown: KvBlock = tail
+      ? { k: tf.keep(tf.concat([tail.k, k], 2)), v: tf.keep(tf.concat([tail.v, v], 2)) }
+      : { k: tf.keep(k.clone()), v: tf.keep(v.clone()) };
     disposeBlock(tail);
     if ((grown.k.shape[2] as number) < TAIL_POSITIONS) {
       this.tail[layer] = grown;
@@ -223,7 +252,12 @@ export function isCachedDecoder(model: object): model is CachedDecoder {
 }
 
 /** Runs `forward` between `cache.begin` and `cache.end`, also when it throws. */
-export function withCacheStep<T>(cache: KvCache, t: number, realRows: ReadonlyArray<ArrayLike<boolean | number>> | undefined, forward: (step: CacheStep) => T): T {
+export function withCacheStep<T>(
+  cache: KvCache,
+  t: number,
+  realRows: ReadonlyArray<ArrayLike<boolean | number>> | undefined,
+  forward: (step: CacheStep) => T,
+): T {
   const step = cache.begin(t, realRows);
   try {
     return forward(step);

@@ -114,8 +114,12 @@ export class TfjsLayersModel extends Model {
       case 'Conv2D':
         this.activations.set(spec.name, head ? null : activation(c.activation));
         return new Conv2d(weights[0], bias, {
-          role, layer: spec.index, kernelSize: pair(c.kernel_size), strides: pair(c.strides ?? 1),
-          padding: c.padding === 'same' ? 'same' : 'valid', dilation: pair(c.dilation_rate ?? 1),
+          role,
+          layer: spec.index,
+          kernelSize: pair(c.kernel_size),
+          strides: pair(c.strides ?? 1),
+          padding: c.padding === 'same' ? 'same' : 'valid',
+          dilation: pair(c.dilation_rate ?? 1),
         });
       case 'Embedding':
         return new EmbeddingSite(weights[0], { role, layer: spec.index });
@@ -127,7 +131,9 @@ export class TfjsLayersModel extends Model {
 
   /** Keras-layer buffers (BatchNorm statistics) by path, e.g. `batch_normalization.moving_mean`. */
   namedBuffers(): Array<[string, tf.Variable]> {
-    return this.namedChildren().flatMap(([name, m]) => (m instanceof FrozenLayer ? m.buffers().map(([b, v]) => [`${name}.${b}`, v] as [string, tf.Variable]) : []));
+    return this.namedChildren().flatMap(([name, m]) =>
+      m instanceof FrozenLayer ? m.buffers().map(([b, v]) => [`${name}.${b}`, v] as [string, tf.Variable]) : [],
+    );
   }
 
   /** x: the model input, or rows of its flattened size ([B, 784] for a [28, 28, 1] input) → logits. */

@@ -101,7 +101,7 @@ export class Linear extends Module implements SiteModule {
         if (options.bias ?? true) this.addParameter('bias', tf.zeros([outFeatures]));
         return;
       }
-      if (!rng) throw new Error('Linear needs an Rng, init \'zeros\' or initial weights');
+      if (!rng) throw new Error("Linear needs an Rng, init 'zeros' or initial weights");
       const values = transposeValues(uniformValues([inFeatures, outFeatures], 1 / Math.sqrt(inFeatures), rng), inFeatures, outFeatures);
       this.stored = quantizeWeight(quantized, values, outFeatures, inFeatures);
       if (options.bias ?? true) this.addParameter('bias', uniform([outFeatures], 1 / Math.sqrt(inFeatures), rng));
@@ -112,14 +112,16 @@ export class Linear extends Module implements SiteModule {
       if (options.bias ?? true) this.addParameter('bias', tf.zeros([outFeatures]));
       return;
     }
-    if (!rng) throw new Error('Linear needs an Rng, init \'zeros\' or initial weights');
+    if (!rng) throw new Error("Linear needs an Rng, init 'zeros' or initial weights");
     this.addParameter('weight', kaimingUniform([inFeatures, outFeatures], inFeatures, rng));
     if (options.bias ?? true) this.addParameter('bias', uniform([outFeatures], 1 / Math.sqrt(inFeatures), rng));
   }
 
   get weight(): tf.Variable {
     if (this.stored) {
-      throw new Error(`this Linear [${this.inFeatures}, ${this.outFeatures}] (${this.role}${this.layer === null ? '' : `, layer ${this.layer}`}) stores its frozen weight quantized (${this.stored.type}): it cannot be read, merged into or trained; load the model without "quantize" for that`);
+      throw new Error(
+        `this Linear [${this.inFeatures}, ${this.outFeatures}] (${this.role}${this.layer === null ? '' : `, layer ${this.layer}`}) stores its frozen weight quantized (${this.stored.type}): it cannot be read, merged into or trained; load the model without "quantize" for that`,
+      );
     }
     return this.param('weight');
   }
@@ -133,7 +135,10 @@ export class Linear extends Module implements SiteModule {
   async quantize(type: QuantType): Promise<void> {
     if (this.stored) throw new Error(`this Linear is already quantized (${this.stored.type})`);
     const weight = this.param('weight');
-    if (weight.trainable) throw new Error(`cannot quantize a trainable weight [${this.inFeatures}, ${this.outFeatures}] (${this.role}): only frozen base weights are stored quantized (freeze first)`);
+    if (weight.trainable)
+      throw new Error(
+        `cannot quantize a trainable weight [${this.inFeatures}, ${this.outFeatures}] (${this.role}): only frozen base weights are stored quantized (freeze first)`,
+      );
     const values = (await weight.data()) as Float32Array; // [in, out]
     this.setQuantized(quantizeWeight(type, transposeValues(values, this.inFeatures, this.outFeatures), this.outFeatures, this.inFeatures));
   }

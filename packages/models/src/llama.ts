@@ -67,8 +67,16 @@ export const LLAMA_MODEL_TYPES = FAMILY_MODEL_TYPES as readonly LlamaConfig['mod
 const LLAMA_KEYS = [...FAMILY_KEYS, 'context', 'hf_extra'];
 /** The value a key holds in a config of a family that does not have it (a filled-in config carries every key). */
 const NEUTRAL: JsonObject = {
-  attention_bias: false, mlp_bias: false, partial_rotary_factor: 1, original_max_position_embeddings: null, sliding_window: null, layer_types: null, hidden_activation: null,
-  query_pre_attn_scalar: null, attn_logit_softcapping: null, final_logit_softcapping: null,
+  attention_bias: false,
+  mlp_bias: false,
+  partial_rotary_factor: 1,
+  original_max_position_embeddings: null,
+  sliding_window: null,
+  layer_types: null,
+  hidden_activation: null,
+  query_pre_attn_scalar: null,
+  attn_logit_softcapping: null,
+  final_logit_softcapping: null,
 };
 /** Used when a config omits them: transformers' LlamaConfig defaults, and a 512-token training window. */
 const DEFAULT_CONTEXT = 512;
@@ -164,7 +172,14 @@ class LlamaAttention extends Module {
   private readonly window: number | null;
   private readonly scale: number;
 
-  constructor(private readonly c: LlamaConfig, layer: number, private readonly rope: RotaryEmbedding, private readonly family: ModelFamily, rng: Rng, init: 'random' | 'zeros') {
+  constructor(
+    private readonly c: LlamaConfig,
+    layer: number,
+    private readonly rope: RotaryEmbedding,
+    private readonly family: ModelFamily,
+    rng: Rng,
+    init: 'random' | 'zeros',
+  ) {
     super();
     this.rep = c.num_attention_heads / c.num_key_value_heads;
     for (const [path, role, inF, outF] of layerSites(c).filter(([path]) => path.startsWith('self_attn.'))) {
@@ -188,7 +203,10 @@ class LlamaAttention extends Module {
     const [b, t] = x.shape as [number, number, number];
     const { num_attention_heads: h, num_key_value_heads: kv, head_dim: hd } = this.c;
     if (this.family.fused) {
-      const fused = this.child('qkv_proj').forward(x).reshape([b * t, h + 2 * kv, hd]).transpose([1, 0, 2]); // [B·T, (H+2KV)·hd] → [H+2KV, B·T, hd]
+      const fused = this.child('qkv_proj')
+        .forward(x)
+        .reshape([b * t, h + 2 * kv, hd])
+        .transpose([1, 0, 2]); // [B·T, (H+2KV)·hd] → [H+2KV, B·T, hd]
       const heads = (y: tf.Tensor, n: number) => y.reshape([n, b, t, hd]).transpose([1, 0, 2, 3]); // [n, B·T, hd] → [B, n, T, hd]
       const [q, k, v] = tf.split(fused, [h, kv, kv], 0); // q | k | v
       return [heads(q, h), heads(k, kv), heads(v, kv)];
@@ -211,11 +229,17 @@ class LlamaAttention extends Module {
       const cap = this.c.attn_logit_softcapping;
       if (cap !== null) scores = scores.div(cap).tanh().mul(cap); // Gemma 2: soft-capped before the mask
       const masked = packed
-        ? scores.reshape([b, kv, this.rep, t, t]).add(packed.mask(this.window).reshape([b, 1, 1, t, t])).reshape([b, kv, this.rep * t, t]) // each token reads its own sequence only
+        ? scores
+            .reshape([b, kv, this.rep, t, t])
+            .add(packed.mask(this.window).reshape([b, 1, 1, t, t]))
+            .reshape([b, kv, this.rep * t, t]) // each token reads its own sequence only
         : scores.add(groupedCausalMask(t, this.rep, this.window));
       const weights = tf.softmax(masked, -1); // [B, KV, rep·T, T]
       const mixed = tf.matMul(weights, v); // [B, KV, rep·T, T]·[B, KV, T, hd] → [B, KV, rep·T, hd]
-      const merged = mixed.reshape([b, h, t, hd]).transpose([0, 2, 1, 3]).reshape([b, t, h * hd]); // [B, T, H·hd]
+      const merged = mixed
+        .reshape([b, h, t, hd])
+        .transpose([0, 2, 1, 3])
+        .reshape([b, t, h * hd]); // [B, T, H·hd]
       return this.child('o_proj').forward(merged); // [B, T, C]
     });
   }
@@ -236,21 +260,34 @@ class LlamaAttention extends Module {
       const total = step.total;
       const window = this.window;
       // keys at cache index j ≤ (S + i) − window are out of new token i's window: [1, 1, T, S+T]
-      const windowMask = window === null || total <= window ? null : step.shared(`window${window}`, () => {
-        const values = new Float32Array(t * total);
-        for (let i = 0; i < t; i++) for (let j = 0; j <= total - t + i - window; j++) values[i * total + j] = -1e9;
-        return tf.tensor4d(values, [1, 1, t, total]);
-      });
+      const windowMask =
+        window === null || total <= window
+          ? null
+          : step.shared(`window${window}`, () => {
+              const values = new Float32Array(t * total);
+              for (let i = 0; i < t; i++) for (let j = 0; j <= total - t + i - window; j++) values[i * total + j] = -1e9;
+              return tf.tensor4d(values, [1, 1, t, total]);
+            });
       const additive = step.mask && windowMask ? step.mask.add(windowMask) : (step.mask ?? windowMask); // [B or 1, 1, T, S+T]
       const cap = this.c.attn_logit_softcapping;
-      const masked = additive === null && cap === null ? null : (scores: tf.Tensor) => { // [B, KV, rep·T, S+T]
-        const capped = cap === null ? scores : scores.div(cap).tanh().mul(cap); // Gemma 2: soft-capped before the mask
-        if (additive === null) return capped;
-        const rows = additive.shape[0] as number;
-        return capped.reshape([b, kv, this.rep, t, total]).add(additive.reshape([rows, 1, 1, t, total])).reshape([b, kv, this.rep * t, total]);
-      };
+      const masked =
+        additive === null && cap === null
+          ? null
+          : (scores: tf.Tensor) => {
+              // [B, KV, rep·T, S+T]
+              const capped = cap === null ? scores : scores.div(cap).tanh().mul(cap); // Gemma 2: soft-capped before the mask
+              if (additive === null) return capped;
+              const rows = additive.shape[0] as number;
+              return capped
+                .reshape([b, kv, this.rep, t, total])
+                .add(additive.reshape([rows, 1, 1, t, total]))
+                .reshape([b, kv, this.rep * t, total]);
+            };
       const mixed = attendBlocks(q, blocks, this.scale, masked); // softmax(cap(q·Kᵀ·scale) + mask)·V: [B, KV, rep·T, hd]
-      const merged = mixed.reshape([b, h, t, hd]).transpose([0, 2, 1, 3]).reshape([b, t, h * hd]); // [B, T, H·hd]
+      const merged = mixed
+        .reshape([b, h, t, hd])
+        .transpose([0, 2, 1, 3])
+        .reshape([b, t, h * hd]); // [B, T, H·hd]
       return this.child('o_proj').forward(merged); // [B, T, C]
     });
   }
@@ -261,7 +298,14 @@ class LlamaAttention extends Module {
  * gives gate | up in one product. [B, T, C] → [B, T, I] → [B, T, C].
  */
 class LlamaMlp extends Module {
-  constructor(c: LlamaConfig, layer: number, private readonly family: ModelFamily, private readonly activation: 'silu' | 'gelu_pytorch_tanh', rng: Rng, init: 'random' | 'zeros') {
+  constructor(
+    c: LlamaConfig,
+    layer: number,
+    private readonly family: ModelFamily,
+    private readonly activation: 'silu' | 'gelu_pytorch_tanh',
+    rng: Rng,
+    init: 'random' | 'zeros',
+  ) {
     super();
     for (const [path, role, inF, outF] of layerSites(c).filter(([path]) => path.startsWith('mlp.'))) {
       const name = path.slice('mlp.'.length);
@@ -331,7 +375,6 @@ class LlamaDecoderLayer extends Module {
       return h.add(this.child('mlp').forward(this.child('post_attention_layernorm').forward(h))); // [B, T, C]
     });
   }
-
 }
 
 /**
@@ -345,8 +388,12 @@ class LlamaBackbone extends Module {
   constructor(c: LlamaConfig, family: ModelFamily, rng: Rng, init: 'random' | 'zeros') {
     super();
     const frequencies = ropeFrequencies({
-      headDim: c.head_dim, theta: c.rope_theta, partialRotaryFactor: c.partial_rotary_factor, maxPositions: c.max_position_embeddings,
-      scaling: c.rope_scaling, originalMaxPositions: c.original_max_position_embeddings,
+      headDim: c.head_dim,
+      theta: c.rope_theta,
+      partialRotaryFactor: c.partial_rotary_factor,
+      maxPositions: c.max_position_embeddings,
+      scaling: c.rope_scaling,
+      originalMaxPositions: c.original_max_position_embeddings,
     });
     const rope = new RotaryEmbedding(c.head_dim, c.rope_theta, frequencies);
     this.rope = rope;
@@ -415,7 +462,12 @@ export class Llama extends Model implements CachedDecoder {
     const rng = new Rng(seed);
     const backbone = this.addModule('model', new LlamaBackbone(c, this.family, rng.fork('model'), init));
     const embedding = backbone.namedChildren().find(([name]) => name === 'embed_tokens')![1] as Embedding;
-    this.addModule('lm_head', c.tie_word_embeddings ? new TiedLmHead(embedding) : new Linear(c.hidden_size, c.vocab_size, rng.fork('lm_head'), { role: 'head', layer: null, bias: false, init }));
+    this.addModule(
+      'lm_head',
+      c.tie_word_embeddings
+        ? new TiedLmHead(embedding)
+        : new Linear(c.hidden_size, c.vocab_size, rng.fork('lm_head'), { role: 'head', layer: null, bias: false, init }),
+    );
   }
 
   override get contextLength(): number {
@@ -430,7 +482,8 @@ export class Llama extends Model implements CachedDecoder {
   forward(ids: tf.Tensor, positionIds?: Int32Array): tf.Tensor {
     return tf.tidy(() => {
       const t = ids.shape[1] as number;
-      if (t > this.config.max_position_embeddings) throw new Error(`sequence of ${t} tokens is longer than max_position_embeddings (${this.config.max_position_embeddings})`);
+      if (t > this.config.max_position_embeddings)
+        throw new Error(`sequence of ${t} tokens is longer than max_position_embeddings (${this.config.max_position_embeddings})`);
       const packed = positionIds ? this.packedPositions(ids.shape[0] as number, t, positionIds) : undefined;
       const logits = this.child('lm_head').forward(this.child<LlamaBackbone>('model').forward(ids, packed)); // [B, T, V]
       const cap = this.config.final_logit_softcapping;
@@ -459,11 +512,14 @@ export class Llama extends Model implements CachedDecoder {
 
   forwardCached(ids: tf.Tensor, cache: KvCache, options: { realRows?: ReadonlyArray<ArrayLike<boolean | number>>; lastOnly?: boolean } = {}): tf.Tensor {
     const t = ids.shape[1] as number;
-    if (cache.length + t > this.config.max_position_embeddings) throw new Error(`${cache.length} cached + ${t} new tokens are more than max_position_embeddings (${this.config.max_position_embeddings})`);
+    if (cache.length + t > this.config.max_position_embeddings)
+      throw new Error(`${cache.length} cached + ${t} new tokens are more than max_position_embeddings (${this.config.max_position_embeddings})`);
     const switchAt = this.child<LlamaBackbone>('model').rope.frequencies.longAfter;
     if (switchAt !== undefined && cache.length > 0 && cache.length <= switchAt && cache.length + t > switchAt) {
       // transformers drops the cache here (Phi3ForCausalLM.prepare_inputs_for_generation) and recomputes every key
-      throw new Error(`longrope: the cache holds ${cache.length} positions rotated with short_factor and this step crosses original_max_position_embeddings (${switchAt}), where every key switches to long_factor; prefill the whole sequence again`);
+      throw new Error(
+        `longrope: the cache holds ${cache.length} positions rotated with short_factor and this step crosses original_max_position_embeddings (${switchAt}), where every key switches to long_factor; prefill the whole sequence again`,
+      );
     }
     const cap = this.config.final_logit_softcapping;
     return withCacheStep(cache, t, options.realRows, (step) =>
@@ -483,7 +539,8 @@ export function describeLlama(raw: JsonObject): ModelDescription {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('', 'a llama config must be an object');
   const modelType = raw.model_type ?? 'llama';
   const family = typeof modelType === 'string' ? FAMILIES.get(modelType) : undefined;
-  if (!family) throw new ConfigError('/model_type', `found ${JSON.stringify(modelType)}, allowed: ${LLAMA_MODEL_TYPES.map((t) => JSON.stringify(t)).join(', ')}`);
+  if (!family)
+    throw new ConfigError('/model_type', `found ${JSON.stringify(modelType)}, allowed: ${LLAMA_MODEL_TYPES.map((t) => JSON.stringify(t)).join(', ')}`);
   for (const key of Object.keys(raw)) {
     if (!LLAMA_KEYS.includes(key)) throw new ConfigError(`/${key}`, `unknown key "${key}"; allowed: ${LLAMA_KEYS.join(', ')}`);
     if (key !== 'context' && key !== 'hf_extra' && !family.keys.includes(key) && raw[key] !== NEUTRAL[key]) {
@@ -496,7 +553,8 @@ export function describeLlama(raw: JsonObject): ModelDescription {
   const int = (key: string, max: number, fallback?: number): number => {
     const v = merged[key] ?? fallback;
     if (v === undefined) throw new ConfigError(`/${key}`, `missing; allowed: an integer from 1 to ${max}`);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new ConfigError(`/${key}`, `found ${JSON.stringify(v)}, allowed: an integer from 1 to ${max}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+      throw new ConfigError(`/${key}`, `found ${JSON.stringify(v)}, allowed: an integer from 1 to ${max}`);
     return v;
   };
   const positive = (key: string, fallback: number): number => {
@@ -519,13 +577,17 @@ export function describeLlama(raw: JsonObject): ModelDescription {
   const kvHeads = int('num_key_value_heads', 1024, heads);
   const layers = int('num_hidden_layers', 1024);
   if (heads % kvHeads !== 0) throw new ConfigError('/num_key_value_heads', `${heads} attention heads are not a multiple of ${kvHeads} key/value heads`);
-  if (merged.head_dim === undefined && hidden % heads !== 0) throw new ConfigError('/num_attention_heads', `hidden_size ${hidden} is not divisible by ${heads} heads (and no head_dim is given)`);
+  if (merged.head_dim === undefined && hidden % heads !== 0)
+    throw new ConfigError('/num_attention_heads', `hidden_size ${hidden} is not divisible by ${heads} heads (and no head_dim is given)`);
   const headDim = int('head_dim', 4096, hidden / heads);
   const partial = family.keys.includes('partial_rotary_factor') ? (merged.partial_rotary_factor as number) : 1;
   family.check(merged, layers);
   const rotary = rotaryDimOf(headDim, partial);
   if (rotary % 2 !== 0 || rotary < 2) {
-    throw new ConfigError(partial === 1 ? '/head_dim' : '/partial_rotary_factor', `rotary embeddings need an even rotary dimension: head_dim ${headDim} × partial_rotary_factor ${partial} gives ${rotary}`);
+    throw new ConfigError(
+      partial === 1 ? '/head_dim' : '/partial_rotary_factor',
+      `rotary embeddings need an even rotary dimension: head_dim ${headDim} × partial_rotary_factor ${partial} gives ${rotary}`,
+    );
   }
   const ropeScaling = checkRopeScaling(merged.rope_scaling, rotary);
   const originalPositions = nullableNumber('original_max_position_embeddings');
@@ -533,14 +595,17 @@ export function describeLlama(raw: JsonObject): ModelDescription {
     throw new ConfigError('/original_max_position_embeddings', `found ${JSON.stringify(originalPositions)}, allowed: a positive integer`);
   }
   if (ropeScaling?.rope_type === 'longrope' || ropeScaling?.type === 'longrope') {
-    if (originalPositions === null && typeof ropeScaling.factor !== 'number') throw new ConfigError('/rope_scaling/factor', 'missing; longrope needs "factor" (or a top-level original_max_position_embeddings)');
+    if (originalPositions === null && typeof ropeScaling.factor !== 'number')
+      throw new ConfigError('/rope_scaling/factor', 'missing; longrope needs "factor" (or a top-level original_max_position_embeddings)');
   }
   const window = nullableNumber('sliding_window');
-  if (window !== null && (!Number.isInteger(window) || window < 1)) throw new ConfigError('/sliding_window', `found ${JSON.stringify(window)}, allowed: a positive integer or null`);
+  if (window !== null && (!Number.isInteger(window) || window < 1))
+    throw new ConfigError('/sliding_window', `found ${JSON.stringify(window)}, allowed: a positive integer or null`);
   const maxPositions = int('max_position_embeddings', 1 << 22, 2048);
   const context = int('context', maxPositions, Math.min(maxPositions, DEFAULT_CONTEXT));
   const extra = merged.hf_extra ?? {};
-  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new ConfigError('/hf_extra', `found ${JSON.stringify(extra)}, allowed: an object`);
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
+    throw new ConfigError('/hf_extra', `found ${JSON.stringify(extra)}, allowed: an object`);
   const config: LlamaConfig = {
     model_type: family.modelType as LlamaConfig['model_type'],
     vocab_size: int('vocab_size', 1 << 22),
@@ -575,6 +640,7 @@ export function describeLlama(raw: JsonObject): ModelDescription {
       sites.push({ path: `model.layers.${l}.${path}`, inFeatures, outFeatures, layer: l, role, adapted: false });
     }
   }
-  if (!config.tie_word_embeddings) sites.push({ path: 'lm_head', inFeatures: hidden, outFeatures: config.vocab_size, layer: null, role: 'head', adapted: false });
+  if (!config.tie_word_embeddings)
+    sites.push({ path: 'lm_head', inFeatures: hidden, outFeatures: config.vocab_size, layer: null, role: 'head', adapted: false });
   return { architecture: 'llama', task: 'language-model', config, sites, vocabSize: config.vocab_size, contextLength: context };
 }

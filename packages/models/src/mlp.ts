@@ -30,9 +30,7 @@ export class Mlp extends Model {
     this.config = describeMlp(config).config as MlpConfig;
     const { sizes } = this.config;
     const rng = new Rng(seed);
-    const layers = sizes.slice(0, -1).map(
-      (n, i) => new Linear(n, sizes[i + 1], rng.fork(`layers.${i}`), { role: mlpRole(i, sizes), layer: i }),
-    );
+    const layers = sizes.slice(0, -1).map((n, i) => new Linear(n, sizes[i + 1], rng.fork(`layers.${i}`), { role: mlpRole(i, sizes), layer: i }));
     this.addModule('layers', new Sequential(layers));
     this.dropoutRng = new Rng(seed).fork('dropout');
   }
@@ -65,9 +63,15 @@ export function describeMlp(raw: JsonObject | Partial<MlpConfig>): ModelDescript
     throw new ConfigError('/sizes', `mlp sizes must be at least two positive integers, got ${JSON.stringify(sizes)}`);
   }
   if (!ACTIVATIONS.includes(activation)) throw new ConfigError('/activation', `unknown activation "${activation}"; known: ${ACTIVATIONS.join(', ')}`);
-  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) throw new ConfigError('/dropout', `found ${JSON.stringify(dropout)}, allowed: a number in [0, 1)`);
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1))
+    throw new ConfigError('/dropout', `found ${JSON.stringify(dropout)}, allowed: a number in [0, 1)`);
   const sites = sizes.slice(0, -1).map((n, i) => ({
-    path: `layers.${i}`, inFeatures: n, outFeatures: sizes[i + 1], layer: i, role: mlpRole(i, sizes), adapted: false,
+    path: `layers.${i}`,
+    inFeatures: n,
+    outFeatures: sizes[i + 1],
+    layer: i,
+    role: mlpRole(i, sizes),
+    adapted: false,
   }));
   return { architecture: 'mlp', task: 'classification', config, sites, inputFeatures: sizes[0], classes: sizes[sizes.length - 1] };
 }

@@ -106,7 +106,9 @@ export abstract class Module {
     for (const name of path.split('.')) {
       const next = module.childMap.get(name);
       if (!next) {
-        const known = this.namedModules().map(([p]) => p).filter((p) => p !== '');
+        const known = this.namedModules()
+          .map(([p]) => p)
+          .filter((p) => p !== '');
         throw new Error(`no module at "${path}"; modules: ${known.join(', ')}`);
       }
       module = next;

@@ -27,7 +27,10 @@ const KEYS: Record<RopeType, { required: string[]; optional: string[] }> = {
   default: { required: [], optional: [] },
   linear: { required: ['factor'], optional: [] },
   dynamic: { required: ['factor'], optional: ['original_max_position_embeddings'] },
-  yarn: { required: ['factor'], optional: ['attention_factor', 'beta_fast', 'beta_slow', 'original_max_position_embeddings', 'mscale', 'mscale_all_dim', 'truncate'] },
+  yarn: {
+    required: ['factor'],
+    optional: ['attention_factor', 'beta_fast', 'beta_slow', 'original_max_position_embeddings', 'mscale', 'mscale_all_dim', 'truncate'],
+  },
   llama3: { required: ['factor', 'low_freq_factor', 'high_freq_factor', 'original_max_position_embeddings'], optional: [] },
   longrope: { required: ['short_factor', 'long_factor'], optional: ['attention_factor', 'factor', 'original_max_position_embeddings'] },
 };
@@ -54,24 +57,33 @@ export function checkRopeScaling(raw: JsonValue | undefined, rotaryDim?: number)
   }
   const kind = raw.rope_type ?? raw.type;
   if (!(ROPE_TYPES as readonly JsonValue[]).includes(kind ?? null)) {
-    throw new ConfigError(at(raw.rope_type !== undefined ? 'rope_type' : 'type'), `found ${JSON.stringify(kind ?? null)}, allowed: ${ROPE_TYPES.map((t) => JSON.stringify(t)).join(', ')}`);
+    throw new ConfigError(
+      at(raw.rope_type !== undefined ? 'rope_type' : 'type'),
+      `found ${JSON.stringify(kind ?? null)}, allowed: ${ROPE_TYPES.map((t) => JSON.stringify(t)).join(', ')}`,
+    );
   }
   const { required, optional } = KEYS[kind as RopeType];
   for (const key of Object.keys(raw)) {
     if (key !== 'rope_type' && key !== 'type' && !required.includes(key) && !optional.includes(key)) {
-      throw new ConfigError(at(key), `rope type "${String(kind)}" does not take "${key}"; it takes ${[...required, ...optional].join(', ') || 'no other keys'}`);
+      throw new ConfigError(
+        at(key),
+        `rope type "${String(kind)}" does not take "${key}"; it takes ${[...required, ...optional].join(', ') || 'no other keys'}`,
+      );
     }
   }
-  for (const key of required) if (raw[key] === undefined || raw[key] === null) throw new ConfigError(at(key), `missing; rope type "${String(kind)}" needs ${required.join(', ')}`);
+  for (const key of required)
+    if (raw[key] === undefined || raw[key] === null) throw new ConfigError(at(key), `missing; rope type "${String(kind)}" needs ${required.join(', ')}`);
   const positive = (key: string, nullable: boolean): void => {
     const v = raw[key];
     if ((v === undefined || v === null) && nullable) return;
-    if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) throw new ConfigError(at(key), `found ${JSON.stringify(v)}, allowed: a positive number${nullable ? ' or null' : ''}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0))
+      throw new ConfigError(at(key), `found ${JSON.stringify(v)}, allowed: a positive number${nullable ? ' or null' : ''}`);
   };
   const integer = (key: string, nullable: boolean): void => {
     const v = raw[key];
     if ((v === undefined || v === null) && nullable) return;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(at(key), `found ${JSON.stringify(v)}, allowed: a positive integer${nullable ? ' or null' : ''}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+      throw new ConfigError(at(key), `found ${JSON.stringify(v)}, allowed: a positive integer${nullable ? ' or null' : ''}`);
   };
   if (required.includes('factor')) positive('factor', false);
   if (kind === 'dynamic') integer('original_max_position_embeddings', true);
@@ -79,17 +91,22 @@ export function checkRopeScaling(raw: JsonValue | undefined, rotaryDim?: number)
     for (const key of ['attention_factor', 'beta_fast', 'beta_slow']) positive(key, true);
     for (const key of ['mscale', 'mscale_all_dim']) {
       const v = raw[key];
-      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v))) throw new ConfigError(at(key), `found ${JSON.stringify(v)}, allowed: a number or null`);
+      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v)))
+        throw new ConfigError(at(key), `found ${JSON.stringify(v)}, allowed: a number or null`);
     }
     integer('original_max_position_embeddings', true);
-    if (raw.truncate !== undefined && typeof raw.truncate !== 'boolean') throw new ConfigError(at('truncate'), `found ${JSON.stringify(raw.truncate)}, allowed: true or false`);
+    if (raw.truncate !== undefined && typeof raw.truncate !== 'boolean')
+      throw new ConfigError(at('truncate'), `found ${JSON.stringify(raw.truncate)}, allowed: true or false`);
   }
   if (kind === 'longrope') {
     for (const key of ['short_factor', 'long_factor']) {
       const v = raw[key];
       const length = rotaryDim === undefined ? null : rotaryDim / 2;
       if (!Array.isArray(v) || v.some((f) => typeof f !== 'number' || !Number.isFinite(f) || !(f > 0)) || (length !== null && v.length !== length)) {
-        throw new ConfigError(at(key), `found ${JSON.stringify(v).slice(0, 80)}, allowed: ${length ?? 'rotary dimension / 2'} positive numbers (one per rotary frequency)`);
+        throw new ConfigError(
+          at(key),
+          `found ${JSON.stringify(v).slice(0, 80)}, allowed: ${length ?? 'rotary dimension / 2'} positive numbers (one per rotary frequency)`,
+        );
       }
     }
     positive('attention_factor', true);
@@ -230,13 +247,15 @@ export function ropeFrequencies(settings: RopeSettings): RopeFrequencies {
       const old = need('original_max_position_embeddings');
       const lowWavelen = old / lowFreqFactor;
       const highWavelen = old / highFreqFactor;
-      return fixed(defaultInvFreq(base, dim).map((f) => {
-        const wavelen = (2 * Math.PI) / f;
-        if (wavelen < highWavelen) return f; // high frequencies: kept
-        if (wavelen > lowWavelen) return f / factor; // low frequencies: interpolated by factor
-        const smooth = (old / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
-        return ((1 - smooth) * f) / factor + smooth * f; // in between: smoothed
-      }));
+      return fixed(
+        defaultInvFreq(base, dim).map((f) => {
+          const wavelen = (2 * Math.PI) / f;
+          if (wavelen < highWavelen) return f; // high frequencies: kept
+          if (wavelen > lowWavelen) return f / factor; // low frequencies: interpolated by factor
+          const smooth = (old / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+          return ((1 - smooth) * f) / factor + smooth * f; // in between: smoothed
+        }),
+      );
     }
   }
 }

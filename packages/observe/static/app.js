@@ -31,10 +31,20 @@ async function loadRuns() {
     ...rows.map((r) => {
       const box = el('input', { type: 'checkbox', 'data-run': r.run, onchange: (e) => toggle(r.run, e.target.checked) });
       box.checked = selected.has(r.run);
-      const metrics = Object.entries(r.metrics).map(([k, v]) => `${k} ${fmt(v)}`).join(' · ');
-      return el('tr', { class: selected.has(r.run) ? 'selected' : '', 'data-run': r.run, 'data-status': r.status },
-        el('td', {}, box), el('td', {}, r.pipeline), el('td', {}, r.kind === 'run' ? r.id : `${r.id} (${r.kind})`),
-        el('td', { class: `status-${r.status}` }, r.status), el('td', {}, metrics), el('td', {}, text(r.startedAt).replace('T', ' ').slice(0, 19)), el('td', {}, seconds(r.durationMs)));
+      const metrics = Object.entries(r.metrics)
+        .map(([k, v]) => `${k} ${fmt(v)}`)
+        .join(' · ');
+      return el(
+        'tr',
+        { class: selected.has(r.run) ? 'selected' : '', 'data-run': r.run, 'data-status': r.status },
+        el('td', {}, box),
+        el('td', {}, r.pipeline),
+        el('td', {}, r.kind === 'run' ? r.id : `${r.id} (${r.kind})`),
+        el('td', { class: `status-${r.status}` }, r.status),
+        el('td', {}, metrics),
+        el('td', {}, text(r.startedAt).replace('T', ' ').slice(0, 19)),
+        el('td', {}, seconds(r.durationMs)),
+      );
     }),
   );
   // a run's status changed (started, finished): keep live streams for running runs only
@@ -106,9 +116,16 @@ async function renderCompare(runs) {
   const head = el('tr', {}, el('th', {}, ''), ...c.runs.map((r) => el('th', {}, r)));
   const body = [
     ...c.settings.map((s) => el('tr', { class: 'setting' }, el('td', {}, s.pointer), ...s.values.map((v) => el('td', {}, v ?? '(absent)')))),
-    ...c.metrics.map((m) => el('tr', { class: 'metric' }, el('td', {}, m.name), ...m.values.map((v) => el('td', {}, v === null || v === undefined ? '—' : fmt(v))))),
+    ...c.metrics.map((m) =>
+      el('tr', { class: 'metric' }, el('td', {}, m.name), ...m.values.map((v) => el('td', {}, v === null || v === undefined ? '—' : fmt(v)))),
+    ),
   ];
-  document.getElementById('compare').replaceChildren(el('h2', {}, `${runs.length} runs side by side: settings that differ, then metrics`), el('table', { id: 'compare-table' }, el('thead', {}, head), el('tbody', {}, ...body)));
+  document
+    .getElementById('compare')
+    .replaceChildren(
+      el('h2', {}, `${runs.length} runs side by side: settings that differ, then metrics`),
+      el('table', { id: 'compare-table' }, el('thead', {}, head), el('tbody', {}, ...body)),
+    );
 }
 
 async function renderRun(run) {
@@ -116,15 +133,29 @@ async function renderRun(run) {
   const metrics = [...new Set(data.evaluations.flatMap((e) => Object.keys(e.metrics)))];
   const s = data.summary;
   const facts = `${data.name} · ${data.status}${s.parameterReport ? ` · ${s.parameterReport}` : ''}${s.backend ? ` · backend ${s.backend.name}` : ''}${typeof s.durationMs === 'number' ? ` · ${seconds(s.durationMs)}` : ''}`;
-  document.getElementById('evaluations').replaceChildren(
-    el('h2', {}, facts),
-    el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'evaluation'), el('th', {}, 'data'), ...metrics.map((m) => el('th', {}, m)))),
-      el('tbody', {}, ...data.evaluations.map((e) => el('tr', {}, el('td', {}, e.label ?? `stage ${e.index}`), el('td', {}, e.data), ...metrics.map((m) => el('td', {}, fmt(e.metrics[m]))))))),
-  );
+  document
+    .getElementById('evaluations')
+    .replaceChildren(
+      el('h2', {}, facts),
+      el(
+        'table',
+        {},
+        el('thead', {}, el('tr', {}, el('th', {}, 'evaluation'), el('th', {}, 'data'), ...metrics.map((m) => el('th', {}, m)))),
+        el(
+          'tbody',
+          {},
+          ...data.evaluations.map((e) =>
+            el('tr', {}, el('td', {}, e.label ?? `stage ${e.index}`), el('td', {}, e.data), ...metrics.map((m) => el('td', {}, fmt(e.metrics[m])))),
+          ),
+        ),
+      ),
+    );
 }
 
 function renderHeatmaps(runs) {
-  const imgs = rows.filter((r) => runs.includes(r.run)).flatMap((r) => r.heatmaps.map((h) => el('img', { src: `/files/${h.split('/').map(encodeURIComponent).join('/')}`, alt: `${r.pipeline} heatmap` })));
+  const imgs = rows
+    .filter((r) => runs.includes(r.run))
+    .flatMap((r) => r.heatmaps.map((h) => el('img', { src: `/files/${h.split('/').map(encodeURIComponent).join('/')}`, alt: `${r.pipeline} heatmap` })));
   if (imgs.length) document.getElementById('heatmaps').replaceChildren(el('h2', {}, 'Grid heatmaps'), ...imgs);
 }
 

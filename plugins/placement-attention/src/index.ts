@@ -28,8 +28,18 @@ export default definePlacementPlugin<AttentionOptions>({
     type: 'object',
     additionalProperties: false,
     properties: {
-      matrices: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 }, description: 'Attention matrices to adapt: q, k, v, o (default q and v, as in the LoRA paper).' },
-      mlp: { oneOf: [{ type: 'boolean' }, { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } }], 'x-allowed': 'true, false, or a list of MLP matrices ("fc", "proj")', description: 'Also adapt the MLP: true for both matrices, or a list of "fc", "proj".' },
+      matrices: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { type: 'string', minLength: 1 },
+        description: 'Attention matrices to adapt: q, k, v, o (default q and v, as in the LoRA paper).',
+      },
+      mlp: {
+        oneOf: [{ type: 'boolean' }, { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } }],
+        'x-allowed': 'true, false, or a list of MLP matrices ("fc", "proj")',
+        description: 'Also adapt the MLP: true for both matrices, or a list of "fc", "proj".',
+      },
       head: { type: 'boolean', description: 'Also adapt the output head.' },
       layers: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 }, description: 'Only blocks whose index is listed.' },
     },
@@ -60,7 +70,10 @@ export default definePlacementPlugin<AttentionOptions>({
     const layerIndices = [...new Set(sites.map((s) => s.layer).filter((l): l is number => l !== null))].sort((a, b) => a - b);
     options.layers?.forEach((layer, i) => {
       if (!layerIndices.includes(layer)) {
-        throw new PlacementError(`layer ${layer} is out of range; the model has layers ${layerIndices[0]}–${layerIndices[layerIndices.length - 1]}`, `/layers/${i}`);
+        throw new PlacementError(
+          `layer ${layer} is out of range; the model has layers ${layerIndices[0]}–${layerIndices[layerIndices.length - 1]}`,
+          `/layers/${i}`,
+        );
       }
     });
     return sites

@@ -15,7 +15,10 @@ export interface PatternOptions {
 }
 
 const patternList = {
-  oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } }],
+  oneOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+  ],
   'x-allowed': 'a pattern (name, .suffix, glob, /regex/) or a non-empty list of patterns',
 };
 
@@ -52,11 +55,28 @@ export default definePlacementPlugin<PatternOptions>({
     additionalProperties: false,
     required: ['target'],
     properties: {
-      target: { ...patternList, description: '"all-linear" (every Linear but the output head), a pattern, or a list of patterns (a site matching any is chosen).' },
+      target: {
+        ...patternList,
+        description: '"all-linear" (every Linear but the output head), a pattern, or a list of patterns (a site matching any is chosen).',
+      },
       exclude: { ...patternList, description: 'Patterns of sites never to adapt.' },
-      layers: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'integer', minimum: 0 }, description: 'Only sites whose layer index is listed (PEFT\'s layers_to_transform).' },
-      rankPattern: { type: 'object', additionalProperties: { type: 'integer', minimum: 1, maximum: 4096 }, description: 'Per-pattern rank overrides; the first matching key wins (PEFT\'s rank_pattern).' },
-      alphaPattern: { type: 'object', additionalProperties: { type: 'number', exclusiveMinimum: 0 }, description: 'Per-pattern alpha overrides; the first matching key wins (PEFT\'s alpha_pattern).' },
+      layers: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { type: 'integer', minimum: 0 },
+        description: "Only sites whose layer index is listed (PEFT's layers_to_transform).",
+      },
+      rankPattern: {
+        type: 'object',
+        additionalProperties: { type: 'integer', minimum: 1, maximum: 4096 },
+        description: "Per-pattern rank overrides; the first matching key wins (PEFT's rank_pattern).",
+      },
+      alphaPattern: {
+        type: 'object',
+        additionalProperties: { type: 'number', exclusiveMinimum: 0 },
+        description: "Per-pattern alpha overrides; the first matching key wins (PEFT's alpha_pattern).",
+      },
     },
   },
   select(sites: readonly Site[], options: PatternOptions): PlacementChoice[] {
@@ -78,10 +98,16 @@ export default definePlacementPlugin<PatternOptions>({
     });
     const ranks = compileOverrides(options.rankPattern, '/rankPattern');
     const alphas = compileOverrides(options.alphaPattern, '/alphaPattern');
-    for (const [key, overrides] of [['rankPattern', ranks], ['alphaPattern', alphas]] as const) {
+    for (const [key, overrides] of [
+      ['rankPattern', ranks],
+      ['alphaPattern', alphas],
+    ] as const) {
       for (const o of overrides) {
         if (!chosen.some((s) => o.matches(s.path))) {
-          throw new PlacementError(`${key} key ${JSON.stringify(o.key)} matches none of the chosen sites (${chosen.map((s) => s.path).join(', ') || 'none'})`, o.pointer);
+          throw new PlacementError(
+            `${key} key ${JSON.stringify(o.key)} matches none of the chosen sites (${chosen.map((s) => s.path).join(', ') || 'none'})`,
+            o.pointer,
+          );
         }
       }
     }

@@ -28,7 +28,10 @@ export function planBroadcast(aShape: readonly number[], bShape: readonly number
   const size = util.sizeFromShape(outShape);
   const aStrides = paddedStrides(aShape, outShape);
   const bStrides = paddedStrides(bShape, outShape);
-  const { dims, strides: [as, bs] } = collapseDims(outShape, [aStrides, bStrides]);
+  const {
+    dims,
+    strides: [as, bs],
+  } = collapseDims(outShape, [aStrides, bStrides]);
   if (dims.length > MAX_NATIVE_RANK) return undefined;
   return { outShape, size, spec: Float64Array.from([dims.length, ...dims, ...as, ...bs]) };
 }

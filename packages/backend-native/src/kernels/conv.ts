@@ -24,8 +24,14 @@ type Conv2DAttrs = {
 function convInfo(xShape: number[], filterShape: number[], attrs: Conv2DAttrs): backend_util.Conv2DInfo | undefined {
   if (attrs.dataFormat !== 'NHWC') return undefined;
   const info = backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides,
-    attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast',
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    attrs.dilations ?? 1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
   );
   const n = info.batchSize * info.outHeight * info.outWidth;
   const k = info.filterHeight * info.filterWidth * info.inChannels;
@@ -34,7 +40,8 @@ function convInfo(xShape: number[], filterShape: number[], attrs: Conv2DAttrs): 
 
 /** x [B, H, W, C] → patches [B·H'·W', kh·kw·C], zero where a window reads padding. */
 function im2col(x: Float32Array, c: backend_util.Conv2DInfo, out: Float32Array): void {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = c;
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } =
+    c;
   const { top, left } = c.padInfo;
   const k = filterHeight * filterWidth * inChannels;
   let row = 0;
@@ -62,7 +69,8 @@ function im2col(x: Float32Array, c: backend_util.Conv2DInfo, out: Float32Array):
 
 /** The reverse of im2col: adds each patch value back onto the input position it came from. */
 function col2im(patches: Float32Array, c: backend_util.Conv2DInfo, dx: Float32Array): void {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = c;
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } =
+    c;
   const { top, left } = c.padInfo;
   const k = filterHeight * filterWidth * inChannels;
   dx.fill(0);

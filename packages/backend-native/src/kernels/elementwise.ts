@@ -37,7 +37,7 @@ function unaryKernel(def: UnaryDef): NativeKernel {
   return {
     kernelName: def.kernelName,
     run({ inputs, attrs }, backend) {
-    const { addon } = backend;
+      const { addon } = backend;
       const x = inputs.x;
       if (!x) return undefined;
       const size = util.sizeFromShape(x.shape);
@@ -75,7 +75,7 @@ function binaryKernel(def: BinaryDef): NativeKernel {
   return {
     kernelName: def.kernelName,
     run({ inputs }, backend) {
-    const { addon } = backend;
+      const { addon } = backend;
       const a = inputs[def.a];
       const b = inputs[def.b];
       if (!a || !b) return undefined;

@@ -16,7 +16,13 @@ function data32(backend: NativeBackend, t: TensorInfo): { values: Data32; make: 
 /** Output dims with the input stride each one walks; size-1 dims dropped, contiguous runs merged. */
 function planTranspose(shape: readonly number[], perm: readonly number[]): { dims: number[]; strides: number[] } {
   const inStrides = stridesOf(shape);
-  const { dims, strides: [strides] } = collapseDims(perm.map((axis) => shape[axis]), [perm.map((axis) => inStrides[axis])]);
+  const {
+    dims,
+    strides: [strides],
+  } = collapseDims(
+    perm.map((axis) => shape[axis]),
+    [perm.map((axis) => inStrides[axis])],
+  );
   return { dims, strides };
 }
 
@@ -103,8 +109,14 @@ const concatKernel: NativeKernel = {
     let outShape: number[];
     try {
       axis = util.parseAxisParam(attrs?.axis as number, all[0].shape)[0];
-      backend_util.assertParamsConsistent(all.map((t) => t.shape), axis);
-      outShape = backend_util.computeOutShape(all.map((t) => t.shape), axis);
+      backend_util.assertParamsConsistent(
+        all.map((t) => t.shape),
+        axis,
+      );
+      outShape = backend_util.computeOutShape(
+        all.map((t) => t.shape),
+        axis,
+      );
     } catch {
       return undefined;
     }

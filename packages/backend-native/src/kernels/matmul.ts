@@ -96,8 +96,13 @@ function planBias(backend: NativeBackend, outShape: number[], bias: TensorInfo):
 
 const keep: InPlace = () => {};
 
-function planActivation(backend: NativeBackend, outShape: number[], activation: string, alpha: number,
-  preluWeights: TensorInfo | undefined): InPlace | undefined {
+function planActivation(
+  backend: NativeBackend,
+  outShape: number[],
+  activation: string,
+  alpha: number,
+  preluWeights: TensorInfo | undefined,
+): InPlace | undefined {
   const { addon } = backend;
   if (activation === 'prelu') {
     if (!preluWeights) return undefined;

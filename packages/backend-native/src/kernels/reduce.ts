@@ -56,7 +56,7 @@ function reduceKernel(kernelName: string, op: ReduceOpName, axisAttr: string): N
   return {
     kernelName,
     run({ inputs, attrs }, backend) {
-    const { addon } = backend;
+      const { addon } = backend;
       const x = inputs.x;
       if (!x || util.sizeFromShape(x.shape) === 0) return undefined;
       const xv = floatValues(backend, x);

@@ -19,8 +19,15 @@ export interface CombineFlags {
 
 /** Which flag each option of lora/combine.ts comes from, for error messages. */
 const FLAGS: Record<string, string> = {
-  '/adapters': '--adapter', '/weights': '--weights', '/combination': '--combination', '/density': '--density', '/majoritySign': '--majority-sign',
-  '/svdRank': '--svd-rank', '/svdClamp': '--svd-clamp', '/seed': '--seed', '/name': '--out',
+  '/adapters': '--adapter',
+  '/weights': '--weights',
+  '/combination': '--combination',
+  '/density': '--density',
+  '/majoritySign': '--majority-sign',
+  '/svdRank': '--svd-rank',
+  '/svdClamp': '--svd-clamp',
+  '/seed': '--seed',
+  '/name': '--out',
 };
 
 class FlagError extends Error {}
@@ -52,10 +59,17 @@ export async function combineCommand(flags: CombineFlags): Promise<ExitCode> {
     if (sources.length === 0) throw new FlagError('--adapter: give one or more <name>=<adapter folder>');
     const weights = flags.weights.split(',').map((w) => number('--weights', w)!);
     const combination = flags.combination as CombinationType | undefined;
-    if (combination !== undefined && !COMBINATION_TYPES.includes(combination)) throw new FlagError(`--combination: found ${JSON.stringify(combination)}; allowed: ${COMBINATION_TYPES.join(', ')}`);
+    if (combination !== undefined && !COMBINATION_TYPES.includes(combination))
+      throw new FlagError(`--combination: found ${JSON.stringify(combination)}; allowed: ${COMBINATION_TYPES.join(', ')}`);
     options = {
-      adapters: sources.map((s) => s.name), weights, combination, density: number('--density', flags.density), majoritySign: flags.majoritySign as MajoritySignMethod | undefined,
-      svdRank: number('--svd-rank', flags.svdRank), svdClamp: number('--svd-clamp', flags.svdClamp), seed: number('--seed', flags.seed),
+      adapters: sources.map((s) => s.name),
+      weights,
+      combination,
+      density: number('--density', flags.density),
+      majoritySign: flags.majoritySign as MajoritySignMethod | undefined,
+      svdRank: number('--svd-rank', flags.svdRank),
+      svdClamp: number('--svd-clamp', flags.svdClamp),
+      seed: number('--seed', flags.seed),
     };
     const existing = await readdir(out).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : Promise.reject(error)));
     if (existing.length > 0) throw new FlagError(`--out: ${flags.out} exists and is not empty; allowed: a new or empty folder`);
@@ -63,11 +77,16 @@ export async function combineCommand(flags: CombineFlags): Promise<ExitCode> {
     console.error(`✖ ${(error as Error).message}`);
     return EXIT.invalid;
   }
-  const name = basename(out).replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64) || 'combined';
+  const name =
+    basename(out)
+      .replace(/[^A-Za-z0-9_-]/g, '-')
+      .slice(0, 64) || 'combined';
   try {
     const sites = await combineAdapterFolders(name, sources, options, out);
     const ranks = [...new Set(sites.map((s) => s.r))].join('/');
-    console.log(`wrote ${flags.out}: ${options.combination ?? 'svd'} of ${sources.map((s, i) => `${options.weights[i]}·${s.name}`).join(' + ')}, ${sites.length} sites, rank ${ranks}`);
+    console.log(
+      `wrote ${flags.out}: ${options.combination ?? 'svd'} of ${sources.map((s, i) => `${options.weights[i]}·${s.name}`).join(' + ')}, ${sites.length} sites, rank ${ranks}`,
+    );
     return EXIT.ok;
   } catch (error) {
     if (error instanceof CombineError) {
@@ -84,11 +103,18 @@ export async function combineCommand(flags: CombineFlags): Promise<ExitCode> {
 
 /** Registers `rankwise adapters combine`. */
 export function adaptersCommand(program: Command, done: (code: ExitCode) => void): void {
-  const adapters = program.command('adapters').description('work with PEFT adapters: combine several into one (PEFT\'s add_weighted_adapter)');
+  const adapters = program.command('adapters').description("work with PEFT adapters: combine several into one (PEFT's add_weighted_adapter)");
   adapters
     .command('combine')
-    .description('combine PEFT adapters into a new one with PEFT\'s rules (linear, cat, svd, ties, dare_linear, dare_ties, magnitude_prune, *_svd); no base model needed')
-    .requiredOption('--adapter <name=dir>', 'a source adapter folder and its name (repeat, in order)', (value: string, previous: string[]) => [...previous, value], [])
+    .description(
+      "combine PEFT adapters into a new one with PEFT's rules (linear, cat, svd, ties, dare_linear, dare_ties, magnitude_prune, *_svd); no base model needed",
+    )
+    .requiredOption(
+      '--adapter <name=dir>',
+      'a source adapter folder and its name (repeat, in order)',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .requiredOption('--weights <list>', 'one weight per adapter, comma-separated (may be negative), e.g. 0.7,0.3')
     .requiredOption('--out <dir>', 'where to write the combined adapter (a new or empty folder)')
     .option('--combination <type>', `${COMBINATION_TYPES.join(', ')} (default svd, as PEFT)`)

@@ -18,13 +18,20 @@ export const CHAT_DEFAULT_MAX_NEW = 256;
  * chat template (or the plain fallback), streams the reply and keeps it in the conversation. Ends at EOF, /exit or
  * /quit; /reset starts a new conversation.
  */
-export async function chatCommand(modelPath: string, flags: ChatFlags, stdin: NodeJS.ReadableStream = process.stdin, io: CommandOutput = PROCESS_OUTPUT): Promise<ExitCode> {
+export async function chatCommand(
+  modelPath: string,
+  flags: ChatFlags,
+  stdin: NodeJS.ReadableStream = process.stdin,
+  io: CommandOutput = PROCESS_OUTPUT,
+): Promise<ExitCode> {
   const sampling = parseSampling(flags, CHAT_DEFAULT_MAX_NEW);
   await resolveBackend((flags.backend ?? 'auto') as BackendRequest);
   const { model, vocab, modelDir, origin } = await openModel(resolve(modelPath), flags.adapter, sampling.seed);
   const format = await chatFormat(modelDir);
   const tty = (stdin as { isTTY?: boolean }).isTTY === true;
-  io.err(`chat: ${origin}; ${format.kind === 'template' ? 'the model\'s chat template' : 'plain "User:/Assistant:" format (no chat template)'}; /reset, /exit\n`);
+  io.err(
+    `chat: ${origin}; ${format.kind === 'template' ? "the model's chat template" : 'plain "User:/Assistant:" format (no chat template)'}; /reset, /exit\n`,
+  );
   const initial: ChatMessage[] = flags.system ? [{ role: 'system', content: flags.system }] : [];
   let messages = [...initial];
   const input = createInterface({ input: stdin, terminal: false });

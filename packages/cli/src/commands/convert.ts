@@ -1,11 +1,7 @@
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  loadGgufModel, loadHuggingFaceModel, resolveBackend, saveGgufModel, saveHuggingFaceModel, type LlamaConfig,
-} from '@rankwise/core';
-import {
-  checkGgufAdapter, checkGgufModel, ggufAdapterToPeft, peftToGgufAdapter, readHuggingFaceConfig,
-} from '@rankwise/formats';
+import { loadGgufModel, loadHuggingFaceModel, resolveBackend, saveGgufModel, saveHuggingFaceModel, type LlamaConfig } from '@rankwise/core';
+import { checkGgufAdapter, checkGgufModel, ggufAdapterToPeft, peftToGgufAdapter, readHuggingFaceConfig } from '@rankwise/formats';
 import { readGgufHeader, WRITE_TYPES, type GgufWriteType } from '@rankwise/gguf';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 
@@ -24,11 +20,18 @@ class InvalidInput extends Error {
 }
 
 const isGguf = (path: string): boolean => path.toLowerCase().endsWith('.gguf');
-const exists = (path: string): Promise<boolean> => stat(path).then(() => true, () => false);
+const exists = (path: string): Promise<boolean> =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 /** The llama config of an adapter's base model (header / config.json only). */
 async function baseConfig(base: string | undefined, what: string): Promise<{ config: LlamaConfig; id: string }> {
-  if (!base) throw new InvalidInput([`--base: missing; ${what} needs its base model (a Hugging Face model directory or a GGUF model file) for the head counts of the q/k permutation`]);
+  if (!base)
+    throw new InvalidInput([
+      `--base: missing; ${what} needs its base model (a Hugging Face model directory or a GGUF model file) for the head counts of the q/k permutation`,
+    ]);
   const path = resolve(base);
   if (isGguf(path)) {
     const check = await checkGgufModel(path);

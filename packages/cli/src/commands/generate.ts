@@ -34,10 +34,14 @@ export async function generateCommand(modelPath: string, flags: GenerateFlags, i
   if (flags.prompt === '') throw new UsageError('--prompt: found "", allowed: a non-empty text');
   const sampling = parseSampling(flags, GENERATE_DEFAULT_MAX_NEW);
   const batchSize = flags.batchSize === undefined ? 8 : Number(flags.batchSize);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw new UsageError(`--batch-size: found ${JSON.stringify(flags.batchSize)}, allowed: an integer from 1 to 1024`);
-  const lines = flags.promptFile !== undefined ? await readPromptsFile(resolve(flags.promptFile)).catch((error: Error) => {
-    throw new UsageError(error.message);
-  }) : null;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024)
+    throw new UsageError(`--batch-size: found ${JSON.stringify(flags.batchSize)}, allowed: an integer from 1 to 1024`);
+  const lines =
+    flags.promptFile !== undefined
+      ? await readPromptsFile(resolve(flags.promptFile)).catch((error: Error) => {
+          throw new UsageError(error.message);
+        })
+      : null;
   await resolveBackend((flags.backend ?? 'auto') as BackendRequest);
   const { model, vocab, modelDir, origin } = await openModel(resolve(modelPath), flags.adapter, sampling.seed);
   const log = (text: string) => {
@@ -66,24 +70,37 @@ export async function generateCommand(modelPath: string, flags: GenerateFlags, i
     lines.forEach((line, i) => {
       const adapter = line.extra.adapter as unknown;
       if (adapter !== undefined && adapter !== null && (typeof adapter !== 'string' || !known.includes(adapter))) {
-        throw new UsageError(`${flags.promptFile}: line ${i + 1}: /adapter: found ${JSON.stringify(adapter)}; allowed: ${[...known.map((n) => JSON.stringify(n)), 'null (the base model)'].join(', ')} (load adapters with --adapter name=dir)`);
+        throw new UsageError(
+          `${flags.promptFile}: line ${i + 1}: /adapter: found ${JSON.stringify(adapter)}; allowed: ${[...known.map((n) => JSON.stringify(n)), 'null (the base model)'].join(', ')} (load adapters with --adapter name=dir)`,
+        );
       }
       groups.set(adapter as string | null | undefined, [...(groups.get(adapter as string | null | undefined) ?? []), i]);
     });
     const completions: Awaited<ReturnType<typeof generateTexts>> = new Array(lines.length);
     for (const [adapter, indices] of groups) {
-      const run = () => generateTexts(model, vocab, indices.map((i) => prompts[i]), {
-        ...sampling,
-        stop,
-        batchSize,
-        onBatch: (done, total, tokensPerSecond) => log(`generate: ${groups.size > 1 ? `adapter ${adapter === undefined ? 'active' : adapter ?? 'none'}: ` : ''}${done}/${total} prompts, ${tokensPerSecond.toFixed(1)} tokens/s`),
-      });
+      const run = () =>
+        generateTexts(
+          model,
+          vocab,
+          indices.map((i) => prompts[i]),
+          {
+            ...sampling,
+            stop,
+            batchSize,
+            onBatch: (done, total, tokensPerSecond) =>
+              log(
+                `generate: ${groups.size > 1 ? `adapter ${adapter === undefined ? 'active' : (adapter ?? 'none')}: ` : ''}${done}/${total} prompts, ${tokensPerSecond.toFixed(1)} tokens/s`,
+              ),
+          },
+        );
       const out = adapter === undefined || (adapter === null && known.length === 0) ? await run() : await withAdapter(model, adapter, run);
       indices.forEach((i, k) => (completions[i] = out[k]));
     }
     completions.forEach((c, i) => {
       const line = lines[i];
-      io.out(`${JSON.stringify({ ...line.extra, ...(line.prompt !== undefined ? { prompt: line.prompt } : { messages: line.messages }), completion: c.text, tokens: c.tokens, finish: c.finish })}\n`);
+      io.out(
+        `${JSON.stringify({ ...line.extra, ...(line.prompt !== undefined ? { prompt: line.prompt } : { messages: line.messages }), completion: c.text, tokens: c.tokens, finish: c.finish })}\n`,
+      );
     });
     return EXIT.ok;
   } finally {

@@ -27,7 +27,8 @@ export async function newCommand(kind: string, name: string, flags: { dir?: stri
   if (problem) throw new UsageError(`new ${kind}: ${problem}`);
   const dir = resolve(flags.dir ?? name.replace(/^@[^/]+\//, ''));
   const existing = await readdir(dir).catch(() => null);
-  if (existing !== null && existing.length > 0) throw new UsageError(`new ${kind}: ${relative(process.cwd(), dir) || dir} is not empty; give a new folder with --dir`);
+  if (existing !== null && existing.length > 0)
+    throw new UsageError(`new ${kind}: ${relative(process.cwd(), dir) || dir} is not empty; give a new folder with --dir`);
   const files = scaffoldFiles(kind as PackageKind, name, await coreVersion());
   for (const file of files) {
     await mkdir(dirname(join(dir, file.path)), { recursive: true });

@@ -9,9 +9,18 @@ import type { ParsedRunFlags } from '../options.js';
 /** Runs a grid pipeline and prints its table; failed cells ⇒ exit 1, Ctrl-C ⇒ 130 (finished cells stay cached). */
 export async function runGridCommand(rankwise: Rankwise, pipeline: ValidatedPipeline, flags: ParsedRunFlags, signal: AbortSignal): Promise<ExitCode> {
   try {
-    const { result, gridDir, failed } = await runGrid(rankwise, pipeline, { out: flags.out, signal, force: flags.force, workers: flags.workers, backend: flags.backend, queue: flags.queue });
+    const { result, gridDir, failed } = await runGrid(rankwise, pipeline, {
+      out: flags.out,
+      signal,
+      force: flags.force,
+      workers: flags.workers,
+      backend: flags.backend,
+      queue: flags.queue,
+    });
     const metric = result.metric;
-    console.log(`✔ grid ${result.pipeline}: ${result.cells.length} cells (${result.cells.filter((c) => c.cached).length} reused) → ${relative(process.cwd(), gridDir)}/report.html`);
+    console.log(
+      `✔ grid ${result.pipeline}: ${result.cells.length} cells (${result.cells.filter((c) => c.cached).length} reused) → ${relative(process.cwd(), gridDir)}/report.html`,
+    );
     const variants: Array<string | null> = result.variants?.length ? result.variants : [null];
     for (const placement of [...result.placements, FULL_FINE_TUNING]) {
       for (const variant of placement === FULL_FINE_TUNING ? [null] : variants) {

@@ -16,7 +16,7 @@ export function storeCommand(program: Command, done: (code: ExitCode) => void): 
   store
     .command('prune')
     .description('remove cell folders that never came back, collected outputs and temp copies older than --older-than (bases only with --include-bases)')
-    .requiredOption('--store <dir>', 'the shared store (the coordinator\'s --store, default <out>/queue-store)')
+    .requiredOption('--store <dir>', "the shared store (the coordinator's --store, default <out>/queue-store)")
     .option('--older-than <age>', 'keep anything changed more recently: 7d, 12h, 30m, 45s or 0', '7d')
     .option('--include-bases', 'also remove published base checkpoints (a grid still running needs its base)')
     .option('--dry-run', 'list what would be removed, remove nothing')
@@ -27,7 +27,8 @@ const MIB = 1024 * 1024;
 
 async function pruneCommand(flags: PruneFlags): Promise<ExitCode> {
   const olderThanMs = parseAge(flags.olderThan);
-  if (olderThanMs === null) throw new UsageError(`--older-than: found "${flags.olderThan}", allowed: a whole number with d, h, m or s (7d, 12h, 30m, 45s), or 0`);
+  if (olderThanMs === null)
+    throw new UsageError(`--older-than: found "${flags.olderThan}", allowed: a whole number with d, h, m or s (7d, 12h, 30m, 45s), or 0`);
   let pruned;
   try {
     pruned = await pruneStore(resolve(flags.store ?? ''), { olderThanMs, includeBases: flags.includeBases, dryRun: flags.dryRun });

@@ -9,7 +9,9 @@ export async function uiCommand(flags: { out: string; host: string; port: string
     return EXIT.invalid;
   }
   const server = await startUi({ out: flags.out, host: flags.host, port });
-  console.log(`rankwise ui: ${server.url} (runs under ${flags.out}${flags.host === '127.0.0.1' || flags.host === 'localhost' ? '; this machine only, --host to share' : ''}); Ctrl-C stops`);
+  console.log(
+    `rankwise ui: ${server.url} (runs under ${flags.out}${flags.host === '127.0.0.1' || flags.host === 'localhost' ? '; this machine only, --host to share' : ''}); Ctrl-C stops`,
+  );
   await new Promise<void>((done) => (signal.aborted ? done() : signal.addEventListener('abort', () => done(), { once: true })));
   await server.close();
   return EXIT.ok;

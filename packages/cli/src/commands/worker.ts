@@ -2,7 +2,16 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { BACKEND_REQUESTS, type BackendRequest } from '@rankwise/core';
-import { checkRedis, CELL_QUEUE, createCellExecutor, parseRedisUrl, stallSettings, startCellWorker, type CellJobData, type WorkerJobEvent } from '@rankwise/grid';
+import {
+  checkRedis,
+  CELL_QUEUE,
+  createCellExecutor,
+  parseRedisUrl,
+  stallSettings,
+  startCellWorker,
+  type CellJobData,
+  type WorkerJobEvent,
+} from '@rankwise/grid';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { parseCount, UsageError } from '../options.js';
 
@@ -72,7 +81,10 @@ export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Pr
       } else {
         running.delete(event.id);
         if (event.type === 'completed') console.log(`worker: done ${label(event)} in ${(event.ms / 1000).toFixed(1)} s`);
-        else console.log(`worker: failed ${label(event)} (attempt ${event.attempt} of ${event.attempts}${event.attempt < event.attempts ? ', to be tried again' : ''}): ${event.error}`);
+        else
+          console.log(
+            `worker: failed ${label(event)} (attempt ${event.attempt} of ${event.attempts}${event.attempt < event.attempts ? ', to be tried again' : ''}): ${event.error}`,
+          );
       }
     },
   });
@@ -87,7 +99,9 @@ export async function workerCommand(flags: WorkerFlags, signal: AbortSignal): Pr
   await new Promise<void>((done) => (stopped.aborted ? done() : stopped.addEventListener('abort', () => done(), { once: true })));
   process.removeListener('SIGTERM', onTerm);
   process.once('SIGTERM', () => process.exit(EXIT.interrupted));
-  console.log(`worker ${name}: stopping; ${running.size > 0 ? `finishing ${running.size} running cell(s) (Ctrl-C again quits now; they then go to another worker)` : 'no cell running'}`);
+  console.log(
+    `worker ${name}: stopping; ${running.size > 0 ? `finishing ${running.size} running cell(s) (Ctrl-C again quits now; they then go to another worker)` : 'no cell running'}`,
+  );
   await worker.close();
   await executor.close();
   return EXIT.ok;

@@ -17,7 +17,11 @@ export interface OpenedModel {
   origin: string;
 }
 
-const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
+const exists = (path: string): Promise<boolean> =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * The model directory a path names: a run folder (its merged/ model), a pipeline's runs folder (its `latest` run), a
@@ -25,7 +29,8 @@ const exists = (path: string): Promise<boolean> => access(path).then(() => true,
  */
 export async function modelDirectory(path: string): Promise<string> {
   const info = await stat(path).catch(() => null);
-  if (!info?.isDirectory()) throw new UsageError(`${path}: not a directory; allowed: a run folder, a Hugging Face model directory, a merged model or a checkpoint directory`);
+  if (!info?.isDirectory())
+    throw new UsageError(`${path}: not a directory; allowed: a run folder, a Hugging Face model directory, a merged model or a checkpoint directory`);
   let dir = path;
   if (await exists(join(dir, 'latest'))) dir = await realpath(join(dir, 'latest'));
   if ((await readSummary(dir)) !== null) {
@@ -33,7 +38,8 @@ export async function modelDirectory(path: string): Promise<string> {
     const adapter = (await exists(join(dir, 'adapter'))) ? ` It has adapter/: pass its base model and --adapter ${join(dir, 'adapter')}.` : '';
     throw new UsageError(`${dir}: a run folder without merged/ (save with "merged": true).${adapter}`);
   }
-  if (!(await exists(join(dir, 'config.json')))) throw new UsageError(`${dir}: no config.json; allowed: a run folder, a Hugging Face model directory, a merged model or a checkpoint directory`);
+  if (!(await exists(join(dir, 'config.json'))))
+    throw new UsageError(`${dir}: no config.json; allowed: a run folder, a Hugging Face model directory, a merged model or a checkpoint directory`);
   return dir;
 }
 
@@ -51,7 +57,8 @@ export async function applyAdapters(model: Model, adapters: readonly string[], s
   });
   const shown: string[] = [];
   for (const [i, { name, dir }] of sources.entries()) {
-    if (sources.findIndex((s) => s.name === name) !== i) throw new UsageError(`--adapter: the name "${name}" is given twice; allowed: one folder per name (name=folder)`);
+    if (sources.findIndex((s) => s.name === name) !== i)
+      throw new UsageError(`--adapter: the name "${name}" is given twice; allowed: one folder per name (name=folder)`);
     const layers = await loadAdapter(model, dir, seed, name);
     const where = relative(process.cwd(), dir) || dir;
     shown.push(`${sources.length > 1 || name !== DEFAULT_ADAPTER ? `${name}=` : ''}${where} (${layers.length} LoRA layers)`);
@@ -70,11 +77,13 @@ export async function openModel(path: string, adapters: readonly string[], seed 
   } else {
     const { model, config } = await loadCheckpoint(dir);
     const json = config.extra.vocabulary as { type?: unknown } | undefined;
-    if (json === undefined) throw new UsageError(`${join(dir, 'config.json')}: /extra/vocabulary: missing; a language-model checkpoint saved by rankwise carries its vocabulary`);
+    if (json === undefined)
+      throw new UsageError(`${join(dir, 'config.json')}: /extra/vocabulary: missing; a language-model checkpoint saved by rankwise carries its vocabulary`);
     const vocab = json.type === 'huggingface-tokenizer' ? HfTokenizer.fromJSON(json as HfTokenizerJson) : CharVocab.fromJSON(json as CharVocabJson);
     opened = { model, vocab, modelDir: null, origin: `${model.architecture} checkpoint from ${relative(process.cwd(), dir) || '.'}` };
   }
-  if (opened.model.task !== 'language-model') throw new UsageError(`${dir}: a ${opened.model.architecture} ${opened.model.task} model; allowed: a language model`);
+  if (opened.model.task !== 'language-model')
+    throw new UsageError(`${dir}: a ${opened.model.architecture} ${opened.model.task} model; allowed: a language model`);
   const shown = await applyAdapters(opened.model, adapters, seed).catch((error: unknown) => {
     opened.model.dispose();
     throw error;

@@ -26,13 +26,21 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 /** The flags generate and chat share. */
 export function samplingOptions(command: Command, defaultMaxNew: number): Command {
   return command
-    .option('--adapter <[name=]dir>', 'a PEFT-layout adapter directory to put on the model; repeat as name=dir for several on one base (the first is active; a prompts-file line picks one with "adapter")', collect, [])
+    .option(
+      '--adapter <[name=]dir>',
+      'a PEFT-layout adapter directory to put on the model; repeat as name=dir for several on one base (the first is active; a prompts-file line picks one with "adapter")',
+      collect,
+      [],
+    )
     .option('--max-new-tokens <n>', `tokens to generate at most (default ${defaultMaxNew})`)
     .option('--temperature <t>', 'sample at this temperature (> 0); 0 or absent: greedy')
     .option('--top-k <k>', 'sample among the k most likely tokens (implies sampling)')
     .option('--top-p <p>', 'nucleus sampling: the most likely tokens up to probability p, in (0, 1] (implies sampling)')
     .option('--min-p <p>', 'drop tokens below p × the top probability, in [0, 1) (implies sampling)')
-    .option('--repetition-penalty <r>', 'HF repetition penalty (> 0; 1 = off): logits of tokens already seen are divided (positive) or multiplied (negative) by r')
+    .option(
+      '--repetition-penalty <r>',
+      'HF repetition penalty (> 0; 1 = off): logits of tokens already seen are divided (positive) or multiplied (negative) by r',
+    )
     .option('--stop <text>', 'end a completion at this text (repeatable; the text is not output)', collect, [])
     .option('--seed <n>', 'seed of the sampling draws', '0')
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend (default auto)'));
@@ -58,7 +66,14 @@ export function parseSampling(flags: SamplingFlags, defaultMaxNew: number): Pars
   if (flags.stop.some((s) => s === '')) throw new UsageError('--stop: found "", allowed: a non-empty text');
   const sample = temperature === undefined ? topK !== undefined || topP !== undefined || minP !== undefined : temperature > 0;
   return {
-    sample, temperature: temperature && temperature > 0 ? temperature : 1, topK: topK ?? 0, topP: topP ?? 1, minP: minP ?? 0, repetitionPenalty,
-    maxNewTokens, seed, stop: flags.stop,
+    sample,
+    temperature: temperature && temperature > 0 ? temperature : 1,
+    topK: topK ?? 0,
+    topP: topP ?? 1,
+    minP: minP ?? 0,
+    repetitionPenalty,
+    maxNewTokens,
+    seed,
+    stop: flags.stop,
   };
 }

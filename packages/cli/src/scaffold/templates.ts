@@ -15,7 +15,11 @@ const TYPESCRIPT = '5.9.3';
 const TYPES_NODE = '20.19.43';
 
 function packageJson(name: string, kind: PackageKind, coreVersion: string): string {
-  const description = { plugin: 'A rankwise placement plugin: which W matrices get LoRA factors.', stage: 'A rankwise pipeline stage.', dataset: 'A rankwise dataset.' }[kind];
+  const description = {
+    plugin: 'A rankwise placement plugin: which W matrices get LoRA factors.',
+    stage: 'A rankwise pipeline stage.',
+    dataset: 'A rankwise dataset.',
+  }[kind];
   return `${JSON.stringify(
     {
       name,

@@ -113,7 +113,11 @@ export function defaultCandidates(): BackendCandidate[] {
       'npm install @tensorflow/tfjs-node-gpu@4.22.0 (pnpm add -w in the rankwise repository; Linux x64, NVIDIA driver, CUDA 11.2 + cuDNN 8.1; its install downloads libtensorflow)',
     ),
     packageCandidate('webgpu', '@rankwise/backend-webgpu', 'gpu', 'npm install @rankwise/backend-webgpu and a Vulkan driver (see its README)'),
-    tensorflowCandidate('tensorflow', '@tensorflow/tfjs-node', 'npm install @tensorflow/tfjs-node@4.22.0 (pnpm add -w in the rankwise repository; its install downloads libtensorflow)'),
+    tensorflowCandidate(
+      'tensorflow',
+      '@tensorflow/tfjs-node',
+      'npm install @tensorflow/tfjs-node@4.22.0 (pnpm add -w in the rankwise repository; its install downloads libtensorflow)',
+    ),
     packageCandidate(
       'native',
       '@rankwise/backend-native',

@@ -15,7 +15,7 @@ function quiet(backend: unknown): void {
  */
 export function silenceCpuBanner(): void {
   const engine = tf.engine();
-  const entry = engine.registryFactory.cpu as ({ factory: () => unknown; [QUIET]?: true } | undefined);
+  const entry = engine.registryFactory.cpu as { factory: () => unknown; [QUIET]?: true } | undefined;
   if (entry && !entry[QUIET]) {
     const make = entry.factory;
     entry.factory = () => {

@@ -5,7 +5,11 @@ import { LmChatDataSchema, LmCompletionDataSchema, LmTextDataSchema, type LmData
 
 /** Data specs: one TypeBox source for the JSON Schema ($defs digitsData, textData, corpus, data) and the types. */
 
-const SPLIT_SEED = Type.Integer({ minimum: 0, default: 0, description: 'Seed of the train/test split; fixed by default so every pipeline sees the same split.' });
+const SPLIT_SEED = Type.Integer({
+  minimum: 0,
+  default: 0,
+  description: 'Seed of the train/test split; fixed by default so every pipeline sees the same split.',
+});
 export const TEXT_DATASETS = ['moby-dick', 'sotu', 'text-file'] as const;
 
 export const DIGIT_TRANSFORMS = ['none', 'rotate90', 'rotate180', 'rotate270', 'flip-horizontal', 'flip-vertical', 'invert', 'permute-pixels'] as const;
@@ -16,8 +20,12 @@ export const DigitsDataSchema = shared(
     {
       dataset: Type.Literal('digits', { description: 'Handwritten digits, 28×28 grey images, 10 classes.' }),
       split: StringEnum(['train', 'test'], { description: 'Which side of the seeded train/test split.' }),
-      transform: Type.Optional(StringEnum(DIGIT_TRANSFORMS, { default: 'none', description: 'A fixed transformation of every image (a new task for the same model).' })),
-      testFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'Fraction of the 10,000 images held out as the test split.' })),
+      transform: Type.Optional(
+        StringEnum(DIGIT_TRANSFORMS, { default: 'none', description: 'A fixed transformation of every image (a new task for the same model).' }),
+      ),
+      testFraction: Type.Optional(
+        Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'Fraction of the 10,000 images held out as the test split.' }),
+      ),
       limit: Type.Optional(Type.Integer({ minimum: 1, description: 'Use only this many examples (quick runs).' })),
       splitSeed: Type.Optional(SPLIT_SEED),
     },
@@ -32,7 +40,13 @@ const corpusProperties = {
   president: Type.Optional(NameOrNames('sotu: only addresses by these presidents.')),
   party: Type.Optional(NameOrNames('sotu: only addresses by presidents of these parties.')),
   years: Type.Optional(
-    Type.Unsafe<[number, number]>({ type: 'array', prefixItems: [{ type: 'integer' }, { type: 'integer' }], minItems: 2, maxItems: 2, description: 'sotu: first and last year, inclusive.' }),
+    Type.Unsafe<[number, number]>({
+      type: 'array',
+      prefixItems: [{ type: 'integer' }, { type: 'integer' }],
+      minItems: 2,
+      maxItems: 2,
+      description: 'sotu: first and last year, inclusive.',
+    }),
   ),
 };
 
@@ -45,7 +59,10 @@ const corpusRules = [
   },
   {
     if: { properties: { dataset: { not: { const: 'sotu' } } } },
-    then: { not: { anyOf: [{ required: ['president'] }, { required: ['party'] }, { required: ['years'] }] }, 'x-message': '"president", "party" and "years" are filters of dataset "sotu" only' },
+    then: {
+      not: { anyOf: [{ required: ['president'] }, { required: ['party'] }, { required: ['years'] }] },
+      'x-message': '"president", "party" and "years" are filters of dataset "sotu" only',
+    },
   },
 ];
 
@@ -61,7 +78,9 @@ export const TextDataSchema = shared(
       president: corpusProperties.president,
       party: corpusProperties.party,
       years: corpusProperties.years,
-      validationFraction: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'Fraction of the blocks held out for validation.' })),
+      validationFraction: Type.Optional(
+        Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'Fraction of the blocks held out for validation.' }),
+      ),
       blockSize: Type.Optional(Type.Integer({ minimum: 16, default: 10000, description: 'Characters per block of the train/validation split.' })),
       maxChars: Type.Optional(MAX_CHARS),
       maxWindows: Type.Optional(Type.Integer({ minimum: 1, description: 'evaluate: at most this many context windows.' })),
@@ -80,11 +99,17 @@ export const CorpusSchema = shared(
 );
 
 const SPLIT = StringEnum(['train', 'validation'], { description: 'Which side of the seeded split (validationFraction); every record when absent.' });
-const VALIDATION_FRACTION = Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'With "split": the share of records held out for validation (seeded by splitSeed, decided per record, so files stream).' });
+const VALIDATION_FRACTION = Type.Number({
+  exclusiveMinimum: 0,
+  exclusiveMaximum: 1,
+  default: 0.1,
+  description: 'With "split": the share of records held out for validation (seeded by splitSeed, decided per record, so files stream).',
+});
 const CLASS_NAMES = Type.Array(Type.String({ minLength: 1 }), {
   minItems: 2,
   uniqueItems: true,
-  description: 'The class names in label order; a label outside them is an error. Default: the distinct labels found, sorted (numerically when all are numbers). Give it when splits are separate files.',
+  description:
+    'The class names in label order; a label outside them is an error. Default: the distinct labels found, sorted (numerically when all are numbers). Give it when splits are separate files.',
 });
 
 export const TableDataSchema = shared(
@@ -92,10 +117,19 @@ export const TableDataSchema = shared(
   Type.Object(
     {
       dataset: Type.Literal('table', { description: 'Rows of numeric features with a label column (classification).' }),
-      path: Type.String({ minLength: 1, description: 'A .csv, .tsv, .jsonl, .json (array of objects) or .parquet file, optionally .gz, relative to the pipeline file.' }),
+      path: Type.String({
+        minLength: 1,
+        description: 'A .csv, .tsv, .jsonl, .json (array of objects) or .parquet file, optionally .gz, relative to the pipeline file.',
+      }),
       format: Type.Optional(StringEnum(RECORD_FORMATS, { description: 'The file format when the extension does not say it.' })),
       label: Type.Optional(Type.String({ minLength: 1, default: 'label', description: 'The column (field) holding the class label.' })),
-      features: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, uniqueItems: true, description: 'The feature columns, in order. Default: every column but the label, in the first record\'s order.' })),
+      features: Type.Optional(
+        Type.Array(Type.String({ minLength: 1 }), {
+          minItems: 1,
+          uniqueItems: true,
+          description: "The feature columns, in order. Default: every column but the label, in the first record's order.",
+        }),
+      ),
       classes: Type.Optional(CLASS_NAMES),
       split: Type.Optional(SPLIT),
       validationFraction: Type.Optional(VALIDATION_FRACTION),
@@ -111,14 +145,18 @@ export const ImageFolderDataSchema = shared(
   Type.Object(
     {
       dataset: Type.Literal('image-folder', { description: 'Images in one sub-folder per class (classification).' }),
-      path: Type.String({ minLength: 1, description: 'The folder (one sub-folder of PNG/JPEG/WebP images per class, named for the class), relative to the pipeline file.' }),
+      path: Type.String({
+        minLength: 1,
+        description: 'The folder (one sub-folder of PNG/JPEG/WebP images per class, named for the class), relative to the pipeline file.',
+      }),
       shape: Type.Optional(
         Type.Unsafe<[number, number, number]>({
           type: 'array',
           prefixItems: [{ type: 'integer', minimum: 1 }, { type: 'integer', minimum: 1 }, { enum: [1, 3, 4] }],
           minItems: 3,
           maxItems: 3,
-          description: '[height, width, channels] every image is resized (fill) and converted to (channels 1 grey, 3 RGB, 4 RGBA). Default: the model\'s input shape.',
+          description:
+            "[height, width, channels] every image is resized (fill) and converted to (channels 1 grey, 3 RGB, 4 RGBA). Default: the model's input shape.",
         }),
       ),
       split: Type.Optional(SPLIT),

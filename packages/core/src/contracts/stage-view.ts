@@ -294,15 +294,24 @@ export interface StageDefinition<Options = JsonObject, Result = unknown, Name ex
 export type AnyStageDefinition = StageDefinition<never, unknown>;
 
 /** Returns its argument; exists for type inference (`Name`: the literal name, so the registry can derive types). */
-export function defineStage<Options = JsonObject, Result = unknown, Name extends string = string>(stage: StageDefinition<Options, Result, Name>): StageDefinition<Options, Result, Name> {
+export function defineStage<Options = JsonObject, Result = unknown, Name extends string = string>(
+  stage: StageDefinition<Options, Result, Name>,
+): StageDefinition<Options, Result, Name> {
   return stage;
 }
 
 /** A stage package's default export, recognised by shape (so a second copy of core still fits). */
 export function isStageDefinition(value: unknown): value is AnyStageDefinition {
   const s = value as Partial<StageDefinition> | null;
-  return !!s && typeof s === 'object' && typeof s.name === 'string' && typeof s.run === 'function' && typeof s.options === 'object'
-    && Array.isArray(s.requires) && Array.isArray(s.provides);
+  return (
+    !!s &&
+    typeof s === 'object' &&
+    typeof s.name === 'string' &&
+    typeof s.run === 'function' &&
+    typeof s.options === 'object' &&
+    Array.isArray(s.requires) &&
+    Array.isArray(s.provides)
+  );
 }
 
 /**

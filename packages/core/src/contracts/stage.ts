@@ -4,7 +4,11 @@ import type { JsonObject, Model } from '@rankwise/models';
 import type { DataSpec } from './data-schema.js';
 import type { TaskData } from './task-data.js';
 import type {
-  AdapterService as AdapterServiceView, Capability, DataService as DataServiceView, ModelService as ModelServiceView, StageCheckContext,
+  AdapterService as AdapterServiceView,
+  Capability,
+  DataService as DataServiceView,
+  ModelService as ModelServiceView,
+  StageCheckContext,
   StageContext as StageContextView,
 } from './stage-view.js';
 
@@ -15,9 +19,25 @@ import type {
  */
 
 export {
-  isStageDefinition, type AdapterSiteLike, type AdapterSnapshotLike, type Capability, type DataSummary, type DependencyInfo,
-  type EvaluationRecord, type MetricsSink, type PipelineService, type PlacementService, type PlacementSpec, type RunDirectory,
-  type RunRecords, type StageCheckContext, type StagePackages, type PipelineSections, type TaskDataLike, type TrainingRecord, type VocabularyService,
+  isStageDefinition,
+  type AdapterSiteLike,
+  type AdapterSnapshotLike,
+  type Capability,
+  type DataSummary,
+  type DependencyInfo,
+  type EvaluationRecord,
+  type MetricsSink,
+  type PipelineService,
+  type PlacementService,
+  type PlacementSpec,
+  type RunDirectory,
+  type RunRecords,
+  type StageCheckContext,
+  type StagePackages,
+  type PipelineSections,
+  type TaskDataLike,
+  type TrainingRecord,
+  type VocabularyService,
 } from './stage-view.js';
 
 /** The model of the run. */
@@ -76,7 +96,9 @@ export interface StageDefinition<Options = JsonObject, Result = unknown, Name ex
 export type AnyStageDefinition = StageDefinition<never, unknown>;
 
 /** Returns its argument; exists for type inference (`Name`: the literal name, so the registry can derive types). */
-export function defineStage<Options = JsonObject, Result = unknown, Name extends string = string>(stage: StageDefinition<Options, Result, Name>): StageDefinition<Options, Result, Name> {
+export function defineStage<Options = JsonObject, Result = unknown, Name extends string = string>(
+  stage: StageDefinition<Options, Result, Name>,
+): StageDefinition<Options, Result, Name> {
   return stage;
 }
 

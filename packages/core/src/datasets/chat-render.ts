@@ -28,7 +28,8 @@ const GENERATION_TAG = /\{%(-?)\s*(end)?generation\s*(-?)%\}/g;
 /** A special token of tokenizer_config.json: a string, or an AddedToken object ({ content }); '' when absent. */
 export function specialTokenText(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
+  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string')
+    return (value as { content: string }).content;
   return '';
 }
 
@@ -37,7 +38,10 @@ export function chatTemplateSource(config: Record<string, unknown>): string | nu
   let source = config.chat_template;
   if (Array.isArray(source)) source = (source as Array<{ name?: unknown; template?: unknown }>).find((t) => t.name === 'default')?.template;
   if (source === undefined || source === null) return null;
-  if (typeof source !== 'string') throw new ChatTemplateError(`/chat_template: found ${JSON.stringify(source).slice(0, 60)}, allowed: a Jinja template string (or a list with a "default" one)`);
+  if (typeof source !== 'string')
+    throw new ChatTemplateError(
+      `/chat_template: found ${JSON.stringify(source).slice(0, 60)}, allowed: a Jinja template string (or a list with a "default" one)`,
+    );
   return source;
 }
 
@@ -74,7 +78,12 @@ export class ChatTemplate {
     // {% generation %} → a block that writes a marker: the block tags keep the original's whitespace control
     // (`-` and trim_blocks / lstrip_blocks act on block tags, not on {{ }} output)
     this.marked = hasMarkers
-      ? new Template(source.replace(GENERATION_TAG, (_, left: string, end: string | undefined, right: string) => `{%${left} if true %}{{ '${end ? CLOSE : OPEN}' }}{% endif ${right}%}`))
+      ? new Template(
+          source.replace(
+            GENERATION_TAG,
+            (_, left: string, end: string | undefined, right: string) => `{%${left} if true %}{{ '${end ? CLOSE : OPEN}' }}{% endif ${right}%}`,
+          ),
+        )
       : null;
     this.variables = { ...extra, ...Object.fromEntries(Object.entries(specialTokens).filter(([, v]) => v !== undefined && v !== '')) };
   }
@@ -83,12 +92,16 @@ export class ChatTemplate {
   static fromTokenizerConfig(config: Record<string, unknown>, extra: Record<string, unknown> = {}): ChatTemplate | null {
     const source = chatTemplateSource(config);
     if (source === null) return null;
-    return new ChatTemplate(source, {
-      bos_token: specialTokenText(config.bos_token),
-      eos_token: specialTokenText(config.eos_token),
-      unk_token: specialTokenText(config.unk_token),
-      pad_token: specialTokenText(config.pad_token),
-    }, extra);
+    return new ChatTemplate(
+      source,
+      {
+        bos_token: specialTokenText(config.bos_token),
+        eos_token: specialTokenText(config.eos_token),
+        unk_token: specialTokenText(config.unk_token),
+        pad_token: specialTokenText(config.pad_token),
+      },
+      extra,
+    );
   }
 
   get hasGenerationMarkers(): boolean {
@@ -103,7 +116,8 @@ export class ChatTemplate {
   /** The whole conversation (no generation prompt) and the character spans of the assistant's output. */
   renderWithSpans(messages: readonly ConversationMessage[]): RenderedConversation {
     for (const [i, m] of messages.entries()) {
-      if (m.content.includes(OPEN) || m.content.includes(CLOSE)) throw new ChatTemplateError(`/messages/${i}/content: holds the control character U+0001 or U+0002, which rankwise uses to mark assistant output`);
+      if (m.content.includes(OPEN) || m.content.includes(CLOSE))
+        throw new ChatTemplateError(`/messages/${i}/content: holds the control character U+0001 or U+0002, which rankwise uses to mark assistant output`);
     }
     if (this.marked) return markedSpans(this.run(this.marked, messages, false));
     const text = this.render(messages, false);

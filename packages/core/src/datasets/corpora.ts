@@ -15,7 +15,15 @@ export const digits = defineDataset<DigitsDataSpec>({
   check: () => ({ kind: 'classification', inputShape: DIGIT_SHAPE, classNames: DIGIT_NAMES }),
   async open(options, ctx) {
     const data = await ctx.source.classification(options);
-    return { kind: 'classification', name: data.name, inputShape: DIGIT_SHAPE, classNames: DIGIT_NAMES.slice(0, data.classes), n: data.n, x: data.x, y: data.y };
+    return {
+      kind: 'classification',
+      name: data.name,
+      inputShape: DIGIT_SHAPE,
+      classNames: DIGIT_NAMES.slice(0, data.classes),
+      n: data.n,
+      x: data.x,
+      y: data.y,
+    };
   },
 });
 
@@ -41,7 +49,10 @@ function corpus(name: (typeof TEXT_DATASETS)[number]): DatasetDefinition<TextDat
         const bound = bytes === undefined ? undefined : Math.min(bytes, options.maxChars === undefined ? Infinity : 4 * options.maxChars);
         const blockSize = options.blockSize ?? 10_000;
         if (bound !== undefined && bytes! > 0 && bound <= blockSize && (bytes! > 1 << 20 || isText(await readFile(path)))) {
-          ctx.dataIssue({ file: ctx.show(path) }, `the text is too short to split: at most ${bound} tokens, one block of blockSize ${blockSize}; train and validation need 2 blocks or more (set a blockSize below the text's length in tokens)`);
+          ctx.dataIssue(
+            { file: ctx.show(path) },
+            `the text is too short to split: at most ${bound} tokens, one block of blockSize ${blockSize}; train and validation need 2 blocks or more (set a blockSize below the text's length in tokens)`,
+          );
           return null;
         }
       }
@@ -50,7 +61,14 @@ function corpus(name: (typeof TEXT_DATASETS)[number]): DatasetDefinition<TextDat
     async open(options, ctx) {
       if (!ctx.tokenizer) throw new Error('text data needs a vocabulary: load the model with "vocabulary", or from a checkpoint that has one');
       const arrays = await ctx.source.text(options, ctx.tokenizer, ctx.dir);
-      return { kind: 'corpus', name: arrays.name, ids: arrays.ids, coverage: arrays.coverage, bytesPerToken: arrays.bytesPerToken, maxWindows: options.maxWindows };
+      return {
+        kind: 'corpus',
+        name: arrays.name,
+        ids: arrays.ids,
+        coverage: arrays.coverage,
+        bytesPerToken: arrays.bytesPerToken,
+        maxWindows: options.maxWindows,
+      };
     },
   });
 }

@@ -17,7 +17,7 @@ const NO_SHAPE = 'the image shape is unknown: the model has no [height, width, c
 /** Images in one sub-folder per class, decoded with sharp. */
 export const imageFolder = defineDataset<ImageFolderDataSpec>({
   name: 'image-folder',
-  description: 'Images (PNG, JPEG, WebP, …) in one sub-folder per class, decoded with sharp and resized to the model\'s input shape.',
+  description: "Images (PNG, JPEG, WebP, …) in one sub-folder per class, decoded with sharp and resized to the model's input shape.",
   options: ImageFolderDataSchema,
   async check(options, ctx) {
     if (!ctx.source.imageFolder) throw new Error('this version of @rankwise/datasets reads no image folders');

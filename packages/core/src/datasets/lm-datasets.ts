@@ -1,7 +1,25 @@
 import { resolve } from 'node:path';
-import { DataError, defineDataset, splitOf, type DataLocation, type DataRecord, type DatasetCheckContext, type DatasetOpenContext, type SequenceDataset, type TokenSequence } from '../contracts/dataset.js';
+import {
+  DataError,
+  defineDataset,
+  splitOf,
+  type DataLocation,
+  type DataRecord,
+  type DatasetCheckContext,
+  type DatasetOpenContext,
+  type SequenceDataset,
+  type TokenSequence,
+} from '../contracts/dataset.js';
 import type { DatasetSource, Vocabulary } from '../contracts/datasets.js';
-import { LmChatDataSchema, LmCompletionDataSchema, LmTextDataSchema, type LmChatDataSpec, type LmCompletionDataSpec, type LmDataSpec, type LmTextDataSpec } from '../contracts/lm-data-schema.js';
+import {
+  LmChatDataSchema,
+  LmCompletionDataSchema,
+  LmTextDataSchema,
+  type LmChatDataSpec,
+  type LmCompletionDataSpec,
+  type LmDataSpec,
+  type LmTextDataSpec,
+} from '../contracts/lm-data-schema.js';
 import { escapePointer } from '../contracts/pointer.js';
 import { ChatTemplate, specialTokenText, type ConversationMessage } from './chat-render.js';
 import { MAX_LISTED_PROBLEMS } from './compat.js';
@@ -20,7 +38,8 @@ function parseRecord(options: LmDataSpec, value: Record<string, unknown>): Parse
   const text = (field: string, what: string, allowEmpty = false): string | Problem => {
     const v = value[field];
     if (!(field in value)) return [`/${escapePointer(field)}`, `missing field "${field}" (${what})`];
-    if (typeof v !== 'string' || (!allowEmpty && v.trim() === '')) return [`/${escapePointer(field)}`, `found ${found(v)}, allowed: ${allowEmpty ? 'a string' : 'a non-empty string'} (${what})`];
+    if (typeof v !== 'string' || (!allowEmpty && v.trim() === ''))
+      return [`/${escapePointer(field)}`, `found ${found(v)}, allowed: ${allowEmpty ? 'a string' : 'a non-empty string'} (${what})`];
     return v;
   };
   if (options.dataset === 'text') {
@@ -46,24 +65,38 @@ function parseRecord(options: LmDataSpec, value: Record<string, unknown>): Parse
     const { role, content } = m as { role?: unknown; content?: unknown };
     if (!ROLES.includes(role as (typeof ROLES)[number])) return problems.push([`${where}/role`, `unknown role ${found(role)}; allowed: ${ROLES.join(', ')}`]);
     if (typeof content !== 'string') return problems.push([`${where}/content`, `found ${found(content)}, allowed: a string`]);
-    if (role === 'assistant' && content.trim() === '') return problems.push([`${where}/content`, 'an empty assistant turn (nothing to train on or compare with)']);
+    if (role === 'assistant' && content.trim() === '')
+      return problems.push([`${where}/content`, 'an empty assistant turn (nothing to train on or compare with)']);
     messages.push({ role: role as string, content });
   });
-  if (problems.length === 0 && (options.assistantOnlyLoss ?? true) && !messages.some((m) => m.role === 'assistant')) problems.push([at, 'no assistant message: with assistantOnlyLoss the conversation has nothing to train on']);
+  if (problems.length === 0 && (options.assistantOnlyLoss ?? true) && !messages.some((m) => m.role === 'assistant'))
+    problems.push([at, 'no assistant message: with assistantOnlyLoss the conversation has nothing to train on']);
   return problems.length > 0 ? problems : { kind: 'chat', messages };
 }
 
 /** Streams the records of the dataset's split (index counts every record, also unreadable ones, so splits are stable). */
-async function* splitRecords(options: LmDataSpec, file: string, display: string, source: DatasetSource, onProblem?: (where: DataLocation, message: string) => void): AsyncGenerator<DataRecord> {
+async function* splitRecords(
+  options: LmDataSpec,
+  file: string,
+  display: string,
+  source: DatasetSource,
+  onProblem?: (where: DataLocation, message: string) => void,
+): AsyncGenerator<DataRecord> {
   if (!source.records) throw new Error('this version of @rankwise/datasets reads no data files');
   let index = 0;
   let kept = 0;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
-  const problem = onProblem && ((where: DataLocation, message: string) => {
-    index++;
-    onProblem(where, message);
-  });
-  for await (const record of source.records(file, { display, ...(options.format ? { format: options.format } : {}), ...(problem ? { onProblem: problem } : {}) })) {
+  const problem =
+    onProblem &&
+    ((where: DataLocation, message: string) => {
+      index++;
+      onProblem(where, message);
+    });
+  for await (const record of source.records(file, {
+    display,
+    ...(options.format ? { format: options.format } : {}),
+    ...(problem ? { onProblem: problem } : {}),
+  })) {
     const i = index++;
     if (options.split !== undefined && splitOf(i, options.validationFraction ?? 0.1, options.splitSeed ?? 0) !== options.split) continue;
     if (kept++ >= limit) return;
@@ -119,10 +152,15 @@ async function openLm(options: LmDataSpec, ctx: DatasetOpenContext): Promise<Seq
   const display = options.path;
   const file = resolve(ctx.dir, options.path);
   const vocabulary = ctx.tokenizer;
-  if (!vocabulary) throw new DataError({ file: display }, 'language-model data needs the model\'s tokenizer: load the model with "huggingface" (or one with a vocabulary) first');
+  if (!vocabulary)
+    throw new DataError(
+      { file: display },
+      'language-model data needs the model\'s tokenizer: load the model with "huggingface" (or one with a vocabulary) first',
+    );
   const maxLength = options.maxLength ?? ctx.contextLength;
   if (maxLength === null) throw new DataError({ file: display }, 'the model has no context length; set "maxLength"');
-  if (ctx.contextLength !== null && maxLength > ctx.contextLength) throw new DataError({ file: display, pointer: '/maxLength' }, `maxLength ${maxLength} is longer than the model's context (${ctx.contextLength})`);
+  if (ctx.contextLength !== null && maxLength > ctx.contextLength)
+    throw new DataError({ file: display, pointer: '/maxLength' }, `maxLength ${maxLength} is longer than the model's context (${ctx.contextLength})`);
   const config = tokenizerConfig(vocabulary);
   const eos = specialTokenText(config.eos_token);
   const bos = specialTokenText(config.bos_token);
@@ -136,7 +174,11 @@ async function openLm(options: LmDataSpec, ctx: DatasetOpenContext): Promise<Seq
     } catch (error) {
       throw new DataError({ file: display, pointer: options.chatTemplate !== undefined ? '/chatTemplate' : '' }, (error as Error).message);
     }
-    if (!template) throw new DataError({ file: display }, 'the model\'s tokenizer_config.json has no chat_template; give one with "chatTemplate" or use the "completion" format');
+    if (!template)
+      throw new DataError(
+        { file: display },
+        'the model\'s tokenizer_config.json has no chat_template; give one with "chatTemplate" or use the "completion" format',
+      );
   }
   const completionOnly = options.dataset === 'completion' ? (options.completionOnlyLoss ?? true) : false;
   const assistantOnly = options.dataset === 'chat' ? (options.assistantOnlyLoss ?? true) : false;
@@ -162,7 +204,12 @@ async function openLm(options: LmDataSpec, ctx: DatasetOpenContext): Promise<Seq
         const e = completionExample(vocabulary, parsed.prompt, parsed.completion, eos, completionOnly, prefix);
         example = e;
         if (!isPrefix(e.promptIds, e.inputIds)) promptMismatches++;
-        if (wantReferences) references.push({ prompt: e.promptIds, answer: parsed.completion.endsWith(eos) && eos !== '' ? parsed.completion.slice(0, -eos.length) : parsed.completion, source: where });
+        if (wantReferences)
+          references.push({
+            prompt: e.promptIds,
+            answer: parsed.completion.endsWith(eos) && eos !== '' ? parsed.completion.slice(0, -eos.length) : parsed.completion,
+            source: where,
+          });
       } else {
         example = chatExample(vocabulary, template!, parsed.messages, assistantOnly);
         if (wantReferences && parsed.messages.length > 1 && parsed.messages[parsed.messages.length - 1].role === 'assistant') {
@@ -175,7 +222,10 @@ async function openLm(options: LmDataSpec, ctx: DatasetOpenContext): Promise<Seq
       const message = (error as Error).message;
       const pointer = /^(\/messages\/\d+\S*): /.exec(message);
       const field = options.dataset === 'chat' ? `/${escapePointer(options.messagesField ?? 'messages')}` : '';
-      throw new DataError({ ...where, pointer: pointer ? pointer[1].replace('/messages', field) : field }, pointer ? message.slice(pointer[0].length) : message);
+      throw new DataError(
+        { ...where, pointer: pointer ? pointer[1].replace('/messages', field) : field },
+        pointer ? message.slice(pointer[0].length) : message,
+      );
     }
     if (packing === false) {
       const cut = truncateExample(example, maxLength, options.truncation ?? 'keep_start');
@@ -188,8 +238,15 @@ async function openLm(options: LmDataSpec, ctx: DatasetOpenContext): Promise<Seq
     } else if (packing === 'bfd' && example.inputIds.length > maxLength) truncated++;
     examples.push(example);
   }
-  if (examples.length === 0) throw new DataError({ file: display }, read === 0 ? `no examples${options.split ? ` in split "${options.split}"` : ''}` : `all ${read} examples were dropped: none keeps a token that carries loss within maxLength ${maxLength}`);
-  const sequences: TokenSequence[] = packing === false ? examples.map((e) => ({ inputIds: e.inputIds, labels: e.labels })) : packExamples(examples, maxLength, packing);
+  if (examples.length === 0)
+    throw new DataError(
+      { file: display },
+      read === 0
+        ? `no examples${options.split ? ` in split "${options.split}"` : ''}`
+        : `all ${read} examples were dropped: none keeps a token that carries loss within maxLength ${maxLength}`,
+    );
+  const sequences: TokenSequence[] =
+    packing === false ? examples.map((e) => ({ inputIds: e.inputIds, labels: e.labels })) : packExamples(examples, maxLength, packing);
   const stats = {
     examples: examples.length,
     tokens: sequences.reduce((n, s) => n + s.inputIds.length, 0),
@@ -198,11 +255,15 @@ async function openLm(options: LmDataSpec, ctx: DatasetOpenContext): Promise<Seq
     dropped,
   };
   if (promptMismatches > 0) {
-    ctx.info(`data: ${display}: warning: in ${promptMismatches} example(s) the prompt tokenized alone is not the start of the example's tokens (e.g. a prompt ending in a space: " a" is one token, " " + "a" two), so generation is prompted with tokens training never put there`);
+    ctx.info(
+      `data: ${display}: warning: in ${promptMismatches} example(s) the prompt tokenized alone is not the start of the example's tokens (e.g. a prompt ending in a space: " a" is one token, " " + "a" two), so generation is prompted with tokens training never put there`,
+    );
   }
   const padId = tokenId(vocabulary, specialTokenText(config.pad_token)) ?? tokenId(vocabulary, eos) ?? 0;
   const name = `${display}${options.split ? `/${options.split}` : ''}`;
-  ctx.info(`data: ${name}: ${options.dataset} format, ${stats.examples.toLocaleString('en-US')} examples → ${sequences.length.toLocaleString('en-US')} sequences of at most ${maxLength} tokens${packing ? ` (packing ${packing})` : ''}`);
+  ctx.info(
+    `data: ${name}: ${options.dataset} format, ${stats.examples.toLocaleString('en-US')} examples → ${sequences.length.toLocaleString('en-US')} sequences of at most ${maxLength} tokens${packing ? ` (packing ${packing})` : ''}`,
+  );
   return {
     kind: 'sequences',
     name,
@@ -223,11 +284,17 @@ async function openLm(options: LmDataSpec, ctx: DatasetOpenContext): Promise<Seq
 }
 
 const DESCRIPTION = {
-  text: 'Documents for a language model from a JSONL/JSON/CSV/TSV/Parquet file: EOS after each, every token carries loss, packed into maxLength sequences (TRL\'s language-modeling format).',
-  completion: 'Prompt-completion pairs for a language model: loss on the completion tokens only by default (TRL\'s completion_only_loss).',
-  chat: 'Conversations ({messages: [{role, content}]}) rendered with the model\'s chat template; loss on the assistant tokens only by default (TRL\'s assistant_only_loss).',
+  text: "Documents for a language model from a JSONL/JSON/CSV/TSV/Parquet file: EOS after each, every token carries loss, packed into maxLength sequences (TRL's language-modeling format).",
+  completion: "Prompt-completion pairs for a language model: loss on the completion tokens only by default (TRL's completion_only_loss).",
+  chat: "Conversations ({messages: [{role, content}]}) rendered with the model's chat template; loss on the assistant tokens only by default (TRL's assistant_only_loss).",
 };
 
 export const textData = defineDataset<LmTextDataSpec>({ name: 'text', description: DESCRIPTION.text, options: LmTextDataSchema, check: checkLm, open: openLm });
-export const completionData = defineDataset<LmCompletionDataSpec>({ name: 'completion', description: DESCRIPTION.completion, options: LmCompletionDataSchema, check: checkLm, open: openLm });
+export const completionData = defineDataset<LmCompletionDataSpec>({
+  name: 'completion',
+  description: DESCRIPTION.completion,
+  options: LmCompletionDataSchema,
+  check: checkLm,
+  open: openLm,
+});
 export const chatData = defineDataset<LmChatDataSpec>({ name: 'chat', description: DESCRIPTION.chat, options: LmChatDataSchema, check: checkLm, open: openLm });

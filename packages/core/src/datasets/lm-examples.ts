@@ -33,7 +33,14 @@ export function textExample(encoder: Encoder, text: string, eos: string, prefix:
  * separately, and the first len(prompt ids) tokens are the prompt (TRL's completion_mask); with `completionOnlyLoss`
  * (TRL's default for prompt-completion data) they carry no loss. `promptIds` is the prompt alone (for generation).
  */
-export function completionExample(encoder: Encoder, prompt: string, completion: string, eos: string, completionOnlyLoss: boolean, prefix: ArrayLike<number> = []): LmExample & { promptIds: Int32Array } {
+export function completionExample(
+  encoder: Encoder,
+  prompt: string,
+  completion: string,
+  eos: string,
+  completionOnlyLoss: boolean,
+  prefix: ArrayLike<number> = [],
+): LmExample & { promptIds: Int32Array } {
   const promptIds = concat(prefix, encoder.encode(prompt));
   const full = concat(prefix, encoder.encode(prompt + (eos !== '' && !completion.endsWith(eos) ? completion + eos : completion)));
   const labels = full.slice();
@@ -54,7 +61,8 @@ export function chatExample(encoder: Encoder, template: ChatTemplate, messages: 
   const { text, spans } = template.renderWithSpans(messages);
   const { ids, mask } = maskSpans(encoder, text, spans);
   const labels = ids.map((id, i) => (mask[i] ? id : IGNORE_INDEX));
-  if (!labels.some((l) => l !== IGNORE_INDEX)) throw new Error('the conversation has no assistant tokens to train on (an empty assistant turn, or a template that writes none)');
+  if (!labels.some((l) => l !== IGNORE_INDEX))
+    throw new Error('the conversation has no assistant tokens to train on (an empty assistant turn, or a template that writes none)');
   return { inputIds: ids, labels };
 }
 
@@ -105,7 +113,8 @@ export function packExamples(examples: readonly LmExample[], maxLength: number, 
   for (const e of examples) {
     const n = e.inputIds.length;
     if (n === 0) continue;
-    if (n <= maxLength || strategy === 'bfd') pieces.push(n <= maxLength ? e : { inputIds: e.inputIds.slice(0, maxLength), labels: e.labels.slice(0, maxLength) });
+    if (n <= maxLength || strategy === 'bfd')
+      pieces.push(n <= maxLength ? e : { inputIds: e.inputIds.slice(0, maxLength), labels: e.labels.slice(0, maxLength) });
     else for (let s = 0; s < n; s += maxLength) pieces.push({ inputIds: e.inputIds.slice(s, s + maxLength), labels: e.labels.slice(s, s + maxLength) });
   }
   const order = pieces.map((p, i) => [p.inputIds.length, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);

@@ -46,7 +46,14 @@ interface TableRead {
  * `collect`, the split's rows are kept. Labels need the class list before they are numbered, so rows keep their
  * label names until the end.
  */
-async function readTable(options: TableDataSpec, file: string, display: string, source: DatasetSource, problem: (where: DataLocation, message: string) => void, collect: boolean): Promise<TableRead | null> {
+async function readTable(
+  options: TableDataSpec,
+  file: string,
+  display: string,
+  source: DatasetSource,
+  problem: (where: DataLocation, message: string) => void,
+  collect: boolean,
+): Promise<TableRead | null> {
   let bad = 0;
   if (!source.records) throw new Error('this version of @rankwise/datasets reads no data files');
   const labelColumn = options.label ?? 'label';
@@ -59,10 +66,18 @@ async function readTable(options: TableDataSpec, file: string, display: string, 
   let records = 0;
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   try {
-    for await (const record of source.records(file, { display, ...(options.format ? { format: options.format } : {}), ...(collect ? {} : { onProblem: (where, message) => {
-      bad++;
-      problem(where, message);
-    } }) }) as AsyncIterable<DataRecord>) {
+    for await (const record of source.records(file, {
+      display,
+      ...(options.format ? { format: options.format } : {}),
+      ...(collect
+        ? {}
+        : {
+            onProblem: (where, message) => {
+              bad++;
+              problem(where, message);
+            },
+          }),
+    }) as AsyncIterable<DataRecord>) {
       const { value, where } = record;
       const index = records++ + bad; // skipped records keep their place in the split
       features ??= Object.keys(value).filter((k) => k !== labelColumn);
@@ -76,7 +91,10 @@ async function readTable(options: TableDataSpec, file: string, display: string, 
         problem({ ...where, pointer: `/${escapePointer(labelColumn)}` }, `missing field "${labelColumn}" (the label column; set "label" to name another)`);
         ok = false;
       } else if (label === null) {
-        problem({ ...where, pointer: `/${escapePointer(labelColumn)}` }, `found ${JSON.stringify(value[labelColumn]) ?? String(value[labelColumn])}, allowed: a class name (a non-empty string or a number)`);
+        problem(
+          { ...where, pointer: `/${escapePointer(labelColumn)}` },
+          `found ${JSON.stringify(value[labelColumn]) ?? String(value[labelColumn])}, allowed: a class name (a non-empty string or a number)`,
+        );
         ok = false;
       } else if (given && !given.includes(label)) {
         problem({ ...where, pointer: `/${escapePointer(labelColumn)}` }, `label ${JSON.stringify(label)} is outside the classes ${JSON.stringify(given)}`);
@@ -86,7 +104,10 @@ async function readTable(options: TableDataSpec, file: string, display: string, 
       for (const [j, name] of features.entries()) {
         const v = featureValue(value[name]);
         if (v === null) {
-          problem({ ...where, pointer: `/${escapePointer(name)}` }, name in value ? `found ${JSON.stringify(value[name])}, allowed: a finite number (feature "${name}")` : `missing field "${name}" (a feature column)`);
+          problem(
+            { ...where, pointer: `/${escapePointer(name)}` },
+            name in value ? `found ${JSON.stringify(value[name])}, allowed: a finite number (feature "${name}")` : `missing field "${name}" (a feature column)`,
+          );
           ok = false;
           break;
         }
@@ -118,7 +139,11 @@ async function readTable(options: TableDataSpec, file: string, display: string, 
     return null;
   }
   const classNames = given ?? sortClassNames(found);
-  if (classNames.length < 2) problem({ file: display, pointer: `/${escapePointer(labelColumn)}` }, `found ${classNames.length} class (${classNames.join(', ')}), allowed: at least 2; classification needs two classes or more`);
+  if (classNames.length < 2)
+    problem(
+      { file: display, pointer: `/${escapePointer(labelColumn)}` },
+      `found ${classNames.length} class (${classNames.join(', ')}), allowed: at least 2; classification needs two classes or more`,
+    );
   const ids = new Map(classNames.map((name, i) => [name, i]));
   return { features, classNames, n, x: values.subarray(0, n * features.length), y: Int32Array.from(labels, (l) => ids.get(l)!) };
 }
@@ -131,9 +156,16 @@ export const table = defineDataset<TableDataSpec>({
   async check(options, ctx) {
     const file = resolve(ctx.dir, options.path);
     let problems = 0;
-    const read = await readTable(options, file, ctx.show(file), ctx.source, (where, message) => {
-      if (++problems <= MAX_LISTED_PROBLEMS) ctx.dataIssue(where, message);
-    }, false);
+    const read = await readTable(
+      options,
+      file,
+      ctx.show(file),
+      ctx.source,
+      (where, message) => {
+        if (++problems <= MAX_LISTED_PROBLEMS) ctx.dataIssue(where, message);
+      },
+      false,
+    );
     if (problems > MAX_LISTED_PROBLEMS) ctx.dataIssue({ file: ctx.show(file) }, `${problems - MAX_LISTED_PROBLEMS} more problems not listed`);
     if (!read || problems > 0) return null;
     return { kind: 'classification', inputShape: [read.features.length], classNames: read.classNames };
@@ -141,11 +173,26 @@ export const table = defineDataset<TableDataSpec>({
   async open(options, ctx): Promise<ClassificationDataset> {
     const file = resolve(ctx.dir, options.path);
     const display = options.path;
-    const read = await readTable(options, file, display, ctx.source, (where, message) => {
-      throw new DataError(where, message);
-    }, true);
+    const read = await readTable(
+      options,
+      file,
+      display,
+      ctx.source,
+      (where, message) => {
+        throw new DataError(where, message);
+      },
+      true,
+    );
     if (!read) throw new DataError({ file: display }, 'could not be read');
     if (read.n === 0) throw new DataError({ file: display }, `no examples in split "${options.split}"; lower validationFraction or give more rows`);
-    return { kind: 'classification', name: `${display}${options.split ? `/${options.split}` : ''}`, inputShape: [read.features.length], classNames: read.classNames, n: read.n, x: read.x, y: read.y };
+    return {
+      kind: 'classification',
+      name: `${display}${options.split ? `/${options.split}` : ''}`,
+      inputShape: [read.features.length],
+      classNames: read.classNames,
+      n: read.n,
+      x: read.x,
+      y: read.y,
+    };
   },
 });

@@ -34,7 +34,8 @@ export const PLAIN_CHAT: ChatFormat = {
 /** A special token of tokenizer_config.json: a string or an AddedToken object ({ content }). */
 function tokenText(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string') return (value as { content: string }).content;
+  if (typeof value === 'object' && value !== null && typeof (value as { content?: unknown }).content === 'string')
+    return (value as { content: string }).content;
   return '';
 }
 
@@ -57,7 +58,8 @@ export async function chatFormat(modelDir: string | null): Promise<ChatFormat> {
   let source = config.chat_template;
   if (Array.isArray(source)) source = (source as Array<{ name?: unknown; template?: unknown }>).find((t) => t.name === 'default')?.template;
   if (source === undefined || source === null) return PLAIN_CHAT;
-  if (typeof source !== 'string') throw new Error(`${file}: /chat_template: found ${JSON.stringify(source).slice(0, 60)}, allowed: a Jinja template string (or a list with a "default" one)`);
+  if (typeof source !== 'string')
+    throw new Error(`${file}: /chat_template: found ${JSON.stringify(source).slice(0, 60)}, allowed: a Jinja template string (or a list with a "default" one)`);
   let template: Template;
   try {
     template = new Template(source);

@@ -23,7 +23,13 @@ export const GREEDY: SamplingOptions = { sample: false, temperature: 1, topK: 0,
  * greedy), then for sampling temperature, top-k, top-p, min-p, softmax and one draw. `banned` ids are never chosen
  * (the unknown character, ids beyond the vocabulary). `logits` is not modified.
  */
-export function chooseToken(logits: ArrayLike<number>, previous: readonly number[], options: SamplingOptions, rng: Rng, banned: (id: number) => boolean = () => false): number {
+export function chooseToken(
+  logits: ArrayLike<number>,
+  previous: readonly number[],
+  options: SamplingOptions,
+  rng: Rng,
+  banned: (id: number) => boolean = () => false,
+): number {
   if (!options.sample && options.repetitionPenalty === 1) {
     // greedy without a penalty: argmax over the allowed ids, no copy
     let best = -1;
@@ -42,7 +48,9 @@ export function chooseToken(logits: ArrayLike<number>, previous: readonly number
   if (!options.sample) return argmax(scores);
   if (options.temperature !== 1) for (let i = 0; i < scores.length; i++) scores[i] /= options.temperature;
   // Candidates, most likely first (ties: lower id first); -Infinity ones are out.
-  let order = Array.from(scores.keys()).filter((i) => scores[i] > -Infinity).sort((a, b) => scores[b] - scores[a] || a - b);
+  let order = Array.from(scores.keys())
+    .filter((i) => scores[i] > -Infinity)
+    .sort((a, b) => scores[b] - scores[a] || a - b);
   if (order.length === 0) throw new Error('every token is excluded: nothing to sample');
   if (options.topK > 0 && options.topK < order.length) {
     const kth = scores[order[options.topK - 1]];

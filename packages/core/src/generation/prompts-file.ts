@@ -32,19 +32,26 @@ export async function readPromptsFile(file: string, options: { messages?: boolea
     } catch (error) {
       throw new Error(`${where}: not valid JSON (${(error as Error).message})`);
     }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`${where}: found ${JSON.stringify(value).slice(0, 40)}, allowed: an object with "prompt" or "messages"`);
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new Error(`${where}: found ${JSON.stringify(value).slice(0, 40)}, allowed: an object with "prompt" or "messages"`);
     const { prompt, messages, ...extra } = value as Record<string, unknown>;
-    if ((prompt === undefined) === (messages === undefined)) throw new Error(`${where}: give exactly one of "prompt" (a string) and "messages" (a list of {role, content})`);
+    if ((prompt === undefined) === (messages === undefined))
+      throw new Error(`${where}: give exactly one of "prompt" (a string) and "messages" (a list of {role, content})`);
     if (prompt !== undefined) {
       if (typeof prompt !== 'string' || prompt === '') throw new Error(`${where}: /prompt: found ${JSON.stringify(prompt)}, allowed: a non-empty string`);
       out.push({ prompt, extra });
       continue;
     }
-    if (options.messages === false) throw new Error(`${where}: /messages: not allowed here; allowed: "prompt" lines (chat messages need the model's tokenizer config: use \`rankwise generate\`)`);
-    if (!Array.isArray(messages) || messages.length === 0) throw new Error(`${where}: /messages: found ${JSON.stringify(messages)}, allowed: a non-empty list of {role, content}`);
+    if (options.messages === false)
+      throw new Error(
+        `${where}: /messages: not allowed here; allowed: "prompt" lines (chat messages need the model's tokenizer config: use \`rankwise generate\`)`,
+      );
+    if (!Array.isArray(messages) || messages.length === 0)
+      throw new Error(`${where}: /messages: found ${JSON.stringify(messages)}, allowed: a non-empty list of {role, content}`);
     for (const [m, message] of messages.entries()) {
       const { role, content } = (message ?? {}) as Record<string, unknown>;
-      if (typeof role !== 'string' || !ROLES.includes(role)) throw new Error(`${where}: /messages/${m}/role: found ${JSON.stringify(role)}, allowed: ${ROLES.join(', ')}`);
+      if (typeof role !== 'string' || !ROLES.includes(role))
+        throw new Error(`${where}: /messages/${m}/role: found ${JSON.stringify(role)}, allowed: ${ROLES.join(', ')}`);
       if (typeof content !== 'string') throw new Error(`${where}: /messages/${m}/content: found ${JSON.stringify(content)}, allowed: a string`);
     }
     out.push({ messages: messages as ChatMessage[], extra });

@@ -5,13 +5,16 @@ import type { DatasetSource } from '../contracts/datasets.js';
 export function lazyDatasetSource(loader: ModuleLoader = defaultModuleLoader): DatasetSource {
   let source: Promise<DatasetSource> | null = null;
   const get = (): Promise<DatasetSource> => {
-    source ??= loader('@rankwise/datasets').then((m) => {
-      const create = (m as { createDatasetSource?: () => DatasetSource }).createDatasetSource;
-      if (typeof create !== 'function') throw new Error('@rankwise/datasets does not export createDatasetSource()');
-      return create();
-    }, (error: unknown) => {
-      throw new Error(`pipelines need data from @rankwise/datasets, which failed to load: ${(error as Error).message}`);
-    });
+    source ??= loader('@rankwise/datasets').then(
+      (m) => {
+        const create = (m as { createDatasetSource?: () => DatasetSource }).createDatasetSource;
+        if (typeof create !== 'function') throw new Error('@rankwise/datasets does not export createDatasetSource()');
+        return create();
+      },
+      (error: unknown) => {
+        throw new Error(`pipelines need data from @rankwise/datasets, which failed to load: ${(error as Error).message}`);
+      },
+    );
     return source;
   };
   return {

@@ -51,7 +51,10 @@ export { escapePointer };
 /** The unescaped tokens of a JSON pointer (RFC 6901): `/a~1b/0` → `['a/b', '0']`; `''` → `[]`. */
 export function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
-  return pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 export function valueAt(data: unknown, pointer: string): unknown {
@@ -135,7 +138,10 @@ function describe(error: ErrorObject, data: unknown): { pointer: string; message
       const allowed = Object.keys((parent.properties as Schema | undefined) ?? {});
       // A map whose keys follow a pattern (e.g. load.adapters' names): say which keys are allowed.
       const patterns = Object.keys((parent.patternProperties as Schema | undefined) ?? {}).map((k) => `keys matching ${k}`);
-      return { pointer: `${pointer}/${escapePointer(String(p.additionalProperty))}`, message: `unknown key "${p.additionalProperty}"; allowed: ${[...allowed, ...patterns].join(', ')}` };
+      return {
+        pointer: `${pointer}/${escapePointer(String(p.additionalProperty))}`,
+        message: `unknown key "${p.additionalProperty}"; allowed: ${[...allowed, ...patterns].join(', ')}`,
+      };
     }
     case 'required':
       return { pointer, message: `missing required key "${p.missingProperty}"` };

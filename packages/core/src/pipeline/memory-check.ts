@@ -34,7 +34,10 @@ function checkModelMemory(pipeline: Pipeline, model: ModelDescription, report: R
   const largest = Math.max(0, ...model.sites.map((s) => s.inFeatures * s.outFeatures));
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
   if (largest > 2 ** 31 - 1) {
-    report('/stages/0', `a ${model.architecture} layer of ${largest.toExponential(2)} weights exceeds the largest tensor TensorFlow.js can hold (2^31 − 1 values)`);
+    report(
+      '/stages/0',
+      `a ${model.architecture} layer of ${largest.toExponential(2)} weights exceeds the largest tensor TensorFlow.js can hold (2^31 − 1 values)`,
+    );
   } else if (bytes > available) {
     report(
       '/stages/0',

@@ -35,7 +35,8 @@ export function parseOverride(text: string): Override {
     }
   }
   const parsed = parseJsonText(rawValue);
-  if (!parsed.ok && /nested more than/.test(parsed.message)) throw new Error(`--set ${text.slice(0, 80)}: the value is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  if (!parsed.ok && /nested more than/.test(parsed.message))
+    throw new Error(`--set ${text.slice(0, 80)}: the value is nested more than ${MAX_JSON_DEPTH} levels deep`);
   const value = parsed.ok ? parsed.value : rawValue;
   return { pointer, value, source: text };
 }
@@ -55,7 +56,10 @@ export function applyOverrides(data: unknown, overrides: readonly Override[]): {
     }
     for (let i = 0; i < tokens.length - 1 && !failed; i++) {
       const token = tokens[i];
-      const where = `/${tokens.slice(0, i + 1).map(escapePointer).join('/')}`;
+      const where = `/${tokens
+        .slice(0, i + 1)
+        .map(escapePointer)
+        .join('/')}`;
       if (Array.isArray(target)) {
         const index = ARRAY_INDEX.test(token) ? Number(token) : -1;
         if (index < 0 || index >= target.length) {

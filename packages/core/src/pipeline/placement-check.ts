@@ -48,7 +48,8 @@ export async function selectPlacement(
   for (const choice of chosen) {
     if (!names.includes(choice.path)) issue(pointer, `plugin ${plugin.name} chose "${choice.path}", which is not a site; available: ${names.join(', ')}`);
     if (seen.has(choice.path)) issue(pointer, `plugin ${plugin.name} chose "${choice.path}" twice`);
-    if (choice.r !== undefined && !(Number.isInteger(choice.r) && choice.r >= 1)) issue(pointer, `plugin ${plugin.name} gave "${choice.path}" rank ${choice.r}; allowed: an integer ≥ 1`);
+    if (choice.r !== undefined && !(Number.isInteger(choice.r) && choice.r >= 1))
+      issue(pointer, `plugin ${plugin.name} gave "${choice.path}" rank ${choice.r}; allowed: an integer ≥ 1`);
     if (choice.alpha !== undefined && !(choice.alpha > 0)) issue(pointer, `plugin ${plugin.name} gave "${choice.path}" alpha ${choice.alpha}; allowed: > 0`);
     seen.add(choice.path);
   }

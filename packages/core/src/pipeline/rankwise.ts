@@ -73,9 +73,14 @@ export class Rankwise {
     this.container.register(Services.Plugins, { useValue: this.plugins });
     this.container.register(Services.Datasets, { useValue: options.datasets ?? lazyDatasetSource(options.loader) });
     this.container.register(Services.Progress, { useValue: options.progress ?? new LineProgress() });
-    this.runner = new PipelineRunner(this.container, { info: (line) => this.progressReporter.info(line), task: (label, total) => this.progressReporter.task(label, total) }, options.observers ?? []);
+    this.runner = new PipelineRunner(
+      this.container,
+      { info: (line) => this.progressReporter.info(line), task: (label, total) => this.progressReporter.task(label, total) },
+      options.observers ?? [],
+    );
     this.container.register(Services.Runner, { useValue: this.runner });
-    for (const [token, useClass] of RUN_SERVICES) this.container.register(token, { useClass: useClass as new () => unknown }, { lifecycle: Lifecycle.ContainerScoped });
+    for (const [token, useClass] of RUN_SERVICES)
+      this.container.register(token, { useClass: useClass as new () => unknown }, { lifecycle: Lifecycle.ContainerScoped });
   }
 
   /**
@@ -95,13 +100,24 @@ export class Rankwise {
 
   /** Reads and checks a pipeline file (and the files it loads `from`); throws PipelineValidationError. */
   validateFile(file: string, overrides: readonly Override[] = []): Promise<ValidatedPipeline> {
-    return validatePipelineFile(file, { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks, sections: this.sections, datasets: this.datasetSource });
+    return validatePipelineFile(file, {
+      plugins: this.plugins,
+      overrides,
+      cwd: this.cwd,
+      checks: this.checks,
+      sections: this.sections,
+      datasets: this.datasetSource,
+    });
   }
 
   /** Checks a pipeline object built in code; relative paths in it resolve from `baseDir` (default: the working directory). */
   validate(pipeline: Pipeline, baseDir = this.cwd, overrides: readonly Override[] = []): Promise<ValidatedPipeline> {
     const dir = resolve(this.cwd, baseDir);
-    return validatePipelineData(pipeline, { file: '', display: `<${pipeline.name ?? 'pipeline'}>`, dir }, { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks, sections: this.sections, datasets: this.datasetSource });
+    return validatePipelineData(
+      pipeline,
+      { file: '', display: `<${pipeline.name ?? 'pipeline'}>`, dir },
+      { plugins: this.plugins, overrides, cwd: this.cwd, checks: this.checks, sections: this.sections, datasets: this.datasetSource },
+    );
   }
 
   /** The data source runs read through (replaceable: `rankwise.provide(Services.Datasets, { useValue })`). */
@@ -126,9 +142,7 @@ export class Rankwise {
     const aliases = (name: string) => Object.keys(BUILT_IN_ALIASES).filter((alias) => BUILT_IN_ALIASES[alias] === name);
     return buildPipelineSchema({
       stages: [...BUILTIN_STAGES, ...installed.stages.sort((a, b) => a.name.localeCompare(b.name))],
-      placements: installed.placements
-        .sort((a, b) => a.name.localeCompare(b.name))
-        .map((plugin) => ({ plugin, aliases: aliases(plugin.name) })),
+      placements: installed.placements.sort((a, b) => a.name.localeCompare(b.name)).map((plugin) => ({ plugin, aliases: aliases(plugin.name) })),
       datasets: [...BUILTIN_DATASETS, ...installed.datasets.sort((a, b) => a.name.localeCompare(b.name))],
       sections: this.sections,
     });

@@ -14,12 +14,20 @@ export async function readJsonFile(file: string, display: string): Promise<{ dat
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const message =
-      code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory, not a JSON file' : isFsError(error) ? `cannot read: ${describeFsError(error, '').replace(/^: /, '')}` : `cannot read (${String(error)})`;
+      code === 'ENOENT'
+        ? 'file not found'
+        : code === 'EISDIR'
+          ? 'is a directory, not a JSON file'
+          : isFsError(error)
+            ? `cannot read: ${describeFsError(error, '').replace(/^: /, '')}`
+            : `cannot read (${String(error)})`;
     return { issue: { file: display, pointer: '', message } };
   }
   const decoded = decodeUtf8(bytes);
   if ('badByteAt' in decoded) {
-    return { issue: { file: display, pointer: '', message: `not valid UTF-8 (byte ${decoded.badByteAt} of ${bytes.length}); pipeline files must be UTF-8 text` } };
+    return {
+      issue: { file: display, pointer: '', message: `not valid UTF-8 (byte ${decoded.badByteAt} of ${bytes.length}); pipeline files must be UTF-8 text` },
+    };
   }
   const parsed = parseJsonText(decoded.text.replace(/^\uFEFF/, ''));
   if (!parsed.ok) return { issue: { file: display, pointer: '', message: `not valid JSON: ${jsonErrorWithPosition(parsed.message, decoded.text)}` } };

@@ -16,7 +16,17 @@ import { builtinStage } from '../stages/builtin.js';
 import { HOST } from '../run/host.js';
 import { CHECKPOINTS_DIR, openRunFolder } from '../run/open-run.js';
 import type { RunFolder } from '../run/run-folder.js';
-import { type AdapterStore, type MetricsLog, type ModelSlot, type RecordsStore, type RunDirectoryService, Services, stageContext, type DependencyRunner, type RunInfo } from './services.js';
+import {
+  type AdapterStore,
+  type MetricsLog,
+  type ModelSlot,
+  type RecordsStore,
+  type RunDirectoryService,
+  Services,
+  stageContext,
+  type DependencyRunner,
+  type RunInfo,
+} from './services.js';
 import { withSchemaDefaults } from './stage-defaults.js';
 import { stageOptions } from './stage-options.js';
 import type { ValidatedPipeline } from './validate.js';
@@ -65,7 +75,13 @@ export interface RunSummary {
   /** Set when this run continued from a checkpoint. */
   resumedAt?: string;
   runDir: string;
-  backend: { name: string; tfBackend: string; reason: string; info: Record<string, string | number | boolean>; skipped: Array<{ name: string; reason: string }> };
+  backend: {
+    name: string;
+    tfBackend: string;
+    reason: string;
+    info: Record<string, string | number | boolean>;
+    skipped: Array<{ name: string; reason: string }>;
+  };
   seed: number;
   /** Of the last train stage (what was trained); of the final model when nothing trained. */
   trainableParams: number;
@@ -95,7 +111,10 @@ export class RunFailed extends Error {
     readonly summary: RunSummary,
     cause: unknown,
   ) {
-    super(`${summary.pipeline}: ${summary.status === 'interrupted' ? 'interrupted' : 'failed'}: ${(cause as Error).message}; partial run in ${summary.runDir}`, { cause });
+    super(
+      `${summary.pipeline}: ${summary.status === 'interrupted' ? 'interrupted' : 'failed'}: ${(cause as Error).message}; partial run in ${summary.runDir}`,
+      { cause },
+    );
     this.name = 'RunFailed';
   }
 }
@@ -149,7 +168,9 @@ export class PipelineRunner implements DependencyRunner {
       for (const [index, spec] of pipeline.stages.entries()) {
         throwIfAborted(signal, `stage ${index} (${spec.stage})`);
         const started = performance.now();
-        await attributed(index, spec.stage, () => validated.stageDefinitions[index].run(withSchemaDefaults(validated.stageDefinitions[index], stageOptions(spec)) as never, stageContext(child, index)));
+        await attributed(index, spec.stage, () =>
+          validated.stageDefinitions[index].run(withSchemaDefaults(validated.stageDefinitions[index], stageOptions(spec)) as never, stageContext(child, index)),
+        );
         metrics.write({ event: 'stage', index, stage: spec.stage, label: spec.label, durationMs: performance.now() - started });
       }
     } catch (error) {

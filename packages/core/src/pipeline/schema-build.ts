@@ -63,7 +63,10 @@ const defKey = (stage: AnyStageDefinition): string => (STAGE_NAMES.includes(stag
 const refTo = (key: string): string => `#/$defs/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 
 /** A whole stage object: `stage` and `label`, then the stage's own options. */
-export function stageObjectSchema(stage: AnyStageDefinition, label: unknown = { $ref: '#/$defs/label', description: 'Name of the stage in summaries.' }): Schema {
+export function stageObjectSchema(
+  stage: AnyStageDefinition,
+  label: unknown = { $ref: '#/$defs/label', description: 'Name of the stage in summaries.' },
+): Schema {
   const options = stage.options as Schema;
   const { properties, required, ...rest } = options;
   return {
@@ -115,14 +118,20 @@ export function buildPipelineSchema(sources: SchemaSources = {}): JsonObject {
     required: ['name', 'stages'],
     properties: {
       $schema: { type: 'string', description: 'Path or URL of this schema, for editors.' },
-      name: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 80, description: "Run directory name under runs/: lower-case letters, digits, '.', '_' and '-'." },
+      name: {
+        type: 'string',
+        pattern: '^[a-z0-9][a-z0-9._-]*$',
+        maxLength: 80,
+        description: "Run directory name under runs/: lower-case letters, digits, '.', '_' and '-'.",
+      },
       description: { type: 'string', description: 'What the pipeline is for (free text).' },
       seed: { type: 'integer', minimum: 0, maximum: 4294967295, default: 0, description: 'Seeds init, data order, splits and dropout.' },
       backend: { enum: [...BACKEND_REQUESTS], default: 'auto', description: 'TensorFlow.js backend; auto picks the fastest available.' },
       allowLargeRuns: {
         type: 'boolean',
         default: false,
-        description: "Accept sizes that validation would refuse as likely mistakes (more than 10 million steps, a model whose training state exceeds this machine's memory).",
+        description:
+          "Accept sizes that validation would refuse as likely mistakes (more than 10 million steps, a model whose training state exceeds this machine's memory).",
       },
       stages: { type: 'array', minItems: 1, items: { $ref: '#/$defs/stage' }, description: 'The stages, run in order on one model.' },
       ...sections,

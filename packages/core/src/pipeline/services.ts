@@ -6,8 +6,19 @@ import type { ResolvedBackend } from '../backend/resolve.js';
 import type { DataSpec } from '../contracts/data-schema.js';
 import type { DatasetSource, Vocabulary } from '../contracts/datasets.js';
 import type {
-  AdapterService, DataService, EvaluationRecord, MetricsSink, ModelService, PipelineService, PlacementService, PlacementSpec, RunDirectory,
-  RunRecords, StageContext, TrainingRecord, VocabularyService,
+  AdapterService,
+  DataService,
+  EvaluationRecord,
+  MetricsSink,
+  ModelService,
+  PipelineService,
+  PlacementService,
+  PlacementSpec,
+  RunDirectory,
+  RunRecords,
+  StageContext,
+  TrainingRecord,
+  VocabularyService,
 } from '../contracts/stage.js';
 import { recordBaseModel } from '@rankwise/formats';
 import { nonFiniteAsString } from '@rankwise/formats';
@@ -180,17 +191,25 @@ export class TaskDataService implements DataService {
     if (opened.kind === 'classification' && model) {
       // the data as loaded must fit the model as loaded (a package's check may not know every example)
       const n = opened.inputShape.reduce((a, b) => a * b, 1);
-      if (opened.x.length !== opened.n * n || opened.y.length !== opened.n) throw new Error(`${opened.name}: x holds ${opened.x.length} values and y ${opened.y.length} labels; ${opened.n} examples of ${opened.inputShape.join('×')} need ${opened.n * n} and ${opened.n}`);
-      const mismatch = dataMismatch(spec.dataset, { kind: 'classification', inputShape: opened.inputShape, classNames: opened.classNames }, {
-        architecture: model.architecture,
-        task: model.task,
-        config: {},
-        sites: [],
-        ...(model.inputShape ? { inputShape: [...model.inputShape], inputFeatures: model.inputShape.reduce((a, b) => a * b, 1) } : {}),
-      });
+      if (opened.x.length !== opened.n * n || opened.y.length !== opened.n)
+        throw new Error(
+          `${opened.name}: x holds ${opened.x.length} values and y ${opened.y.length} labels; ${opened.n} examples of ${opened.inputShape.join('×')} need ${opened.n * n} and ${opened.n}`,
+        );
+      const mismatch = dataMismatch(
+        spec.dataset,
+        { kind: 'classification', inputShape: opened.inputShape, classNames: opened.classNames },
+        {
+          architecture: model.architecture,
+          task: model.task,
+          config: {},
+          sites: [],
+          ...(model.inputShape ? { inputShape: [...model.inputShape], inputFeatures: model.inputShape.reduce((a, b) => a * b, 1) } : {}),
+        },
+      );
       if (mismatch) throw new Error(mismatch);
       for (let i = 0; i < opened.n; i++) {
-        if (!(opened.y[i] >= 0 && opened.y[i] < opened.classNames.length)) throw new Error(`${opened.name}: label ${opened.y[i]} of example ${i} is outside the ${opened.classNames.length} classes`);
+        if (!(opened.y[i] >= 0 && opened.y[i] < opened.classNames.length))
+          throw new Error(`${opened.name}: label ${opened.y[i]} of example ${i} is outside the ${opened.classNames.length} classes`);
       }
     }
     return opened;

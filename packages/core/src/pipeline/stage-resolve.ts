@@ -23,7 +23,11 @@ export async function resolveStages(
     } catch (error) {
       const allowed = STAGE_NAMES.map((n) => JSON.stringify(n)).join(', ');
       const near = didYouMeanSuffix(spec.stage, STAGE_NAMES);
-      issues.push({ file, pointer: `/stages/${i}/stage`, message: `found ${JSON.stringify(spec.stage)}${near}, allowed: ${allowed} or an installed stage package (${(error as Error).message})` });
+      issues.push({
+        file,
+        pointer: `/stages/${i}/stage`,
+        message: `found ${JSON.stringify(spec.stage)}${near}, allowed: ${allowed} or an installed stage package (${(error as Error).message})`,
+      });
       definitions.push(undefined);
     }
   }

@@ -44,9 +44,10 @@ export type OptimizerStageSpec = OptimizerOptions;
 export type ScheduleSpec = NonNullable<TrainOptions['schedule']>;
 export type SamplesSpec = NonNullable<EvaluateOptions['samples']>;
 
-
 /** The stage objects of the stage packages declared in `StagePackages`, with their own options. */
-export type DeclaredPackageStageSpec = { [N in keyof StagePackages & string]: StageObject<N, StagePackages[N] extends { options: infer O } ? O : never> }[keyof StagePackages & string];
+export type DeclaredPackageStageSpec = {
+  [N in keyof StagePackages & string]: StageObject<N, StagePackages[N] extends { options: infer O } ? O : never>;
+}[keyof StagePackages & string];
 
 /**
  * A stage of a package that declares no types: a scoped or hyphenated npm name (`@acme/x`, `rankwise-stage-x`)
@@ -67,7 +68,9 @@ export type StageResult<S> = S extends { stage: infer N }
   ? N extends StageName
     ? StageResults[N]
     : N extends keyof StagePackages
-      ? StagePackages[N] extends { result: infer R } ? R : unknown
+      ? StagePackages[N] extends { result: infer R }
+        ? R
+        : unknown
       : unknown
   : unknown;
 

@@ -122,7 +122,10 @@ export async function validatePipelineData(
     for (const capability of definition.requires) {
       if (capabilities.has(capability)) continue;
       unmet = true;
-      const missing = MISSING[capability] ?? { pointer: '/stage', message: (stage: string) => `"${stage}" needs "${capability}", which no stage before it provides` };
+      const missing = MISSING[capability] ?? {
+        pointer: '/stage',
+        message: (stage: string) => `"${stage}" needs "${capability}", which no stage before it provides`,
+      };
       issue(missing.pointer, missing.message(spec.stage));
       if (capability === 'model') break walk;
     }
@@ -179,7 +182,14 @@ export async function validatePipelineData(
         return null;
       },
       dependency: async (from, pointer) => {
-        const dependency = await validateDependency(from, where, options, chain, (message, absolute) => issues.push({ file: where.display, pointer: absolute ?? at(pointer), message }), hashParts);
+        const dependency = await validateDependency(
+          from,
+          where,
+          options,
+          chain,
+          (message, absolute) => issues.push({ file: where.display, pointer: absolute ?? at(pointer), message }),
+          hashParts,
+        );
         if (dependency) dependencies.set(i, dependency);
         return dependency ? ({ display: dependency.display, output: dependency.output } satisfies DependencyInfo) : null;
       },
@@ -196,7 +206,8 @@ export async function validatePipelineData(
     if (definition.provides.includes('model') && !model) return fail(issues);
   }
   const partial = { file: where.file, display: where.display, dir: where.dir, pipeline, stageDefinitions, dependencies, modelBefore, output: outputOf(model) };
-  for (const check of [...(options.sections ?? []).flatMap((s) => (s.check ? [s.check] : [])), ...(options.checks ?? [])]) await check(partial, issues, plugins);
+  for (const check of [...(options.sections ?? []).flatMap((s) => (s.check ? [s.check] : [])), ...(options.checks ?? [])])
+    await check(partial, issues, plugins);
   const loaded = pipeline.stages.length > 1 ? (modelBefore[1] ?? null) : model;
   issues.push(...checkRunMemory(pipeline, loaded, where.display));
   if (issues.length > 0) throw new PipelineValidationError(issues);

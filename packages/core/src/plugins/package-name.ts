@@ -17,7 +17,9 @@ const PACKAGE_NAME = /^(?:@[a-z0-9-*~][a-z0-9-*._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$
 export function pluginReferenceProblem(reference: string): string | null {
   if (Object.hasOwn(BUILT_IN_ALIASES, reference)) return null;
   const shown = JSON.stringify(reference);
-  const allowed = `allowed: an npm package name (rankwise-placement-x, @scope/name) or ${Object.keys(BUILT_IN_ALIASES).map((a) => `"${a}"`).join(' / ')}`;
+  const allowed = `allowed: an npm package name (rankwise-placement-x, @scope/name) or ${Object.keys(BUILT_IN_ALIASES)
+    .map((a) => `"${a}"`)
+    .join(' / ')}`;
   if (/^[a-z][a-z0-9+.-]*:/i.test(reference)) {
     return `found ${shown}, a URL or protocol; ${allowed}. Plugins are never loaded from URLs: install the package (npm install <name>) and name it`;
   }

@@ -63,7 +63,14 @@ export class PluginRegistry {
     state?: RegistryState,
   ) {
     this.installDirs = uniqueDirs(options.installDirs ?? [CORE_INSTALL_DIR]);
-    this.state = state ?? { registered: new Map(), stages: new Map(), loaded: new Map(), loadedStages: new Map(), datasets: new Map(), loadedDatasets: new Map() };
+    this.state = state ?? {
+      registered: new Map(),
+      stages: new Map(),
+      loaded: new Map(),
+      loadedStages: new Map(),
+      datasets: new Map(),
+      loadedDatasets: new Map(),
+    };
   }
 
   private get registered(): Map<string, PlacementPlugin<unknown>> {
@@ -96,7 +103,8 @@ export class PluginRegistry {
     if (cached) return cached;
     const m = module as { default?: unknown };
     const dataset = [m.default, module].find(isDatasetDefinition);
-    if (!dataset) throw new Error(`"${name}" (${resolved.dir}) is not a dataset package (its default export needs name, description, options and open: use defineDataset)`);
+    if (!dataset)
+      throw new Error(`"${name}" (${resolved.dir}) is not a dataset package (its default export needs name, description, options and open: use defineDataset)`);
     if (dataset.name !== name) throw new Error(`"${name}" exports a dataset named "${dataset.name}"; a dataset package's dataset is named after its package`);
     this.state.loadedDatasets.set(resolved.entry, dataset);
     return dataset;
@@ -114,7 +122,10 @@ export class PluginRegistry {
     if (cached) return cached;
     const m = module as { default?: unknown };
     const stage = [m.default, module].find(isStageDefinition);
-    if (!stage) throw new Error(`"${name}" (${resolved.dir}) is not a stage package (its default export needs name, options, requires, provides and run: use defineStage)`);
+    if (!stage)
+      throw new Error(
+        `"${name}" (${resolved.dir}) is not a stage package (its default export needs name, options, requires, provides and run: use defineStage)`,
+      );
     if (stage.name !== name) throw new Error(`"${name}" exports a stage named "${stage.name}"; a stage package's stage is named after its package`);
     this.state.loadedStages.set(resolved.entry, stage);
     return stage;
@@ -125,7 +136,9 @@ export class PluginRegistry {
    * sorted into placement plugins and stages, plus those registered in code. A package that fails to import is
    * left out here; naming it in a pipeline reports why.
    */
-  async loadInstalled(fromDir?: string): Promise<{ placements: Array<PlacementPlugin<unknown>>; stages: AnyStageDefinition[]; datasets: AnyDatasetDefinition[] }> {
+  async loadInstalled(
+    fromDir?: string,
+  ): Promise<{ placements: Array<PlacementPlugin<unknown>>; stages: AnyStageDefinition[]; datasets: AnyDatasetDefinition[] }> {
     const placements: Array<PlacementPlugin<unknown>> = [];
     const stages: AnyStageDefinition[] = [];
     const datasets: AnyDatasetDefinition[] = [];

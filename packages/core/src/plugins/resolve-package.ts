@@ -68,7 +68,9 @@ export function uniqueDirs(fromDirs: readonly string[]): string[] {
 
 function readPackage(dir: string, foundIn: string): PluginPackage | null {
   try {
-    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Partial<Record<'name' | 'version' | 'description', unknown>> & { keywords?: unknown };
+    const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Partial<Record<'name' | 'version' | 'description', unknown>> & {
+      keywords?: unknown;
+    };
     if (typeof pkg.name !== 'string') return null;
     return {
       name: pkg.name,

@@ -26,7 +26,11 @@ export interface RunIdentity {
  * The run folder for a run: a new `<out>/<name>/<id>`, a grid cell's fixed folder (resumed when it holds
  * checkpoints of this very pipeline, emptied otherwise), or the folder named by `--resume`.
  */
-export async function openRunFolder(run: RunIdentity, outRoot: string, options: { runDir?: string; resume?: string }): Promise<{ folder: RunFolder; resumed: boolean }> {
+export async function openRunFolder(
+  run: RunIdentity,
+  outRoot: string,
+  options: { runDir?: string; resume?: string },
+): Promise<{ folder: RunFolder; resumed: boolean }> {
   const header = { hash: run.hash, file: run.file };
   if (options.resume !== undefined) {
     const dir = resolve(options.resume);
@@ -73,7 +77,9 @@ async function checkResumable(dir: string, run: RunIdentity): Promise<void> {
   if (status === 'completed') throw new ResumeError(`--resume ${dir}: that run completed; nothing to resume`);
   if (status === 'running') throw new ResumeError(`--resume ${dir}: still running (pid ${summary.pid} on ${summary.host})`);
   if (summary.hash !== run.hash) {
-    throw new ResumeError(`--resume ${dir}: the pipeline changed since that run (content hash ${String(summary.hash).slice(0, 12)}, now ${run.hash.slice(0, 12)}); resume needs the same file, --set and --seed`);
+    throw new ResumeError(
+      `--resume ${dir}: the pipeline changed since that run (content hash ${String(summary.hash).slice(0, 12)}, now ${run.hash.slice(0, 12)}); resume needs the same file, --set and --seed`,
+    );
   }
 }
 
@@ -84,6 +90,7 @@ export async function resolveResumeTarget(outRoot: string, name: string, target:
   const newest = runs[runs.length - 1];
   if (!newest) throw new ResumeError(`--resume latest: ${join(outRoot, name)} has no runs`);
   if (newest.status === 'completed') throw new ResumeError(`--resume latest: the newest run of ${name} (${newest.id}) completed; nothing to resume`);
-  if (newest.status === 'running') throw new ResumeError(`--resume latest: the newest run of ${name} (${newest.id}) is still running (pid ${newest.summary.pid})`);
+  if (newest.status === 'running')
+    throw new ResumeError(`--resume latest: the newest run of ${name} (${newest.id}) is still running (pid ${newest.summary.pid})`);
   return newest.dir;
 }

@@ -68,7 +68,14 @@ export class RunFolder {
     } catch (error) {
       throw readableFsError(error, base);
     }
-    const folder = new RunFolder(temp, { pipeline: name, startedAt: new Date().toISOString(), ...definedFields(extra), status: 'running', pid: process.pid, host: HOST });
+    const folder = new RunFolder(temp, {
+      pipeline: name,
+      startedAt: new Date().toISOString(),
+      ...definedFields(extra),
+      status: 'running',
+      pid: process.pid,
+      host: HOST,
+    });
     await folder.write();
     for (let n = 0; ; n++) {
       const dir = join(base, n === 0 ? stamp : `${stamp}-${n}`);
@@ -94,7 +101,14 @@ export class RunFolder {
 
   /** Takes over an existing directory (a resumed run, a grid cell's fixed folder). */
   static async start(dir: string, name: string, extra: HeaderFields = {}): Promise<RunFolder> {
-    const folder = new RunFolder(dir, { pipeline: name, startedAt: new Date().toISOString(), ...definedFields(extra), status: 'running', pid: process.pid, host: HOST });
+    const folder = new RunFolder(dir, {
+      pipeline: name,
+      startedAt: new Date().toISOString(),
+      ...definedFields(extra),
+      status: 'running',
+      pid: process.pid,
+      host: HOST,
+    });
     await folder.write();
     return RunFolder.adopt(dir, folder.summary);
   }
@@ -202,7 +216,12 @@ export interface RunEntry {
 
 /** Every run folder under `<outRoot>/<pipeline>` (all pipelines when none is named), oldest first. */
 export async function listRuns(outRoot: string, pipeline?: string): Promise<RunEntry[]> {
-  const names = pipeline ? [pipeline] : (await readdir(outRoot, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const names = pipeline
+    ? [pipeline]
+    : (await readdir(outRoot, { withFileTypes: true }).catch(() => []))
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort();
   const out: RunEntry[] = [];
   for (const name of names) {
     const base = join(outRoot, name);

@@ -13,7 +13,9 @@ const SamplesSchema = shared(
       prompt: Type.Optional(Type.String({ minLength: 1, description: 'Text the samples start from (default a newline).' })),
       length: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, default: 200, description: 'Characters to generate per sample.' })),
       count: Type.Optional(Type.Integer({ minimum: 1, maximum: 16, default: 1, description: 'How many samples.' })),
-      temperature: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.8, description: 'Softmax temperature: lower is more conservative.' })),
+      temperature: Type.Optional(
+        Type.Number({ exclusiveMinimum: 0, maximum: 10, default: 0.8, description: 'Softmax temperature: lower is more conservative.' }),
+      ),
       topK: Type.Optional(Type.Integer({ minimum: 1, description: 'Sample among the k most likely characters.' })),
     },
     { description: 'Language models: text generated from a prompt, written into summary.json.', additionalProperties: false },
@@ -51,7 +53,14 @@ export default defineStage<EvaluateOptions, EvaluationRecord, 'evaluate'>({
     // per-class results for data with named classes (numbered classes, like digits, keep their records as they were)
     const named = data.classNames?.some((name, i) => name !== String(i)) ?? false;
     const perClass = named ? data.perClass?.() : undefined;
-    const record: EvaluationRecord = { index: ctx.index, ...(ctx.label !== undefined ? { label: ctx.label } : {}), stage: ctx.name, data: data.name, metrics, ...(perClass ? { perClass } : {}) };
+    const record: EvaluationRecord = {
+      index: ctx.index,
+      ...(ctx.label !== undefined ? { label: ctx.label } : {}),
+      stage: ctx.name,
+      data: data.name,
+      metrics,
+      ...(perClass ? { perClass } : {}),
+    };
     ctx.metrics.write({ event: 'evaluate', index: ctx.index, label: ctx.label, data: data.name, ...metrics });
     if (options.samples) {
       const { prompt = '\n', length = 200, count = 1, temperature = 0.8, topK } = options.samples;
@@ -66,10 +75,17 @@ export default defineStage<EvaluateOptions, EvaluationRecord, 'evaluate'>({
     ctx.records.evaluation(record);
     const shown = Object.entries(metrics).map(([k, v]) => `${k} ${formatMetric(k, v)}`);
     ctx.progress.info(`evaluate[${tag}]: ${data.name}: ${shown.join(', ')}`);
-    if (perClass) ctx.progress.info(`evaluate[${tag}]: accuracy per class: ${perClass.map((c) => `${c.name} ${(c.accuracy * 100).toFixed(1)}% (${c.examples})`).join(', ')}`);
+    if (perClass)
+      ctx.progress.info(
+        `evaluate[${tag}]: accuracy per class: ${perClass.map((c) => `${c.name} ${(c.accuracy * 100).toFixed(1)}% (${c.examples})`).join(', ')}`,
+      );
     for (const sample of record.samples ?? []) ctx.progress.info(`evaluate[${tag}]: sample:\n${indent(sample)}`);
     return record;
   },
 });
 
-const indent = (text: string): string => text.split('\n').map((line) => `    │ ${line}`).join('\n');
+const indent = (text: string): string =>
+  text
+    .split('\n')
+    .map((line) => `    │ ${line}`)
+    .join('\n');

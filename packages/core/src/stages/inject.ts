@@ -11,8 +11,12 @@ export const PlacementSchema = shared(
   'placement',
   Type.Object(
     {
-      plugin: Type.String({ minLength: 1, description: 'The placement plugin: an npm package name, found from the pipeline file\'s folder upwards ("pattern" and "attention" name the built-ins). Paths and URLs are refused.' }),
-      options: Type.Optional(Type.Unsafe<JsonObject>({ type: 'object', description: 'Validated against the plugin\'s own options schema.' })),
+      plugin: Type.String({
+        minLength: 1,
+        description:
+          'The placement plugin: an npm package name, found from the pipeline file\'s folder upwards ("pattern" and "attention" name the built-ins). Paths and URLs are refused.',
+      }),
+      options: Type.Optional(Type.Unsafe<JsonObject>({ type: 'object', description: "Validated against the plugin's own options schema." })),
     },
     { additionalProperties: false, description: 'Which sites get adapters: a placement plugin and its options.' },
   ),
@@ -48,11 +52,19 @@ export default defineStage<InjectOptions, InjectResult, 'inject'>({
   provides: ['adapter'],
   async check(options, ctx) {
     if (ctx.has('named-adapters')) {
-      ctx.issue('', 'found after load.adapters: the new adapter would sit inactive beside the named ones (PEFT\'s add_adapter); allowed: train a loaded adapter by making it "active", or load one adapter with "adapter"');
+      ctx.issue(
+        '',
+        'found after load.adapters: the new adapter would sit inactive beside the named ones (PEFT\'s add_adapter); allowed: train a loaded adapter by making it "active", or load one adapter with "adapter"',
+      );
     }
     const chosen = await ctx.placement(options.placement, '/placement');
-    if (ctx.has('quantized') && options.dora) ctx.issue('/dora', `found true, but the base model is stored quantized (load.quantize): DoRA reads W (its column norms); allowed: false`);
-    if (ctx.has('quantized') && (options.init === 'pissa' || options.init === 'olora')) ctx.issue('/init', `found "${options.init}", but the base model is stored quantized (load.quantize): ${options.init} rewrites W; allowed: kaiming, gaussian`);
+    if (ctx.has('quantized') && options.dora)
+      ctx.issue('/dora', `found true, but the base model is stored quantized (load.quantize): DoRA reads W (its column norms); allowed: false`);
+    if (ctx.has('quantized') && (options.init === 'pissa' || options.init === 'olora'))
+      ctx.issue(
+        '/init',
+        `found "${options.init}", but the base model is stored quantized (load.quantize): ${options.init} rewrites W; allowed: kaiming, gaussian`,
+      );
     for (const choice of chosen ?? []) {
       if (ctx.adaptedSites.has(choice.path)) ctx.issue('/placement', `site "${choice.path}" already has a LoRA adapter`);
       ctx.adaptedSites.add(choice.path);
@@ -65,7 +77,11 @@ export default defineStage<InjectOptions, InjectResult, 'inject'>({
         const r = c.r ?? options.r;
         return site && r > Math.min(site.inFeatures, site.outFeatures) ? [`${c.path} [${site.inFeatures}, ${site.outFeatures}] at r = ${r}`] : [];
       });
-      if (tooSmall.length) ctx.issue('/init', `init "${options.init}" takes r components of W, so r must be at most min(in, out) of every adapted site; too small: ${tooSmall.join(', ')}`);
+      if (tooSmall.length)
+        ctx.issue(
+          '/init',
+          `init "${options.init}" takes r components of W, so r must be at most min(in, out) of every adapted site; too small: ${tooSmall.join(', ')}`,
+        );
     }
   },
   async run(options, ctx) {
@@ -85,7 +101,9 @@ export default defineStage<InjectOptions, InjectResult, 'inject'>({
     const report = parameterReport(model);
     const ranks = describeTargets(targets);
     const chosenVariant = variantOf(options);
-    const variant = [chosenVariant.name !== PLAIN_LORA ? chosenVariant.label : '', options.init && options.init !== 'kaiming' ? `${options.init} init` : ''].filter(Boolean).join(', ');
+    const variant = [chosenVariant.name !== PLAIN_LORA ? chosenVariant.label : '', options.init && options.init !== 'kaiming' ? `${options.init} init` : '']
+      .filter(Boolean)
+      .join(', ');
     ctx.progress.info(`inject: ${targets.length} sites (${ranks})${variant ? `; ${variant}` : ''}`);
     ctx.progress.info(`inject: ${report.text}`);
     return { sites: targets, trainableParams: report.trainable, totalParams: report.total };
@@ -94,7 +112,9 @@ export default defineStage<InjectOptions, InjectResult, 'inject'>({
 
 /** Each built-in variant's flag as the options set it (false when absent): `{ dora: false }`. */
 function variantFlags(options: InjectOptions): Record<string, boolean> {
-  return Object.fromEntries(BUILTIN_LORA_VARIANTS.flatMap((v) => (v.option ? [[v.option.key, (options as Record<string, unknown>)[v.option.key] === true]] : [])));
+  return Object.fromEntries(
+    BUILTIN_LORA_VARIANTS.flatMap((v) => (v.option ? [[v.option.key, (options as Record<string, unknown>)[v.option.key] === true]] : [])),
+  );
 }
 
 /** Every site with its rank and alpha; for more than 8 sites (a 30-layer model), the first two, the last, and the counts per setting. */
@@ -106,4 +126,3 @@ function describeTargets(targets: readonly InjectTarget[]): string {
   const paths = [targets[0].path, targets[1].path, '…', targets[targets.length - 1].path].join(', ');
   return `${paths}; ${[...counts].map(([s, n]) => `${n} at ${s}`).join(', ')}`;
 }
-

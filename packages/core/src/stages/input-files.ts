@@ -27,7 +27,8 @@ export async function checkLoadFiles(
 ): Promise<void> {
   const report: Report = (pointer, message) => ctx.issue(pointer, message);
   const show = (path: string) => ctx.shown(path);
-  if (options.checkpoint !== undefined) await checkCheckpointWeights(join(resolve(ctx.dir, options.checkpoint), CHECKPOINT_WEIGHTS), model, '/checkpoint', report, show);
+  if (options.checkpoint !== undefined)
+    await checkCheckpointWeights(join(resolve(ctx.dir, options.checkpoint), CHECKPOINT_WEIGHTS), model, '/checkpoint', report, show);
   if (options.adapter !== undefined) await checkAdapterWeights(join(resolve(ctx.dir, options.adapter), ADAPTER_WEIGHTS), model, '/adapter', report, show);
   for (const [name, path] of Object.entries(options.adapters ?? {})) {
     await checkAdapterWeights(join(resolve(ctx.dir, path), ADAPTER_WEIGHTS), model, `/adapters/${name}`, report, show);
@@ -40,7 +41,12 @@ export async function checkLoadFiles(
 export async function checkDataFile(spec: DataSpec, pointer: string, ctx: StageCheckContext): Promise<void> {
   const text = spec as TextDataSpec;
   if (text.dataset === 'text-file' && typeof text.path === 'string') {
-    await checkTextFile(resolve(ctx.dir, text.path), `${pointer}/path`, (at, message) => ctx.issue(at, message), (path) => ctx.shown(path));
+    await checkTextFile(
+      resolve(ctx.dir, text.path),
+      `${pointer}/path`,
+      (at, message) => ctx.issue(at, message),
+      (path) => ctx.shown(path),
+    );
   }
 }
 
@@ -100,7 +106,10 @@ async function checkCheckpointWeights(file: string, model: ModelDescription, poi
     const name = `${site.path}.weight`;
     const entry = byName.get(name);
     if (!entry) {
-      report(pointer, `${show(file)}: no tensor "${name}"; the config describes a ${model.architecture} with a ${site.inFeatures}×${site.outFeatures} layer there`);
+      report(
+        pointer,
+        `${show(file)}: no tensor "${name}"; the config describes a ${model.architecture} with a ${site.inFeatures}×${site.outFeatures} layer there`,
+      );
     } else if (entry.shape.join(',') !== `${site.inFeatures},${site.outFeatures}`) {
       report(pointer, `${show(file)}: tensor "${name}": shape [${entry.shape.join(', ')}], the config says [${site.inFeatures}, ${site.outFeatures}]`);
     }
@@ -135,7 +144,12 @@ async function checkAdapterWeights(file: string, model: ModelDescription, pointe
     }
     const match = LORA_WEIGHT.exec(entry.name);
     if (!match) {
-      report(pointer, `${show(file)}: tensor "${entry.name}": not a LoRA weight (expected <site>.lora_A.weight, <site>.lora_B.weight, <site>.lora_embedding_A|B${variantTensorNames().map((n) => ` or ${n}`).join('')})`);
+      report(
+        pointer,
+        `${show(file)}: tensor "${entry.name}": not a LoRA weight (expected <site>.lora_A.weight, <site>.lora_B.weight, <site>.lora_embedding_A|B${variantTensorNames()
+          .map((n) => ` or ${n}`)
+          .join('')})`,
+      );
       continue;
     }
     const [, path, linearAB, embeddingAB] = match;
@@ -147,7 +161,10 @@ async function checkAdapterWeights(file: string, model: ModelDescription, pointe
     const rankOk = entry.shape.length === 2 || (conv && (ab === 'A' || (entry.shape[2] === 1 && entry.shape[3] === 1)));
     const ok = rankOk && (ab === 'A' ? entry.shape[1] === site.inFeatures : entry.shape[0] === site.outFeatures);
     if (!ok) {
-      const expected = ab === 'A' ? `[r, ${site.inFeatures}]${embeddingAB ? '' : ` (or [r, ${site.inFeatures}, kh, kw] for a convolution)`}` : `[${site.outFeatures}, r]${embeddingAB ? '' : ` (or [${site.outFeatures}, r, 1, 1])`}`;
+      const expected =
+        ab === 'A'
+          ? `[r, ${site.inFeatures}]${embeddingAB ? '' : ` (or [r, ${site.inFeatures}, kh, kw] for a convolution)`}`
+          : `[${site.outFeatures}, r]${embeddingAB ? '' : ` (or [${site.outFeatures}, r, 1, 1])`}`;
       report(pointer, `${show(file)}: tensor "${entry.name}": shape ${shape}, the model expects ${expected}`);
     }
     const r = ab === 'A' ? entry.shape[0] : entry.shape[1];

@@ -41,13 +41,33 @@ const ADAPTER_NAME_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 /** One `combine` entry: PEFT's add_weighted_adapter arguments (lora/combine.ts). */
 const CombineSpec = Type.Object(
   {
-    adapters: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: 'The adapters to combine: names from "adapters", "default" for "adapter", or earlier "combine" entries.' }),
+    adapters: Type.Array(Type.String({ minLength: 1 }), {
+      minItems: 1,
+      description: 'The adapters to combine: names from "adapters", "default" for "adapter", or earlier "combine" entries.',
+    }),
     weights: Type.Array(Type.Number(), { minItems: 1, description: 'One weight per adapter (may be negative).' }),
-    combination: Type.Optional(Type.Union(COMBINATION_TYPES.map((t) => Type.Literal(t)), { description: 'PEFT\'s combination_type (default "svd").' })),
-    density: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'ties, dare_*, magnitude_prune and their _svd forms: the fraction of values kept.' })),
-    majoritySign: Type.Optional(Type.Union([Type.Literal('total'), Type.Literal('frequency')], { description: 'ties, dare_ties and their _svd forms: how the sign is elected (default "total").' })),
+    combination: Type.Optional(
+      Type.Union(
+        COMBINATION_TYPES.map((t) => Type.Literal(t)),
+        { description: 'PEFT\'s combination_type (default "svd").' },
+      ),
+    ),
+    density: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 1, description: 'ties, dare_*, magnitude_prune and their _svd forms: the fraction of values kept.' }),
+    ),
+    majoritySign: Type.Optional(
+      Type.Union([Type.Literal('total'), Type.Literal('frequency')], {
+        description: 'ties, dare_ties and their _svd forms: how the sign is elected (default "total").',
+      }),
+    ),
     svdRank: Type.Optional(Type.Integer({ minimum: 1, description: 'svd types: the new rank (default: the largest source rank).' })),
-    svdClamp: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'svd types: PEFT\'s svd_clamp, the quantile of the new factors\' values both are clamped to (± that value).' })),
+    svdClamp: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: "svd types: PEFT's svd_clamp, the quantile of the new factors' values both are clamped to (± that value).",
+      }),
+    ),
     seed: Type.Optional(Type.Integer({ minimum: 0, description: 'DARE types: the seed of the random keep-masks (default: the stage seed).' })),
   },
   { additionalProperties: false },
@@ -57,23 +77,40 @@ const LoadOptions = Type.Object(
   {
     architecture: Type.Optional(Type.String({ description: 'A zoo architecture, initialised from the pipeline seed.' })),
     config: Type.Optional(Type.Unsafe<JsonObject>({ type: 'object', description: 'The architecture\'s config (e.g. {"sizes": [784, 256, 256, 10]}).' })),
-    checkpoint: Type.Optional(Type.String({ minLength: 1, description: 'A checkpoint directory (config.json + model.safetensors), relative to the pipeline file.' })),
-    from: Type.Optional(Type.String({ minLength: 1, description: 'Another pipeline file whose merged model to load; it runs first when its result is missing or stale.' })),
-    tfjs: Type.Optional(Type.String({ minLength: 1, description: 'A TensorFlow.js LayersModel: its model.json (or a directory holding one), relative to the pipeline file. Dense, Conv2D and Embedding layers become LoRA sites named by their layer names.' })),
+    checkpoint: Type.Optional(
+      Type.String({ minLength: 1, description: 'A checkpoint directory (config.json + model.safetensors), relative to the pipeline file.' }),
+    ),
+    from: Type.Optional(
+      Type.String({ minLength: 1, description: 'Another pipeline file whose merged model to load; it runs first when its result is missing or stale.' }),
+    ),
+    tfjs: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'A TensorFlow.js LayersModel: its model.json (or a directory holding one), relative to the pipeline file. Dense, Conv2D and Embedding layers become LoRA sites named by their layer names.',
+      }),
+    ),
     huggingface: Type.Optional(
       Type.String({
         minLength: 1,
-        description: 'A Hugging Face model directory of a Llama-family model (config.json, model.safetensors or model.safetensors.index.json with its shards, tokenizer.json), relative to the pipeline file; its tokenizer becomes the vocabulary.',
+        description:
+          'A Hugging Face model directory of a Llama-family model (config.json, model.safetensors or model.safetensors.index.json with its shards, tokenizer.json), relative to the pipeline file; its tokenizer becomes the vocabulary.',
       }),
     ),
     gguf: Type.Optional(
       Type.String({
         minLength: 1,
-        description: 'A GGUF file of a Llama-family model (general.architecture "llama" or "qwen2"; tensors F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K, dequantized to float32) with a gpt2 BPE tokenizer, relative to the pipeline file; its tokenizer becomes the vocabulary.',
+        description:
+          'A GGUF file of a Llama-family model (general.architecture "llama" or "qwen2"; tensors F32, F16, BF16, Q8_0, Q4_0, Q4_K or Q6_K, dequantized to float32) with a gpt2 BPE tokenizer, relative to the pipeline file; its tokenizer becomes the vocabulary.',
       }),
     ),
     context: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 4194304, description: 'Llama-family models (huggingface, gguf): the window length in tokens that training and evaluation use (at most max_position_embeddings; default min(max_position_embeddings, 512)).' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: 4194304,
+        description:
+          'Llama-family models (huggingface, gguf): the window length in tokens that training and evaluation use (at most max_position_embeddings; default min(max_position_embeddings, 512)).',
+      }),
     ),
     quantize: Type.Optional(
       StringEnum(['nf4', 'int8', 'bf16'], {
@@ -81,33 +118,46 @@ const LoadOptions = Type.Object(
           'Store the frozen base Linear weights quantized (QLoRA): nf4 (4-bit NormalFloat with double quantization, as bitsandbytes), int8 (absmax per row) or bf16. Every Linear but the output head; LoRA factors, norms, biases and embeddings stay float32. A quantized base trains adapters only (no unfreeze), and is not merged or saved whole (save the adapter). Hugging Face directories and zoo architectures are quantized as they load, without a float32 copy.',
       }),
     ),
-    adapter: Type.Optional(Type.String({ minLength: 1, description: 'A PEFT-layout adapter directory (the adapter named "default"), or a GGUF LoRA adapter file (*.gguf) for a Llama-family model, to put on the loaded model.' })),
+    adapter: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'A PEFT-layout adapter directory (the adapter named "default"), or a GGUF LoRA adapter file (*.gguf) for a Llama-family model, to put on the loaded model.',
+      }),
+    ),
     adapters: Type.Optional(
       Type.Record(Type.String({ pattern: ADAPTER_NAME_PATTERN }), Type.String({ minLength: 1 }), {
         minProperties: 1,
         additionalProperties: false,
-        description: 'Named PEFT-layout adapter directories to put on the model side by side, e.g. {"sql": "./a", "chat": "./b"} (PEFT\'s load_adapter): one base, no copies. The first loaded is active unless "active" says otherwise.',
+        description:
+          'Named PEFT-layout adapter directories to put on the model side by side, e.g. {"sql": "./a", "chat": "./b"} (PEFT\'s load_adapter): one base, no copies. The first loaded is active unless "active" says otherwise.',
       }),
     ),
     combine: Type.Optional(
       Type.Record(Type.String({ pattern: ADAPTER_NAME_PATTERN }), CombineSpec, {
         minProperties: 1,
         additionalProperties: false,
-        description: 'New adapters made from loaded ones, as PEFT\'s add_weighted_adapter, e.g. {"mix": {"adapters": ["sql", "chat"], "weights": [0.7, 0.3], "combination": "ties", "density": 0.5}}; in order, so a later one may combine an earlier one.',
+        description:
+          'New adapters made from loaded ones, as PEFT\'s add_weighted_adapter, e.g. {"mix": {"adapters": ["sql", "chat"], "weights": [0.7, 0.3], "combination": "ties", "density": 0.5}}; in order, so a later one may combine an earlier one.',
       }),
     ),
     active: Type.Optional(
       Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
-        description: 'The active adapter(s) after loading (default: the first loaded); several active adapters add their outputs, as PEFT\'s set_adapter([...]). With "adapters" the base is frozen and training trains the active ones only.',
+        description:
+          'The active adapter(s) after loading (default: the first loaded); several active adapters add their outputs, as PEFT\'s set_adapter([...]). With "adapters" the base is frozen and training trains the active ones only.',
       }),
     ),
     vocabulary: Type.Optional(
-      describedRef(CorpusSchema, 'Language models built from an architecture: the corpus whose characters form the vocabulary (at most config.vocabSize ids, id 0 = unknown).'),
+      describedRef(
+        CorpusSchema,
+        'Language models built from an architecture: the corpus whose characters form the vocabulary (at most config.vocabSize ids, id 0 = unknown).',
+      ),
     ),
     tokenizer: Type.Optional(
       Type.String({
         minLength: 1,
-        description: 'Language models built from an architecture (llama): a directory with a tokenizer.json (and tokenizer_config.json: special tokens, chat template), relative to the pipeline file; it becomes the vocabulary and is saved with the model.',
+        description:
+          'Language models built from an architecture (llama): a directory with a tokenizer.json (and tokenizer_config.json: special tokens, chat template), relative to the pipeline file; it becomes the vocabulary and is saved with the model.',
       }),
     ),
   },
@@ -115,10 +165,17 @@ const LoadOptions = Type.Object(
     description: 'Where the model comes from: exactly one of architecture, checkpoint, from, tfjs, huggingface, gguf.',
     additionalProperties: false,
     oneOf: [
-      { required: ['architecture'], not: { anyOf: [{ required: ['checkpoint'] }, { required: ['from'] }, { required: ['tfjs'] }, { required: ['huggingface'] }, { required: ['gguf'] }] } },
+      {
+        required: ['architecture'],
+        not: { anyOf: [{ required: ['checkpoint'] }, { required: ['from'] }, { required: ['tfjs'] }, { required: ['huggingface'] }, { required: ['gguf'] }] },
+      },
       ...(['checkpoint', 'from', 'tfjs', 'huggingface', 'gguf'] as const).map((source) => ({
         required: [source],
-        not: { anyOf: ['architecture', 'checkpoint', 'from', 'tfjs', 'huggingface', 'gguf', 'config', 'vocabulary', 'tokenizer'].filter((k) => k !== source).map((k) => ({ required: [k] })) },
+        not: {
+          anyOf: ['architecture', 'checkpoint', 'from', 'tfjs', 'huggingface', 'gguf', 'config', 'vocabulary', 'tokenizer']
+            .filter((k) => k !== source)
+            .map((k) => ({ required: [k] })),
+        },
       })),
     ],
     'x-message': 'give exactly one of "architecture" (with optional "config" and "vocabulary"), "checkpoint", "from", "tfjs", "huggingface" or "gguf"',
@@ -164,9 +221,13 @@ export default defineStage<LoadOptions, LoadResult, 'load'>({
       try {
         const model = describeModel(options.architecture, options.config ?? {});
         if (model.task === 'language-model' && !options.vocabulary && !options.tokenizer) {
-          ctx.issue('', `a ${options.architecture} language model built from scratch needs "vocabulary": the corpus whose characters it reads (or "tokenizer": a directory with a tokenizer.json)`);
+          ctx.issue(
+            '',
+            `a ${options.architecture} language model built from scratch needs "vocabulary": the corpus whose characters it reads (or "tokenizer": a directory with a tokenizer.json)`,
+          );
         }
-        if (options.tokenizer !== undefined) await checkTokenizerDir(resolve(ctx.dir, options.tokenizer), model.vocabSize, options.vocabulary !== undefined, ctx);
+        if (options.tokenizer !== undefined)
+          await checkTokenizerDir(resolve(ctx.dir, options.tokenizer), model.vocabSize, options.vocabulary !== undefined, ctx);
         ctx.setModel(model);
       } catch (error) {
         if (isConfigError(error)) ctx.issue(`/config${error.pointer}`, error.message.replace(/^\S+: /, ''));
@@ -214,13 +275,23 @@ export default defineStage<LoadOptions, LoadResult, 'load'>({
       if (dependency?.output) ctx.setModel(dependency.output);
     }
     if (options.quantize !== undefined) {
-      if (options.tfjs !== undefined) ctx.issue('/quantize', `found "${options.quantize}" for a TensorFlow.js LayersModel; allowed: models loaded with "architecture", "checkpoint", "from", "huggingface" or "gguf"`);
-      else if (ctx.model && !ctx.model.sites.some((s) => quantizableLinear(s))) ctx.issue('/quantize', `found "${options.quantize}", but this ${ctx.model.architecture} model has no Linear weight to quantize besides its output head`);
+      if (options.tfjs !== undefined)
+        ctx.issue(
+          '/quantize',
+          `found "${options.quantize}" for a TensorFlow.js LayersModel; allowed: models loaded with "architecture", "checkpoint", "from", "huggingface" or "gguf"`,
+        );
+      else if (ctx.model && !ctx.model.sites.some((s) => quantizableLinear(s)))
+        ctx.issue(
+          '/quantize',
+          `found "${options.quantize}", but this ${ctx.model.architecture} model has no Linear weight to quantize besides its output head`,
+        );
       else ctx.provide('quantized');
     }
     if (ctx.model && options.adapter && isGgufFile(options.adapter)) await checkGgufAdapterFile(resolve(ctx.dir, options.adapter), ctx);
-    if (ctx.model && (options.adapter || options.adapters)) await checkAdapters(options, ctx.model.sites, (ctx.model.config as { model_type?: unknown }).model_type, ctx);
-    else if (options.combine || options.active) ctx.issue(options.combine ? '/combine' : '/active', 'found without "adapter" or "adapters"; allowed: with adapters to combine or activate');
+    if (ctx.model && (options.adapter || options.adapters))
+      await checkAdapters(options, ctx.model.sites, (ctx.model.config as { model_type?: unknown }).model_type, ctx);
+    else if (options.combine || options.active)
+      ctx.issue(options.combine ? '/combine' : '/active', 'found without "adapter" or "adapters"; allowed: with adapters to combine or activate');
     // the files the run reads, against the model: weight headers, every adapter tensor, a text vocabulary
     if (ctx.model) await checkLoadFiles(options, ctx.model, ctx);
   },
@@ -261,7 +332,9 @@ export default defineStage<LoadOptions, LoadResult, 'load'>({
       ctx.progress.info(`load: ${q.layers} Linear weights stored ${q.type}: ${mib(q.bytes)} MiB (float32: ${mib(4 * q.values)} MiB)`);
     }
     if (options.adapter !== undefined) {
-      const layers = isGgufFile(options.adapter) ? await loadGgufAdapter(model, resolve(dir, options.adapter), ctx.seed) : await loadAdapter(model, resolve(dir, options.adapter), ctx.seed);
+      const layers = isGgufFile(options.adapter)
+        ? await loadGgufAdapter(model, resolve(dir, options.adapter), ctx.seed)
+        : await loadAdapter(model, resolve(dir, options.adapter), ctx.seed);
       ctx.progress.info(`load: adapter with ${layers.length} LoRA layers from ${options.adapter}`);
     }
     await loadNamedAdapters(options, model, ctx);
@@ -274,8 +347,13 @@ export default defineStage<LoadOptions, LoadResult, 'load'>({
     const origin = options.architecture !== undefined ? ctx.model.origin : `${model.architecture} from ${ctx.model.origin}`;
     ctx.progress.info(`load: ${origin}; ${report.total.toLocaleString('en-US')} parameters`);
     return {
-      origin: ctx.model.origin, architecture: model.architecture, totalParams: report.total, adapterLayers, adapterNames: adapterNames(model),
-      activeAdapters: activeAdapters(model), vocabularySize: vocabulary?.size ?? null,
+      origin: ctx.model.origin,
+      architecture: model.architecture,
+      totalParams: report.total,
+      adapterLayers,
+      adapterNames: adapterNames(model),
+      activeAdapters: activeAdapters(model),
+      vocabularySize: vocabulary?.size ?? null,
     };
   },
 });
@@ -289,7 +367,12 @@ async function checkTokenizerDir(dir: string, vocabSize: number | undefined, wit
     json = JSON.parse(readFileSync(file, 'utf8')) as typeof json;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    ctx.issue('/tokenizer', code === 'ENOENT' ? `${file}: no such file (a tokenizer directory holds tokenizer.json)` : `${file}: not a valid tokenizer.json (${(error as Error).message})`);
+    ctx.issue(
+      '/tokenizer',
+      code === 'ENOENT'
+        ? `${file}: no such file (a tokenizer directory holds tokenizer.json)`
+        : `${file}: not a valid tokenizer.json (${(error as Error).message})`,
+    );
     return;
   }
   const vocab = json.model?.vocab;
@@ -297,9 +380,13 @@ async function checkTokenizerDir(dir: string, vocabSize: number | undefined, wit
     ctx.issue('/tokenizer', `${file}: /model: missing; a tokenizer.json names its model (BPE, WordPiece, Unigram…)`);
     return;
   }
-  const ids = [...(vocab && typeof vocab === 'object' && !Array.isArray(vocab) ? Object.values(vocab) : []), ...(json.added_tokens ?? []).map((t) => t.id)].filter((id): id is number => typeof id === 'number');
+  const ids = [
+    ...(vocab && typeof vocab === 'object' && !Array.isArray(vocab) ? Object.values(vocab) : []),
+    ...(json.added_tokens ?? []).map((t) => t.id),
+  ].filter((id): id is number => typeof id === 'number');
   const size = ids.length === 0 ? 0 : Math.max(...ids) + 1;
-  if (vocabSize !== undefined && size > vocabSize) ctx.issue('/tokenizer', `${file}: the tokenizer has ids up to ${size - 1}, but the model's vocab_size is ${vocabSize}`);
+  if (vocabSize !== undefined && size > vocabSize)
+    ctx.issue('/tokenizer', `${file}: the tokenizer has ids up to ${size - 1}, but the model's vocab_size is ${vocabSize}`);
   await ctx.hashFile(file);
   if (existsSync(join(dir, 'tokenizer_config.json'))) await ctx.hashFile(join(dir, 'tokenizer_config.json'));
   await ctx.tokenizer(dir, '/tokenizer');
@@ -315,7 +402,9 @@ async function loadHuggingFace(modelDir: string, context: number | undefined, ct
   // PEFT's base_model_name_or_path: the Hub id when config.json names one, else the path from the working directory.
   ctx.model.set(model, info.hubId === null ? shown : `${shown} (${info.hubId})`, info.hubId ?? shown);
   ctx.vocabulary.set(vocabulary);
-  ctx.progress.info(`load: ${model.config.model_type} model, ${model.config.num_hidden_layers} layers, context ${model.config.context} tokens; tokenizer of ${vocabulary.size.toLocaleString('en-US')} ids`);
+  ctx.progress.info(
+    `load: ${model.config.model_type} model, ${model.config.num_hidden_layers} layers, context ${model.config.context} tokens; tokenizer of ${vocabulary.size.toLocaleString('en-US')} ids`,
+  );
 }
 
 /** Named adapters (PEFT's load_adapter), then combinations (add_weighted_adapter), then the active set (set_adapter). */
@@ -328,13 +417,17 @@ async function loadNamedAdapters(options: LoadOptions, model: Module, ctx: Stage
   for (const [name, spec] of Object.entries(options.combine ?? {})) {
     const sites = await addWeightedAdapter(model, name, { ...spec, seed: spec.seed ?? ctx.seed });
     const how = spec.adapters.map((a, i) => `${spec.weights[i]}·${a}`).join(' + ');
-    ctx.progress.info(`load: adapter "${name}" = ${spec.combination ?? 'svd'} of ${how} on ${sites.length} sites (rank ${[...new Set(sites.map((s) => s.r))].join('/')})`);
+    ctx.progress.info(
+      `load: adapter "${name}" = ${spec.combination ?? 'svd'} of ${how} on ${sites.length} sites (rank ${[...new Set(sites.map((s) => s.r))].join('/')})`,
+    );
   }
   if (options.active !== undefined || options.adapters !== undefined) {
     // PEFT's from_pretrained / load_adapter: the base is frozen; set_adapter makes the active adapters trainable.
     freeze(model);
     setAdapter(model, options.active ?? activeAdapters(model));
-    ctx.progress.info(`load: active adapter${activeAdapters(model).length > 1 ? 's' : ''} ${activeAdapters(model).join(' + ')} (of ${adapterNames(model).join(', ')})`);
+    ctx.progress.info(
+      `load: active adapter${activeAdapters(model).length > 1 ? 's' : ''} ${activeAdapters(model).join(' + ')} (of ${adapterNames(model).join(', ')})`,
+    );
   }
 }
 
@@ -384,7 +477,10 @@ async function checkAdapters(options: LoadOptions, sites: readonly Site[], model
     await plan(name, path, `/adapters/${name}`, true);
   }
   if (moving !== null && shapes.size + failed.size > 1) {
-    ctx.issue(moving, 'an adapter saved with init_lora_weights "pissa" / "olora" (not converted) needs the base W it moved; it cannot be loaded beside other adapters');
+    ctx.issue(
+      moving,
+      'an adapter saved with init_lora_weights "pissa" / "olora" (not converted) needs the base W it moved; it cannot be loaded beside other adapters',
+    );
   }
   if (shapes.size > 0) ctx.provide('adapter');
   if (options.adapters !== undefined) {
@@ -431,7 +527,9 @@ async function loadGguf(file: string, context: number | undefined, ctx: StageCon
   const vocabulary = await ctx.data.source.vocabularyFromJSON({ type: 'huggingface-tokenizer', ...tokenizer });
   ctx.vocabulary.set(vocabulary);
   const types = [...new Set(header.tensors.map((t) => ggmlTypeName(t.type)))].join(', ');
-  ctx.progress.info(`load: GGUF ${model.config.model_type} model (${types} → float32), ${model.config.num_hidden_layers} layers, context ${model.config.context} tokens; tokenizer of ${vocabulary.size.toLocaleString('en-US')} ids`);
+  ctx.progress.info(
+    `load: GGUF ${model.config.model_type} model (${types} → float32), ${model.config.num_hidden_layers} layers, context ${model.config.context} tokens; tokenizer of ${vocabulary.size.toLocaleString('en-US')} ids`,
+  );
 }
 
 /** load.adapter as a GGUF LoRA adapter: the header checked against the model (architecture, sites, shapes). */
@@ -446,7 +544,7 @@ async function checkGgufAdapterFile(file: string, ctx: StageCheckContext): Promi
     const issues = await checkGgufAdapter(file, config);
     for (const issue of issues) ctx.issue('/adapter', issue);
     if (issues.length > 0) return;
-    for (const site of (await readGgufAdapterHeaderSites(file))) ctx.adaptedSites.add(site);
+    for (const site of await readGgufAdapterHeaderSites(file)) ctx.adaptedSites.add(site);
     await ctx.hashFile(file);
     ctx.provide('adapter');
   } catch (error) {

@@ -12,7 +12,7 @@ export interface MergeResult {
 /** W ← W + scaling·A·B and back to plain Linear layers; the adapter is kept aside so `save` can still write it. */
 export default defineStage<Record<never, never>, MergeResult, 'merge'>({
   name: 'merge',
-  description: 'Folds W + scaling·A·B into plain Linear layers (PEFT\'s merge_and_unload).',
+  description: "Folds W + scaling·A·B into plain Linear layers (PEFT's merge_and_unload).",
   options: Type.Object({}, { additionalProperties: false }),
   requires: ['model', 'adapter'],
   provides: ['merged-adapter'],
@@ -20,7 +20,11 @@ export default defineStage<Record<never, never>, MergeResult, 'merge'>({
   check(_options, ctx) {
     // PEFT merges into a 4-bit base by dequantizing, adding s·A·B and quantizing again, which rounds the merged
     // weights to NF4 once more; rankwise refuses instead.
-    if (ctx.has('quantized')) ctx.issue('', 'the base model is stored quantized (load.quantize): merging adapters into quantized weights is refused (PEFT dequantizes, merges and quantizes again, losing the adapter\'s precision); save the adapter, or load the base without "quantize" in a pipeline that merges');
+    if (ctx.has('quantized'))
+      ctx.issue(
+        '',
+        'the base model is stored quantized (load.quantize): merging adapters into quantized weights is refused (PEFT dequantizes, merges and quantizes again, losing the adapter\'s precision); save the adapter, or load the base without "quantize" in a pipeline that merges',
+      );
     ctx.adaptedSites.clear();
   },
   async run(_options, ctx) {

@@ -18,16 +18,47 @@ import type { JsonObject } from '@rankwise/models';
 
 const SaveOptions = Type.Object(
   {
-    adapter: Type.Optional(Type.Boolean({ default: false, description: 'Write adapter/ in PEFT\'s layout (several adapters as PEFT saves them: "default" at the top, every other one in adapter/<name>/).' })),
-    merged: Type.Optional(Type.Boolean({ default: false, description: 'Write merged/: the model with adapters folded in (a rankwise checkpoint; Llama-family models as a Hugging Face model directory).' })),
+    adapter: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Write adapter/ in PEFT\'s layout (several adapters as PEFT saves them: "default" at the top, every other one in adapter/<name>/).',
+      }),
+    ),
+    merged: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Write merged/: the model with adapters folded in (a rankwise checkpoint; Llama-family models as a Hugging Face model directory).',
+      }),
+    ),
     gguf: Type.Optional(
       Type.Object(
-        { type: Type.Union([Type.Literal('f32'), Type.Literal('f16'), Type.Literal('q8_0')], { default: 'f16', description: 'Tensor type of the 2-D weights (1-D tensors stay F32), as convert_hf_to_gguf.py --outtype.' }) },
-        { additionalProperties: false, description: 'Write model.gguf: the Llama-family model with adapters merged, as one GGUF file for llama.cpp, Ollama, node-llama-cpp (needs the model\'s tokenizer: load with "huggingface" or "gguf").' },
+        {
+          type: Type.Union([Type.Literal('f32'), Type.Literal('f16'), Type.Literal('q8_0')], {
+            default: 'f16',
+            description: 'Tensor type of the 2-D weights (1-D tensors stay F32), as convert_hf_to_gguf.py --outtype.',
+          }),
+        },
+        {
+          additionalProperties: false,
+          description:
+            'Write model.gguf: the Llama-family model with adapters merged, as one GGUF file for llama.cpp, Ollama, node-llama-cpp (needs the model\'s tokenizer: load with "huggingface" or "gguf").',
+        },
       ),
     ),
-    ggufAdapter: Type.Optional(Type.Boolean({ default: false, description: 'Write adapter.gguf: the LoRA adapter of a Llama-family model (with several named adapters, the first active one) as a GGUF LoRA adapter (llama.cpp --lora, Ollama ADAPTER), as convert_lora_to_gguf.py writes it.' })),
-    tfjs: Type.Optional(Type.Boolean({ default: false, description: 'Write tfjs/: the model with adapters folded in as a TensorFlow.js LayersModel folder (model.json + weight shards) that tf.loadLayersModel loads; for models loaded with "tfjs".' })),
+    ggufAdapter: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'Write adapter.gguf: the LoRA adapter of a Llama-family model (with several named adapters, the first active one) as a GGUF LoRA adapter (llama.cpp --lora, Ollama ADAPTER), as convert_lora_to_gguf.py writes it.',
+      }),
+    ),
+    tfjs: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'Write tfjs/: the model with adapters folded in as a TensorFlow.js LayersModel folder (model.json + weight shards) that tf.loadLayersModel loads; for models loaded with "tfjs".',
+      }),
+    ),
   },
   {
     description: 'Writes the adapter (PEFT layout) and/or the merged model into the run directory.',
@@ -62,21 +93,30 @@ export default defineStage<SaveOptions, SaveResult, 'save'>({
   requires: ['model'],
   provides: [],
   check(options, ctx) {
-    if (options.adapter && !ctx.has('adapter') && !ctx.has('merged-adapter')) ctx.issue('/adapter', 'no adapter to save: no inject stage (or load.adapter / load.adapters) before this stage');
+    if (options.adapter && !ctx.has('adapter') && !ctx.has('merged-adapter'))
+      ctx.issue('/adapter', 'no adapter to save: no inject stage (or load.adapter / load.adapters) before this stage');
     const architecture = ctx.model?.architecture;
-    if (options.tfjs && architecture !== 'tfjs-layers') ctx.issue('/tfjs', `found true for a ${architecture} model; allowed: models loaded with "tfjs" (save zoo models with "merged")`);
-    if (options.ggufAdapter && !ctx.has('adapter') && !ctx.has('merged-adapter')) ctx.issue('/ggufAdapter', 'no adapter to save: no inject stage (or load.adapter) before this stage');
+    if (options.tfjs && architecture !== 'tfjs-layers')
+      ctx.issue('/tfjs', `found true for a ${architecture} model; allowed: models loaded with "tfjs" (save zoo models with "merged")`);
+    if (options.ggufAdapter && !ctx.has('adapter') && !ctx.has('merged-adapter'))
+      ctx.issue('/ggufAdapter', 'no adapter to save: no inject stage (or load.adapter) before this stage');
     for (const key of ['gguf', 'ggufAdapter'] as const) {
-      if (options[key] && architecture !== undefined && architecture !== 'llama') ctx.issue(`/${key}`, `found a ${architecture} model; allowed: Llama-family models (loaded with "huggingface" or "gguf")`);
+      if (options[key] && architecture !== undefined && architecture !== 'llama')
+        ctx.issue(`/${key}`, `found a ${architecture} model; allowed: Llama-family models (loaded with "huggingface" or "gguf")`);
       const unsupported = options[key] && architecture === 'llama' && ctx.model ? ggufUnsupported(ctx.model.config as unknown as LlamaConfig) : null;
       if (unsupported) ctx.issue(`/${key}`, `found a model with ${unsupported}`);
     }
     if (ctx.has('quantized')) {
       for (const key of ['merged', 'gguf', 'tfjs'] as const) {
-        if (options[key]) ctx.issue(`/${key}`, `the base model is stored quantized (load.quantize): its weights are not saved whole; allowed: "adapter": true or "ggufAdapter": true (put the adapter on the float32 base to merge)`);
+        if (options[key])
+          ctx.issue(
+            `/${key}`,
+            `the base model is stored quantized (load.quantize): its weights are not saved whole; allowed: "adapter": true or "ggufAdapter": true (put the adapter on the float32 base to merge)`,
+          );
       }
     }
-    if (options.merged && architecture === 'tfjs-layers') ctx.issue('/merged', 'found true for a tfjs LayersModel; allowed: "tfjs": true (a LayersModel folder with the original topology)');
+    if (options.merged && architecture === 'tfjs-layers')
+      ctx.issue('/merged', 'found true for a tfjs LayersModel; allowed: "tfjs": true (a LayersModel folder with the original topology)');
   },
   async run(options, ctx) {
     const model = ctx.model.require('save');
@@ -110,7 +150,8 @@ export default defineStage<SaveOptions, SaveResult, 'save'>({
       if (options.gguf) {
         const file = ctx.runDir.path('model.gguf');
         const json = ctx.vocabulary.current()?.toJSON() as { type?: string; tokenizer?: Record<string, unknown>; config?: Record<string, unknown> } | undefined;
-        if (json?.type !== 'huggingface-tokenizer' || !json.tokenizer) throw new Error('save: GGUF needs the model\'s own tokenizer (load the model with "huggingface" or "gguf")');
+        if (json?.type !== 'huggingface-tokenizer' || !json.tokenizer)
+          throw new Error('save: GGUF needs the model\'s own tokenizer (load the model with "huggingface" or "gguf")');
         const type = options.gguf.type ?? 'f16';
         await atomicFile(file, (temp) => saveGgufModel(model, temp, { type, name, tokenizer: { tokenizer: json.tokenizer!, config: json.config ?? {} } }));
         ctx.runDir.artifact('gguf', 'model.gguf');

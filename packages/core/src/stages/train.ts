@@ -25,21 +25,30 @@ const OptimizerSchema = shared(
       beta2: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'adam, adamw: decay of the second moment (default 0.999).' })),
       eps: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'adam, adamw: added to the denominator (default 1e-8).' })),
       momentum: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1, description: 'sgd only.' })),
-      loraPlusRatio: Type.Optional(Type.Number({
-        exclusiveMinimum: 0,
-        maximum: 1000,
-        description: 'LoRA+ (PEFT loraplus_lr_ratio): lora_B and 1-D parameters (biases, DoRA magnitudes) learn at lr · ratio, the rest at lr. The LoRA+ paper suggests 16.',
-      })),
+      loraPlusRatio: Type.Optional(
+        Type.Number({
+          exclusiveMinimum: 0,
+          maximum: 1000,
+          description:
+            'LoRA+ (PEFT loraplus_lr_ratio): lora_B and 1-D parameters (biases, DoRA magnitudes) learn at lr · ratio, the rest at lr. The LoRA+ paper suggests 16.',
+        }),
+      ),
     },
     {
       additionalProperties: false,
       description: 'The optimizer and its hyperparameters.',
       allOf: [
-        { if: { properties: { name: { const: 'adam' } } }, then: { not: { required: ['weightDecay'] }, 'x-message': '"weightDecay" is not allowed with adam; use adamw for decoupled weight decay' } },
+        {
+          if: { properties: { name: { const: 'adam' } } },
+          then: { not: { required: ['weightDecay'] }, 'x-message': '"weightDecay" is not allowed with adam; use adamw for decoupled weight decay' },
+        },
         { if: { properties: { name: { enum: ['adam', 'adamw'] } } }, then: { not: { required: ['momentum'] }, 'x-message': '"momentum" is only for sgd' } },
         {
           if: { properties: { name: { const: 'sgd' } } },
-          then: { not: { anyOf: [{ required: ['beta1'] }, { required: ['beta2'] }, { required: ['eps'] }] }, 'x-message': '"beta1", "beta2" and "eps" are only for adam and adamw' },
+          then: {
+            not: { anyOf: [{ required: ['beta1'] }, { required: ['beta2'] }, { required: ['eps'] }] },
+            'x-message': '"beta1", "beta2" and "eps" are only for adam and adamw',
+          },
         },
       ],
     },
@@ -63,7 +72,9 @@ const TrainOptions = Type.Object(
     data: describedRef(DataSchema, 'The training data.'),
     steps: Type.Optional(Type.Integer({ minimum: 1, description: 'Optimizer steps (or give epochs).' })),
     epochs: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Passes over the training data (or give steps).' })),
-    batchSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 65536, default: 64, description: 'Examples (or context windows) per step (per micro-batch with accumulateSteps).' })),
+    batchSize: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 65536, default: 64, description: 'Examples (or context windows) per step (per micro-batch with accumulateSteps).' }),
+    ),
     accumulateSteps: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -76,7 +87,8 @@ const TrainOptions = Type.Object(
     gradientCheckpointing: Type.Optional(
       Type.Boolean({
         default: false,
-        description: 'Keep only each transformer block\'s input through the forward pass and recompute the block in the backward pass (llama and gpt): much less memory for about one more forward pass of time.',
+        description:
+          "Keep only each transformer block's input through the forward pass and recompute the block in the backward pass (llama and gpt): much less memory for about one more forward pass of time.",
       }),
     ),
     optimizer: describedRef(OptimizerSchema, 'The optimizer and its hyperparameters.'),
@@ -125,10 +137,17 @@ export default defineStage<TrainOptions, TrainingRecord, 'train'>({
   provides: [],
   async check(options, ctx) {
     if (ctx.has('frozen') && !ctx.has('adapter')) ctx.issue('', 'nothing to train: every parameter is frozen and no adapter was injected before this stage');
-    if (ctx.has('quantized') && !ctx.has('frozen')) ctx.issue('', 'the base model is stored quantized (load.quantize) and not frozen: its Linear weights cannot be trained; add "freeze" and "inject" before this stage (QLoRA)');
+    if (ctx.has('quantized') && !ctx.has('frozen'))
+      ctx.issue(
+        '',
+        'the base model is stored quantized (load.quantize) and not frozen: its Linear weights cannot be trained; add "freeze" and "inject" before this stage (QLoRA)',
+      );
     const architecture = ctx.model?.architecture;
     if (options.gradientCheckpointing && architecture !== undefined && !CHECKPOINTABLE_ARCHITECTURES.includes(architecture)) {
-      ctx.issue('/gradientCheckpointing', `found true for a ${architecture} model; allowed: models with transformer blocks (${CHECKPOINTABLE_ARCHITECTURES.join(', ')})`);
+      ctx.issue(
+        '/gradientCheckpointing',
+        `found true for a ${architecture} model; allowed: models with transformer blocks (${CHECKPOINTABLE_ARCHITECTURES.join(', ')})`,
+      );
     }
     for (const key of ['data', 'evalData'] as const) {
       const spec = options[key];
@@ -137,7 +156,10 @@ export default defineStage<TrainOptions, TrainingRecord, 'train'>({
     await checkDataFile(options.data, '/data', ctx);
     if (options.evalData) await checkDataFile(options.evalData, '/evalData', ctx);
     if (!ctx.allowLargeRuns && (options.steps ?? 0) > MAX_STEPS) {
-      ctx.issue('/steps', `found ${options.steps}, allowed: at most ${MAX_STEPS.toLocaleString('en-US')} (likely a typo; set "allowLargeRuns": true at the top level if you mean it)`);
+      ctx.issue(
+        '/steps',
+        `found ${options.steps}, allowed: at most ${MAX_STEPS.toLocaleString('en-US')} (likely a typo; set "allowLargeRuns": true at the top level if you mean it)`,
+      );
     }
   },
   async run(options, ctx) {
@@ -160,9 +182,17 @@ export default defineStage<TrainOptions, TrainingRecord, 'train'>({
     const where = { index: ctx.index, ...(ctx.label !== undefined ? { label: ctx.label } : {}) };
     const perStep = accumulateSteps === 1 ? `${batchSize}` : `${accumulateSteps}×${batchSize} (accumulated)`;
     const checkpointed = options.gradientCheckpointing ? `, gradient checkpointing over ${setGradientCheckpointing(model, true)} blocks` : '';
-    ctx.progress.info(`train: ${steps} steps of ${perStep}${checkpointed} on ${data.name} (${data.size.toLocaleString('en-US')}), ${options.optimizer.name} lr ${options.optimizer.lr}; ${report.text}`);
+    ctx.progress.info(
+      `train: ${steps} steps of ${perStep}${checkpointed} on ${data.name} (${data.size.toLocaleString('en-US')}), ${options.optimizer.name} lr ${options.optimizer.lr}; ${report.text}`,
+    );
     try {
-      const checkpoints = await trainCheckpointing(ctx.runDir, ctx.index, { model, variables: named, optimizer: optimizer.optimizer, data }, steps, options.checkpointEvery);
+      const checkpoints = await trainCheckpointing(
+        ctx.runDir,
+        ctx.index,
+        { model, variables: named, optimizer: optimizer.optimizer, data },
+        steps,
+        options.checkpointEvery,
+      );
       if (checkpoints.resume) ctx.progress.info(`train: resuming at step ${checkpoints.resume.step}/${steps} from its checkpoint`);
       const result = await trainLoop({
         checkpoint: checkpoints.policy,
@@ -186,7 +216,11 @@ export default defineStage<TrainOptions, TrainingRecord, 'train'>({
         onLog: (record) => ctx.metrics.write({ event: 'train', ...where, ...record }),
         onEval: (step, metrics) => {
           ctx.metrics.write({ event: 'eval', ...where, step, data: evalData?.name, ...metrics });
-          ctx.progress.info(`train: step ${step} ${Object.entries(metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(' ')}`);
+          ctx.progress.info(
+            `train: step ${step} ${Object.entries(metrics)
+              .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+              .join(' ')}`,
+          );
         },
       });
       const record: TrainingRecord = {

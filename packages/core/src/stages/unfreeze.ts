@@ -17,7 +17,11 @@ export default defineStage<Record<never, never>, UnfreezeResult, 'unfreeze'>({
   provides: [],
   removes: ['frozen'],
   check(_options, ctx) {
-    if (ctx.has('quantized')) ctx.issue('', `the base model is stored quantized (load.quantize): full fine-tuning of quantized weights is not possible; load without "quantize", or freeze and inject adapters (QLoRA)`);
+    if (ctx.has('quantized'))
+      ctx.issue(
+        '',
+        `the base model is stored quantized (load.quantize): full fine-tuning of quantized weights is not possible; load without "quantize", or freeze and inject adapters (QLoRA)`,
+      );
   },
   run(_options, ctx) {
     const model = ctx.model.require('unfreeze');

@@ -22,7 +22,13 @@ export function windowStarts(length: number, span: number, count: number): numbe
  * bitsPerToken (tokenizers) = loss / ln 2, and bitsPerByte = bits per id / the corpus's UTF-8 bytes per id, which
  * compares models with different tokenizers.
  */
-export function languageModelTask(data: TextArrays, context: number, seed: number, maxWindows = DEFAULT_EVAL_WINDOWS, unit: 'char' | 'token' = 'char'): TaskData {
+export function languageModelTask(
+  data: TextArrays,
+  context: number,
+  seed: number,
+  maxWindows = DEFAULT_EVAL_WINDOWS,
+  unit: 'char' | 'token' = 'char',
+): TaskData {
   const rng = new Rng(seed);
   const { ids } = data;
   if (ids.length < context + 2) throw new Error(`${data.name}: ${ids.length} tokens, but one training window needs ${context + 1}`);

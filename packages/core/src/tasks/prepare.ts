@@ -12,7 +12,19 @@ const product = (shape: readonly number[]): number => shape.reduce((a, b) => a *
 export async function taskFor(opened: OpenedDataset, model: Model | null, vocabulary: Vocabulary | null, seed: number): Promise<TaskData> {
   if (opened.kind === 'classification') {
     const features = product(opened.inputShape);
-    return classificationTask({ name: opened.name, x: opened.x, y: opened.y, n: opened.n, features, classes: opened.classNames.length, classNames: opened.classNames, inputShape: opened.inputShape }, seed);
+    return classificationTask(
+      {
+        name: opened.name,
+        x: opened.x,
+        y: opened.y,
+        n: opened.n,
+        features,
+        classes: opened.classNames.length,
+        classNames: opened.classNames,
+        inputShape: opened.inputShape,
+      },
+      seed,
+    );
   }
   if (!model) throw new Error('stage "data" needs a model; run "load" first');
   const context = model.contextLength;

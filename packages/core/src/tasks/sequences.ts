@@ -33,7 +33,13 @@ export interface SequenceTaskOptions {
  * up to a stop token, trimmed, equals the reference trimmed) and `exactMatchNormalized` (SQuAD's normalize_answer:
  * lower case, punctuation and the articles a/an/the removed, whitespace collapsed).
  */
-export async function sequenceTask(dataset: SequenceDataset, model: Model, vocabulary: Vocabulary | null, seed: number, options: SequenceTaskOptions = {}): Promise<TaskData> {
+export async function sequenceTask(
+  dataset: SequenceDataset,
+  model: Model,
+  vocabulary: Vocabulary | null,
+  seed: number,
+  options: SequenceTaskOptions = {},
+): Promise<TaskData> {
   const sequences: TokenSequence[] = [];
   for await (const s of dataset.sequences()) {
     if (s.inputIds.length !== s.labels.length) throw new Error(`${dataset.name}: a sequence has ${s.inputIds.length} ids and ${s.labels.length} labels`);
@@ -42,9 +48,13 @@ export async function sequenceTask(dataset: SequenceDataset, model: Model, vocab
   if (sequences.length === 0) throw new Error(`${dataset.name}: no sequences of 2 tokens or more`);
   const context = model.contextLength ?? Infinity;
   const longest = Math.max(...sequences.map((s) => s.inputIds.length));
-  if (longest > context) throw new Error(`${dataset.name}: a sequence of ${longest} tokens is longer than the model's context (${context}); set the dataset's maxLength`);
+  if (longest > context)
+    throw new Error(`${dataset.name}: a sequence of ${longest} tokens is longer than the model's context (${context}); set the dataset's maxLength`);
   const packed = sequences.some((s) => s.positionIds !== undefined);
-  if (packed && !(model instanceof Llama)) throw new Error(`${dataset.name}: packed sequences (position ids) need a Llama-family model; this one is ${model.architecture} (set "packing": false or "wrapped")`);
+  if (packed && !(model instanceof Llama))
+    throw new Error(
+      `${dataset.name}: packed sequences (position ids) need a Llama-family model; this one is ${model.architecture} (set "packing": false or "wrapped")`,
+    );
   const stats: SequenceStats = await dataset.stats();
   const sampler = new EpochSampler(sequences.length, seed);
   /** Position ids of the batches' x tensors (so `loss` can pass them to the model). */
@@ -82,7 +92,14 @@ export async function sequenceTask(dataset: SequenceDataset, model: Model, vocab
     loss: (m, x, y) => maskedSoftmaxCrossEntropy(forward(m, x), y),
     getSamplerState: () => sampler.getState(),
     setSamplerState: (state) => sampler.setState(state as ReturnType<EpochSampler['getState']>),
-    summary: () => ({ name: dataset.name, examples: stats.examples, tokens: stats.tokens, lossTokens: stats.lossTokens, lossShare: stats.tokens === 0 ? 0 : stats.lossTokens / stats.tokens, truncated: stats.truncated }),
+    summary: () => ({
+      name: dataset.name,
+      examples: stats.examples,
+      tokens: stats.tokens,
+      lossTokens: stats.lossTokens,
+      lossShare: stats.tokens === 0 ? 0 : stats.lossTokens / stats.tokens,
+      truncated: stats.truncated,
+    }),
     async evaluate(m, batchSize) {
       // batchSize counts tokens per forward pass (as for context windows): whole sequences, at least one
       const perBatch = Math.max(1, Math.floor(batchSize / longest));
@@ -117,7 +134,11 @@ async function exactMatchOf(dataset: SequenceDataset, model: Model, vocabulary: 
   try {
     for (let start = 0; start < references.length; start += GENERATION_BATCH) {
       const batch = references.slice(start, start + GENERATION_BATCH);
-      const { tokens } = await generateTokens(model, batch.map((r) => Array.from(r.prompt)), { maxNewTokens, stopIds: [...stops], banned: (id) => id >= vocabulary.size });
+      const { tokens } = await generateTokens(
+        model,
+        batch.map((r) => Array.from(r.prompt)),
+        { maxNewTokens, stopIds: [...stops], banned: (id) => id >= vocabulary.size },
+      );
       tokens.forEach((generated, k) => {
         const cut = generated.findIndex((id) => stops.has(id));
         const answer = cut < 0 ? generated : generated.slice(0, cut);

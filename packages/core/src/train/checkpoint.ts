@@ -84,8 +84,16 @@ export async function saveTrainCheckpoint(dir: string, parts: TrainingParts, loo
   }
   try {
     await atomicDirectory(target, async (temp) => {
-      await writeSafetensorsFile(join(temp, PARAMS), parts.variables.map(([name, tensor]) => ({ name, tensor })), { format: TRAIN_CHECKPOINT_FORMAT });
-      await writeSafetensorsFile(join(temp, OPTIMIZER), weights.map((w, i) => ({ name: `${i}:${w.name}`, tensor: w.tensor })), { format: TRAIN_CHECKPOINT_FORMAT });
+      await writeSafetensorsFile(
+        join(temp, PARAMS),
+        parts.variables.map(([name, tensor]) => ({ name, tensor })),
+        { format: TRAIN_CHECKPOINT_FORMAT },
+      );
+      await writeSafetensorsFile(
+        join(temp, OPTIMIZER),
+        weights.map((w, i) => ({ name: `${i}:${w.name}`, tensor: w.tensor })),
+        { format: TRAIN_CHECKPOINT_FORMAT },
+      );
       const state: StateFile = {
         format: TRAIN_CHECKPOINT_FORMAT,
         version: 1,
@@ -126,8 +134,10 @@ export async function restoreTrainCheckpoint(dir: string, parts: TrainingParts, 
   const state = JSON.parse(await readFile(join(where, STATE), 'utf8'), (_k, v: unknown) =>
     v === 'NaN' ? NaN : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : v,
   ) as StateFile;
-  if (state.format !== TRAIN_CHECKPOINT_FORMAT || state.version !== 1) throw new Error(`${join(where, STATE)}: not a rankwise training checkpoint (format ${JSON.stringify(state.format)})`);
-  if (state.totalSteps !== totalSteps) throw new Error(`${where}: saved for ${state.totalSteps} steps, but this stage trains ${totalSteps}; the pipeline changed since`);
+  if (state.format !== TRAIN_CHECKPOINT_FORMAT || state.version !== 1)
+    throw new Error(`${join(where, STATE)}: not a rankwise training checkpoint (format ${JSON.stringify(state.format)})`);
+  if (state.totalSteps !== totalSteps)
+    throw new Error(`${where}: saved for ${state.totalSteps} steps, but this stage trains ${totalSteps}; the pipeline changed since`);
   const params = await readSafetensorsFile(join(where, PARAMS));
   const names = parts.variables.map(([n]) => n);
   const missing = names.filter((n) => !params.tensors.has(n));
@@ -136,16 +146,22 @@ export async function restoreTrainCheckpoint(dir: string, parts: TrainingParts, 
   }
   for (const [name, variable] of parts.variables) {
     const t = params.tensors.get(name)!;
-    if (t.shape.join(',') !== variable.shape.join(',')) throw new Error(`${join(where, PARAMS)}: tensor "${name}": shape [${t.shape}], the model has [${variable.shape}]`);
+    if (t.shape.join(',') !== variable.shape.join(','))
+      throw new Error(`${join(where, PARAMS)}: tensor "${name}": shape [${t.shape}], the model has [${variable.shape}]`);
   }
   for (const [name, variable] of parts.variables) {
     const t = params.tensors.get(name)!;
     tf.tidy(() => variable.assign(tf.tensor(t.data, t.shape, 'float32')));
   }
   const optimizer = await readSafetensorsFile(join(where, OPTIMIZER));
-  const entries = [...optimizer.tensors.entries()].map(([key, t]) => ({ index: Number(key.slice(0, key.indexOf(':'))), name: key.slice(key.indexOf(':') + 1), t }));
+  const entries = [...optimizer.tensors.entries()].map(([key, t]) => ({
+    index: Number(key.slice(0, key.indexOf(':'))),
+    name: key.slice(key.indexOf(':') + 1),
+    t,
+  }));
   entries.sort((a, b) => a.index - b.index);
-  if (entries.length !== state.optimizerWeights) throw new Error(`${join(where, OPTIMIZER)}: ${entries.length} tensors, the state names ${state.optimizerWeights}`);
+  if (entries.length !== state.optimizerWeights)
+    throw new Error(`${join(where, OPTIMIZER)}: ${entries.length} tensors, the state names ${state.optimizerWeights}`);
   const named = entries.map(({ name, t }) => ({ name, tensor: tf.tensor(t.data, t.shape, 'float32') }));
   try {
     await parts.optimizer.setWeights(named);

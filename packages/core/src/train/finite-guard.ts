@@ -66,7 +66,11 @@ export class DivergenceGuard {
 }
 
 /** Every parameter of `model` is finite, or an error naming the first that is not (read asynchronously). */
-export async function assertFiniteParameters(model: { namedParameters(): Array<[string, { data(): Promise<ArrayLike<number> | Uint8Array> }]> }, where: string, action: string): Promise<void> {
+export async function assertFiniteParameters(
+  model: { namedParameters(): Array<[string, { data(): Promise<ArrayLike<number> | Uint8Array> }]> },
+  where: string,
+  action: string,
+): Promise<void> {
   for (const [name, variable] of model.namedParameters()) {
     assertFiniteTensor(where, name, (await variable.data()) as ArrayLike<number>, action);
   }

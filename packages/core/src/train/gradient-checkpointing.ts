@@ -41,7 +41,9 @@ export const CHECKPOINTABLE_ARCHITECTURES = Object.keys(BLOCK_STACKS);
 export function setGradientCheckpointing(model: Model, on: boolean): number {
   const path = BLOCK_STACKS[model.architecture];
   if (path === undefined) {
-    throw new Error(`gradient checkpointing needs transformer blocks; architecture "${model.architecture}" has none (allowed: ${CHECKPOINTABLE_ARCHITECTURES.join(', ')})`);
+    throw new Error(
+      `gradient checkpointing needs transformer blocks; architecture "${model.architecture}" has none (allowed: ${CHECKPOINTABLE_ARCHITECTURES.join(', ')})`,
+    );
   }
   const stack = model.getSubmodule(path);
   if (!(stack instanceof Sequential)) throw new Error(`${model.architecture}: "${path}" is not a block stack`);
@@ -79,11 +81,16 @@ function recompute(block: Module, x: tf.Tensor, variables: tf.Variable[], rngs: 
   const upstream = dy.clone();
   try {
     const xs = [x, ...variables];
-    const { value, grads } = tf.engine().gradients(() => {
-      const y = block.forward(x);
-      releaseDuringBackprop();
-      return y;
-    }, xs, upstream, true);
+    const { value, grads } = tf.engine().gradients(
+      () => {
+        const y = block.forward(x);
+        releaseDuringBackprop();
+        return y;
+      },
+      xs,
+      upstream,
+      true,
+    );
     value.dispose();
     return grads.map((g, i) => g ?? tf.zerosLike(xs[i]));
   } finally {

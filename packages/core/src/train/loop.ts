@@ -138,7 +138,16 @@ export async function trainLoop(o: TrainLoopOptions): Promise<TrainLoopResult> {
         const due = policy.everySteps ? done % policy.everySteps === 0 : performance.now() - lastCheckpoint >= (policy.everyMs ?? 60_000);
         if (due) {
           await drain(done);
-          await policy.save({ step: done, window, windowNorms, firstLoss, finalLoss, elapsedMs: performance.now() - started, lastFields, early: divergence.state });
+          await policy.save({
+            step: done,
+            window,
+            windowNorms,
+            firstLoss,
+            finalLoss,
+            elapsedMs: performance.now() - started,
+            lastFields,
+            early: divergence.state,
+          });
           lastCheckpoint = performance.now();
         }
       }

@@ -21,7 +21,12 @@ export function sparseSoftmaxCrossEntropy(logits: tf.Tensor, labels: tf.Tensor):
 function oneHotOf(labels: tf.Tensor, classes: number): tf.Tensor {
   if (classes > 2 ** 24) return tf.oneHot(labels, classes);
   // Each [N, C] intermediate is freed as soon as the next exists (a tidy would hold all four until its end).
-  const offsets = tf.tidy(() => tf.range(0, classes, 1, 'float32').reshape([1, classes]).sub(labels.toFloat().reshape([-1, 1]))); // [N, C]
+  const offsets = tf.tidy(() =>
+    tf
+      .range(0, classes, 1, 'float32')
+      .reshape([1, classes])
+      .sub(labels.toFloat().reshape([-1, 1])),
+  ); // [N, C]
   const distance = offsets.abs(); // [N, C]
   offsets.dispose();
   const half = tf.scalar(0.5);
@@ -79,7 +84,10 @@ export function accuracy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const classes = logits.shape[logits.shape.length - 1];
     const predicted = logits.reshape([-1, classes]).argMax(-1); // [N]
-    return predicted.equal(labels.reshape([-1]).toInt()).toFloat().mean() as tf.Scalar;
+    return predicted
+      .equal(labels.reshape([-1]).toInt())
+      .toFloat()
+      .mean() as tf.Scalar;
   });
 }
 

@@ -32,9 +32,7 @@ function classSplit(images: DigitClassImages, split: 'train' | 'test', seed: num
   const order = new SplitMix32(deriveSeed(seed, `digits/split/class-${images.digit}`)).permutation(images.count);
   const testCount = ceilFraction(testFraction, images.count);
   if (testCount >= images.count) {
-    throw new RangeError(
-      `testFraction ${testFraction} puts all ${images.count} images of digit ${images.digit} in test; use a smaller fraction`,
-    );
+    throw new RangeError(`testFraction ${testFraction} puts all ${images.count} images of digit ${images.digit} in test; use a smaller fraction`);
   }
   const trainCount = images.count - testCount;
   return split === 'train' ? order.subarray(0, trainCount) : order.subarray(trainCount);
@@ -73,7 +71,10 @@ export async function loadDigits(options: DigitsOptions): Promise<Classification
 
   let chosen: Int32Array = order;
   if (limit !== undefined && limit < total) {
-    const quotas = stratifiedQuotas(perClass.map((indices) => indices.length), limit);
+    const quotas = stratifiedQuotas(
+      perClass.map((indices) => indices.length),
+      limit,
+    );
     chosen = new Int32Array(limit);
     let m = 0;
     for (const e of order) {

@@ -14,15 +14,7 @@
 import { SplitMix32 } from '../random.js';
 import { requireInteger, requireOneOf } from '../validate.js';
 
-export type DigitTransform =
-  | 'none'
-  | 'rotate90'
-  | 'rotate180'
-  | 'rotate270'
-  | 'flip-horizontal'
-  | 'flip-vertical'
-  | 'invert'
-  | 'permute-pixels';
+export type DigitTransform = 'none' | 'rotate90' | 'rotate180' | 'rotate270' | 'flip-horizontal' | 'flip-vertical' | 'invert' | 'permute-pixels';
 
 export const DIGIT_TRANSFORMS: readonly DigitTransform[] = Object.freeze([
   'none',

@@ -13,14 +13,29 @@ export async function listImageFolder(dir: string, display = dir): Promise<Array
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new DataError({ file: display }, code === 'ENOENT' ? 'folder not found' : code === 'ENOTDIR' ? 'not a folder; an image dataset is a folder with one sub-folder per class' : (error as Error).message);
+    throw new DataError(
+      { file: display },
+      code === 'ENOENT'
+        ? 'folder not found'
+        : code === 'ENOTDIR'
+          ? 'not a folder; an image dataset is a folder with one sub-folder per class'
+          : (error as Error).message,
+    );
   }
-  const classes = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
-  if (classes.length < 2) throw new DataError({ file: display }, `found ${classes.length} class folder${classes.length === 1 ? '' : 's'}, allowed: at least 2 (one sub-folder of images per class)`);
+  const classes = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+  if (classes.length < 2)
+    throw new DataError(
+      { file: display },
+      `found ${classes.length} class folder${classes.length === 1 ? '' : 's'}, allowed: at least 2 (one sub-folder of images per class)`,
+    );
   const out: Array<{ name: string; files: string[] }> = [];
   for (const name of classes) {
     const files = (await readdir(join(dir, name))).filter((f) => IMAGE_FILE.test(f)).sort();
-    if (files.length === 0) throw new DataError({ file: `${display}/${name}` }, 'no images (.png, .jpg, .jpeg, .webp, .gif, .tiff, .avif) in this class folder');
+    if (files.length === 0)
+      throw new DataError({ file: `${display}/${name}` }, 'no images (.png, .jpg, .jpeg, .webp, .gif, .tiff, .avif) in this class folder');
     out.push({ name, files });
   }
   return out;
@@ -39,7 +54,8 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions):
   const chosen: Array<{ file: string; label: number }> = [];
   classes.forEach(({ name, files }, label) => {
     files.forEach((f, k) => {
-      if (options.split === undefined || splitOf(k, options.validationFraction ?? 0.1, (options.seed ?? 0) + label * 7919) === options.split) chosen.push({ file: join(name, f), label });
+      if (options.split === undefined || splitOf(k, options.validationFraction ?? 0.1, (options.seed ?? 0) + label * 7919) === options.split)
+        chosen.push({ file: join(name, f), label });
     });
   });
   const size = height * width * channels;
@@ -67,7 +83,15 @@ export async function loadImageFolder(dir: string, options: ImageFolderOptions):
     n++;
   }
   const which = options.split ? `/${options.split}` : '';
-  return { kind: 'classification', name: `${display}${which}`, inputShape: [height, width, channels], classNames: classes.map((c) => c.name), n, x: x.subarray(0, n * size), y: y.subarray(0, n) };
+  return {
+    kind: 'classification',
+    name: `${display}${which}`,
+    inputShape: [height, width, channels],
+    classNames: classes.map((c) => c.name),
+    n,
+    x: x.subarray(0, n * size),
+    y: y.subarray(0, n),
+  };
 }
 
 /** Whether a folder exists (for messages). */

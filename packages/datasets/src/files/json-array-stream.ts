@@ -31,7 +31,8 @@ export class JsonArraySplitter {
       if (this.inString) {
         if (c === 10) this.line++;
         if (this.escaped) this.escaped = false;
-        else if (c === 92) this.escaped = true; // backslash
+        else if (c === 92)
+          this.escaped = true; // backslash
         else if (c === 34) {
           this.inString = false; // closing quote
           if (this.depth === 0 && this.inElement) finish(i + 1);

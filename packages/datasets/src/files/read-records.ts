@@ -121,7 +121,10 @@ async function* delimited(path: string, file: string, gzip: boolean, delimiter: 
     }
   } catch (error) {
     const e = error as Error & { lines?: number; code?: string };
-    throw new DataError({ file, ...(e.lines !== undefined ? { line: e.lines } : {}) }, e.message.replace(/^Invalid Record Length: /, '').replace(/, got \d+ on line \d+$/, (m) => m));
+    throw new DataError(
+      { file, ...(e.lines !== undefined ? { line: e.lines } : {}) },
+      e.message.replace(/^Invalid Record Length: /, '').replace(/, got \d+ on line \d+$/, (m) => m),
+    );
   }
 }
 

@@ -50,7 +50,11 @@ export class HfTokenizer {
       text = await readFile(file, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      throw new Error(code === 'ENOENT' ? `${dir}: no ${TOKENIZER_FILE} (the model's tokenizer; rankwise reads the "fast" tokenizer.json format)` : `${file}: cannot read (${code})`);
+      throw new Error(
+        code === 'ENOENT'
+          ? `${dir}: no ${TOKENIZER_FILE} (the model's tokenizer; rankwise reads the "fast" tokenizer.json format)`
+          : `${file}: cannot read (${code})`,
+      );
     }
     let json: unknown;
     try {

@@ -84,12 +84,7 @@ function resolveNames(kind: 'president' | 'party', requested: string | string[],
 }
 
 function checkYears(years: unknown): [number, number] {
-  if (
-    !Array.isArray(years) ||
-    years.length !== 2 ||
-    !years.every((y) => Number.isInteger(y)) ||
-    (years[0] as number) > (years[1] as number)
-  ) {
+  if (!Array.isArray(years) || years.length !== 2 || !years.every((y) => Number.isInteger(y)) || (years[0] as number) > (years[1] as number)) {
     throw new RangeError(`sotu years must be [first, last], two integers with first ≤ last; got ${JSON.stringify(years)}`);
   }
   return [years[0] as number, years[1] as number];
@@ -109,8 +104,7 @@ function describeSotuFilter(filter: SotuFilter): string {
  */
 export async function selectSotuSpeeches(filter: SotuFilter): Promise<{ speeches: SotuSpeech[]; label: string }> {
   const all = await loadSotuSpeeches();
-  const presidents =
-    filter.president === undefined ? undefined : resolveNames('president', filter.president, distinctInOrder(all.map((s) => s.president)));
+  const presidents = filter.president === undefined ? undefined : resolveNames('president', filter.president, distinctInOrder(all.map((s) => s.president)));
   const parties = filter.party === undefined ? undefined : resolveNames('party', filter.party, distinctInOrder(all.map((s) => s.party)));
   const years = filter.years === undefined ? undefined : checkYears(filter.years);
   const speeches = all.filter(

@@ -43,7 +43,13 @@ export function openRedis(address: RedisAddress, name: string): Redis {
 
 /** Fails fast, naming the address, when Redis is not reachable (instead of retrying forever before the first job). */
 export async function checkRedis(address: RedisAddress, timeoutMs = 5000): Promise<void> {
-  const probe = new Redis(address.url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const probe = new Redis(address.url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   let cause: Error | null = null;
   probe.on('error', (error: Error) => (cause ??= error)); // the socket's own error says more than connect()'s
   try {

@@ -42,7 +42,9 @@ const tempName = (target: string) => `${target}.partial-${process.pid}-${randomB
 export async function publishCheckpoint(store: string, source: string): Promise<StoredCheckpoint> {
   const files = await digestDir(source);
   if (!files.some((f) => f.path === 'model.safetensors')) throw new Error(`${source}: no model.safetensors to publish`);
-  const id = createHash('sha256').update(files.map((f) => `${f.sha256} ${f.size} ${f.path}\n`).join('')).digest('hex'); // files are sorted by path
+  const id = createHash('sha256')
+    .update(files.map((f) => `${f.sha256} ${f.size} ${f.path}\n`).join(''))
+    .digest('hex'); // files are sorted by path
   const checkpoint: StoredCheckpoint = { id, dir: `bases/${id}`, files };
   const target = join(store, checkpoint.dir);
   if (await stat(target).catch(() => null)) {
@@ -76,7 +78,9 @@ export async function verifyCheckpoint(store: string, checkpoint: StoredCheckpoi
   const stats = await Promise.all(checkpoint.files.map((f) => stat(join(dir, f.path)).catch(() => null)));
   const missing = checkpoint.files.filter((_, i) => !stats[i]);
   if (missing.length > 0) {
-    throw new Error(`base checkpoint ${dir}: ${missing.map((f) => f.path).join(', ')} not found; is the shared store mounted at ${store} on this machine (rankwise worker --store <mount point>)?`);
+    throw new Error(
+      `base checkpoint ${dir}: ${missing.map((f) => f.path).join(', ')} not found; is the shared store mounted at ${store} on this machine (rankwise worker --store <mount point>)?`,
+    );
   }
   const fingerprint = stats.map((s) => `${s!.size}:${s!.mtimeMs}`).join(',');
   if (verified.get(dir) === fingerprint) return dir;
@@ -85,7 +89,9 @@ export async function verifyCheckpoint(store: string, checkpoint: StoredCheckpoi
     const size = (await stat(file)).size;
     const sha = size === f.size ? await sha256File(file) : null;
     if (sha !== f.sha256) {
-      throw new Error(`base checkpoint ${file}: ${sha === null ? `${size} bytes, the coordinator published ${f.size}` : `sha256 ${sha.slice(0, 16)}…, the coordinator published ${f.sha256.slice(0, 16)}…`} (a stale or partial copy on this machine's store?)`);
+      throw new Error(
+        `base checkpoint ${file}: ${sha === null ? `${size} bytes, the coordinator published ${f.size}` : `sha256 ${sha.slice(0, 16)}…, the coordinator published ${f.sha256.slice(0, 16)}…`} (a stale or partial copy on this machine's store?)`,
+      );
     }
   }
   verified.set(dir, fingerprint);
@@ -166,9 +172,13 @@ export async function materializeCell(cellDir: string, files: CellFile[], summar
   for (const f of files) {
     if (f.path.split('/').some((part) => part === '..' || part === '') || f.path.startsWith('/')) throw new Error(`cell result: unsafe file path "${f.path}"`);
     const bytes = f.base64 !== undefined ? Buffer.from(f.base64, 'base64') : await readFile(join(store, f.stored ?? '')).catch(() => null);
-    if (!bytes) throw new Error(`cell result: ${f.path} should be in the store at ${join(store, f.stored ?? '')}; not found (is the store shared with the workers?)`);
+    if (!bytes)
+      throw new Error(`cell result: ${f.path} should be in the store at ${join(store, f.stored ?? '')}; not found (is the store shared with the workers?)`);
     const sha = createHash('sha256').update(bytes).digest('hex');
-    if (bytes.length !== f.size || sha !== f.sha256) throw new Error(`cell result: ${f.path} has sha256 ${sha.slice(0, 16)}… (${bytes.length} bytes), the worker sent ${f.sha256.slice(0, 16)}… (${f.size} bytes)`);
+    if (bytes.length !== f.size || sha !== f.sha256)
+      throw new Error(
+        `cell result: ${f.path} has sha256 ${sha.slice(0, 16)}… (${bytes.length} bytes), the worker sent ${f.sha256.slice(0, 16)}… (${f.size} bytes)`,
+      );
     await mkdir(dirname(join(cellDir, f.path)), { recursive: true });
     await writeFile(join(cellDir, f.path), bytes);
   }

@@ -35,6 +35,13 @@ export const dora = {
   },
   unmerge(weight, adapter, norm) {
     if (!norm) throw new Error('DoRA unmerge needs the norm kept at merge time');
-    return doraUnmergedWeight(weight, adapter.a as tf.Tensor2D, adapter.b as tf.Tensor2D, adapter.extras[MAGNITUDE] as tf.Tensor1D, norm as tf.Tensor1D, adapter.scaling);
+    return doraUnmergedWeight(
+      weight,
+      adapter.a as tf.Tensor2D,
+      adapter.b as tf.Tensor2D,
+      adapter.extras[MAGNITUDE] as tf.Tensor1D,
+      norm as tf.Tensor1D,
+      adapter.scaling,
+    );
   },
 } as const satisfies LoraVariant;

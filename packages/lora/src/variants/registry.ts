@@ -38,7 +38,8 @@ export function registerLoraVariant(variant: LoraVariant): void {
   clash('option', variant.option?.key, (v) => [v.option?.key]);
   clash('PEFT config key', variant.peft?.key, (v) => [v.peft?.key]);
   for (const t of variant.tensors) clash('tensor', t.key, (v) => v.tensors.map((x) => x.key));
-  if (!/^[a-z][a-z0-9_-]*$/.test(variant.name)) throw new Error(`LoRA variant name ${JSON.stringify(variant.name)}: allowed lower-case letters, digits, "_" and "-"`);
+  if (!/^[a-z][a-z0-9_-]*$/.test(variant.name))
+    throw new Error(`LoRA variant name ${JSON.stringify(variant.name)}: allowed lower-case letters, digits, "_" and "-"`);
   variants.set(variant.name, variant);
 }
 
@@ -107,7 +108,16 @@ export function peftInitValues(): string {
 
 /** What only Linear sites take, for messages: "DoRA and PiSSA / OLoRA". */
 export function linearOnlySummary(): string {
-  const parts = [loraVariants().filter((v) => v.linearOnly).map((v) => v.label).join(', '), inits.filter((i) => i.fromBase).map((i) => i.label).join(' / ')];
+  const parts = [
+    loraVariants()
+      .filter((v) => v.linearOnly)
+      .map((v) => v.label)
+      .join(', '),
+    inits
+      .filter((i) => i.fromBase)
+      .map((i) => i.label)
+      .join(' / '),
+  ];
   return parts.filter(Boolean).join(' and ');
 }
 
@@ -167,12 +177,16 @@ export function variantOptionSchemas(where: Where): { [K in VariantOptionKey]: T
 export function initOptionSchema(where: Where): TOptional<TUnsafe<LoraInit>> {
   const names = [...LORA_INITS];
   if (where === 'grid') {
-    return Type.Optional(Type.Unsafe<LoraInit>({ enum: names, description: `How A and B start: ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}.` }));
+    return Type.Optional(
+      Type.Unsafe<LoraInit>({ enum: names, description: `How A and B start: ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}.` }),
+    );
   }
   const moving = inits.filter((i) => i.fromBase).map((i) => i.name);
   const each = BUILTIN_LORA_INITS.map((i) => `${i.name} (${i.description})`).join(', ');
   const rank = moving.length ? ` ${moving.join(' and ')} need r ≤ min(in, out) at every site.` : '';
-  return Type.Optional(Type.Unsafe<LoraInit>({ enum: names, default: kaimingInit.name, description: `How A and B start (PEFT init_lora_weights): ${each}.${rank}` }));
+  return Type.Optional(
+    Type.Unsafe<LoraInit>({ enum: names, default: kaimingInit.name, description: `How A and B start (PEFT init_lora_weights): ${each}.${rank}` }),
+  );
 }
 
 /** The inject option keys the variants, inits and scaling rules add (what a grid variant may set besides alpha and dropout). */

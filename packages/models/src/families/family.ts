@@ -42,28 +42,45 @@ export interface ModelFamily {
 
 /** Keys every family reads (the Llama config's own, rope scaling included); a family may leave some out of `keys`. */
 export const SHARED_KEYS = [
-  'model_type', 'vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads', 'num_key_value_heads',
-  'head_dim', 'rms_norm_eps', 'rope_theta', 'rope_scaling', 'max_position_embeddings', 'tie_word_embeddings', 'hidden_act',
+  'model_type',
+  'vocab_size',
+  'hidden_size',
+  'intermediate_size',
+  'num_hidden_layers',
+  'num_attention_heads',
+  'num_key_value_heads',
+  'head_dim',
+  'rms_norm_eps',
+  'rope_theta',
+  'rope_scaling',
+  'max_position_embeddings',
+  'tie_word_embeddings',
+  'hidden_act',
 ] as const;
 
 /** A positive finite number, or null when `nullable` (an absent key has its default filled before the check). */
 export function checkPositive(raw: JsonObject, key: string, nullable: boolean): void {
   const v = raw[key];
   if (v === null && nullable) return;
-  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) throw new ConfigError(`/${key}`, `found ${JSON.stringify(v ?? null)}, allowed: a positive number${nullable ? ' or null' : ''}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0))
+    throw new ConfigError(`/${key}`, `found ${JSON.stringify(v ?? null)}, allowed: a positive number${nullable ? ' or null' : ''}`);
 }
 
 /** A positive integer, or null when `nullable`. */
 export function checkPositiveInteger(raw: JsonObject, key: string, nullable: boolean): void {
   const v = raw[key];
   if (v === null && nullable) return;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new ConfigError(`/${key}`, `found ${JSON.stringify(v ?? null)}, allowed: a positive integer${nullable ? ' or null' : ''}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1)
+    throw new ConfigError(`/${key}`, `found ${JSON.stringify(v ?? null)}, allowed: a positive integer${nullable ? ' or null' : ''}`);
 }
 
 /** One of `allowed` (strings). */
 export function checkOneOf(raw: JsonObject, key: string, allowed: readonly JsonValue[], why = ''): void {
   if (!allowed.includes(raw[key] ?? null)) {
-    throw new ConfigError(`/${key}`, `found ${JSON.stringify(raw[key] ?? null)}, allowed: ${allowed.map((a) => JSON.stringify(a)).join(', ')}${why ? ` (${why})` : ''}`);
+    throw new ConfigError(
+      `/${key}`,
+      `found ${JSON.stringify(raw[key] ?? null)}, allowed: ${allowed.map((a) => JSON.stringify(a)).join(', ')}${why ? ` (${why})` : ''}`,
+    );
   }
 }
 

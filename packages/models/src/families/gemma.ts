@@ -16,14 +16,19 @@ export const gemma: ModelFamily = {
   architecture: 'GemmaForCausalLM',
   keys: [...SHARED_KEYS, 'attention_bias', 'hidden_activation'],
   defaults: {
-    num_key_value_heads: 16, head_dim: 256, max_position_embeddings: 8192, tie_word_embeddings: true, hidden_act: GELU_TANH, hidden_activation: null,
+    num_key_value_heads: 16,
+    head_dim: 256,
+    max_position_embeddings: 8192,
+    tie_word_embeddings: true,
+    hidden_act: GELU_TANH,
+    hidden_activation: null,
   },
   gemma: true,
   biases: (c: LlamaConfig) => ({ qkv: c.attention_bias, o: c.attention_bias, mlp: false }),
   activation: () => GELU_TANH,
   check(raw) {
-    checkOneOf(raw, 'hidden_act', ['gelu', GELU_TANH], 'Gemma\'s GeGLU');
-    checkOneOf(raw, 'hidden_activation', [null, GELU_TANH], 'the tanh-approximated GELU of Gemma\'s GeGLU');
+    checkOneOf(raw, 'hidden_act', ['gelu', GELU_TANH], "Gemma's GeGLU");
+    checkOneOf(raw, 'hidden_activation', [null, GELU_TANH], "the tanh-approximated GELU of Gemma's GeGLU");
   },
   peftTargets: ['q_proj', 'v_proj'],
 };
@@ -39,13 +44,27 @@ export const gemma2: ModelFamily = {
   modelType: 'gemma2',
   architecture: 'Gemma2ForCausalLM',
   keys: [
-    ...SHARED_KEYS, 'attention_bias', 'hidden_activation', 'query_pre_attn_scalar', 'attn_logit_softcapping', 'final_logit_softcapping',
-    'sliding_window', 'layer_types',
+    ...SHARED_KEYS,
+    'attention_bias',
+    'hidden_activation',
+    'query_pre_attn_scalar',
+    'attn_logit_softcapping',
+    'final_logit_softcapping',
+    'sliding_window',
+    'layer_types',
   ],
   defaults: {
-    num_key_value_heads: 4, head_dim: 256, max_position_embeddings: 8192, tie_word_embeddings: true, hidden_act: GELU_TANH,
-    hidden_activation: GELU_TANH, query_pre_attn_scalar: 256, attn_logit_softcapping: 50, final_logit_softcapping: 30,
-    sliding_window: 4096, layer_types: null,
+    num_key_value_heads: 4,
+    head_dim: 256,
+    max_position_embeddings: 8192,
+    tie_word_embeddings: true,
+    hidden_act: GELU_TANH,
+    hidden_activation: GELU_TANH,
+    query_pre_attn_scalar: 256,
+    attn_logit_softcapping: 50,
+    final_logit_softcapping: 30,
+    sliding_window: 4096,
+    layer_types: null,
   },
   sandwichNorms: true,
   window(c: LlamaConfig, layer: number) {
@@ -54,7 +73,7 @@ export const gemma2: ModelFamily = {
   },
   activation: (c: LlamaConfig) => (c.hidden_activation ?? c.hidden_act) as typeof GELU_TANH,
   check(raw, layers) {
-    checkOneOf(raw, raw.hidden_activation === null ? 'hidden_act' : 'hidden_activation', [GELU_TANH], 'the tanh-approximated GELU of Gemma 2\'s GeGLU');
+    checkOneOf(raw, raw.hidden_activation === null ? 'hidden_act' : 'hidden_activation', [GELU_TANH], "the tanh-approximated GELU of Gemma 2's GeGLU");
     checkPositive(raw, 'query_pre_attn_scalar', false);
     checkPositive(raw, 'attn_logit_softcapping', true);
     checkPositive(raw, 'final_logit_softcapping', true);

@@ -13,5 +13,12 @@ export const FAMILY_MODEL_TYPES = [...FAMILIES.keys()] as const;
 export const FAMILY_KEYS: readonly string[] = [...new Set([...FAMILIES.values()].flatMap((f) => f.keys))];
 
 /** Keys whose null in config.json means "off" rather than "use the default". */
-export const NULLABLE_KEYS: readonly string[] = ['rope_scaling', 'sliding_window', 'layer_types', 'hidden_activation', 'attn_logit_softcapping', 'final_logit_softcapping'];
+export const NULLABLE_KEYS: readonly string[] = [
+  'rope_scaling',
+  'sliding_window',
+  'layer_types',
+  'hidden_activation',
+  'attn_logit_softcapping',
+  'final_logit_softcapping',
+];
 export { gemmaEmbeddingScale } from './gemma.js';

@@ -21,7 +21,8 @@ export const phi3: ModelFamily = {
   check(raw) {
     checkOneOf(raw, 'hidden_act', ['silu'], 'a SwiGLU MLP');
     checkPositive(raw, 'partial_rotary_factor', false);
-    if ((raw.partial_rotary_factor as number) > 1) throw new ConfigError('/partial_rotary_factor', `found ${raw.partial_rotary_factor}, allowed: a number in (0, 1]`);
+    if ((raw.partial_rotary_factor as number) > 1)
+      throw new ConfigError('/partial_rotary_factor', `found ${raw.partial_rotary_factor}, allowed: a number in (0, 1]`);
   },
   // PEFT has no default target_modules for phi3: an adapter config must name them.
   peftTargets: null,

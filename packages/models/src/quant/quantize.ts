@@ -24,7 +24,8 @@ export function dequantizeWeight(w: QuantizedWeight, out: Float32Array = new Flo
 
 /** Rows [r0, r1) of the dequantized weight into `out`. */
 export function dequantizeRows(w: QuantizedWeight, r0: number, r1: number, out: Float32Array): Float32Array {
-  if (r0 < 0 || r1 > w.rows || r0 > r1 || out.length < (r1 - r0) * w.cols) throw new Error(`dequantizeRows: rows [${r0}, ${r1}) of ${w.rows}, ${out.length} values`);
+  if (r0 < 0 || r1 > w.rows || r0 > r1 || out.length < (r1 - r0) * w.cols)
+    throw new Error(`dequantizeRows: rows [${r0}, ${r1}) of ${w.rows}, ${out.length} values`);
   switch (w.type) {
     case 'nf4':
       return dequantizeNf4Rows(w, r0, r1, out, nf4BlockScales(w));

@@ -39,13 +39,15 @@ async function settingsOf(run: RunData): Promise<Map<string, string>> {
 export async function compareRuns(runs: readonly RunData[]): Promise<RunComparison> {
   const settings = await Promise.all(runs.map(settingsOf));
   const pointers = [...new Set(settings.flatMap((s) => [...s.keys()]))];
-  const differing = pointers
-    .map((pointer) => ({ pointer, values: settings.map((s) => s.get(pointer)) }))
-    .filter(({ values }) => new Set(values).size > 1);
+  const differing = pointers.map((pointer) => ({ pointer, values: settings.map((s) => s.get(pointer)) })).filter(({ values }) => new Set(values).size > 1);
   const metrics = new Map<string, Array<number | undefined>>();
   const put = (name: string, i: number, v: number | undefined) => {
     if (v === undefined) return;
-    if (!metrics.has(name)) metrics.set(name, runs.map(() => undefined));
+    if (!metrics.has(name))
+      metrics.set(
+        name,
+        runs.map(() => undefined),
+      );
     metrics.get(name)![i] = v;
   };
   runs.forEach((run, i) => {
@@ -60,7 +62,8 @@ export async function compareRuns(runs: readonly RunData[]): Promise<RunComparis
   return { runs: runs.map((r) => r.name), settings: differing, metrics: [...metrics].map(([name, values]) => ({ name, values })) };
 }
 
-const shown = (v: number | undefined): string => (v === undefined ? '—' : Number.isInteger(v) ? v.toLocaleString('en-US') : Number.isFinite(v) ? String(Number(v.toPrecision(5))) : String(v));
+const shown = (v: number | undefined): string =>
+  v === undefined ? '—' : Number.isInteger(v) ? v.toLocaleString('en-US') : Number.isFinite(v) ? String(Number(v.toPrecision(5))) : String(v);
 
 /** The comparison as a plain-text table (one column per run). */
 export function comparisonTable(c: RunComparison): string {
@@ -70,7 +73,11 @@ export function comparisonTable(c: RunComparison): string {
   rows.push(['—', ...c.runs.map(() => '')]);
   rows.push(...c.metrics.map((m) => [m.name, ...m.values.map(shown)]));
   const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
-  const line = (r: string[]) => r.map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j]))).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((cell, j) => (j === 0 ? cell.padEnd(widths[j]) : cell.padStart(widths[j])))
+      .join('  ')
+      .trimEnd();
   const legend = c.runs.map((r, i) => `run ${i + 1}: ${r}`);
   return [...legend, '', ...rows.map((r) => (r[0] === '—' ? widths.map((w) => '─'.repeat(w)).join('  ') : line(r)))].join('\n');
 }

@@ -33,7 +33,15 @@ const finite = (v: unknown): number | undefined => (typeof v === 'number' && Num
 export function curvePoint(mapper: TensorBoardMapper, record: Readonly<Record<string, unknown>>): CurvePoint | null {
   const event = mapper.map(record);
   if (!event) return null;
-  if (record.event === 'train') return { step: event.step, kind: 'train', loss: finite(record.loss), lr: finite(record.lr), gradNorm: finite(record.gradNorm), stepsPerSec: finite(record.stepsPerSec) };
+  if (record.event === 'train')
+    return {
+      step: event.step,
+      kind: 'train',
+      loss: finite(record.loss),
+      lr: finite(record.lr),
+      gradNorm: finite(record.gradNorm),
+      stepsPerSec: finite(record.stepsPerSec),
+    };
   if (record.event === 'eval' && finite(record.loss) !== undefined) return { step: event.step, kind: 'eval', loss: finite(record.loss) };
   return null;
 }

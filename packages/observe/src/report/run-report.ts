@@ -11,7 +11,16 @@ export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
-const num = (v: unknown, digits = 4): string => (typeof v === 'number' ? (Number.isInteger(v) ? v.toLocaleString('en-US') : Number.isFinite(v) ? v.toPrecision(digits) : String(v)) : typeof v === 'string' ? v : '—');
+const num = (v: unknown, digits = 4): string =>
+  typeof v === 'number'
+    ? Number.isInteger(v)
+      ? v.toLocaleString('en-US')
+      : Number.isFinite(v)
+        ? v.toPrecision(digits)
+        : String(v)
+    : typeof v === 'string'
+      ? v
+      : '—';
 const seconds = (ms: unknown): string => (typeof ms === 'number' ? `${(ms / 1000).toFixed(1)} s` : '—');
 
 interface Evaluation {
@@ -28,7 +37,12 @@ export function evaluationsOf(run: RunData): Evaluation[] {
   const skip = new Set(['time', 'event', 'index', 'label', 'data']);
   return run.records
     .filter((r) => r.event === 'evaluate')
-    .map((r) => ({ index: Number(r.index), label: r.label as string | undefined, data: String(r.data), metrics: Object.fromEntries(Object.entries(r).filter(([k, v]) => !skip.has(k) && typeof v === 'number')) as Record<string, number> }));
+    .map((r) => ({
+      index: Number(r.index),
+      label: r.label as string | undefined,
+      data: String(r.data),
+      metrics: Object.fromEntries(Object.entries(r).filter(([k, v]) => !skip.has(k) && typeof v === 'number')) as Record<string, number>,
+    }));
 }
 
 function table(head: string[], rows: string[][]): string {
@@ -40,16 +54,35 @@ function evaluationsTable(runs: readonly RunData[]): string {
   if (rows.length === 0) return '<p>No evaluations.</p>';
   const metrics = [...new Set(rows.flatMap(({ e }) => Object.keys(e.metrics)))];
   const head = [...(runs.length > 1 ? ['run'] : []), 'evaluation', 'data', ...metrics];
-  return table(head, rows.map(({ run, e }) => [...(runs.length > 1 ? [esc(run.name)] : []), esc(e.label ?? `stage ${e.index}`), esc(e.data), ...metrics.map((m) => num(e.metrics[m]))]));
+  return table(
+    head,
+    rows.map(({ run, e }) => [
+      ...(runs.length > 1 ? [esc(run.name)] : []),
+      esc(e.label ?? `stage ${e.index}`),
+      esc(e.data),
+      ...metrics.map((m) => num(e.metrics[m])),
+    ]),
+  );
 }
 
 function trainingTable(runs: readonly RunData[]): string {
   const rows = runs.flatMap((run) => ((run.summary.training as RunSummary['training'] | undefined) ?? []).map((t) => ({ run, t })));
   if (rows.length === 0) return '';
   const head = [...(runs.length > 1 ? ['run'] : []), 'train stage', 'steps', 'final loss', 'steps/s', 'time', 'trainable', 'total', 'optimizer state'];
-  return table(head, rows.map(({ run, t }) => [
-    ...(runs.length > 1 ? [esc(run.name)] : []), esc(t.label ?? `stage ${t.index}`), num(t.steps), num(t.finalLoss), num(t.stepsPerSec, 3), seconds(t.durationMs), num(t.trainableParams), num(t.totalParams), `${(t.optimizerStateBytes / 1024).toFixed(1)} KiB`,
-  ]));
+  return table(
+    head,
+    rows.map(({ run, t }) => [
+      ...(runs.length > 1 ? [esc(run.name)] : []),
+      esc(t.label ?? `stage ${t.index}`),
+      num(t.steps),
+      num(t.finalLoss),
+      num(t.stepsPerSec, 3),
+      seconds(t.durationMs),
+      num(t.trainableParams),
+      num(t.totalParams),
+      `${(t.optimizerStateBytes / 1024).toFixed(1)} KiB`,
+    ]),
+  );
 }
 
 function factsList(run: RunData): string {
@@ -60,16 +93,33 @@ function factsList(run: RunData): string {
     fact('run', `<code>${esc(run.dir)}</code>`),
     fact('status', esc(run.status) + (typeof s.error === 'string' ? ` — ${esc(s.error.split('\n')[0])}` : '')),
     fact('pipeline', `${esc(run.pipeline)}${typeof s.file === 'string' ? ` (<code>${esc(s.file)}</code>)` : ''}`),
-    fact('parameters', typeof s.parameterReport === 'string' && s.parameterReport ? esc(s.parameterReport) : `${num(s.trainableParams)} trainable of ${num(s.totalParams)}`),
+    fact(
+      'parameters',
+      typeof s.parameterReport === 'string' && s.parameterReport ? esc(s.parameterReport) : `${num(s.trainableParams)} trainable of ${num(s.totalParams)}`,
+    ),
     fact('backend', backend ? `${esc(backend.name)} (tfjs ${esc(backend.tfBackend)}) — ${esc(backend.reason)}` : '—'),
     fact('seed', num(s.seed)),
     fact('time', `${esc(String(s.startedAt ?? '—'))} → ${esc(String(s.finishedAt ?? '…'))}; ${seconds(s.durationMs)}`),
-    ...(s.memory ? [fact('memory', `peak RSS ${((s.memory as RunSummary['memory']).peakRssBytes / 2 ** 20).toFixed(0)} MiB; tensors ${(s.memory as RunSummary['memory']).numTensorsBefore} → ${(s.memory as RunSummary['memory']).numTensorsAfter}`)] : []),
+    ...(s.memory
+      ? [
+          fact(
+            'memory',
+            `peak RSS ${((s.memory as RunSummary['memory']).peakRssBytes / 2 ** 20).toFixed(0)} MiB; tensors ${(s.memory as RunSummary['memory']).numTensorsBefore} → ${(s.memory as RunSummary['memory']).numTensorsAfter}`,
+          ),
+        ]
+      : []),
   ].join('')}</dl>`;
 }
 
 function samplesSection(runs: readonly RunData[]): string[] {
-  const blocks = runs.flatMap((run) => evaluationsOf(run).filter((e) => e.samples?.length).map((e) => `<h3>${esc(runs.length > 1 ? `${run.name} · ` : '')}${esc(e.label ?? `stage ${e.index}`)}</h3>${e.samples!.map((t) => `<pre class="sample">${esc(t)}</pre>`).join('')}`));
+  const blocks = runs.flatMap((run) =>
+    evaluationsOf(run)
+      .filter((e) => e.samples?.length)
+      .map(
+        (e) =>
+          `<h3>${esc(runs.length > 1 ? `${run.name} · ` : '')}${esc(e.label ?? `stage ${e.index}`)}</h3>${e.samples!.map((t) => `<pre class="sample">${esc(t)}</pre>`).join('')}`,
+      ),
+  );
   return blocks.length ? ['<h2>Samples</h2>', ...blocks] : [];
 }
 

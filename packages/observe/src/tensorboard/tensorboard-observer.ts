@@ -36,8 +36,7 @@ export class TensorBoardMapper {
   /** The event (step, wall time, values) of a record, or null for records with nothing to plot. */
   map(record: Readonly<Record<string, unknown>>): { step: number; wallTime: number; values: SummaryValue[] } | null {
     const kind = record.event;
-    const numeric = (keep: (key: string) => boolean) =>
-      Object.entries(record).filter(([k, v]) => typeof v === 'number' && keep(k)) as Array<[string, number]>;
+    const numeric = (keep: (key: string) => boolean) => Object.entries(record).filter(([k, v]) => typeof v === 'number' && keep(k)) as Array<[string, number]>;
     if (kind === 'train' || kind === 'eval') {
       const index = Number(record.index);
       if (!this.offsets.has(index)) this.offsets.set(index, this.step);
@@ -52,7 +51,11 @@ export class TensorBoardMapper {
     if (kind === 'evaluate') {
       this.evaluatedAt.set(Number(record.index), this.step);
       const name = evaluationName(record);
-      return { step: this.step, wallTime: seconds(record), values: numeric((k) => !NOT_METRICS.has(k)).map(([k, v]) => ({ tag: `evaluate/${name}/${k}`, scalar: v })) };
+      return {
+        step: this.step,
+        wallTime: seconds(record),
+        values: numeric((k) => !NOT_METRICS.has(k)).map(([k, v]) => ({ tag: `evaluate/${name}/${k}`, scalar: v })),
+      };
     }
     return null;
   }
@@ -95,7 +98,11 @@ export const tensorBoardObserver: RunObserver = {
           if (!evaluation.samples?.length) continue;
           const step = mapper.evaluatedAt.get(evaluation.index) ?? mapper.step;
           const name = evaluationName(evaluation);
-          writer.write(step, wallTime, evaluation.samples.map((text, i) => ({ tag: `samples/${name}/${i}`, text })));
+          writer.write(
+            step,
+            wallTime,
+            evaluation.samples.map((text, i) => ({ tag: `samples/${name}/${i}`, text })),
+          );
         }
         await writer.flush();
       },

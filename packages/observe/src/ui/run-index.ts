@@ -23,7 +23,10 @@ export interface RunRow {
 
 async function gridHeatmaps(outRoot: string, dir: string): Promise<string[]> {
   const files = await readdir(join(dir, 'grid')).catch(() => [] as string[]);
-  return files.filter((f) => /^heatmap.*\.svg$/.test(f)).sort().map((f) => relative(outRoot, join(dir, 'grid', f)));
+  return files
+    .filter((f) => /^heatmap.*\.svg$/.test(f))
+    .sort()
+    .map((f) => relative(outRoot, join(dir, 'grid', f)));
 }
 
 function rowOf(outRoot: string, entry: RunEntry, kind: RunRow['kind'], heatmaps: string[]): RunRow {
@@ -59,7 +62,14 @@ export async function runRows(outRoot: string): Promise<RunRow[]> {
       const dir = join(cellsDir, cell.name);
       const summary = await readSummary(dir);
       if (!summary) continue;
-      rows.push(rowOf(outRoot, { pipeline: String(summary.pipeline ?? p.name), id: `cells/${cell.name}`, dir, status: observedStatus(summary), summary, latest: false }, 'cell', []));
+      rows.push(
+        rowOf(
+          outRoot,
+          { pipeline: String(summary.pipeline ?? p.name), id: `cells/${cell.name}`, dir, status: observedStatus(summary), summary, latest: false },
+          'cell',
+          [],
+        ),
+      );
     }
   }
   return rows.sort((a, b) => String(b.startedAt ?? '').localeCompare(String(a.startedAt ?? '')));
@@ -67,5 +77,12 @@ export async function runRows(outRoot: string): Promise<RunRow[]> {
 
 /** A run's data for the page: curves, evaluations and facts (no raw records). */
 export function runView(run: RunData): Record<string, unknown> {
-  return { name: run.name, pipeline: run.pipeline, status: run.status, summary: { ...run.summary, evaluations: undefined }, evaluations: evaluationsOf(run), curves: run.curves };
+  return {
+    name: run.name,
+    pipeline: run.pipeline,
+    status: run.status,
+    summary: { ...run.summary, evaluations: undefined },
+    evaluations: evaluationsOf(run),
+    curves: run.curves,
+  };
 }

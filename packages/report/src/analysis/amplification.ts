@@ -23,7 +23,9 @@ export function amplificationFactor(delta: Matrix, w: Matrix, r: number, precomp
   const k = Math.min(delta.rows, delta.cols);
   if (!Number.isInteger(r) || r < 1 || r > k) throw new RangeError(`amplificationFactor: r = ${r} must be an integer in 1..${k}`);
   if (precomputed && (precomputed.u.rows !== delta.rows || precomputed.v.rows !== delta.cols)) {
-    throw new RangeError(`amplificationFactor: the precomputed SVD is of a ${precomputed.u.rows}×${precomputed.v.rows} matrix, ΔW is ${delta.rows}×${delta.cols}`);
+    throw new RangeError(
+      `amplificationFactor: the precomputed SVD is of a ${precomputed.u.rows}×${precomputed.v.rows} matrix, ΔW is ${delta.rows}×${delta.cols}`,
+    );
   }
   const d = precomputed ?? svd(delta);
   const u = leadingColumns(d.u, r);

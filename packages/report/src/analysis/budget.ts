@@ -52,7 +52,12 @@ export function budgetAnswer(model: GridModel): BudgetAnswer {
   const full = model.full && model.value(model.full) !== null ? { cell: model.full, value: model.value(model.full) as number } : null;
   const tolerance = full ? (result.metric === 'accuracy' ? 0.01 : 0.01 * Math.abs(full.value)) : null;
   const gap = (value: number): number | null => (full ? Math.max(0, result.higherIsBetter ? full.value - value : value - full.value) : null);
-  const front = paretoFront(scored, (s) => s.cell.trainableParams, (s) => s.value, result.higherIsBetter).map((s) => ({ ...s, gapToFull: gap(s.value) }));
+  const front = paretoFront(
+    scored,
+    (s) => s.cell.trainableParams,
+    (s) => s.value,
+    result.higherIsBetter,
+  ).map((s) => ({ ...s, gapToFull: gap(s.value) }));
   const lora = front.filter((p) => p.cell.kind === 'lora');
   const cheapestClose = tolerance === null ? null : (lora.find((p) => (p.gapToFull as number) <= tolerance + 1e-12) ?? null);
   const unit = info.unit ? ` ${info.unit}` : '';
@@ -62,7 +67,9 @@ export function budgetAnswer(model: GridModel): BudgetAnswer {
   let sentence: string;
   if (!full) {
     const best = lora[lora.length - 1];
-    sentence = best ? `Without a full fine-tuning reference, the best cell is ${cellLabel(best.cell)} at ${show(best.value)} with ${cost(best.cell)}; ${lora.length} cells form the parameter–${info.label} front.` : 'No cell has a value for the metric.';
+    sentence = best
+      ? `Without a full fine-tuning reference, the best cell is ${cellLabel(best.cell)} at ${show(best.value)} with ${cost(best.cell)}; ${lora.length} cells form the parameter–${info.label} front.`
+      : 'No cell has a value for the metric.';
   } else if (cheapestClose) {
     const c = cheapestClose.cell;
     sentence = `The cheapest configuration within ${tolText} of full fine-tuning (${show(full.value)}) is ${cellLabel(c)}: ${show(cheapestClose.value)} with ${cost(c)}, ${formatPercent((100 * c.trainableParams) / full.cell.trainableParams)} of full fine-tuning's trainable parameters.`;

@@ -13,10 +13,16 @@ export function subspaceSimilarity(a1: Matrix, a2: Matrix): Matrix {
   assertMatrix(a1, 'subspaceSimilarity a1');
   assertMatrix(a2, 'subspaceSimilarity a2');
   if (a1.rows !== a2.rows) {
-    throw new RangeError(`subspaceSimilarity: A factors must share the input dimension (rows): got ${a1.rows}×${a1.cols} and ${a2.rows}×${a2.cols}; rankwise's A layout is [in, r]`);
+    throw new RangeError(
+      `subspaceSimilarity: A factors must share the input dimension (rows): got ${a1.rows}×${a1.cols} and ${a2.rows}×${a2.cols}; rankwise's A layout is [in, r]`,
+    );
   }
-  for (const [name, a] of [['a1', a1], ['a2', a2]] as const) {
-    if (a.cols > a.rows) throw new RangeError(`subspaceSimilarity: ${name} has rank ${a.cols} > input dimension ${a.rows} (expected A: [in, r] with r ≤ in; pass the transpose?)`);
+  for (const [name, a] of [
+    ['a1', a1],
+    ['a2', a2],
+  ] as const) {
+    if (a.cols > a.rows)
+      throw new RangeError(`subspaceSimilarity: ${name} has rank ${a.cols} > input dimension ${a.rows} (expected A: [in, r] with r ≤ in; pass the transpose?)`);
   }
   const u1 = svd(a1).u; // in × r1 (thin, since r1 ≤ in)
   const u2 = svd(a2).u;

@@ -46,7 +46,11 @@ export function modelMarkdown(model: GridModel): string {
     ...(rankScaling(model).sentence ? ['## rank under α/r and α/√r', '', esc(rankScaling(model).sentence as string), ''] : []),
     '## the budget answer: best cell per parameter budget (Pareto front)',
     '',
-    ...table(BUDGET_COLUMNS.map(([, t]) => t), BUDGET_COLUMNS.map(([k]) => (k === 'cell' ? 'l' : 'r')), budgetRows(model).map((r) => BUDGET_COLUMNS.map(([k]) => r[k]))),
+    ...table(
+      BUDGET_COLUMNS.map(([, t]) => t),
+      BUDGET_COLUMNS.map(([k]) => (k === 'cell' ? 'l' : 'r')),
+      budgetRows(model).map((r) => BUDGET_COLUMNS.map(([k]) => r[k])),
+    ),
     '',
     ...model.variants.flatMap((variant) => [
       `## trainable parameters (share of the base model's ${facts.totalParams})${variant === null ? '' : ` — variant ${esc(variant)}`}`,
@@ -66,12 +70,27 @@ export function modelMarkdown(model: GridModel): string {
   ];
   if (result.failed?.length) {
     lines.push('', '## failed cells', '');
-    lines.push(...table(['placement', 'rank', 'cell', 'error'], ['l', 'r', 'l', 'l'], result.failed.map((f) => [f.kind === 'full' ? FULL_FINE_TUNING : f.placement, f.rank === null ? 'full' : String(f.rank), f.id, f.error])));
+    lines.push(
+      ...table(
+        ['placement', 'rank', 'cell', 'error'],
+        ['l', 'r', 'l', 'l'],
+        result.failed.map((f) => [f.kind === 'full' ? FULL_FINE_TUNING : f.placement, f.rank === null ? 'full' : String(f.rank), f.id, f.error]),
+      ),
+    );
   }
   if (result.analyses?.sites.length) {
     lines.push('', '## analyses (LoRA paper §7)', '');
-    lines.push(...table(SPECTRUM_COLUMNS.map(([, t]) => t), SPECTRUM_COLUMNS.map((_, i) => (i < 2 ? 'l' : 'r')), spectrumRows(result.analyses).map((r) => SPECTRUM_COLUMNS.map(([k]) => r[k]))));
-    lines.push('', 'Effective rank: exp(entropy of σᵢ/Σσ). Top-r share: Σ_{i≤r} σᵢ² / Σ σᵢ² (a squared share). Amplification: ‖ΔW‖_F / ‖UᵀWV‖_F with U, V the top-r singular vectors of ΔW. Intruder dimensions (Shuttleworth et al. 2024): of the fine-tuned W’s top-k singular vectors, those with cosine below 0.5 to every pretrained singular vector.');
+    lines.push(
+      ...table(
+        SPECTRUM_COLUMNS.map(([, t]) => t),
+        SPECTRUM_COLUMNS.map((_, i) => (i < 2 ? 'l' : 'r')),
+        spectrumRows(result.analyses).map((r) => SPECTRUM_COLUMNS.map(([k]) => r[k])),
+      ),
+    );
+    lines.push(
+      '',
+      'Effective rank: exp(entropy of σᵢ/Σσ). Top-r share: Σ_{i≤r} σᵢ² / Σ σᵢ² (a squared share). Amplification: ‖ΔW‖_F / ‖UᵀWV‖_F with U, V the top-r singular vectors of ΔW. Intruder dimensions (Shuttleworth et al. 2024): of the fine-tuned W’s top-k singular vectors, those with cosine below 0.5 to every pretrained singular vector.',
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -100,9 +119,17 @@ function layoutTable(model: GridModel, variant: string | null, text: (cell: Grid
   const header = ['placement \\ rank', ...model.ranks.map(String), ...(model.full || model.failedAt(FULL_FINE_TUNING, null) ? ['full'] : [])];
   const missing = (p: string, r: number | null) => (model.failedAt(p, r, variant) ? 'failed' : '—');
   const hasFull = model.full !== undefined || model.failedAt(FULL_FINE_TUNING, null) !== undefined;
-  const rows = model.placements.map((p) => [p, ...model.ranks.map((r) => (model.at(p, r, variant) ? text(model.at(p, r, variant) as GridCell) : missing(p, r))), ...(hasFull ? [''] : [])]);
+  const rows = model.placements.map((p) => [
+    p,
+    ...model.ranks.map((r) => (model.at(p, r, variant) ? text(model.at(p, r, variant) as GridCell) : missing(p, r))),
+    ...(hasFull ? [''] : []),
+  ]);
   if (hasFull) rows.push([FULL_FINE_TUNING, ...model.ranks.map(() => ''), model.full ? text(model.full) : missing(FULL_FINE_TUNING, null)]);
-  return table(header, header.map((_, i) => (i === 0 ? 'l' : 'r')), rows);
+  return table(
+    header,
+    header.map((_, i) => (i === 0 ? 'l' : 'r')),
+    rows,
+  );
 }
 
 function table(header: string[], align: Array<'l' | 'r'>, rows: string[][]): string[] {

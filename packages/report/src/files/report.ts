@@ -26,7 +26,11 @@ function renderModel(model: GridModel, extra: { title?: string } = {}): Rendered
   const analyses = model.result.analyses;
   if (analyses) validateAnalyses(analyses);
   const svgs = {
-    heatmaps: model.variants.map((variant) => ({ variant, svg: renderSvg(heatmapSpec(model, variant)), file: variant === null ? 'heatmap.svg' : `heatmap-${slug(variant)}.svg` })),
+    heatmaps: model.variants.map((variant) => ({
+      variant,
+      svg: renderSvg(heatmapSpec(model, variant)),
+      file: variant === null ? 'heatmap.svg' : `heatmap-${slug(variant)}.svg`,
+    })),
     tradeoff: renderSvg(tradeoffSpec(model)),
     forgetting: ((spec) => (spec ? renderSvg(spec) : null))(forgettingSpec(model)),
     rankScaling: ((spec) => (spec ? renderSvg(spec) : null))(rankScalingSpec(model)),
@@ -35,7 +39,11 @@ function renderModel(model: GridModel, extra: { title?: string } = {}): Rendered
       comparison,
       file,
       svg: renderSvg(subspaceSpec(comparison)),
-      chanceSvg: comparison.chance ? renderSvg(subspaceSpec({ ...comparison, site: `${comparison.site} — chance`, placement: 'random factors of the same shapes', phi: comparison.chance })) : null,
+      chanceSvg: comparison.chance
+        ? renderSvg(
+            subspaceSpec({ ...comparison, site: `${comparison.site} — chance`, placement: 'random factors of the same shapes', phi: comparison.chance }),
+          )
+        : null,
       chanceFile: file.replace(/\.svg$/, '-chance.svg'),
     })),
   };
@@ -84,7 +92,12 @@ function subspaceFiles(comparisons: SubspaceComparison[]): Array<{ comparison: S
 }
 
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'x';
+  return (
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'x'
+  );
 }
 
 function validateAnalyses(a: GridAnalyses): void {

@@ -49,6 +49,8 @@ export function gridModel(result: GridResult): GridModel {
     at: (placement, rank, variant = null) => byKey.get(key(placement, rank, variant)),
     value,
     failedAt: (placement, rank, variant = null) =>
-      (result.failed ?? []).find((f) => (rank === null ? f.kind === 'full' : f.kind === 'lora' && f.placement === placement && f.rank === rank && (f.variant ?? null) === variant)),
+      (result.failed ?? []).find((f) =>
+        rank === null ? f.kind === 'full' : f.kind === 'lora' && f.placement === placement && f.rank === rank && (f.variant ?? null) === variant,
+      ),
   };
 }

@@ -13,7 +13,10 @@ export function gridFacts(model: GridModel): { cells: string; cached: string; du
     cells: `${result.cells.length} cells (${model.placements.length} placements × ${model.ranks.length} ranks${model.variants[0] !== null ? ` × ${model.variants.length} variants` : ''}${model.full ? ' + full fine-tuning' : ''}${missingCount(model) ? `, ${missingCount(model)} not run` : ''})`,
     cached: `${cached} reused from an earlier run`,
     duration: formatDuration(ms),
-    best: best && bestValue !== null ? `${best.kind === 'full' ? FULL_FINE_TUNING : `${best.placement}, r = ${best.rank}`}: ${formatMetric(info, bestValue)}${info.unit ? ` ${info.unit}` : ''}` : 'none',
+    best:
+      best && bestValue !== null
+        ? `${best.kind === 'full' ? FULL_FINE_TUNING : `${best.placement}, r = ${best.rank}`}: ${formatMetric(info, bestValue)}${info.unit ? ` ${info.unit}` : ''}`
+        : 'none',
     totalParams: formatInteger(result.cells[0].totalParams),
   };
 }
@@ -113,7 +116,10 @@ export function cellRows(model: GridModel): CellRow[] {
       rank: c.rank === null ? 'full' : String(c.rank),
       alpha: c.alpha === null ? '—' : String(c.alpha),
       metric: v === null ? 'n/a' : formatMetric(info, v),
-      otherMetrics: Object.entries(c.metrics).filter(([k]) => k !== result.metric).map(([k, x]) => `${k} ${Number(x.toPrecision(4))}`).join(', '),
+      otherMetrics: Object.entries(c.metrics)
+        .filter(([k]) => k !== result.metric)
+        .map(([k, x]) => `${k} ${Number(x.toPrecision(4))}`)
+        .join(', '),
       trainableParams: formatInteger(c.trainableParams),
       percentOfBase: formatPercent(c.percentOfFull),
       runTime: `${(c.durationMs / 1000).toFixed(1)} s`,

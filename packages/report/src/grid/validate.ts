@@ -29,13 +29,17 @@ export function validateGridResult(result: GridResult): void {
     validateCell(result, cell, index);
     if (cell.kind === 'full') fullCells++;
     if (cell.kind === 'lora' && variants.length > 0 && !variants.includes(cell.variant ?? '')) {
-      throw new RangeError(`grid result: ${cellName(cell, index)} has variant ${JSON.stringify(cell.variant ?? null)}, which is not in variants [${variants.map((v) => `"${v}"`).join(', ')}]`);
+      throw new RangeError(
+        `grid result: ${cellName(cell, index)} has variant ${JSON.stringify(cell.variant ?? null)}, which is not in variants [${variants.map((v) => `"${v}"`).join(', ')}]`,
+      );
     }
-    if (cell.kind === 'lora' && variants.length === 0 && cell.variant) throw new RangeError(`grid result: ${cellName(cell, index)} has variant "${cell.variant}" but the grid lists no variants`);
+    if (cell.kind === 'lora' && variants.length === 0 && cell.variant)
+      throw new RangeError(`grid result: ${cellName(cell, index)} has variant "${cell.variant}" but the grid lists no variants`);
     const key = cell.kind === 'full' ? 'full' : `${cell.placement}\u0000${cell.rank}\u0000${cell.variant ?? ''}`;
     const other = seen.get(key);
     if (other !== undefined) {
-      const where = cell.kind === 'full' ? FULL_FINE_TUNING : `placement "${cell.placement}", rank ${cell.rank}${cell.variant ? `, variant "${cell.variant}"` : ''}`;
+      const where =
+        cell.kind === 'full' ? FULL_FINE_TUNING : `placement "${cell.placement}", rank ${cell.rank}${cell.variant ? `, variant "${cell.variant}"` : ''}`;
       throw new RangeError(`grid result: cells ${other} and ${cellName(cell, index)} are both at ${where}`);
     }
     seen.set(key, cellName(cell, index));
@@ -50,13 +54,16 @@ export function validateGridResult(result: GridResult): void {
 function validateCell(result: GridResult, cell: GridCell, index: number): void {
   const name = cellName(cell, index);
   if (cell === null || typeof cell !== 'object') throw new TypeError(`grid result: cell ${index} is not an object`);
-  if (cell.kind !== 'lora' && cell.kind !== 'full') throw new TypeError(`grid result: ${name} has kind ${JSON.stringify(cell.kind)}; expected "lora" or "full"`);
+  if (cell.kind !== 'lora' && cell.kind !== 'full')
+    throw new TypeError(`grid result: ${name} has kind ${JSON.stringify(cell.kind)}; expected "lora" or "full"`);
   if (cell.kind === 'lora') {
     if (!result.ranks.includes(cell.rank as number)) {
       throw new RangeError(`grid result: ${name} has rank ${cell.rank}, which is not in ranks [${result.ranks.join(', ')}]`);
     }
     if (!result.placements.includes(cell.placement) || cell.placement === FULL_FINE_TUNING) {
-      throw new RangeError(`grid result: ${name} has placement "${cell.placement}", which is not in placements [${result.placements.map((p) => `"${p}"`).join(', ')}]`);
+      throw new RangeError(
+        `grid result: ${name} has placement "${cell.placement}", which is not in placements [${result.placements.map((p) => `"${p}"`).join(', ')}]`,
+      );
     }
   } else if (cell.rank !== null) {
     throw new RangeError(`grid result: ${name} is full fine-tuning but has rank ${cell.rank}; expected null`);

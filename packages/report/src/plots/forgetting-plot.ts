@@ -28,9 +28,13 @@ export function forgettingSpec(model: GridModel): PlotSpec | null {
     retained: shownValue(info, p.retained),
     label: p.cell.kind === 'full' ? 'full' : `r=${p.cell.rank}`,
   }));
-  const frontier = forgettingFrontier(points, result.higherIsBetter).map((p) => ({ learned: shownValue(info, p.learned), retained: shownValue(info, p.retained) }));
+  const frontier = forgettingFrontier(points, result.higherIsBetter).map((p) => ({
+    learned: shownValue(info, p.learned),
+    retained: shownValue(info, p.retained),
+  }));
   const direction = directionText(result.higherIsBetter);
-  const evaluation = model.result.cells.find((c) => c.evaluations.length)?.evaluations.find((e) => e.label !== undefined && e.label !== result.retained)?.label ?? 'target';
+  const evaluation =
+    model.result.cells.find((c) => c.evaluations.length)?.evaluations.find((e) => e.label !== undefined && e.label !== result.retained)?.label ?? 'target';
   return {
     title: {
       text: `${result.pipeline}: learning vs forgetting`,
@@ -40,23 +44,58 @@ export function forgettingSpec(model: GridModel): PlotSpec | null {
     height: 380,
     layer: [
       ...(frontier.length > 1
-        ? [{ data: { values: frontier }, mark: { type: 'line' as const, stroke: '#777', strokeDash: [5, 4], strokeWidth: 1.5 }, encoding: { x: { field: 'learned', type: 'quantitative' as const }, y: { field: 'retained', type: 'quantitative' as const }, order: { field: 'learned', type: 'quantitative' as const } } }]
+        ? [
+            {
+              data: { values: frontier },
+              mark: { type: 'line' as const, stroke: '#777', strokeDash: [5, 4], strokeWidth: 1.5 },
+              encoding: {
+                x: { field: 'learned', type: 'quantitative' as const },
+                y: { field: 'retained', type: 'quantitative' as const },
+                order: { field: 'learned', type: 'quantitative' as const },
+              },
+            },
+          ]
         : []),
       {
         data: { values: data },
         mark: { type: 'point', filled: true, opacity: 1, stroke: 'white', strokeWidth: 0.8 },
         encoding: {
-          x: { field: 'learned', type: 'quantitative', scale: { zero: false, nice: true, padding: 16, reverse: !result.higherIsBetter }, axis: { title: `${metricTitle(info)}, target task (${String(evaluation)}) — better →`, format: info.axisFormat, grid: true } },
-          y: { field: 'retained', type: 'quantitative', scale: { zero: false, nice: true, padding: 16, reverse: !result.higherIsBetter }, axis: { title: `${metricTitle(info)}, retained task (${result.retained}) — better ↑`, format: info.axisFormat, grid: true } },
-          color: { field: 'group', type: 'nominal', scale: { domain: groups, range: colors }, legend: { title: byVariant ? 'variant' : 'placement', orient: 'right' } },
-          shape: { field: 'placement', type: 'nominal', scale: { domain: shapeDomain, range: shapes }, legend: byVariant ? { title: 'placement', orient: 'right' } : null },
+          x: {
+            field: 'learned',
+            type: 'quantitative',
+            scale: { zero: false, nice: true, padding: 16, reverse: !result.higherIsBetter },
+            axis: { title: `${metricTitle(info)}, target task (${String(evaluation)}) — better →`, format: info.axisFormat, grid: true },
+          },
+          y: {
+            field: 'retained',
+            type: 'quantitative',
+            scale: { zero: false, nice: true, padding: 16, reverse: !result.higherIsBetter },
+            axis: { title: `${metricTitle(info)}, retained task (${result.retained}) — better ↑`, format: info.axisFormat, grid: true },
+          },
+          color: {
+            field: 'group',
+            type: 'nominal',
+            scale: { domain: groups, range: colors },
+            legend: { title: byVariant ? 'variant' : 'placement', orient: 'right' },
+          },
+          shape: {
+            field: 'placement',
+            type: 'nominal',
+            scale: { domain: shapeDomain, range: shapes },
+            legend: byVariant ? { title: 'placement', orient: 'right' } : null,
+          },
           size: { condition: { test: "datum.kind === 'full'", value: 380 }, value: 70 },
         },
       },
       {
         data: { values: data },
         mark: { type: 'text', fontSize: 10, dy: -11 },
-        encoding: { x: { field: 'learned', type: 'quantitative' }, y: { field: 'retained', type: 'quantitative' }, text: { field: 'label' }, color: { field: 'group', type: 'nominal', scale: { domain: groups, range: colors } } },
+        encoding: {
+          x: { field: 'learned', type: 'quantitative' },
+          y: { field: 'retained', type: 'quantitative' },
+          text: { field: 'label' },
+          color: { field: 'group', type: 'nominal', scale: { domain: groups, range: colors } },
+        },
       },
     ],
   } as PlotSpec;

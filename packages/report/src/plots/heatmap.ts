@@ -33,8 +33,20 @@ export function heatmapSpec(model: GridModel, variant: string | null = null): Pl
   const xDomain = [...model.ranks.map(String), ...(model.full ? [FULL_RANK_LABEL] : [])];
   const yDomain = [...model.placements, ...(model.full ? [FULL_FINE_TUNING] : [])];
   const direction = directionText(result.higherIsBetter);
-  const x = { field: 'x', type: 'ordinal' as const, sort: xDomain, scale: { domain: xDomain }, axis: { title: 'LoRA rank r (full = full fine-tuning, all weights trained)', labelAngle: 0, labelFontSize: 12 } };
-  const y = { field: 'y', type: 'nominal' as const, sort: yDomain, scale: { domain: yDomain }, axis: { title: 'adapted weights (placement)', labelFontSize: 12, labelLimit: 220 } };
+  const x = {
+    field: 'x',
+    type: 'ordinal' as const,
+    sort: xDomain,
+    scale: { domain: xDomain },
+    axis: { title: 'LoRA rank r (full = full fine-tuning, all weights trained)', labelAngle: 0, labelFontSize: 12 },
+  };
+  const y = {
+    field: 'y',
+    type: 'nominal' as const,
+    sort: yDomain,
+    scale: { domain: yDomain },
+    axis: { title: 'adapted weights (placement)', labelFontSize: 12, labelLimit: 220 },
+  };
   const outline = (test: string, color: string, width: number) => ({
     transform: [{ filter: test }],
     mark: { type: 'rect' as const, fill: null, stroke: color, strokeWidth: width, strokeJoin: 'miter' as const },

@@ -11,16 +11,35 @@ export function rankScalingSpec(model: GridModel): PlotSpec | null {
   const names = [...new Set(series.map(name))];
   const data = series.flatMap((s) => s.points.map((p) => ({ series: name(s), scaling: s.rslora ? 'α/√r (rsLoRA)' : 'α/r', rank: p.rank, loss: p.loss })));
   return {
-    title: { text: `${model.result.pipeline}: final training loss vs rank under α/r and α/√r`, subtitle: 'solid: α/r · dashed: α/√r (rsLoRA, Kalajdzievski 2023) · lower is better; a line still falling at the right means higher rank still helps' },
+    title: {
+      text: `${model.result.pipeline}: final training loss vs rank under α/r and α/√r`,
+      subtitle: 'solid: α/r · dashed: α/√r (rsLoRA, Kalajdzievski 2023) · lower is better; a line still falling at the right means higher rank still helps',
+    },
     width: 520,
     height: 320,
     data: { values: data },
     mark: { type: 'line', point: true, strokeWidth: 2 },
     encoding: {
       x: { field: 'rank', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { title: 'LoRA rank r (log₂)', values: model.ranks, format: 'd' } },
-      y: { field: 'loss', type: 'quantitative', scale: { zero: false, nice: true }, axis: { title: 'final training loss (nats) — lower is better', grid: true } },
+      y: {
+        field: 'loss',
+        type: 'quantitative',
+        scale: { zero: false, nice: true },
+        axis: { title: 'final training loss (nats) — lower is better', grid: true },
+      },
       color: { field: 'series', type: 'nominal', scale: { domain: names, range: names.map((_, i) => categoryColor(i)) }, legend: { title: 'series' } },
-      strokeDash: { field: 'scaling', type: 'nominal', scale: { domain: ['α/r', 'α/√r (rsLoRA)'], range: [[1, 0], [6, 3]] }, legend: { title: 'scaling' } },
+      strokeDash: {
+        field: 'scaling',
+        type: 'nominal',
+        scale: {
+          domain: ['α/r', 'α/√r (rsLoRA)'],
+          range: [
+            [1, 0],
+            [6, 3],
+          ],
+        },
+        legend: { title: 'scaling' },
+      },
       detail: { field: 'series', type: 'nominal' },
     },
   } as PlotSpec;

@@ -34,10 +34,36 @@ export function spectrumSpec(analyses: GridAnalyses, options: SpectrumPlotOption
   const layer = {
     mark: { type: 'line' as const, point: { size: 18, filled: true }, strokeWidth: 1.8 },
     encoding: {
-      x: { field: 'i', type: 'quantitative' as const, scale: { domainMin: 1, nice: false }, axis: { title: 'index i (singular values in descending order)', format: 'd', tickMinStep: 1 } },
-      y: { field: 'sigma', type: 'quantitative' as const, scale: { type: 'log' as const }, axis: { title: 'singular value σᵢ of ΔW (log scale)', values: powersOfTen(data.map((d) => d.sigma as number)), labelExpr: POWER_LABEL, grid: true } },
-      color: { field: 'rankLabel', type: 'nominal' as const, scale: { domain: rankLabels, range: [...sequentialColors(ranks.length), ...(hasFull ? [FULL_COLOR] : [])] }, legend: { title: 'LoRA rank' } },
-      strokeDash: { field: 'placement', type: 'nominal' as const, scale: { domain: dashDomain, range: dashDomain.map((p, k) => (p === FULL_FINE_TUNING ? [1, 0] : DASHES[k % DASHES.length])) }, legend: { title: 'placement', symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolSize: 500, encode: { symbols: { update: { stroke: { value: '#333' } } } } } },
+      x: {
+        field: 'i',
+        type: 'quantitative' as const,
+        scale: { domainMin: 1, nice: false },
+        axis: { title: 'index i (singular values in descending order)', format: 'd', tickMinStep: 1 },
+      },
+      y: {
+        field: 'sigma',
+        type: 'quantitative' as const,
+        scale: { type: 'log' as const },
+        axis: { title: 'singular value σᵢ of ΔW (log scale)', values: powersOfTen(data.map((d) => d.sigma as number)), labelExpr: POWER_LABEL, grid: true },
+      },
+      color: {
+        field: 'rankLabel',
+        type: 'nominal' as const,
+        scale: { domain: rankLabels, range: [...sequentialColors(ranks.length), ...(hasFull ? [FULL_COLOR] : [])] },
+        legend: { title: 'LoRA rank' },
+      },
+      strokeDash: {
+        field: 'placement',
+        type: 'nominal' as const,
+        scale: { domain: dashDomain, range: dashDomain.map((p, k) => (p === FULL_FINE_TUNING ? [1, 0] : DASHES[k % DASHES.length])) },
+        legend: {
+          title: 'placement',
+          symbolType: 'stroke',
+          symbolStrokeWidth: 2.5,
+          symbolSize: 500,
+          encode: { symbols: { update: { stroke: { value: '#333' } } } },
+        },
+      },
       strokeWidth: { condition: { test: "datum.kind === 'full'", value: 3.5 }, value: 1.6 },
       detail: { field: 'series', type: 'nominal' as const },
     },
@@ -73,7 +99,17 @@ function points(s: SiteAnalysis, floor: number): Array<Record<string, string | n
   const series = `${s.site} · ${s.placement} · ${s.rank ?? 'full'}`;
   return values.flatMap((sigma, k) =>
     sigma > 0 && sigma >= top * floor
-      ? [{ site: s.site, placement: s.rank === null ? FULL_FINE_TUNING : s.placement, rankLabel: s.rank === null ? FULL_FINE_TUNING : `r = ${s.rank}`, kind, series, i: k + 1, sigma }]
+      ? [
+          {
+            site: s.site,
+            placement: s.rank === null ? FULL_FINE_TUNING : s.placement,
+            rankLabel: s.rank === null ? FULL_FINE_TUNING : `r = ${s.rank}`,
+            kind,
+            series,
+            i: k + 1,
+            sigma,
+          },
+        ]
       : [],
   );
 }

@@ -3,10 +3,13 @@ import { renderSvg, type PlotSpec } from './render.js';
 
 /** Checks that φ is r1 × r2 with values in [0, 1] (up to 1e-9). */
 export function validateComparison(c: SubspaceComparison): void {
-  if (!Number.isInteger(c.r1) || !Number.isInteger(c.r2) || c.r1 < 1 || c.r2 < 1) throw new RangeError(`subspace comparison ${c.site}: r1 = ${c.r1}, r2 = ${c.r2} must be positive integers`);
-  if (!Array.isArray(c.phi) || c.phi.length !== c.r1) throw new RangeError(`subspace comparison ${c.site}: phi has ${c.phi?.length} rows, expected r1 = ${c.r1}`);
+  if (!Number.isInteger(c.r1) || !Number.isInteger(c.r2) || c.r1 < 1 || c.r2 < 1)
+    throw new RangeError(`subspace comparison ${c.site}: r1 = ${c.r1}, r2 = ${c.r2} must be positive integers`);
+  if (!Array.isArray(c.phi) || c.phi.length !== c.r1)
+    throw new RangeError(`subspace comparison ${c.site}: phi has ${c.phi?.length} rows, expected r1 = ${c.r1}`);
   c.phi.forEach((row, i) => {
-    if (!Array.isArray(row) || row.length !== c.r2) throw new RangeError(`subspace comparison ${c.site}: phi row ${i + 1} has ${row?.length} values, expected r2 = ${c.r2}`);
+    if (!Array.isArray(row) || row.length !== c.r2)
+      throw new RangeError(`subspace comparison ${c.site}: phi row ${i + 1} has ${row?.length} values, expected r2 = ${c.r2}`);
     row.forEach((v, j) => {
       if (!(v >= -1e-9 && v <= 1 + 1e-9)) throw new RangeError(`subspace comparison ${c.site}: phi(${i + 1}, ${j + 1}) = ${v} is outside [0, 1]`);
     });
@@ -53,7 +56,12 @@ export function subspaceSpec(c: SubspaceComparison): PlotSpec {
         },
       },
       ...(printValues
-        ? [{ mark: { type: 'text' as const, fontSize: 10 }, encoding: { text: { field: 'label' }, color: { condition: { test: 'datum.dark', value: 'white' }, value: '#111' } } }]
+        ? [
+            {
+              mark: { type: 'text' as const, fontSize: 10 },
+              encoding: { text: { field: 'label' }, color: { condition: { test: 'datum.dark', value: 'white' }, value: '#111' } },
+            },
+          ]
         : []),
     ],
     config: { axis: { domain: false, ticks: false } },

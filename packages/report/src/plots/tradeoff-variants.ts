@@ -44,9 +44,24 @@ export function tradeoffByVariantSpec(model: GridModel): PlotSpec {
   const colorRange = colorDomain.map((s, i) => (s === FULL_FINE_TUNING ? FULL_COLOR : categoryColor(i)));
   const shapeDomain = [...model.placements, ...(model.full ? [FULL_FINE_TUNING] : [])];
   const shapeRange = shapeDomain.map((s, i) => (s === FULL_FINE_TUNING ? STAR : CATEGORY_SHAPES[i % CATEGORY_SHAPES.length]));
-  const color = { field: 'variant', type: 'nominal' as const, scale: { domain: colorDomain, range: colorRange }, legend: { title: 'variant (colour)', symbolSize: 120, orient: 'right' as const } };
-  const x = { field: 'params', type: 'quantitative' as const, scale: { type: 'log' as const, nice: false, padding: 24 }, axis: { title: 'trainable parameters (log scale)', format: '~s', grid: true, tickCount: 8 } };
-  const y = { field: 'value', type: 'quantitative' as const, scale: { zero: false, nice: true, padding: 12 }, axis: { title: `${metricTitle(info)} — ${directionText(result.higherIsBetter)}`, format: info.axisFormat, grid: true } };
+  const color = {
+    field: 'variant',
+    type: 'nominal' as const,
+    scale: { domain: colorDomain, range: colorRange },
+    legend: { title: 'variant (colour)', symbolSize: 120, orient: 'right' as const },
+  };
+  const x = {
+    field: 'params',
+    type: 'quantitative' as const,
+    scale: { type: 'log' as const, nice: false, padding: 24 },
+    axis: { title: 'trainable parameters (log scale)', format: '~s', grid: true, tickCount: 8 },
+  };
+  const y = {
+    field: 'value',
+    type: 'quantitative' as const,
+    scale: { zero: false, nice: true, padding: 12 },
+    axis: { title: `${metricTitle(info)} — ${directionText(result.higherIsBetter)}`, format: info.axisFormat, grid: true },
+  };
   return {
     title: {
       text: `${result.pipeline}: ${info.label} vs trainable parameters, by variant`,
@@ -67,7 +82,12 @@ export function tradeoffByVariantSpec(model: GridModel): PlotSpec {
         mark: { type: 'point', filled: true, opacity: 1, stroke: 'white', strokeWidth: 0.8 },
         encoding: {
           color,
-          shape: { field: 'placement', type: 'nominal', scale: { domain: shapeDomain, range: shapeRange }, legend: { title: 'placement (marker)', symbolSize: 120, orient: 'right' as const } },
+          shape: {
+            field: 'placement',
+            type: 'nominal',
+            scale: { domain: shapeDomain, range: shapeRange },
+            legend: { title: 'placement (marker)', symbolSize: 120, orient: 'right' as const },
+          },
           size: { condition: { test: "datum.kind === 'full'", value: 380 }, value: 60 },
         },
       },

@@ -45,8 +45,18 @@ export function tradeoffSpec(model: GridModel): PlotSpec {
   const colors = series.map((s, i) => (s === FULL_FINE_TUNING ? FULL_COLOR : categoryColor(i)));
   const shapes = series.map((s, i) => (s === FULL_FINE_TUNING ? STAR : CATEGORY_SHAPES[i % CATEGORY_SHAPES.length]));
   const legend = { title: 'placement (adapted weights)', symbolSize: 120, orient: 'right' as const };
-  const x = { field: 'params', type: 'quantitative' as const, scale: { type: 'log' as const, nice: false, padding: 24 }, axis: { title: 'trainable parameters (log scale)', format: '~s', grid: true, tickCount: 8 } };
-  const y = { field: 'value', type: 'quantitative' as const, scale: { zero: false, nice: true, padding: 12 }, axis: { title: `${metricTitle(info)} — ${directionText(result.higherIsBetter)}`, format: info.axisFormat, grid: true } };
+  const x = {
+    field: 'params',
+    type: 'quantitative' as const,
+    scale: { type: 'log' as const, nice: false, padding: 24 },
+    axis: { title: 'trainable parameters (log scale)', format: '~s', grid: true, tickCount: 8 },
+  };
+  const y = {
+    field: 'value',
+    type: 'quantitative' as const,
+    scale: { zero: false, nice: true, padding: 12 },
+    axis: { title: `${metricTitle(info)} — ${directionText(result.higherIsBetter)}`, format: info.axisFormat, grid: true },
+  };
   return {
     title: {
       text: `${result.pipeline}: ${info.label} vs trainable parameters`,
@@ -61,7 +71,10 @@ export function tradeoffSpec(model: GridModel): PlotSpec {
       {
         transform: [{ filter: "datum.kind === 'lora'" }],
         mark: { type: 'line', strokeWidth: 2 },
-        encoding: { color: { field: 'series', type: 'nominal', scale: { domain: series, range: colors }, legend }, order: { field: 'params', type: 'quantitative' } },
+        encoding: {
+          color: { field: 'series', type: 'nominal', scale: { domain: series, range: colors }, legend },
+          order: { field: 'params', type: 'quantitative' },
+        },
       },
       {
         mark: { type: 'point', filled: true, opacity: 1, stroke: 'white', strokeWidth: 0.8 },
