@@ -4,25 +4,13 @@ import { freeze, injectLora, Llama, listSites } from '@rankwise/core';
 import { createOptimizer, languageModelTask, setGradientCheckpointing, trainLoop, type LogRecord } from '@rankwise/core/training';
 import { useTestBackend } from '../helpers/backend.js';
 import { normRelativeError, values } from '../helpers/numeric.js';
+import { tinyLlamaConfig } from '../helpers/tiny-llama.js';
 
 beforeAll(async () => {
   await useTestBackend();
 });
 
-const tinyLlama = {
-  model_type: 'llama',
-  vocab_size: 53,
-  hidden_size: 32,
-  intermediate_size: 48,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  rope_theta: 10000,
-  rms_norm_eps: 1e-5,
-  max_position_embeddings: 64,
-  tie_word_embeddings: true,
-  context: 12,
-};
+const tinyLlama = tinyLlamaConfig({ vocab_size: 53, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 2, context: 12 });
 const ids = Int32Array.from({ length: 2000 }, (_, i) => (i * 7 + ((i * i) % 11)) % 53);
 
 interface Outcome {

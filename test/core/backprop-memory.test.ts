@@ -4,6 +4,7 @@ import { freeze, injectLora, Llama, listSites } from '@rankwise/core';
 import { releaseDuringBackprop, sparseSoftmaxCrossEntropy } from '@rankwise/core/training';
 import { useTestBackend } from '../helpers/backend.js';
 import { seededTensor, values } from '../helpers/numeric.js';
+import { tinyLlamaConfig } from '../helpers/tiny-llama.js';
 
 beforeAll(async () => {
   await useTestBackend();
@@ -24,20 +25,7 @@ function referenceCrossEntropy(logits: tf.Tensor, labels: tf.Tensor): tf.Scalar 
 
 const bits = async (t: tf.Tensor): Promise<Uint32Array> => new Uint32Array((await values(t)).buffer);
 
-const tinyLlama = {
-  model_type: 'llama',
-  vocab_size: 97,
-  hidden_size: 24,
-  intermediate_size: 40,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  rope_theta: 10000,
-  rms_norm_eps: 1e-5,
-  max_position_embeddings: 64,
-  tie_word_embeddings: true,
-  context: 16,
-};
+const tinyLlama = tinyLlamaConfig({ vocab_size: 97, hidden_size: 24, intermediate_size: 40, num_hidden_layers: 2, context: 16 });
 
 describe('sparseSoftmaxCrossEntropy', () => {
   test('the same bits as logSoftmax·oneHot, value and gradient, under a non-trivial upstream gradient', async () => {

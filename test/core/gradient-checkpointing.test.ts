@@ -5,25 +5,13 @@ import { releaseDuringBackprop, setGradientCheckpointing, sparseSoftmaxCrossEntr
 import type { Model } from '@rankwise/models';
 import { useTestBackend } from '../helpers/backend.js';
 import { normRelativeError, values } from '../helpers/numeric.js';
+import { tinyLlamaConfig } from '../helpers/tiny-llama.js';
 
 beforeAll(async () => {
   await useTestBackend();
 });
 
-const tinyLlama = {
-  model_type: 'llama',
-  vocab_size: 97,
-  hidden_size: 32,
-  intermediate_size: 48,
-  num_hidden_layers: 3,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  rope_theta: 10000,
-  rms_norm_eps: 1e-5,
-  max_position_embeddings: 64,
-  tie_word_embeddings: true,
-  context: 16,
-};
+const tinyLlama = tinyLlamaConfig({ vocab_size: 97, hidden_size: 32, intermediate_size: 48, num_hidden_layers: 3, context: 16 });
 
 type Build = () => Model;
 const builds: Record<string, Build> = {

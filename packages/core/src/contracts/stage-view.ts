@@ -275,9 +275,10 @@ export interface StageCheckContext {
 /**
  * One stage: a plain object, like a placement plugin. `options` is a JSON Schema object for the stage's own keys
  * (besides `stage` and `label`); `check` runs at validation time, `run` when the pipeline runs, and what `run`
- * returns is what `session.stage()` returns.
+ * returns is what `session.stage()` returns. `Context` is what `run` is given: this view's `StageContext` for stage
+ * packages, core's (the same services with TensorFlow.js types) inside core.
  */
-export interface StageDefinition<Options = JsonObject, Result = unknown, Name extends string = string> {
+export interface StageDefinitionIn<Context, Options = JsonObject, Result = unknown, Name extends string = string> {
   /** Built-ins: load, freeze, …; stage packages: their npm package name. Its literal type names the stage in `Pipeline`. */
   name: Name;
   description: string;
@@ -287,8 +288,11 @@ export interface StageDefinition<Options = JsonObject, Result = unknown, Name ex
   provides: readonly Capability[];
   removes?: readonly Capability[];
   check?(options: Options, ctx: StageCheckContext): void | Promise<void>;
-  run(options: Options, ctx: StageContext): Result | Promise<Result>;
+  run(options: Options, ctx: Context): Result | Promise<Result>;
 }
+
+/** A stage as a stage package writes it (see StageDefinitionIn). */
+export type StageDefinition<Options = JsonObject, Result = unknown, Name extends string = string> = StageDefinitionIn<StageContext, Options, Result, Name>;
 
 /** A stage definition of any options and result (for registries and lists; callers pass validated options). */
 export type AnyStageDefinition = StageDefinition<never, unknown>;

@@ -5,6 +5,7 @@ import type { DataSpec } from './data-schema.js';
 import type { TaskData } from './task-data.js';
 import type {
   AdapterService as AdapterServiceView,
+  StageDefinitionIn,
   Capability,
   DataService as DataServiceView,
   ModelService as ModelServiceView,
@@ -74,23 +75,11 @@ export interface StageContext extends StageContextView {
 }
 
 /**
- * One stage: a plain object, like a placement plugin. `options` is a JSON Schema object for the stage's own keys
- * (besides `stage` and `label`); `check` runs at validation time, `run` when the pipeline runs, and what `run`
- * returns is what `session.stage()` returns. (Stage packages see the same shape through `@rankwise/core/plugin`,
- * with the context's model and tensors as structural views.)
+ * One stage (stage-view.ts's StageDefinitionIn) run with core's context: what `run` returns is what `session.stage()`
+ * returns. Stage packages see the same shape through `@rankwise/core/plugin`, with the context's model and tensors
+ * as structural views.
  */
-export interface StageDefinition<Options = JsonObject, Result = unknown, Name extends string = string> {
-  /** Built-ins: load, freeze, …; stage packages: their npm package name. Its literal type names the stage in `Pipeline`. */
-  name: Name;
-  description: string;
-  /** JSON Schema (2020-12) object for the stage's keys; every property has a description. */
-  options: Record<string, unknown>;
-  requires: readonly Capability[];
-  provides: readonly Capability[];
-  removes?: readonly Capability[];
-  check?(options: Options, ctx: StageCheckContext): void | Promise<void>;
-  run(options: Options, ctx: StageContext): Result | Promise<Result>;
-}
+export type StageDefinition<Options = JsonObject, Result = unknown, Name extends string = string> = StageDefinitionIn<StageContext, Options, Result, Name>;
 
 /** A stage definition of any options and result (for registries and lists; callers pass validated options). */
 export type AnyStageDefinition = StageDefinition<never, unknown>;
