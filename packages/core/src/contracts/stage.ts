@@ -6,10 +6,8 @@ import type { TaskData } from './task-data.js';
 import type {
   AdapterService as AdapterServiceView,
   StageDefinitionIn,
-  Capability,
   DataService as DataServiceView,
   ModelService as ModelServiceView,
-  StageCheckContext,
   StageContext as StageContextView,
 } from './stage-view.js';
 
