@@ -2,7 +2,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { RunSummary } from '@rankwise/core';
 import { startUi, type UiServer } from '@rankwise/observe';
@@ -55,7 +55,7 @@ describe.skipIf(!chromiumAvailable())('rankwise ui in Chromium while a run train
     });
     const running = (await page.evaluate(`document.querySelector('#runs tr[data-status="running"]').dataset.run`)) as string;
     expect(running).toMatch(/^observe-live\/\d{8}-\d{6}/);
-    await page.click(`#runs tr[data-status="running"] input`);
+    await clickIn(page, '#runs tr[data-status="running"] input');
     await page.waitForFunction(`Number(document.getElementById('charts').dataset.points) > 0 && document.querySelector('#chart-loss svg')`, {
       timeout: 30_000,
     });
@@ -66,7 +66,7 @@ describe.skipIf(!chromiumAvailable())('rankwise ui in Chromium while a run train
     expect(marks).toBeGreaterThan(0);
 
     const other = relative(out, finished.runDir);
-    await page.click(`#runs tr[data-run="${other}"] input`);
+    await clickIn(page, `#runs tr[data-run="${other}"] input`);
     await page.waitForFunction(`document.getElementById('charts').dataset.runs === '2' && document.querySelectorAll('#compare-table thead th').length === 3`, {
       timeout: 30_000,
     });
@@ -83,3 +83,13 @@ describe.skipIf(!chromiumAvailable())('rankwise ui in Chromium while a run train
     expect(errors).toEqual([]);
   });
 });
+
+/**
+ * Clicks the element in one step inside the page (found and clicked in the same task): the runs table is redrawn as
+ * the live run reports, so an element handle taken a moment earlier (puppeteer's page.click) can be detached.
+ */
+async function clickIn(page: Page, selector: string): Promise<void> {
+  await page.waitForFunction(`(() => { const e = document.querySelector(${JSON.stringify(selector)}); if (!e) return false; e.click(); return true; })()`, {
+    timeout: 30_000,
+  });
+}
