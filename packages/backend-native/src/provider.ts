@@ -65,8 +65,7 @@ export async function startNativeBackend(options: NativeStartOptions = {}): Prom
       threads: options.threads ?? positiveInt(env.RANKWISE_THREADS),
       forceBaseline: options.forceBaseline ?? env.RANKWISE_NATIVE_BASELINE === '1',
       gemmThreading,
-      mmapThreshold:
-        (options.mmapThresholdKiB ?? Math.max(0, Number(env.RANKWISE_MMAP_THRESHOLD_KB ?? 0) || 0)) * 1024,
+      mmapThreshold: (options.mmapThresholdKiB ?? Math.max(0, Number(env.RANKWISE_MMAP_THRESHOLD_KB ?? 0) || 0)) * 1024,
     });
     if (!init.ok) {
       const tried = blasPaths.split(':').filter(Boolean).length;
