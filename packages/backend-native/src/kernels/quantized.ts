@@ -43,8 +43,3 @@ export function registerQuantizedMatMul(name: string): void {
     },
   });
 }
-
-/** a [N, in] → a·Wᵀ [N, out] ('forward'), or a [N, out] → a·W [N, in] ('backward'). */
-export function nativeQuantizedMatMul(a: tf.Tensor2D, weight: QuantizedWeight, mode: 'forward' | 'backward'): tf.Tensor2D {
-  return tf.engine().runKernel(QUANTIZED_MATMUL, { a }, { weight, mode } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
-}
