@@ -1,29 +1,14 @@
-import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { LAYERS, packageOf } from '../../scripts/split-core-map.mjs';
 import { importsOf, resolveRelative, sourceFiles } from './imports.js';
 
-// The split of core by concern (scripts/split-core-map.mjs): models ← lora ← formats ← core, arrows one way.
-// Before the split is performed the layers are folders of packages/core/src; after it they are packages.
-const layers: readonly string[] = LAYERS;
-const split = existsSync(resolve('packages/models/package.json'));
+// Core split by concern (docs/packages.md): models ← lora ← formats ← core, arrows one way, lowest first.
+const layers: readonly string[] = ['models', 'lora', 'formats', 'core'];
 const rank = (layer: string): number => layers.indexOf(layer);
 
 /** Every arrow between two layers: importing file, its layer, the layer it imports. */
 function arrows(): Array<{ file: string; from: string; to: string }> {
   const found: Array<{ file: string; from: string; to: string }> = [];
-  if (!split) {
-    const core = resolve('packages/core/src');
-    for (const file of sourceFiles(core)) {
-      const from = packageOf(relative(core, file));
-      for (const { specifier } of importsOf(file)) {
-        const target = resolveRelative(file, specifier);
-        if (target) found.push({ file: relative(core, file), from, to: packageOf(relative(core, target)) });
-      }
-    }
-    return found;
-  }
   for (const layer of layers) {
     const src = resolve('packages', layer, 'src');
     for (const file of sourceFiles(src)) {
@@ -38,7 +23,7 @@ function arrows(): Array<{ file: string; from: string; to: string }> {
   return found;
 }
 
-describe(`core's layers point one way (${split ? 'packages' : 'folders of core, before the split'}: ${layers.join(' ← ')})`, () => {
+describe(`core's layers point one way (packages: ${layers.join(' ← ')})`, () => {
   const all = arrows();
 
   test('the layers are really connected (the check sees real imports)', () => {

@@ -94,7 +94,7 @@ afterAll(() => {
 
 describe('rankwise installed from tarballs into a plain npm project', () => {
   test('the install: 12 packages, the rankwise bin, core built (dist + .d.ts, ./plugin), workspace: versions replaced', () => {
-    // every workspace package (core's split adds models, lora, formats: scripts/split-core.mjs) and the three fixtures
+    // every workspace package (with models, lora and formats, split out of core) and the three fixtures
     const workspace = ['packages', 'plugins'].flatMap((g) => readdirSync(join(repo, g)).filter((d) => existsSync(join(repo, g, d, 'package.json'))));
     expect(readdirSync(tarballs).filter((f) => f.endsWith('.tgz'))).toHaveLength(workspace.length + readdirSync(fixtures).length);
     const modules = join(project, 'node_modules');
