@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, expect, test } from 'vitest';
-import { loadAdapter, loadHuggingFaceModel, withAdapter } from '@rankwise/core';
+import { injectLora, loadAdapter, loadHuggingFaceModel, withAdapter } from '@rankwise/core';
 import { generateTokens } from '@rankwise/core/training';
 import { mergeAdapters, withRowAdapters } from '@rankwise/lora';
 import { useTestBackend } from '../helpers/backend.js';
@@ -88,5 +88,14 @@ test('refused: an unknown adapter name, a row count that is not the batch, merge
   expect(tf.memory().numTensors).toBe(before);
   mergeAdapters(model);
   await expect(withRowAdapters(model, ['qv'], () => 0)).rejects.toThrow('the adapters are merged into the base weight');
+  model.dispose();
+});
+
+test('refused: an adapter of another variant than plain LoRA (DoRA), as PEFT refuses adapter_names with it', async () => {
+  const model = await llamaWithAdapters();
+  injectLora(model, [{ path: 'model.layers.0.self_attn.q_proj', r: 2, alpha: 4, variant: 'dora' }], 3, 'dora');
+  await expect(withRowAdapters(model, ['qv', 'dora'], () => 0)).rejects.toThrow(
+    'mixed-adapter batches: adapter "dora" uses the dora variant; PEFT\'s adapter_names supports plain LoRA only',
+  );
   model.dispose();
 });

@@ -276,8 +276,12 @@ export abstract class LoraLayer extends Module implements SiteModule {
         );
       const used = names.filter((n) => n !== BASE_ROWS && this.adapterMap.has(n));
       if (used.length > 0 && this.kind !== 'linear') throw new Error(`mixed-adapter batches are supported on Linear sites only, not on ${this.siteKind} sites`);
-      const dora = used.find((n) => this.adapterMap.get(n)!.magnitude);
-      if (dora) throw new Error(`mixed-adapter batches: adapter "${dora}" uses DoRA, which PEFT's adapter_names does not support`);
+      // the mixed-batch forward computes plain LoRA's s·A·B per row; other variants (DoRA, registered ones) are refused
+      const other = used.find((n) => this.adapterMap.get(n)!.variant !== PLAIN_LORA);
+      if (other) {
+        const variant = this.adapterMap.get(other)!.variant;
+        throw new Error(`mixed-adapter batches: adapter "${other}" uses the ${variant} variant; PEFT's adapter_names supports plain LoRA only`);
+      }
     }
     this.rows = names === null ? null : [...names];
   }
