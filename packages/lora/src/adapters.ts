@@ -99,7 +99,7 @@ export function deleteAdapter(model: Module, name: string): void {
 /** Every adapter variable's trainable flag, to put back exactly. */
 function trainableFlags(model: Module): Array<[{ trainable: boolean }, boolean]> {
   return loraLayers(model).flatMap(([, layer]) =>
-    layer.adapters().flatMap((a) => [a.a, a.b, ...(a.magnitude ? [a.magnitude] : [])].map((v): [{ trainable: boolean }, boolean] => [v, v.trainable])),
+    layer.adapters().flatMap((a) => [a.a, a.b, ...Object.values(a.extras)].map((v): [{ trainable: boolean }, boolean] => [v, v.trainable])),
   );
 }
 

@@ -205,8 +205,7 @@ export abstract class LoraLayer extends Module implements SiteModule {
       adapter.b.assign(b);
     });
     tf.dispose([a, b]);
-    adapter.a.trainable = false;
-    adapter.b.trainable = false;
+    setTrainable(adapter, false);
     if (wasEmpty) this.active = [];
     return adapter;
   }
